@@ -1,0 +1,1 @@
+"""Working-day calendars: chinese-calendar overlaid by override files. Knows only dates."""

@@ -1,0 +1,1 @@
+"""Prefect flows: they orchestrate the campaign timeline and decide no rule."""

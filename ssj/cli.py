@@ -1,0 +1,306 @@
+"""``ssj``: the command line, a thin shell over the services in ``workflow``.
+
+Conventions (FORMATS.md): Chinese messages; ``--now`` on every command and
+``--user`` on every command that changes something; results on stdout, messages
+on stderr; ``--json`` prints exactly one JSON document; exit 0 success, 2 bad
+input or a forbidden action, 1 a failed check or an internal failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+import click
+
+from ssj import zh_click
+from workflow.errors import UserError
+from workflow.persistence.database import DatabaseNotReady, database_url, ready_engine, unit_of_work
+
+zh_click.install()
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+# --- the shared options ----------------------------------------------------
+
+
+def parse_now(text: str | None, environ: dict[str, str] | None = None) -> datetime:
+    """``--now``, else ``$SSJ_NOW``, else the wall clock; no offset means Beijing time."""
+    env = os.environ if environ is None else environ
+    text = text or env.get("SSJ_NOW") or None
+    if text is None:
+        return datetime.now(BEIJING)
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(f"“{text}”不是 ISO 8601 时间（如 2019-11-27T09:00 或 2019-11-27T09:00+08:00）",
+                                 param_hint="--now") from None
+    return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value
+
+
+def resolve_user(user: str | None) -> str:
+    return user or os.environ.get("SSJ_USER") or getpass.getuser()
+
+
+@dataclass
+class Call:
+    """What every command receives: the instant, the acting identity, the database."""
+
+    now: datetime
+    user: str
+    url: str
+    as_json: bool = False
+
+    def engine(self):
+        return ready_engine(self.url)
+
+
+def command(group: click.Group, name: str, *, changes: bool = False, json_output: bool = False, **kwargs):
+    """Register a command with the FORMATS.md options and pass it a ``Call``."""
+
+    def decorate(fn: Callable[..., Any]):
+        @functools.wraps(fn)
+        def wrapper(now: str | None, user: str | None = None, as_json: bool = False, **params):
+            call = Call(now=parse_now(now), user=resolve_user(user), url=database_url(), as_json=as_json)
+            return fn(call, **params)
+
+        decorated = click.option("--now", metavar="ISO8601",
+                                 help="当前时间（默认 $SSJ_NOW，否则为系统时钟；不带时区按北京时间）")(wrapper)
+        if changes:
+            decorated = click.option("--user", metavar="身份",
+                                     help="操作人：电子邮箱或执法证号（默认 $SSJ_USER，否则为操作系统用户）")(decorated)
+        if json_output:
+            decorated = click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果（标准输出只有一个 JSON 文档）")(decorated)
+        return group.command(name, context_settings=CONTEXT, **kwargs)(decorated)
+
+    return decorate
+
+
+def out(text: str = "") -> None:
+    click.echo(text)
+
+
+def err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+
+
+# --- the commands -----------------------------------------------------------
+
+
+@click.group(context_settings=CONTEXT, help="双随机、一公开 跨部门联合抽查：抽取、派发、期限、结果、公示。")
+def cli() -> None:
+    pass
+
+
+@command(cli, "init", changes=True)
+def init_cmd(call: Call) -> None:
+    """创建数据库，或将其升级到当前版本。"""
+    from workflow.persistence.database import make_engine, upgrade
+
+    engine = make_engine(call.url)
+    try:
+        before, after = upgrade(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        out(f"数据库已是最新版本（{after}）。")
+    elif before is None:
+        out(f"数据库已创建（版本 {after}）。")
+    else:
+        out(f"数据库已从版本 {before} 升级到 {after}。")
+
+
+@cli.group("import", context_settings=CONTEXT, help="导入名录：部门、执法检查人员、企业、抽查事项清单（CSV 或 XLSX）。")
+def import_group() -> None:
+    pass
+
+
+def _import_command(kind: str, label: str) -> None:
+    @command(import_group, kind, changes=True, json_output=True, help=f"导入{label}（.csv 或 .xlsx 的第一个工作表）。")
+    @click.argument("file", metavar="文件")
+    @click.option("--full", is_flag=True, help="此文件是完整导出：文件中没有的条目标记为“不在最新名录”，不再参与抽取。")
+    def run_import(call: Call, file: str, full: bool) -> None:
+        from workflow.services.directory_import import import_directory
+
+        engine = call.engine()
+        try:
+            report = import_directory(engine, kind, file, full=full, now=call.now, user=call.user)
+        finally:
+            engine.dispose()
+        for warning in report.warnings:
+            err(warning)
+        if call.as_json:
+            emit_json({"kind": kind, "file": file, "rows": report.rows, "inserted": report.inserted,
+                       "updated": report.updated, "marked_not_latest": report.marked_not_latest})
+            return
+        line = f"已导入{label}：{file} 共 {report.rows} 行，新增 {report.inserted}，更新 {report.updated}"
+        if full:
+            line += f"，标记“不在最新名录” {report.marked_not_latest}"
+        out(line + "。")
+
+
+for _kind, _label in (("departments", "部门名录"), ("officers", "执法检查人员名录"),
+                      ("enterprises", "抽查对象名录（企业）"), ("items", "随机抽查事项清单")):
+    _import_command(_kind, _label)
+
+
+@command(cli, "example-data", help="生成示例辖区（鹿泉区）的四个名录文件：departments.csv、officers.csv、items.csv、enterprises.csv。")
+@click.option("--enterprises", "n", type=click.IntRange(1, 10_000_000), default=30_000, show_default=True,
+              help="企业数量")
+@click.option("--seed", type=int, default=2019, show_default=True, help="随机种子（同一种子生成相同的数据）")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="输出目录")
+def example_data_cmd(call: Call, n: int, seed: int, out_dir: str) -> None:
+    from ssj.example_district import write_example_data
+
+    paths = write_example_data(Path(out_dir), n, seed)
+    for name, path in paths.items():
+        out(f"已写入 {path}")
+
+
+@cli.group("campaign", context_settings=CONTEXT, help="抽查任务：检查方案文件、创建、查看进度。")
+def campaign_group() -> None:
+    pass
+
+
+def _read_campaign_file(file: str) -> str:
+    try:
+        return Path(file).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise UserError(f"{file}: 文件不存在") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{file}: 方案文件应为 UTF-8 编码的 TOML 文件") from None
+    except OSError as exc:
+        raise UserError(f"{file}: 无法读取：{exc.strerror}") from None
+
+
+@command(campaign_group, "check", json_output=True, help="检查抽查方案文件（TOML）：结构、取值和期限。不访问数据库。")
+@click.argument("file", metavar="方案文件")
+def campaign_check_cmd(call: Call, file: str) -> None:
+    from workflow.campaign_file import CampaignFileError, parse_campaign
+
+    source = _read_campaign_file(file)
+    try:
+        plan = parse_campaign(source)
+    except CampaignFileError as exc:
+        raise UserError(exc.lines(file)[0], exc.lines(file)) from None
+    if call.as_json:
+        emit_json({"campaign": plan.code, "valid": True, "findings": []})
+        return
+    out(f"{file}: 方案“{plan.name}”（{plan.code}）结构检查通过。")
+    for name, spec in plan.deadlines.items():
+        out(f"  {name}: {spec.describe()}")
+
+
+@command(campaign_group, "create", changes=True, help="按方案文件创建抽查任务（核对部门和抽查事项是否在名录中）。")
+@click.argument("file", metavar="方案文件")
+def campaign_create_cmd(call: Call, file: str) -> None:
+    from workflow.services.campaigns import create_campaign
+
+    engine = call.engine()
+    try:
+        source = _read_campaign_file(file)
+        with unit_of_work(engine) as session:
+            plan = create_campaign(session, source, file, now=call.now, user=call.user)
+    finally:
+        engine.dispose()
+    out(f"已创建抽查任务“{plan.name}”（{plan.code}），参加部门 {len(plan.departments)} 个，"
+        f"抽查事项 {sum(len(d.items) for d in plan.departments)} 项。")
+
+
+@command(campaign_group, "status", json_output=True, help="查看抽查任务的方案和进度。")
+@click.argument("code", metavar="任务编号")
+def campaign_status_cmd(call: Call, code: str) -> None:
+    from workflow.services.campaigns import campaign_status
+
+    engine = call.engine()
+    try:
+        with unit_of_work(engine) as session:
+            status = campaign_status(session, code)
+    finally:
+        engine.dispose()
+    if call.as_json:
+        emit_json(status)
+        return
+    out(f"{status['name']}（{status['code']}）")
+    out(f"  文号：{status['document_no']}    组织：{status['office']}")
+    out(f"  时间：{status['window'][0]} 至 {status['window'][1]}    抽取：{status['draw_at']}")
+    out("  参加部门：")
+    for d in status["departments"]:
+        lead = "（牵头）" if d["code"] == status["lead_department"] else ""
+        out(f"    {d['code']} {d['name']}{lead}：{'、'.join(d['items'])}")
+    out("  期限：")
+    for name, text in status["deadlines"].items():
+        out(f"    {name}: {text}")
+    s = status["sampling"]
+    out(f"  当前名录中符合抽取条件的企业 {s['eligible_now']} 户，按 {s['ratio']}（{s['rounding']}）应抽取 "
+        f"{s['expected_sample_size']} 户。")
+
+
+@command(cli, "demo", help="演示：在 --out 下的新数据库中，用示例辖区运行鹿泉区 2019 年下半年联合抽查。")
+@click.option("--out", "out_dir", default="demo-out", show_default=True, type=click.Path(file_okay=False),
+              help="输出目录")
+@click.option("--enterprises", "n", type=click.IntRange(100, 2_000_000), default=30_000, show_default=True,
+              help="示例辖区的企业数量")
+@click.option("--seed", type=int, default=2019, show_default=True, help="随机种子")
+def demo_cmd(call: Call, out_dir: str, n: int, seed: int) -> None:
+    from ssj.demo import run_demo
+
+    run_demo(Path(out_dir), enterprises=n, seed=seed, echo=out)
+
+
+# --- entry point -----------------------------------------------------------
+
+
+def run(args: list[str] | None = None) -> int:
+    """Run ``ssj`` with ``args``; returns the exit code instead of exiting."""
+    from workflow.services.directory_import import ImportRejected
+
+    try:
+        result = cli.main(args=args, prog_name="ssj", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err("已中止。")
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except ImportRejected as exc:
+        for line in exc.warnings:
+            err(line)
+        for line in exc.problems.lines():
+            err(line)
+        err(f"导入被拒绝：共 {exc.problems.total} 个问题，数据库未作任何更改。")
+        return 2
+    except UserError as exc:
+        for line in exc.lines:
+            err(line)
+        return exc.exit_code
+    except DatabaseNotReady as exc:
+        err(str(exc))
+        return 1
+    except Exception as exc:  # an internal failure: say so in Chinese, keep the trace for engineers
+        err(f"内部错误：{type(exc).__name__}: {exc}")
+        if os.environ.get("SSJ_DEBUG"):
+            traceback.print_exc()
+        return 1
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))

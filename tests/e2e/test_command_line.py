@@ -1,0 +1,90 @@
+"""The installed ``ssj`` as a clerk runs it: a real process, Chinese, exit codes."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+SSJ = str(Path(sys.executable).with_name("ssj"))
+
+
+def run(*args, cwd, env=None):
+    full_env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **(env or {})}
+    full_env.pop("SSJ_DATABASE_URL", None)
+    return subprocess.run([SSJ, *map(str, args)], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300)
+
+
+def test_help_and_usage_errors_are_chinese(tmp_path):
+    helped = run("--help", cwd=tmp_path)
+    assert helped.returncode == 0 and "用法：" in helped.stdout and "命令" in helped.stdout
+    bad = run("import", "enterprises", "--bogus", cwd=tmp_path)
+    assert bad.returncode == 2 and "没有选项" in bad.stderr and "用法：" in bad.stderr
+    bad_now = run("campaign", "status", "x", "--now", "yesterday", cwd=tmp_path)
+    assert bad_now.returncode == 2 and "不是 ISO 8601 时间" in bad_now.stderr
+
+
+def test_default_database_is_ssj_db_in_the_working_directory(tmp_path):
+    assert run("init", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "ssj.db").exists()
+
+
+def test_example_data_is_deterministic_and_realistic(tmp_path):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    assert run("example-data", "--enterprises", 30000, "--seed", 5, "--out", a, cwd=tmp_path).returncode == 0
+    assert run("example-data", "--enterprises", 30000, "--seed", 5, "--out", b, cwd=tmp_path).returncode == 0
+    assert run("example-data", "--enterprises", 300, "--seed", 6, "--out", c, cwd=tmp_path).returncode == 0
+    for name in ("departments", "officers", "items", "enterprises"):
+        assert (a / f"{name}.csv").read_bytes() == (b / f"{name}.csv").read_bytes()
+    assert (a / "enterprises.csv").read_bytes()[:2000] != (c / "enterprises.csv").read_bytes()[:2000]
+    with open(a / "enterprises.csv", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 30000 and all(r["统一社会信用代码"][2:8] == "130110" for r in rows)
+    # the seed's criteria, computed here independently of the product's query
+    matching = [r for r in rows if r["主体类别"] == "内资企业" and r["登记状态"] in ("存续", "在业")
+                and r["注册资本（万元）"] and 500 <= Decimal(r["注册资本（万元）"]) <= 1000
+                and date.fromisoformat(r["成立日期"]) <= date(2019, 11, 27)]
+    assert 2000 <= len(matching) <= 3000
+    assert {r["主体类别"] for r in rows} == {"内资企业", "外资企业", "个体工商户", "农民专业合作社"}
+    assert {r["登记状态"] for r in rows} == {"存续", "在业", "吊销", "注销", "迁出"}
+    with open(a / "officers.csv", encoding="utf-8-sig") as fh:
+        officers = list(csv.DictReader(fh))
+    assert 75 <= len(officers) <= 90 and len({o["部门代码"] for o in officers}) == 10
+
+
+@pytest.mark.slow
+def test_demo_reports_the_district_it_built(tmp_path):
+    result = run("demo", "--out", tmp_path / "demo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "demo" / "ssj.db").exists()
+    assert sorted(p.name for p in (tmp_path / "demo" / "名录").iterdir()) == [
+        "departments.csv", "enterprises.csv", "items.csv", "officers.csv"]
+    with open(tmp_path / "demo" / "名录" / "enterprises.csv", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    expected = sum(1 for r in rows if r["主体类别"] == "内资企业" and r["登记状态"] in ("存续", "在业")
+                   and r["注册资本（万元）"] and 500 <= Decimal(r["注册资本（万元）"]) <= 1000
+                   and date.fromisoformat(r["成立日期"]) <= date(2019, 11, 27))
+    assert f"2019-11-27 前成立）：{expected} 户" in result.stdout
+    assert f"：{-(-expected // 100)} 户" in result.stdout  # 1%, rounded up
+    assert "导入企业：30000 行" in result.stdout
+    # a second run starts from a fresh database
+    again = run("demo", "--out", tmp_path / "demo", cwd=tmp_path)
+    assert again.returncode == 0 and f"：{expected} 户" in again.stdout
+
+
+def test_campaign_status_json_is_one_document(tmp_path):
+    env = {"SSJ_USER": "clerk@office.luquan.example"}
+    assert run("init", cwd=tmp_path).returncode == 0
+    data = tmp_path / "d"
+    run("example-data", "--enterprises", 500, "--out", data, cwd=tmp_path)
+    for kind in ("departments", "items", "officers", "enterprises"):
+        assert run("import", kind, data / f"{kind}.csv", cwd=tmp_path, env=env).returncode == 0
+    from tests.conftest import EXAMPLE_CAMPAIGN
+    assert run("campaign", "create", EXAMPLE_CAMPAIGN, cwd=tmp_path, env=env).returncode == 0
+    status = run("campaign", "status", "luquan-2019-h2", "--json", cwd=tmp_path)
+    assert status.returncode == 0 and json.loads(status.stdout)["code"] == "luquan-2019-h2"

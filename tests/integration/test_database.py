@@ -1,0 +1,44 @@
+"""``ssj init``, the schema on both backends, and the "run ssj init first" rule."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from workflow.persistence.database import make_engine
+from workflow.persistence.orm import Base
+
+NOT_READY = "数据库尚未初始化或需要升级，请先运行 ssj init"
+
+
+def test_init_creates_then_reports_current(ssj):
+    first = ssj("init")
+    assert first.code == 0 and "数据库已创建" in first.out
+    again = ssj("init")
+    assert again.code == 0 and "已是最新版本" in again.out
+
+
+def test_migrations_produce_exactly_the_models(ssj, db_url):
+    assert ssj("init").code == 0
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    engine.dispose()
+
+
+def test_commands_refuse_an_uninitialised_database(ssj, district, tmp_path, db_url):
+    for args in (("import", "departments", district["departments"]), ("campaign", "status", "x"),
+                 ("campaign", "create", str(tmp_path / "nothing.toml"))):
+        result = ssj(*args)
+        assert result.code == 1
+        assert result.err.strip() == NOT_READY
+    if db_url.startswith("sqlite"):
+        assert not (tmp_path / "ssj.db").exists(), "the check must not create the database file"
+
+
+def test_commands_refuse_a_database_behind_the_product(ssj, db_url, district):
+    assert ssj("init").code == 0
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0000'")
+    engine.dispose()
+    result = ssj("import", "departments", district["departments"])
+    assert (result.code, result.err.strip()) == (1, NOT_READY)

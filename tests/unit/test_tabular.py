@@ -1,0 +1,61 @@
+"""Reading office files: encodings detected, a title line above the header tolerated."""
+
+import pytest
+
+from workflow.files.tabular import FileProblem, open_table
+
+
+def header_has_code(cells):
+    return "编码" in cells
+
+
+def rows_of(path):
+    with open_table(str(path), header_has_code) as table:
+        return table.header_row, table.header, list(table.rows), table.encoding
+
+
+@pytest.mark.parametrize("encoding, detected", [("utf-8", "utf-8-sig"), ("utf-8-sig", "utf-8-sig"),
+                                                ("gb18030", "gb18030")])
+def test_encodings_are_detected(tmp_path, encoding, detected):
+    path = tmp_path / "f.csv"
+    path.write_text("编码,名称\nA1,鹿泉区市场监督管理局\n", encoding=encoding)
+    header_row, header, rows, found = rows_of(path)
+    assert found == detected
+    assert header == ["编码", "名称"] and rows == [(2, ["A1", "鹿泉区市场监督管理局"])]
+
+
+def test_title_line_and_blank_rows(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text("抽查事项清单（2019年版）\n\n编码,名称\n,\nA1,甲\n\nA2,乙\n", encoding="utf-8")
+    header_row, _, rows, _ = rows_of(path)
+    assert header_row == 3
+    assert rows == [(5, ["A1", "甲"]), (7, ["A2", "乙"])]
+
+
+def test_undecodable_bytes_are_a_whole_file_problem(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes("编码,名称\n".encode() + b"\x80\xff\xfe\x81\x30\n")
+    with pytest.raises(FileProblem, match="无法识别文件编码"):
+        rows_of(path)
+
+
+def test_truncated_xlsx(tmp_path):
+    import openpyxl
+
+    good = tmp_path / "good.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["编码", "名称"])
+    wb.save(good)
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(good.read_bytes()[:300])
+    with pytest.raises(FileProblem, match="不是有效的 XLSX 文件"):
+        rows_of(bad)
+
+
+def test_other_file_types_and_empty_files(tmp_path):
+    (tmp_path / "f.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(FileProblem, match="不支持的文件类型"):
+        rows_of(tmp_path / "f.xls")
+    (tmp_path / "e.csv").write_text("\n\n", encoding="utf-8")
+    with pytest.raises(FileProblem, match="文件为空"):
+        rows_of(tmp_path / "e.csv")

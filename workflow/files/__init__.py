@@ -1,0 +1,1 @@
+"""Reading and writing the files an office really has (CSV, XLSX)."""

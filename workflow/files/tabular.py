@@ -1,0 +1,166 @@
+"""Stream the rows of an office's CSV or XLSX export, whatever its encoding.
+
+CSV encodings are detected, not asked: UTF-8 (with or without BOM) first, then
+GB18030, which is what Excel and WPS write on a Chinese Windows. Rows are
+yielded one at a time with the number a spreadsheet shows (the header is row 1
+when it is on the first line), so a million-row file never sits in memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+# A field longer than Python's default (131,072 characters) is legal CSV;
+# the importers reject over-long values themselves, with the cell's place.
+csv.field_size_limit(16 * 1024 * 1024)
+
+_CHUNK = 1 << 20
+
+
+class FileProblem(Exception):
+    """A whole-file problem: the file cannot be read as a table at all."""
+
+
+@dataclass
+class Table:
+    path: str
+    header_row: int
+    header: list[str]
+    rows: Iterator[tuple[int, list[Any]]]
+    encoding: str | None = None
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    with open(path, "rb") as fh:
+        try:
+            while chunk := fh.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def detect_encoding(path: Path) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        if _decodes(path, encoding):
+            return encoding
+    raise FileProblem("无法识别文件编码（支持 UTF-8、带 BOM 的 UTF-8 和 GB18030/GBK）")
+
+
+def _is_blank(values: list[Any] | tuple[Any, ...]) -> bool:
+    for v in values:
+        if v is None:
+            continue
+        if isinstance(v, str) and not v.strip():
+            continue
+        return False
+    return True
+
+
+def _header_text(v: Any) -> str:
+    return "" if v is None else str(v)
+
+
+@contextmanager
+def open_table(path_as_given: str, looks_like_header: Callable[[list[str]], bool]) -> Iterator[Table]:
+    """Open a CSV or XLSX (first sheet) as a stream of non-blank rows.
+
+    ``looks_like_header`` picks the header among the first ten rows, so a title
+    line above the header (common in exports) does not break the import.
+    """
+    path = Path(path_as_given)
+    if not path.exists():
+        raise FileProblem("文件不存在")
+    if path.is_dir():
+        raise FileProblem("这是一个目录，不是文件")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with _open_csv(path, path_as_given, looks_like_header) as table:
+            yield table
+    elif suffix in (".xlsx", ".xlsm"):
+        with _open_xlsx(path, path_as_given, looks_like_header) as table:
+            yield table
+    else:
+        raise FileProblem(f"不支持的文件类型“{path.suffix or '无扩展名'}”，请提供 .csv 或 .xlsx 文件")
+
+
+def _find_header(numbered: Iterator[tuple[int, list[Any]]], looks_like_header) -> tuple[int, list[str]]:
+    first: tuple[int, list[str]] | None = None
+    for _ in range(10):
+        try:
+            number, values = next(numbered)
+        except StopIteration:
+            break
+        if _is_blank(values):
+            continue
+        texts = [_header_text(v) for v in values]
+        if first is None:
+            first = (number, texts)
+        if looks_like_header(texts):
+            return number, texts
+    if first is None:
+        raise FileProblem("文件为空，没有表头和数据行")
+    return first
+
+
+def _non_blank(numbered: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
+    for number, values in numbered:
+        if not _is_blank(values):
+            yield number, values
+
+
+@contextmanager
+def _open_csv(path: Path, given: str, looks_like_header) -> Iterator[Table]:
+    encoding = detect_encoding(path)
+    with open(path, encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh)
+
+        def numbered() -> Iterator[tuple[int, list[Any]]]:
+            number = 0
+            try:
+                for values in reader:
+                    number += 1
+                    yield number, values
+            except csv.Error as exc:
+                raise FileProblem(f"第 {number + 1} 行不是有效的 CSV：{exc}") from exc
+
+        rows = numbered()
+        header_row, header = _find_header(rows, looks_like_header)
+        yield Table(given, header_row, header, _non_blank(rows), encoding)
+
+
+@contextmanager
+def _open_xlsx(path: Path, given: str, looks_like_header) -> Iterator[Table]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise FileProblem("不是有效的 XLSX 文件（文件可能已损坏或不完整）") from exc
+    try:
+        if not wb.worksheets:
+            raise FileProblem("工作簿中没有工作表")
+        ws = wb.worksheets[0]
+        ws.reset_dimensions()
+
+        def numbered() -> Iterator[tuple[int, list[Any]]]:
+            try:
+                for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                    yield number, list(values)
+            except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+                raise FileProblem("XLSX 文件内容损坏，无法读取") from exc
+
+        rows = numbered()
+        header_row, header = _find_header(rows, looks_like_header)
+        yield Table(given, header_row, header, _non_blank(rows))
+    finally:
+        wb.close()

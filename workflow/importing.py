@@ -1,0 +1,133 @@
+"""Turning a table of raw cells into directory records, with every problem placed.
+
+FORMATS.md: one line per problem, ``<path>:<row>: <header as written>: <problem>``,
+sorted, whole-file problems as ``<path>: <problem>``, and after 200 lines one
+line counting the rest. Rows are checked in file order, so problems arrive
+sorted and only the first 200 are kept: a million bad rows cost no memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflow.directory import Column, Directory, Invalid
+
+MAX_PROBLEM_LINES = 200
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int | None
+    column: int
+    header: str | None
+    message: str
+
+    def line(self, path: str) -> str:
+        if self.row is None:
+            return f"{path}: {self.message}"
+        return f"{path}:{self.row}: {self.header}: {self.message}"
+
+
+@dataclass
+class Problems:
+    """The first ``MAX_PROBLEM_LINES`` problems and a count of the rest."""
+
+    path: str
+    kept: list[Problem] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, problem: Problem) -> None:
+        self.total += 1
+        if len(self.kept) < MAX_PROBLEM_LINES:
+            self.kept.append(problem)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def lines(self) -> list[str]:
+        ordered = sorted(self.kept, key=lambda p: (p.row is not None, p.row or 0, p.column))
+        out = [p.line(self.path) for p in ordered]
+        if self.total > len(self.kept):
+            out.append(f"{self.path}: 另有 {self.total - len(self.kept)} 个问题未列出")
+        return out
+
+
+@dataclass
+class HeaderPlan:
+    """Which file column feeds which directory column."""
+
+    directory: Directory
+    columns: list[tuple[int, Column, str]]
+    unknown: list[str]
+    absent_defaults: dict[str, Any] = field(default_factory=dict)
+    # Required columns a correction file may leave out: then it can only update existing rows.
+    missing_required: list[Column] = field(default_factory=list)
+
+    def header_of(self, alias: str) -> str:
+        for _, col, written in self.columns:
+            if col.alias == alias:
+                return written
+        return self.directory.column(alias).header
+
+    def index_of(self, alias: str) -> int:
+        for idx, col, _ in self.columns:
+            if col.alias == alias:
+                return idx
+        return 10_000
+
+
+def plan_header(directory: Directory, cells: list[str], problems: Problems) -> HeaderPlan:
+    columns: list[tuple[int, Column, str]] = []
+    unknown: list[str] = []
+    seen: dict[str, str] = {}
+    for idx, cell in enumerate(cells):
+        if not cell.strip():
+            continue
+        col = directory.match_header(cell)
+        if col is None:
+            unknown.append(cell.strip())
+        elif col.alias in seen:
+            problems.add(Problem(None, idx, None, f"列“{cell.strip()}”与列“{seen[col.alias]}”重复"))
+        else:
+            seen[col.alias] = cell.strip()
+            columns.append((idx, col, cell.strip()))
+    key = directory.column(directory.key)
+    if key.alias not in seen:
+        problems.add(Problem(None, 10_000, None, f"缺少必需的列“{key.header}”（或英文列名 {key.alias}）"))
+    missing = [c for c in directory.columns if c.required and c.alias not in seen and c is not key]
+    absent = {c.alias: c.default for c in directory.columns if c.alias not in seen and c.default is not None}
+    return HeaderPlan(directory, columns, unknown, absent, missing)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_row(plan: HeaderPlan, number: int, values: list[Any], problems: Problems) -> dict[str, Any] | None:
+    """The record of one row, or None after adding its problems."""
+    record: dict[str, Any] = dict(plan.absent_defaults)
+    ok = True
+    width = len(values)
+    for idx, col, written in plan.columns:
+        value = values[idx] if idx < width else None
+        if _blank(value):
+            if col.required:
+                problems.add(Problem(number, idx, written, "必填项为空"))
+                ok = False
+            record[col.alias] = col.default
+            continue
+        try:
+            record[col.alias] = col.parse(value)
+        except Invalid as exc:
+            problems.add(Problem(number, idx, written, str(exc)))
+            ok = False
+    if not ok:
+        return None
+    for rule in plan.directory.row_rules:
+        broken = rule(record)
+        if broken:
+            alias, message = broken
+            problems.add(Problem(number, plan.index_of(alias), plan.header_of(alias), message))
+            return None
+    return record

@@ -1,0 +1,1 @@
+"""Persistence: the tables, the migrations, and the unit of work."""

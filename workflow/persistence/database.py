@@ -1,0 +1,128 @@
+"""Engines, migrations and the "is the schema current?" check.
+
+``SSJ_DATABASE_URL`` selects the database (default: the SQLite file ``./ssj.db``).
+The schema is owned by the Alembic migrations shipped with the package; ``ssj
+init`` creates or upgrades, every other command refuses to run on a database
+that is missing or behind.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_URL = "sqlite:///./ssj.db"
+
+
+class DatabaseNotReady(Exception):
+    """The database is missing or its schema is behind the installed product."""
+
+    message = "数据库尚未初始化或需要升级，请先运行 ssj init"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def database_url(environ: dict[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    return normalise_url(env.get("SSJ_DATABASE_URL") or DEFAULT_URL)
+
+
+def normalise_url(url: str) -> str:
+    """``postgresql://`` means psycopg 3, the driver this product ships with."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def sqlite_file(url: str) -> Path | None:
+    u = make_url(normalise_url(url))
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+def _alembic_config(engine: Engine):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("workflow.persistence") / "migrations"))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    cfg = _alembic_config(None)  # type: ignore[arg-type]
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Create or upgrade the schema; returns (revision before, revision after)."""
+    from alembic import command
+
+    before = current_revision(engine)
+    command.upgrade(_alembic_config(engine), "head")
+    return before, head_revision()
+
+
+def ready_engine(url: str) -> Engine:
+    """An engine on a database whose schema is current, else DatabaseNotReady."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise DatabaseNotReady()
+    engine = make_engine(url)
+    try:
+        revision = current_revision(engine)
+    except Exception as exc:  # unreachable server, wrong credentials …
+        engine.dispose()
+        raise DatabaseNotReady() from exc
+    if revision != head_revision():
+        engine.dispose()
+        raise DatabaseNotReady()
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back on any error."""
+    with session_factory(engine)() as session:
+        with session.begin():
+            yield session

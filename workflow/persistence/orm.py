@@ -1,0 +1,229 @@
+"""The tables. FORMATS.md fixes the main names: auditors query them directly.
+
+Instants are stored in UTC (``UTCDateTime``); dates are plain calendar dates.
+Every directory row keeps ``in_latest_directory``: an import never deletes, a
+``--full`` import marks what the latest export no longer lists (不在最新名录).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    true,
+)
+from workflow.directory import plain_decimal
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out; naive values are refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime cannot be stored: give it a timezone")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Money(TypeDecorator):
+    """A decimal amount in 万元, exact on PostgreSQL and on SQLite alike."""
+
+    impl = Numeric(18, 6, asdecimal=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect) -> Any:
+        if value is None:
+            return None
+        return value if dialect.name != "sqlite" else float(value)
+
+    def process_result_value(self, value: Any, dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return plain_decimal(Decimal(repr(value)) if isinstance(value, float) else Decimal(value))
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class _DirectoryRow:
+    in_latest_directory: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    last_import_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Department(_DirectoryRow, Base):
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    admin_name: Mapped[str | None] = mapped_column(String(50))
+    admin_email: Mapped[str | None] = mapped_column(String(254))
+    leader_name: Mapped[str | None] = mapped_column(String(50))
+    leader_email: Mapped[str | None] = mapped_column(String(254))
+    responsible_section: Mapped[str | None] = mapped_column(String(100))
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+
+
+class Officer(_DirectoryRow, Base):
+    __tablename__ = "officers"
+
+    certificate_no: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    mobile: Mapped[str | None] = mapped_column(String(11))
+    email: Mapped[str | None] = mapped_column(String(254))
+    certificate_valid_until: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(8), default="在岗")
+    specialties: Mapped[str | None] = mapped_column(Text)
+
+
+class OfficerConflict(Base):
+    """回避企业: an officer must never be matched to this enterprise."""
+
+    __tablename__ = "officer_conflicts"
+
+    certificate_no: Mapped[str] = mapped_column(
+        ForeignKey("officers.certificate_no", ondelete="CASCADE"), primary_key=True
+    )
+    uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+
+
+class Enterprise(_DirectoryRow, Base):
+    __tablename__ = "enterprises"
+
+    uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str | None] = mapped_column(String(100))
+    registered_capital: Mapped[Decimal | None] = mapped_column(Money)
+    established_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(8))
+    district: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(500))
+    legal_representative: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    industry: Mapped[str | None] = mapped_column(String(200))
+    credit_risk: Mapped[str | None] = mapped_column(String(1))
+
+
+class InspectionItem(_DirectoryRow, Base):
+    __tablename__ = "inspection_items"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    category: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    target: Mapped[str | None] = mapped_column(String(200))
+    level: Mapped[str | None] = mapped_column(String(16))
+    method: Mapped[str | None] = mapped_column(String(200))
+    basis: Mapped[str | None] = mapped_column(Text)
+
+
+class InspectionItemContent(Base):
+    """检查内容: the content points of an item, in the order the list gives them."""
+
+    __tablename__ = "inspection_item_contents"
+
+    item_code: Mapped[str] = mapped_column(
+        ForeignKey("inspection_items.code", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class DirectoryImport(Base):
+    """One run of ``ssj import``: who loaded which file, and what it changed."""
+
+    __tablename__ = "directory_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(Text)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    full: Mapped[bool] = mapped_column(Boolean)
+    rows: Mapped[int] = mapped_column(Integer)
+    inserted: Mapped[int] = mapped_column(Integer)
+    updated: Mapped[int] = mapped_column(Integer)
+    marked_not_latest: Mapped[int] = mapped_column(Integer)
+    imported_by: Mapped[str] = mapped_column(String(254))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Campaign(Base):
+    """A campaign as its file defined it; ``plan`` is the validated file as JSON."""
+
+    __tablename__ = "campaigns"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    document_no: Mapped[str] = mapped_column(String(100))
+    office: Mapped[str] = mapped_column(String(200))
+    lead_department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    timezone: Mapped[str] = mapped_column(String(64))
+    window_from: Mapped[date] = mapped_column(Date)
+    window_to: Mapped[date] = mapped_column(Date)
+    draw_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    plan: Mapped[dict] = mapped_column(JSON)
+    source_toml: Mapped[str] = mapped_column(Text)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(254))
+
+
+class CampaignDepartment(Base):
+    __tablename__ = "campaign_departments"
+
+    campaign_code: Mapped[str] = mapped_column(
+        ForeignKey("campaigns.code", ondelete="CASCADE"), primary_key=True
+    )
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), primary_key=True)
+    is_lead: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CampaignItem(Base):
+    __tablename__ = "campaign_items"
+
+    campaign_code: Mapped[str] = mapped_column(
+        ForeignKey("campaigns.code", ondelete="CASCADE"), primary_key=True
+    )
+    item_code: Mapped[str] = mapped_column(ForeignKey("inspection_items.code"), primary_key=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+

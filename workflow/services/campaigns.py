@@ -1,0 +1,144 @@
+"""Storing a campaign and telling where it stands.
+
+``create_campaign`` validates the file (``workflow.campaign_file``) and then the
+references only the database can check: the departments and items it names must
+be in the directories, and each item must belong to the department listing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workflow.campaign_file import CampaignFileError, CampaignPlan, parse_campaign
+from workflow.errors import NotFound, UserError
+from workflow.persistence import orm
+from workflow.persistence.queries import count_of, eligible_enterprises
+
+_ROUNDING = {"ceil": ROUND_CEILING, "floor": ROUND_FLOOR, "half_up": ROUND_HALF_UP}
+
+
+def sample_size(eligible: int, ratio: Decimal, rounding: str, minimum: int) -> int:
+    """n = ratio × eligible, rounded by the campaign's rule, clamped to [min(minimum, eligible), eligible]."""
+    n = int((ratio * eligible).to_integral_value(rounding=_ROUNDING[rounding]))
+    return max(min(minimum, eligible), min(n, eligible))
+
+
+def reference_problems(session: Session, plan: CampaignPlan) -> list[tuple[str, str]]:
+    """Directory references of a valid plan that the database does not know."""
+    problems: list[tuple[str, str]] = []
+    departments = {d.code: d for d in session.scalars(select(orm.Department))}
+    items = {i.code: i for i in session.scalars(select(orm.InspectionItem))}
+    if plan.lead_department not in departments:
+        problems.append(("campaign.lead_department", f"部门“{plan.lead_department}”不在部门名录中"))
+    for i, dept in enumerate(plan.departments):
+        if dept.code not in departments:
+            problems.append((f"departments[{i}].code", f"部门“{dept.code}”不在部门名录中（请先导入部门名录）"))
+            continue
+        if not departments[dept.code].in_latest_directory:
+            problems.append((f"departments[{i}].code", f"部门“{dept.code}”已不在最新名录中"))
+        for item_code in dept.items:
+            item = items.get(item_code)
+            if item is None:
+                problems.append((f"departments[{i}].items", f"抽查事项“{item_code}”不在抽查事项清单中（请先导入清单）"))
+            elif item.department_code != dept.code:
+                problems.append((f"departments[{i}].items",
+                                 f"抽查事项“{item_code}”的检查主体是“{item.department_code}”，不是“{dept.code}”"))
+            elif not item.in_latest_directory:
+                problems.append((f"departments[{i}].items", f"抽查事项“{item_code}”已不在最新清单中"))
+    return problems
+
+
+def create_campaign(session: Session, source: str, path: str, *, now: datetime, user: str) -> CampaignPlan:
+    try:
+        plan = parse_campaign(source)
+    except CampaignFileError as exc:
+        raise UserError(exc.lines(path)[0], exc.lines(path)) from None
+    if session.get(orm.Campaign, plan.code) is not None:
+        raise UserError(f"{path}: campaign.code: 抽查任务“{plan.code}”已存在")
+    problems = reference_problems(session, plan)
+    if problems:
+        lines = CampaignFileError(problems).lines(path)
+        raise UserError(lines[0], lines)
+    session.add(
+        orm.Campaign(
+            code=plan.code, name=plan.name, document_no=plan.document_no, office=plan.office,
+            lead_department_code=plan.lead_department, timezone=plan.timezone, window_from=plan.window_from,
+            window_to=plan.window_to, draw_at=plan.draw_at, plan=plan.to_json(), source_toml=source,
+            source_sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(), created_at=now, created_by=user,
+        )
+    )
+    session.flush()
+    for dept in plan.departments:
+        session.add(orm.CampaignDepartment(campaign_code=plan.code, department_code=dept.code,
+                                           is_lead=dept.code == plan.lead_department))
+        for item_code in dept.items:
+            session.add(orm.CampaignItem(campaign_code=plan.code, item_code=item_code, department_code=dept.code))
+    return plan
+
+
+def load_plan(session: Session, code: str) -> tuple[orm.Campaign, CampaignPlan]:
+    campaign = session.get(orm.Campaign, code)
+    if campaign is None:
+        raise NotFound(f"抽查任务“{code}”不存在（用 ssj campaign create 创建）")
+    return campaign, parse_campaign(campaign.source_toml)
+
+
+@dataclass(frozen=True)
+class DirectoryNumbers:
+    enterprises: int
+    not_in_latest: int
+    by_category_status: dict[str, dict[str, int]]
+    eligible: int
+    expected_sample: int
+
+
+def directory_numbers(session: Session, plan: CampaignPlan) -> DirectoryNumbers:
+    """What the directory holds, and how much of it the campaign's criteria select."""
+    e = orm.Enterprise
+    table: dict[str, dict[str, int]] = {}
+    for category, status, n in session.execute(
+        select(e.category, e.status, func.count()).where(e.in_latest_directory.is_(True)).group_by(e.category, e.status)
+    ):
+        table.setdefault(category, {})[status] = n
+    total = session.scalar(select(func.count()).select_from(e)) or 0
+    not_latest = session.scalar(select(func.count()).select_from(e).where(e.in_latest_directory.is_(False))) or 0
+    draw_date = plan.draw_at.date()
+    eligible = session.scalar(count_of(eligible_enterprises(plan.sampling, draw_date))) or 0
+    s = plan.sampling
+    return DirectoryNumbers(total, not_latest, table, eligible,
+                            sample_size(eligible, s.ratio, s.rounding, s.minimum) if eligible else 0)
+
+
+def campaign_status(session: Session, code: str) -> dict[str, Any]:
+    campaign, plan = load_plan(session, code)
+    departments = {d.code: d.name for d in session.scalars(select(orm.Department))}
+    numbers = directory_numbers(session, plan)
+    return {
+        "code": plan.code,
+        "name": plan.name,
+        "document_no": plan.document_no,
+        "office": plan.office,
+        "lead_department": plan.lead_department,
+        "window": [plan.window_from.isoformat(), plan.window_to.isoformat()],
+        "draw_at": plan.draw_at.isoformat(),
+        "departments": [
+            {"code": d.code, "name": departments.get(d.code, d.code), "items": list(d.items)} for d in plan.departments
+        ],
+        "deadlines": {name: spec.describe() for name, spec in plan.deadlines.items()},
+        "sampling": {
+            "eligible_now": numbers.eligible,
+            "expected_sample_size": numbers.expected_sample,
+            "ratio": plan.sampling.ratio_text,
+            "rounding": plan.sampling.rounding,
+        },
+        "inspections": {},
+        "created_at": campaign.created_at.isoformat(),
+        "created_by": campaign.created_by,
+    }
