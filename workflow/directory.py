@@ -39,6 +39,8 @@ def normalise_header(text: str) -> str:
 
 
 def _as_text(value: Any) -> str:
+    if value.__class__ is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -52,16 +54,23 @@ def text(max_len: int = 200) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         s = _as_text(value)
         if len(s) > max_len:
-            raise Invalid(f"内容过长（{len(s)} 个字符，最多 {max_len} 个）")
+            raise Invalid(too_long(len(s), max_len))
         return s
 
+    parse.max_len = max_len  # lets the row reader check plain text inline (hot path)
     return parse
+
+
+def too_long(length: int, max_len: int) -> str:
+    return f"内容过长（{length} 个字符，最多 {max_len} 个）"
 
 
 def choice(options: tuple[str, ...]) -> Callable[[Any], str]:
     allowed = "、".join(options)
 
     def parse(value: Any) -> str:
+        if value in options:
+            return value
         s = unicodedata.normalize("NFKC", _as_text(value)).strip()
         if s not in options:
             raise Invalid(f"“{_short(s)}”不是允许的值（应为 {allowed} 之一）")
@@ -102,7 +111,9 @@ def decimal_non_negative(value: Any) -> Decimal:
         raise Invalid(f"不能为负数（实际为 {number}）")
     if number >= Decimal("1e12"):
         raise Invalid(f"数值过大（{number}）")
-    return plain_decimal(number.quantize(Decimal("0.000001")))
+    if number.as_tuple().exponent < -6:
+        number = number.quantize(Decimal("0.000001"))
+    return number
 
 
 def plain_decimal(number: Decimal) -> Decimal:
@@ -124,6 +135,11 @@ def parse_date(value: Any) -> date:
         return value.date()
     if isinstance(value, date):
         return value
+    if value.__class__ is str and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
     s = unicodedata.normalize("NFKC", _as_text(value)).strip()
     for pattern in _DATE_PATTERNS:
         m = pattern.match(s)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflow.directory import Column, Directory, Invalid
+from workflow.directory import Column, Directory, Invalid, too_long
 
 MAX_PROBLEM_LINES = 200
 
@@ -100,10 +100,6 @@ def plan_header(directory: Directory, cells: list[str], problems: Problems) -> H
     return HeaderPlan(directory, columns, unknown, absent, missing)
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def parse_row(plan: HeaderPlan, number: int, values: list[Any], problems: Problems) -> dict[str, Any] | None:
     """The record of one row, or None after adding its problems."""
     record: dict[str, Any] = dict(plan.absent_defaults)
@@ -111,7 +107,17 @@ def parse_row(plan: HeaderPlan, number: int, values: list[Any], problems: Proble
     width = len(values)
     for idx, col, written in plan.columns:
         value = values[idx] if idx < width else None
-        if _blank(value):
+        if value.__class__ is str:
+            value = value.strip()
+            max_len = getattr(col.parse, "max_len", None)
+            if max_len is not None and value:
+                if len(value) > max_len:
+                    problems.add(Problem(number, idx, written, too_long(len(value), max_len)))
+                    ok = False
+                else:
+                    record[col.alias] = value
+                continue
+        if value is None or value == "":
             if col.required:
                 problems.add(Problem(number, idx, written, "必填项为空"))
                 ok = False

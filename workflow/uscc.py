@@ -8,20 +8,24 @@ check character is ``0``; and rejecting codes whose first character is a letter.
 from __future__ import annotations
 
 import unicodedata
+from operator import mul
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
+_VALID_SYMBOLS = frozenset(ALPHABET)
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
 def normalise(raw: str) -> str:
     """Trim, fold full-width characters to half-width (NFKC) and upper-case."""
+    if raw.isascii():
+        return raw.strip().upper()
     return unicodedata.normalize("NFKC", raw).strip().upper()
 
 
 def check_character(body17: str) -> str:
     """The 18th character for the first 17 (which must be valid symbols)."""
-    total = sum(_VALUE[ch] * w for ch, w in zip(body17, WEIGHTS))
+    total = sum(map(mul, map(_VALUE.__getitem__, body17), WEIGHTS))
     return ALPHABET[(31 - total % 31) % 31]
 
 
@@ -29,13 +33,19 @@ def problem(code: str) -> str | None:
     """Why a normalised code is not a valid USCC, in Chinese, or None if it is."""
     if len(code) != 18:
         return f"统一社会信用代码应为 18 位，实际为 {len(code)} 位"
-    for pos, ch in enumerate(code, start=1):
-        if ch not in _VALUE:
-            return f"统一社会信用代码第 {pos} 位“{ch}”不是允许的字符（不含 I、O、Z、S、V）"
+    if not _VALID_SYMBOLS.issuperset(code):
+        return _bad_symbol(code)
     expected = check_character(code[:17])
     if code[17] != expected:
         return f"统一社会信用代码校验位错误：应为“{expected}”，实际为“{code[17]}”"
     return None
+
+
+def _bad_symbol(code: str) -> str:
+    for pos, ch in enumerate(code, start=1):
+        if ch not in _VALUE:
+            return f"统一社会信用代码第 {pos} 位“{ch}”不是允许的字符（不含 I、O、Z、S、V）"
+    raise AssertionError(code)
 
 
 def is_valid(code: str) -> bool:

@@ -9,6 +9,7 @@ when it is on the first line), so a million-row file never sits in memory.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import csv
 import zipfile
 from collections.abc import Iterator
@@ -34,14 +35,17 @@ class Table:
     header_row: int
     header: list[str]
     rows: Iterator[tuple[int, list[Any]]]
+    sha256: str
     encoding: str | None = None
 
 
-def _decodes(path: Path, encoding: str) -> bool:
+def _decodes(path: Path, encoding: str, digest=None) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     with open(path, "rb") as fh:
         try:
             while chunk := fh.read(_CHUNK):
+                if digest is not None:
+                    digest.update(chunk)
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -49,11 +53,22 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
-def detect_encoding(path: Path) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        if _decodes(path, encoding):
-            return encoding
+def detect_encoding(path: Path) -> tuple[str, str]:
+    """The file's encoding and its SHA-256, in one pass over it when it is UTF-8."""
+    digest = hashlib.sha256()
+    if _decodes(path, "utf-8-sig", digest):
+        return "utf-8-sig", digest.hexdigest()
+    if _decodes(path, "gb18030"):
+        return "gb18030", file_sha256(path)
     raise FileProblem("无法识别文件编码（支持 UTF-8、带 BOM 的 UTF-8 和 GB18030/GBK）")
+
+
+def file_sha256(path: Path | str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _is_blank(values: list[Any] | tuple[Any, ...]) -> bool:
@@ -120,7 +135,7 @@ def _non_blank(numbered: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int,
 
 @contextmanager
 def _open_csv(path: Path, given: str, looks_like_header) -> Iterator[Table]:
-    encoding = detect_encoding(path)
+    encoding, sha256 = detect_encoding(path)
     with open(path, encoding=encoding, newline="") as fh:
         reader = csv.reader(fh)
 
@@ -129,13 +144,14 @@ def _open_csv(path: Path, given: str, looks_like_header) -> Iterator[Table]:
             try:
                 for values in reader:
                     number += 1
-                    yield number, values
+                    if "".join(values).strip():
+                        yield number, values
             except csv.Error as exc:
                 raise FileProblem(f"第 {number + 1} 行不是有效的 CSV：{exc}") from exc
 
         rows = numbered()
         header_row, header = _find_header(rows, looks_like_header)
-        yield Table(given, header_row, header, _non_blank(rows), encoding)
+        yield Table(given, header_row, header, rows, sha256, encoding)
 
 
 @contextmanager
@@ -161,6 +177,6 @@ def _open_xlsx(path: Path, given: str, looks_like_header) -> Iterator[Table]:
 
         rows = numbered()
         header_row, header = _find_header(rows, looks_like_header)
-        yield Table(given, header_row, header, _non_blank(rows))
+        yield Table(given, header_row, header, _non_blank(rows), file_sha256(path))
     finally:
         wb.close()

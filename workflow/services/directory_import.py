@@ -10,15 +10,14 @@ does not blank the others. ``--full`` marks rows the export no longer lists.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Date, Engine, bindparam, delete, insert, select, update
 
 from workflow.directory import DIRECTORIES, Directory
-from workflow.files.tabular import FileProblem, open_table
+from workflow.files.tabular import FileProblem, Table, open_table
 from workflow.importing import HeaderPlan, Problem, Problems, parse_row, plan_header
 from workflow.persistence import orm
 
@@ -88,14 +87,6 @@ _TARGETS = {
 }
 
 
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def import_directory(engine: Engine, kind: str, path: str, *, full: bool, now: datetime, user: str) -> ImportReport:
     directory = DIRECTORIES[kind]
     problems = Problems(path)
@@ -109,7 +100,7 @@ def import_directory(engine: Engine, kind: str, path: str, *, full: bool, now: d
             if problems:
                 raise ImportRejected(problems, warnings)
             with engine.begin() as conn:
-                report = _load(conn, directory, plan, table.rows, problems, full=full, now=now, user=user, path=path)
+                report = _load(conn, directory, plan, table, problems, full=full, now=now, user=user)
                 if problems:
                     conn.rollback()
                     raise ImportRejected(problems, warnings)
@@ -120,12 +111,13 @@ def import_directory(engine: Engine, kind: str, path: str, *, full: bool, now: d
     return report
 
 
-def _load(conn, directory: Directory, plan: HeaderPlan, rows, problems: Problems, *, full, now, user, path) -> ImportReport:
+def _load(conn, directory: Directory, plan: HeaderPlan, table: Table, problems: Problems, *, full, now, user) -> ImportReport:
+    path = table.path
     target = _TARGETS[directory.kind]
     report = ImportReport(directory.kind, directory.label, path)
     import_id = conn.execute(
         insert(orm.DirectoryImport.__table__).values(
-            kind=directory.kind, path=path, file_sha256=file_sha256(path), full=full, rows=0, inserted=0,
+            kind=directory.kind, path=path, file_sha256=table.sha256, full=full, rows=0, inserted=0,
             updated=0, marked_not_latest=0, imported_by=user, imported_at=now,
         )
     ).inserted_primary_key[0]
@@ -138,10 +130,13 @@ def _load(conn, directory: Directory, plan: HeaderPlan, rows, problems: Problems
     key_index = plan.index_of(key_alias)
     first_row: dict[str, int] = {}
     pending: list[tuple[int, dict[str, Any]]] = []
-    statements = _statements(target, present)
+    writer = _Writer(conn, target, present, import_id, now)
+
+    # A first import into an empty table needs no "which keys exist?" query per batch.
+    empty_at_start = conn.execute(select(target.table.c[target.key]).limit(1)).first() is None
 
     def settle() -> None:
-        existing = _existing_keys(conn, target, [r[key_alias] for _, r in pending])
+        existing = set() if empty_at_start else _existing_keys(conn, target, [r[key_alias] for _, r in pending])
         if plan.missing_required:
             names = "、".join(f"“{c.header}”" for c in plan.missing_required)
             for number, record in pending:
@@ -149,10 +144,10 @@ def _load(conn, directory: Directory, plan: HeaderPlan, rows, problems: Problems
                     problems.add(Problem(number, key_index, key_header,
                                          f"“{record[key_alias]}”是新条目，但文件缺少必需的列 {names}（更正文件只能更新已有条目）"))
         if not problems:
-            _write(conn, target, statements, [r for _, r in pending], present, existing, report, now)
+            writer.write(conn, [r for _, r in pending], existing, report)
         pending.clear()
 
-    for number, values in rows:
+    for number, values in table.rows:
         record = parse_row(plan, number, values, problems)
         if record is None:
             continue
@@ -208,56 +203,90 @@ def _reference_sets(conn, plan: HeaderPlan) -> dict[str, set[str]]:
     return out
 
 
-def _statements(target: _Target, present: list[str]):
-    """An INSERT for new rows and an UPDATE (by key) that sets only the file's columns."""
-    t = target.table
-    columns = [target.columns[a] for a in present if a in target.columns and target.columns[a] != target.key]
-    columns += ["in_latest_directory", "last_import_id", "updated_at"]
-    update_stmt = (
-        update(t)
-        .where(t.c[target.key] == bindparam("v_key"))
-        .values({c: bindparam(f"v_{c}") for c in columns})
-    )
-    return insert(t), update_stmt, columns
+class _Writer:
+    """Writes a batch: new rows by the DBAPI's bare ``executemany``, known keys by UPDATE.
+
+    New rows are the bulk of any first import (a million for a province's
+    export), so they skip SQLAlchemy's per-value processing: the few non-text
+    values are converted here, once per column, the way the ORM types store them.
+    """
+
+    def __init__(self, conn, target: _Target, present: list[str], import_id: int, now: datetime):
+        t = target.table
+        self.target = target
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.aliases = list(target.columns)
+        self.key_alias = next(a for a, c in target.columns.items() if c == target.key)
+        columns = [target.columns[a] for a in self.aliases]
+        columns += ["in_latest_directory", "last_import_id", "created_at", "updated_at"]
+        marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        self.insert_sql = f"INSERT INTO {t.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+        stamp = now.astimezone(timezone.utc)
+        stored_stamp = stamp.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else stamp
+        self.constants = (1 if self.sqlite else True, import_id, stored_stamp, stored_stamp)
+        self.converters = [(i, _sqlite_converter(t.c[c].type) if self.sqlite else None)
+                           for i, c in enumerate(target.columns[a] for a in self.aliases)]
+        self.converters = [(i, f) for i, f in self.converters if f is not None]
+        changed = [target.columns[a] for a in present if a in target.columns and target.columns[a] != target.key]
+        self.update_columns = changed + ["in_latest_directory", "last_import_id", "updated_at"]
+        self.update_stmt = (
+            update(t).where(t.c[target.key] == bindparam("v_key"))
+            .values({c: bindparam(f"v_{c}") for c in self.update_columns})
+        )
+        self.present = present
+        self.import_id = import_id
+        self.now = now
+
+    def _values(self, record: dict[str, Any]) -> list[Any]:
+        values = [record.get(a) for a in self.aliases]
+        if "specialties" in record and record["specialties"] is not None:
+            values[self.aliases.index("specialties")] = "；".join(record["specialties"])
+        return values
+
+    def write(self, conn, batch: list[dict[str, Any]], existing: set[str], report: ImportReport) -> None:
+        new_rows, changed_rows = [], []
+        for record in batch:
+            values = self._values(record)
+            if record[self.key_alias] in existing:
+                row = dict(zip((self.target.columns[a] for a in self.aliases), values))
+                row.update(in_latest_directory=True, last_import_id=self.import_id, updated_at=self.now)
+                changed = {f"v_{c}": row[c] for c in self.update_columns}
+                changed["v_key"] = record[self.key_alias]
+                changed_rows.append(changed)
+            else:
+                for i, convert in self.converters:
+                    if values[i] is not None:
+                        values[i] = convert(values[i])
+                new_rows.append((*values, *self.constants))
+        if new_rows:
+            conn.exec_driver_sql(self.insert_sql, new_rows)
+        if changed_rows:
+            conn.execute(self.update_stmt, changed_rows)
+        report.updated += len(changed_rows)
+        report.inserted += len(new_rows)
+        if self.target.child is not None:
+            child_table, parent_col, alias = self.target.child
+            if alias in self.present:
+                keys = [r[self.key_alias] for r in batch]
+                conn.execute(delete(child_table).where(child_table.c[parent_col].in_(bindparam("keys", expanding=True))),
+                             {"keys": keys})
+                children = _child_rows(alias, parent_col, batch, self.key_alias)
+                if children:
+                    conn.execute(insert(child_table), children)
+
+
+def _sqlite_converter(column_type):
+    """How the ORM type stores a value on SQLite (dates as ISO text, money as REAL)."""
+    if isinstance(column_type, orm.Money):
+        return float
+    if isinstance(column_type, Date):
+        return date.isoformat
+    return None
 
 
 def _existing_keys(conn, target: _Target, keys: list[str]) -> set[str]:
     column = target.table.c[target.key]
     return set(conn.execute(select(column).where(column.in_(bindparam("keys", expanding=True))), {"keys": keys}).scalars())
-
-
-def _write(conn, target: _Target, statements, batch: list[dict[str, Any]], present: list[str], existing: set[str],
-           report: ImportReport, now: datetime) -> None:
-    insert_stmt, update_stmt, update_columns = statements
-    key_alias = next(a for a, c in target.columns.items() if c == target.key)
-    keys = [r[key_alias] for r in batch]
-    new_rows, changed_rows = [], []
-    for record in batch:
-        row = {col: record.get(alias) for alias, col in target.columns.items()}
-        if row.get("specialties") is not None:
-            row["specialties"] = "；".join(row["specialties"])
-        row.update(in_latest_directory=True, last_import_id=report.import_id, updated_at=now)
-        if row[target.key] in existing:
-            changed = {f"v_{c}": row[c] for c in update_columns}
-            changed["v_key"] = row[target.key]
-            changed_rows.append(changed)
-        else:
-            row["created_at"] = now
-            new_rows.append(row)
-    if new_rows:
-        conn.execute(insert_stmt, new_rows)
-    if changed_rows:
-        conn.execute(update_stmt, changed_rows)
-    report.updated += len(changed_rows)
-    report.inserted += len(new_rows)
-    if target.child is not None:
-        child_table, parent_col, alias = target.child
-        if alias in present:
-            conn.execute(delete(child_table).where(child_table.c[parent_col].in_(bindparam("keys", expanding=True))),
-                         {"keys": keys})
-            children = _child_rows(alias, parent_col, batch, key_alias)
-            if children:
-                conn.execute(insert(child_table), children)
 
 
 def _child_rows(alias: str, parent_col: str, batch: list[dict[str, Any]], key_alias: str) -> list[dict[str, Any]]:

@@ -1,0 +1,18 @@
+"""``make bench``: run every benchmark (or those named: ``python -m bench import``)."""
+
+import sys
+
+from bench import bench_import
+
+BENCHMARKS = {"import": bench_import.main}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHMARKS)
+    for name in names:
+        BENCHMARKS[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
