@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
+from ssj.display import ljust, rjust
 from ssj.example_district import write_example_data
 from workflow.campaign_file import parse_campaign
 from workflow.directory import ENTERPRISE_CATEGORIES, ENTERPRISE_STATUSES
@@ -62,13 +63,12 @@ def run_demo(out: Path, *, enterprises: int, seed: int, echo: Callable[[str], No
     finally:
         engine.dispose()
 
-    echo("\n3. 抽查对象名录库（户）")
-    width = max(len(s) for s in ENTERPRISE_STATUSES)
-    echo("   " + "主体类别".ljust(8, "　") + "".join(s.rjust(width + 6) for s in ENTERPRISE_STATUSES) + "合计".rjust(8))
+    echo("\n3. 抽查对象名录库（户，最新名录）")
+    echo("   " + ljust("主体类别", 16) + "".join(rjust(s, 9) for s in ENTERPRISE_STATUSES) + rjust("合计", 10))
     for category in ENTERPRISE_CATEGORIES:
         row = numbers.by_category_status.get(category, {})
-        cells = "".join(str(row.get(s, 0)).rjust(width + 7) for s in ENTERPRISE_STATUSES)
-        echo("   " + category.ljust(8, "　") + cells + str(sum(row.values())).rjust(9))
+        cells = "".join(rjust(str(row.get(s, 0)), 9) for s in ENTERPRISE_STATUSES)
+        echo("   " + ljust(category, 16) + cells + rjust(str(sum(row.values())), 10))
     s = plan.sampling
     echo(f"   合计 {numbers.enterprises} 户")
     echo(f"\n   符合本次抽查条件（{'、'.join(s.categories)}，{'、'.join(s.statuses)}，注册资本 {s.capital_min}–{s.capital_max} 万元，"
