@@ -2,9 +2,9 @@
 
 import sys
 
-from bench import bench_import
+from bench import bench_calendar, bench_import
 
-BENCHMARKS = {"import": bench_import.main}
+BENCHMARKS = {"calendar": bench_calendar.main, "import": bench_import.main}
 
 
 def main(argv: list[str]) -> int:
