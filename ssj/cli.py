@@ -15,7 +15,7 @@ import os
 import sys
 import traceback
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -188,22 +188,52 @@ def _read_campaign_file(file: str) -> str:
         raise UserError(f"{file}: 无法读取：{exc.strerror}") from None
 
 
-@command(campaign_group, "check", json_output=True, help="检查抽查方案文件（TOML）：结构、取值和期限。不访问数据库。")
+@command(campaign_group, "check", json_output=True,
+         help="检查抽查方案文件（TOML）：结构、取值，并按工作日历推算每个期限，报告不一致之处。不访问数据库。")
 @click.argument("file", metavar="方案文件")
 def campaign_check_cmd(call: Call, file: str) -> None:
+    from calendars import CalendarFileError
     from workflow.campaign_file import CampaignFileError, parse_campaign
+    from workflow.plan_checker import ERROR, check_plan, plan_calendar, planned_deadlines
 
     source = _read_campaign_file(file)
     try:
         plan = parse_campaign(source)
     except CampaignFileError as exc:
         raise UserError(exc.lines(file)[0], exc.lines(file)) from None
+    try:
+        calendar = plan_calendar(plan, Path(file).resolve().parent)
+    except CalendarFileError as exc:
+        raise UserError(f"{file}: campaign.calendar_files: {exc}") from None
+    findings = check_plan(plan, calendar)
+    failed = any(f.severity == ERROR for f in findings)
+    try:
+        planned = planned_deadlines(plan, calendar)
+    except Exception:  # coverage: already a finding
+        planned = {}
     if call.as_json:
-        emit_json({"campaign": plan.code, "valid": True, "findings": []})
-        return
-    out(f"{file}: 方案“{plan.name}”（{plan.code}）结构检查通过。")
-    for name, spec in plan.deadlines.items():
-        out(f"  {name}: {spec.describe()}")
+        emit_json({
+            "campaign": plan.code,
+            "ok": not failed,
+            "deadlines": {n: {"due": p.due.at.isoformat(), "last_day": p.last_day.isoformat(),
+                              "provisional": p.due.provisional} for n, p in planned.items()},
+            "findings": [{"severity": f.severity, "subject": f.subject, "message": f.message} for f in findings],
+        })
+    else:
+        out(f"{file}: 方案“{plan.name}”（{plan.code}）")
+        out("期限（按计划推算，北京时间）：")
+        for name, p in planned.items():
+            mark = "（暂定）" if p.due.provisional else ""
+            out(f"  {name}: {plan.deadlines[name].describe()} → 截止 {p.last_day:%Y-%m-%d}"
+                f"{' ' + p.due.at.strftime('%H:%M') if p.due.at.time() != time(0) else ''}{mark}")
+        if findings:
+            out(f"发现 {len(findings)} 个问题：")
+            for f in findings:
+                out(f"  {f.line()}")
+        else:
+            out("未发现问题。")
+    if failed:
+        raise click.exceptions.Exit(1)
 
 
 @command(campaign_group, "create", changes=True, help="按方案文件创建抽查任务（核对部门和抽查事项是否在名录中）。")

@@ -13,11 +13,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
+from calendars import WorkdayCalendar
 from ssj.display import ljust, rjust
 from ssj.example_district import write_example_data
 from workflow.campaign_file import parse_campaign
 from workflow.directory import ENTERPRISE_CATEGORIES, ENTERPRISE_STATUSES
 from workflow.persistence.database import make_engine, unit_of_work, upgrade
+from workflow.plan_checker import check_plan, planned_deadlines
 from workflow.services.campaigns import create_campaign, directory_numbers
 from workflow.services.directory_import import import_directory
 
@@ -57,7 +59,12 @@ def run_demo(out: Path, *, enterprises: int, seed: int, echo: Callable[[str], No
         clock += timedelta(days=6)
         with unit_of_work(engine) as session:
             create_campaign(session, source, SEED_CAMPAIGN, now=clock, user=clerk)
-        echo(f"\n2. 方案 {SEED_CAMPAIGN} 检查通过，已创建抽查任务 {plan.code}（{clock:%Y-%m-%d %H:%M} 北京时间）")
+        echo(f"\n2. 已创建抽查任务 {plan.code}（{clock:%Y-%m-%d %H:%M} 北京时间）；方案检查（按工作日历推算期限）：")
+        calendar = WorkdayCalendar.default(provisional=plan.provisional_calendar)
+        for name, planned in planned_deadlines(plan, calendar).items():
+            echo(f"   {plan.deadlines[name].describe()} → 截止 {planned.last_day:%Y-%m-%d}（{name}）")
+        for finding in check_plan(plan, calendar):
+            echo(f"   {finding.line()}")
         with unit_of_work(engine) as session:
             numbers = directory_numbers(session, plan)
     finally:

@@ -51,7 +51,12 @@ def test_unknown_campaign(ready):
 
 def test_check_needs_no_database(ready, tmp_path):
     ok = ready("campaign", "check", EXAMPLE_CAMPAIGN)
-    assert ok.code == 0 and "结构检查通过" in ok.out
+    assert ok.code == 0 and "警告 deadlines.summary" in ok.out and "backfill: 实地核查后5个工作日内 → 截止 2019-12-20" in ok.out
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(SEED.replace("summary = { on = 2019-12-17 }", "summary = { on = 2019-12-23 }"), encoding="utf-8")
+    failed = ready("campaign", "check", wrong, "--json")
+    assert failed.code == 1
+    assert json.loads(failed.out)["findings"][0]["severity"] == "错误"
     bad = tmp_path / "bad.toml"
     bad.write_text(SEED.replace("vehicles = 4", "vehicles = \"四\""), encoding="utf-8")
     result = ready("campaign", "check", bad)
