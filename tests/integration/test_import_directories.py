@@ -45,6 +45,16 @@ def rows_of(db_url, model):
     return result
 
 
+def content_points(db_url, item_code):
+    engine = make_engine(db_url)
+    with unit_of_work(engine) as session:
+        texts = session.scalars(select(orm.InspectionItemContent.text)
+                                .where(orm.InspectionItemContent.item_code == item_code)
+                                .order_by(orm.InspectionItemContent.position)).all()
+    engine.dispose()
+    return texts
+
+
 def test_the_example_district_imports(loaded, db_url, district):
     enterprises = rows_of(db_url, orm.Enterprise)
     assert len(enterprises) == 2000
@@ -52,12 +62,7 @@ def test_the_example_district_imports(loaded, db_url, district):
     assert 75 <= len(officers) <= 90
     items = rows_of(db_url, orm.InspectionItem)
     assert items["SJ-01"].department_code == "SJ"
-    engine = make_engine(db_url)
-    with unit_of_work(engine) as session:
-        contents = session.scalars(select(orm.InspectionItemContent.text)
-                                   .where(orm.InspectionItemContent.item_code == "SJ-01")
-                                   .order_by(orm.InspectionItemContent.position)).all()
-    engine.dispose()
+    contents = content_points(db_url, "SJ-01")
     assert contents[0] == "企业年度报告公示信息" and len(contents) == 4
 
 
@@ -199,12 +204,7 @@ def test_items_keep_their_content_points_on_reimport(loaded, db_url, tmp_path):
     header = ["事项编码", "部门代码", "抽查事项", "检查内容"]
     path = write_csv(tmp_path / "i.csv", header, [["SJ-01", "SJ", "企业公示信息抽查", "年度报告；即时信息"]])
     assert loaded("import", "items", path).code == 0
-    engine = make_engine(db_url)
-    with unit_of_work(engine) as session:
-        contents = session.scalars(select(orm.InspectionItemContent.text)
-                                   .where(orm.InspectionItemContent.item_code == "SJ-01")
-                                   .order_by(orm.InspectionItemContent.position)).all()
-    engine.dispose()
+    contents = content_points(db_url, "SJ-01")
     assert contents == ["年度报告", "即时信息"]
 
 
