@@ -128,7 +128,9 @@ class WorkdayCalendar:
         _apply(years, overrides)
         provisional_years: set[int] = set()
         if provisional:
-            last = max(years) if years else date.today().year
+            if not years:
+                raise ValueError("provisional years extend a calendar that covers at least one year")
+            last = max(years)
             for year in range(last + 1, last + 1 + PROVISIONAL_YEARS_AHEAD):
                 years[year] = _weekdays(year, statutory_holidays(year))
                 provisional_years.add(year)
