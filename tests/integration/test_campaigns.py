@@ -62,3 +62,17 @@ def test_check_needs_no_database(ready, tmp_path):
     result = ready("campaign", "check", bad)
     assert result.code == 2
     assert result.err_lines == [f"{bad}: matching.vehicles: 应为正整数，实际为 “四”"]
+
+
+def test_check_refuses_a_broken_calendar_file_of_the_campaign(ready, tmp_path):
+    broken = tmp_path / "local.toml"
+    broken.write_text('year = 2019\ncomplete = false\nsource = "区政府通知"\nworkdays = ["2019-12-09"]\n', encoding="utf-8")
+    campaign = tmp_path / "c.toml"
+    campaign.write_text(SEED.replace("calendar_files = []", 'calendar_files = ["local.toml"]'), encoding="utf-8")
+    result = ready("campaign", "check", campaign)
+    assert result.code == 2
+    assert result.err_lines == [f"{campaign}: campaign.calendar_files: {broken}: workdays: 调休工作日应为周六或周日（'2019-12-09'）"]
+    broken.write_text('year = 2019\ncomplete = false\nsource = "区政府通知"\nholidays = ["2019-12-09"]\n', encoding="utf-8")
+    local = ready("campaign", "check", campaign)
+    assert local.code == 0 and "警告 deadlines.visit" not in local.out
+    assert "backfill: 实地核查后5个工作日内 → 截止 2019-12-20" in local.out
