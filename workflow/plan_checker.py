@@ -123,7 +123,7 @@ def check_plan(plan: CampaignPlan, calendar: WorkdayCalendar) -> list[Finding]:
                                     f"{label[name]}截止日 {_d(absolute_day)} 不是工作日"))
 
     visit = plan.deadlines["visit"]
-    if calendar.workdays_between(visit.start - _one_day(), visit.end) == 0:
+    if calendar.workdays_between(visit.start - timedelta(days=1), visit.end) == 0:
         findings.append(Finding(ERROR, "deadlines.visit",
                                 f"实地核查时间 {_d(visit.start)} 至 {_d(visit.end)} 没有工作日"))
     if visit.start <= plan.draw_at.date():
@@ -150,11 +150,7 @@ def check_plan(plan: CampaignPlan, calendar: WorkdayCalendar) -> list[Finding]:
            "总结仍可按截至报送时已知的结果报送）" if "backfill" in timeline else "")
     before("publish", "backfill", ERROR, "（公示需要回填的结果）")
 
-    if calendar.workdays_between(plan.window_from - _one_day(), plan.window_to) == 0:
+    if calendar.workdays_between(plan.window_from - timedelta(days=1), plan.window_to) == 0:
         findings.append(Finding(ERROR, "campaign.window",
                                 f"抽查时间 {_d(plan.window_from)} 至 {_d(plan.window_to)} 没有工作日"))
     return sorted(findings, key=lambda f: (f.severity != ERROR, f.subject))
-
-
-def _one_day() -> timedelta:
-    return timedelta(days=1)
