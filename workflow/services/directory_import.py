@@ -11,10 +11,10 @@ does not blank the others. ``--full`` marks rows the export no longer lists.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Date, Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
 from workflow.directory import DIRECTORIES, Directory
 from workflow.files.tabular import FileProblem, Table, open_table
@@ -213,20 +213,20 @@ class _Writer:
 
     def __init__(self, conn, target: _Target, present: list[str], import_id: int, now: datetime):
         t = target.table
+        dialect = conn.dialect
         self.target = target
-        self.sqlite = conn.dialect.name == "sqlite"
         self.aliases = list(target.columns)
         self.key_alias = next(a for a, c in target.columns.items() if c == target.key)
         columns = [target.columns[a] for a in self.aliases]
-        columns += ["in_latest_directory", "last_import_id", "created_at", "updated_at"]
-        marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        self.insert_sql = f"INSERT INTO {t.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
-        stamp = now.astimezone(timezone.utc)
-        stored_stamp = stamp.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else stamp
-        self.constants = (1 if self.sqlite else True, import_id, stored_stamp, stored_stamp)
-        self.converters = [(i, _sqlite_converter(t.c[c].type) if self.sqlite else None)
-                           for i, c in enumerate(target.columns[a] for a in self.aliases)]
-        self.converters = [(i, f) for i, f in self.converters if f is not None]
+        stamps = ["in_latest_directory", "last_import_id", "created_at", "updated_at"]
+        marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.insert_sql = (f"INSERT INTO {t.name} ({', '.join(columns + stamps)}) "
+                           f"VALUES ({', '.join([marker] * (len(columns) + len(stamps)))})")
+        # Each column's own bind processor (the ORM type's storage rule), looked up once.
+        processors = [t.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns + stamps]
+        self.converters = [(i, f) for i, f in enumerate(processors[: len(columns)]) if f is not None]
+        constants = (True, import_id, now, now)
+        self.constants = tuple(f(v) if f else v for f, v in zip(processors[len(columns):], constants))
         changed = [target.columns[a] for a in present if a in target.columns and target.columns[a] != target.key]
         self.update_columns = changed + ["in_latest_directory", "last_import_id", "updated_at"]
         self.update_stmt = (
@@ -238,10 +238,9 @@ class _Writer:
         self.now = now
 
     def _values(self, record: dict[str, Any]) -> list[Any]:
+        """The record in column order; a list kept in one column (专长) is joined with ；."""
         values = [record.get(a) for a in self.aliases]
-        if "specialties" in record and record["specialties"] is not None:
-            values[self.aliases.index("specialties")] = "；".join(record["specialties"])
-        return values
+        return ["；".join(v) if isinstance(v, list) else v for v in values]
 
     def write(self, conn, batch: list[dict[str, Any]], existing: set[str], report: ImportReport) -> None:
         new_rows, changed_rows = [], []
@@ -273,15 +272,6 @@ class _Writer:
                 children = _child_rows(alias, parent_col, batch, self.key_alias)
                 if children:
                     conn.execute(insert(child_table), children)
-
-
-def _sqlite_converter(column_type):
-    """How the ORM type stores a value on SQLite (dates as ISO text, money as REAL)."""
-    if isinstance(column_type, orm.Money):
-        return float
-    if isinstance(column_type, Date):
-        return date.isoformat
-    return None
 
 
 def _existing_keys(conn, target: _Target, keys: list[str]) -> set[str]:
