@@ -192,7 +192,7 @@ def _read_campaign_file(file: str) -> str:
          help="检查抽查方案文件（TOML）：结构、取值，并按工作日历推算每个期限，报告不一致之处。不访问数据库。")
 @click.argument("file", metavar="方案文件")
 def campaign_check_cmd(call: Call, file: str) -> None:
-    from calendars import CalendarFileError
+    from calendars import CalendarCoverageError, CalendarFileError
     from workflow.campaign_file import CampaignFileError, parse_campaign
     from workflow.plan_checker import ERROR, check_plan, plan_calendar, planned_deadlines
 
@@ -209,23 +209,23 @@ def campaign_check_cmd(call: Call, file: str) -> None:
     failed = any(f.severity == ERROR for f in findings)
     try:
         planned = planned_deadlines(plan, calendar)
-    except Exception:  # coverage: already a finding
+    except CalendarCoverageError:  # already reported as a finding
         planned = {}
     if call.as_json:
         emit_json({
             "campaign": plan.code,
             "ok": not failed,
-            "deadlines": {n: {"due": p.due.at.isoformat(), "last_day": p.last_day.isoformat(),
-                              "provisional": p.due.provisional} for n, p in planned.items()},
+            "deadlines": {n: {"due": p.at.isoformat(), "last_day": p.last_day.isoformat(),
+                              "provisional": p.provisional} for n, p in planned.items()},
             "findings": [{"severity": f.severity, "subject": f.subject, "message": f.message} for f in findings],
         })
     else:
         out(f"{file}: 方案“{plan.name}”（{plan.code}）")
         out("期限（按计划推算，北京时间）：")
         for name, p in planned.items():
-            mark = "（暂定）" if p.due.provisional else ""
+            mark = "（暂定）" if p.provisional else ""
             out(f"  {name}: {plan.deadlines[name].describe()} → 截止 {p.last_day:%Y-%m-%d}"
-                f"{' ' + p.due.at.strftime('%H:%M') if p.due.at.time() != time(0) else ''}{mark}")
+                f"{' ' + p.at.strftime('%H:%M') if p.at.time() != time(0) else ''}{mark}")
         if findings:
             out(f"发现 {len(findings)} 个问题：")
             for f in findings:

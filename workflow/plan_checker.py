@@ -29,16 +29,6 @@ class Finding:
         return f"{self.severity} {self.subject}: {self.message}"
 
 
-@dataclass(frozen=True)
-class PlannedDeadline:
-    name: str
-    due: Deadline
-
-    @property
-    def last_day(self) -> date:
-        return self.due.last_day
-
-
 def _d(day: date) -> str:
     return day.isoformat()
 
@@ -48,7 +38,7 @@ class _Timeline:
 
     def __init__(self, plan: CampaignPlan, calendar: WorkdayCalendar):
         self.plan, self.calendar = plan, calendar
-        self.resolved: dict[str, PlannedDeadline] = {}
+        self.resolved: dict[str, Deadline] = {}
 
     def event_at(self, event: str) -> datetime:
         plan, tz = self.plan, self.plan.tz
@@ -56,23 +46,22 @@ class _Timeline:
             return plan.draw_at
         if event in ("officers_drawn", "forms_dispatched"):
             confirm = self.resolve("confirm")
-            return confirm.due.at if confirm else plan.draw_at
+            return confirm.at if confirm else plan.draw_at
         if event == "visit":
             window = plan.deadlines["visit"]
             return datetime.combine(window.end, time(12), tz)
         if event == "reported":
             backfill = self.resolve("backfill")
-            return backfill.due.at if backfill else plan.draw_at
+            return backfill.at if backfill else plan.draw_at
         raise ValueError(event)
 
-    def resolve(self, name: str) -> PlannedDeadline | None:
+    def resolve(self, name: str) -> Deadline | None:
         if name in self.resolved:
             return self.resolved[name]
         spec = self.plan.deadlines.get(name)
         if spec is None:
             return None
-        due = self._due(spec)
-        self.resolved[name] = PlannedDeadline(name, due)
+        self.resolved[name] = self._due(spec)
         return self.resolved[name]
 
     def _due(self, spec: DeadlineSpec) -> Deadline:
@@ -86,7 +75,7 @@ class _Timeline:
         return Deadline(cal.end_of(day, spec.cutoff), cal.is_provisional(day))
 
 
-def planned_deadlines(plan: CampaignPlan, calendar: WorkdayCalendar) -> dict[str, PlannedDeadline]:
+def planned_deadlines(plan: CampaignPlan, calendar: WorkdayCalendar) -> dict[str, Deadline]:
     timeline = _Timeline(plan, calendar)
     for name in plan.deadlines:
         timeline.resolve(name)
@@ -108,7 +97,7 @@ def check_plan(plan: CampaignPlan, calendar: WorkdayCalendar) -> list[Finding]:
 
     label = DEADLINE_LABELS
     for name, planned in timeline.items():
-        if planned.due.provisional:
+        if planned.provisional:
             findings.append(Finding(WARNING, f"deadlines.{name}",
                                     f"{label[name]}截止 {_d(planned.last_day)}（暂定：该年节假日安排尚未发布，发布后将重新计算）"))
         spec = plan.deadlines[name]
