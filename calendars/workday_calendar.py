@@ -8,6 +8,7 @@ answer by index and bisection instead of walking day by day.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -40,31 +41,24 @@ class Deadline:
         return (self.at - timedelta(microseconds=1)).date() if self.at.time() == time(0) else self.at.date()
 
 
-def _base_years() -> dict[int, set[date]]:
+@functools.cache
+def _base_years() -> dict[int, frozenset[date]]:
     """Working days per year from chinese-calendar's own tables (no per-day calls)."""
     from chinese_calendar import constants
 
-    years = sorted({d.year for d in constants.holidays} | {d.year for d in constants.workdays})
-    supported = []
-    for year in range(years[0], years[-1] + 1):
+    known = sorted({d.year for d in constants.holidays} | {d.year for d in constants.workdays})
+    out: dict[int, frozenset[date]] = {}
+    for year in range(known[0], known[-1] + 1):
         try:
             chinese_calendar.is_workday(date(year, 6, 1))
-            supported.append(year)
         except NotImplementedError:
-            pass
-    out: dict[int, set[date]] = {}
-    for year in supported:
-        day, end = date(year, 1, 1), date(year, 12, 31)
-        working = set()
-        while day <= end:
-            if day in constants.workdays or (day.weekday() < 5 and day not in constants.holidays):
-                working.add(day)
-            day += timedelta(days=1)
-        out[year] = working
+            continue
+        out[year] = frozenset(_weekdays(year, constants.holidays, constants.workdays))
     return out
 
 
-def _weekdays(year: int, off: set[date] | frozenset[date], extra: set[date] | frozenset[date] = frozenset()) -> set[date]:
+def _weekdays(year: int, off, extra=frozenset()) -> set[date]:
+    """Working days of ``year``: Monday–Friday not in ``off``, plus the 调休 days in ``extra``."""
     day, end = date(year, 1, 1), date(year, 12, 31)
     working = set()
     while day <= end:
@@ -72,9 +66,6 @@ def _weekdays(year: int, off: set[date] | frozenset[date], extra: set[date] | fr
             working.add(day)
         day += timedelta(days=1)
     return working
-
-
-_BASE_CACHE: dict[int, set[date]] | None = None
 
 
 def bundled_files() -> list[Path]:
@@ -117,14 +108,11 @@ class WorkdayCalendar:
     @classmethod
     def from_files(cls, paths, base: bool = True, provisional: bool = False) -> "WorkdayCalendar":
         """chinese-calendar and the default files (``base``), then ``paths``, later files winning."""
-        global _BASE_CACHE
         files = [*bundled_files(), *environment_files(), *map(Path, paths)] if base else list(map(Path, paths))
         overrides = [read_override(p) for p in files]
         years: dict[int, set[date]] = {}
         if base:
-            if _BASE_CACHE is None:
-                _BASE_CACHE = _base_years()
-            years = {y: set(days) for y, days in _BASE_CACHE.items()}
+            years = {y: set(days) for y, days in _base_years().items()}
         _apply(years, overrides)
         provisional_years: set[int] = set()
         if provisional:
