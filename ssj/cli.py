@@ -276,9 +276,94 @@ def campaign_status_cmd(call: Call, code: str) -> None:
     out("  期限：")
     for name, text in status["deadlines"].items():
         out(f"    {name}: {text}")
+    from workflow.inspection import STATE_LABELS
+
+    counts = status["inspections"]
+    if any(counts.values()):
+        out("  检查进度：" + "  ".join(f"{STATE_LABELS[k]} {v}" for k, v in counts.items()))
     s = status["sampling"]
     out(f"  当前名录中符合抽取条件的企业 {s['eligible_now']} 户，按 {s['ratio']}（{s['rounding']}）应抽取 "
         f"{s['expected_sample_size']} 户。")
+
+
+@command(cli, "withdraw", changes=True, help="撤出一个抽中的企业（已抽取、已确认或已分派时），须说明理由。")
+@click.argument("code", metavar="任务编号")
+@click.argument("uscc", metavar="统一社会信用代码")
+@click.option("--reason", required=True, metavar="理由", help="撤出理由（如：企业已注销；没有部门检查该企业）")
+def withdraw_cmd(call: Call, code: str, uscc: str, reason: str) -> None:
+    from workflow.inspection import STATE_LABELS
+    from workflow.services.campaigns import plan_of
+    from workflow.services.inspections import attempt, move
+    from workflow.uscc import normalise
+
+    uscc = normalise(uscc)
+    engine = call.engine()
+    try:
+        with engine.connect() as conn:
+            plan = plan_of(conn, code)
+        moved = attempt(engine, lambda conn: move(conn, plan, uscc, "withdraw", now=call.now, actor=call.user,
+                                                  reason=reason),
+                        plan=plan, uscc=uscc, what="withdraw", now=call.now, actor=call.user)
+    finally:
+        engine.dispose()
+    out(f"已撤出企业 {uscc}（原状态：{STATE_LABELS[moved.source]}），理由：{reason.strip()}")
+
+
+@cli.group("audit", context_settings=CONTEXT, help="审计记录（哈希链）。")
+def audit_group() -> None:
+    pass
+
+
+@command(audit_group, "verify", json_output=True,
+         help="逐条核对每条审计链（每个抽查任务一条，名录导入一条）：发现被修改、删除、插入或调换次序的记录时指出第一条并返回 1。")
+def audit_verify_cmd(call: Call) -> None:
+    from workflow.persistence.audit_log import AuditLog
+
+    engine = call.engine()
+    try:
+        with engine.connect() as conn:
+            reports = AuditLog(conn).verify()
+    finally:
+        engine.dispose()
+    broken = [r for r in reports if not r.ok]
+    if call.as_json:
+        emit_json({"ok": not broken, "chains": [{"chain": r.chain, "rows": r.rows, "ok": r.ok, "head": r.head_hash,
+                                                 "problem": r.problem} for r in reports]})
+    else:
+        if not reports:
+            out("没有审计记录。")
+        for r in reports:
+            out(f"{r.chain}：{r.rows} 条，完整，链头 {r.head_hash[:16]}" if r.ok else r.problem)
+        if reports and not broken:
+            out(f"全部 {len(reports)} 条审计链完整，共 {sum(r.rows for r in reports)} 条记录。")
+    if broken:
+        err(f"{len(broken)} 条审计链被改动。")
+        raise click.exceptions.Exit(1)
+
+
+@cli.group("machine", context_settings=CONTEXT, help="检查状态机。")
+def machine_group() -> None:
+    pass
+
+
+@command(machine_group, "diagram", help="把检查状态机写成 mermaid 图；装有 Graphviz（dot）时另写 PNG。不访问数据库。")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="输出文件（如 machine.mmd）")
+def machine_diagram_cmd(call: Call, out_file: str) -> None:
+    import shutil
+    import subprocess
+
+    from workflow.machine import graphviz_dot, mermaid
+
+    path = Path(out_file)
+    path.write_text(mermaid(), encoding="utf-8")
+    out(f"已写入 {path}")
+    dot = shutil.which("dot")
+    if dot is None:
+        err("未安装 Graphviz（dot），只写出 mermaid 图。")
+        return
+    png = path.with_suffix(".png")
+    subprocess.run([dot, "-Tpng", "-o", str(png)], input=graphviz_dot().encode("utf-8"), check=True)
+    out(f"已写入 {png}")
 
 
 @command(cli, "demo", help="演示：在 --out 下的新数据库中，用示例辖区运行鹿泉区 2019 年下半年联合抽查。")

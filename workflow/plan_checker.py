@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from calendars import CalendarCoverageError, Deadline, WorkdayCalendar
 from workflow.campaign_file import DEADLINE_LABELS, CampaignPlan, DeadlineSpec
+from workflow.deadlines import resolve_deadline
 
 ERROR = "错误"
 WARNING = "警告"
@@ -65,14 +66,7 @@ class _Timeline:
         return self.resolved[name]
 
     def _due(self, spec: DeadlineSpec) -> Deadline:
-        cal = self.calendar
-        if spec.form == "within":
-            return cal.deadline(self.event_at(spec.after), str(spec.rule), spec.cutoff)
-        if spec.form == "at":
-            return Deadline(spec.at, cal.is_provisional(spec.at.date()))
-        day = spec.on if spec.form == "on" else spec.end
-        cal.is_workday(day)  # coverage
-        return Deadline(cal.end_of(day, spec.cutoff), cal.is_provisional(day))
+        return resolve_deadline(spec, self.calendar, self.event_at(spec.after) if spec.form == "within" else None)
 
 
 def planned_deadlines(plan: CampaignPlan, calendar: WorkdayCalendar) -> dict[str, Deadline]:

@@ -17,16 +17,21 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Integer,
     MetaData,
     Numeric,
     String,
+    Index,
     Text,
+    UniqueConstraint,
+    text,
     true,
 )
-from workflow.directory import plain_decimal
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from workflow.directory import plain_decimal
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -227,3 +232,179 @@ class CampaignItem(Base):
     item_code: Mapped[str] = mapped_column(ForeignKey("inspection_items.code"), primary_key=True)
     department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
 
+
+
+# --- inspections and what their moves depend on ------------------------------
+
+
+class InspectionRow(Base):
+    """One drawn enterprise in one campaign: its state and the instant each state was reached."""
+
+    __tablename__ = "inspections"
+    __table_args__ = (
+        UniqueConstraint("campaign_code", "uscc"),
+        Index("ix_inspections_campaign_state", "campaign_code", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaigns.code"))
+    uscc: Mapped[str] = mapped_column(ForeignKey("enterprises.uscc"))
+    state: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    sampled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    inspected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdraw_reason: Mapped[str | None] = mapped_column(Text)
+    forms_generated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    visit_date: Mapped[date | None] = mapped_column(Date)
+    visit_signature: Mapped[str | None] = mapped_column(String(8))
+    visit_note: Mapped[str | None] = mapped_column(Text)
+    visit_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    visit_recorded_by: Mapped[str | None] = mapped_column(String(254))
+
+
+class InspectionDepartment(Base):
+    """A drawn enterprise dispatched to a department, and that department's 比对确认."""
+
+    __tablename__ = "inspection_departments"
+
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), primary_key=True)
+    dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    inspects: Mapped[bool | None] = mapped_column(Boolean)
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by: Mapped[str | None] = mapped_column(String(254))
+    on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TeamMemberRow(Base):
+    """An officer (or a specialist helper) on an enterprise's inspection team."""
+
+    __tablename__ = "team_members"
+
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
+    certificate_no: Mapped[str] = mapped_column(ForeignKey("officers.certificate_no"), primary_key=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    specialist: Mapped[bool] = mapped_column(Boolean, default=False)
+    matched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class VisitOfficer(Base):
+    """An officer present at the joint visit."""
+
+    __tablename__ = "visit_officers"
+
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
+    certificate_no: Mapped[str] = mapped_column(ForeignKey("officers.certificate_no"), primary_key=True)
+
+
+class ItemResultRow(Base):
+    """The back-filled result of one item of one enterprise's 一企一表."""
+
+    __tablename__ = "item_results"
+
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
+    item_code: Mapped[str] = mapped_column(ForeignKey("inspection_items.code"), primary_key=True)
+    finding: Mapped[str | None] = mapped_column(Text)
+    method: Mapped[str | None] = mapped_column(String(200))
+    handling_note: Mapped[str | None] = mapped_column(Text)
+    questions: Mapped[int] = mapped_column(Integer, default=0)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(254))
+
+
+class ResultCode(Base):
+    """One result code of an item (a set, one row per code, never a comma string)."""
+
+    __tablename__ = "result_codes"
+    __table_args__ = (ForeignKeyConstraint(["inspection_id", "item_code"],
+                                           ["item_results.inspection_id", "item_results.item_code"],
+                                           ondelete="CASCADE"),)
+
+    inspection_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code: Mapped[str] = mapped_column(String(1), primary_key=True)
+
+
+class ResultHandling(Base):
+    """One follow-up handling (后续处置, 1–7) of an item."""
+
+    __tablename__ = "result_handlings"
+    __table_args__ = (ForeignKeyConstraint(["inspection_id", "item_code"],
+                                           ["item_results.inspection_id", "item_results.item_code"],
+                                           ondelete="CASCADE"),)
+
+    inspection_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    handling: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+# --- tasks: parallel work with its own clock ----------------------------------
+
+
+class TaskRow(Base):
+    """Work with its own deadline (a department's confirmation, an officer's acknowledgement …).
+
+    ``key`` makes creating a task idempotent; the partial index serves "what is due
+    or overdue now" without touching finished tasks.
+    """
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_open_due", "due_at", sqlite_where=text("done_at IS NULL"),
+              postgresql_where=text("done_at IS NULL")),
+        Index("ix_tasks_campaign_kind", "campaign_code", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaigns.code"))
+    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    certificate_no: Mapped[str | None] = mapped_column(ForeignKey("officers.certificate_no"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- the audit trail ------------------------------------------------------------
+
+
+class AuditChainHead(Base):
+    """The last row of each hash chain; writers lock it to append, so a chain cannot fork."""
+
+    __tablename__ = "audit_chains"
+
+    chain: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEvent(Base):
+    """An append-only, hash-chained record of something that happened (see workflow.audit)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("chain", "seq"), Index("ix_audit_events_campaign_uscc", "campaign_code", "uscc"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chain: Mapped[str] = mapped_column(String(100))
+    seq: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    campaign_code: Mapped[str | None] = mapped_column(String(64))
+    uscc: Mapped[str | None] = mapped_column(String(18))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

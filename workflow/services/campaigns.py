@@ -13,13 +13,19 @@ from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from pathlib import Path
+
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
+
+from calendars import WorkdayCalendar
 
 from workflow.campaign_file import CampaignFileError, CampaignPlan, parse_campaign
 from workflow.errors import NotFound, UserError
+from workflow.inspection import STATES
 from workflow.persistence import orm
 from workflow.persistence.queries import count_of, eligible_enterprises
+from workflow.plan_checker import plan_calendar
 
 _ROUNDING = {"ceil": ROUND_CEILING, "floor": ROUND_FLOOR, "half_up": ROUND_HALF_UP}
 
@@ -90,6 +96,26 @@ def load_plan(session: Session, code: str) -> tuple[orm.Campaign, CampaignPlan]:
     return campaign, parse_campaign(campaign.source_toml)
 
 
+def plan_of(conn: Connection, code: str) -> CampaignPlan:
+    """The stored plan of campaign ``code`` (NotFound when there is none)."""
+    source = conn.execute(select(orm.Campaign.source_toml).where(orm.Campaign.code == code)).scalar()
+    if source is None:
+        raise NotFound(f"抽查任务“{code}”不存在（用 ssj campaign create 创建）")
+    return parse_campaign(source)
+
+
+def campaign_calendar(plan: CampaignPlan, base_dir: Path | None = None) -> WorkdayCalendar:
+    """The campaign's working-day calendar; its own files are read relative to ``base_dir`` (default: here)."""
+    return plan_calendar(plan, base_dir or Path.cwd())
+
+
+def state_counts(session: Session, code: str) -> dict[str, int]:
+    i = orm.InspectionRow
+    rows = session.execute(select(i.state, func.count()).where(i.campaign_code == code).group_by(i.state))
+    counts = {state: n for state, n in rows}
+    return {state: counts.get(state, 0) for state in STATES}
+
+
 @dataclass(frozen=True)
 class DirectoryNumbers:
     enterprises: int
@@ -138,7 +164,7 @@ def campaign_status(session: Session, code: str) -> dict[str, Any]:
             "ratio": plan.sampling.ratio_text,
             "rounding": plan.sampling.rounding,
         },
-        "inspections": {},
+        "inspections": state_counts(session, code),
         "created_at": campaign.created_at.isoformat(),
         "created_by": campaign.created_by,
     }

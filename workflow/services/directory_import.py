@@ -16,10 +16,12 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
+from workflow.audit import DIRECTORY_CHAIN, Entry
 from workflow.directory import DIRECTORIES, Directory
 from workflow.files.tabular import FileProblem, Table, open_table
 from workflow.importing import HeaderPlan, Problem, Problems, parse_row, plan_header
 from workflow.persistence import orm
+from workflow.persistence.audit_log import AuditLog
 
 BATCH = 5000
 
@@ -192,6 +194,11 @@ def _load(conn, directory: Directory, plan: HeaderPlan, table: Table, problems: 
         .values(rows=report.rows, inserted=report.inserted, updated=report.updated,
                 marked_not_latest=report.marked_not_latest)
     )
+    AuditLog(conn).append(DIRECTORY_CHAIN, [Entry("directory_import", user, now, payload={
+        "import_id": import_id, "kind": directory.kind, "path": path, "file_sha256": table.sha256, "full": full,
+        "rows": report.rows, "inserted": report.inserted, "updated": report.updated,
+        "marked_not_latest": report.marked_not_latest,
+    })])
     return report
 
 

@@ -1,0 +1,112 @@
+"""One drawn enterprise's inspection in one campaign, and the facts its moves depend on.
+
+``Inspection`` is what the state machine moves: a plain object with a ``state``
+attribute, a version for optimistic concurrency and the instant each state was
+reached. The ``*Facts`` values are what the guards read; the repository loads
+only the facts the trigger at hand needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from workflow.results import ItemResult
+
+STATES = ("sampled", "confirmed", "assigned", "inspected", "reported", "published", "withdrawn")
+STATE_LABELS = {
+    "sampled": "已抽取",
+    "confirmed": "已确认",
+    "assigned": "已分派",
+    "inspected": "已检查",
+    "reported": "已回填",
+    "published": "已公示",
+    "withdrawn": "已撤出",
+}
+
+SIGNED = "签字"
+STAMPED = "盖章"
+REFUSED = "拒绝签字"
+NOBODY_SIGNED = "无人签字"
+SIGNATURES = (SIGNED, STAMPED, REFUSED, NOBODY_SIGNED)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A domain event: the machine moved an inspection (or refused to)."""
+
+    trigger: str
+    source: str
+    dest: str
+    at: datetime
+    actor: str
+    payload: dict = field(default_factory=dict)
+
+
+class Inspection:
+    """The state of one enterprise's inspection. Costs one small object per row."""
+
+    __slots__ = ("id", "campaign_code", "uscc", "state", "version", "reached", "withdraw_reason", "events")
+
+    def __init__(self, id: int | None, campaign_code: str, uscc: str, state: str, version: int = 1,
+                 reached: dict[str, datetime] | None = None, withdraw_reason: str | None = None):
+        self.id = id
+        self.campaign_code = campaign_code
+        self.uscc = uscc
+        self.state = state
+        self.version = version
+        self.reached = reached or {}
+        self.withdraw_reason = withdraw_reason
+        self.events: list[Moved] = []
+
+    def __repr__(self) -> str:
+        return f"Inspection({self.campaign_code}/{self.uscc} {self.state} v{self.version})"
+
+
+@dataclass(frozen=True)
+class DepartmentAnswer:
+    """A department's 比对确认 for one enterprise; ``inspects`` is None until it answers."""
+
+    department: str
+    name: str
+    inspects: bool | None = None
+    reason: str = ""
+    on_behalf: bool = False  # recorded by the office for the department
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    certificate_no: str
+    department: str
+    specialist: bool = False  # 专业人员协助: on the team, not counted
+
+
+@dataclass(frozen=True)
+class Visit:
+    """The joint visit as recorded on the 一企一表."""
+
+    day: date
+    officers_present: frozenset[str]
+    signature: str
+    note: str = ""
+
+
+@dataclass
+class Facts:
+    """Everything a guard may look at, for one inspection. Unloaded parts stay empty."""
+
+    actor: str = ""
+    actor_is_office: bool = False
+    answers: tuple[DepartmentAnswer, ...] = ()
+    team: tuple[TeamMember, ...] = ()
+    officers_per_enterprise: int = 2
+    per_department_minimum: int = 1
+    forms_generated: bool = False
+    visit: Visit | None = None
+    visit_window: tuple[date, date] | None = None
+    form_items: tuple[str, ...] = ()
+    results: dict[str, ItemResult] = field(default_factory=dict)
+    reason: str = ""
+
+    def inspecting_departments(self) -> list[DepartmentAnswer]:
+        return [a for a in self.answers if a.inspects]

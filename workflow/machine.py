@@ -1,0 +1,268 @@
+"""The inspection state machine: states, triggers and guards, all in this one module.
+
+    sampled → confirmed → assigned → inspected → reported → published
+    sampled | confirmed | assigned → withdrawn   (with a reason)
+
+One ``transitions.Machine`` is built once, with no models attached. An inspection
+is moved by handing it to the machine's event (``Event.trigger(model, …)``), which
+reads and writes ``model.state`` only: loading a row never resets its state (the
+trap of attaching a model, which sets the initial state) and a row costs nothing
+but its own small object (no ``add_model``, whose membership check is O(n)).
+
+Each guard is a small named class with the rule's wording. A guard that fails
+raises ``MoveRefused`` listing everything missing, in Chinese, so the clerk sees
+what to do rather than a bare "condition failed".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from transitions import Machine
+
+from workflow.errors import UserError
+from workflow.inspection import (
+    NOBODY_SIGNED,
+    REFUSED,
+    SIGNATURES,
+    STATE_LABELS,
+    STATES,
+    Facts,
+    Inspection,
+    Moved,
+)
+from workflow.results import NOBODY_THERE, result_problems
+
+TRIGGER_LABELS = {
+    "confirm": "完成比对确认",
+    "assign": "分派检查组",
+    "inspect": "记录实地核查",
+    "report": "完成结果回填",
+    "publish": "公示",
+    "withdraw": "撤出",
+}
+
+
+class IllegalMove(UserError):
+    """A trigger the current state does not allow."""
+
+
+class MoveRefused(UserError):
+    """A trigger whose guard failed: ``problems`` says what is missing."""
+
+    def __init__(self, inspection: Inspection, trigger: str, problems: list[str]):
+        self.problems = problems
+        head = f"企业 {inspection.uscc} 不能{TRIGGER_LABELS[trigger]}："
+        super().__init__(head + "；".join(problems), [head, *(f"  {p}" for p in problems)])
+
+
+# --- guards: one class per rule ---------------------------------------------
+
+
+class Guard:
+    """A rule a move must satisfy; ``problems`` returns what is missing (empty: allowed)."""
+
+    rule = ""
+
+    def problems(self, inspection: Inspection, facts: Facts) -> list[str]:
+        raise NotImplementedError
+
+    def __call__(self, event) -> bool:
+        inspection, facts = event.model, event.kwargs["facts"]
+        problems = self.problems(inspection, facts)
+        if problems:
+            raise MoveRefused(inspection, event.event.name, problems)
+        return True
+
+
+class EveryDepartmentAnswered(Guard):
+    rule = "每个部门都已比对确认（检查，或不检查并说明理由），且至少一个部门检查"
+
+    def problems(self, inspection, facts):
+        waiting = [a.name for a in facts.answers if a.inspects is None]
+        if waiting:
+            return [f"尚有 {len(waiting)} 个部门未完成比对确认：{'、'.join(waiting)}"]
+        unexplained = [a.name for a in facts.answers if a.inspects is False and not a.reason.strip()]
+        if unexplained:
+            return [f"不检查须说明理由：{'、'.join(unexplained)}"]
+        if not facts.answers:
+            return ["尚未派发到任何部门"]
+        if not facts.inspecting_departments():
+            return ["没有部门检查该企业，只能撤出（ssj withdraw 任务编号 统一社会信用代码 --reason 理由）"]
+        return []
+
+
+class TeamMatched(Guard):
+    rule = "检查组人数不少于 officers_per_enterprise（至少 2 人），每个检查部门不少于 per_department_minimum 人（专业人员不计），且已生成一企一表"
+
+    def problems(self, inspection, facts):
+        problems = []
+        counted = [m for m in facts.team if not m.specialist]
+        needed = max(2, facts.officers_per_enterprise)
+        if len(counted) < needed:
+            problems.append(f"检查组执法人员 {len(counted)} 人，少于 {needed} 人（专业人员不计）")
+        for answer in facts.inspecting_departments():
+            n = sum(1 for m in counted if m.department == answer.department)
+            if n < facts.per_department_minimum:
+                problems.append(f"{answer.name}执法人员 {n} 人，少于 {facts.per_department_minimum} 人")
+        if not facts.forms_generated:
+            problems.append("尚未生成一企一表（ssj forms）")
+        return problems
+
+
+class VisitRecorded(Guard):
+    rule = "实地核查已记录：日期在核查时间内，至少 2 名检查组执法人员到场，法定代表人签字或盖章（或拒绝签字、无人签字并说明）"
+
+    def problems(self, inspection, facts):
+        visit = facts.visit
+        if visit is None:
+            return ["尚未记录实地核查"]
+        problems = []
+        if facts.visit_window and not facts.visit_window[0] <= visit.day <= facts.visit_window[1]:
+            start, end = facts.visit_window
+            problems.append(f"核查日期 {visit.day} 不在实地核查时间 {start} 至 {end} 之内")
+        team = {m.certificate_no for m in facts.team if not m.specialist}
+        strangers = sorted(visit.officers_present - {m.certificate_no for m in facts.team})
+        if strangers:
+            problems.append(f"执法人员 {'、'.join(strangers)} 不在该企业的检查组中")
+        present = len(visit.officers_present & team)
+        if present < 2:
+            problems.append(f"到场的检查组执法人员 {present} 人，少于 2 人")
+        if visit.signature not in SIGNATURES:
+            problems.append(f"签字情况“{visit.signature}”应为{'、'.join(SIGNATURES)}之一")
+        elif visit.signature in (REFUSED, NOBODY_SIGNED) and not visit.note.strip():
+            problems.append(f"“{visit.signature}”须在一企一表上如实记录情况说明")
+        return problems
+
+
+class EveryItemReported(Guard):
+    rule = "一企一表的每个抽查事项都有符合规则的检查结果；无人签字的，至少一项为 6、7 或 9"
+
+    def problems(self, inspection, facts):
+        problems = []
+        missing = [code for code in facts.form_items if code not in facts.results]
+        if missing:
+            problems.append(f"尚有 {len(missing)} 个抽查事项未回填：{'、'.join(missing)}")
+        for code in facts.form_items:
+            if code in facts.results:
+                problems.extend(f"{code}：{p}" for p in result_problems(facts.results[code]))
+        if facts.visit and facts.visit.signature == NOBODY_SIGNED and not missing and not any(
+            r.codes & NOBODY_THERE for r in facts.results.values()
+        ):
+            problems.append("记录为无人签字的，至少一个抽查事项的检查结果应为 6、7 或 9")
+        return problems
+
+
+class ByTheOffice(Guard):
+    rule = "只能由领导小组办公室进行"
+
+    def problems(self, inspection, facts):
+        return [] if facts.actor_is_office else [f"“{facts.actor}”不是本任务领导小组办公室的工作人员"]
+
+
+class WithReason(Guard):
+    rule = "须说明理由"
+
+    def problems(self, inspection, facts):
+        return [] if facts.reason.strip() else ["须说明撤出理由（--reason）"]
+
+
+# --- the machine -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Move:
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    guards: tuple[Guard, ...]
+
+
+MOVES = (
+    Move("confirm", ("sampled",), "confirmed", (EveryDepartmentAnswered(),)),
+    Move("assign", ("confirmed",), "assigned", (TeamMatched(),)),
+    Move("inspect", ("assigned",), "inspected", (VisitRecorded(),)),
+    Move("report", ("inspected",), "reported", (EveryItemReported(),)),
+    Move("publish", ("reported",), "published", (ByTheOffice(),)),
+    Move("withdraw", ("sampled", "confirmed", "assigned"), "withdrawn", (ByTheOffice(), WithReason())),
+)
+INITIAL = "sampled"
+FINAL = ("published", "withdrawn")
+
+
+def _record(event) -> None:
+    """After every move: the instant the state was reached, and a domain event."""
+    inspection: Inspection = event.model
+    facts: Facts = event.kwargs["facts"]
+    now: datetime = event.kwargs["now"]
+    source, dest = event.transition.source, event.transition.dest
+    inspection.reached[dest] = now
+    payload = {}
+    if dest == "withdrawn":
+        inspection.withdraw_reason = facts.reason.strip()
+        payload["reason"] = inspection.withdraw_reason
+    on_behalf = [a.department for a in facts.answers if a.on_behalf]
+    if event.event.name == "confirm":
+        payload["inspecting"] = [a.department for a in facts.inspecting_departments()]
+        if on_behalf:
+            payload["answered_by_office_for"] = on_behalf
+    inspection.events.append(Moved(event.event.name, source, dest, now, facts.actor, payload))
+
+
+MACHINE = Machine(
+    model=None,
+    states=list(STATES),
+    initial=None,
+    transitions=[
+        {"trigger": m.trigger, "source": list(m.sources), "dest": m.dest, "conditions": list(m.guards)}
+        for m in MOVES
+    ],
+    after_state_change=_record,
+    send_event=True,
+    auto_transitions=False,
+)
+_SOURCES = {m.trigger: m.sources for m in MOVES}
+
+
+def allowed_triggers(state: str) -> list[str]:
+    return [m.trigger for m in MOVES if state in m.sources]
+
+
+def fire(inspection: Inspection, trigger: str, facts: Facts, now: datetime) -> Moved:
+    """Move ``inspection`` by ``trigger``; IllegalMove / MoveRefused leave it untouched."""
+    if trigger not in _SOURCES:
+        raise ValueError(f"unknown trigger {trigger!r}")
+    if inspection.state not in _SOURCES[trigger]:
+        allowed = "、".join(STATE_LABELS[s] for s in _SOURCES[trigger])
+        raise IllegalMove(f"企业 {inspection.uscc} 当前为“{STATE_LABELS.get(inspection.state, inspection.state)}”，"
+                          f"不能{TRIGGER_LABELS[trigger]}（只能从“{allowed}”状态{TRIGGER_LABELS[trigger]}）")
+    MACHINE.events[trigger].trigger(inspection, facts=facts, now=now)
+    return inspection.events[-1]
+
+
+def mermaid() -> str:
+    """The machine as a mermaid state diagram, generated from the definition above."""
+    lines = ["stateDiagram-v2", "    direction LR"]
+    for state in STATES:
+        lines.append(f"    {state} : {STATE_LABELS[state]} {state}")
+    lines.append(f"    [*] --> {INITIAL} : 抽取并派发")
+    for m in MOVES:
+        for source in m.sources:
+            lines.append(f"    {source} --> {m.dest} : {m.trigger} {TRIGGER_LABELS[m.trigger]}")
+    for state in FINAL:
+        lines.append(f"    {state} --> [*]")
+    return "\n".join(lines) + "\n"
+
+
+def graphviz_dot() -> str:
+    """The same picture in Graphviz's language, for a PNG where ``dot`` is installed."""
+    lines = ["digraph inspection {", "  rankdir=LR;", '  node [shape=box, style=rounded, fontname="Noto Sans CJK SC"];',
+             '  edge [fontname="Noto Sans CJK SC"];']
+    for state in STATES:
+        lines.append(f'  {state} [label="{STATE_LABELS[state]}\\n{state}"];')
+    for m in MOVES:
+        for source in m.sources:
+            lines.append(f'  {source} -> {m.dest} [label="{TRIGGER_LABELS[m.trigger]}"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,67 @@
+"""Appending to and reading the audit chains (``audit_events`` + ``audit_chains``).
+
+Appending locks the chain's head row (``SELECT … FOR UPDATE`` on PostgreSQL;
+SQLite's write transactions are already serial, see ``database.make_engine``),
+so two writers append one after the other and the chain cannot fork; the unique
+(chain, seq) key is the backstop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from workflow.audit import GENESIS, ChainReport, Entry, SealedEntry, seal_all, verify_chain
+from workflow.persistence.orm import AuditChainHead, AuditEvent
+
+_heads = AuditChainHead.__table__
+_events = AuditEvent.__table__
+
+
+class AuditLog:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def append(self, chain: str, entries: Iterable[Entry]) -> list[SealedEntry]:
+        entries = list(entries)
+        if not entries:
+            return []
+        last_seq, last_hash = self._lock_head(chain)
+        sealed = seal_all(chain, last_seq, last_hash, entries)
+        self.conn.execute(insert(_events), [
+            {"chain": s.chain, "seq": s.seq, "occurred_at": s.at, "actor": s.actor, "action": s.action,
+             "campaign_code": s.campaign_code, "uscc": s.uscc, "from_state": s.from_state, "to_state": s.to_state,
+             "payload": s.payload, "prev_hash": s.prev_hash, "hash": s.hash}
+            for s in sealed
+        ])
+        self.conn.execute(update(_heads).where(_heads.c.chain == chain)
+                          .values(last_seq=sealed[-1].seq, last_hash=sealed[-1].hash))
+        return sealed
+
+    def _lock_head(self, chain: str) -> tuple[int, str]:
+        dialect_insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        self.conn.execute(dialect_insert(_heads).values(chain=chain, last_seq=0, last_hash=GENESIS)
+                          .on_conflict_do_nothing(index_elements=["chain"]))
+        row = self.conn.execute(select(_heads.c.last_seq, _heads.c.last_hash).where(_heads.c.chain == chain)
+                                .with_for_update()).one()
+        return row.last_seq, row.last_hash
+
+    def entries(self, chain: str) -> Iterator[SealedEntry]:
+        """A chain's rows in sequence order, streamed."""
+        e = _events.c
+        result = self.conn.execution_options(yield_per=5000).execute(
+            select(e.id, e.chain, e.seq, e.occurred_at, e.actor, e.action, e.campaign_code, e.uscc, e.from_state,
+                   e.to_state, e.payload, e.prev_hash, e.hash).where(e.chain == chain).order_by(e.seq)
+        )
+        for r in result:
+            yield SealedEntry(r.chain, r.seq, r.occurred_at, r.actor, r.action, r.campaign_code, r.uscc,
+                              r.from_state, r.to_state, r.payload, r.prev_hash, r.hash, r.id)
+
+    def verify(self) -> list[ChainReport]:
+        """Every chain checked, those with rows and those with only a head alike."""
+        heads = {r.chain: (r.last_seq, r.last_hash) for r in self.conn.execute(select(_heads))}
+        chains = sorted(set(heads) | set(self.conn.execute(select(_events.c.chain).distinct()).scalars()))
+        return [verify_chain(chain, self.entries(chain), heads.get(chain)) for chain in chains]

@@ -1,0 +1,178 @@
+"""The inspection repository: rows in, ``Inspection`` objects out, moves written back.
+
+Core SQL on a Connection, in batches: a campaign of 100,000 inspections loads as
+100,000 small objects, and a batch of moves is one executemany. Saving checks
+the version each inspection was loaded with, so of two processes moving the same
+inspection only the first to commit wins; ``get(lock=True)`` also takes the row
+lock, so the second waits and then sees the first one's state.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from workflow.errors import UserError
+from workflow.inspection import DepartmentAnswer, Inspection, TeamMember, Visit
+from workflow.persistence import orm
+from workflow.results import ItemResult
+
+_i = orm.InspectionRow.__table__
+_dept = orm.InspectionDepartment.__table__
+_departments = orm.Department.__table__
+_team = orm.TeamMemberRow.__table__
+_present = orm.VisitOfficer.__table__
+_results = orm.ItemResultRow.__table__
+_codes = orm.ResultCode.__table__
+_handlings = orm.ResultHandling.__table__
+
+REACHED = ("sampled", "confirmed", "assigned", "inspected", "reported", "published", "withdrawn")
+_COLUMNS = [_i.c.id, _i.c.campaign_code, _i.c.uscc, _i.c.state, _i.c.version, _i.c.withdraw_reason,
+            *(_i.c[f"{s}_at"] for s in REACHED)]
+CHUNK = 900  # ids per IN (…) list, well inside every backend's parameter limit
+
+
+class ConcurrentChange(UserError):
+    """Someone else moved the inspection between our read and our write."""
+
+
+def _inspection(row) -> Inspection:
+    reached = {s: row[6 + n] for n, s in enumerate(REACHED) if row[6 + n] is not None}
+    return Inspection(row[0], row[1], row[2], row[3], row[4], reached, row[5])
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start:start + CHUNK])
+
+
+class InspectionRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    # --- inspections ---------------------------------------------------------
+
+    def add(self, campaign_code: str, usccs: Iterable[str], departments: Sequence[str], now: datetime) -> list[Inspection]:
+        """New inspections in ``sampled``, each dispatched to ``departments``."""
+        usccs = list(usccs)
+        if not usccs:
+            return []
+        self.conn.execute(insert(_i), [{"campaign_code": campaign_code, "uscc": u, "state": "sampled", "version": 1,
+                                        "sampled_at": now} for u in usccs])
+        added = self.in_campaign(campaign_code, usccs=usccs)
+        self.conn.execute(insert(_dept), [{"inspection_id": i.id, "department_code": d, "dispatched_at": now,
+                                           "on_behalf": False} for i in added for d in departments])
+        return added
+
+    def get(self, campaign_code: str, uscc: str, *, lock: bool = True) -> Inspection | None:
+        query = select(*_COLUMNS).where(_i.c.campaign_code == campaign_code, _i.c.uscc == uscc)
+        row = self.conn.execute(query.with_for_update() if lock else query).first()
+        return _inspection(row) if row else None
+
+    def in_campaign(self, campaign_code: str, *, state: str | None = None,
+                    usccs: Sequence[str] | None = None) -> list[Inspection]:
+        query = select(*_COLUMNS).where(_i.c.campaign_code == campaign_code).order_by(_i.c.id)
+        if state is not None:
+            query = query.where(_i.c.state == state)
+        if usccs is None:
+            return [_inspection(r) for r in self.conn.execute(query)]
+        found = []
+        for start in range(0, len(usccs), CHUNK):
+            part = list(usccs[start:start + CHUNK])
+            found += [_inspection(r) for r in self.conn.execute(query.where(_i.c.uscc.in_(part)))]
+        return found
+
+    def save(self, inspections: Iterable[Inspection]) -> int:
+        """Write every inspection that moved since it was loaded; returns how many."""
+        by_dest: dict[str, list[dict]] = defaultdict(list)
+        moved = [i for i in inspections if i.events]
+        for i in moved:
+            by_dest[i.state].append({"k_id": i.id, "k_version": i.version, "v_at": i.reached[i.state],
+                                     "v_reason": i.withdraw_reason})
+        for dest, rows in by_dest.items():
+            values = {"state": dest, "version": _i.c.version + 1, f"{dest}_at": bindparam("v_at")}
+            if dest == "withdrawn":
+                values["withdraw_reason"] = bindparam("v_reason")
+            statement = (update(_i).where(_i.c.id == bindparam("k_id"), _i.c.version == bindparam("k_version"))
+                         .values(values))
+            result = self.conn.execute(statement, rows)
+            if result.rowcount != len(rows):
+                raise ConcurrentChange("检查状态已被他人同时更改，本次操作未生效，请重新执行。")
+        for i in moved:
+            i.version += 1
+            i.events.clear()
+        return len(moved)
+
+    # --- the facts guards read ----------------------------------------------
+
+    def answers(self, ids: Sequence[int]) -> dict[int, tuple[DepartmentAnswer, ...]]:
+        out: dict[int, list[DepartmentAnswer]] = defaultdict(list)
+        for part in _chunks(ids):
+            rows = self.conn.execute(
+                select(_dept.c.inspection_id, _dept.c.department_code, _departments.c.name, _dept.c.inspects,
+                       _dept.c.decline_reason, _dept.c.on_behalf)
+                .join(_departments, _departments.c.code == _dept.c.department_code)
+                .where(_dept.c.inspection_id.in_(part)).order_by(_dept.c.inspection_id, _dept.c.department_code)
+            )
+            for r in rows:
+                out[r[0]].append(DepartmentAnswer(r[1], r[2], r[3], r[4] or "", bool(r[5])))
+        return {k: tuple(v) for k, v in out.items()}
+
+    def teams(self, ids: Sequence[int]) -> dict[int, tuple[TeamMember, ...]]:
+        out: dict[int, list[TeamMember]] = defaultdict(list)
+        for part in _chunks(ids):
+            rows = self.conn.execute(select(_team.c.inspection_id, _team.c.certificate_no, _team.c.department_code,
+                                            _team.c.specialist).where(_team.c.inspection_id.in_(part)))
+            for r in rows:
+                out[r[0]].append(TeamMember(r[1], r[2], bool(r[3])))
+        return {k: tuple(v) for k, v in out.items()}
+
+    def forms_generated(self, ids: Sequence[int]) -> set[int]:
+        found: set[int] = set()
+        for part in _chunks(ids):
+            found |= set(self.conn.execute(select(_i.c.id).where(_i.c.id.in_(part),
+                                                                 _i.c.forms_generated_at.is_not(None))).scalars())
+        return found
+
+    def visits(self, ids: Sequence[int]) -> dict[int, Visit]:
+        present: dict[int, set[str]] = defaultdict(set)
+        out: dict[int, Visit] = {}
+        for part in _chunks(ids):
+            for r in self.conn.execute(select(_present).where(_present.c.inspection_id.in_(part))):
+                present[r.inspection_id].add(r.certificate_no)
+            rows = self.conn.execute(select(_i.c.id, _i.c.visit_date, _i.c.visit_signature, _i.c.visit_note)
+                                     .where(_i.c.id.in_(part), _i.c.visit_date.is_not(None)))
+            for r in rows:
+                out[r.id] = Visit(r.visit_date, frozenset(present[r.id]), r.visit_signature or "", r.visit_note or "")
+        return out
+
+    def results(self, ids: Sequence[int]) -> dict[int, dict[str, ItemResult]]:
+        codes: dict[tuple[int, str], set[str]] = defaultdict(set)
+        handling: dict[tuple[int, str], set[int]] = defaultdict(set)
+        out: dict[int, dict[str, ItemResult]] = defaultdict(dict)
+        for part in _chunks(ids):
+            for r in self.conn.execute(select(_codes).where(_codes.c.inspection_id.in_(part))):
+                codes[(r.inspection_id, r.item_code)].add(r.code)
+            for r in self.conn.execute(select(_handlings).where(_handlings.c.inspection_id.in_(part))):
+                handling[(r.inspection_id, r.item_code)].add(r.handling)
+            for r in self.conn.execute(select(_results).where(_results.c.inspection_id.in_(part))):
+                key = (r.inspection_id, r.item_code)
+                out[r.inspection_id][r.item_code] = ItemResult(
+                    r.item_code, frozenset(codes[key]), r.finding or "", r.method or "", frozenset(handling[key]),
+                    r.handling_note or "", r.questions)
+        return dict(out)
+
+    # --- what departments answer ---------------------------------------------
+
+    def record_answer(self, inspection_id: int, department: str, inspects: bool, reason: str, *, now: datetime,
+                      actor: str, on_behalf: bool) -> bool:
+        """Store a department's answer; False when the enterprise was not dispatched to it."""
+        result = self.conn.execute(
+            update(_dept).where(_dept.c.inspection_id == inspection_id, _dept.c.department_code == department)
+            .values(inspects=inspects, decline_reason=None if inspects else reason, answered_at=now,
+                    answered_by=actor, on_behalf=on_behalf)
+        )
+        return result.rowcount == 1

@@ -1,0 +1,48 @@
+"""Task rows: opened idempotently by key, closed when the work is done, found when due."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from workflow.persistence.orm import TaskRow
+from workflow.tasks import NewTask
+
+_t = TaskRow.__table__
+
+
+class TaskRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def open(self, tasks: Iterable[NewTask], now: datetime) -> int:
+        """Open tasks not open yet (same key = same task); returns how many were new."""
+        rows = [{"key": t.key, "campaign_code": t.campaign_code, "inspection_id": t.inspection_id, "kind": t.kind,
+                 "department_code": t.department, "certificate_no": t.certificate_no, "due_at": t.due.at,
+                 "provisional": t.due.provisional, "created_at": now, "escalation_level": 0} for t in tasks]
+        if not rows:
+            return 0
+        dialect_insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        statement = dialect_insert(_t).on_conflict_do_nothing(index_elements=["key"]).returning(_t.c.id)
+        return len(self.conn.execute(statement, rows).all())
+
+    def close(self, *, inspection_id: int, outcome: str, now: datetime, kind: str | None = None,
+              department: str | None = None) -> int:
+        """Close the open tasks of an inspection (of one kind / department when given)."""
+        statement = update(_t).where(_t.c.inspection_id == inspection_id, _t.c.done_at.is_(None))
+        if kind is not None:
+            statement = statement.where(_t.c.kind == kind)
+        if department is not None:
+            statement = statement.where(_t.c.department_code == department)
+        return self.conn.execute(statement.values(done_at=now, outcome=outcome)).rowcount
+
+    def due(self, now: datetime, campaign_code: str | None = None) -> list:
+        """Open tasks whose due instant has come (now >= due), earliest first; served by ix_tasks_open_due."""
+        query = select(_t).where(_t.c.done_at.is_(None), _t.c.due_at <= now).order_by(_t.c.due_at, _t.c.id)
+        if campaign_code is not None:
+            query = query.where(_t.c.campaign_code == campaign_code)
+        return list(self.conn.execute(query))

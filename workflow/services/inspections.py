@@ -1,0 +1,165 @@
+"""Moving inspections: load, check the guard, write the move, its tasks and its audit row.
+
+Services take a Connection (one transaction) and the campaign plan; ``attempt``
+wraps one in a transaction and, when the move is refused, records the refusal
+in the campaign's audit chain in a transaction of its own — the refused action
+changes nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine, select
+
+from calendars import WorkdayCalendar
+from workflow.audit import Entry, campaign_chain
+from workflow.campaign_file import CampaignPlan
+from workflow.deadlines import resolve_deadline
+from workflow.errors import NotFound, UserError
+from workflow.identity import is_office_staff, same_identity
+from workflow.inspection import Facts, Inspection, Moved
+from workflow.machine import fire
+from workflow.persistence import orm
+from workflow.persistence.audit_log import AuditLog
+from workflow.persistence.inspections import InspectionRepository
+from workflow.persistence.tasks import TaskRepository
+from workflow.tasks import CANCELLED, DONE, NewTask
+
+T = TypeVar("T")
+
+
+def start_inspections(conn: Connection, plan: CampaignPlan, usccs: Sequence[str], *, now: datetime, actor: str,
+                      calendar: WorkdayCalendar) -> list[Inspection]:
+    """Drawn enterprises enter ``sampled``, dispatched to every participating department.
+
+    Each department's 比对确认 becomes a task due per the campaign's ``confirm`` deadline.
+    """
+    departments = [d.code for d in plan.departments]
+    added = InspectionRepository(conn).add(plan.code, usccs, departments, now)
+    due = resolve_deadline(plan.deadlines["confirm"], calendar, now)
+    TaskRepository(conn).open((NewTask("confirm", plan.code, due, i.id, department=d)
+                               for i in added for d in departments), now)
+    AuditLog(conn).append(campaign_chain(plan.code), (
+        Entry("sampled", actor, now, plan.code, i.uscc, None, "sampled",
+              {"departments": departments, "confirm_due": due.at.isoformat(), "provisional": due.provisional})
+        for i in added
+    ))
+    return added
+
+
+def facts_for(repo: InspectionRepository, plan: CampaignPlan, trigger: str, inspections: Sequence[Inspection], *,
+              actor: str, reason: str = "") -> dict[int, Facts]:
+    """What the guard of ``trigger`` reads, for each inspection, loaded in batches."""
+    ids = [i.id for i in inspections]
+    office = is_office_staff(plan, actor)
+    base = {"actor": actor, "actor_is_office": office, "reason": reason,
+            "officers_per_enterprise": plan.matching.officers_per_enterprise,
+            "per_department_minimum": plan.matching.per_department_minimum}
+    visit_spec = plan.deadlines["visit"]
+    answers = repo.answers(ids) if trigger in ("confirm", "assign", "report") else {}
+    teams = repo.teams(ids) if trigger in ("assign", "inspect") else {}
+    forms = repo.forms_generated(ids) if trigger == "assign" else set()
+    visits = repo.visits(ids) if trigger in ("inspect", "report") else {}
+    results = repo.results(ids) if trigger == "report" else {}
+    items_of = {d.code: d.items for d in plan.departments}
+    facts = {}
+    for i in inspections:
+        f = Facts(**base, answers=answers.get(i.id, ()), team=teams.get(i.id, ()), forms_generated=i.id in forms,
+                  visit=visits.get(i.id), visit_window=(visit_spec.start, visit_spec.end),
+                  results=results.get(i.id, {}))
+        f.form_items = tuple(code for a in f.inspecting_departments() for code in items_of.get(a.department, ()))
+        facts[i.id] = f
+    return facts
+
+
+def _audit_moves(conn: Connection, plan: CampaignPlan, moved: Sequence[tuple[Inspection, Moved]]) -> None:
+    AuditLog(conn).append(campaign_chain(plan.code), (
+        Entry(m.trigger, m.actor, m.at, plan.code, i.uscc, m.source, m.dest, m.payload) for i, m in moved
+    ))
+
+
+def _after_moves(conn: Connection, moved: Sequence[tuple[Inspection, Moved]]) -> None:
+    """Tasks follow the state: a withdrawn enterprise's open work is cancelled."""
+    tasks = TaskRepository(conn)
+    for inspection, m in moved:
+        if m.dest == "withdrawn":
+            tasks.close(inspection_id=inspection.id, outcome=CANCELLED, now=m.at)
+
+
+def move(conn: Connection, plan: CampaignPlan, uscc: str, trigger: str, *, now: datetime, actor: str,
+         reason: str = "") -> Moved:
+    """Move one inspection (row-locked); refused moves raise and write nothing."""
+    repo = InspectionRepository(conn)
+    inspection = repo.get(plan.code, uscc, lock=True)
+    if inspection is None:
+        raise NotFound(f"企业 {uscc} 不是抽查任务“{plan.code}”的抽查对象")
+    facts = facts_for(repo, plan, trigger, [inspection], actor=actor, reason=reason)[inspection.id]
+    moved = fire(inspection, trigger, facts, now)
+    repo.save([inspection])
+    _after_moves(conn, [(inspection, moved)])
+    _audit_moves(conn, plan, [(inspection, moved)])
+    return moved
+
+
+def move_many(conn: Connection, plan: CampaignPlan, inspections: Sequence[Inspection], trigger: str, *,
+              now: datetime, actor: str) -> tuple[list[Inspection], list[tuple[Inspection, UserError]]]:
+    """Move a batch by one trigger: those whose guard passes move, the others are returned with why."""
+    repo = InspectionRepository(conn)
+    facts = facts_for(repo, plan, trigger, inspections, actor=actor)
+    moved, refused = [], []
+    for inspection in inspections:
+        try:
+            moved.append((inspection, fire(inspection, trigger, facts[inspection.id], now)))
+        except UserError as exc:
+            refused.append((inspection, exc))
+    repo.save(i for i, _ in moved)
+    _after_moves(conn, moved)
+    _audit_moves(conn, plan, moved)
+    return [i for i, _ in moved], refused
+
+
+def record_answer(conn: Connection, plan: CampaignPlan, department: str, uscc: str, *, inspects: bool, reason: str,
+                  now: datetime, actor: str) -> bool:
+    """A department's 比对确认 for one enterprise; returns True when recorded on its behalf by the office."""
+    dept = conn.execute(select(orm.Department.__table__).where(orm.Department.code == department)).first()
+    if dept is None or department not in {d.code for d in plan.departments}:
+        raise NotFound(f"部门“{department}”没有参加抽查任务“{plan.code}”")
+    own = any(same_identity(actor, who) for who in (dept.admin_email, dept.contact_email))
+    if not own and not is_office_staff(plan, actor):
+        raise UserError(f"“{actor}”不是{dept.name}的管理员或联络人，也不是领导小组办公室的工作人员，不能代为比对确认")
+    if not inspects and not reason.strip():
+        raise UserError(f"{dept.name}不检查企业 {uscc}，须说明理由（--decline 理由）")
+    repo = InspectionRepository(conn)
+    inspection = repo.get(plan.code, uscc, lock=True)
+    if inspection is None:
+        raise NotFound(f"企业 {uscc} 不是抽查任务“{plan.code}”的抽查对象")
+    if inspection.state != "sampled":
+        raise UserError(f"企业 {uscc} 已不在比对确认阶段（当前状态：{inspection.state}），不能再更改比对确认")
+    on_behalf = not own
+    if not repo.record_answer(inspection.id, department, inspects, reason.strip(), now=now, actor=actor,
+                              on_behalf=on_behalf):
+        raise NotFound(f"企业 {uscc} 没有派发给{dept.name}")
+    TaskRepository(conn).close(inspection_id=inspection.id, kind="confirm", department=department, outcome=DONE,
+                               now=now)
+    payload = {"department": department, "inspects": inspects, "on_behalf": on_behalf}
+    if not inspects:
+        payload["reason"] = reason.strip()
+    AuditLog(conn).append(campaign_chain(plan.code), [Entry("answer", actor, now, plan.code, uscc, payload=payload)])
+    return on_behalf
+
+
+def attempt(engine: Engine, action: Callable[[Connection], T], *, plan: CampaignPlan, uscc: str | None, what: str,
+            now: datetime, actor: str) -> T:
+    """Run ``action`` in one transaction; a refusal is audited on its own, then re-raised."""
+    try:
+        with engine.begin() as conn:
+            return action(conn)
+    except UserError as exc:
+        with engine.begin() as conn:
+            AuditLog(conn).append(campaign_chain(plan.code), [
+                Entry("refused", actor, now, plan.code, uscc, payload={"action": what, "message": exc.lines})
+            ])
+        raise
