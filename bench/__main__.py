@@ -2,9 +2,9 @@
 
 import sys
 
-from bench import bench_calendar, bench_import
+from bench import bench_calendar, bench_import, bench_machine
 
-BENCHMARKS = {"calendar": bench_calendar.main, "import": bench_import.main}
+BENCHMARKS = {"calendar": bench_calendar.main, "import": bench_import.main, "machine": bench_machine.main}
 
 
 def main(argv: list[str]) -> int:

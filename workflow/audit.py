@@ -10,11 +10,13 @@ persistence layer stores the rows, this module says what they must satisfy.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 GENESIS = "0" * 64
 DIRECTORY_CHAIN = "directories"
@@ -37,19 +39,22 @@ def campaign_chain(code: str) -> str:
     return f"campaign:{code}"
 
 
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def canonical_json(value: object) -> str:
     """One text for one value: sorted keys, no spaces, Chinese kept as is."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return _CANONICAL.encode(value)
 
 
+@functools.lru_cache(maxsize=4096)  # a batch of moves shares one instant
 def instant_text(at: datetime) -> str:
     if at.tzinfo is None:
         raise ValueError("audit instants must be timezone-aware")
     return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """What happened, as a writer states it; the chain fields are added when it is sealed."""
 
     action: str
@@ -59,11 +64,10 @@ class Entry:
     uscc: str | None = None
     from_state: str | None = None
     to_state: str | None = None
-    payload: dict = field(default_factory=dict)
+    payload: dict | None = None
 
 
-@dataclass(frozen=True)
-class SealedEntry:
+class SealedEntry(NamedTuple):
     """An entry as stored: its chain position, payload text and the two hashes."""
 
     chain: str
@@ -83,13 +87,24 @@ class SealedEntry:
 
 def content_hash(chain: str, seq: int, at: datetime, actor: str, action: str, campaign_code: str | None,
                  uscc: str | None, from_state: str | None, to_state: str | None, payload: str, prev_hash: str) -> str:
-    content = canonical_json([chain, seq, instant_text(at), actor, action, campaign_code, uscc, from_state, to_state,
-                              payload, prev_hash])
+    """SHA-256 (hex) of the UTF-8 of every field framed as ``<length>:<text>;`` (an empty field as ``-;``).
+
+    The instant is written ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC), the sequence number
+    in decimal, the payload as stored (canonical JSON): anyone can re-derive it.
+    """
+    seq_text, at_text = str(seq), instant_text(at)
+    content = (f"{len(chain)}:{chain};{len(seq_text)}:{seq_text};{len(at_text)}:{at_text};{len(actor)}:{actor};"
+               f"{len(action)}:{action};{_framed(campaign_code)}{_framed(uscc)}{_framed(from_state)}"
+               f"{_framed(to_state)}{len(payload)}:{payload};{len(prev_hash)}:{prev_hash};")
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
+def _framed(value: str | None) -> str:
+    return "-;" if value is None else f"{len(value)}:{value};"
+
+
 def seal(chain: str, seq: int, prev_hash: str, entry: Entry) -> SealedEntry:
-    payload = canonical_json(entry.payload)
+    payload = canonical_json(entry.payload) if entry.payload else "{}"
     digest = content_hash(chain, seq, entry.at, entry.actor, entry.action, entry.campaign_code, entry.uscc,
                           entry.from_state, entry.to_state, payload, prev_hash)
     return SealedEntry(chain, seq, entry.at, entry.actor, entry.action, entry.campaign_code, entry.uscc,

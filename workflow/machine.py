@@ -192,22 +192,21 @@ FINAL = ("published", "withdrawn")
 
 
 def _record(event) -> None:
-    """After every move: the instant the state was reached, and a domain event."""
+    """After every move: the domain event, with the instant and who moved it."""
     inspection: Inspection = event.model
     facts: Facts = event.kwargs["facts"]
     now: datetime = event.kwargs["now"]
     source, dest = event.transition.source, event.transition.dest
-    inspection.reached[dest] = now
     payload = {}
     if dest == "withdrawn":
         inspection.withdraw_reason = facts.reason.strip()
         payload["reason"] = inspection.withdraw_reason
-    on_behalf = [a.department for a in facts.answers if a.on_behalf]
-    if event.event.name == "confirm":
+    elif dest == "confirmed":
         payload["inspecting"] = [a.department for a in facts.inspecting_departments()]
+        on_behalf = [a.department for a in facts.answers if a.on_behalf]
         if on_behalf:
             payload["answered_by_office_for"] = on_behalf
-    inspection.events.append(Moved(event.event.name, source, dest, now, facts.actor, payload))
+    inspection.events.append(Moved(event.event.name, source, dest, now, facts.actor, payload or None))
 
 
 MACHINE = Machine(

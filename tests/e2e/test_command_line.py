@@ -88,3 +88,21 @@ def test_campaign_status_json_is_one_document(tmp_path):
     assert run("campaign", "create", EXAMPLE_CAMPAIGN, cwd=tmp_path, env=env).returncode == 0
     status = run("campaign", "status", "luquan-2019-h2", "--json", cwd=tmp_path)
     assert status.returncode == 0 and json.loads(status.stdout)["code"] == "luquan-2019-h2"
+
+
+def test_machine_diagram_is_the_one_in_the_readme(tmp_path):
+    import shutil
+
+    from workflow.machine import mermaid
+
+    result = run("machine", "diagram", "--out", tmp_path / "machine.mmd", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    drawn = (tmp_path / "machine.mmd").read_text(encoding="utf-8")
+    assert drawn == mermaid() and "sampled --> confirmed : confirm 完成比对确认" in drawn
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"```mermaid\n{drawn}```" in readme, "README's diagram is out of date: paste `ssj machine diagram`"
+    if shutil.which("dot"):
+        assert (tmp_path / "machine.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    else:
+        assert "未安装 Graphviz" in result.stderr and not (tmp_path / "machine.png").exists()
+    assert not (tmp_path / "ssj.db").exists(), "drawing the machine needs no database"

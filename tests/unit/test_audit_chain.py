@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from workflow.audit import GENESIS, Entry, seal_all, verify_chain
@@ -34,7 +33,7 @@ def test_the_hash_depends_on_every_field_and_on_the_past():
 
 def test_an_edited_row_is_named():
     rows, head = chain()
-    rows[2] = replace(rows[2], actor="someone@else.example")
+    rows[2] = rows[2]._replace(actor="someone@else.example")
     report = verify_chain("campaign:LQ", rows, head)
     assert not report.ok and "第 3 条" in report.problem and "记录被修改" in report.problem
 
@@ -55,12 +54,12 @@ def test_a_deleted_last_row_is_caught_by_the_head():
 def test_a_swapped_pair_is_named():
     rows, head = chain()
     a, b = rows[1], rows[2]
-    rows[1], rows[2] = replace(b, seq=2), replace(a, seq=3)
+    rows[1], rows[2] = b._replace(seq=2), a._replace(seq=3)
     report = verify_chain("campaign:LQ", rows, head)
     assert "第 2 条" in report.problem
 
 
 def test_an_instant_moved_by_a_microsecond_is_caught():
     rows, head = chain()
-    rows[4] = replace(rows[4], at=rows[4].at + timedelta(microseconds=1))
+    rows[4] = rows[4]._replace(at=rows[4].at + timedelta(microseconds=1))
     assert "记录被修改" in verify_chain("campaign:LQ", rows, head).problem

@@ -38,7 +38,7 @@ def refusal(state: str, trigger: str, **changes) -> list[str]:
     inspection = at(state)
     with pytest.raises(MoveRefused) as caught:
         fire(inspection, trigger, good_facts(**changes), NOW)
-    assert inspection.state == state and not inspection.events and not inspection.reached
+    assert inspection.state == state and not inspection.events
     return caught.value.problems
 
 
@@ -51,7 +51,7 @@ def test_the_whole_life_of_an_inspection():
                           ("report", "reported"), ("publish", "published")):
         moved = fire(inspection, trigger, good_facts(), NOW)
         assert (moved.trigger, moved.dest, inspection.state) == (trigger, dest, dest)
-        assert inspection.reached[dest] == NOW
+        assert inspection.events[-1].at == NOW
     assert [e.source for e in inspection.events] == ["sampled", "confirmed", "assigned", "inspected", "reported"]
 
 
@@ -95,19 +95,19 @@ def test_confirm_names_the_departments_still_to_answer():
 
 
 def test_confirm_when_nobody_inspects_points_to_withdraw():
-    declined = (replace(SJ, inspects=False, reason="不在职责范围"), replace(SW, inspects=False, reason="已检查过"))
+    declined = (SJ._replace(inspects=False, reason="不在职责范围"), SW._replace(inspects=False, reason="已检查过"))
     problems = refusal("sampled", "confirm", answers=declined)
     assert len(problems) == 1 and "只能撤出" in problems[0]
 
 
 def test_confirm_needs_a_reason_for_not_inspecting():
-    problems = refusal("sampled", "confirm", answers=(SJ, replace(SW, inspects=False, reason=" ")))
+    problems = refusal("sampled", "confirm", answers=(SJ, SW._replace(inspects=False, reason=" ")))
     assert problems == ["不检查须说明理由：区税务局"]
 
 
 def test_confirm_accepts_an_answer_the_office_recorded_and_says_so():
     inspection = at("sampled")
-    moved = fire(inspection, "confirm", good_facts(answers=(SJ, replace(SW, inspects=False, reason="无此业态",
+    moved = fire(inspection, "confirm", good_facts(answers=(SJ, SW._replace(inspects=False, reason="无此业态",
                                                                          on_behalf=True))), NOW)
     assert moved.payload == {"inspecting": ["SJ"], "answered_by_office_for": ["SW"]}
 
@@ -129,7 +129,7 @@ def test_assign_uses_the_campaigns_team_size_and_department_minimum():
 
 def test_assign_ignores_departments_that_do_not_inspect():
     inspection = at("confirmed")
-    facts = good_facts(answers=(SJ, replace(SW, inspects=False, reason="无")),
+    facts = good_facts(answers=(SJ, SW._replace(inspects=False, reason="无")),
                        team=(TEAM[0], TeamMember("130110SJ002", "SJ")))
     assert fire(inspection, "assign", facts, NOW).dest == "assigned"
 

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from workflow.audit import GENESIS, ChainReport, Entry, SealedEntry, seal_all, verify_chain
+from workflow.persistence.bulk import bulk_insert
 from workflow.persistence.orm import AuditChainHead, AuditEvent
 
 _heads = AuditChainHead.__table__
 _events = AuditEvent.__table__
+_COLUMNS = ("chain", "seq", "occurred_at", "actor", "action", "campaign_code", "uscc", "from_state", "to_state",
+            "payload", "prev_hash", "hash")
 
 
 class AuditLog:
@@ -31,12 +34,7 @@ class AuditLog:
             return []
         last_seq, last_hash = self._lock_head(chain)
         sealed = seal_all(chain, last_seq, last_hash, entries)
-        self.conn.execute(insert(_events), [
-            {"chain": s.chain, "seq": s.seq, "occurred_at": s.at, "actor": s.actor, "action": s.action,
-             "campaign_code": s.campaign_code, "uscc": s.uscc, "from_state": s.from_state, "to_state": s.to_state,
-             "payload": s.payload, "prev_hash": s.prev_hash, "hash": s.hash}
-            for s in sealed
-        ])
+        bulk_insert(self.conn, _events, _COLUMNS).run(s[:-1] for s in sealed)  # SealedEntry is the row, id last
         self.conn.execute(update(_heads).where(_heads.c.chain == chain)
                           .values(last_seq=sealed[-1].seq, last_hash=sealed[-1].hash))
         return sealed

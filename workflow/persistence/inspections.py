@@ -13,11 +13,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from workflow.errors import UserError
 from workflow.inspection import DepartmentAnswer, Inspection, TeamMember, Visit
 from workflow.persistence import orm
+from workflow.persistence.bulk import Bulk
 from workflow.results import ItemResult
 
 _i = orm.InspectionRow.__table__
@@ -29,9 +30,7 @@ _results = orm.ItemResultRow.__table__
 _codes = orm.ResultCode.__table__
 _handlings = orm.ResultHandling.__table__
 
-REACHED = ("sampled", "confirmed", "assigned", "inspected", "reported", "published", "withdrawn")
-_COLUMNS = [_i.c.id, _i.c.campaign_code, _i.c.uscc, _i.c.state, _i.c.version, _i.c.withdraw_reason,
-            *(_i.c[f"{s}_at"] for s in REACHED)]
+_COLUMNS = [_i.c.id, _i.c.campaign_code, _i.c.uscc, _i.c.state, _i.c.version, _i.c.withdraw_reason]
 CHUNK = 900  # ids per IN (…) list, well inside every backend's parameter limit
 
 
@@ -40,8 +39,7 @@ class ConcurrentChange(UserError):
 
 
 def _inspection(row) -> Inspection:
-    reached = {s: row[6 + n] for n, s in enumerate(REACHED) if row[6 + n] is not None}
-    return Inspection(row[0], row[1], row[2], row[3], row[4], reached, row[5])
+    return Inspection(*row)
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
@@ -87,19 +85,15 @@ class InspectionRepository:
 
     def save(self, inspections: Iterable[Inspection]) -> int:
         """Write every inspection that moved since it was loaded; returns how many."""
-        by_dest: dict[str, list[dict]] = defaultdict(list)
+        by_dest: dict[str, list[tuple]] = defaultdict(list)
         moved = [i for i in inspections if i.events]
         for i in moved:
-            by_dest[i.state].append({"k_id": i.id, "k_version": i.version, "v_at": i.reached[i.state],
-                                     "v_reason": i.withdraw_reason})
+            by_dest[i.state].append((i.events[-1].at, i.withdraw_reason, i.id, i.version))
         for dest, rows in by_dest.items():
-            values = {"state": dest, "version": _i.c.version + 1, f"{dest}_at": bindparam("v_at")}
-            if dest == "withdrawn":
-                values["withdraw_reason"] = bindparam("v_reason")
-            statement = (update(_i).where(_i.c.id == bindparam("k_id"), _i.c.version == bindparam("k_version"))
-                         .values(values))
-            result = self.conn.execute(statement, rows)
-            if result.rowcount != len(rows):
+            statement = Bulk(self.conn, f"UPDATE inspections SET state = '{dest}', version = version + 1, "
+                                        f"{dest}_at = ?, withdraw_reason = ? WHERE id = ? AND version = ?",
+                             _i, (f"{dest}_at", "withdraw_reason", "id", "version"))
+            if statement.run(rows) != len(rows):
                 raise ConcurrentChange("检查状态已被他人同时更改，本次操作未生效，请重新执行。")
         for i in moved:
             i.version += 1
@@ -109,16 +103,16 @@ class InspectionRepository:
     # --- the facts guards read ----------------------------------------------
 
     def answers(self, ids: Sequence[int]) -> dict[int, tuple[DepartmentAnswer, ...]]:
+        names = dict(self.conn.execute(select(_departments.c.code, _departments.c.name)).all())
         out: dict[int, list[DepartmentAnswer]] = defaultdict(list)
         for part in _chunks(ids):
             rows = self.conn.execute(
-                select(_dept.c.inspection_id, _dept.c.department_code, _departments.c.name, _dept.c.inspects,
-                       _dept.c.decline_reason, _dept.c.on_behalf)
-                .join(_departments, _departments.c.code == _dept.c.department_code)
+                select(_dept.c.inspection_id, _dept.c.department_code, _dept.c.inspects, _dept.c.decline_reason,
+                       _dept.c.on_behalf)
                 .where(_dept.c.inspection_id.in_(part)).order_by(_dept.c.inspection_id, _dept.c.department_code)
-            )
-            for r in rows:
-                out[r[0]].append(DepartmentAnswer(r[1], r[2], r[3], r[4] or "", bool(r[5])))
+            ).all()
+            for iid, dept, inspects, reason, on_behalf in rows:
+                out[iid].append(DepartmentAnswer(dept, names[dept], inspects, reason or "", bool(on_behalf)))
         return {k: tuple(v) for k, v in out.items()}
 
     def teams(self, ids: Sequence[int]) -> dict[int, tuple[TeamMember, ...]]:

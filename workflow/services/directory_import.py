@@ -22,6 +22,7 @@ from workflow.files.tabular import FileProblem, Table, open_table
 from workflow.importing import HeaderPlan, Problem, Problems, parse_row, plan_header
 from workflow.persistence import orm
 from workflow.persistence.audit_log import AuditLog
+from workflow.persistence.bulk import bulk_insert
 
 BATCH = 5000
 
@@ -211,29 +212,20 @@ def _reference_sets(conn, plan: HeaderPlan) -> dict[str, set[str]]:
 
 
 class _Writer:
-    """Writes a batch: new rows by the DBAPI's bare ``executemany``, known keys by UPDATE.
+    """Writes a batch: new rows by a ``Bulk`` insert, known keys by UPDATE.
 
     New rows are the bulk of any first import (a million for a province's
-    export), so they skip SQLAlchemy's per-value processing: the few non-text
-    values are converted here, once per column, the way the ORM types store them.
+    export), so they skip SQLAlchemy's per-row processing (see ``persistence.bulk``).
     """
 
     def __init__(self, conn, target: _Target, present: list[str], import_id: int, now: datetime):
         t = target.table
-        dialect = conn.dialect
         self.target = target
         self.aliases = list(target.columns)
         self.key_alias = next(a for a, c in target.columns.items() if c == target.key)
         columns = [target.columns[a] for a in self.aliases]
-        stamps = ["in_latest_directory", "last_import_id", "created_at", "updated_at"]
-        marker = "?" if dialect.paramstyle == "qmark" else "%s"
-        self.insert_sql = (f"INSERT INTO {t.name} ({', '.join(columns + stamps)}) "
-                           f"VALUES ({', '.join([marker] * (len(columns) + len(stamps)))})")
-        # Each column's own bind processor (the ORM type's storage rule), looked up once.
-        processors = [t.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns + stamps]
-        self.converters = [(i, f) for i, f in enumerate(processors[: len(columns)]) if f is not None]
-        constants = (True, import_id, now, now)
-        self.constants = tuple(f(v) if f else v for f, v in zip(processors[len(columns):], constants))
+        self.insert = bulk_insert(conn, t, columns, {"in_latest_directory": True, "last_import_id": import_id,
+                                                     "created_at": now, "updated_at": now})
         changed = [target.columns[a] for a in present if a in target.columns and target.columns[a] != target.key]
         self.update_columns = changed + ["in_latest_directory", "last_import_id", "updated_at"]
         self.update_stmt = (
@@ -260,12 +252,9 @@ class _Writer:
                 changed["v_key"] = record[self.key_alias]
                 changed_rows.append(changed)
             else:
-                for i, convert in self.converters:
-                    if values[i] is not None:
-                        values[i] = convert(values[i])
-                new_rows.append((*values, *self.constants))
+                new_rows.append(values)
         if new_rows:
-            conn.exec_driver_sql(self.insert_sql, new_rows)
+            self.insert.run(new_rows)
         if changed_rows:
             conn.execute(self.update_stmt, changed_rows)
         report.updated += len(changed_rows)

@@ -64,6 +64,9 @@ def facts_for(repo: InspectionRepository, plan: CampaignPlan, trigger: str, insp
     forms = repo.forms_generated(ids) if trigger == "assign" else set()
     visits = repo.visits(ids) if trigger in ("inspect", "report") else {}
     results = repo.results(ids) if trigger == "report" else {}
+    if trigger in ("publish", "withdraw"):  # nothing per inspection: one value serves the batch
+        shared = Facts(**base)
+        return {i.id: shared for i in inspections}
     items_of = {d.code: d.items for d in plan.departments}
     facts = {}
     for i in inspections:
