@@ -6,16 +6,16 @@ department dispatches and confirmation tasks, 100,000 audit rows), then set to
 ``reported`` by SQL. It is copied before the product runs, so both sides start
 from the same file.
 
-Product (its own process, for its peak RSS): load every ``reported`` inspection
+Product (its own process, for its peak RSS): ``services.inspections.move_all`` —
+what ``ssj publish`` does for a campaign: load every ``reported`` inspection
 (100,000 objects held at once), then in batches of 5,000, one transaction each:
 fire ``publish`` through the shared machine (its guard: the office only), write
-the moves (version-checked UPDATE) and append the hash-chained audit rows — what
-``ssj publish`` does for a campaign.
+the moves (version-checked UPDATE) and append the hash-chained audit rows.
 
 Baseline: on a copy, the very same UPDATEs and INSERTs (the rows the product
 wrote, read back) through ``sqlite3``'s bare ``executemany``, in the same batches
 and transactions, plus the chain-head update per batch. Product and baseline
-alternate for three rounds; the ratio of the best of each is the result.
+alternate for five rounds; the ratio of the best of each is the result.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 
 N = int(os.environ.get("SSJ_BENCH_INSPECTIONS", "100000"))
-ROUNDS = 3
+ROUNDS = 5
 BATCH = 5000
 OUT = Path(__file__).resolve().parent / "out"
 CODE = "luquan-2019-h2"
@@ -80,23 +80,17 @@ def _setup(db: Path) -> None:
 def product(db: Path) -> None:
     """Runs in its own process: ``python -m bench.bench_machine --product DB``; prints its work time."""
     from workflow.persistence.database import make_engine
-    from workflow.persistence.inspections import InspectionRepository
     from workflow.services.campaigns import plan_of
-    from workflow.services.inspections import move_many
+    from workflow.services.inspections import move_all
 
     engine = make_engine(f"sqlite:///{db}")
     started = time.perf_counter()
     with engine.connect() as conn:
         plan = plan_of(conn, CODE)
-        loaded = InspectionRepository(conn).in_campaign(CODE, state="reported")
-    moved = 0
-    for start in range(0, len(loaded), BATCH):
-        with engine.begin() as conn:
-            done, refused = move_many(conn, plan, loaded[start:start + BATCH], "publish", now=PUBLISHED, actor=CLERK)
-            assert not refused, refused[:1]
-            moved += len(done)
+    report = move_all(engine, plan, "publish", source="reported", now=PUBLISHED, actor=CLERK, batch=BATCH)
+    moved, loaded = report.moved, report.moved + len(report.refused)
     work = time.perf_counter() - started
-    assert moved == len(loaded) == N, (moved, len(loaded))
+    assert moved == loaded == N, (moved, loaded)
     hwm = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM"))
     print(f"WORK {work:.4f} {int(hwm.split()[1]) / 1024:.1f}")
     engine.dispose()

@@ -191,12 +191,9 @@ INITIAL = "sampled"
 FINAL = ("published", "withdrawn")
 
 
-def _record(event) -> None:
-    """After every move: the domain event, with the instant and who moved it."""
-    inspection: Inspection = event.model
-    facts: Facts = event.kwargs["facts"]
-    now: datetime = event.kwargs["now"]
-    source, dest = event.transition.source, event.transition.dest
+def _record(inspection: Inspection, trigger: str, source: str, facts: Facts, now: datetime) -> Moved:
+    """After a move: the domain event, with the instant, who moved it and what the audit should keep."""
+    dest = inspection.state
     payload = {}
     if dest == "withdrawn":
         inspection.withdraw_reason = facts.reason.strip()
@@ -206,7 +203,9 @@ def _record(event) -> None:
         on_behalf = [a.department for a in facts.answers if a.on_behalf]
         if on_behalf:
             payload["answered_by_office_for"] = on_behalf
-    inspection.events.append(Moved(event.event.name, source, dest, now, facts.actor, payload or None))
+    moved = Moved(trigger, source, dest, now, facts.actor, payload or None)
+    inspection.events.append(moved)
+    return moved
 
 
 MACHINE = Machine(
@@ -217,7 +216,6 @@ MACHINE = Machine(
         {"trigger": m.trigger, "source": list(m.sources), "dest": m.dest, "conditions": list(m.guards)}
         for m in MOVES
     ],
-    after_state_change=_record,
     send_event=True,
     auto_transitions=False,
 )
@@ -236,8 +234,9 @@ def fire(inspection: Inspection, trigger: str, facts: Facts, now: datetime) -> M
         allowed = "、".join(STATE_LABELS[s] for s in _SOURCES[trigger])
         raise IllegalMove(f"企业 {inspection.uscc} 当前为“{STATE_LABELS.get(inspection.state, inspection.state)}”，"
                           f"不能{TRIGGER_LABELS[trigger]}（只能从“{allowed}”状态{TRIGGER_LABELS[trigger]}）")
-    MACHINE.events[trigger].trigger(inspection, facts=facts, now=now)
-    return inspection.events[-1]
+    source = inspection.state
+    MACHINE.events[trigger].trigger(inspection, facts=facts)  # a failing guard raises MoveRefused
+    return _record(inspection, trigger, source, facts, now)
 
 
 def mermaid() -> str:

@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import insert, select, text, update
 
+from calendars import Deadline
 from tests.conftest import EXAMPLE_CAMPAIGN, snapshot
 from workflow.audit import campaign_chain
-from workflow.machine import IllegalMove
+from workflow.errors import UserError
+from workflow.machine import IllegalMove, fire
 from workflow.persistence import orm
 from workflow.persistence.audit_log import AuditLog
 from workflow.persistence.database import make_engine
@@ -21,6 +23,7 @@ from workflow.persistence.inspections import ConcurrentChange, InspectionReposit
 from workflow.persistence.tasks import TaskRepository
 from workflow.services.campaigns import campaign_calendar, plan_of
 from workflow.services.inspections import facts_for, move, move_many, record_answer, start_inspections
+from workflow.tasks import NewTask
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 CODE = "luquan-2019-h2"
@@ -124,8 +127,6 @@ def test_starting_again_opens_no_second_task(started):
     with started.engine.begin() as conn:
         repo = InspectionRepository(conn)
         i = repo.get(CODE, started.usccs[0])
-        from workflow.tasks import NewTask
-        from calendars import Deadline
         again = TaskRepository(conn).open([NewTask("confirm", CODE, Deadline(at(29), False), i.id, department="SJ")],
                                           at(28))
         assert again == 0
@@ -233,11 +234,11 @@ def test_unknown_campaign_or_enterprise(started):
 
 def test_answers_only_from_the_department_or_the_office(started):
     before = snapshot(started.url)
-    with pytest.raises(Exception) as caught, started.engine.begin() as conn:
+    with pytest.raises(UserError) as caught, started.engine.begin() as conn:
         record_answer(conn, started.plan, "SW", started.usccs[0], inspects=True, reason="", now=at(28),
                       actor="admin@sj.luquan.example")
     assert "不是国家税务总局石家庄市鹿泉区税务局的管理员或联络人" in str(caught.value)
-    with pytest.raises(Exception) as caught, started.engine.begin() as conn:
+    with pytest.raises(UserError) as caught, started.engine.begin() as conn:
         record_answer(conn, started.plan, "SW", started.usccs[0], inspects=False, reason=" ", now=at(28),
                       actor="contact@sw.luquan.example")
     assert "须说明理由" in str(caught.value)
@@ -288,8 +289,6 @@ def test_a_stale_version_loses(started):
         stale = InspectionRepository(c1).get(CODE, uscc, lock=False)
     with other.connect() as c2:
         also_stale = InspectionRepository(c2).get(CODE, uscc, lock=False)
-    from workflow.machine import fire
-
     for inspection, engine, reason in ((stale, started.engine, "先"), (also_stale, other, "后")):
         with engine.connect() as conn:
             facts = facts_for(InspectionRepository(conn), plan, "withdraw", [inspection], actor=CLERK,
@@ -355,3 +354,34 @@ def test_audit_verify_catches_rows_cut_off_the_end(started):
     assert result.code == 1 and doc["ok"] is False
     [chain] = [c for c in doc["chains"] if c["chain"] == campaign_chain(CODE)]
     assert chain["problem"].endswith("末尾的记录被删除或追加")
+
+
+def test_two_moves_before_one_save_keep_both_instants(started):
+    uscc, plan = started.usccs[0], started.plan
+    with started.engine.begin() as conn:
+        answer_all(conn, plan, uscc)
+        team = match_team(conn, uscc)
+        repo = InspectionRepository(conn)
+        inspection = repo.get(CODE, uscc)
+        for trigger, when in (("confirm", at(29)), ("assign", at(2))):
+            facts = facts_for(repo, plan, trigger, [inspection], actor=CLERK)[inspection.id]
+            fire(inspection, trigger, facts, when)
+        assert repo.save([inspection]) == 1
+        row = conn.execute(select(orm.InspectionRow.__table__).where(orm.InspectionRow.uscc == uscc)).one()
+    assert team and (row.state, row.version) == ("assigned", 2)
+    assert (row.confirmed_at, row.assigned_at) == (at(29).astimezone(timezone.utc), at(2).astimezone(timezone.utc))
+
+
+def test_move_all_moves_in_batches_and_reports_the_refused(started):
+    from workflow.services.inspections import move_all
+
+    with started.engine.begin() as conn:
+        for uscc in started.usccs[:2]:
+            answer_all(conn, started.plan, uscc)
+    report = move_all(started.engine, started.plan, "confirm", source="sampled", now=at(29), actor=CLERK, batch=2)
+    assert report.moved == 2
+    assert [u for u, _ in report.refused] == [started.usccs[2]]
+    assert "尚有 7 个部门未完成比对确认" in report.refused[0][1][1]
+    again = move_all(started.engine, started.plan, "confirm", source="sampled", now=at(29), actor=CLERK)
+    assert again.moved == 0 and len(again.refused) == 1, "running again moves nothing twice"
+    assert started.ssj("audit", "verify").code == 0

@@ -38,13 +38,9 @@ class ConcurrentChange(UserError):
     """Someone else moved the inspection between our read and our write."""
 
 
-def _inspection(row) -> Inspection:
-    return Inspection(*row)
-
-
-def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start:start + CHUNK])
+def _chunks(values: Sequence) -> Iterator[list]:
+    for start in range(0, len(values), CHUNK):
+        yield list(values[start:start + CHUNK])
 
 
 class InspectionRepository:
@@ -68,7 +64,7 @@ class InspectionRepository:
     def get(self, campaign_code: str, uscc: str, *, lock: bool = True) -> Inspection | None:
         query = select(*_COLUMNS).where(_i.c.campaign_code == campaign_code, _i.c.uscc == uscc)
         row = self.conn.execute(query.with_for_update() if lock else query).first()
-        return _inspection(row) if row else None
+        return Inspection(*row) if row else None
 
     def in_campaign(self, campaign_code: str, *, state: str | None = None,
                     usccs: Sequence[str] | None = None) -> list[Inspection]:
@@ -76,12 +72,8 @@ class InspectionRepository:
         if state is not None:
             query = query.where(_i.c.state == state)
         if usccs is None:
-            return [_inspection(r) for r in self.conn.execute(query)]
-        found = []
-        for start in range(0, len(usccs), CHUNK):
-            part = list(usccs[start:start + CHUNK])
-            found += [_inspection(r) for r in self.conn.execute(query.where(_i.c.uscc.in_(part)))]
-        return found
+            return [Inspection(*r) for r in self.conn.execute(query).all()]
+        return [Inspection(*r) for part in _chunks(usccs) for r in self.conn.execute(query.where(_i.c.uscc.in_(part)))]
 
     def save(self, inspections: Iterable[Inspection]) -> int:
         """Write every inspection that moved since it was loaded; returns how many."""
@@ -95,6 +87,9 @@ class InspectionRepository:
                              _i, (f"{dest}_at", "withdraw_reason", "id", "version"))
             if statement.run(rows) != len(rows):
                 raise ConcurrentChange("检查状态已被他人同时更改，本次操作未生效，请重新执行。")
+        for i in moved:  # states passed through on the way (moved more than once since loading)
+            for event in i.events[:-1]:
+                self.conn.execute(update(_i).where(_i.c.id == i.id).values({f"{event.dest}_at": event.at}))
         for i in moved:
             i.version += 1
             i.events.clear()

@@ -89,10 +89,14 @@ def create_campaign(session: Session, source: str, path: str, *, now: datetime, 
     return plan
 
 
+def _unknown(code: str) -> NotFound:
+    return NotFound(f"抽查任务“{code}”不存在（用 ssj campaign create 创建）")
+
+
 def load_plan(session: Session, code: str) -> tuple[orm.Campaign, CampaignPlan]:
     campaign = session.get(orm.Campaign, code)
     if campaign is None:
-        raise NotFound(f"抽查任务“{code}”不存在（用 ssj campaign create 创建）")
+        raise _unknown(code)
     return campaign, parse_campaign(campaign.source_toml)
 
 
@@ -100,7 +104,7 @@ def plan_of(conn: Connection, code: str) -> CampaignPlan:
     """The stored plan of campaign ``code`` (NotFound when there is none)."""
     source = conn.execute(select(orm.Campaign.source_toml).where(orm.Campaign.code == code)).scalar()
     if source is None:
-        raise NotFound(f"抽查任务“{code}”不存在（用 ssj campaign create 创建）")
+        raise _unknown(code)
     return parse_campaign(source)
 
 

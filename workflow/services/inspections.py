@@ -8,7 +8,10 @@ changes nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
@@ -122,6 +125,46 @@ def move_many(conn: Connection, plan: CampaignPlan, inspections: Sequence[Inspec
     _after_moves(conn, moved)
     _audit_moves(conn, plan, moved)
     return [i for i, _ in moved], refused
+
+
+@dataclass
+class BatchReport:
+    moved: int = 0
+    refused: list[tuple[str, list[str]]] = field(default_factory=list)  # (USCC, why)
+
+
+@contextmanager
+def _working_set() -> Iterator[None]:
+    """Exempt what is loaded so far from the cyclic garbage collector while a long batch runs.
+
+    100,000 loaded inspections would otherwise be traversed by every full
+    collection the batch triggers; they are still freed by reference counting.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def move_all(engine: Engine, plan: CampaignPlan, trigger: str, *, source: str, now: datetime, actor: str,
+             batch: int = 5000) -> BatchReport:
+    """Move every inspection of the campaign in ``source`` by ``trigger``, one transaction per batch.
+
+    What ``ssj publish`` and the campaign tick do. Batches already moved stay moved when
+    a later one fails (e.g. ``ConcurrentChange``: someone moved one of its inspections
+    meanwhile); running it again moves what is still in ``source``.
+    """
+    with engine.connect() as conn:
+        loaded = InspectionRepository(conn).in_campaign(plan.code, state=source)
+    report = BatchReport()
+    with _working_set():
+        for start in range(0, len(loaded), batch):
+            with engine.begin() as conn:
+                moved, refused = move_many(conn, plan, loaded[start:start + batch], trigger, now=now, actor=actor)
+            report.moved += len(moved)
+            report.refused += [(i.uscc, exc.lines) for i, exc in refused]
+    return report
 
 
 def record_answer(conn: Connection, plan: CampaignPlan, department: str, uscc: str, *, inspects: bool, reason: str,
