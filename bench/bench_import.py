@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import csv
 import os
-import sqlite3
 import subprocess
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from bench import bare_sqlite
 
 from ssj.example_district import write_example_data
 from workflow.persistence.database import make_engine, upgrade
@@ -78,9 +77,7 @@ def _rows(path: Path):
 
 def _bare_executemany(rows) -> float:
     db = _fresh_db("baseline.db")
-    con = sqlite3.connect(db, isolation_level=None)
-    for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL"):
-        con.execute(f"PRAGMA {pragma}")
+    con = bare_sqlite.connect(db)
     sql = f"INSERT INTO enterprises ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
     start = time.perf_counter()
     con.execute("BEGIN")

@@ -26,10 +26,11 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bench import bare_sqlite
 from sqlalchemy import text
 
 N = int(os.environ.get("SSJ_BENCH_INSPECTIONS", "100000"))
@@ -131,9 +132,7 @@ def _written(db: Path, setup_audit_rows: int):
 
 
 def _baseline(db: Path, moves, audit) -> float:
-    con = sqlite3.connect(db, isolation_level=None)
-    for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL"):
-        con.execute(f"PRAGMA {pragma}")
+    con = bare_sqlite.connect(db)
     update_sql = ("UPDATE inspections SET state = 'published', version = version + 1, published_at = ?, "
                   "withdraw_reason = NULL WHERE id = ? AND version = ?")
     insert_sql = ("INSERT INTO audit_events (chain, seq, occurred_at, actor, action, campaign_code, uscc, from_state, "

@@ -21,19 +21,6 @@ from typing import NamedTuple
 GENESIS = "0" * 64
 DIRECTORY_CHAIN = "directories"
 
-ACTION_LABELS = {
-    "sampled": "抽取入选",
-    "confirm": "完成比对确认",
-    "assign": "分派检查组",
-    "inspect": "记录实地核查",
-    "report": "完成结果回填",
-    "publish": "公示",
-    "withdraw": "撤出",
-    "answer": "部门比对确认答复",
-    "refused": "操作被拒绝",
-    "directory_import": "导入名录",
-}
-
 
 def campaign_chain(code: str) -> str:
     return f"campaign:{code}"

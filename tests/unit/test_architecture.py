@@ -1,0 +1,36 @@
+"""The rules of the house that code review alone would let slip."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CLOCK_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),
+               ("time", "time"), ("time", "time_ns"), ("pendulum", "now"), ("pendulum", "today")}
+DOMAIN = sorted(p for p in (ROOT / "workflow").glob("*.py")) + sorted((ROOT / "calendars").glob("*.py"))
+FRAMEWORKS = ("sqlalchemy", "alembic", "prefect", "click", "openpyxl", "docx")
+
+
+def _calls(path: Path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+            yield node.func.value.id, node.func.attr, node.lineno
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "workflow").rglob("*.py")) + sorted((ROOT / "calendars").rglob("*.py")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_nothing_in_the_domain_or_calendars_reads_the_wall_clock(path):
+    """Time is injected (``now``): that is what lets the demo replay and the tests cross deadlines."""
+    found = [f"{path.name}:{line} {a}.{b}()" for a, b, line in _calls(path) if (a, b) in CLOCK_CALLS]
+    assert not found
+
+
+@pytest.mark.parametrize("path", DOMAIN, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_domain_imports_no_framework(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert not [m for m in imported if m.split(".")[0] in FRAMEWORKS]
