@@ -278,6 +278,15 @@ def campaign_status_cmd(call: Call, code: str) -> None:
         out(f"    {name}: {text}")
     from workflow.inspection import STATE_LABELS
 
+    draw = status["draw"]
+    if draw:
+        line = (f"  抽取：第 {draw['round']} 轮，承诺于 {draw['committed_at'][:16].replace('T', ' ')}，"
+                f"符合条件 {draw['eligible']} 户")
+        line += (f"，已于 {draw['run_at'][:16].replace('T', ' ')} 公开抽取 {draw['sample_size']} 户" if draw["run_at"]
+                 else "，尚未公开抽取")
+        out(line)
+        for r in draw["redraws"]:
+            out(f"  重新抽取：第 {r['round']} 轮（{r['at'][:16].replace('T', ' ')}），理由：{r['reason']}")
     counts = status["inspections"]
     if any(counts.values()):
         out("  检查进度：" + "  ".join(f"{STATE_LABELS[k]} {v}" for k, v in counts.items()))
@@ -286,27 +295,147 @@ def campaign_status_cmd(call: Call, code: str) -> None:
         f"{s['expected_sample_size']} 户。")
 
 
+def _with_plan(call: Call, code: str, action: Callable[[Any, Any], Any]) -> Any:
+    """Open the database, load the campaign's plan, run ``action(engine, plan)``."""
+    from workflow.services.campaigns import plan_of
+
+    engine = call.engine()
+    try:
+        with engine.connect() as conn:
+            plan = plan_of(conn, code)
+        return action(engine, plan)
+    finally:
+        engine.dispose()
+
+
 @command(cli, "withdraw", changes=True, help="撤出一个抽中的企业（已抽取、已确认或已分派时），须说明理由。")
 @click.argument("code", metavar="任务编号")
 @click.argument("uscc", metavar="统一社会信用代码")
 @click.option("--reason", required=True, metavar="理由", help="撤出理由（如：企业已注销；没有部门检查该企业）")
 def withdraw_cmd(call: Call, code: str, uscc: str, reason: str) -> None:
     from workflow.inspection import STATE_LABELS
-    from workflow.services.campaigns import plan_of
     from workflow.services.inspections import attempt, move
     from workflow.uscc import normalise
 
     uscc = normalise(uscc)
-    engine = call.engine()
-    try:
-        with engine.connect() as conn:
-            plan = plan_of(conn, code)
-        moved = attempt(engine, lambda conn: move(conn, plan, uscc, "withdraw", now=call.now, actor=call.user,
-                                                  reason=reason),
-                        plan=plan, uscc=uscc, what="withdraw", now=call.now, actor=call.user)
-    finally:
-        engine.dispose()
+
+    def withdraw(engine, plan):
+        return attempt(engine, lambda conn: move(conn, plan, uscc, "withdraw", now=call.now, actor=call.user,
+                                                 reason=reason),
+                       plan=plan, uscc=uscc, what="withdraw", now=call.now, actor=call.user)
+
+    moved = _with_plan(call, code, withdraw)
     out(f"已撤出企业 {uscc}（原状态：{STATE_LABELS[moved.source]}），理由：{reason.strip()}")
+
+
+@cli.group("draw", context_settings=CONTEXT,
+           help="随机抽取检查对象（算法 ssj-draw-v1：先公布承诺，公开抽取时由见证人提供文本，任何人可复核）。")
+def draw_group() -> None:
+    pass
+
+
+@command(draw_group, "commit", changes=True, json_output=True,
+         help="固定符合条件的企业快照（按 --now 的日期）并承诺一个密钥：公布承诺值和快照哈希，公开抽取前不能更改。")
+@click.argument("code", metavar="任务编号")
+@click.option("--secret", metavar="HEX", help="指定密钥（恰好 64 位十六进制数字）；不指定则随机生成")
+@click.option("--redraw", is_flag=True, help="重新抽取：开启新一轮（须 --reason；公开抽取后不允许）")
+@click.option("--reason", metavar="理由", help="重新抽取的理由")
+def draw_commit_cmd(call: Call, code: str, secret: str | None, redraw: bool, reason: str | None) -> None:
+    from workflow.draw import BadSecret, parse_secret
+    from workflow.services.draws import commit_draw
+    from workflow.services.inspections import attempt
+
+    if redraw and not (reason or "").strip():
+        raise UserError("--redraw 须同时用 --reason 说明重新抽取的理由")
+    if reason and not redraw:
+        raise UserError("--reason 只用于 --redraw")
+    try:
+        secret_bytes = parse_secret(secret) if secret is not None else None
+    except BadSecret as exc:
+        raise UserError(f"--secret: {exc}") from None
+
+    def commit(engine, plan):
+        return attempt(engine, lambda conn: commit_draw(conn, plan, now=call.now, actor=call.user, secret=secret_bytes,
+                                                        redraw_reason=reason if redraw else None),
+                       plan=plan, uscc=None, what="draw_commit", now=call.now, actor=call.user)
+
+    record = _with_plan(call, code, commit)
+    if call.as_json:
+        emit_json({"campaign": code, "round": record.round, "eligible": record.eligible,
+                   "commitment": record.commitment, "snapshot_sha256": record.snapshot_sha256})
+        return
+    out(f"抽查任务 {code} 第 {record.round} 轮抽取承诺已记录（{record.committed_at.astimezone(BEIJING):%Y-%m-%d %H:%M}）：")
+    out(f"  符合条件的企业：{record.eligible} 户")
+    out(f"  commitment（密钥的 SHA-256）：{record.commitment}")
+    out(f"  snapshot_sha256（快照的 SHA-256）：{record.snapshot_sha256}")
+    out("请在公开抽取前公布以上两个值；快照可用 ssj draw snapshot 导出。")
+
+
+@command(draw_group, "run", changes=True, json_output=True,
+         help="公开抽取：用见证人提供的文本（原样使用）揭示密钥并推导抽中的企业，派发到各参加部门。")
+@click.argument("code", metavar="任务编号")
+@click.option("--witness", required=True, metavar="文本", help="见证人在抽取现场提供的文本，原样使用")
+def draw_run_cmd(call: Call, code: str, witness: str) -> None:
+    from workflow.services.campaigns import campaign_calendar
+    from workflow.services.draws import run_draw
+    from workflow.services.inspections import attempt
+
+    def run_(engine, plan):
+        return attempt(engine, lambda conn: run_draw(conn, plan, witness=witness, now=call.now, actor=call.user,
+                                                     calendar=campaign_calendar(plan)),
+                       plan=plan, uscc=None, what="draw_run", now=call.now, actor=call.user)
+
+    outcome = _with_plan(call, code, run_)
+    if outcome.warning:
+        err(outcome.warning)
+    document = outcome.record.document(code)
+    if call.as_json:
+        emit_json(document)
+        return
+    out(f"抽查任务 {code} 第 {outcome.record.round} 轮抽取（{document['algorithm']}）：")
+    for key in ("eligible", "sample_size", "snapshot_sha256", "commitment", "secret", "witness", "seed"):
+        out(f"  {key}: {document[key]}")
+    for stratum, numbers in document.get("strata", {}).items():
+        out(f"  分层 {stratum}：符合条件 {numbers['eligible']} 户，抽取 {numbers['sample_size']} 户")
+    out("抽中的企业（按排序值）：")
+    for n, uscc in enumerate(document["sampled"], start=1):
+        out(f"  {n:>4}  {uscc}")
+
+
+@command(draw_group, "verify", help="按记录的快照、密钥和见证文本重新推导抽取结果：一致返回 0，不一致返回 1 并指出哪一项。")
+@click.argument("code", metavar="任务编号")
+def draw_verify_cmd(call: Call, code: str) -> None:
+    from workflow.services.draws import verify_draw
+
+    def verify(engine, plan):
+        with engine.connect() as conn:
+            return verify_draw(conn, plan)
+
+    checks = _with_plan(call, code, verify)
+    for c in checks:
+        out(f"{c.subject}：{'一致' if c.ok else '不一致'}（{c.detail}）")
+    if all(c.ok for c in checks):
+        out("一致")
+        return
+    out("不一致：" + "、".join(c.subject for c in checks if not c.ok))
+    raise click.exceptions.Exit(1)
+
+
+@command(draw_group, "snapshot", help="导出抽取快照：正是计算 snapshot_sha256 的字节（UTF-8，行间以换行分隔，末尾无换行）。")
+@click.argument("code", metavar="任务编号")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="输出文件")
+def draw_snapshot_cmd(call: Call, code: str, out_file: str) -> None:
+    from workflow.services.draws import current_draw
+
+    def read(engine, plan):
+        with engine.connect() as conn:
+            return current_draw(conn, plan.code)
+
+    record = _with_plan(call, code, read)
+    if record is None:
+        raise UserError(f"抽查任务“{code}”尚未提交抽取承诺")
+    Path(out_file).write_bytes(record.snapshot.encode("utf-8"))
+    out(f"已写入 {out_file}（{record.eligible} 行，SHA-256 {record.snapshot_sha256}）")
 
 
 @cli.group("audit", context_settings=CONTEXT, help="审计记录（哈希链）。")

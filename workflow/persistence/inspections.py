@@ -49,13 +49,14 @@ class InspectionRepository:
 
     # --- inspections ---------------------------------------------------------
 
-    def add(self, campaign_code: str, usccs: Iterable[str], departments: Sequence[str], now: datetime) -> list[Inspection]:
+    def add(self, campaign_code: str, usccs: Iterable[str], departments: Sequence[str], now: datetime,
+            draw_id: int | None = None) -> list[Inspection]:
         """New inspections in ``sampled``, each dispatched to ``departments``."""
         usccs = list(usccs)
         if not usccs:
             return []
         self.conn.execute(insert(_i), [{"campaign_code": campaign_code, "uscc": u, "state": "sampled", "version": 1,
-                                        "sampled_at": now} for u in usccs])
+                                        "sampled_at": now, "draw_id": draw_id} for u in usccs])
         added = self.in_campaign(campaign_code, usccs=usccs)
         self.conn.execute(insert(_dept), [{"inspection_id": i.id, "department_code": d, "dispatched_at": now,
                                            "on_behalf": False} for i in added for d in departments])

@@ -234,6 +234,39 @@ class CampaignItem(Base):
 
 
 
+# --- the draws (commit–reveal) -------------------------------------------------
+
+
+class DrawRow(Base):
+    """One round of a draw (enterprises or officers): the commitment, then the public run.
+
+    ``snapshot`` holds exactly the text that was hashed, so a later directory update
+    never invalidates a past draw; ``witness`` is kept exactly as received.
+    """
+
+    __tablename__ = "draws"
+    __table_args__ = (UniqueConstraint("campaign_code", "kind", "round"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaigns.code"))
+    kind: Mapped[str] = mapped_column(String(16))  # enterprises | officers
+    round: Mapped[int] = mapped_column(Integer)
+    algorithm: Mapped[str] = mapped_column(String(32))
+    redraw_reason: Mapped[str | None] = mapped_column(Text)
+    secret_hex: Mapped[str] = mapped_column(String(64))
+    commitment: Mapped[str] = mapped_column(String(64))
+    snapshot: Mapped[str] = mapped_column(Text)
+    snapshot_sha256: Mapped[str] = mapped_column(String(64))
+    eligible: Mapped[int] = mapped_column(Integer)
+    committed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    committed_by: Mapped[str] = mapped_column(String(254))
+    witness: Mapped[str | None] = mapped_column(Text)
+    seed: Mapped[str | None] = mapped_column(String(64))
+    result: Mapped[str | None] = mapped_column(Text)  # canonical JSON: sample size, sampled in rank order, strata
+    run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    run_by: Mapped[str | None] = mapped_column(String(254))
+
+
 # --- inspections and what their moves depend on ------------------------------
 
 
@@ -265,6 +298,7 @@ class InspectionRow(Base):
     visit_note: Mapped[str | None] = mapped_column(Text)
     visit_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     visit_recorded_by: Mapped[str | None] = mapped_column(String(254))
+    draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
 
 
 class InspectionDepartment(Base):

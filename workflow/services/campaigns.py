@@ -8,9 +8,9 @@ be in the directories, and each item must belong to the department listing it.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pathlib import Path
@@ -21,20 +21,12 @@ from sqlalchemy.orm import Session
 from calendars import WorkdayCalendar
 
 from workflow.campaign_file import CampaignFileError, CampaignPlan, parse_campaign
+from workflow.draw import sample_size
 from workflow.errors import NotFound, UserError
 from workflow.inspection import STATES
 from workflow.persistence import orm
 from workflow.persistence.queries import count_of, eligible_enterprises
 from workflow.plan_checker import plan_calendar
-
-_ROUNDING = {"ceil": ROUND_CEILING, "floor": ROUND_FLOOR, "half_up": ROUND_HALF_UP}
-
-
-def sample_size(eligible: int, ratio: Decimal, rounding: str, minimum: int) -> int:
-    """n = ratio × eligible, rounded by the campaign's rule, clamped to [min(minimum, eligible), eligible]."""
-    n = int((ratio * eligible).to_integral_value(rounding=_ROUNDING[rounding]))
-    return max(min(minimum, eligible), min(n, eligible))
-
 
 def reference_problems(session: Session, plan: CampaignPlan) -> list[tuple[str, str]]:
     """Directory references of a valid plan that the database does not know."""
@@ -139,11 +131,32 @@ def directory_numbers(session: Session, plan: CampaignPlan) -> DirectoryNumbers:
         table.setdefault(category, {})[status] = n
     total = session.scalar(select(func.count()).select_from(e)) or 0
     not_latest = session.scalar(select(func.count()).select_from(e).where(e.in_latest_directory.is_(False))) or 0
-    draw_date = plan.draw_at.date()
-    eligible = session.scalar(count_of(eligible_enterprises(plan.sampling, draw_date))) or 0
+    eligible = session.scalar(count_of(eligible_enterprises(plan.sampling, plan.draw_at))) or 0
     s = plan.sampling
     return DirectoryNumbers(total, not_latest, table, eligible,
                             sample_size(eligible, s.ratio, s.rounding, s.minimum) if eligible else 0)
+
+
+def draw_summary(session: Session, plan: CampaignPlan) -> dict[str, Any] | None:
+    """The enterprise draw as people should see it — a re-drawn campaign shows every round."""
+    d = orm.DrawRow
+    rounds = session.execute(select(d).where(d.campaign_code == plan.code, d.kind == "enterprises")
+                             .order_by(d.round)).scalars().all()
+    if not rounds:
+        return None
+    last = rounds[-1]
+    tz = plan.tz
+    return {
+        "round": last.round,
+        "committed_at": last.committed_at.astimezone(tz).isoformat(),
+        "commitment": last.commitment,
+        "snapshot_sha256": last.snapshot_sha256,
+        "eligible": last.eligible,
+        "run_at": last.run_at.astimezone(tz).isoformat() if last.run_at else None,
+        "sample_size": json.loads(last.result)["sample_size"] if last.result else None,
+        "redraws": [{"round": r.round, "reason": r.redraw_reason, "at": r.committed_at.astimezone(tz).isoformat()}
+                    for r in rounds if r.round > 1],
+    }
 
 
 def campaign_status(session: Session, code: str) -> dict[str, Any]:
@@ -168,6 +181,7 @@ def campaign_status(session: Session, code: str) -> dict[str, Any]:
             "ratio": plan.sampling.ratio_text,
             "rounding": plan.sampling.rounding,
         },
+        "draw": draw_summary(session, plan),
         "inspections": state_counts(session, code),
         "created_at": campaign.created_at.isoformat(),
         "created_by": campaign.created_by,

@@ -35,13 +35,13 @@ T = TypeVar("T")
 
 
 def start_inspections(conn: Connection, plan: CampaignPlan, usccs: Sequence[str], *, now: datetime, actor: str,
-                      calendar: WorkdayCalendar) -> list[Inspection]:
+                      calendar: WorkdayCalendar, draw_id: int | None = None) -> list[Inspection]:
     """Drawn enterprises enter ``sampled``, dispatched to every participating department.
 
     Each department's 比对确认 becomes a task due per the campaign's ``confirm`` deadline.
     """
     departments = [d.code for d in plan.departments]
-    added = InspectionRepository(conn).add(plan.code, usccs, departments, now)
+    added = InspectionRepository(conn).add(plan.code, usccs, departments, now, draw_id)
     due = resolve_deadline(plan.deadlines["confirm"], calendar, now)
     TaskRepository(conn).open((NewTask("confirm", plan.code, due, i.id, department=d)
                                for i in added for d in departments), now)

@@ -1,0 +1,119 @@
+"""The enterprise draw, algorithm ``ssj-draw-v1`` (commit–reveal), exactly as README documents it.
+
+1. Commit (before the public draw): the eligible snapshot is fixed — its lines are
+   the eligible USCCs sorted by code point, or ``USCC\\tSTRATUM`` sorted by USCC when
+   the campaign has strata — and a 32-byte secret is drawn. Published:
+   ``commitment = sha256(secret)`` and ``snapshot_sha256 = sha256("\\n".join(lines))``.
+2. Run (at the public draw, witnesses speak): ``seed = sha256(secret_hex + "\\n" +
+   witness + "\\n" + snapshot_sha256)``; ``rank(USCC) = HMAC-SHA256(bytes.fromhex(seed),
+   USCC)``; the sample is the n smallest ranks (ties by USCC), n = ratio × eligible in
+   ``Decimal``, rounded by the campaign's rule, clamped to [min(minimum, eligible), eligible];
+   per stratum when there are strata.
+
+Neither the office (it committed to the secret before hearing the witnesses) nor
+the witnesses (they do not know the secret) can choose the outcome, and anyone
+holding the published snapshot, secret and witness text can re-derive it.
+Pure Python: no database, no clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import heapq
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+from workflow.campaign_file import UNCLASSIFIED, Sampling
+
+ALGORITHM = "ssj-draw-v1"
+SECRET_BYTES = 32
+_ROUNDING = {"ceil": ROUND_CEILING, "floor": ROUND_FLOOR, "half_up": ROUND_HALF_UP}
+
+
+class BadSecret(ValueError):
+    """A secret given by hand that is not exactly 64 hex digits."""
+
+
+def parse_secret(text: str) -> bytes:
+    cleaned = text.strip()
+    if len(cleaned) != 2 * SECRET_BYTES or any(c not in "0123456789abcdefABCDEF" for c in cleaned):
+        raise BadSecret(f"密钥应为恰好 64 位十六进制数字（32 字节），实际为 {len(cleaned)} 个字符")
+    return bytes.fromhex(cleaned)
+
+
+def sample_size(eligible: int, ratio: Decimal, rounding: str, minimum: int) -> int:
+    """n = ratio × eligible in Decimal, rounded by the rule, clamped to [min(minimum, eligible), eligible]."""
+    n = int((ratio * eligible).to_integral_value(rounding=_ROUNDING[rounding]))
+    return max(min(minimum, eligible), min(n, eligible))
+
+
+def stratum_of(credit_risk: str | None) -> str:
+    return credit_risk.strip() if credit_risk and credit_risk.strip() else UNCLASSIFIED
+
+
+def snapshot_text(eligible: Iterable[tuple[str, str | None]], stratified: bool) -> str:
+    """The exact bytes (as text) that are hashed and published: one line per eligible enterprise."""
+    if stratified:
+        return "\n".join(f"{u}\t{stratum_of(risk)}" for u, risk in sorted(eligible))
+    return "\n".join(sorted(u for u, _ in eligible))
+
+
+def parse_snapshot(text: str) -> list[tuple[str, str | None]]:
+    """(USCC, stratum or None) per line of a stored snapshot."""
+    if not text:
+        return []
+    out = []
+    for line in text.split("\n"):
+        uscc, _, stratum = line.partition("\t")
+        out.append((uscc, stratum or None))
+    return out
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def commitment(secret: bytes) -> str:
+    return sha256_hex(secret)
+
+
+def seed(secret_hex: str, witness: str, snapshot_sha256: str) -> str:
+    return sha256_hex(f"{secret_hex}\n{witness}\n{snapshot_sha256}".encode("utf-8"))
+
+
+def rank(seed_hex: str, uscc: str) -> str:
+    return hmac.digest(bytes.fromhex(seed_hex), uscc.encode("utf-8"), "sha256").hex()
+
+
+@dataclass(frozen=True)
+class DrawResult:
+    eligible: int
+    sample_size: int
+    sampled: tuple[str, ...]  # in rank order
+    strata: dict[str, dict[str, int]] = field(default_factory=dict)  # stratum → {eligible, sample_size}
+
+
+def draw(snapshot: Sequence[tuple[str, str | None]], seed_hex: str, sampling: Sampling) -> DrawResult:
+    """The sample from a snapshot and a seed (``ssj-draw-v1``)."""
+    key = bytes.fromhex(seed_hex)
+    digest = hmac.digest
+    ranked = [(digest(key, u.encode("utf-8"), "sha256"), u, s) for u, s in snapshot]
+    if not sampling.strata:
+        n = sample_size(len(ranked), sampling.ratio, sampling.rounding, sampling.minimum)
+        chosen = heapq.nsmallest(n, ranked, key=lambda r: (r[0], r[1]))
+        return DrawResult(len(ranked), n, tuple(u for _, u, _ in chosen))
+    ratios = {s.credit_risk: s.ratio for s in sampling.strata}
+    groups: dict[str, list] = defaultdict(list)
+    for r in ranked:
+        groups[r[2] or UNCLASSIFIED].append(r)
+    chosen, strata = [], {}
+    for stratum in sorted(groups):
+        members = groups[stratum]
+        n = sample_size(len(members), ratios.get(stratum, sampling.ratio), sampling.rounding, sampling.minimum)
+        chosen += heapq.nsmallest(n, members, key=lambda r: (r[0], r[1]))
+        strata[stratum] = {"eligible": len(members), "sample_size": n}
+    chosen.sort(key=lambda r: (r[0], r[1]))
+    return DrawResult(len(ranked), len(chosen), tuple(u for _, u, _ in chosen), strata)

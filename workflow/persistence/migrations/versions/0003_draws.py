@@ -1,0 +1,52 @@
+"""Draws (commit–reveal rounds for enterprises and officers); each inspection knows its draw.
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('draws',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('campaign_code', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('round', sa.Integer(), nullable=False),
+    sa.Column('algorithm', sa.String(length=32), nullable=False),
+    sa.Column('redraw_reason', sa.Text(), nullable=True),
+    sa.Column('secret_hex', sa.String(length=64), nullable=False),
+    sa.Column('commitment', sa.String(length=64), nullable=False),
+    sa.Column('snapshot', sa.Text(), nullable=False),
+    sa.Column('snapshot_sha256', sa.String(length=64), nullable=False),
+    sa.Column('eligible', sa.Integer(), nullable=False),
+    sa.Column('committed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('committed_by', sa.String(length=254), nullable=False),
+    sa.Column('witness', sa.Text(), nullable=True),
+    sa.Column('seed', sa.String(length=64), nullable=True),
+    sa.Column('result', sa.Text(), nullable=True),
+    sa.Column('run_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('run_by', sa.String(length=254), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_code'], ['campaigns.code'], name=op.f('fk_draws_campaign_code_campaigns')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_draws')),
+    sa.UniqueConstraint('campaign_code', 'kind', 'round', name=op.f('uq_draws_campaign_code'))
+    )
+    with op.batch_alter_table('inspections', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('draw_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_inspections_draw_id_draws'), 'draws', ['draw_id'], ['id'])
+
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('inspections', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_inspections_draw_id_draws'), type_='foreignkey')
+        batch_op.drop_column('draw_id')
+
+    op.drop_table('draws')
