@@ -438,6 +438,66 @@ def draw_snapshot_cmd(call: Call, code: str, out_file: str) -> None:
     out(f"已写入 {out_file}（{record.eligible} 行，SHA-256 {record.snapshot_sha256}）")
 
 
+class _ConfirmGroup(click.Group):
+    """``ssj confirm CODE DEPT USCC …`` answers; ``ssj confirm import FILE`` imports a returned file."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["answer", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group("confirm", cls=_ConfirmGroup, context_settings=CONTEXT,
+           help="部门比对确认：ssj confirm 任务编号 部门代码 统一社会信用代码 --inspect|--decline 理由；"
+                "或 ssj confirm import 文件（部门返回的确认表）。")
+def confirm_group() -> None:
+    pass
+
+
+@command(confirm_group, "answer", changes=True,
+         help="记录一个部门对一户企业的比对确认（ssj confirm 任务编号 部门代码 统一社会信用代码 …）。"
+              "部门管理员或联络人自行确认；期限届满后办公室可代为确认（记录为代为确认）。")
+@click.argument("code", metavar="任务编号")
+@click.argument("department", metavar="部门代码")
+@click.argument("uscc", metavar="统一社会信用代码")
+@click.option("--inspect", "inspects", is_flag=True, help="检查该企业")
+@click.option("--decline", metavar="理由", help="不检查该企业，并说明理由")
+def confirm_answer_cmd(call: Call, code: str, department: str, uscc: str, inspects: bool, decline: str | None) -> None:
+    from workflow.services.confirmations import record_answer
+    from workflow.services.inspections import attempt
+    from workflow.uscc import normalise
+
+    if inspects == (decline is not None):
+        raise UserError("请在 --inspect 和 --decline 理由 之中选择一个")
+    uscc = normalise(uscc)
+
+    def answer(engine, plan):
+        return attempt(engine, lambda conn: record_answer(conn, plan, department, uscc, inspects=inspects,
+                                                          reason=decline or "", now=call.now, actor=call.user),
+                       plan=plan, uscc=uscc, what="answer", now=call.now, actor=call.user)
+
+    on_behalf = _with_plan(call, code, answer)
+    what = "检查" if inspects else f"不检查（理由：{decline.strip()}）"
+    out(f"已记录部门 {department} 对企业 {uscc} 的比对确认：{what}" + ("，由办公室代为确认" if on_behalf else ""))
+
+
+@command(confirm_group, "import", changes=True, json_output=True,
+         help="导入部门返回的比对确认表（CSV 或 XLSX：抽查任务编号、部门代码、统一社会信用代码、是否检查、不检查理由），全部正确才记录。")
+@click.argument("file", metavar="文件")
+def confirm_import_cmd(call: Call, file: str) -> None:
+    from workflow.services.confirmations import import_answers
+
+    engine = call.engine()
+    try:
+        recorded, on_behalf = import_answers(engine, file, now=call.now, actor=call.user)
+    finally:
+        engine.dispose()
+    if call.as_json:
+        emit_json({"file": file, "recorded": recorded, "on_behalf": on_behalf})
+        return
+    out(f"已导入比对确认：{file} 共 {recorded} 条" + (f"（其中办公室代为确认 {on_behalf} 条）" if on_behalf else "") + "。")
+
+
 @cli.group("audit", context_settings=CONTEXT, help="审计记录（哈希链）。")
 def audit_group() -> None:
     pass

@@ -22,7 +22,8 @@ from workflow.persistence.database import make_engine
 from workflow.persistence.inspections import ConcurrentChange, InspectionRepository
 from workflow.persistence.tasks import TaskRepository
 from workflow.services.campaigns import campaign_calendar, plan_of
-from workflow.services.inspections import facts_for, move, move_many, record_answer, start_inspections
+from workflow.services.confirmations import record_answer
+from workflow.services.inspections import facts_for, move, move_many, start_inspections
 from workflow.tasks import NewTask
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -50,11 +51,12 @@ def at(day: int, hour: int = 10) -> datetime:
 
 
 def answer_all(conn, plan, uscc: str, inspecting=("SJ", "SW")) -> None:
-    """SJ answers itself; the office answers for SW; the other departments decline."""
+    """Each department answers itself on 11-28, except SW: silent, the office answers for it after its deadline."""
     for dept in plan.departments:
-        actor = "admin@sj.luquan.example" if dept.code == "SJ" else CLERK
+        own = dept.code != "SW"
         record_answer(conn, plan, dept.code, uscc, inspects=dept.code in inspecting,
-                      reason="" if dept.code in inspecting else "不涉及本部门职责", now=at(28), actor=actor)
+                      reason="" if dept.code in inspecting else "不涉及本部门职责", now=at(28) if own else at(30),
+                      actor=f"contact@{dept.code.lower()}.luquan.example" if own else CLERK)
 
 
 def inspection_id(conn, uscc: str) -> int:
@@ -142,9 +144,8 @@ def test_an_inspection_moves_through_every_state_with_its_instants_tasks_and_aud
         answers = {a.department: a for a in InspectionRepository(conn).answers([inspection_id(conn, uscc)])[
             inspection_id(conn, uscc)]}
         assert answers["SJ"].on_behalf is False and answers["SW"].on_behalf is True
-        confirmed = move(conn, plan, uscc, "confirm", now=at(29), actor=CLERK)
-        assert confirmed.payload == {"inspecting": ["SJ", "SW"],
-                                     "answered_by_office_for": ["HB", "RS", "SW", "TJ", "XF", "YJ"]}
+        confirmed = move(conn, plan, uscc, "confirm", now=at(30, 12), actor=CLERK)
+        assert confirmed.payload == {"inspecting": ["SJ", "SW"], "answered_by_office_for": ["SW"]}
         team = match_team(conn, uscc)
         move(conn, plan, uscc, "assign", now=at(2), actor=CLERK)
         record_visit(conn, uscc, team)
@@ -156,10 +157,11 @@ def test_an_inspection_moves_through_every_state_with_its_instants_tasks_and_aud
         row = conn.execute(select(orm.InspectionRow.__table__).where(orm.InspectionRow.uscc == uscc)).one()
         assert row.state == "published" and row.version == 6
         assert (row.confirmed_at, row.assigned_at, row.inspected_at, row.reported_at, row.published_at) == tuple(
-            t.astimezone(timezone.utc) for t in (at(29), at(2), at(10, 16), at(11), at(16)))
+            t.astimezone(timezone.utc) for t in (at(30, 12), at(2), at(10, 16), at(11), at(16)))
         confirm_tasks = conn.execute(select(orm.TaskRow.__table__).where(
             orm.TaskRow.inspection_id == row.id)).all()
-        assert {(t.outcome, t.done_at) for t in confirm_tasks} == {("done", at(28).astimezone(timezone.utc))}
+        assert {(t.outcome, t.done_at) for t in confirm_tasks} == {("done", at(28).astimezone(timezone.utc)),
+                                                                   ("done", at(30).astimezone(timezone.utc))}
         trail = [(r.action, r.from_state, r.to_state) for r in audit_rows(conn, campaign_chain(CODE))
                  if r.uscc == uscc]
     assert trail[0] == ("sampled", None, "sampled")
@@ -176,7 +178,7 @@ def test_a_batch_moves_those_that_pass_and_reports_the_others(started):
         answer_all(conn, plan, started.usccs[0])
         answer_all(conn, plan, started.usccs[1])
         waiting = InspectionRepository(conn).in_campaign(CODE, state="sampled")
-        moved, refused = move_many(conn, plan, waiting, "confirm", now=at(29), actor=CLERK)
+        moved, refused = move_many(conn, plan, waiting, "confirm", now=at(30, 12), actor=CLERK)
     assert [i.uscc for i in moved] == started.usccs[:2]
     assert [i.uscc for i, _ in refused] == started.usccs[2:]
     assert "尚有 7 个部门未完成比对确认" in refused[0][1].problems[0]
@@ -242,6 +244,10 @@ def test_answers_only_from_the_department_or_the_office(started):
         record_answer(conn, started.plan, "SW", started.usccs[0], inspects=False, reason=" ", now=at(28),
                       actor="contact@sw.luquan.example")
     assert "须说明理由" in str(caught.value)
+    with pytest.raises(UserError) as caught, started.engine.begin() as conn:
+        record_answer(conn, started.plan, "SW", started.usccs[0], inspects=True, reason="", now=at(29, 23),
+                      actor=CLERK)
+    assert "期限届满前须由该部门自行确认" in str(caught.value) and "2019-11-30 00:00" in str(caught.value)
     assert snapshot(started.url) == before
 
 
@@ -363,13 +369,13 @@ def test_two_moves_before_one_save_keep_both_instants(started):
         team = match_team(conn, uscc)
         repo = InspectionRepository(conn)
         inspection = repo.get(CODE, uscc)
-        for trigger, when in (("confirm", at(29)), ("assign", at(2))):
+        for trigger, when in (("confirm", at(30, 12)), ("assign", at(2))):
             facts = facts_for(repo, plan, trigger, [inspection], actor=CLERK)[inspection.id]
             fire(inspection, trigger, facts, when)
         assert repo.save([inspection]) == 1
         row = conn.execute(select(orm.InspectionRow.__table__).where(orm.InspectionRow.uscc == uscc)).one()
     assert team and (row.state, row.version) == ("assigned", 2)
-    assert (row.confirmed_at, row.assigned_at) == (at(29).astimezone(timezone.utc), at(2).astimezone(timezone.utc))
+    assert (row.confirmed_at, row.assigned_at) == (at(30, 12).astimezone(timezone.utc), at(2).astimezone(timezone.utc))
 
 
 def test_move_all_moves_in_batches_and_reports_the_refused(started):
@@ -382,6 +388,6 @@ def test_move_all_moves_in_batches_and_reports_the_refused(started):
     assert report.moved == 2
     assert [u for u, _ in report.refused] == [started.usccs[2]]
     assert "尚有 7 个部门未完成比对确认" in report.refused[0][1][1]
-    again = move_all(started.engine, started.plan, "confirm", source="sampled", now=at(29), actor=CLERK)
+    again = move_all(started.engine, started.plan, "confirm", source="sampled", now=at(30, 12), actor=CLERK)
     assert again.moved == 0 and len(again.refused) == 1, "running again moves nothing twice"
     assert started.ssj("audit", "verify").code == 0

@@ -40,6 +40,9 @@ class TaskRepository:
             statement = statement.where(_t.c.department_code == department)
         return self.conn.execute(statement.values(done_at=now, outcome=outcome)).rowcount
 
+    def due_at(self, key: str) -> datetime | None:
+        return self.conn.execute(select(_t.c.due_at).where(_t.c.key == key)).scalar()
+
     def due(self, now: datetime, campaign_code: str | None = None) -> list:
         """Open tasks whose due instant has come (now >= due), earliest first; served by ix_tasks_open_due."""
         query = select(_t).where(_t.c.done_at.is_(None), _t.c.due_at <= now).order_by(_t.c.due_at, _t.c.id)

@@ -15,21 +15,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
 from calendars import WorkdayCalendar
 from workflow.audit import Entry, campaign_chain
 from workflow.campaign_file import CampaignPlan
 from workflow.deadlines import resolve_deadline
 from workflow.errors import NotFound, UserError
-from workflow.identity import is_office_staff, same_identity
+from workflow.identity import is_office_staff
 from workflow.inspection import Facts, Inspection, Moved
 from workflow.machine import fire
-from workflow.persistence import orm
 from workflow.persistence.audit_log import AuditLog
 from workflow.persistence.inspections import InspectionRepository
 from workflow.persistence.tasks import TaskRepository
-from workflow.tasks import CANCELLED, DONE, NewTask
+from workflow.tasks import CANCELLED, NewTask
 
 T = TypeVar("T")
 
@@ -165,36 +164,6 @@ def move_all(engine: Engine, plan: CampaignPlan, trigger: str, *, source: str, n
             report.moved += len(moved)
             report.refused += [(i.uscc, exc.lines) for i, exc in refused]
     return report
-
-
-def record_answer(conn: Connection, plan: CampaignPlan, department: str, uscc: str, *, inspects: bool, reason: str,
-                  now: datetime, actor: str) -> bool:
-    """A department's 比对确认 for one enterprise; returns True when recorded on its behalf by the office."""
-    dept = conn.execute(select(orm.Department.__table__).where(orm.Department.code == department)).first()
-    if dept is None or department not in {d.code for d in plan.departments}:
-        raise NotFound(f"部门“{department}”没有参加抽查任务“{plan.code}”")
-    own = any(same_identity(actor, who) for who in (dept.admin_email, dept.contact_email))
-    if not own and not is_office_staff(plan, actor):
-        raise UserError(f"“{actor}”不是{dept.name}的管理员或联络人，也不是领导小组办公室的工作人员，不能代为比对确认")
-    if not inspects and not reason.strip():
-        raise UserError(f"{dept.name}不检查企业 {uscc}，须说明理由（--decline 理由）")
-    repo = InspectionRepository(conn)
-    inspection = repo.get(plan.code, uscc, lock=True)
-    if inspection is None:
-        raise NotFound(f"企业 {uscc} 不是抽查任务“{plan.code}”的抽查对象")
-    if inspection.state != "sampled":
-        raise UserError(f"企业 {uscc} 已不在比对确认阶段（当前状态：{inspection.state}），不能再更改比对确认")
-    on_behalf = not own
-    if not repo.record_answer(inspection.id, department, inspects, reason.strip(), now=now, actor=actor,
-                              on_behalf=on_behalf):
-        raise NotFound(f"企业 {uscc} 没有派发给{dept.name}")
-    TaskRepository(conn).close(inspection_id=inspection.id, kind="confirm", department=department, outcome=DONE,
-                               now=now)
-    payload = {"department": department, "inspects": inspects, "on_behalf": on_behalf}
-    if not inspects:
-        payload["reason"] = reason.strip()
-    AuditLog(conn).append(campaign_chain(plan.code), [Entry("answer", actor, now, plan.code, uscc, payload=payload)])
-    return on_behalf
 
 
 def attempt(engine: Engine, action: Callable[[Connection], T], *, plan: CampaignPlan, uscc: str | None, what: str,
