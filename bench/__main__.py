@@ -2,9 +2,10 @@
 
 import sys
 
-from bench import bench_calendar, bench_import, bench_machine
+from bench import bench_calendar, bench_draw, bench_import, bench_machine
 
-BENCHMARKS = {"calendar": bench_calendar.main, "import": bench_import.main, "machine": bench_machine.main}
+BENCHMARKS = {"calendar": bench_calendar.main, "import": bench_import.main, "machine": bench_machine.main,
+              "draw": bench_draw.main}
 
 
 def main(argv: list[str]) -> int:

@@ -118,3 +118,13 @@ def test_a_hand_given_secret_must_be_64_hex_digits(text):
     with pytest.raises(BadSecret):
         parse_secret(text)
     assert parse_secret("AB" * 32) == bytes([0xAB] * 32)
+
+
+def test_the_batch_ranks_are_hmac_sha256():
+    from workflow.draw import _ranks, rank
+
+    for seed_hex in ("00" * 32, "ff" * 32, "0123456789abcdef" * 4, "ab" * 80):
+        names = ["91130110MA0000000X", "", "统一社会信用代码"]
+        assert [r.hex() for r in _ranks(seed_hex, names)] == [
+            hmac.new(bytes.fromhex(seed_hex), n.encode(), hashlib.sha256).hexdigest() for n in names]
+        assert [r.hex() for r in _ranks(seed_hex, names[:1])] == [rank(seed_hex, names[0])]

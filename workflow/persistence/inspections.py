@@ -13,12 +13,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from workflow.errors import UserError
 from workflow.inspection import DepartmentAnswer, Inspection, TeamMember, Visit
 from workflow.persistence import orm
-from workflow.persistence.bulk import Bulk
+from workflow.persistence.bulk import Bulk, bulk_insert
 from workflow.results import ItemResult
 
 _i = orm.InspectionRow.__table__
@@ -55,11 +55,11 @@ class InspectionRepository:
         usccs = list(usccs)
         if not usccs:
             return []
-        self.conn.execute(insert(_i), [{"campaign_code": campaign_code, "uscc": u, "state": "sampled", "version": 1,
-                                        "sampled_at": now, "draw_id": draw_id} for u in usccs])
+        bulk_insert(self.conn, _i, ("uscc",), {"campaign_code": campaign_code, "state": "sampled", "version": 1,
+                                               "sampled_at": now, "draw_id": draw_id}).run((u,) for u in usccs)
         added = self.in_campaign(campaign_code, usccs=usccs)
-        self.conn.execute(insert(_dept), [{"inspection_id": i.id, "department_code": d, "dispatched_at": now,
-                                           "on_behalf": False} for i in added for d in departments])
+        bulk_insert(self.conn, _dept, ("inspection_id", "department_code"),
+                    {"dispatched_at": now, "on_behalf": False}).run((i.id, d) for i in added for d in departments)
         return added
 
     def get(self, campaign_code: str, uscc: str, *, lock: bool = True) -> Inspection | None:

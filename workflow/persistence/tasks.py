@@ -6,9 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from workflow.persistence.bulk import Bulk
 from workflow.persistence.orm import TaskRow
 from workflow.tasks import NewTask
 
@@ -21,14 +20,15 @@ class TaskRepository:
 
     def open(self, tasks: Iterable[NewTask], now: datetime) -> int:
         """Open tasks not open yet (same key = same task); returns how many were new."""
-        rows = [{"key": t.key, "campaign_code": t.campaign_code, "inspection_id": t.inspection_id, "kind": t.kind,
-                 "department_code": t.department, "certificate_no": t.certificate_no, "due_at": t.due.at,
-                 "provisional": t.due.provisional, "created_at": now, "escalation_level": 0} for t in tasks]
-        if not rows:
-            return 0
-        dialect_insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
-        statement = dialect_insert(_t).on_conflict_do_nothing(index_elements=["key"]).returning(_t.c.id)
-        return len(self.conn.execute(statement, rows).all())
+        columns = ("key", "campaign_code", "inspection_id", "kind", "department_code", "certificate_no", "due_at",
+                   "provisional")
+        constants = {"created_at": now, "escalation_level": 0}
+        names = (*columns, *constants)
+        sql = (f"INSERT INTO tasks ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+               "ON CONFLICT (key) DO NOTHING")
+        return Bulk(self.conn, sql, _t, names, tuple(constants.values())).run(
+            (t.key, t.campaign_code, t.inspection_id, t.kind, t.department, t.certificate_no, t.due.at,
+             t.due.provisional) for t in tasks)
 
     def close(self, *, inspection_id: int, outcome: str, now: datetime, kind: str | None = None,
               department: str | None = None) -> int:

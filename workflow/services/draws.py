@@ -84,11 +84,12 @@ def commit_draw(conn: Connection, plan: CampaignPlan, *, now: datetime, actor: s
         raise UserError(f"抽查任务“{plan.code}”已于 {existing.run_at.astimezone(plan.tz):%Y-%m-%d %H:%M} 公开抽取，"
                         "结果已公布，不能重新抽取（个别企业可用 ssj withdraw 撤出并说明理由）")
     at = now.astimezone(plan.tz)
-    rows = conn.execute(eligible_enterprises(plan.sampling, at, with_credit_risk=True)).all()
+    stratified = bool(plan.sampling.strata)
+    query = eligible_enterprises(plan.sampling, at, with_credit_risk=stratified)
+    rows = conn.execute(query).all() if stratified else [(u, None) for u in conn.execute(query).scalars().all()]
     if not rows:
         raise UserError(f"抽查任务“{plan.code}”在 {at:%Y-%m-%d} 没有符合抽取条件的企业，未作记录")
-    stratified = bool(plan.sampling.strata)
-    snapshot = algorithm.snapshot_text(((u, risk) for u, risk in rows), stratified)
+    snapshot = algorithm.snapshot_text(rows, stratified)
     snapshot_sha256 = algorithm.sha256_hex(snapshot.encode("utf-8"))
     secret = secret if secret is not None else random_bytes(algorithm.SECRET_BYTES)
     round_ = existing.round + 1 if existing else 1

@@ -1,0 +1,161 @@
+"""The enterprise draw (commit + run) over a 1,000,000-enterprise directory, against a bare read + one hash.
+
+Setup (not timed, cached in ``bench/out``): the example district's 1,000,000
+enterprises (``ssj example-data --seed 1``; about 87,000 match the seed criteria)
+inserted into a fresh, migrated SQLite database, with departments, items and the
+seed campaign.
+
+Product (its own process, for its peak RSS): ``commit_draw`` then ``run_draw``
+on a copy — the eligible query, the snapshot text and its hash, the commitment,
+the round stored; then the seed, 87,000 HMAC ranks, the sample, and the dispatch
+(inspections, confirmation tasks, audit rows).
+
+Baseline: ``sqlite3`` alone on the same database: the same eligibility SELECT,
+the USCCs sorted, joined and hashed once. Alternating rounds, best of each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bench import bare_sqlite
+from bench.bench_import import OUT, _csv_file, _rows
+
+ROUNDS = 3
+CODE = "luquan-2019-h2"
+CLERK = "clerk@office.luquan.example"
+BEIJING = ZoneInfo("Asia/Shanghai")
+COMMIT_AT = datetime(2019, 11, 27, 8, 30, tzinfo=BEIJING)
+RUN_AT = datetime(2019, 11, 27, 9, 0, tzinfo=BEIJING)
+BARE_QUERY = (
+    "SELECT e.uscc FROM enterprises e WHERE e.in_latest_directory = 1 AND e.category IN ('内资企业') "
+    "AND e.status IN ('存续', '在业') AND e.established_on <= '2019-11-27' AND e.registered_capital >= 500 "
+    "AND e.registered_capital <= 1000 AND NOT EXISTS (SELECT 1 FROM inspections i WHERE i.uscc = e.uscc "
+    "AND i.inspected_at >= '2018-11-27 00:30:00.000000')"
+)
+
+
+def _setup(db: Path) -> None:
+    from ssj.demo import seed_campaign_source
+    from workflow.persistence.database import make_engine, unit_of_work, upgrade
+    from workflow.services.campaigns import create_campaign
+    from workflow.services.directory_import import import_directory
+
+    csv_path = _csv_file()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)
+    district = csv_path.parent
+    for kind in ("departments", "items"):
+        import_directory(engine, kind, str(district / f"{kind}.csv"), full=False, now=COMMIT_AT, user=CLERK)
+    with unit_of_work(engine) as session:
+        create_campaign(session, seed_campaign_source(), "luquan-2019-h2.toml", now=COMMIT_AT, user=CLERK)
+    engine.dispose()
+    con = bare_sqlite.connect(db)
+    columns = ("uscc", "name", "category", "kind", "registered_capital", "established_on", "status", "district",
+               "address", "legal_representative", "phone", "industry", "credit_risk", "in_latest_directory",
+               "last_import_id", "created_at", "updated_at")
+    con.execute("BEGIN")
+    con.executemany(f"INSERT INTO enterprises ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                    _rows(csv_path))
+    con.execute("COMMIT")
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+
+
+def product(db: Path) -> None:
+    """Runs in its own process: ``python -m bench.bench_draw --product DB``; prints work time and VmHWM."""
+    from workflow.persistence.database import make_engine
+    from workflow.services.campaigns import campaign_calendar, plan_of
+    from workflow.services.draws import commit_draw, run_draw
+
+    engine = make_engine(f"sqlite:///{db}")
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        plan = plan_of(conn, CODE)
+        record = commit_draw(conn, plan, now=COMMIT_AT, actor=CLERK)
+    with engine.begin() as conn:
+        outcome = run_draw(conn, plan, witness="见证人 2019-11-27", now=RUN_AT, actor=CLERK,
+                           calendar=campaign_calendar(plan))
+    work = time.perf_counter() - started
+    hwm = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM"))
+    print(f"  eligible {record.eligible:,}, sampled {outcome.record.result['sample_size']:,}", file=sys.stderr)
+    print(f"WORK {work:.4f} {int(hwm.split()[1]) / 1024:.1f}")
+    engine.dispose()
+
+
+def _current(db: Path) -> bool:
+    """A cached setup database is reused while its schema is the installed one."""
+    if not db.exists():
+        return False
+    from workflow.persistence.database import current_revision, head_revision, make_engine
+
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        return current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def _run_product(db: Path) -> tuple[float, float]:
+    proc = subprocess.run([sys.executable, "-m", "bench.bench_draw", "--product", str(db)], check=True,
+                          cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE)
+    words = proc.stdout.decode().split()
+    return float(words[-2]), float(words[-1])
+
+
+def _baseline(db: Path) -> tuple[float, int]:
+    con = bare_sqlite.connect(db)
+    start = time.perf_counter()
+    usccs = [row[0] for row in con.execute(BARE_QUERY)]
+    hashlib.sha256("\n".join(sorted(usccs)).encode("utf-8")).hexdigest()
+    elapsed = time.perf_counter() - start
+    con.close()
+    return elapsed, len(usccs)
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    print("draw: commit + run over a 1,000,000-enterprise directory (SQLite)")
+    pristine = OUT / "draw-setup.db"
+    if not _current(pristine):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "bench.bench_draw", "--setup", str(pristine)], check=True,
+                       cwd=Path(__file__).resolve().parents[1])
+        print(f"  setup: {time.perf_counter() - started:.1f} s")
+    products, baselines, peaks = [], [], []
+    for round_ in range(1, ROUNDS + 1):
+        copy = OUT / "draw.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+        shutil.copy(pristine, copy)
+        work, rss = _run_product(copy)
+        baseline, eligible = _baseline(pristine)
+        products.append(work)
+        baselines.append(baseline)
+        peaks.append(rss)
+        print(f"  round {round_}: product {work:.2f} s (peak RSS {rss:.0f} MB), baseline {baseline:.2f} s "
+              f"({eligible:,} eligible), ratio {work / baseline:.2f}x")
+    best, base = min(products), min(baselines)
+    print(f"  baseline, bare SELECT of the eligible USCCs + one SHA-256 (best) : {base:7.2f} s")
+    print(f"  product: draw commit + draw run (best)                          : {best:7.2f} s")
+    print(f"  ratio: {best / base:.2f}x (target ≤ 3x)")
+    print(f"  peak RSS of the product process: {max(peaks):.0f} MB (target < 500 MB)")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--product"]:
+        product(Path(sys.argv[2]))
+    elif sys.argv[1:2] == ["--setup"]:
+        _setup(Path(sys.argv[2]))
+    else:
+        main()
