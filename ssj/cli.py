@@ -411,14 +411,7 @@ def draw_verify_cmd(call: Call, code: str) -> None:
         with engine.connect() as conn:
             return verify_draw(conn, plan)
 
-    checks = _with_plan(call, code, verify)
-    for c in checks:
-        out(f"{c.subject}：{'一致' if c.ok else '不一致'}（{c.detail}）")
-    if all(c.ok for c in checks):
-        out("一致")
-        return
-    out("不一致：" + "、".join(c.subject for c in checks if not c.ok))
-    raise click.exceptions.Exit(1)
+    _report_checks(_with_plan(call, code, verify))
 
 
 @command(draw_group, "snapshot", help="导出抽取快照：正是计算 snapshot_sha256 的字节（UTF-8，行间以换行分隔，末尾无换行）。")
@@ -436,6 +429,110 @@ def draw_snapshot_cmd(call: Call, code: str, out_file: str) -> None:
         raise UserError(f"抽查任务“{code}”尚未提交抽取承诺")
     Path(out_file).write_bytes(record.snapshot.encode("utf-8"))
     out(f"已写入 {out_file}（{record.eligible} 行，SHA-256 {record.snapshot_sha256}）")
+
+
+@cli.group("match", context_settings=CONTEXT,
+           help="随机抽取执法检查人员并组成检查组（算法 ssj-match-v1，与抽取企业同样先承诺后公开、可复核）。")
+def match_group() -> None:
+    pass
+
+
+@command(match_group, "commit", changes=True, json_output=True,
+         help="比对确认结束后，固定执法人员库快照（在岗、执法证覆盖实地核查期、回避和近期检查关系）并承诺一个新密钥。")
+@click.argument("code", metavar="任务编号")
+@click.option("--secret", metavar="HEX", help="指定密钥（恰好 64 位十六进制数字）；不指定则随机生成")
+def match_commit_cmd(call: Call, code: str, secret: str | None) -> None:
+    from workflow.draw import BadSecret, parse_secret
+    from workflow.services.inspections import attempt
+    from workflow.services.officer_draw import commit_match
+
+    try:
+        secret_bytes = parse_secret(secret) if secret is not None else None
+    except BadSecret as exc:
+        raise UserError(f"--secret: {exc}") from None
+
+    def commit(engine, plan):
+        return attempt(engine, lambda conn: commit_match(conn, plan, now=call.now, actor=call.user,
+                                                         secret=secret_bytes),
+                       plan=plan, uscc=None, what="match_commit", now=call.now, actor=call.user)
+
+    record = _with_plan(call, code, commit)
+    if call.as_json:
+        emit_json({"campaign": code, "officers": record.eligible, "commitment": record.commitment,
+                   "snapshot_sha256": record.snapshot_sha256})
+        return
+    out(f"抽查任务 {code} 执法人员抽取承诺已记录：人员库 {record.eligible} 人")
+    out(f"  commitment（密钥的 SHA-256）：{record.commitment}")
+    out(f"  snapshot_sha256（快照的 SHA-256）：{record.snapshot_sha256}")
+
+
+@command(match_group, "run", changes=True, json_output=True,
+         help="公开抽取执法人员：用见证文本揭示密钥，按规则为每户企业组成检查组；规则无法满足时指出企业、部门和原因，不作记录。")
+@click.argument("code", metavar="任务编号")
+@click.option("--witness", required=True, metavar="文本", help="见证人在抽取现场提供的文本，原样使用")
+def match_run_cmd(call: Call, code: str, witness: str) -> None:
+    from workflow.services.inspections import attempt
+    from workflow.services.officer_draw import run_match, teams_document
+
+    def run_(engine, plan):
+        return attempt(engine, lambda conn: run_match(conn, plan, witness=witness, now=call.now, actor=call.user),
+                       plan=plan, uscc=None, what="match_run", now=call.now, actor=call.user)
+
+    outcome = _with_plan(call, code, run_)
+    if outcome.warning:
+        err(outcome.warning)
+    document = teams_document(outcome.record, code)
+    if call.as_json:
+        emit_json(document)
+        return
+    out(f"抽查任务 {code} 执法人员抽取（{document['algorithm']}）：seed {document['seed']}")
+    for uscc, team in document["teams"].items():
+        out(f"  {uscc}：{'、'.join(f'{cert}（{dept}）' for cert, dept in team)}")
+
+
+@command(match_group, "verify", help="按记录的快照、密钥和见证文本重新推导检查组：一致返回 0，不一致返回 1 并指出哪一项。")
+@click.argument("code", metavar="任务编号")
+def match_verify_cmd(call: Call, code: str) -> None:
+    from workflow.services.officer_draw import verify_match
+
+    def verify(engine, plan):
+        with engine.connect() as conn:
+            return verify_match(conn, plan)
+
+    _report_checks(_with_plan(call, code, verify))
+
+
+@command(match_group, "replace", changes=True,
+         help="更换一名不能到位的执法人员：按同样规则从剩余人员中抽取替补（同一部门），记录理由。")
+@click.argument("code", metavar="任务编号")
+@click.argument("uscc", metavar="统一社会信用代码")
+@click.argument("cert", metavar="执法证号")
+@click.option("--reason", required=True, metavar="理由", help="更换理由（如：病假）")
+def match_replace_cmd(call: Call, code: str, uscc: str, cert: str, reason: str) -> None:
+    from workflow.services.inspections import attempt
+    from workflow.services.officer_draw import replace_member
+    from workflow.uscc import normalise
+
+    uscc = normalise(uscc)
+
+    def replace(engine, plan):
+        return attempt(engine, lambda conn: replace_member(conn, plan, uscc, cert, reason=reason, now=call.now,
+                                                           actor=call.user),
+                       plan=plan, uscc=uscc, what="match_replace", now=call.now, actor=call.user)
+
+    member = _with_plan(call, code, replace)
+    out(f"企业 {uscc} 检查组：{cert} 由 {member.certificate_no}（{member.department}）替换。")
+    out(f"  {member.why}")
+
+
+def _report_checks(checks) -> None:
+    for c in checks:
+        out(f"{c.subject}：{'一致' if c.ok else '不一致'}（{c.detail}）")
+    if all(c.ok for c in checks):
+        out("一致")
+        return
+    out("不一致：" + "、".join(c.subject for c in checks if not c.ok))
+    raise click.exceptions.Exit(1)
 
 
 class _ConfirmGroup(click.Group):

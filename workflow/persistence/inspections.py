@@ -115,7 +115,8 @@ class InspectionRepository:
         out: dict[int, list[TeamMember]] = defaultdict(list)
         for part in _chunks(ids):
             rows = self.conn.execute(select(_team.c.inspection_id, _team.c.certificate_no, _team.c.department_code,
-                                            _team.c.specialist).where(_team.c.inspection_id.in_(part)))
+                                            _team.c.specialist)
+                                     .where(_team.c.inspection_id.in_(part), _team.c.released_at.is_(None)))
             for r in rows:
                 out[r[0]].append(TeamMember(r[1], r[2], bool(r[3])))
         return {k: tuple(v) for k, v in out.items()}

@@ -326,6 +326,10 @@ class TeamMemberRow(Base):
     department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
     specialist: Mapped[bool] = mapped_column(Boolean, default=False)
     matched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    eligibility: Mapped[str | None] = mapped_column(Text)  # why this officer could be drawn for this enterprise
+    substitute_for: Mapped[str | None] = mapped_column(String(64))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # replaced: no longer on the team
+    release_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class VisitOfficer(Base):

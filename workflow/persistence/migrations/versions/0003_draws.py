@@ -1,4 +1,5 @@
-"""Draws (commit–reveal rounds for enterprises and officers); each inspection knows its draw.
+"""Draws (commit–reveal rounds for enterprises and officers); each inspection knows its draw;
+team members keep why they were eligible and whom they replaced.
 
 Revision ID: 0003
 Revises: 0002
@@ -41,10 +42,18 @@ def upgrade() -> None:
     with op.batch_alter_table('inspections', schema=None) as batch_op:
         batch_op.add_column(sa.Column('draw_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_inspections_draw_id_draws'), 'draws', ['draw_id'], ['id'])
+    with op.batch_alter_table('team_members', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('eligibility', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('substitute_for', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('released_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('release_reason', sa.Text(), nullable=True))
 
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('team_members', schema=None) as batch_op:
+        for column in ('release_reason', 'released_at', 'substitute_for', 'eligibility'):
+            batch_op.drop_column(column)
     with op.batch_alter_table('inspections', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_inspections_draw_id_draws'), type_='foreignkey')
         batch_op.drop_column('draw_id')

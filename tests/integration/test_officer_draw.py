@@ -1,0 +1,160 @@
+"""``ssj match``: the officer draw from the confirmed enterprises to the teams, verify, substitution."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+
+import pytest
+from sqlalchemy import select, text
+
+from tests.conftest import EXAMPLE_CAMPAIGN, snapshot
+from workflow.persistence import orm
+from workflow.persistence.database import make_engine
+
+CODE = "luquan-2019-h2"
+WITNESS = "见证人：区纪委监委 李某 2019-12-02"
+DEPARTMENTS = ["SJ", "SW", "RS", "HB", "YJ", "XF", "TJ"]
+HEADER = ["抽查任务编号", "部门代码", "统一社会信用代码", "是否检查", "不检查理由"]
+
+
+def confirmed_campaign(ssj, tmp_path, **matching):
+    """The seed campaign at 5 %, drawn, every department answered (SJ and SW inspect), all confirmed."""
+    source = EXAMPLE_CAMPAIGN.read_text(encoding="utf-8").replace('ratio = "1%"', 'ratio = "5%"')
+    for key, value in matching.items():
+        source = source.replace(f"{key} = ", f"{key} = {value}  # ", 1)
+    (tmp_path / "campaign.toml").write_text(source, encoding="utf-8")
+    assert ssj("campaign", "create", tmp_path / "campaign.toml", "--now", "2019-11-26T10:00").code == 0
+    assert ssj("draw", "commit", CODE, "--now", "2019-11-27T08:30").code == 0
+    sampled = json.loads(ssj("draw", "run", CODE, "--witness", "w", "--now", "2019-11-27T09:00", "--json").out)["sampled"]
+    for dept in DEPARTMENTS:
+        path = tmp_path / f"{dept}.csv"
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows([HEADER] + [[CODE, dept, u, "是" if dept in ("SJ", "SW") else "否",
+                                                  "" if dept in ("SJ", "SW") else "不涉及"] for u in sampled])
+        result = ssj("confirm", "import", path, "--user", f"contact@{dept.lower()}.luquan.example",
+                     "--now", "2019-11-28T15:00")
+        assert result.code == 0, result.err
+    return sampled
+
+
+def confirm_all(db_url):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from workflow.services.campaigns import plan_of
+    from workflow.services.inspections import move_all
+
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        plan = plan_of(conn, CODE)
+    report = move_all(engine, plan, "confirm", source="sampled",
+                      now=datetime(2019, 11, 30, tzinfo=ZoneInfo("Asia/Shanghai")), actor="clerk@office.luquan.example")
+    engine.dispose()
+    assert not report.refused
+
+
+@pytest.fixture
+def matched(loaded, db_url, tmp_path):
+    sampled = confirmed_campaign(loaded, tmp_path)
+    early = loaded("match", "commit", CODE, "--now", "2019-11-29T10:00")
+    assert early.code == 2 and "未完成比对确认" in early.err
+    confirm_all(db_url)
+    assert loaded("match", "commit", CODE, "--now", "2019-12-02T09:00").code == 0
+    run = loaded("match", "run", CODE, "--witness", WITNESS, "--now", "2019-12-02T10:00", "--json")
+    assert run.code == 0, run.err
+    return loaded, sampled, json.loads(run.out)
+
+
+def officers(db_url):
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        rows = {r.certificate_no: r for r in conn.execute(select(orm.Officer.__table__))}
+    engine.dispose()
+    return rows
+
+
+def test_teams_obey_every_rule(matched, db_url):
+    ssj, sampled, doc = matched
+    assert set(doc["teams"]) == set(sampled)
+    directory = officers(db_url)
+    for uscc, team in doc["teams"].items():
+        certs = [c for c, _ in team]
+        assert len(certs) == len(set(certs)) >= 2
+        assert {d for _, d in team} == {"SJ", "SW"}, "one from each inspecting department"
+        for cert, dept in team:
+            o = directory[cert]
+            assert o.status == "在岗" and o.department_code == dept
+            assert o.certificate_valid_until.isoformat() >= "2019-12-13", "valid through the visit window"
+    loads = Counter(c for team in doc["teams"].values() for c, _ in team)
+    for dept in ("SJ", "SW"):
+        pool = [c for c, o in directory.items() if o.department_code == dept and o.status == "在岗"
+                and o.certificate_valid_until.isoformat() >= "2019-12-13"]
+        counts = [loads[c] for c in pool]
+        assert max(counts) - min(counts) <= 1
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        whys = conn.execute(select(orm.TeamMemberRow.eligibility)).scalars().all()
+    engine.dispose()
+    assert all(w.startswith("在岗；执法证有效期至") for w in whys)
+    assert ssj("match", "verify", CODE).out.strip().endswith("一致")
+    assert ssj("audit", "verify").code == 0
+
+
+def test_running_again_is_idempotent(matched, db_url):
+    ssj, _, doc = matched
+    before = snapshot(db_url)
+    again = ssj("match", "run", CODE, "--witness", WITNESS, "--json")
+    assert again.code == 0 and json.loads(again.out) == doc and snapshot(db_url) == before
+
+
+def test_substitution_draws_from_the_remaining_pool_and_is_audited(matched, db_url):
+    ssj, sampled, doc = matched
+    uscc = sampled[0]
+    leaving = next(c for c, d in doc["teams"][uscc] if d == "SW")
+    result = ssj("match", "replace", CODE, uscc, leaving, "--reason", "病假", "--now", "2019-12-05T09:00")
+    assert result.code == 0, result.err
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        t, i = orm.TeamMemberRow, orm.InspectionRow
+        rows = conn.execute(select(t.certificate_no, t.department_code, t.released_at, t.release_reason,
+                                   t.substitute_for).join(i, i.id == t.inspection_id).where(i.uscc == uscc)).all()
+        audit = conn.execute(select(orm.AuditEvent.payload).where(orm.AuditEvent.action == "match_replace")).scalar()
+    engine.dispose()
+    old = next(r for r in rows if r.certificate_no == leaving)
+    new = next(r for r in rows if r.substitute_for == leaving)
+    assert old.release_reason == "病假" and old.released_at is not None
+    assert new.department_code == "SW" and new.certificate_no not in {c for c, _ in doc["teams"][uscc]}
+    assert json.loads(audit)["substitute"] == new.certificate_no
+    assert new.certificate_no in result.out
+    assert ssj("match", "verify", CODE).code == 0, "a substitution does not make the draw inconsistent"
+    twice = ssj("match", "replace", CODE, uscc, leaving, "--reason", "病假")
+    assert twice.code == 2 and "不在企业" in twice.err
+
+
+def test_verify_catches_an_edited_team(matched, db_url):
+    ssj, sampled, doc = matched
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE team_members SET certificate_no = (SELECT certificate_no FROM officers "
+                          "WHERE department_code = 'SJ' AND certificate_no NOT IN (SELECT certificate_no FROM "
+                          "team_members) LIMIT 1) WHERE department_code = 'SJ' AND inspection_id = "
+                          "(SELECT min(inspection_id) FROM team_members)"))
+    engine.dispose()
+    result = ssj("match", "verify", CODE)
+    assert result.code == 1 and "检查组成员：不一致" in result.out
+
+
+def test_an_impossible_pool_says_where_and_records_nothing(loaded, db_url, tmp_path):
+    confirmed_campaign(loaded, tmp_path, per_department_minimum=9)
+    confirm_all(db_url)
+    assert loaded("match", "commit", CODE, "--now", "2019-12-02T09:00").code == 0
+    before = snapshot(db_url)
+    result = loaded("match", "run", CODE, "--witness", WITNESS, "--now", "2019-12-02T10:00")
+    assert result.code == 2
+    assert result.err_lines[0].startswith("无法按规则组成检查组")
+    assert any("国家税务总局石家庄市鹿泉区税务局可派的执法人员不足，需要 9 人" in line for line in result.err_lines)
+    after = snapshot(db_url)
+    assert {k: v for k, v in after.items() if not k.startswith("audit")} == \
+        {k: v for k, v in before.items() if not k.startswith("audit")}
