@@ -525,6 +525,26 @@ def match_replace_cmd(call: Call, code: str, uscc: str, cert: str, reason: str) 
     out(f"  {member.why}")
 
 
+@command(cli, "forms", changes=True,
+         help="安排实地核查（日期、分组和车辆），生成每户企业的一企一表（XLSX 和 DOCX）和实地核查安排表，派发给检查人员。")
+@click.argument("code", metavar="任务编号")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="输出目录")
+def forms_cmd(call: Call, code: str, out_dir: str) -> None:
+    from workflow.services.campaigns import campaign_calendar
+    from workflow.services.forms import generate_forms
+
+    def generate(engine, plan):
+        return generate_forms(engine, plan, Path(out_dir), now=call.now, actor=call.user,
+                              calendar=campaign_calendar(plan))
+
+    report = _with_plan(call, code, generate)
+    out(f"已生成一企一表 {report.forms} 份（{Path(out_dir) / '一企一表'}，XLSX 和 DOCX），"
+        f"实地核查安排：{report.schedule}")
+    out(f"已分派 {report.assigned.moved} 户；新派发执法人员确认任务 {report.acknowledgements} 项。")
+    for uscc, lines in report.assigned.refused:
+        err(f"企业 {uscc} 未能分派：{'；'.join(line.strip() for line in lines[1:])}")
+
+
 def _report_checks(checks) -> None:
     for c in checks:
         out(f"{c.subject}：{'一致' if c.ok else '不一致'}（{c.detail}）")

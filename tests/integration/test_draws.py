@@ -204,3 +204,21 @@ def test_verify_names_what_was_tampered_with(committed, db_url, what):
     assert result.code == 1
     assert result.out.strip().splitlines()[-1].startswith("不一致：") and what in result.out.splitlines()[-1]
     assert f"{what}：不一致" in result.out
+
+
+def test_the_readme_verifier_re_derives_the_draw(committed, tmp_path):
+    """README promises a draw can be checked in ~20 lines: run exactly those lines."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    script = re.search(r"```python\n(import hashlib, hmac, sys.*?)```", readme, re.S).group(1)
+    assert len(script.strip().splitlines()) <= 20
+    (tmp_path / "verify.py").write_text(script, encoding="utf-8")
+    doc = json.loads(committed("draw", "run", CODE, "--witness", WITNESS, "--now", RUN_AT, "--json").out)
+    assert committed("draw", "snapshot", CODE, "--out", tmp_path / "snapshot.txt").code == 0
+    result = subprocess.run([sys.executable, tmp_path / "verify.py", tmp_path / "snapshot.txt", doc["secret"],
+                             doc["witness"], doc["commitment"]], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == doc["sampled"]

@@ -158,3 +158,53 @@ def test_an_impossible_pool_says_where_and_records_nothing(loaded, db_url, tmp_p
     after = snapshot(db_url)
     assert {k: v for k, v in after.items() if not k.startswith("audit")} == \
         {k: v for k, v in before.items() if not k.startswith("audit")}
+
+
+def test_forms_schedule_and_assignment(matched, db_url, tmp_path):
+    import openpyxl
+    from docx import Document
+
+    ssj, sampled, doc = matched
+    out = tmp_path / "forms"
+    result = ssj("forms", CODE, "--out", out, "--now", "2019-12-03T09:00")
+    assert result.code == 0, result.err
+    assert f"已生成一企一表 {len(sampled)} 份" in result.out and f"已分派 {len(sampled)} 户" in result.out
+    directory = officers(db_url)
+    uscc = sampled[0]
+    [xlsx] = list((out / "一企一表").glob(f"{uscc}-*.xlsx"))
+    book = openpyxl.load_workbook(xlsx)
+    sheet = book["一企一表"]
+    cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert cells[0] == "随机抽查联合检查记录表（一企一表）"
+    assert uscc in cells and "石鹿双随机办〔2019〕11号" in " ".join(cells)
+    for header in ("检查方式", "检查结果（代码）", "发现问题", "后续处置（代码）"):
+        assert header in cells
+    for cert, _ in doc["teams"][uscc]:
+        assert cert in cells and directory[cert].name in cells
+    assert any("拒绝签字" in c and "无人签字" in c for c in cells)
+    assert any(c.startswith("SJ-01 ") for c in cells) and any(c.startswith("SW-01 ") for c in cells)
+    assert not any(c.startswith("RS-01 ") for c in cells), "only the inspecting departments' items"
+    hidden = {r[0]: r[1] for r in book["ssj"].iter_rows(min_row=2, values_only=True)}
+    assert book["ssj"].sheet_state == "hidden" and hidden["uscc"] == uscc and hidden["campaign"] == CODE
+    assert str(sheet.cell(hidden["item:SJ-01"], 2).value).startswith("SJ-01 ")
+    assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4 == "9", "A4"
+    [docx] = list((out / "一企一表").glob(f"{uscc}-*.docx"))
+    text = "\n".join(p.text for p in Document(docx).paragraphs)
+    tables = " ".join(c.text for t in Document(docx).tables for r in t.rows for c in r.cells)
+    assert "随机抽查联合检查记录表" in text and "拒绝签字" in text and uscc in tables
+    schedule = openpyxl.load_workbook(out / "实地核查安排.xlsx").active
+    rows = list(schedule.iter_rows(min_row=3, values_only=True))
+    assert sorted(r[2] for r in rows) == sorted(sampled)
+    assert all("2019-12-09" <= r[0].date().isoformat() <= "2019-12-13" for r in rows)
+    status = json.loads(ssj("campaign", "status", CODE, "--json").out)
+    assert status["inspections"]["assigned"] == len(sampled)
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        acks = conn.execute(select(orm.TaskRow.certificate_no, orm.TaskRow.due_at)
+                            .where(orm.TaskRow.kind == "acknowledge")).all()
+    engine.dispose()
+    assert {c for c, _ in acks} == {c for team in doc["teams"].values() for c, _ in team}
+    again = ssj("forms", CODE, "--out", out, "--now", "2019-12-03T10:00")
+    assert again.code == 0 and "新派发执法人员确认任务 0 项" in again.out
+    rows_again = list(openpyxl.load_workbook(out / "实地核查安排.xlsx").active.iter_rows(min_row=3, values_only=True))
+    assert rows_again == rows, "announced visits keep their day"

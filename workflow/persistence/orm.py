@@ -299,6 +299,8 @@ class InspectionRow(Base):
     visit_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     visit_recorded_by: Mapped[str | None] = mapped_column(String(254))
     draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
+    planned_visit_on: Mapped[date | None] = mapped_column(Date)  # the visit schedule (ssj forms)
+    visit_group: Mapped[int | None] = mapped_column(Integer)  # the day's group (vehicle) number
 
 
 class InspectionDepartment(Base):

@@ -1,5 +1,5 @@
 """Draws (commit–reveal rounds for enterprises and officers); each inspection knows its draw;
-team members keep why they were eligible and whom they replaced.
+team members keep why they were eligible and whom they replaced; the visit schedule.
 
 Revision ID: 0003
 Revises: 0002
@@ -42,6 +42,8 @@ def upgrade() -> None:
     with op.batch_alter_table('inspections', schema=None) as batch_op:
         batch_op.add_column(sa.Column('draw_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_inspections_draw_id_draws'), 'draws', ['draw_id'], ['id'])
+        batch_op.add_column(sa.Column('planned_visit_on', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('visit_group', sa.Integer(), nullable=True))
     with op.batch_alter_table('team_members', schema=None) as batch_op:
         batch_op.add_column(sa.Column('eligibility', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('substitute_for', sa.String(length=64), nullable=True))
@@ -57,5 +59,7 @@ def downgrade() -> None:
     with op.batch_alter_table('inspections', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_inspections_draw_id_draws'), type_='foreignkey')
         batch_op.drop_column('draw_id')
+        batch_op.drop_column('planned_visit_on')
+        batch_op.drop_column('visit_group')
 
     op.drop_table('draws')
