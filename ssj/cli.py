@@ -545,6 +545,43 @@ def forms_cmd(call: Call, code: str, out_dir: str) -> None:
         err(f"企业 {uscc} 未能分派：{'；'.join(line.strip() for line in lines[1:])}")
 
 
+@command(match_group, "helper", changes=True,
+         help="为一户企业的检查组添加专业人员协助（专业人员协助：不计入检查人数、不计入人次）。")
+@click.argument("code", metavar="任务编号")
+@click.argument("uscc", metavar="统一社会信用代码")
+@click.argument("cert", metavar="执法证号")
+@click.option("--reason", required=True, metavar="理由", help="需要的专业（如：特种设备检验）")
+def match_helper_cmd(call: Call, code: str, uscc: str, cert: str, reason: str) -> None:
+    from workflow.services.inspections import attempt
+    from workflow.services.officer_draw import attach_specialist
+    from workflow.uscc import normalise
+
+    uscc = normalise(uscc)
+
+    def attach(engine, plan):
+        return attempt(engine, lambda conn: attach_specialist(conn, plan, uscc, cert, reason=reason, now=call.now,
+                                                              actor=call.user),
+                       plan=plan, uscc=uscc, what="specialist", now=call.now, actor=call.user)
+
+    _with_plan(call, code, attach)
+    out(f"已为企业 {uscc} 的检查组添加专业人员 {cert}（不计入检查人数和人次）。")
+
+
+@command(cli, "ack", changes=True, help="执法人员确认收到并知悉其一企一表（本人或办公室记录）。")
+@click.argument("code", metavar="任务编号")
+@click.argument("cert", metavar="执法证号")
+def ack_cmd(call: Call, code: str, cert: str) -> None:
+    from workflow.services.forms import acknowledge
+    from workflow.services.inspections import attempt
+
+    def ack(engine, plan):
+        return attempt(engine, lambda conn: acknowledge(conn, plan, cert, now=call.now, actor=call.user),
+                       plan=plan, uscc=None, what="acknowledge", now=call.now, actor=call.user)
+
+    late = _with_plan(call, code, ack)
+    out(f"已记录执法人员 {cert} 确认一企一表" + ("（已逾期）" if late else "") + "。")
+
+
 def _report_checks(checks) -> None:
     for c in checks:
         out(f"{c.subject}：{'一致' if c.ok else '不一致'}（{c.detail}）")

@@ -208,3 +208,34 @@ def test_forms_schedule_and_assignment(matched, db_url, tmp_path):
     assert again.code == 0 and "新派发执法人员确认任务 0 项" in again.out
     rows_again = list(openpyxl.load_workbook(out / "实地核查安排.xlsx").active.iter_rows(min_row=3, values_only=True))
     assert rows_again == rows, "announced visits keep their day"
+
+
+def test_officers_acknowledge_and_specialists_do_not_count(matched, db_url, tmp_path):
+    ssj, sampled, doc = matched
+    uscc = sampled[0]
+    specialist = next(c for c, o in officers(db_url).items()
+                      if o.department_code == "SJ" and o.status == "在岗" and c not in {m for m, _ in doc["teams"][uscc]})
+    added = ssj("match", "helper", CODE, uscc, specialist, "--reason", "特种设备检验")
+    assert added.code == 0, added.err
+    assert ssj("match", "verify", CODE).code == 0, "helpers are not part of the draw"
+    assert ssj("forms", CODE, "--out", tmp_path / "forms", "--now", "2019-12-03T09:00").code == 0
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        helper = conn.execute(select(orm.TeamMemberRow.specialist, orm.TeamMemberRow.eligibility)
+                              .where(orm.TeamMemberRow.certificate_no == specialist,
+                                     orm.TeamMemberRow.specialist.is_(True))).one()
+        acks = set(conn.execute(select(orm.TaskRow.certificate_no).where(orm.TaskRow.kind == "acknowledge")).scalars())
+        drawn = set(conn.execute(select(orm.TeamMemberRow.certificate_no)
+                                 .where(orm.TeamMemberRow.specialist.is_(False))).scalars())
+    engine.dispose()
+    assert acks == drawn, "acknowledgements are for the drawn officers; a helper alone gets none"
+    assert helper.specialist and "不计入" in helper.eligibility
+    officer = sorted(acks)[0]
+    stranger = ssj("ack", CODE, officer, "--user", sorted(acks)[1])
+    assert stranger.code == 2 and "不是执法人员" in stranger.err
+    own = ssj("ack", CODE, officer, "--user", officer, "--now", "2019-12-04T09:00")
+    assert own.code == 0 and own.out.strip() == f"已记录执法人员 {officer} 确认一企一表。"
+    late = ssj("ack", CODE, sorted(acks)[1], "--now", "2019-12-09T09:00")
+    assert late.code == 0 and "已逾期" in late.out, "the office records it; 2 days after 12-03 ends 12-05"
+    twice = ssj("ack", CODE, officer, "--user", officer)
+    assert twice.code == 2 and "已于" in twice.err

@@ -28,7 +28,8 @@ from workflow.persistence.tasks import TaskRepository
 from workflow.schedule import Slot, schedule_visits
 from workflow.services.inspections import BatchReport, move_all
 from workflow.services.officer_draw import teams_of
-from workflow.tasks import NewTask
+from workflow.identity import is_office_staff, same_identity
+from workflow.tasks import DONE, NewTask, is_overdue, task_key
 
 
 @dataclass(frozen=True)
@@ -117,3 +118,21 @@ def _forms(conn, plan: CampaignPlan, inspections, teams, slots) -> list[Form]:
         forms.append(Form(plan.code, plan.name, plan.document_no, plan.office, ins.uscc, ent.name, ent.address or "",
                           ent.legal_representative or "", ent.phone or "", form_items, team, slot.day, slot.group))
     return forms
+
+
+def acknowledge(conn, plan: CampaignPlan, certificate_no: str, *, now: datetime, actor: str) -> bool:
+    """An officer acknowledges his 一企一表 (himself, or the office for him); returns True when late."""
+    if not same_identity(actor, certificate_no) and not is_office_staff(plan, actor):
+        raise UserError(f"“{actor}”不是执法人员 {certificate_no} 本人，也不是领导小组办公室的工作人员")
+    t = orm.TaskRow
+    key = task_key("acknowledge", plan.code, certificate_no=certificate_no)
+    task = conn.execute(select(t.id, t.due_at, t.done_at).where(t.key == key)).first()
+    if task is None:
+        raise UserError(f"执法人员 {certificate_no} 没有待确认的一企一表（抽查任务“{plan.code}”）")
+    if task.done_at is not None:
+        raise UserError(f"执法人员 {certificate_no} 已于 {task.done_at.astimezone(plan.tz):%Y-%m-%d %H:%M} 确认")
+    conn.execute(update(t.__table__).where(t.id == task.id).values(done_at=now, outcome=DONE))
+    late = is_overdue(task.due_at, now)
+    AuditLog(conn).append(campaign_chain(plan.code), [Entry("acknowledge", actor, now, plan.code, payload={
+        "certificate_no": certificate_no, "late": late, "on_behalf": not same_identity(actor, certificate_no)})])
+    return late

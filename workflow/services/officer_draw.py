@@ -224,3 +224,32 @@ def teams_document(record: DrawRecord, code: str) -> dict:
     return {"campaign": code, "algorithm": matching.ALGORITHM, "officers": record.eligible,
             "snapshot_sha256": record.snapshot_sha256, "commitment": record.commitment, "secret": record.secret_hex,
             "witness": record.witness, "seed": record.seed, "teams": record.result["teams"]}
+
+
+def attach_specialist(conn: Connection, plan: CampaignPlan, uscc: str, certificate_no: str, *, reason: str,
+                      now: datetime, actor: str) -> None:
+    """A department attaches a specialist helper (专业人员协助): on the team, never counted."""
+    if not reason.strip():
+        raise UserError("添加专业人员须说明理由（--reason）")
+    inspection = InspectionRepository(conn).get(plan.code, uscc, lock=True)
+    if inspection is None:
+        raise NotFound(f"企业 {uscc} 不是抽查任务“{plan.code}”的抽查对象")
+    if inspection.state not in ("confirmed", "assigned"):
+        raise UserError(f"企业 {uscc} 当前为“{STATE_LABELS[inspection.state]}”，不能添加专业人员")
+    officer = conn.execute(select(orm.Officer.__table__).where(orm.Officer.certificate_no == certificate_no)).first()
+    if officer is None:
+        raise NotFound(f"执法证号 {certificate_no} 不在执法检查人员名录中")
+    if officer.status != "在岗":
+        raise UserError(f"{officer.name}（{certificate_no}）当前{officer.status}，不能协助检查")
+    t = orm.TeamMemberRow
+    if conn.execute(select(t.certificate_no).where(t.inspection_id == inspection.id,
+                                                   t.certificate_no == certificate_no)).first():
+        raise UserError(f"{officer.name}（{certificate_no}）已在企业 {uscc} 的检查组中")
+    if conn.execute(select(orm.OfficerConflict.uscc).where(orm.OfficerConflict.certificate_no == certificate_no,
+                                                           orm.OfficerConflict.uscc == uscc)).first():
+        raise UserError(f"{officer.name}（{certificate_no}）申报回避企业 {uscc}，不能协助检查")
+    conn.execute(insert(_team).values(inspection_id=inspection.id, certificate_no=certificate_no,
+                                      department_code=officer.department_code, specialist=True, matched_at=now,
+                                      eligibility=f"专业人员协助（{reason.strip()}）：不计入检查人数和人次"))
+    AuditLog(conn).append(campaign_chain(plan.code), [Entry("specialist", actor, now, plan.code, uscc, payload={
+        "certificate_no": certificate_no, "reason": reason.strip()})])
