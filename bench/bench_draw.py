@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from bench import bare_sqlite
 from bench.bench_import import OUT, _csv_file, _rows
+from bench.rounds import summarise
 
 ROUNDS = 3
 CODE = "luquan-2019-h2"
@@ -145,11 +146,9 @@ def main() -> None:
         peaks.append(rss)
         print(f"  round {round_}: product {work:.2f} s (peak RSS {rss:.0f} MB), baseline {baseline:.2f} s "
               f"({eligible:,} eligible), ratio {work / baseline:.2f}x")
-    best, base = min(products), min(baselines)
-    print(f"  baseline, bare SELECT of the eligible USCCs + one SHA-256 (best) : {base:7.2f} s")
-    print(f"  product: draw commit + draw run (best)                          : {best:7.2f} s")
-    print(f"  ratio: {best / base:.2f}x (target ≤ 3x)")
-    print(f"  peak RSS of the product process: {max(peaks):.0f} MB (target < 500 MB)")
+    summarise(products, baselines, peaks, baseline="baseline, bare SELECT of the eligible USCCs + one SHA-256",
+              product="product: draw commit + draw run", ratio_target=3, rss_label="peak RSS of the product process",
+              rss_target=500)
 
 
 if __name__ == "__main__":

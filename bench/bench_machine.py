@@ -31,6 +31,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench import bare_sqlite
+from bench.rounds import summarise
 from sqlalchemy import text
 
 N = int(os.environ.get("SSJ_BENCH_INSPECTIONS", "100000"))
@@ -177,11 +178,9 @@ def main() -> None:
         peaks.append(rss)
         print(f"  round {round_}: product {work:.2f} s (process {elapsed:.2f} s, peak RSS {rss:.0f} MB), "
               f"baseline {baseline:.2f} s, ratio {work / baseline:.2f}x")
-    best, base = min(products), min(baselines)
-    print(f"  baseline, bare executemany of the same UPDATEs and INSERTs (best) : {base:7.2f} s")
-    print(f"  product: load, guard, move, audit (best)                          : {best:7.2f} s")
-    print(f"  ratio: {best / base:.2f}x (target ≤ 3x)")
-    print(f"  peak RSS of the product process, 100,000 inspections loaded: {max(peaks):.0f} MB (target < 300 MB)")
+    summarise(products, baselines, peaks, baseline="baseline, bare executemany of the same UPDATEs and INSERTs",
+              product="product: load, guard, move, audit", ratio_target=3,
+              rss_label="peak RSS of the product process, 100,000 inspections loaded", rss_target=300)
 
 
 if __name__ == "__main__":

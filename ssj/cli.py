@@ -295,6 +295,14 @@ def campaign_status_cmd(call: Call, code: str) -> None:
         f"{s['expected_sample_size']} 户。")
 
 
+def _act(call: Call, code: str, what: str, action: Callable[[Any, Any], Any], uscc: str | None = None) -> Any:
+    """A campaign action ``action(conn, plan)`` in one transaction; a refusal is audited, then reported."""
+    from workflow.services.inspections import attempt
+
+    return _with_plan(call, code, lambda engine, plan: attempt(
+        engine, lambda conn: action(conn, plan), plan=plan, uscc=uscc, what=what, now=call.now, actor=call.user))
+
+
 def _with_plan(call: Call, code: str, action: Callable[[Any, Any], Any]) -> Any:
     """Open the database, load the campaign's plan, run ``action(engine, plan)``."""
     from workflow.services.campaigns import plan_of
@@ -314,17 +322,12 @@ def _with_plan(call: Call, code: str, action: Callable[[Any, Any], Any]) -> Any:
 @click.option("--reason", required=True, metavar="理由", help="撤出理由（如：企业已注销；没有部门检查该企业）")
 def withdraw_cmd(call: Call, code: str, uscc: str, reason: str) -> None:
     from workflow.inspection import STATE_LABELS
-    from workflow.services.inspections import attempt, move
+    from workflow.services.inspections import move
     from workflow.uscc import normalise
 
     uscc = normalise(uscc)
-
-    def withdraw(engine, plan):
-        return attempt(engine, lambda conn: move(conn, plan, uscc, "withdraw", now=call.now, actor=call.user,
-                                                 reason=reason),
-                       plan=plan, uscc=uscc, what="withdraw", now=call.now, actor=call.user)
-
-    moved = _with_plan(call, code, withdraw)
+    moved = _act(call, code, "withdraw", lambda conn, plan: move(conn, plan, uscc, "withdraw", now=call.now,
+                                                                  actor=call.user, reason=reason), uscc)
     out(f"已撤出企业 {uscc}（原状态：{STATE_LABELS[moved.source]}），理由：{reason.strip()}")
 
 
@@ -343,7 +346,6 @@ def draw_group() -> None:
 def draw_commit_cmd(call: Call, code: str, secret: str | None, redraw: bool, reason: str | None) -> None:
     from workflow.draw import BadSecret, parse_secret
     from workflow.services.draws import commit_draw
-    from workflow.services.inspections import attempt
 
     if redraw and not (reason or "").strip():
         raise UserError("--redraw 须同时用 --reason 说明重新抽取的理由")
@@ -354,12 +356,8 @@ def draw_commit_cmd(call: Call, code: str, secret: str | None, redraw: bool, rea
     except BadSecret as exc:
         raise UserError(f"--secret: {exc}") from None
 
-    def commit(engine, plan):
-        return attempt(engine, lambda conn: commit_draw(conn, plan, now=call.now, actor=call.user, secret=secret_bytes,
-                                                        redraw_reason=reason if redraw else None),
-                       plan=plan, uscc=None, what="draw_commit", now=call.now, actor=call.user)
-
-    record = _with_plan(call, code, commit)
+    record = _act(call, code, "draw_commit", lambda conn, plan: commit_draw(
+        conn, plan, now=call.now, actor=call.user, secret=secret_bytes, redraw_reason=reason if redraw else None))
     if call.as_json:
         emit_json({"campaign": code, "round": record.round, "eligible": record.eligible,
                    "commitment": record.commitment, "snapshot_sha256": record.snapshot_sha256})
@@ -378,14 +376,9 @@ def draw_commit_cmd(call: Call, code: str, secret: str | None, redraw: bool, rea
 def draw_run_cmd(call: Call, code: str, witness: str) -> None:
     from workflow.services.campaigns import campaign_calendar
     from workflow.services.draws import run_draw
-    from workflow.services.inspections import attempt
 
-    def run_(engine, plan):
-        return attempt(engine, lambda conn: run_draw(conn, plan, witness=witness, now=call.now, actor=call.user,
-                                                     calendar=campaign_calendar(plan)),
-                       plan=plan, uscc=None, what="draw_run", now=call.now, actor=call.user)
-
-    outcome = _with_plan(call, code, run_)
+    outcome = _act(call, code, "draw_run", lambda conn, plan: run_draw(
+        conn, plan, witness=witness, now=call.now, actor=call.user, calendar=campaign_calendar(plan)))
     if outcome.warning:
         err(outcome.warning)
     document = outcome.record.document(code)
@@ -443,7 +436,6 @@ def match_group() -> None:
 @click.option("--secret", metavar="HEX", help="指定密钥（恰好 64 位十六进制数字）；不指定则随机生成")
 def match_commit_cmd(call: Call, code: str, secret: str | None) -> None:
     from workflow.draw import BadSecret, parse_secret
-    from workflow.services.inspections import attempt
     from workflow.services.officer_draw import commit_match
 
     try:
@@ -451,12 +443,8 @@ def match_commit_cmd(call: Call, code: str, secret: str | None) -> None:
     except BadSecret as exc:
         raise UserError(f"--secret: {exc}") from None
 
-    def commit(engine, plan):
-        return attempt(engine, lambda conn: commit_match(conn, plan, now=call.now, actor=call.user,
-                                                         secret=secret_bytes),
-                       plan=plan, uscc=None, what="match_commit", now=call.now, actor=call.user)
-
-    record = _with_plan(call, code, commit)
+    record = _act(call, code, "match_commit", lambda conn, plan: commit_match(
+        conn, plan, now=call.now, actor=call.user, secret=secret_bytes))
     if call.as_json:
         emit_json({"campaign": code, "officers": record.eligible, "commitment": record.commitment,
                    "snapshot_sha256": record.snapshot_sha256})
@@ -471,14 +459,10 @@ def match_commit_cmd(call: Call, code: str, secret: str | None) -> None:
 @click.argument("code", metavar="任务编号")
 @click.option("--witness", required=True, metavar="文本", help="见证人在抽取现场提供的文本，原样使用")
 def match_run_cmd(call: Call, code: str, witness: str) -> None:
-    from workflow.services.inspections import attempt
     from workflow.services.officer_draw import run_match, teams_document
 
-    def run_(engine, plan):
-        return attempt(engine, lambda conn: run_match(conn, plan, witness=witness, now=call.now, actor=call.user),
-                       plan=plan, uscc=None, what="match_run", now=call.now, actor=call.user)
-
-    outcome = _with_plan(call, code, run_)
+    outcome = _act(call, code, "match_run", lambda conn, plan: run_match(
+        conn, plan, witness=witness, now=call.now, actor=call.user))
     if outcome.warning:
         err(outcome.warning)
     document = teams_document(outcome.record, code)
@@ -509,18 +493,12 @@ def match_verify_cmd(call: Call, code: str) -> None:
 @click.argument("cert", metavar="执法证号")
 @click.option("--reason", required=True, metavar="理由", help="更换理由（如：病假）")
 def match_replace_cmd(call: Call, code: str, uscc: str, cert: str, reason: str) -> None:
-    from workflow.services.inspections import attempt
     from workflow.services.officer_draw import replace_member
     from workflow.uscc import normalise
 
     uscc = normalise(uscc)
-
-    def replace(engine, plan):
-        return attempt(engine, lambda conn: replace_member(conn, plan, uscc, cert, reason=reason, now=call.now,
-                                                           actor=call.user),
-                       plan=plan, uscc=uscc, what="match_replace", now=call.now, actor=call.user)
-
-    member = _with_plan(call, code, replace)
+    member = _act(call, code, "match_replace", lambda conn, plan: replace_member(
+        conn, plan, uscc, cert, reason=reason, now=call.now, actor=call.user), uscc)
     out(f"企业 {uscc} 检查组：{cert} 由 {member.certificate_no}（{member.department}）替换。")
     out(f"  {member.why}")
 
@@ -552,18 +530,12 @@ def forms_cmd(call: Call, code: str, out_dir: str) -> None:
 @click.argument("cert", metavar="执法证号")
 @click.option("--reason", required=True, metavar="理由", help="需要的专业（如：特种设备检验）")
 def match_helper_cmd(call: Call, code: str, uscc: str, cert: str, reason: str) -> None:
-    from workflow.services.inspections import attempt
     from workflow.services.officer_draw import attach_specialist
     from workflow.uscc import normalise
 
     uscc = normalise(uscc)
-
-    def attach(engine, plan):
-        return attempt(engine, lambda conn: attach_specialist(conn, plan, uscc, cert, reason=reason, now=call.now,
-                                                              actor=call.user),
-                       plan=plan, uscc=uscc, what="specialist", now=call.now, actor=call.user)
-
-    _with_plan(call, code, attach)
+    _act(call, code, "specialist", lambda conn, plan: attach_specialist(
+        conn, plan, uscc, cert, reason=reason, now=call.now, actor=call.user), uscc)
     out(f"已为企业 {uscc} 的检查组添加专业人员 {cert}（不计入检查人数和人次）。")
 
 
@@ -572,13 +544,9 @@ def match_helper_cmd(call: Call, code: str, uscc: str, cert: str, reason: str) -
 @click.argument("cert", metavar="执法证号")
 def ack_cmd(call: Call, code: str, cert: str) -> None:
     from workflow.services.forms import acknowledge
-    from workflow.services.inspections import attempt
 
-    def ack(engine, plan):
-        return attempt(engine, lambda conn: acknowledge(conn, plan, cert, now=call.now, actor=call.user),
-                       plan=plan, uscc=None, what="acknowledge", now=call.now, actor=call.user)
-
-    late = _with_plan(call, code, ack)
+    late = _act(call, code, "acknowledge", lambda conn, plan: acknowledge(conn, plan, cert, now=call.now,
+                                                                          actor=call.user))
     out(f"已记录执法人员 {cert} 确认一企一表" + ("（已逾期）" if late else "") + "。")
 
 
@@ -618,19 +586,13 @@ def confirm_group() -> None:
 @click.option("--decline", metavar="理由", help="不检查该企业，并说明理由")
 def confirm_answer_cmd(call: Call, code: str, department: str, uscc: str, inspects: bool, decline: str | None) -> None:
     from workflow.services.confirmations import record_answer
-    from workflow.services.inspections import attempt
     from workflow.uscc import normalise
 
     if inspects == (decline is not None):
         raise UserError("请在 --inspect 和 --decline 理由 之中选择一个")
     uscc = normalise(uscc)
-
-    def answer(engine, plan):
-        return attempt(engine, lambda conn: record_answer(conn, plan, department, uscc, inspects=inspects,
-                                                          reason=decline or "", now=call.now, actor=call.user),
-                       plan=plan, uscc=uscc, what="answer", now=call.now, actor=call.user)
-
-    on_behalf = _with_plan(call, code, answer)
+    on_behalf = _act(call, code, "answer", lambda conn, plan: record_answer(
+        conn, plan, department, uscc, inspects=inspects, reason=decline or "", now=call.now, actor=call.user), uscc)
     what = "检查" if inspects else f"不检查（理由：{decline.strip()}）"
     out(f"已记录部门 {department} 对企业 {uscc} 的比对确认：{what}" + ("，由办公室代为确认" if on_behalf else ""))
 

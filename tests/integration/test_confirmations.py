@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -14,11 +12,7 @@ from sqlalchemy import select
 from tests.conftest import EXAMPLE_CAMPAIGN, snapshot
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine
-from workflow.services.campaigns import plan_of
-from workflow.services.inspections import move_all
 from workflow.uscc import make
-
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 CODE = "luquan-2019-h2"
 CLERK = "clerk@office.luquan.example"
@@ -84,7 +78,7 @@ def test_inspect_or_decline_exactly_one(drawn, flags):
     assert result.code == 2 and "--inspect 和 --decline" in result.err
 
 
-def test_a_returned_file_imports_and_then_the_enterprises_can_be_confirmed(drawn, db_url, tmp_path):
+def test_a_returned_file_imports_and_the_last_answers_confirm(drawn, db_url, tmp_path):
     ssj, sampled = drawn
     for dept in DEPARTMENTS:
         rows = [[CODE, dept, u, "是" if dept in ("SJ", "SW") else "否", "" if dept in ("SJ", "SW") else "不涉及"]
@@ -95,12 +89,13 @@ def test_a_returned_file_imports_and_then_the_enterprises_can_be_confirmed(drawn
         assert json.loads(result.out) == {"file": str(tmp_path / f"{dept}.csv"), "recorded": len(sampled),
                                           "on_behalf": 0}
     assert len(answers_in_db(db_url)) == 7 * len(sampled)
+    status = json.loads(ssj("campaign", "status", CODE, "--json").out)
+    assert status["inspections"]["confirmed"] == len(sampled), "each enterprise's last answer confirms it"
     engine = make_engine(db_url)
     with engine.connect() as conn:
-        plan = plan_of(conn, CODE)
-    report = move_all(engine, plan, "confirm", source="sampled", now=datetime(2019, 11, 30, tzinfo=BEIJING), actor=CLERK)
+        confirms = conn.execute(select(orm.AuditEvent.actor).where(orm.AuditEvent.action == "confirm")).scalars().all()
     engine.dispose()
-    assert report.moved == len(sampled) and not report.refused
+    assert confirms == [contact("TJ")] * len(sampled), "confirmed by whoever gave the last answer"
 
 
 def test_an_xlsx_file_with_a_title_line_imports(drawn, db_url, tmp_path):

@@ -52,11 +52,19 @@ def at(day: int, hour: int = 10) -> datetime:
 
 def answer_all(conn, plan, uscc: str, inspecting=("SJ", "SW")) -> None:
     """Each department answers itself on 11-28, except SW: silent, the office answers for it after its deadline."""
-    for dept in plan.departments:
+    for dept in sorted(plan.departments, key=lambda d: d.code == "SW"):  # SW last: its answer confirms
         own = dept.code != "SW"
         record_answer(conn, plan, dept.code, uscc, inspects=dept.code in inspecting,
                       reason="" if dept.code in inspecting else "不涉及本部门职责", now=at(28) if own else at(30),
                       actor=f"contact@{dept.code.lower()}.luquan.example" if own else CLERK)
+
+
+def raw_answers(conn, uscc: str, inspecting=("SJ", "SW")) -> None:
+    """Every department's answer stored directly (no service): the enterprise stays 已抽取 until moved."""
+    repo, iid = InspectionRepository(conn), inspection_id(conn, uscc)
+    for dept in ("SJ", "SW", "RS", "HB", "YJ", "XF", "TJ"):
+        repo.record_answer(iid, dept, dept in inspecting, "" if dept in inspecting else "不涉及", now=at(28),
+                           actor=f"contact@{dept.lower()}.luquan.example", on_behalf=False)
 
 
 def inspection_id(conn, uscc: str) -> int:
@@ -144,8 +152,7 @@ def test_an_inspection_moves_through_every_state_with_its_instants_tasks_and_aud
         answers = {a.department: a for a in InspectionRepository(conn).answers([inspection_id(conn, uscc)])[
             inspection_id(conn, uscc)]}
         assert answers["SJ"].on_behalf is False and answers["SW"].on_behalf is True
-        confirmed = move(conn, plan, uscc, "confirm", now=at(30, 12), actor=CLERK)
-        assert confirmed.payload == {"inspecting": ["SJ", "SW"], "answered_by_office_for": ["SW"]}
+        assert InspectionRepository(conn).get(CODE, uscc).state == "confirmed", "the last answer confirms"
         team = match_team(conn, uscc)
         move(conn, plan, uscc, "assign", now=at(2), actor=CLERK)
         record_visit(conn, uscc, team)
@@ -157,7 +164,7 @@ def test_an_inspection_moves_through_every_state_with_its_instants_tasks_and_aud
         row = conn.execute(select(orm.InspectionRow.__table__).where(orm.InspectionRow.uscc == uscc)).one()
         assert row.state == "published" and row.version == 6
         assert (row.confirmed_at, row.assigned_at, row.inspected_at, row.reported_at, row.published_at) == tuple(
-            t.astimezone(timezone.utc) for t in (at(30, 12), at(2), at(10, 16), at(11), at(16)))
+            t.astimezone(timezone.utc) for t in (at(30), at(2), at(10, 16), at(11), at(16)))
         confirm_tasks = conn.execute(select(orm.TaskRow.__table__).where(
             orm.TaskRow.inspection_id == row.id)).all()
         assert {(t.outcome, t.done_at) for t in confirm_tasks} == {("done", at(28).astimezone(timezone.utc)),
@@ -165,18 +172,22 @@ def test_an_inspection_moves_through_every_state_with_its_instants_tasks_and_aud
         trail = [(r.action, r.from_state, r.to_state) for r in audit_rows(conn, campaign_chain(CODE))
                  if r.uscc == uscc]
     assert trail[0] == ("sampled", None, "sampled")
-    assert trail[-5:] == [("confirm", "sampled", "confirmed"), ("assign", "confirmed", "assigned"),
+    assert trail[-6:] == [("answer", None, None), ("confirm", "sampled", "confirmed"), ("assign", "confirmed", "assigned"),
                           ("inspect", "assigned", "inspected"), ("report", "inspected", "reported"),
                           ("publish", "reported", "published")]
     assert sum(1 for t in trail if t[0] == "answer") == 7
+    with started.engine.connect() as conn:
+        confirm = next(r for r in audit_rows(conn, campaign_chain(CODE)) if r.action == "confirm")
+    assert json.loads(confirm.payload) == {"inspecting": ["SJ", "SW"], "answered_by_office_for": ["SW"]}
+    assert confirm.actor == CLERK
     assert started.ssj("audit", "verify").code == 0
 
 
 def test_a_batch_moves_those_that_pass_and_reports_the_others(started):
     plan = started.plan
     with started.engine.begin() as conn:
-        answer_all(conn, plan, started.usccs[0])
-        answer_all(conn, plan, started.usccs[1])
+        raw_answers(conn, started.usccs[0])
+        raw_answers(conn, started.usccs[1])
         waiting = InspectionRepository(conn).in_campaign(CODE, state="sampled")
         moved, refused = move_many(conn, plan, waiting, "confirm", now=at(30, 12), actor=CLERK)
     assert [i.uscc for i in moved] == started.usccs[:2]
@@ -365,7 +376,7 @@ def test_audit_verify_catches_rows_cut_off_the_end(started):
 def test_two_moves_before_one_save_keep_both_instants(started):
     uscc, plan = started.usccs[0], started.plan
     with started.engine.begin() as conn:
-        answer_all(conn, plan, uscc)
+        raw_answers(conn, uscc)
         team = match_team(conn, uscc)
         repo = InspectionRepository(conn)
         inspection = repo.get(CODE, uscc)
@@ -383,7 +394,7 @@ def test_move_all_moves_in_batches_and_reports_the_refused(started):
 
     with started.engine.begin() as conn:
         for uscc in started.usccs[:2]:
-            answer_all(conn, started.plan, uscc)
+            raw_answers(conn, uscc)
     report = move_all(started.engine, started.plan, "confirm", source="sampled", now=at(29), actor=CLERK, batch=2)
     assert report.moved == 2
     assert [u for u, _ in report.refused] == [started.usccs[2]]

@@ -19,8 +19,8 @@ DEPARTMENTS = ["SJ", "SW", "RS", "HB", "YJ", "XF", "TJ"]
 HEADER = ["抽查任务编号", "部门代码", "统一社会信用代码", "是否检查", "不检查理由"]
 
 
-def confirmed_campaign(ssj, tmp_path, **matching):
-    """The seed campaign at 5 %, drawn, every department answered (SJ and SW inspect), all confirmed."""
+def confirmed_campaign(ssj, tmp_path, before_last=None, **matching):
+    """The seed campaign at 5 %, drawn, every department answered (SJ and SW inspect): all confirmed."""
     source = EXAMPLE_CAMPAIGN.read_text(encoding="utf-8").replace('ratio = "1%"', 'ratio = "5%"')
     for key, value in matching.items():
         source = source.replace(f"{key} = ", f"{key} = {value}  # ", 1)
@@ -29,6 +29,8 @@ def confirmed_campaign(ssj, tmp_path, **matching):
     assert ssj("draw", "commit", CODE, "--now", "2019-11-27T08:30").code == 0
     sampled = json.loads(ssj("draw", "run", CODE, "--witness", "w", "--now", "2019-11-27T09:00", "--json").out)["sampled"]
     for dept in DEPARTMENTS:
+        if dept == DEPARTMENTS[-1] and before_last:
+            before_last()
         path = tmp_path / f"{dept}.csv"
         with open(path, "w", encoding="utf-8", newline="") as fh:
             csv.writer(fh).writerows([HEADER] + [[CODE, dept, u, "是" if dept in ("SJ", "SW") else "否",
@@ -39,28 +41,13 @@ def confirmed_campaign(ssj, tmp_path, **matching):
     return sampled
 
 
-def confirm_all(db_url):
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from workflow.services.campaigns import plan_of
-    from workflow.services.inspections import move_all
-
-    engine = make_engine(db_url)
-    with engine.connect() as conn:
-        plan = plan_of(conn, CODE)
-    report = move_all(engine, plan, "confirm", source="sampled",
-                      now=datetime(2019, 11, 30, tzinfo=ZoneInfo("Asia/Shanghai")), actor="clerk@office.luquan.example")
-    engine.dispose()
-    assert not report.refused
-
-
 @pytest.fixture
 def matched(loaded, db_url, tmp_path):
-    sampled = confirmed_campaign(loaded, tmp_path)
-    early = loaded("match", "commit", CODE, "--now", "2019-11-29T10:00")
-    assert early.code == 2 and "未完成比对确认" in early.err
-    confirm_all(db_url)
+    def too_early():
+        early = loaded("match", "commit", CODE, "--now", "2019-11-28T14:00")
+        assert early.code == 2 and "未完成比对确认" in early.err
+
+    sampled = confirmed_campaign(loaded, tmp_path, too_early)
     assert loaded("match", "commit", CODE, "--now", "2019-12-02T09:00").code == 0
     run = loaded("match", "run", CODE, "--witness", WITNESS, "--now", "2019-12-02T10:00", "--json")
     assert run.code == 0, run.err
@@ -148,7 +135,6 @@ def test_verify_catches_an_edited_team(matched, db_url):
 
 def test_an_impossible_pool_says_where_and_records_nothing(loaded, db_url, tmp_path):
     confirmed_campaign(loaded, tmp_path, per_department_minimum=9)
-    confirm_all(db_url)
     assert loaded("match", "commit", CODE, "--now", "2019-12-02T09:00").code == 0
     before = snapshot(db_url)
     result = loaded("match", "run", CODE, "--witness", WITNESS, "--now", "2019-12-02T10:00")

@@ -20,6 +20,7 @@ from workflow.persistence.inspections import InspectionRepository
 from workflow.persistence.tasks import TaskRepository
 from workflow.services.campaigns import plan_of
 from workflow.services.directory_import import ImportRejected
+from workflow.services.inspections import move
 from workflow.tasks import DONE, task_key
 
 
@@ -29,6 +30,8 @@ def record_answer(conn: Connection, plan: CampaignPlan, department: str, uscc: s
 
     The department's admin or contact answers for it; after the department's
     deadline has passed, the office may answer on its behalf (marked as such).
+    The last answer closes the enterprise's confirmation: it moves to 已确认 when
+    at least one department inspects (when none does, the office withdraws it).
     """
     dept = conn.execute(select(orm.Department.__table__).where(orm.Department.code == department)).first()
     if dept is None or department not in {d.code for d in plan.departments}:
@@ -59,6 +62,9 @@ def record_answer(conn: Connection, plan: CampaignPlan, department: str, uscc: s
     if not inspects:
         payload["reason"] = reason.strip()
     AuditLog(conn).append(campaign_chain(plan.code), [Entry("answer", actor, now, plan.code, uscc, payload=payload)])
+    answers = repo.answers([inspection.id])[inspection.id]
+    if all(a.inspects is not None for a in answers) and any(a.inspects for a in answers):
+        move(conn, plan, uscc, "confirm", now=now, actor=actor)  # the last answer closes the confirmation
     return not own
 
 
