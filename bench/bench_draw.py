@@ -27,8 +27,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench import bare_sqlite
-from bench.bench_import import OUT, _csv_file, _rows
-from bench.rounds import summarise
+from bench.bench_import import OUT, ROWS, _csv_file, _rows
+from bench.rounds import read_work, report_work, summarise
 
 ROUNDS = 3
 CODE = "luquan-2019-h2"
@@ -88,9 +88,8 @@ def product(db: Path) -> None:
         outcome = run_draw(conn, plan, witness="见证人 2019-11-27", now=RUN_AT, actor=CLERK,
                            calendar=campaign_calendar(plan))
     work = time.perf_counter() - started
-    hwm = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM"))
     print(f"  eligible {record.eligible:,}, sampled {outcome.record.result['sample_size']:,}", file=sys.stderr)
-    print(f"WORK {work:.4f} {int(hwm.split()[1]) / 1024:.1f}")
+    report_work(work)
     engine.dispose()
 
 
@@ -110,8 +109,7 @@ def _current(db: Path) -> bool:
 def _run_product(db: Path) -> tuple[float, float]:
     proc = subprocess.run([sys.executable, "-m", "bench.bench_draw", "--product", str(db)], check=True,
                           cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE)
-    words = proc.stdout.decode().split()
-    return float(words[-2]), float(words[-1])
+    return read_work(proc.stdout.decode())
 
 
 def _baseline(db: Path) -> tuple[float, int]:
@@ -127,7 +125,7 @@ def _baseline(db: Path) -> tuple[float, int]:
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     print("draw: commit + run over a 1,000,000-enterprise directory (SQLite)")
-    pristine = OUT / "draw-setup.db"
+    pristine = OUT / f"draw-setup-{ROWS}.db"
     if not _current(pristine):
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "bench.bench_draw", "--setup", str(pristine)], check=True,

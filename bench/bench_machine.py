@@ -31,7 +31,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench import bare_sqlite
-from bench.rounds import summarise
+from bench.rounds import read_work, report_work, summarise
 from sqlalchemy import text
 
 N = int(os.environ.get("SSJ_BENCH_INSPECTIONS", "100000"))
@@ -93,24 +93,21 @@ def product(db: Path) -> None:
     moved, loaded = report.moved, report.moved + len(report.refused)
     work = time.perf_counter() - started
     assert moved == loaded == N, (moved, loaded)
-    hwm = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM"))
-    print(f"WORK {work:.4f} {int(hwm.split()[1]) / 1024:.1f}")
+    report_work(work)
     engine.dispose()
 
 
 def _run_product(db: Path) -> tuple[float, float, float]:
-    """(work seconds, wall seconds with interpreter start-up, peak RSS MB) of one product process.
-
-    The peak RSS is the process's own high-water mark (VmHWM), which starts afresh at exec:
-    ``wait4``'s figure would also count the parent's memory at fork time."""
+    """(work seconds, wall seconds with interpreter start-up, peak RSS MB) of one product process."""
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "bench.bench_machine", "--product", str(db)],
                             cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE)
-    output = proc.communicate()[0].decode().split()
+    output = proc.communicate()[0].decode()
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit("the product run failed")
-    return float(output[-2]), elapsed, float(output[-1])
+    work, rss = read_work(output)
+    return work, elapsed, rss
 
 
 def _copy(source: Path, target: Path) -> Path:

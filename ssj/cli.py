@@ -295,6 +295,16 @@ def campaign_status_cmd(call: Call, code: str) -> None:
         f"{s['expected_sample_size']} 户。")
 
 
+def _secret(text: str | None) -> bytes | None:
+    """``--secret``: exactly 64 hex digits, or none (then a random one is drawn)."""
+    from workflow.draw import BadSecret, parse_secret
+
+    try:
+        return parse_secret(text) if text is not None else None
+    except BadSecret as exc:
+        raise UserError(f"--secret: {exc}") from None
+
+
 def _act(call: Call, code: str, what: str, action: Callable[[Any, Any], Any], uscc: str | None = None) -> Any:
     """A campaign action ``action(conn, plan)`` in one transaction; a refusal is audited, then reported."""
     from workflow.services.inspections import attempt
@@ -344,17 +354,13 @@ def draw_group() -> None:
 @click.option("--redraw", is_flag=True, help="重新抽取：开启新一轮（须 --reason；公开抽取后不允许）")
 @click.option("--reason", metavar="理由", help="重新抽取的理由")
 def draw_commit_cmd(call: Call, code: str, secret: str | None, redraw: bool, reason: str | None) -> None:
-    from workflow.draw import BadSecret, parse_secret
     from workflow.services.draws import commit_draw
 
     if redraw and not (reason or "").strip():
         raise UserError("--redraw 须同时用 --reason 说明重新抽取的理由")
     if reason and not redraw:
         raise UserError("--reason 只用于 --redraw")
-    try:
-        secret_bytes = parse_secret(secret) if secret is not None else None
-    except BadSecret as exc:
-        raise UserError(f"--secret: {exc}") from None
+    secret_bytes = _secret(secret)
 
     record = _act(call, code, "draw_commit", lambda conn, plan: commit_draw(
         conn, plan, now=call.now, actor=call.user, secret=secret_bytes, redraw_reason=reason if redraw else None))
@@ -435,13 +441,9 @@ def match_group() -> None:
 @click.argument("code", metavar="任务编号")
 @click.option("--secret", metavar="HEX", help="指定密钥（恰好 64 位十六进制数字）；不指定则随机生成")
 def match_commit_cmd(call: Call, code: str, secret: str | None) -> None:
-    from workflow.draw import BadSecret, parse_secret
     from workflow.services.officer_draw import commit_match
 
-    try:
-        secret_bytes = parse_secret(secret) if secret is not None else None
-    except BadSecret as exc:
-        raise UserError(f"--secret: {exc}") from None
+    secret_bytes = _secret(secret)
 
     record = _act(call, code, "match_commit", lambda conn, plan: commit_match(
         conn, plan, now=call.now, actor=call.user, secret=secret_bytes))
