@@ -552,6 +552,95 @@ def ack_cmd(call: Call, code: str, cert: str) -> None:
     out(f"已记录执法人员 {cert} 确认一企一表" + ("（已逾期）" if late else "") + "。")
 
 
+@cli.group("results", context_settings=CONTEXT, help="实地核查和检查结果回填：逐项录入，或导入填好的一企一表（XLSX）。")
+def results_group() -> None:
+    pass
+
+
+def _date_option(text: str) -> "date":
+    from workflow.directory import Invalid, parse_date
+
+    try:
+        return parse_date(text)
+    except Invalid as exc:
+        raise UserError(f"--date: {exc}") from None
+
+
+@command(results_group, "visit", changes=True,
+         help="记录一户企业的联合实地核查（一次性完成）：日期、到场检查人员、法定代表人签字或盖章（或拒绝签字、无人签字及说明）。")
+@click.argument("code", metavar="任务编号")
+@click.argument("uscc", metavar="统一社会信用代码")
+@click.option("--date", "day", required=True, metavar="日期", help="核查日期（如 2019-12-10）")
+@click.option("--officers", required=True, metavar="执法证号,…", help="到场的检查人员执法证号，逗号分隔（至少 2 人）")
+@click.option("--signature", required=True, type=click.Choice(["签字", "盖章", "拒绝签字", "无人签字"]),
+              help="企业签字情况")
+@click.option("--note", default="", metavar="说明", help="情况说明（拒绝签字、无人签字时必填）")
+def results_visit_cmd(call: Call, code: str, uscc: str, day: str, officers: str, signature: str, note: str) -> None:
+    import re
+
+    from workflow.services.campaigns import campaign_calendar
+    from workflow.services.results import record_visit
+    from workflow.uscc import normalise
+
+    uscc, visit_day = normalise(uscc), _date_option(day)
+    certs = [c for c in re.split(r"[\s,，、]+", officers) if c]
+    _act(call, code, "visit", lambda conn, plan: record_visit(
+        conn, plan, uscc, day=visit_day, officers=certs, signature=signature, note=note, now=call.now,
+        actor=call.user, calendar=campaign_calendar(plan)), uscc)
+    out(f"已记录企业 {uscc} 的实地核查（{visit_day}，{signature}），状态：已检查；请在回填期限内回填检查结果。")
+
+
+@command(results_group, "record", changes=True, help="回填一户企业一个抽查事项的检查结果（检查结果代码见 GLOSSARY：1、E、A+B/C/6/D/3/4/5、8、F、7、9）。")
+@click.argument("code", metavar="任务编号")
+@click.argument("uscc", metavar="统一社会信用代码")
+@click.option("--item", required=True, metavar="事项编码", help="抽查事项编码")
+@click.option("--result", "codes", required=True, metavar="代码", help="检查结果代码，如 1 或 A,B")
+@click.option("--finding", default="", metavar="文本", help="发现问题（有问题时必填）")
+@click.option("--method", default="", metavar="文本", help="检查方式（如 实地核查、信息比对）")
+@click.option("--handling", type=int, multiple=True, metavar="N", help="后续处置代码 1–7，可多次给出")
+@click.option("--handling-note", default="", metavar="文本", help="处置说明（后续处置 7 时必填）")
+@click.option("--questions", type=click.IntRange(0, None), default=0, metavar="N", help="现场解答疑难问题数")
+def results_record_cmd(call: Call, code: str, uscc: str, item: str, codes: str, finding: str, method: str,
+                       handling: tuple[int, ...], handling_note: str, questions: int) -> None:
+    from workflow.services.results import record_result, result_of
+    from workflow.uscc import normalise
+
+    uscc = normalise(uscc)
+    result = result_of(item, codes, finding=finding, method=method, handling=list(handling),
+                       handling_note=handling_note, questions=questions)
+    recorded = _act(call, code, "result", lambda conn, plan: record_result(conn, plan, uscc, result, now=call.now,
+                                                                         actor=call.user), uscc)
+    line = f"已回填企业 {uscc} 抽查事项 {item}：{'、'.join(sorted(result.codes))}"
+    if recorded.abnormal:
+        line += "（应列入经营异常名录）"
+    if recorded.reported:
+        line += "；全部事项已回填，状态：已回填" + ("（回填已逾期）" if recorded.late else "")
+    out(line)
+
+
+@command(results_group, "import", changes=True,
+         help="导入填好的一企一表（本系统生成的 XLSX，可在 WPS 或 Excel 中填写）：先记录实地核查，再回填各事项结果；有问题时指出单元格，不作记录。")
+@click.argument("file", metavar="文件")
+def results_import_cmd(call: Call, file: str) -> None:
+    from workflow.services.campaigns import campaign_calendar
+    from workflow.services.form_import import import_filled_form
+
+    engine = call.engine()
+    try:
+        done = import_filled_form(engine, file, now=call.now, actor=call.user, calendar_of=campaign_calendar)
+    finally:
+        engine.dispose()
+    parts = [f"已导入 {file}：企业 {done.uscc}"]
+    if done.visit_recorded:
+        parts.append("记录实地核查")
+    parts.append(f"回填 {done.items} 个事项")
+    if done.abnormal:
+        parts.append("有应列入经营异常名录的结果")
+    if done.reported:
+        parts.append("全部事项已回填" + ("（回填已逾期）" if done.late else ""))
+    out("，".join(parts) + "。")
+
+
 def _report_checks(checks) -> None:
     for c in checks:
         out(f"{c.subject}：{'一致' if c.ok else '不一致'}（{c.detail}）")

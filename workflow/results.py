@@ -70,32 +70,38 @@ def normalise_codes(codes: set[str] | frozenset[str]) -> frozenset[str]:
 
 def result_problems(result: ItemResult) -> list[str]:
     """What is wrong with one item's result, in Chinese; empty when it obeys the rules."""
-    problems: list[str] = []
+    return [message for _, message in result_problems_by_field(result)]
+
+
+def result_problems_by_field(result: ItemResult) -> list[tuple[str, str]]:
+    """The same, each with the field it is about (codes, finding, handling, handling_note, questions),
+    so a form can point at the cell."""
+    problems: list[tuple[str, str]] = []
     codes = result.codes
     unknown = sorted(c for c in codes if c not in RESULT_WORDING)
     if unknown:
-        problems.append(f"检查结果代码 {'、'.join(unknown)} 不存在（可用：{' '.join(RESULT_WORDING)}）")
+        problems.append(("codes", f"检查结果代码 {'、'.join(unknown)} 不存在（可用：{' '.join(RESULT_WORDING)}）"))
     if not codes:
-        problems.append("没有检查结果")
+        problems.append(("codes", "没有检查结果"))
     if NO_PROBLEM in codes and len(codes) > 1:
-        problems.append("“1 未发现问题”不能与其他检查结果同时选择")
+        problems.append(("codes", "“1 未发现问题”不能与其他检查结果同时选择"))
     if FOLLOW_UP in codes and not codes & NEEDS_FOLLOW_UP:
-        problems.append("“A 发现问题待后续处理”须同时选择 B、C、6、D、3、4、5 中至少一项")
+        problems.append(("codes", "“A 发现问题待后续处理”须同时选择 B、C、6、D、3、4、5 中至少一项"))
     if codes & NEEDS_FOLLOW_UP and FOLLOW_UP not in codes:
-        problems.append("选择了 B、C、6、D、3、4、5 中的一项，须同时选择“A 发现问题待后续处理”")
+        problems.append(("codes", "选择了 B、C、6、D、3、4、5 中的一项，须同时选择“A 发现问题待后续处理”"))
     if result.has_problem and not result.finding.strip():
-        problems.append("发现问题的，须填写发现问题（具体情况）")
+        problems.append(("finding", "发现问题的，须填写发现问题（具体情况）"))
     bad_handling = sorted(h for h in result.handling if h not in HANDLING)
     if bad_handling:
-        problems.append(f"后续处置 {'、'.join(map(str, bad_handling))} 不存在（可用：1–7）")
+        problems.append(("handling", f"后续处置 {'、'.join(map(str, bad_handling))} 不存在（可用：1–7）"))
     if result.has_problem and not result.handling:
-        problems.append("发现问题的，须选择后续处置")
+        problems.append(("handling", "发现问题的，须选择后续处置"))
     if NO_HANDLING_NEEDED in result.handling and len(result.handling) > 1:
-        problems.append("后续处置“1 无需后续处置”不能与其他处置同时选择")
+        problems.append(("handling", "后续处置“1 无需后续处置”不能与其他处置同时选择"))
     if OTHER_HANDLING in result.handling and not result.handling_note.strip():
-        problems.append("后续处置“7 其他”须填写说明")
+        problems.append(("handling_note", "后续处置“7 其他”须填写说明"))
     if result.questions < 0:
-        problems.append(f"现场解答疑难问题数不能为负数（{result.questions}）")
+        problems.append(("questions", f"现场解答疑难问题数不能为负数（{result.questions}）"))
     return problems
 
 

@@ -18,7 +18,12 @@ from openpyxl.utils import get_column_letter
 from workflow.results import HANDLING, RESULT_WORDING
 
 TITLE = "随机抽查联合检查记录表（一企一表）"
-ITEM_HEADERS = ("检查部门", "抽查事项", "检查内容", "检查方式", "检查结果（代码）", "发现问题", "后续处置（代码）")
+ITEM_HEADERS = ("检查部门", "抽查事项", "检查内容", "检查方式", "检查结果（代码）", "发现问题", "后续处置（代码）",
+                "处置说明")
+# Where a filled form's answers are, column by column, on each item's row (the back-fill input).
+ITEM_COLUMNS = {"method": "D", "codes": "E", "finding": "F", "handling": "G", "handling_note": "H"}
+VISIT_LABELS = {"date": "实际核查日期", "officers": "到场检查人员（执法证号，用顿号分隔）",
+                "signature": "签字情况（签字／盖章／拒绝签字／无人签字）", "note": "情况说明（拒绝签字、无人签字的须如实记录）"}
 SIGNATURE_LINES = (
     "企业法定代表人（负责人）签字或盖章：______________________    日期：____年__月__日",
     "□ 拒绝签字    □ 无人签字    情况说明（拒绝签字、无人签字的须如实记录）：____________________________",
@@ -85,7 +90,7 @@ def write_form_xlsx(form: Form, path: Path) -> None:
     book = Workbook()
     sheet = book.active
     sheet.title = "一企一表"
-    widths = (14, 22, 34, 12, 12, 24, 12)
+    widths = (14, 22, 34, 12, 12, 22, 12, 16)
     for i, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
     last = get_column_letter(len(widths))
@@ -106,7 +111,8 @@ def write_form_xlsx(form: Form, path: Path) -> None:
     rows = [("抽查任务", f"{form.campaign_name}（{form.campaign_code}）"), ("文号", form.document_no),
             ("组织单位", form.office), ("企业名称", form.enterprise), ("统一社会信用代码", form.uscc),
             ("住所", form.address), ("法定代表人", form.legal_representative), ("联系电话", form.phone),
-            ("计划核查日期", f"{form.planned_on:%Y年%m月%d日}（第 {form.group} 组）"), ("实际核查日期", "")]
+            ("计划核查日期", f"{form.planned_on:%Y年%m月%d日}（第 {form.group} 组）"),
+            *((label, "") for label in VISIT_LABELS.values())]
     row = 2
     for label, value in rows:
         line(row, label, value)
@@ -120,7 +126,7 @@ def write_form_xlsx(form: Form, path: Path) -> None:
         row += 1
         values = (item.department, f"{item.code} {item.name}", "\n".join(f"{n}. {c}" for n, c in
                                                                         enumerate(item.contents, start=1)),
-                  item.method, "", "", "")
+                  item.method, "", "", "", "")
         for col, value in enumerate(values, start=1):
             cell = sheet.cell(row, col, value)
             cell.alignment, cell.border = _WRAP, _BOX
@@ -161,7 +167,8 @@ def write_form_xlsx(form: Form, path: Path) -> None:
     data.append(["campaign", form.campaign_code])
     data.append(["uscc", form.uscc])
     data.append(["form", "ssj-form-v1"])
-    data.append(["actual_date_cell", f"B{2 + rows.index(('实际核查日期', '')) }"])
+    for key, label in VISIT_LABELS.items():
+        data.append([f"{key}_cell", f"B{2 + rows.index((label, ''))}"])
     data.append(["questions_cell", f"B{questions_row}"])
     for code, item_row in item_rows:
         data.append([f"item:{code}", item_row])
@@ -189,7 +196,7 @@ def write_form_docx(form: Form, path: Path) -> None:
                          ("组织单位", form.office), ("企业名称", form.enterprise), ("统一社会信用代码", form.uscc),
                          ("住所", form.address), ("法定代表人", form.legal_representative), ("联系电话", form.phone),
                          ("计划核查日期", f"{form.planned_on:%Y年%m月%d日}（第 {form.group} 组）"),
-                         ("实际核查日期", "")):
+                         *((label, "") for label in VISIT_LABELS.values())):
         cells = facts.add_row().cells
         cells[0].text, cells[1].text = label, value
     doc.add_paragraph()
@@ -200,7 +207,7 @@ def write_form_docx(form: Form, path: Path) -> None:
     for item in form.items:
         cells = items.add_row().cells
         values = (item.department, f"{item.code} {item.name}",
-                  "\n".join(f"{n}. {c}" for n, c in enumerate(item.contents, start=1)), item.method, "", "", "")
+                  "\n".join(f"{n}. {c}" for n, c in enumerate(item.contents, start=1)), item.method, "", "", "", "")
         for cell, value in zip(cells, values):
             cell.text = value
     doc.add_paragraph()

@@ -1,0 +1,61 @@
+"""A campaign carried to a given stage through the command line, shared by the integration tests."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from tests.conftest import EXAMPLE_CAMPAIGN
+
+CODE = "luquan-2019-h2"
+WITNESS = "见证人：区纪委监委 李某 2019-12-02"
+DEPARTMENTS = ["SJ", "SW", "RS", "HB", "YJ", "XF", "TJ"]
+HEADER = ["抽查任务编号", "部门代码", "统一社会信用代码", "是否检查", "不检查理由"]
+
+
+def confirmed_campaign(ssj, tmp_path, before_last=None, **matching):
+    """The seed campaign at 5 %, drawn, every department answered (SJ and SW inspect): all confirmed."""
+    source = EXAMPLE_CAMPAIGN.read_text(encoding="utf-8").replace('ratio = "1%"', 'ratio = "5%"')
+    for key, value in matching.items():
+        source = source.replace(f"{key} = ", f"{key} = {value}  # ", 1)
+    (tmp_path / "campaign.toml").write_text(source, encoding="utf-8")
+    assert ssj("campaign", "create", tmp_path / "campaign.toml", "--now", "2019-11-26T10:00").code == 0
+    assert ssj("draw", "commit", CODE, "--now", "2019-11-27T08:30").code == 0
+    sampled = json.loads(ssj("draw", "run", CODE, "--witness", "w", "--now", "2019-11-27T09:00", "--json").out)["sampled"]
+    for dept in DEPARTMENTS:
+        if dept == DEPARTMENTS[-1] and before_last:
+            before_last()
+        path = tmp_path / f"{dept}.csv"
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows([HEADER] + [[CODE, dept, u, "是" if dept in ("SJ", "SW") else "否",
+                                                  "" if dept in ("SJ", "SW") else "不涉及"] for u in sampled])
+        result = ssj("confirm", "import", path, "--user", f"contact@{dept.lower()}.luquan.example",
+                     "--now", "2019-11-28T15:00")
+        assert result.code == 0, result.err
+    return sampled
+
+
+@pytest.fixture
+def matched(loaded, db_url, tmp_path):
+    def too_early():
+        early = loaded("match", "commit", CODE, "--now", "2019-11-28T14:00")
+        assert early.code == 2 and "未完成比对确认" in early.err
+
+    sampled = confirmed_campaign(loaded, tmp_path, too_early)
+    assert loaded("match", "commit", CODE, "--now", "2019-12-02T09:00").code == 0
+    run = loaded("match", "run", CODE, "--witness", WITNESS, "--now", "2019-12-02T10:00", "--json")
+    assert run.code == 0, run.err
+    return loaded, sampled, json.loads(run.out)
+
+
+
+
+@pytest.fixture
+def assigned(matched, tmp_path):
+    """The matched campaign with its forms generated (2019-12-03): every enterprise 已分派."""
+    ssj, sampled, teams = matched
+    result = ssj("forms", CODE, "--out", tmp_path / "forms", "--now", "2019-12-03T09:00")
+    assert result.code == 0, result.err
+    return ssj, sampled, teams, tmp_path / "forms"

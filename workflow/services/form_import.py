@@ -1,0 +1,161 @@
+"""``ssj results import``: a filled 一企一表 (the XLSX this product wrote, edited in WPS or Excel).
+
+The hidden sheet ``ssj`` says which campaign and enterprise the form is for and
+where each answer is. Every cell is checked first, with the same rules as the
+single entries, and every problem is reported as ``<file>!<sheet>!<cell>: …``;
+only a form without problems is stored (the visit, then every filled item), in
+one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+from sqlalchemy import Engine
+
+from calendars import WorkdayCalendar
+from workflow.campaign_file import CampaignPlan
+from workflow.directory import Invalid, parse_date
+from workflow.errors import UserError
+from workflow.files.forms import ITEM_COLUMNS
+from workflow.persistence.inspections import InspectionRepository
+from workflow.results import ItemResult, result_problems_by_field
+from workflow.services.campaigns import plan_of
+from workflow.services.results import Recorded, form_items, record_result, record_visit, result_of, visit_problems
+
+FORM_SHEET = "一企一表"
+MAP_SHEET = "ssj"
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+class FormRejected(UserError):
+    """A filled form with problems: nothing was stored."""
+
+
+@dataclass(frozen=True)
+class FormImport:
+    uscc: str
+    visit_recorded: bool
+    items: int
+    reported: bool
+    late: bool
+    abnormal: bool
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _day(value: Any) -> date:
+    """A date as WPS and Excel keep it: a date cell, a serial number, or text in the usual forms."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 20000 < value < 80000:
+        return _EXCEL_EPOCH + timedelta(days=int(value))
+    return parse_date(value)
+
+
+def _numbers(value: Any) -> list[int]:
+    text = _text(value)
+    parts = [p for p in re.split(r"[\s,，、;；/]+", text) if p]
+    if not all(p.isdigit() for p in parts):
+        raise Invalid(f"“{text}”应为处置代码 1–7，多个用顿号分隔")
+    return [int(p) for p in parts]
+
+
+def import_filled_form(engine: Engine, path: str, *, now: datetime, actor: str,
+                       calendar_of: Callable[[CampaignPlan], WorkdayCalendar]) -> FormImport:
+    from openpyxl import load_workbook
+
+    name = Path(path).name
+    try:
+        book = load_workbook(path, data_only=True)
+    except FileNotFoundError:
+        raise UserError(f"{path}: 文件不存在") from None
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise UserError(f"{path}: 不是可读取的 XLSX 文件（文件损坏，或不是 Excel/WPS 保存的 .xlsx）") from None
+    if MAP_SHEET not in book.sheetnames or FORM_SHEET not in book.sheetnames:
+        raise UserError(f"{path}: 不是本系统生成的一企一表（缺少“{FORM_SHEET}”或隐藏的“{MAP_SHEET}”工作表）")
+    mapping = {_text(k): v for k, v in book[MAP_SHEET].iter_rows(min_row=2, values_only=True) if k}
+    sheet = book[FORM_SHEET]
+    problems: list[str] = []
+
+    def at(cell: str, message: str, where: str = FORM_SHEET) -> None:
+        problems.append(f"{name}!{where}!{cell}: {message}")
+
+    campaign, uscc = _text(mapping.get("campaign")), _text(mapping.get("uscc"))
+    with engine.begin() as conn:
+        try:
+            plan = plan_of(conn, campaign)
+        except UserError as exc:
+            raise FormRejected(f"{name}!{MAP_SHEET}!B2: {exc}") from None
+        inspection = InspectionRepository(conn).get(plan.code, uscc, lock=False)
+        if inspection is None:
+            raise FormRejected(f"{name}!{MAP_SHEET}!B3: 企业 {uscc} 不是抽查任务“{plan.code}”的抽查对象")
+        if inspection.state not in ("assigned", "inspected"):
+            raise FormRejected(f"{name}!{MAP_SHEET}!B3: 企业 {uscc} 当前状态不能回填（须为已分派或已检查）")
+        cells = {key: _text(mapping.get(f"{key}_cell")) for key in ("date", "officers", "signature", "note",
+                                                                    "questions")}
+        visit = None
+        if inspection.state == "assigned":
+            day = None
+            try:
+                day = _day(sheet[cells["date"]].value)
+            except Invalid as exc:
+                at(cells["date"], f"实际核查日期：{exc}")
+            officers = [c for c in re.split(r"[\s,，、;；]+", _text(sheet[cells["officers"]].value)) if c]
+            signature = _text(sheet[cells["signature"]].value)
+            note = _text(sheet[cells["note"]].value)
+            if day is not None:
+                for field, message in visit_problems(conn, plan, inspection, day, officers, signature, note):
+                    at(cells[field], message)
+            visit = (day, officers, signature, note)
+        questions_text = _text(sheet[cells["questions"]].value) or "0"
+        if not questions_text.isdigit():
+            at(cells["questions"], f"现场解答疑难问题（个）应为整数，实际为“{questions_text}”")
+        on_form = form_items(conn, plan, inspection.id)
+        results: list[ItemResult] = []
+        for key, row in mapping.items():
+            if not key.startswith("item:"):
+                continue
+            code = key[5:]
+            cell = {field: f"{column}{int(row)}" for field, column in ITEM_COLUMNS.items()}
+            if code not in on_form:
+                at(cell["codes"], f"抽查事项“{code}”不在该企业的一企一表上")
+                continue
+            codes = _text(sheet[cell["codes"]].value)
+            if not codes:
+                continue  # not filled yet: may come with a later form
+            try:
+                handling = _numbers(sheet[cell["handling"]].value)
+            except Invalid as exc:
+                at(cell["handling"], str(exc))
+                continue
+            result = result_of(code, codes, finding=_text(sheet[cell["finding"]].value),
+                               method=_text(sheet[cell["method"]].value), handling=handling,
+                               handling_note=_text(sheet[cell["handling_note"]].value),
+                               questions=int(questions_text) if questions_text.isdigit() and not results else 0)
+            for field, message in result_problems_by_field(result):
+                at(cell.get(field, cell["codes"]), f"{code}：{message}")
+            results.append(result)
+        if not results and visit is None:
+            at(cells["date"], "表上没有可记录的内容（实地核查已记录，且没有填写任何检查结果）")
+        if problems:
+            raise FormRejected(problems[0], [*problems, f"导入被拒绝：共 {len(problems)} 个问题，数据库未作任何更改。"])
+        if visit is not None:
+            day, officers, signature, note = visit
+            record_visit(conn, plan, uscc, day=day, officers=officers, signature=signature, note=note, now=now,
+                         actor=actor, calendar=calendar_of(plan))
+        last = Recorded(False, False, False)
+        abnormal = False
+        for result in results:
+            last = record_result(conn, plan, uscc, result, now=now, actor=actor)
+            abnormal |= last.abnormal
+    return FormImport(uscc, visit is not None, len(results), last.reported, last.late, abnormal)
