@@ -14,7 +14,8 @@ the moves (version-checked UPDATE) and append the hash-chained audit rows.
 
 Baseline: on a copy, the very same UPDATEs and INSERTs (the rows the product
 wrote, read back) through ``sqlite3``'s bare ``executemany``, in the same batches
-and transactions, plus the chain-head update per batch. Product and baseline
+and transactions (the inspections, their disclosure tasks closed, the audit rows), plus
+the chain-head update per batch. Product and baseline
 alternate for five rounds; the ratio of the best of each is the result.
 """
 
@@ -133,12 +134,14 @@ def _baseline(db: Path, moves, audit) -> float:
     con = bare_sqlite.connect(db)
     update_sql = ("UPDATE inspections SET state = 'published', version = version + 1, published_at = ?, "
                   "withdraw_reason = NULL WHERE id = ? AND version = ?")
+    task_sql = "UPDATE tasks SET done_at = ?, outcome = ? WHERE inspection_id = ? AND kind = ? AND done_at IS NULL"
     insert_sql = ("INSERT INTO audit_events (chain, seq, occurred_at, actor, action, campaign_code, uscc, from_state, "
                   "to_state, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
     start = time.perf_counter()
     for i in range(0, len(moves), BATCH):
         con.execute("BEGIN IMMEDIATE")
         con.executemany(update_sql, [(at, id_, v) for id_, v, at in moves[i:i + BATCH]])
+        con.executemany(task_sql, [(at, "done", id_, "publish") for id_, _, at in moves[i:i + BATCH]])
         rows = audit[i:i + BATCH]
         con.executemany(insert_sql, rows)
         con.execute("UPDATE audit_chains SET last_seq = ?, last_hash = ? WHERE chain = ?",

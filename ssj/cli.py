@@ -641,6 +641,47 @@ def results_import_cmd(call: Call, file: str) -> None:
     out("，".join(parts) + "。")
 
 
+@command(cli, "publish", changes=True,
+         help="公示（领导小组办公室的行为）：把已回填的企业改为已公示，写出国家企业信用信息公示系统交换文件（JSONL 和 CSV）和检查结果公告（HTML）。")
+@click.argument("code", metavar="任务编号")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="输出目录")
+def publish_cmd(call: Call, code: str, out_dir: str) -> None:
+    from workflow.services.inspections import refusals_audited
+    from workflow.services.publication import publish
+
+    def publish_(engine, plan):
+        with refusals_audited(engine, plan=plan, uscc=None, what="publish", now=call.now, actor=call.user):
+            return publish(engine, plan, Path(out_dir), now=call.now, actor=call.user)
+
+    report = _with_plan(call, code, publish_)
+    out(f"本次公示 {report.moved.moved} 户，累计已公示 {report.published} 户。")
+    for path in report.files:
+        out(f"已写入 {path}")
+    for uscc, lines in report.moved.refused:
+        err(f"企业 {uscc} 未能公示：{'；'.join(line.strip() for line in lines[1:])}")
+
+
+@cli.group("report", context_settings=CONTEXT, help="报表：抽查情况统计表等。")
+def report_group() -> None:
+    pass
+
+
+@command(report_group, "stats", help="抽查情况统计表（按附件的栏目、口径和顺序；合计一行、每个部门一行）；XLSX 另有企业检查结果工作表。")
+@click.argument("code", metavar="任务编号")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="输出文件（.xlsx 或 .csv）")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default=None,
+              help="格式（默认按文件扩展名，否则 xlsx）")
+def report_stats_cmd(call: Call, code: str, out_file: str, fmt: str | None) -> None:
+    from workflow.services.reports import write_statistics
+    from workflow.statistics import COLUMNS
+
+    fmt = fmt or ("csv" if out_file.lower().endswith(".csv") else "xlsx")
+    rows = _with_plan(call, code, lambda engine, plan: write_statistics(engine, plan, Path(out_file), now=call.now,
+                                                                        fmt=fmt))
+    total = dict(zip((label for _, label in COLUMNS), rows[0].cells()))
+    out(f"已写入 {out_file}：" + "，".join(f"{k} {v}" for k, v in total.items()))
+
+
 def _report_checks(checks) -> None:
     for c in checks:
         out(f"{c.subject}：{'一致' if c.ok else '不一致'}（{c.detail}）")

@@ -105,7 +105,16 @@ def result_problems_by_field(result: ItemResult) -> list[tuple[str, str]]:
     return problems
 
 
-def enterprise_wording(results: list[ItemResult]) -> list[str]:
-    """The enterprise's result: the union of its items' codes, in the glossary's order."""
-    codes = set().union(*(r.codes for r in results)) if results else set()
+def enterprise_codes(item_codes: list[set[str]] | list[frozenset[str]]) -> set[str]:
+    """The enterprise's result: the union of its items' codes — "1 未发现问题" only when nothing else was found."""
+    codes = set().union(*item_codes) if item_codes else set()
+    return codes - {NO_PROBLEM} if len(codes) > 1 else codes
+
+
+def wording(codes: set[str]) -> list[str]:
+    """The codes' standard wording, in the glossary's order."""
     return [RESULT_WORDING[c] for c in RESULT_WORDING if c in codes]
+
+
+def enterprise_wording(results: list[ItemResult]) -> list[str]:
+    return wording(enterprise_codes([r.codes for r in results]))

@@ -55,3 +55,11 @@ def test_unknown_codes_and_empty_results_are_named():
 def test_the_enterprise_result_is_the_union_in_glossary_order():
     items = [ItemResult("a", frozenset("E"), finding="x"), ItemResult("b", frozenset("AB"), finding="y")]
     assert enterprise_wording(items) == ["发现问题已责令改正", "发现问题待后续处理", "未按规定公示应当公示的信息"]
+
+
+def test_no_problem_is_dropped_from_an_enterprise_with_findings():
+    from workflow.results import enterprise_codes
+
+    assert enterprise_codes([{"1"}, {"1"}]) == {"1"}
+    assert enterprise_codes([{"1"}, {"E"}, {"A", "B"}]) == {"E", "A", "B"}
+    assert enterprise_codes([{"1"}, {"F"}]) == {"F"}

@@ -40,6 +40,12 @@ class TaskRepository:
             statement = statement.where(_t.c.department_code == department)
         return self.conn.execute(statement.values(done_at=now, outcome=outcome)).rowcount
 
+    def close_many(self, kind: str, done: list[tuple[int, datetime]], *, outcome: str) -> int:
+        """Close one kind of open task for many inspections at once: (inspection id, when) each."""
+        statement = Bulk(self.conn, "UPDATE tasks SET done_at = ?, outcome = ? WHERE inspection_id = ? AND kind = ? "
+                                    "AND done_at IS NULL", _t, ("done_at", "outcome", "inspection_id", "kind"))
+        return statement.run((at, outcome, inspection_id, kind) for inspection_id, at in done)
+
     def due_at(self, key: str) -> datetime | None:
         return self.conn.execute(select(_t.c.due_at).where(_t.c.key == key)).scalar()
 

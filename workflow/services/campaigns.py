@@ -137,6 +137,16 @@ def directory_numbers(session: Session, plan: CampaignPlan) -> DirectoryNumbers:
                             sample_size(eligible, s.ratio, s.rounding, s.minimum) if eligible else 0)
 
 
+def redraw_note(conn: Connection, plan: CampaignPlan) -> str:
+    """How every report marks a re-drawn campaign ("" when it was drawn once)."""
+    d = orm.DrawRow
+    rounds = conn.execute(select(d.round, d.redraw_reason).where(
+        d.campaign_code == plan.code, d.kind == "enterprises", d.round > 1).order_by(d.round)).all()
+    if not rounds:
+        return ""
+    return "本任务经重新抽取（" + "；".join(f"第 {r} 轮：{reason}" for r, reason in rounds) + "）"
+
+
 def draw_summary(session: Session, plan: CampaignPlan) -> dict[str, Any] | None:
     """The enterprise draw as people should see it — a re-drawn campaign shows every round."""
     d = orm.DrawRow

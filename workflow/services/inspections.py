@@ -28,7 +28,7 @@ from workflow.machine import fire
 from workflow.persistence.audit_log import AuditLog
 from workflow.persistence.inspections import InspectionRepository
 from workflow.persistence.tasks import TaskRepository
-from workflow.tasks import CANCELLED, NewTask
+from workflow.tasks import CANCELLED, DONE, NewTask
 
 T = TypeVar("T")
 
@@ -87,8 +87,11 @@ def _audit_moves(conn: Connection, plan: CampaignPlan, moved: Sequence[tuple[Ins
 
 
 def _after_moves(conn: Connection, moved: Sequence[tuple[Inspection, Moved]]) -> None:
-    """Tasks follow the state: a withdrawn enterprise's open work is cancelled."""
+    """Tasks follow the state: publishing closes the disclosure task; withdrawing cancels all open work."""
     tasks = TaskRepository(conn)
+    published = [(inspection.id, m.at) for inspection, m in moved if m.dest == "published"]
+    if published:
+        tasks.close_many("publish", published, outcome=DONE)
     for inspection, m in moved:
         if m.dest == "withdrawn":
             tasks.close(inspection_id=inspection.id, outcome=CANCELLED, now=m.at)
@@ -166,15 +169,23 @@ def move_all(engine: Engine, plan: CampaignPlan, trigger: str, *, source: str, n
     return report
 
 
-def attempt(engine: Engine, action: Callable[[Connection], T], *, plan: CampaignPlan, uscc: str | None, what: str,
-            now: datetime, actor: str) -> T:
-    """Run ``action`` in one transaction; a refusal is audited on its own, then re-raised."""
+@contextmanager
+def refusals_audited(engine: Engine, *, plan: CampaignPlan, uscc: str | None, what: str, now: datetime,
+                     actor: str) -> Iterator[None]:
+    """A refusal (UserError) inside the block is recorded in the campaign's chain, then re-raised."""
     try:
-        with engine.begin() as conn:
-            return action(conn)
+        yield
     except UserError as exc:
         with engine.begin() as conn:
             AuditLog(conn).append(campaign_chain(plan.code), [
                 Entry("refused", actor, now, plan.code, uscc, payload={"action": what, "message": exc.lines})
             ])
         raise
+
+
+def attempt(engine: Engine, action: Callable[[Connection], T], *, plan: CampaignPlan, uscc: str | None, what: str,
+            now: datetime, actor: str) -> T:
+    """Run ``action`` in one transaction; a refusal is audited on its own, then re-raised."""
+    with refusals_audited(engine, plan=plan, uscc=uscc, what=what, now=now, actor=actor):
+        with engine.begin() as conn:
+            return action(conn)

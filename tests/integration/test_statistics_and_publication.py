@@ -1,0 +1,117 @@
+"""A hand-built campaign: the statistics table's every number, and the public files without personal data."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from tests.integration.conftest import CODE
+from workflow.persistence import orm
+from workflow.persistence.database import make_engine
+
+ITEMS_CSV = Path(__file__).resolve().parents[2] / "examples" / "district" / "items.csv"
+NOW = "2019-12-16T10:00"
+
+
+def contents_of(*items):
+    """Content points counted straight from the item list the district imported (；-separated)."""
+    with open(ITEMS_CSV, encoding="utf-8-sig") as fh:
+        return sum(len(r["检查内容"].split("；")) for r in csv.DictReader(fh) if r["事项编码"] in items)
+
+
+@pytest.fixture
+def reported(assigned):
+    """Three enterprises visited and back-filled by hand, one withdrawn, the rest still assigned."""
+    ssj, sampled, teams, forms = assigned
+    e0, e1, e2, withdrawn = sampled[:4]
+    assert ssj("withdraw", CODE, withdrawn, "--reason", "企业已注销", "--now", "2019-12-05T09:00").code == 0
+    entries = {
+        e0: [("SJ-01", ["--result", "1", "--questions", "2"]),
+             ("SJ-02", ["--result", "E", "--finding", "产品标识不全", "--handling", "2"]),
+             ("SJ-03", ["--result", "1"]), ("SW-01", ["--result", "1"])],
+        e1: [("SJ-01", ["--result", "B", "--finding", "未公示年报", "--handling", "3", "--questions", "1"]),
+             ("SJ-02", ["--result", "1"]), ("SJ-03", ["--result", "1"]),
+             ("SW-01", ["--result", "A,5", "--finding", "发票问题", "--handling", "4", "--handling", "5"])],
+        e2: [(item, ["--result", "1"]) for item in ("SJ-01", "SJ-02", "SJ-03", "SW-01")],
+    }
+    for uscc, items in entries.items():
+        team = ",".join(c for c, _ in teams["teams"][uscc])
+        assert ssj("results", "visit", CODE, uscc, "--date", "2019-12-10", "--officers", team, "--signature", "签字",
+                   "--now", "2019-12-10T17:00").code == 0
+        for item, args in items:
+            result = ssj("results", "record", CODE, uscc, "--item", item, *args, "--now", "2019-12-11T10:00")
+            assert result.code == 0, result.err
+    return ssj, sampled, teams, (e0, e1, e2)
+
+
+def test_every_number_of_the_statistics_table(reported, tmp_path):
+    ssj, sampled, teams, _ = reported
+    result = ssj("report", "stats", CODE, "--out", tmp_path / "stats.xlsx", "--now", NOW)
+    assert result.code == 0, result.err
+    sheet = openpyxl.load_workbook(tmp_path / "stats.xlsx")["抽查情况统计表"]
+    assert sheet["A1"].value.endswith("抽查情况统计表") and sheet["A2"].value.startswith("单位：")
+    assert [sheet.cell(3, c).value for c in range(1, 13)] == [
+        "部门", "随机抽查企业（户）", "随机抽取执法检查人员（人次）", "涉及检查部门（个）", "检查项目（个）", "检查内容（个）",
+        "抽查结果", None, "抽查结果处理", None, None, "现场解答疑难问题（个）"]
+    assert [sheet.cell(4, c).value for c in range(7, 12)] == [
+        "发现问题事项（项）", "发现问题企业（户）", "责令改正（户）", "应列入异常（户）", "涉嫌违法立案调查（户）"]
+    assert "G3:H3" in {str(r) for r in sheet.merged_cells.ranges}
+    rows = {sheet.cell(r, 1).value: [sheet.cell(r, c).value for c in range(2, 13)] for r in range(5, 13)}
+    live = len(sampled) - 1
+    assert rows["合计"] == [live, 2 * live, 2, 4, contents_of("SJ-01", "SJ-02", "SJ-03", "SW-01"), 3, 2, 1, 1, 1, 3]
+    assert rows["鹿泉区市场监督管理局"] == [live, live, 1, 3, contents_of("SJ-01", "SJ-02", "SJ-03"), 2, 2, 1, 1, 0, 3]
+    assert rows["国家税务总局石家庄市鹿泉区税务局"] == [live, live, 1, 1, contents_of("SW-01"), 1, 1, 0, 0, 1, 0]
+    assert rows["鹿泉区人力资源和社会保障局"] == [0] * 11
+    detail = openpyxl.load_workbook(tmp_path / "stats.xlsx")["企业检查结果"]
+    assert detail.max_row == len(sampled) + 1
+    as_csv = ssj("report", "stats", CODE, "--out", tmp_path / "stats.csv", "--now", NOW)
+    assert as_csv.code == 0
+    with open(tmp_path / "stats.csv", encoding="utf-8-sig") as fh:
+        table = list(csv.reader(fh))
+    assert table[1][0] == "合计" and [int(x) for x in table[1][1:]] == rows["合计"]
+
+
+def test_publication_files_and_no_personal_data(reported, db_url, tmp_path):
+    ssj, sampled, teams, (e0, e1, e2) = reported
+    clerkless = ssj("publish", CODE, "--out", tmp_path / "pub", "--user", "contact@sj.luquan.example")
+    assert clerkless.code == 2 and "只有领导小组办公室可以公示" in clerkless.err
+    result = ssj("publish", CODE, "--out", tmp_path / "pub", "--now", NOW)
+    assert result.code == 0, result.err
+    assert "本次公示 3 户" in result.out
+    out = tmp_path / "pub"
+    records = [json.loads(line) for line in (out / f"{CODE}-公示信息.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["统一社会信用代码"] for r in records] == sorted([e0, e1, e2])
+    assert list(records[0]) == ["抽查计划编号", "抽查计划名称", "抽查任务编号", "抽查任务名称", "抽查类型", "检查机关",
+                                "企业名称", "统一社会信用代码", "检查完成日期", "检查结果", "备注"]
+    by = {r["统一社会信用代码"]: r for r in records}
+    assert by[e1]["检查结果"] == "发现问题待后续处理；未按规定公示应当公示的信息；违反其他部门相关规定"
+    assert by[e2]["检查结果"] == "未发现问题" and by[e2]["检查完成日期"] == "2019-12-10"
+    assert by[e0]["抽查类型"] == "部门联合双随机抽查"
+    assert by[e0]["检查机关"] == "鹿泉区市场监督管理局、国家税务总局石家庄市鹿泉区税务局"
+    with open(out / f"{CODE}-公示信息.csv", encoding="utf-8-sig") as fh:
+        assert list(csv.DictReader(fh)) == records
+    page = (out / f"{CODE}-检查结果公告.html").read_text(encoding="utf-8")
+    assert "2019年度第1号抽查任务检查结果公告</title>" in page and "@media print" in page
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        people = conn.execute(select(orm.Officer.name, orm.Officer.mobile, orm.Officer.certificate_no,
+                                     orm.Officer.email)).all()
+        enterprises = conn.execute(select(orm.Enterprise.legal_representative, orm.Enterprise.phone)
+                                   .where(orm.Enterprise.uscc.in_([e0, e1, e2]))).all()
+        states = dict(conn.execute(select(orm.InspectionRow.uscc, orm.InspectionRow.state)).all())
+        publish_tasks = conn.execute(select(orm.TaskRow.outcome).join(
+            orm.InspectionRow, orm.InspectionRow.id == orm.TaskRow.inspection_id)
+            .where(orm.TaskRow.kind == "publish", orm.InspectionRow.uscc.in_([e0, e1, e2]))).scalars().all()
+    engine.dispose()
+    public = "".join(p.read_text(encoding="utf-8-sig") for p in out.iterdir())
+    for value in [v for row in people for v in row] + [v for row in enterprises for v in row]:
+        if value and len(value) >= 2:
+            assert value not in public, f"personal data in the public files: {value}"
+    assert {states[u] for u in (e0, e1, e2)} == {"published"} and publish_tasks == ["done"] * 3
+    again = ssj("publish", CODE, "--out", tmp_path / "pub", "--now", NOW)
+    assert again.code == 0 and "本次公示 0 户，累计已公示 3 户" in again.out
