@@ -2,10 +2,10 @@
 
 import sys
 
-from bench import bench_calendar, bench_draw, bench_import, bench_machine
+from bench import bench_calendar, bench_draw, bench_import, bench_machine, bench_stats
 
 BENCHMARKS = {"calendar": bench_calendar.main, "import": bench_import.main, "machine": bench_machine.main,
-              "draw": bench_draw.main}
+              "draw": bench_draw.main, "stats": bench_stats.main}
 
 
 def main(argv: list[str]) -> int:

@@ -682,6 +682,38 @@ def report_stats_cmd(call: Call, code: str, out_file: str, fmt: str | None) -> N
     out(f"已写入 {out_file}：" + "，".join(f"{k} {v}" for k, v in total.items()))
 
 
+def _report_command(name: str, label: str):
+    @command(report_group, name, help=f"{label}（XLSX，含 Excel 原生图表）。")
+    @click.argument("code", metavar="任务编号")
+    @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="输出文件（.xlsx）")
+    def report_cmd(call: Call, code: str, out_file: str) -> None:
+        from workflow.services import reports
+        from workflow.services.campaigns import campaign_calendar
+
+        def write(engine, plan):
+            if name == "overdue":
+                return reports.write_overdue_report(engine, plan, Path(out_file), now=call.now,
+                                                    calendar=campaign_calendar(plan))
+            if name == "confirmation":
+                return reports.write_confirmation_report(engine, plan, Path(out_file), now=call.now)
+            return reports.write_summary_report(engine, plan, Path(out_file), now=call.now,
+                                                calendar=campaign_calendar(plan))
+
+        result = _with_plan(call, code, write)
+        line = f"已写入 {out_file}"
+        if name == "overdue":
+            line += f"：逾期事项 {len(result)} 项"
+        out(line + "。")
+
+    return report_cmd
+
+
+for _name, _label in (("overdue", "逾期部门情况表：各部门逾期事项、涉及企业、逾期工作日和责任人"),
+                      ("confirmation", "比对确认情况表：各部门的比对确认结果，以及检查人员及其手机"),
+                      ("summary", "工作总结：各项数字、进度、各部门总结和方案检查结果")):
+    _report_command(_name, _label)
+
+
 def _report_checks(checks) -> None:
     for c in checks:
         out(f"{c.subject}：{'一致' if c.ok else '不一致'}（{c.detail}）")

@@ -115,3 +115,43 @@ def test_publication_files_and_no_personal_data(reported, db_url, tmp_path):
     assert {states[u] for u in (e0, e1, e2)} == {"published"} and publish_tasks == ["done"] * 3
     again = ssj("publish", CODE, "--out", tmp_path / "pub", "--now", NOW)
     assert again.code == 0 and "本次公示 0 户，累计已公示 3 户" in again.out
+
+
+def test_overdue_confirmation_and_summary_reports(reported, db_url, tmp_path):
+    ssj, sampled, teams, (e0, e1, e2) = reported
+    overdue = ssj("report", "overdue", CODE, "--out", tmp_path / "overdue.xlsx", "--now", "2019-12-20T10:00")
+    assert overdue.code == 0, overdue.err
+    book = openpyxl.load_workbook(tmp_path / "overdue.xlsx")
+    detail = list(book["逾期明细"].iter_rows(min_row=5, values_only=True))
+    kinds = {row[1] for row in detail}
+    # Nobody acknowledged the forms (due 2 days after 12-03); the still-assigned enterprises were never visited,
+    # so their back-fill clock has not started; the office has not published anything.
+    assert "执法人员确认一企一表" in kinds and "回填检查结果" not in kinds
+    assert all(row[5] >= 1 for row in detail), "working days overdue"
+    assert book["逾期部门"]._charts, "a native chart of overdue work per department"
+    summary_rows = list(book["逾期部门"].iter_rows(min_row=5, values_only=True))
+    assert sum(r[1] for r in summary_rows) == len(detail)
+    confirmation = ssj("report", "confirmation", CODE, "--out", tmp_path / "confirmation.xlsx")
+    assert confirmation.code == 0, confirmation.err
+    book = openpyxl.load_workbook(tmp_path / "confirmation.xlsx")
+    totals = {r[0]: r[1:] for r in book["汇总"].iter_rows(min_row=5, values_only=True)}
+    assert totals["鹿泉区市场监督管理局"] == (len(sampled), len(sampled), 0, 0, 0)
+    assert totals["鹿泉区人力资源和社会保障局"] == (len(sampled), 0, len(sampled), 0, 0)
+    people = list(book["检查人员"].iter_rows(min_row=5, values_only=True))
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        mobiles = dict(conn.execute(select(orm.Officer.certificate_no, orm.Officer.mobile)).all())
+    engine.dispose()
+    on_teams = {c for team in teams["teams"].values() for c, _ in team}
+    assert {r[2] for r in people} >= on_teams and all(r[3] == mobiles[r[2]] for r in people), "officers with mobiles"
+    summary = ssj("report", "summary", CODE, "--out", tmp_path / "summary.xlsx", "--now", "2019-12-16T10:00")
+    assert summary.code == 0, summary.err
+    book = openpyxl.load_workbook(tmp_path / "summary.xlsx")
+    assert set(book.sheetnames) == {"概况", "进度", "部门总结", "方案检查"}
+    figures = dict(book["概况"].iter_rows(min_row=5, values_only=True))
+    assert figures["检查对象：已回填（户）"] == 3 and figures["检查对象：已撤出（户）"] == 1
+    assert book["进度"]._charts
+    progress = list(book["进度"].iter_rows(min_row=5, values_only=True))
+    assert progress[-1][0] == "2019-12-16" and progress[-1][1] == len(sampled)
+    findings = [r[2] for r in book["方案检查"].iter_rows(min_row=5, values_only=True)]
+    assert any("12-17" in f or "2019-12-17" in f for f in findings), "the seed's own inconsistency is reported"
