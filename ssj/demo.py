@@ -88,8 +88,9 @@ def run_demo(out: Path, *, enterprises: int, seed: int, echo: Callable[[str], No
     echo(f"   按 {s.ratio_text} 抽取（{s.rounding}，至少 {s.minimum} 户）：{numbers.expected_sample} 户")
 
     sampled = _draw(url, plan, clerk, seed, echo)
+    outputs = _carry_through(url, plan, clerk, seed, sampled, out, echo)
     return {"eligible": numbers.eligible, "expected_sample": numbers.expected_sample, "database": url,
-            "sampled": sampled}
+            "sampled": sampled, **outputs}
 
 
 def _draw(url: str, plan, clerk: str, seed: int, echo: Callable[[str], None]) -> list[str]:
@@ -121,3 +122,123 @@ def _draw(url: str, plan, clerk: str, seed: int, echo: Callable[[str], None]) ->
         echo(f"   {n:>3}  {uscc}  {names.get(uscc, '')}")
     echo(f"   复核（ssj draw verify）：{'一致' if all(c.ok for c in checks) else '不一致'}")
     return list(drawn)
+
+
+def _at(plan, day: str, hhmm: str = "09:00") -> datetime:
+    return datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=plan.tz)
+
+
+# What each department finds itself concerned with (the others decline, with their reason).
+_CONCERNS = {"SW": (1.0, ""), "RS": (0.5, "该企业无劳动保障监察投诉举报记录，不列入本次检查"),
+             "HB": (0.35, "该企业不属于排污许可重点管理单位"), "YJ": (0.3, "该企业不属于危险化学品等重点行业"),
+             "XF": (0.4, "该企业不属于消防安全重点单位"), "TJ": (0.0, "")}
+
+
+def _carry_through(url: str, plan, clerk: str, seed: int, sampled: list[str], out: Path,
+                   echo: Callable[[str], None]) -> dict:
+    """The campaign after the draw, as the seed's timetable runs it: answers, officers, forms, visits,
+    back-fill, publication and the reports — every step through the same services as the command line."""
+    import random
+
+    from workflow.persistence.audit_log import AuditLog
+    from workflow.services.confirmations import record_answer
+    from workflow.services.forms import acknowledge, generate_forms
+    from workflow.services.officer_draw import commit_match, run_match, teams_of
+    from workflow.services.publication import publish
+    from workflow.services.reports import (write_confirmation_report, write_overdue_report, write_statistics,
+                                           write_summary_report)
+    from workflow.services.results import form_items, record_result, record_visit, result_of
+
+    rng = random.Random(seed)
+    calendar = WorkdayCalendar.default(provisional=plan.provisional_calendar)
+    engine = make_engine(url)
+    try:
+        echo("\n6. 比对确认（各部门联络人在 2 个工作日内答复；区统计局未答复，期限届满后由办公室代为确认）：")
+        with engine.begin() as conn:
+            contacts = dict(conn.execute(select(orm.Department.code, orm.Department.contact_email)).all())
+        for uscc in sampled:
+            for dept in plan.departments:
+                if dept.code == "TJ":
+                    continue
+                share, reason = _CONCERNS.get(dept.code, (1.0, ""))
+                inspects = dept.code == plan.lead_department or rng.random() < share
+                with engine.begin() as conn:
+                    record_answer(conn, plan, dept.code, uscc, inspects=inspects, reason="" if inspects else reason,
+                                  now=_at(plan, "2019-11-28", f"{rng.randint(9, 16):02d}:{rng.randint(0, 59):02d}"),
+                                  actor=contacts[dept.code])
+        for uscc in sampled:
+            with engine.begin() as conn:
+                record_answer(conn, plan, "TJ", uscc, inspects=False, reason="统计调查不在本次联合抽查范围（电话确认）",
+                              now=_at(plan, "2019-12-02", "08:30"), actor=clerk)
+        echo(f"   {len(sampled)} 户企业全部完成比对确认，区统计局 {len(sampled)} 条由办公室代为确认。")
+
+        witness = "2019-12-02 10:00 执法人员公开抽取，见证人：区纪委监委派驻纪检组"
+        match_secret = hashlib.sha256(f"ssj-demo-match-{seed}".encode()).digest()
+        with engine.begin() as conn:
+            commit_match(conn, plan, now=_at(plan, "2019-12-02", "09:30"), actor=clerk, secret=match_secret)
+        with engine.begin() as conn:
+            run_match(conn, plan, witness=witness, now=_at(plan, "2019-12-02", "10:00"), actor=clerk)
+            teams = teams_of(conn, plan.code)
+        pairs = sum(1 for team in teams.values() for m in team if not m["specialist"])
+        echo(f"\n7. 执法人员公开抽取（ssj-match-v1）：{len(teams)} 个检查组，{pairs} 人次。")
+
+        forms = generate_forms(engine, plan, out, now=_at(plan, "2019-12-03"), actor=clerk, calendar=calendar)
+        echo(f"\n8. 一企一表 {forms.forms} 份及实地核查安排：{out / '一企一表'}、{forms.schedule}")
+        officers = sorted({m["certificate_no"] for team in teams.values() for m in team if not m["specialist"]})
+        late = 0
+        for n, cert in enumerate(officers):
+            when = _at(plan, "2019-12-04" if n % 9 else "2019-12-06", f"{9 + n % 8:02d}:00")
+            with engine.begin() as conn:
+                late += acknowledge(conn, plan, cert, now=when, actor=cert)
+        echo(f"   {len(officers)} 名执法人员确认一企一表，其中逾期 {late} 名。")
+
+        with engine.connect() as conn:
+            planned = dict(conn.execute(select(orm.InspectionRow.uscc, orm.InspectionRow.planned_visit_on)
+                                        .where(orm.InspectionRow.campaign_code == plan.code,
+                                               orm.InspectionRow.state == "assigned")).all())
+        problems = 0
+        for uscc, day in sorted(planned.items(), key=lambda kv: (kv[1], kv[0])):
+            team = [m["certificate_no"] for m in teams[uscc] if not m["specialist"]]
+            signature = rng.choice(["签字", "签字", "盖章", "盖章", "拒绝签字"])
+            with engine.begin() as conn:
+                inspection = record_visit(
+                    conn, plan, uscc, day=day, officers=team, signature=signature,
+                    note="法定代表人拒绝在记录表上签字，已如实记录" if signature == "拒绝签字" else "",
+                    now=_at(plan, day.isoformat(), "16:30"), actor=team[0], calendar=calendar)
+                items = form_items(conn, plan, inspection.id)
+            filled = calendar.add_workdays(day, rng.choice([1, 2, 3, 6]))
+            for k, item in enumerate(items):
+                roll = rng.random()
+                if roll < 0.75:
+                    result = result_of(item, "1", method="实地核查", questions=rng.choice([0, 0, 1, 2]) if k == 0 else 0)
+                elif roll < 0.88:
+                    result = result_of(item, "E", method="实地核查", finding="现场发现问题，已当场责令改正", handling=[2])
+                elif roll < 0.95:
+                    result = result_of(item, "A,B", method="信息比对", finding="未按规定公示年度报告", handling=[3])
+                else:
+                    result = result_of(item, "A,D", method="实地核查", finding="涉嫌违反其他市场监管规定",
+                                       handling=[4])
+                problems += result.has_problem
+                with engine.begin() as conn:
+                    record_result(conn, plan, uscc, result, now=_at(plan, filled.isoformat(), "10:00"), actor=team[0])
+        echo(f"\n9. 实地核查和结果回填：{len(planned)} 户，发现问题事项 {problems} 项。")
+
+        published = publish(engine, plan, out / "公示", now=_at(plan, "2019-12-17", "15:00"), actor=clerk)
+        echo(f"\n10. 公示 {published.published} 户：" + "、".join(str(p) for p in published.files))
+
+        reports = out / "报表"
+        report_time = _at(plan, "2019-12-17", "17:00")
+        write_statistics(engine, plan, reports / "抽查情况统计表.xlsx", now=report_time)
+        write_confirmation_report(engine, plan, reports / "比对确认情况表.xlsx", now=report_time)
+        overdue = write_overdue_report(engine, plan, reports / "逾期部门情况表.xlsx", now=report_time,
+                                       calendar=calendar)
+        write_summary_report(engine, plan, reports / "工作总结.xlsx", now=report_time, calendar=calendar)
+        echo(f"\n11. 报表：{reports}（抽查情况统计表、比对确认情况表、逾期部门情况表、工作总结）；当时逾期事项 {len(overdue)} 项。")
+        with engine.connect() as conn:
+            chains = AuditLog(conn).verify()
+        echo(f"\n12. 审计链：{'全部完整' if all(c.ok for c in chains) else '有被改动的记录'}，"
+             f"{sum(c.rows for c in chains)} 条记录（ssj audit verify）。")
+    finally:
+        engine.dispose()
+    return {"published": published.published, "reports": sorted(p.name for p in reports.iterdir())}
+

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 SSJ = str(Path(sys.executable).with_name("ssj"))
@@ -72,9 +73,24 @@ def test_demo_reports_the_district_it_built(tmp_path):
     assert f"2019-11-27 前成立）：{expected} 户" in result.stdout
     assert f"：{-(-expected // 100)} 户" in result.stdout  # 1%, rounded up
     assert "导入企业：30000 行" in result.stdout
-    # a second run starts from a fresh database
-    again = run("demo", "--out", tmp_path / "demo", cwd=tmp_path)
+    demo = tmp_path / "demo"
+    sample = -(-expected // 100)
+    assert sorted(p.name for p in (demo / "报表").iterdir()) == [
+        "工作总结.xlsx", "抽查情况统计表.xlsx", "比对确认情况表.xlsx", "逾期部门情况表.xlsx"]
+    assert len(list((demo / "一企一表").glob("*.xlsx"))) == len(list((demo / "一企一表").glob("*.docx"))) == sample
+    stats = openpyxl.load_workbook(demo / "报表" / "抽查情况统计表.xlsx")["抽查情况统计表"]
+    assert stats["A5"].value == "合计" and stats["B5"].value == sample
+    public = "".join(p.read_text(encoding="utf-8-sig") for p in (demo / "公示").iterdir())
+    [exchange] = list((demo / "公示").glob("*.jsonl"))
+    assert len(exchange.read_text(encoding="utf-8").splitlines()) == sample
+    with open(demo / "名录" / "officers.csv", encoding="utf-8-sig") as fh:
+        for officer in csv.DictReader(fh):
+            assert officer["姓名"] not in public and officer["执法证号"] not in public
+    assert "审计链：全部完整" in result.stdout
+    # a second run starts from a fresh database and replays the same campaign
+    again = run("demo", "--out", demo, cwd=tmp_path)
     assert again.returncode == 0 and f"：{expected} 户" in again.stdout
+    assert again.stdout.replace(str(demo), "") == result.stdout.replace(str(demo), "")
 
 
 def test_campaign_status_json_is_one_document(tmp_path):
