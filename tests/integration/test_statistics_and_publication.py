@@ -155,3 +155,17 @@ def test_overdue_confirmation_and_summary_reports(reported, db_url, tmp_path):
     assert progress[-1][0] == "2019-12-16" and progress[-1][1] == len(sampled)
     findings = [r[2] for r in book["方案检查"].iter_rows(min_row=5, values_only=True)]
     assert any("12-17" in f or "2019-12-17" in f for f in findings), "the seed's own inconsistency is reported"
+
+
+def test_every_report_shows_a_redrawn_campaign(loaded, tmp_path):
+    from tests.conftest import EXAMPLE_CAMPAIGN
+
+    assert loaded("campaign", "create", EXAMPLE_CAMPAIGN, "--now", "2019-11-26T10:00").code == 0
+    assert loaded("draw", "commit", CODE, "--now", "2019-11-27T08:00").code == 0
+    assert loaded("draw", "commit", CODE, "--redraw", "--reason", "名录导出有误", "--now", "2019-11-27T08:30").code == 0
+    assert loaded("draw", "run", CODE, "--witness", "w", "--now", "2019-11-27T09:00").code == 0
+    for name in ("stats", "overdue", "confirmation", "summary"):
+        assert loaded("report", name, CODE, "--out", tmp_path / f"{name}.xlsx", "--now", "2019-12-01T09:00").code == 0
+        book = openpyxl.load_workbook(tmp_path / f"{name}.xlsx")
+        cells = [str(c.value) for sheet in book for row in sheet.iter_rows() for c in row if c.value]
+        assert any("本任务经重新抽取（第 2 轮：名录导出有误）" in c for c in cells), name
