@@ -63,28 +63,24 @@ class ReportBook:
 
     def bar_chart(self, table: Table, title: str, value_columns: Sequence[int], anchor: str, y_title: str = "") -> None:
         """Bars per table row (categories: column A), one series per value column."""
-        sheet, top, count = table.sheet, table.top, table.count
-        if not count:
-            return
-        chart = BarChart()
-        chart.title, chart.y_axis.title = title, y_title
-        for col in value_columns:
-            chart.add_data(Reference(sheet, min_col=col, min_row=top, max_row=top + count), titles_from_data=True)
-        chart.set_categories(Reference(sheet, min_col=1, min_row=top + 1, max_row=top + count))
-        chart.height, chart.width = 8, 16
-        sheet.add_chart(chart, anchor)
+        self._chart(BarChart(), table, title, value_columns, anchor, y_title, width=16)
 
     def line_chart(self, table: Table, title: str, value_columns: Sequence[int], anchor: str, y_title: str = "") -> None:
-        sheet, top, count = table.sheet, table.top, table.count
-        if not count:
+        """Lines over the table's rows (categories: column A, e.g. days), one per value column."""
+        self._chart(LineChart(), table, title, value_columns, anchor, y_title, width=18)
+
+    @staticmethod
+    def _chart(chart, table: Table, title: str, value_columns: Sequence[int], anchor: str, y_title: str,
+               width: int) -> None:
+        if not table.count:
             return
-        chart = LineChart()
         chart.title, chart.y_axis.title = title, y_title
+        last = table.top + table.count
         for col in value_columns:
-            chart.add_data(Reference(sheet, min_col=col, min_row=top, max_row=top + count), titles_from_data=True)
-        chart.set_categories(Reference(sheet, min_col=1, min_row=top + 1, max_row=top + count))
-        chart.height, chart.width = 8, 18
-        sheet.add_chart(chart, anchor)
+            chart.add_data(Reference(table.sheet, min_col=col, min_row=table.top, max_row=last), titles_from_data=True)
+        chart.set_categories(Reference(table.sheet, min_col=1, min_row=table.top + 1, max_row=last))
+        chart.height, chart.width = 8, width
+        table.sheet.add_chart(chart, anchor)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
