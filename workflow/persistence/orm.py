@@ -399,6 +399,8 @@ class TaskRow(Base):
         Index("ix_tasks_open_due", "due_at", sqlite_where=text("done_at IS NULL"),
               postgresql_where=text("done_at IS NULL")),
         Index("ix_tasks_campaign_kind", "campaign_code", "kind"),
+        Index("ix_tasks_open_notice", "next_notice_at", sqlite_where=text("done_at IS NULL"),
+              postgresql_where=text("done_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -414,6 +416,7 @@ class TaskRow(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(16))
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    next_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: not planned yet (the sweep plans it)
 
 
 # --- the audit trail ------------------------------------------------------------
@@ -448,3 +451,35 @@ class AuditEvent(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- email that is never lost ----------------------------------------------------
+
+
+class OutboxMessage(Base):
+    """An email to send, written in the transaction that caused it; rendered at send time.
+
+    ``key`` (task, stage, recipient) makes queuing idempotent and fixes the Message-ID, so a
+    re-send after a crash between the server's acceptance and the mark is recognisably the same.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_unsent", "not_before", sqlite_where=text("sent_at IS NULL"),
+                            postgresql_where=text("sent_at IS NULL")),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaigns.code"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    kind: Mapped[str] = mapped_column(String(32))  # remind | overdue | escalate | report …
+    recipient: Mapped[str] = mapped_column(String(254))
+    template: Mapped[str] = mapped_column(String(64))
+    context: Mapped[str] = mapped_column(Text)  # canonical JSON
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,205 @@
+"""Reminders, overdue notices and escalations through a real SMTP server on loopback (aiosmtpd)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select, text
+
+from tests.conftest import EXAMPLE_CAMPAIGN
+from workflow.persistence import orm
+from workflow.persistence.database import make_engine
+from workflow.services.campaigns import campaign_calendar, plan_of
+from workflow.services.outbox import SmtpConfig, send_outbox
+from workflow.services.sweep import sweep
+
+CODE = "luquan-2019-h2"
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def at(text_: str) -> datetime:
+    return datetime.fromisoformat(text_).replace(tzinfo=BEIJING)
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        self.messages.append((envelope.rcpt_tos, message))
+        return "250 OK"
+
+    def subjects(self):
+        return [str(m["Subject"]) for _, m in self.messages]
+
+    def ids(self):
+        return [m["Message-ID"] for _, m in self.messages]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, SmtpConfig("127.0.0.1", controller.port)
+    controller.stop()
+
+
+@pytest.fixture
+def campaign(loaded, db_url):
+    """The seed campaign drawn on 2019-11-27 09:00: each department owes a confirmation per enterprise."""
+    assert loaded("campaign", "create", EXAMPLE_CAMPAIGN, "--now", "2019-11-26T10:00").code == 0
+    assert loaded("draw", "commit", CODE, "--now", "2019-11-27T08:30").code == 0
+    assert loaded("draw", "run", CODE, "--witness", "w", "--now", "2019-11-27T09:00").code == 0
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        plan = plan_of(conn, CODE)
+    yield loaded, engine, plan
+    engine.dispose()
+
+
+def run_sweep(engine, plan, when):
+    return sweep(engine, plan, now=at(when), calendar=campaign_calendar(plan))
+
+
+def outbox(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(orm.OutboxMessage.__table__).order_by(orm.OutboxMessage.id)).all()
+
+
+def open_confirm_tasks(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(orm.TaskRow.__table__).where(orm.TaskRow.kind == "confirm",
+                                                                orm.TaskRow.done_at.is_(None))).all()
+
+
+def test_reminder_overdue_and_the_ladder(campaign, smtp):
+    ssj, engine, plan = campaign
+    inbox, config = smtp
+    tasks = open_confirm_tasks(engine)
+    first = run_sweep(engine, plan, "2019-11-27T12:00")
+    assert (first.planned, first.notices, first.queued) == (len(tasks), 0, 0)
+    reminded = run_sweep(engine, plan, "2019-11-28T09:30")
+    assert reminded.notices == len(tasks) and reminded.queued == len(tasks)
+    assert run_sweep(engine, plan, "2019-11-28T10:00").queued == 0, "a second sweep queues nothing twice"
+    sent = send_outbox(engine, config, now=at("2019-11-28T09:31"), worker="w1")
+    assert sent.sent == len(tasks) and len(inbox.messages) == len(tasks)
+    assert all(s.startswith("【提醒】部门比对确认：") for s in inbox.subjects())
+    body = inbox.messages[0][1].get_content()
+    assert "将于 2019-11-30 00:00（北京时间）到期" in body and "尚余 1 个工作日" in body
+    assert inbox.messages[0][0][0].startswith("contact@")
+    assert len(set(inbox.ids())) == len(tasks)
+
+    sw = [t for t in tasks if t.department_code == "SW"]
+    for t in sw:  # the tax bureau answers for its enterprises before the deadline
+        uscc = _uscc(engine, t.inspection_id)
+        assert ssj("confirm", CODE, "SW", uscc, "--inspect", "--user", "contact@sw.luquan.example",
+                   "--now", "2019-11-29T15:00").code == 0
+    overdue = run_sweep(engine, plan, "2019-11-30T00:05")
+    assert overdue.notices == len(tasks) - len(sw)
+    send_outbox(engine, config, now=at("2019-11-30T00:06"), worker="w1")
+    assert sum(s.startswith("【逾期】") for s in inbox.subjects()) == len(tasks) - len(sw)
+    assert not any(r[0] == "contact@sw.luquan.example" for r, m in inbox.messages if "逾期" in str(m["Subject"])), \
+        "answered tasks get no overdue notice"
+
+    # Grace of 1 working day after the last day (Fri 11-29): Mon 12-02 09:00 the department contact,
+    # Tue 12-03 the department's leader, Wed 12-04 the office.
+    steps = {}
+    for when, step in (("2019-12-02T09:30", "department_contact"), ("2019-12-03T09:30", "department_leader"),
+                       ("2019-12-04T09:30", "office")):
+        report = run_sweep(engine, plan, when)
+        steps[step] = report.notices
+        send_outbox(engine, config, now=at(when) + timedelta(minutes=1), worker="w1")
+    assert set(steps.values()) == {len(tasks) - len(sw)}
+    leaders = [r for r, m in inbox.messages if r[0].startswith("leader@")]
+    office = [r for r, m in inbox.messages if r[0] in plan.office_staff or r[0] == plan.email_office]
+    assert len(leaders) == len(tasks) - len(sw) and office
+    assert all(s.startswith(("【提醒】", "【逾期】", "【督办】")) for s in inbox.subjects())
+    assert run_sweep(engine, plan, "2019-12-20T09:30").notices == 0, "the ladder ends at the office"
+    assert ssj("audit", "verify").code == 0
+
+
+def _uscc(engine, inspection_id):
+    with engine.connect() as conn:
+        return conn.execute(select(orm.InspectionRow.uscc).where(orm.InspectionRow.id == inspection_id)).scalar()
+
+
+def test_a_late_sweep_sends_only_the_latest_notice(campaign, smtp):
+    _, engine, plan = campaign
+    inbox, config = smtp
+    tasks = open_confirm_tasks(engine)
+    report = run_sweep(engine, plan, "2019-12-03T10:00")  # the first sweep ever, four days late
+    assert report.notices == len(tasks)
+    send_outbox(engine, config, now=at("2019-12-03T10:01"), worker="w1")
+    assert len(inbox.messages) == len(tasks) and all(r[0].startswith("leader@") for r, _ in inbox.messages)
+    with engine.connect() as conn:
+        levels = set(conn.execute(select(orm.TaskRow.escalation_level).where(orm.TaskRow.kind == "confirm")).scalars())
+    assert levels == {4}
+
+
+def test_smtp_down_then_up_delivers_each_message_once(campaign, smtp):
+    _, engine, plan = campaign
+    inbox, config = smtp
+    run_sweep(engine, plan, "2019-11-28T09:30")
+    queued = len(outbox(engine))
+    down = SmtpConfig("127.0.0.1", free_port())
+    failed = send_outbox(engine, down, now=at("2019-11-28T09:31"), worker="w1")
+    assert failed.failed == queued and failed.sent == 0 and "无法连接邮件服务器" in failed.errors[0]
+    assert send_outbox(engine, config, now=at("2019-11-28T09:31:30"), worker="w1").sent == 0, "backing off"
+    for minute in range(1, 70):  # an hour of simulated outage and then some: the backoff never exceeds an hour
+        send_outbox(engine, down if minute < 60 else config, now=at("2019-11-28T09:31") + timedelta(minutes=minute),
+                    worker="w1")
+    assert len(inbox.messages) == queued and len(set(inbox.ids())) == queued
+    assert all(r.sent_at is not None for r in outbox(engine))
+
+
+def test_a_crash_between_acceptance_and_mark_resends_under_the_same_message_id(campaign, smtp):
+    _, engine, plan = campaign
+    inbox, config = smtp
+    run_sweep(engine, plan, "2019-11-28T09:30")
+    queued = len(outbox(engine))
+
+    def crash(row):
+        raise SystemExit("killed after the server accepted the message")
+
+    with pytest.raises(SystemExit):
+        send_outbox(engine, config, now=at("2019-11-28T09:31"), worker="w1", after_send=crash)
+    assert len(inbox.messages) == 1
+    assert send_outbox(engine, config, now=at("2019-11-28T09:35"), worker="w2").sent == 0, \
+        "the crashed sender's claimed rows wait for its lease to expire"
+    assert send_outbox(engine, config, now=at("2019-11-28T09:45"), worker="w2").sent == queued
+    ids = inbox.ids()
+    assert len(ids) == queued + 1 and len(set(ids)) == queued
+    assert ids.count(ids[0]) == 2, "the only re-send is the crashed one, under the same Message-ID"
+
+
+def test_two_sweeps_at_once_queue_each_notice_once(campaign, db_url):
+    _, engine, plan = campaign
+    other = make_engine(db_url)
+    results = []
+
+    def go(e):
+        results.append(sweep(e, plan, now=at("2019-11-28T09:30"), calendar=campaign_calendar(plan)))
+
+    threads = [threading.Thread(target=go, args=(e,)) for e in (engine, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    other.dispose()
+    rows = outbox(engine)
+    assert len(rows) == len({r.key for r in rows}) == len(open_confirm_tasks(engine))
+    assert sum(r.notices for r in results) == len(rows)

@@ -1,0 +1,62 @@
+"""The emails people get, in Chinese (Jinja2), and the message itself with its stable Message-ID.
+
+Rendering happens at send time from the context queued in the outbox, so a
+queued notice costs one row and the wording can be fixed before it goes out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from jinja2 import DictLoader, Environment, StrictUndefined
+
+_TEMPLATES = {
+    "task_notice.subject": "{{ prefix }}{{ task_label }}：{{ campaign_name }}{% if enterprise %}（{{ enterprise }}）{% endif %}",
+    "task_notice.body": """\
+{{ greeting }}：
+
+{% if stage == "remind" -%}
+“{{ task_label }}”将于 {{ due }}（北京时间）到期{% if provisional %}（暂定：该年节假日安排尚未发布，发布后可能调整）{% endif %}，尚余 {{ workdays_left }} 个工作日。
+{%- elif stage == "overdue" -%}
+“{{ task_label }}”已于 {{ due }}（北京时间）到期，尚未完成，请尽快办理。
+{%- else -%}
+“{{ task_label }}”已于 {{ due }}（北京时间）到期，已逾期 {{ workdays_overdue }} 个工作日，现提请{{ step_label }}督办。
+{%- endif %}
+
+抽查任务：{{ campaign_name }}（{{ campaign_code }}，{{ document_no }}）
+{% if department %}责任部门：{{ department }}
+{% endif %}{% if enterprise %}检查对象：{{ enterprise }}（统一社会信用代码 {{ uscc }}）
+{% endif %}{% if officer %}执法人员：{{ officer }}
+{% endif %}
+办理方式：{{ what_to_do }}
+
+{{ office }}
+（本邮件由双随机抽查系统自动发送，编号 {{ key_digest }}；如已办理请忽略。）
+""",
+}
+_ENV = Environment(loader=DictLoader(_TEMPLATES), undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+def message_id(key: str, sender: str) -> str:
+    """The same key always gives the same Message-ID: a re-send is recognisably the same message."""
+    domain = sender.rsplit("@", 1)[-1] if "@" in sender else "ssj.local"
+    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:40]}@{domain}>"
+
+
+def render(template: str, context: dict) -> tuple[str, str]:
+    subject = _ENV.get_template(f"{template}.subject").render(context).strip()
+    body = _ENV.get_template(f"{template}.body").render(context)
+    return subject, body
+
+
+def build_message(*, sender: str, recipient: str, subject: str, body: str, message_id: str, date) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = recipient
+    msg["Subject"] = subject
+    msg["Message-ID"] = message_id
+    msg["Date"] = format_datetime(date)
+    msg.set_content(body, charset="utf-8")
+    return msg
