@@ -137,3 +137,55 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
 
 
 EXAMPLE_CAMPAIGN = Path(__file__).resolve().parents[1] / "examples" / "luquan-2019-h2.toml"
+
+
+@pytest.fixture(scope="session")
+def prefect_api():
+    """Prefect's own API on a temporary SQLite database, started once per test session (~15 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+class Inbox:
+    """What a loopback SMTP server (aiosmtpd) received, parsed as people's mail clients would."""
+
+    def __init__(self):
+        self.messages = []  # (envelope recipients, EmailMessage)
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.original_content, policy=policy.default)))
+        return "250 OK"
+
+    def subjects(self):
+        return [str(m["Subject"]) for _, m in self.messages]
+
+    def ids(self):
+        return [m["Message-ID"] for _, m in self.messages]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(monkeypatch):
+    """A real SMTP server on 127.0.0.1; ``SSJ_SMTP_HOST``/``SSJ_SMTP_PORT`` point at it."""
+    from aiosmtpd.controller import Controller
+
+    from workflow.services.outbox import SmtpConfig
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    monkeypatch.setenv("SSJ_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SSJ_SMTP_PORT", str(controller.port))
+    yield inbox, SmtpConfig("127.0.0.1", controller.port)
+    controller.stop()

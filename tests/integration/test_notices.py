@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from datetime import datetime, timedelta
-from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select, text
 
-from tests.conftest import EXAMPLE_CAMPAIGN
+from tests.conftest import EXAMPLE_CAMPAIGN, free_port
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine
 from workflow.services.campaigns import campaign_calendar, plan_of
@@ -27,35 +24,9 @@ def at(text_: str) -> datetime:
     return datetime.fromisoformat(text_).replace(tzinfo=BEIJING)
 
 
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.original_content, policy=policy.default)
-        self.messages.append((envelope.rcpt_tos, message))
-        return "250 OK"
-
-    def subjects(self):
-        return [str(m["Subject"]) for _, m in self.messages]
-
-    def ids(self):
-        return [m["Message-ID"] for _, m in self.messages]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, SmtpConfig("127.0.0.1", controller.port)
-    controller.stop()
+def smtp(smtp_server):
+    return smtp_server
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ queued notice costs one row and the wording can be fixed before it goes out.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -35,6 +36,18 @@ _TEMPLATES = {
 {{ office }}
 （本邮件由双随机抽查系统自动发送，编号 {{ key_digest }}；如已办理请忽略。）
 """,
+    "overdue_report.subject": "【逾期报告】{{ campaign_name }}（{{ day }}）：逾期事项 {{ count }} 项",
+    "overdue_report.body": """\
+领导小组办公室：
+
+截至 {{ at }}（北京时间），抽查任务“{{ campaign_name }}”（{{ campaign_code }}）共有逾期事项 {{ count }} 项。
+{% for row in departments %}- {{ row.name }}：{{ row.tasks }} 项，最长逾期 {{ row.worst }} 个工作日
+{% else %}各部门均无逾期事项。
+{% endfor %}
+逾期部门报告见附件（{{ attachment_name }}）。
+
+（本邮件由双随机抽查系统在每个工作日自动发送。）
+""",
 }
 _ENV = Environment(loader=DictLoader(_TEMPLATES), undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
@@ -51,7 +64,8 @@ def render(template: str, context: dict) -> tuple[str, str]:
     return subject, body
 
 
-def build_message(*, sender: str, recipient: str, subject: str, body: str, message_id: str, date) -> EmailMessage:
+def build_message(*, sender: str, recipient: str, subject: str, body: str, message_id: str, date,
+                  attachments: list[str] = ()) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = recipient
@@ -59,4 +73,8 @@ def build_message(*, sender: str, recipient: str, subject: str, body: str, messa
     msg["Message-ID"] = message_id
     msg["Date"] = format_datetime(date)
     msg.set_content(body, charset="utf-8")
+    for path in attachments:
+        data = Path(path).read_bytes()
+        msg.add_attachment(data, maintype="application",
+                           subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename=Path(path).name)
     return msg

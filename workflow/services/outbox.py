@@ -17,10 +17,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, or_, select, update
 
-from workflow.files.email import build_message, render
+from workflow.audit import canonical_json
+from workflow.campaign_file import CampaignPlan
+from workflow.files.email import build_message, message_id, render
 from workflow.persistence import orm
+from workflow.persistence.bulk import Bulk
 from workflow.services.campaigns import plan_of
 
 _o = orm.OutboxMessage.__table__
@@ -64,6 +67,17 @@ class SendReport:
     errors: list[str] = field(default_factory=list)
 
 
+def queue(conn: Connection, plan: CampaignPlan, *, key: str, recipients: list[str], kind: str, template: str,
+          context: dict, now: datetime) -> int:
+    """Queue one message per recipient in the caller's transaction; the same key queues nothing twice."""
+    rows = [(f"{key}#{r}", message_id(f"{key}#{r}", plan.email_sender), r, canonical_json(context)) for r in recipients]
+    return Bulk(conn, "INSERT INTO outbox (key, message_id, recipient, context, campaign_code, kind, template, "
+                      "created_at, not_before, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                      "ON CONFLICT (key) DO NOTHING", _o,
+                ("key", "message_id", "recipient", "context", "campaign_code", "kind", "template", "created_at",
+                 "not_before", "attempts"), (plan.code, kind, template, now, now, 0)).run(rows)
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
 
@@ -101,9 +115,11 @@ def send_outbox(engine: Engine, smtp: SmtpConfig, *, now: datetime, worker: str,
             if row.campaign_code not in senders:
                 with engine.connect() as conn:
                     senders[row.campaign_code] = plan_of(conn, row.campaign_code).email_sender
-            subject, body = render(row.template, json.loads(row.context))
+            context = json.loads(row.context)
+            subject, body = render(row.template, context)
             message = build_message(sender=senders[row.campaign_code], recipient=row.recipient, subject=subject,
-                                    body=body, message_id=row.message_id, date=now)
+                                    body=body, message_id=row.message_id, date=now,
+                                    attachments=context.get("attachments", []))
             try:
                 server.send_message(message)
             except (OSError, smtplib.SMTPException) as exc:

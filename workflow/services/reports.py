@@ -19,6 +19,7 @@ from workflow.persistence.statistics import campaign_statistics
 from workflow.results import ABNORMAL_CODES, HANDLING, PROBLEM_CODES, enterprise_codes, wording
 from workflow.plan_checker import check_plan
 from workflow.services.campaigns import redraw_note, state_counts
+from workflow.services.outbox import queue
 from workflow.statistics import COLUMNS, StatsRow
 from workflow.tasks import TASK_LABELS
 
@@ -287,3 +288,20 @@ def write_summary_report(engine: Engine, plan: CampaignPlan, path: Path, *, now:
 def _department_names(engine: Engine) -> list[tuple[str, str]]:
     with engine.connect() as conn:
         return conn.execute(select(orm.Department.code, orm.Department.name)).all()
+
+
+def queue_overdue_report(conn: Connection, plan: CampaignPlan, path: Path, items: list[Overdue], *,
+                         now: datetime) -> int:
+    """The daily report to the office, queued once per day (the key holds the date), the XLSX attached."""
+    day = now.astimezone(plan.tz).date().isoformat()
+    per: dict[str, dict] = {}
+    for x in items:
+        row = per.setdefault(x.department, {"name": x.department, "tasks": 0, "worst": 0})
+        row["tasks"] += 1
+        row["worst"] = max(row["worst"], x.workdays)
+    context = {"campaign_name": plan.name, "campaign_code": plan.code, "day": day, "count": len(items),
+               "at": f"{now.astimezone(plan.tz):%Y-%m-%d %H:%M}", "attachment_name": path.name,
+               "departments": sorted(per.values(), key=lambda r: -r["tasks"]), "attachments": [str(path)]}
+    recipients = list(dict.fromkeys(e for e in (plan.email_office, *plan.office_staff) if e))
+    return queue(conn, plan, key=f"overdue-report|{plan.code}|{day}", recipients=recipients, kind="report",
+                 template="overdue_report", context=context, now=now)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, or_, select
@@ -45,6 +45,7 @@ class SweepReport:
     planned: int = 0  # tasks whose next notice was planned
     notices: int = 0  # notices decided (one per task and step)
     queued: int = 0  # outbox rows written
+    decided: list[dict] = field(default_factory=list)  # one per notice: task, stage, step, level, USCC (for events)
 
 
 class _People:
@@ -118,7 +119,7 @@ def _sweep_batch(conn: Connection, plan: CampaignPlan, tasks, now: datetime, cal
     ids = [t.inspection_id for t in tasks if t.inspection_id]
     enterprises = {iid: (uscc, name) for iid, uscc, name in conn.execute(
         select(i.id, i.uscc, e.name).join(e, e.uscc == i.uscc).where(i.id.in_(ids)))} if ids else {}
-    planned, moved, rows, audit = [], [], [], []
+    planned, moved, rows, audit, decided = [], [], [], [], []
     for task in tasks:
         notice, next_at = due_notice(task.due_at, task.escalation_level, now, plan.escalation, calendar, plan.tz)
         if notice is None:
@@ -131,9 +132,11 @@ def _sweep_batch(conn: Connection, plan: CampaignPlan, tasks, now: datetime, cal
             key = f"{task.key}#{notice.level}#{recipient}"
             context = _context(plan, people, task, notice, uscc, name, now, calendar, key)
             rows.append((key, message_id(key, plan.email_sender), task.id, notice.stage, recipient, canonical_json(context)))
-        audit.append(Entry("notice", "ssj", now, plan.code, uscc or None, payload={
-            "task": task.key, "stage": notice.stage, "step": notice.step, "level": notice.level,
-            "recipients": recipients}))
+        payload = {"task": task.key, "stage": notice.stage, "step": notice.step, "level": notice.level,
+                   "recipients": recipients}
+        audit.append(Entry("notice", "ssj", now, plan.code, uscc or None, payload=payload))
+        decided.append({**payload, "task_id": task.id, "kind": task.kind, "uscc": uscc,
+                        "departments": people.departments_of(task)})
     if planned:
         report.planned += Bulk(conn, "UPDATE tasks SET next_notice_at = ? WHERE id = ? AND escalation_level = ?",
                                _t, ("next_notice_at", "id", "escalation_level")).run(planned)
@@ -144,6 +147,7 @@ def _sweep_batch(conn: Connection, plan: CampaignPlan, tasks, now: datetime, cal
         if changed != len(moved):  # another sweep got there first: let it send, this one backs off
             raise _LostRace()
         report.notices += len(moved)
+        report.decided += decided
     if rows:
         report.queued += Bulk(conn, "INSERT INTO outbox (key, message_id, task_id, kind, recipient, context, "
                                     "campaign_code, template, created_at, not_before, attempts) "

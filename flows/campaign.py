@@ -1,0 +1,124 @@
+"""Prefect flows that move a campaign on: short, idempotent runs; the campaign itself lives in the database.
+
+They orchestrate and decide no rule: every decision is a ``workflow`` service's.
+``campaign_tick`` runs every 15 minutes (``ssj serve``): the deadline sweep, the
+outbox, events for the office's automations and the dashboard's artifacts.
+``daily_overdue_report`` runs each morning and does its work on working days only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from prefect import flow, get_run_logger, runtime, task
+from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact
+from prefect.events import emit_event
+
+from workflow.persistence.database import database_url, make_engine
+from workflow.services.campaigns import campaign_calendar, plan_of
+from workflow.services.dashboard import dashboard
+from workflow.services.outbox import SmtpConfig, send_outbox
+from workflow.services.reports import queue_overdue_report, write_overdue_report
+from workflow.services.sweep import sweep
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def _now(now: str | None) -> datetime:
+    """The flow's instant: given (simulated time) or the wall clock, Beijing time."""
+    if now is None:
+        return datetime.now(BEIJING)
+    value = datetime.fromisoformat(now)
+    return value if value.tzinfo else value.replace(tzinfo=BEIJING)
+
+
+def artifact_key(code: str, what: str) -> str:
+    """Prefect artifact keys: lowercase letters, digits and dashes."""
+    return re.sub(r"[^a-z0-9-]+", "-", f"{code}-{what}".lower()).strip("-")
+
+
+@task(name="截止期限巡查")
+def sweep_deadlines(url: str, code: str, now: datetime) -> dict:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            plan = plan_of(conn, code)
+        report = sweep(engine, plan, now=now, calendar=campaign_calendar(plan))
+    finally:
+        engine.dispose()
+    for notice in report.decided:
+        emit_event(event=f"ssj.task.{notice['stage']}",
+                   resource={"prefect.resource.id": f"ssj.task.{notice['task_id']}",
+                             "prefect.resource.name": notice["task"]},
+                   related=[{"prefect.resource.id": f"ssj.campaign.{code}", "prefect.resource.role": "campaign"},
+                            *({"prefect.resource.id": f"ssj.department.{d}", "prefect.resource.role": "department"}
+                              for d in notice["departments"])],
+                   occurred=now, payload=notice)
+    return {"planned": report.planned, "notices": report.notices, "queued": report.queued}
+
+
+@task(name="发送邮件")
+def send_mail(url: str, now: datetime) -> dict:
+    engine = make_engine(url)
+    try:
+        report = send_outbox(engine, SmtpConfig.from_env(os.environ), now=now,
+                             worker=f"tick-{runtime.flow_run.id or os.getpid()}")
+    finally:
+        engine.dispose()
+    if report.errors:
+        get_run_logger().warning("邮件发送失败 %d 封，稍后重试：%s", report.failed, report.errors[0])
+    return {"sent": report.sent, "failed": report.failed}
+
+
+@task(name="更新看板")
+def publish_dashboard(url: str, code: str, now: datetime) -> dict:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            plan = plan_of(conn, code)
+        board = dashboard(engine, plan, now=now, calendar=campaign_calendar(plan))
+    finally:
+        engine.dispose()
+    create_table_artifact(board.progress_table, key=artifact_key(code, "progress-by-department"),
+                          description=f"{board.title}：各部门检查对象进度")
+    create_table_artifact(board.overdue_table, key=artifact_key(code, "overdue-by-department"),
+                          description=f"{board.title}：各部门逾期事项")
+    create_progress_artifact(board.progress, key=artifact_key(code, "progress"),
+                             description=f"{board.title}：已回填和已公示的检查对象占比")
+    create_markdown_artifact(board.markdown, key=artifact_key(code, "summary"), description=board.title)
+    return {"progress": board.progress}
+
+
+@flow(name="campaign-tick", description="抽查任务例行推进：巡查期限、发送提醒和逾期通知、更新看板。")
+def campaign_tick(code: str, now: str | None = None, url: str | None = None) -> dict:
+    when, url = _now(now), url or database_url()
+    swept = sweep_deadlines(url, code, when)
+    mailed = send_mail(url, when)
+    board = publish_dashboard(url, code, when)
+    return {**swept, **mailed, **board}
+
+
+@flow(name="daily-overdue-report", description="每个工作日上午：逾期部门报告（XLSX）发给领导小组办公室。")
+def daily_overdue_report(code: str, now: str | None = None, url: str | None = None,
+                         out_dir: str | None = None) -> dict:
+    when, url = _now(now), url or database_url()
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            plan = plan_of(conn, code)
+        calendar = campaign_calendar(plan)
+        day = when.astimezone(plan.tz).date()
+        if not calendar.is_workday(day):
+            return {"skipped": f"{day} 不是工作日"}
+        path = Path(out_dir or "报表").resolve() / f"逾期部门报告_{day.isoformat()}.xlsx"
+        items = write_overdue_report(engine, plan, path, now=when, calendar=calendar)
+        with engine.begin() as conn:
+            queued = queue_overdue_report(conn, plan, path, items, now=when)
+    finally:
+        engine.dispose()
+    mailed = send_mail(url, when)
+    return {"report": str(path), "overdue": len(items), "queued": queued, **mailed}

@@ -1,0 +1,57 @@
+"""The Prefect flows against the real Prefect API (test harness), a real database and loopback SMTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import EXAMPLE_CAMPAIGN
+
+CODE = "luquan-2019-h2"
+
+
+@pytest.fixture
+def mailbox(smtp_server):
+    return smtp_server[0]
+
+
+@pytest.fixture
+def drawn(loaded):
+    assert loaded("campaign", "create", EXAMPLE_CAMPAIGN, "--now", "2019-11-26T10:00").code == 0
+    assert loaded("draw", "commit", CODE, "--now", "2019-11-27T08:30").code == 0
+    assert loaded("draw", "run", CODE, "--witness", "w", "--now", "2019-11-27T09:00").code == 0
+    return loaded
+
+
+def test_the_tick_reminds_sends_and_updates_the_dashboard(prefect_api, drawn, db_url, mailbox):
+    from prefect.artifacts import Artifact
+
+    from flows.campaign import artifact_key, campaign_tick
+
+    quiet = campaign_tick(CODE, now="2019-11-27T12:00", url=db_url)
+    assert quiet["notices"] == 0 and quiet["sent"] == 0
+    result = campaign_tick(CODE, now="2019-11-28T09:30", url=db_url)
+    assert result["notices"] > 0 and result["sent"] == result["queued"] == len(mailbox.messages)
+    assert all(s.startswith("【提醒】") for s in mailbox.subjects())
+    again = campaign_tick(CODE, now="2019-11-28T09:45", url=db_url)
+    assert again["notices"] == 0 and again["sent"] == 0, "a second tick sends nothing twice"
+    for what in ("progress-by-department", "overdue-by-department", "progress", "summary"):
+        assert Artifact.get(artifact_key(CODE, what)) is not None, what
+    summary = Artifact.get(artifact_key(CODE, "summary"))
+    assert "检查对象" in summary.data and "方案检查" in summary.data
+
+
+def test_the_daily_report_runs_on_working_days_only(prefect_api, drawn, db_url, mailbox, tmp_path):
+    from flows.campaign import daily_overdue_report
+
+    saturday = daily_overdue_report(CODE, now="2019-11-30T08:30", url=db_url, out_dir=str(tmp_path))
+    assert saturday == {"skipped": "2019-11-30 不是工作日"}
+    adjusted = daily_overdue_report(CODE, now="2019-10-12T08:30", url=db_url, out_dir=str(tmp_path))
+    assert "skipped" not in adjusted, "2019-10-12 is a Saturday made a working day (调休)"
+    monday = daily_overdue_report(CODE, now="2019-12-02T08:30", url=db_url, out_dir=str(tmp_path))
+    assert monday["overdue"] > 0 and monday["sent"] >= 1
+    reports = [m for _, m in mailbox.messages if str(m["Subject"]).startswith("【逾期报告】")]
+    assert any("2019-12-02" in str(m["Subject"]) for m in reports)
+    [attachment] = list(next(m for m in reports if "2019-12-02" in str(m["Subject"])).iter_attachments())
+    assert attachment.get_filename() == "逾期部门报告_2019-12-02.xlsx"
+    again = daily_overdue_report(CODE, now="2019-12-02T09:00", url=db_url, out_dir=str(tmp_path))
+    assert again["queued"] == 0, "one report a day"
