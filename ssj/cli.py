@@ -778,6 +778,42 @@ def confirm_import_cmd(call: Call, file: str) -> None:
     out(f"已导入比对确认：{file} 共 {recorded} 条" + (f"（其中办公室代为确认 {on_behalf} 条）" if on_behalf else "") + "。")
 
 
+@command(confirm_group, "report", changes=True,
+         help="收到部门盖章的比对确认报告（检查对象、执法人员及手机）：原样保存文件，完成该部门的报送任务。")
+@click.argument("code", metavar="任务编号")
+@click.argument("department", metavar="部门代码")
+@click.argument("file", metavar="文件")
+def confirm_report_cmd(call: Call, code: str, department: str, file: str) -> None:
+    from workflow.services.documents import receive_document
+
+    late = _act(call, code, "confirmation_report", lambda conn, plan: receive_document(
+        conn, plan, "confirmation_report", department, Path(file), now=call.now, actor=call.user))
+    out(f"已收到部门 {department} 的盖章比对确认报告：{file}" + ("（已逾期）" if late else "") + "。")
+
+
+@cli.group("summary", context_settings=CONTEXT, help="部门总结：检查表、工作总结（亮点、经验做法、存在问题）和统计表。")
+def summary_group() -> None:
+    pass
+
+
+@command(summary_group, "submit", changes=True,
+         help="部门报送总结（DOCX、XLSX 或 PDF，原样保存）：读取其中的亮点、经验做法、存在问题（PDF 用选项给出）。")
+@click.argument("code", metavar="任务编号")
+@click.argument("department", metavar="部门代码")
+@click.argument("file", metavar="文件")
+@click.option("--highlights", default="", metavar="文本", help="亮点")
+@click.option("--practices", default="", metavar="文本", help="经验做法")
+@click.option("--problems", default="", metavar="文本", help="存在问题")
+def summary_submit_cmd(call: Call, code: str, department: str, file: str, highlights: str, practices: str,
+                       problems: str) -> None:
+    from workflow.services.documents import receive_document
+
+    texts = {"highlights": highlights, "practices": practices, "problems": problems}
+    late = _act(call, code, "summary", lambda conn, plan: receive_document(
+        conn, plan, "summary", department, Path(file), now=call.now, actor=call.user, texts=texts))
+    out(f"已收到部门 {department} 的总结：{file}" + ("（已逾期）" if late else "") + "。")
+
+
 @cli.group("audit", context_settings=CONTEXT, help="审计记录（哈希链）。")
 def audit_group() -> None:
     pass

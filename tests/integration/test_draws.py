@@ -94,7 +94,8 @@ def test_the_public_draw_prints_exactly_the_documented_keys_and_dispatches(commi
         witness = conn.execute(select(orm.DrawRow.witness)).scalar_one()
     engine.dispose()
     assert sorted(u for u, _ in rows) == sorted(doc["sampled"]) and {s for _, s in rows} == {"sampled"}
-    assert tasks == ["confirm"] * (7 * len(rows)), "one confirmation task per participating department"
+    assert sorted(tasks) == sorted(["confirm"] * (7 * len(rows)) + ["confirmation_report"] * 7 + ["summary"] * 7), \
+        "one confirmation per department and enterprise; each department's stamped report and summary"
     assert witness == WITNESS
     status = json.loads(committed("campaign", "status", CODE, "--json").out)
     assert status["inspections"]["sampled"] == doc["sample_size"]

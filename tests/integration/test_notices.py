@@ -62,7 +62,8 @@ def test_reminder_overdue_and_the_ladder(campaign, smtp):
     inbox, config = smtp
     tasks = open_confirm_tasks(engine)
     first = run_sweep(engine, plan, "2019-11-27T12:00")
-    assert (first.planned, first.notices, first.queued) == (len(tasks), 0, 0)
+    assert (first.planned, first.notices, first.queued) == (len(tasks) + 2 * 7, 0, 0), \
+        "every open task planned: the confirmations, and each department's stamped report and summary"
     reminded = run_sweep(engine, plan, "2019-11-28T09:30")
     assert reminded.notices == len(tasks) and reminded.queued == len(tasks)
     assert run_sweep(engine, plan, "2019-11-28T10:00").queued == 0, "a second sweep queues nothing twice"
@@ -80,7 +81,7 @@ def test_reminder_overdue_and_the_ladder(campaign, smtp):
         assert ssj("confirm", CODE, "SW", uscc, "--inspect", "--user", "contact@sw.luquan.example",
                    "--now", "2019-11-29T15:00").code == 0
     overdue = run_sweep(engine, plan, "2019-11-30T00:05")
-    assert overdue.notices == len(tasks) - len(sw)
+    assert confirmations(overdue) == len(tasks) - len(sw)
     send_outbox(engine, config, now=at("2019-11-30T00:06"), worker="w1")
     assert sum(s.startswith("【逾期】") for s in inbox.subjects()) == len(tasks) - len(sw)
     assert not any(r[0] == "contact@sw.luquan.example" for r, m in inbox.messages if "逾期" in str(m["Subject"])), \
@@ -92,15 +93,19 @@ def test_reminder_overdue_and_the_ladder(campaign, smtp):
     for when, step in (("2019-12-02T09:30", "department_contact"), ("2019-12-03T09:30", "department_leader"),
                        ("2019-12-04T09:30", "office")):
         report = run_sweep(engine, plan, when)
-        steps[step] = report.notices
+        steps[step] = confirmations(report)
         send_outbox(engine, config, now=at(when) + timedelta(minutes=1), worker="w1")
     assert set(steps.values()) == {len(tasks) - len(sw)}
-    leaders = [r for r, m in inbox.messages if r[0].startswith("leader@")]
+    leaders = [r for r, m in inbox.messages if r[0].startswith("leader@") and "部门比对确认" in str(m["Subject"])]
     office = [r for r, m in inbox.messages if r[0] in plan.office_staff or r[0] == plan.email_office]
     assert len(leaders) == len(tasks) - len(sw) and office
     assert all(s.startswith(("【提醒】", "【逾期】", "【督办】")) for s in inbox.subjects())
-    assert run_sweep(engine, plan, "2019-12-20T09:30").notices == 0, "the ladder ends at the office"
+    assert confirmations(run_sweep(engine, plan, "2019-12-20T09:30")) == 0, "the ladder ends at the office"
     assert ssj("audit", "verify").code == 0
+
+
+def confirmations(report) -> int:
+    return sum(1 for n in report.decided if n["kind"] == "confirm")
 
 
 def _uscc(engine, inspection_id):
@@ -113,9 +118,10 @@ def test_a_late_sweep_sends_only_the_latest_notice(campaign, smtp):
     inbox, config = smtp
     tasks = open_confirm_tasks(engine)
     report = run_sweep(engine, plan, "2019-12-03T10:00")  # the first sweep ever, four days late
-    assert report.notices == len(tasks)
+    assert confirmations(report) == len(tasks)
     send_outbox(engine, config, now=at("2019-12-03T10:01"), worker="w1")
-    assert len(inbox.messages) == len(tasks) and all(r[0].startswith("leader@") for r, _ in inbox.messages)
+    about_confirmations = [r for r, m in inbox.messages if "部门比对确认" in str(m["Subject"])]
+    assert len(about_confirmations) == len(tasks) and all(r[0].startswith("leader@") for r in about_confirmations)
     with engine.connect() as conn:
         levels = set(conn.execute(select(orm.TaskRow.escalation_level).where(orm.TaskRow.kind == "confirm")).scalars())
     assert levels == {4}

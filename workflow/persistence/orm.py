@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     ForeignKeyConstraint,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -483,3 +484,22 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SubmittedDocument(Base):
+    """A file a department sends the office, kept exactly as sent (the stamped confirmation report, its summary)."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaigns.code"))
+    kind: Mapped[str] = mapped_column(String(32))  # confirmation_report | summary
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    highlights: Mapped[str | None] = mapped_column(Text)  # 亮点
+    practices: Mapped[str | None] = mapped_column(Text)  # 经验做法
+    problems: Mapped[str | None] = mapped_column(Text)  # 存在问题
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_by: Mapped[str] = mapped_column(String(254))

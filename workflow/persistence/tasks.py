@@ -46,6 +46,11 @@ class TaskRepository:
                                     "AND done_at IS NULL", _t, ("done_at", "outcome", "inspection_id", "kind"))
         return statement.run((at, outcome, inspection_id, kind) for inspection_id, at in done)
 
+    def close_department(self, key: str, *, now: datetime) -> int:
+        """Close one task by its key (a department's file arrived)."""
+        return self.conn.execute(update(_t).where(_t.c.key == key, _t.c.done_at.is_(None))
+                                 .values(done_at=now, outcome="done")).rowcount
+
     def due_at(self, key: str) -> datetime | None:
         return self.conn.execute(select(_t.c.due_at).where(_t.c.key == key)).scalar()
 

@@ -23,6 +23,7 @@ from workflow.errors import UserError
 from workflow.persistence import orm
 from workflow.persistence.audit_log import AuditLog
 from workflow.persistence.queries import eligible_enterprises
+from workflow.services.documents import open_department_tasks
 from workflow.services.inspections import start_inspections
 
 ENTERPRISES = "enterprises"
@@ -141,6 +142,7 @@ def run_draw(conn: Connection, plan: CampaignPlan, *, witness: str, now: datetim
         "round": record.round, "secret": record.secret_hex, "witness": witness, "seed": seed,
         "sample_size": result.sample_size, "sampled": list(result.sampled)})])
     start_inspections(conn, plan, result.sampled, now=now, actor=actor, calendar=calendar, draw_id=record.id)
+    open_department_tasks(conn, plan, now=now, calendar=calendar)
     return RunOutcome(current_draw(conn, plan.code))
 
 

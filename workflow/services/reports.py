@@ -275,10 +275,20 @@ def write_summary_report(engine: Engine, plan: CampaignPlan, path: Path, *, now:
                        progress, widths=(12, 10, 10, 10, 10, 10, 10, 10), notes=notes)
     book.line_chart(table, "各状态累计户数", [2, 3, 4, 5, 6, 7], "J3", "户")
     names = dict(_department_names(engine))
+    with engine.connect() as conn:
+        doc = orm.SubmittedDocument
+        latest = {r.department_code: r for r in conn.execute(
+            select(doc.department_code, doc.filename, doc.submitted_at, doc.highlights, doc.practices, doc.problems)
+            .where(doc.campaign_code == plan.code, doc.kind == "summary").order_by(doc.submitted_at))}
     book.sheet("部门总结", f"{plan.name} 各部门总结（亮点、经验做法、存在问题）", ("部门", "报送情况", "亮点", "经验做法",
                                                                           "存在问题"),
-               [(names.get(d.code, d.code), "未报送", "", "", "") for d in plan.departments],
-               widths=(30, 12, 30, 30, 30), notes=notes)
+               [(names.get(d.code, d.code),
+                 f"{latest[d.code].submitted_at.astimezone(plan.tz):%Y-%m-%d} 报送 {latest[d.code].filename}"
+                 if d.code in latest else "未报送",
+                 *((getattr(latest[d.code], f) or "") if d.code in latest else "" for f in
+                   ("highlights", "practices", "problems")))
+                for d in plan.departments],
+               widths=(30, 24, 40, 40, 40), notes=notes)
     book.sheet("方案检查", f"{plan.name} 方案检查结果", ("级别", "项目", "说明"),
                [(f.severity, f.subject, f.message) for f in findings] or [("", "", "未发现问题")],
                widths=(8, 26, 90), notes=notes)

@@ -1,4 +1,5 @@
-"""The outbox (email written with the change that causes it) and each task's next notice instant.
+"""The outbox (email written with the change that causes it), each task's next notice instant, and the
+documents departments send (kept as sent).
 
 Revision ID: 0004
 Revises: 0003
@@ -15,6 +16,23 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('documents',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('campaign_code', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('department_code', sa.String(length=64), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('highlights', sa.Text(), nullable=True),
+    sa.Column('practices', sa.Text(), nullable=True),
+    sa.Column('problems', sa.Text(), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('submitted_by', sa.String(length=254), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_code'], ['campaigns.code'], name=op.f('fk_documents_campaign_code_campaigns')),
+    sa.ForeignKeyConstraint(['department_code'], ['departments.code'], name=op.f('fk_documents_department_code_departments')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_documents'))
+    )
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('key', sa.String(length=400), nullable=False),
@@ -48,6 +66,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('documents')
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.drop_index('ix_tasks_open_notice', sqlite_where=sa.text('done_at IS NULL'), postgresql_where=sa.text('done_at IS NULL'))
         batch_op.drop_column('next_notice_at')

@@ -1,0 +1,51 @@
+"""The three parts of a department's summary (亮点、经验做法、存在问题) read from the DOCX or XLSX it sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PARTS = {"highlights": "亮点", "practices": "经验做法", "problems": "存在问题"}
+
+
+def _part_of(line: str) -> str | None:
+    text = line.strip().lstrip("一二三四五六七八九十、.．0123456789（）() ")
+    for key, label in PARTS.items():
+        if text.startswith(label):
+            return key
+    return None
+
+
+def read_summary_parts(path: Path) -> dict[str, str]:
+    """Text under each heading (DOCX paragraphs), or right of / below each label (XLSX); empty when absent."""
+    suffix = path.suffix.lower()
+    found: dict[str, list[str]] = {key: [] for key in PARTS}
+    if suffix == ".docx":
+        from docx import Document
+
+        current = None
+        for paragraph in Document(str(path)).paragraphs:
+            text = paragraph.text.strip()
+            part = _part_of(text) if len(text) <= 20 or text.split("：")[0] in PARTS.values() else None
+            if part:
+                current = part
+                rest = text.split("：", 1)[1].strip() if "：" in text else ""
+                if rest:
+                    found[part].append(rest)
+            elif current and text:
+                found[current].append(text)
+    elif suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        for sheet in load_workbook(path, read_only=True, data_only=True):
+            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    part = _part_of(str(value)) if isinstance(value, str) else None
+                    if not part:
+                        continue
+                    right = row[c + 1] if c + 1 < len(row) else None
+                    below = rows[r + 1][c] if r + 1 < len(rows) and c < len(rows[r + 1]) else None
+                    text = right if right not in (None, "") else below
+                    if text not in (None, ""):
+                        found[part].append(str(text).strip())
+    return {key: "\n".join(lines) for key, lines in found.items()}
