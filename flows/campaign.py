@@ -122,3 +122,18 @@ def daily_overdue_report(code: str, now: str | None = None, url: str | None = No
         engine.dispose()
     mailed = send_mail(url, when)
     return {"report": str(path), "overdue": len(items), "queued": queued, **mailed}
+
+
+def deployments(codes: list[str]) -> list:
+    """What ``ssj serve`` serves: per campaign, the tick every 15 minutes and the 08:30 daily report (Beijing)."""
+    from prefect.schedules import Cron, Interval
+
+    out = []
+    for code in codes:
+        out.append(campaign_tick.to_deployment(
+            name=f"tick-{code}", parameters={"code": code},
+            schedule=Interval(900, timezone="Asia/Shanghai")))
+        out.append(daily_overdue_report.to_deployment(
+            name=f"daily-overdue-report-{code}", parameters={"code": code},
+            schedule=Cron("30 8 * * *", timezone="Asia/Shanghai")))
+    return out

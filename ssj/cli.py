@@ -871,6 +871,56 @@ def machine_diagram_cmd(call: Call, out_file: str) -> None:
     out(f"已写入 {png}")
 
 
+@command(cli, "tick", changes=True, json_output=True,
+         help="推进一次抽查任务（不经 Prefect，适合 cron 或排障）：巡查期限、排队并发送提醒和逾期通知。")
+@click.argument("code", metavar="任务编号")
+def tick_cmd(call: Call, code: str) -> None:
+    from workflow.services.campaigns import campaign_calendar
+    from workflow.services.outbox import SmtpConfig, send_outbox
+    from workflow.services.sweep import sweep
+
+    def tick(engine, plan):
+        swept = sweep(engine, plan, now=call.now, calendar=campaign_calendar(plan))
+        sent = send_outbox(engine, SmtpConfig.from_env(os.environ), now=call.now, worker=f"cli-{os.getpid()}")
+        return swept, sent
+
+    swept, sent = _with_plan(call, code, tick)
+    result = {"planned": swept.planned, "notices": swept.notices, "queued": swept.queued, "sent": sent.sent,
+              "failed": sent.failed}
+    if call.as_json:
+        emit_json(result)
+        return
+    out(f"巡查：新排期 {swept.planned} 项，发出通知 {swept.notices} 项（邮件 {swept.queued} 封入队）；"
+        f"发送 {sent.sent} 封" + (f"，失败 {sent.failed} 封（稍后重试）" if sent.failed else "") + "。")
+    for error in sent.errors[:3]:
+        err(f"邮件发送失败：{error}")
+
+
+@command(cli, "serve", help="启动 Prefect 部署：每个抽查任务每 15 分钟推进一次，每个工作日 08:30 发送逾期部门报告（北京时间）。")
+@click.argument("codes", nargs=-1, metavar="任务编号…")
+def serve_cmd(call: Call, codes: tuple[str, ...]) -> None:
+    from prefect import serve
+    from sqlalchemy import select
+
+    from flows.campaign import deployments
+    from workflow.persistence import orm
+
+    engine = call.engine()
+    try:
+        with engine.connect() as conn:
+            known = list(conn.execute(select(orm.Campaign.code).order_by(orm.Campaign.code)).scalars())
+    finally:
+        engine.dispose()
+    chosen = list(codes) or known
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        raise UserError(f"抽查任务不存在：{'、'.join(unknown)}")
+    if not chosen:
+        raise UserError("还没有抽查任务（用 ssj campaign create 创建）")
+    err(f"正在提供 {len(chosen)} 个抽查任务的部署（Ctrl-C 停止）；看板：prefect server start 后打开 http://127.0.0.1:4200")
+    serve(*deployments(chosen))
+
+
 @command(cli, "demo", help="演示：在 --out 下的新数据库中，用示例辖区运行鹿泉区 2019 年下半年联合抽查。")
 @click.option("--out", "out_dir", default="demo-out", show_default=True, type=click.Path(file_okay=False),
               help="输出目录")
@@ -886,8 +936,15 @@ def demo_cmd(call: Call, out_dir: str, n: int, seed: int) -> None:
 # --- entry point -----------------------------------------------------------
 
 
+def _prefect_defaults() -> None:
+    """Prefect offline: no analytics, and its home in the project unless the user chose one."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".prefect"))
+
+
 def run(args: list[str] | None = None) -> int:
     """Run ``ssj`` with ``args``; returns the exit code instead of exiting."""
+    _prefect_defaults()
     from workflow.services.directory_import import ImportRejected
 
     try:

@@ -55,3 +55,25 @@ def test_the_daily_report_runs_on_working_days_only(prefect_api, drawn, db_url, 
     assert attachment.get_filename() == "逾期部门报告_2019-12-02.xlsx"
     again = daily_overdue_report(CODE, now="2019-12-02T09:00", url=db_url, out_dir=str(tmp_path))
     assert again["queued"] == 0, "one report a day"
+
+
+def test_ssj_tick_without_prefect(drawn, smtp_server):
+    inbox, _ = smtp_server
+    result = drawn("tick", CODE, "--now", "2019-11-28T09:30", "--json")
+    assert result.code == 0, result.err
+    import json
+
+    doc = json.loads(result.out)
+    assert doc["notices"] > 0 and doc["sent"] == doc["queued"] == len(inbox.messages)
+
+
+def test_the_served_deployments_and_their_schedules():
+    from flows.campaign import deployments
+
+    tick, daily = deployments([CODE])
+    assert tick.name == f"tick-{CODE}" and tick.parameters == {"code": CODE}
+    assert daily.name == f"daily-overdue-report-{CODE}"
+    [tick_schedule] = tick.schedules
+    [daily_schedule] = daily.schedules
+    assert tick_schedule.schedule.interval.total_seconds() == 900
+    assert daily_schedule.schedule.cron == "30 8 * * *" and daily_schedule.schedule.timezone == "Asia/Shanghai"
