@@ -21,6 +21,7 @@ from prefect.events import emit_event
 from workflow.persistence.database import database_url, make_engine
 from workflow.services.campaigns import campaign_calendar, plan_of
 from workflow.services.dashboard import dashboard
+from workflow.services.deadline_changes import follow_calendar
 from workflow.services.outbox import SmtpConfig, send_outbox
 from workflow.services.reports import queue_overdue_report, write_overdue_report
 from workflow.services.sweep import sweep
@@ -47,9 +48,16 @@ def sweep_deadlines(url: str, code: str, now: datetime) -> dict:
     try:
         with engine.connect() as conn:
             plan = plan_of(conn, code)
+        moved = follow_calendar(engine, plan, now=now, actor="ssj")
         report = sweep(engine, plan, now=now, calendar=campaign_calendar(plan))
     finally:
         engine.dispose()
+    for change in moved:
+        emit_event(event="ssj.task.deadline-moved",
+                   resource={"prefect.resource.id": f"ssj.task.{change.task_id}"},
+                   related=[{"prefect.resource.id": f"ssj.campaign.{code}", "prefect.resource.role": "campaign"}],
+                   occurred=now, payload={"kind": change.kind, "before": change.before.isoformat(),
+                                          "after": change.after.isoformat(), "provisional": change.provisional})
     for notice in report.decided:
         emit_event(event=f"ssj.task.{notice['stage']}",
                    resource={"prefect.resource.id": f"ssj.task.{notice['task_id']}",

@@ -879,7 +879,13 @@ def tick_cmd(call: Call, code: str) -> None:
     from workflow.services.outbox import SmtpConfig, send_outbox
     from workflow.services.sweep import sweep
 
+    from workflow.services.deadline_changes import follow_calendar
+
     def tick(engine, plan):
+        moved = follow_calendar(engine, plan, now=call.now, actor=call.user)
+        for change in moved:
+            err(f"期限调整：{change.kind} {change.before.astimezone(plan.tz):%Y-%m-%d %H:%M} → "
+                f"{change.after.astimezone(plan.tz):%Y-%m-%d %H:%M}" + ("（暂定期限不提前，保持原期限）" if change.kept else ""))
         swept = sweep(engine, plan, now=call.now, calendar=campaign_calendar(plan))
         sent = send_outbox(engine, SmtpConfig.from_env(os.environ), now=call.now, worker=f"cli-{os.getpid()}")
         return swept, sent
@@ -894,6 +900,34 @@ def tick_cmd(call: Call, code: str) -> None:
         f"发送 {sent.sent} 封" + (f"，失败 {sent.failed} 封（稍后重试）" if sent.failed else "") + "。")
     for error in sent.errors[:3]:
         err(f"邮件发送失败：{error}")
+
+
+@cli.group("calendar", context_settings=CONTEXT, help="工作日历：节假日安排更新后重新计算期限。")
+def calendar_group() -> None:
+    pass
+
+
+@command(calendar_group, "reload", changes=True,
+         help="按当前工作日历（含新增的年度文件）重新计算各抽查任务未完成事项的期限；暂定期限对已开始的工作不提前。")
+@click.argument("codes", nargs=-1, metavar="任务编号…")
+def calendar_reload_cmd(call: Call, codes: tuple[str, ...]) -> None:
+    from sqlalchemy import select
+
+    from workflow.persistence import orm
+    from workflow.services.deadline_changes import follow_calendar
+
+    engine = call.engine()
+    try:
+        with engine.connect() as conn:
+            chosen = list(codes) or list(conn.execute(select(orm.Campaign.code).order_by(orm.Campaign.code)).scalars())
+    finally:
+        engine.dispose()
+    for code in chosen:
+        moved = _with_plan(call, code, lambda engine, plan: follow_calendar(engine, plan, now=call.now,
+                                                                            actor=call.user, force=True))
+        really = [m for m in moved if m.before != m.after]
+        out(f"{code}：重新计算期限，调整 {len(really)} 项" + (f"，暂定期限保持 {sum(m.kept for m in moved)} 项" if any(
+            m.kept for m in moved) else "") + "。")
 
 
 @command(cli, "serve", help="启动 Prefect 部署：每个抽查任务每 15 分钟推进一次，每个工作日 08:30 发送逾期部门报告（北京时间）。")

@@ -36,6 +36,16 @@ _TEMPLATES = {
 {{ office }}
 （本邮件由双随机抽查系统自动发送，编号 {{ key_digest }}；如已办理请忽略。）
 """,
+    "deadline_moved.subject": "【期限调整】{{ task_label }}：{{ campaign_name }}",
+    "deadline_moved.body": """\
+您好：
+
+因节假日安排（工作日历）更新，抽查任务“{{ campaign_name }}”（{{ campaign_code }}）中“{{ task_label }}”的截止时间
+由 {{ before }} 调整为 {{ after }}（北京时间）{% if provisional %}，仍为暂定{% endif %}。请按新的期限办理。
+
+{{ office }}
+（本邮件由双随机抽查系统自动发送。）
+""",
     "overdue_report.subject": "【逾期报告】{{ campaign_name }}（{{ day }}）：逾期事项 {{ count }} 项",
     "overdue_report.body": """\
 领导小组办公室：

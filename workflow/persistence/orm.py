@@ -26,6 +26,7 @@ from sqlalchemy import (
     Index,
     Text,
     UniqueConstraint,
+    false,
     text,
     true,
 )
@@ -212,6 +213,7 @@ class Campaign(Base):
     source_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(254))
+    calendar_sha256: Mapped[str | None] = mapped_column(String(64))  # the override files its deadlines were computed with
 
 
 class CampaignDepartment(Base):
@@ -418,6 +420,8 @@ class TaskRow(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     next_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: not planned yet (the sweep plans it)
+    # Announced while provisional, and kept when the year's file would have brought it forward: never earlier.
+    no_earlier: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 # --- the audit trail ------------------------------------------------------------

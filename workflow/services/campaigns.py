@@ -70,6 +70,7 @@ def create_campaign(session: Session, source: str, path: str, *, now: datetime, 
             lead_department_code=plan.lead_department, timezone=plan.timezone, window_from=plan.window_from,
             window_to=plan.window_to, draw_at=plan.draw_at, plan=plan.to_json(), source_toml=source,
             source_sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(), created_at=now, created_by=user,
+            calendar_sha256=calendar_fingerprint(plan),
         )
     )
     session.flush()
@@ -103,6 +104,19 @@ def plan_of(conn: Connection, code: str) -> CampaignPlan:
 def campaign_calendar(plan: CampaignPlan, base_dir: Path | None = None) -> WorkdayCalendar:
     """The campaign's working-day calendar; its own files are read relative to ``base_dir`` (default: here)."""
     return plan_calendar(plan, base_dir or Path.cwd())
+
+
+def calendar_fingerprint(plan: CampaignPlan, base_dir: Path | None = None) -> str:
+    """SHA-256 over every override file the campaign's calendar reads: a change means deadlines may move."""
+    from calendars.workday_calendar import bundled_files, environment_files
+
+    digest = hashlib.sha256(f"provisional={plan.provisional_calendar}".encode())
+    files = [*bundled_files(), *environment_files(),
+             *(Path(p) if Path(p).is_absolute() else (base_dir or Path.cwd()) / p for p in plan.calendar_files)]
+    for path in files:
+        digest.update(str(Path(path).name).encode("utf-8") + b"\0")
+        digest.update(Path(path).read_bytes() if Path(path).exists() else b"(missing)")
+    return digest.hexdigest()
 
 
 def state_counts(session: Session, code: str) -> dict[str, int]:

@@ -48,7 +48,7 @@ class SweepReport:
     decided: list[dict] = field(default_factory=list)  # one per notice: task, stage, step, level, USCC (for events)
 
 
-class _People:
+class People:
     """Who is behind each ladder step, looked up once per sweep."""
 
     def __init__(self, conn: Connection, plan: CampaignPlan):
@@ -114,7 +114,7 @@ class _LostRace(Exception):
 
 def _sweep_batch(conn: Connection, plan: CampaignPlan, tasks, now: datetime, calendar: WorkdayCalendar,
                  report: SweepReport) -> None:
-    people = _People(conn, plan)
+    people = People(conn, plan)
     i, e = orm.InspectionRow, orm.Enterprise
     ids = [t.inspection_id for t in tasks if t.inspection_id]
     enterprises = {iid: (uscc, name) for iid, uscc, name in conn.execute(
@@ -159,7 +159,7 @@ def _sweep_batch(conn: Connection, plan: CampaignPlan, tasks, now: datetime, cal
         AuditLog(conn).append(campaign_chain(plan.code), audit)
 
 
-def _context(plan: CampaignPlan, people: _People, task, notice: Notice, uscc: str, name: str, now: datetime,
+def _context(plan: CampaignPlan, people: People, task, notice: Notice, uscc: str, name: str, now: datetime,
              calendar: WorkdayCalendar, key: str) -> dict:
     tz = plan.tz
     last_day = (task.due_at.astimezone(tz) - timedelta(microseconds=1)).date()

@@ -16,6 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('calendar_sha256', sa.String(length=64), nullable=True))
     op.create_table('documents',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('campaign_code', sa.String(length=64), nullable=False),
@@ -61,15 +63,19 @@ def upgrade() -> None:
 
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('next_notice_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('no_earlier', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.create_index('ix_tasks_open_notice', ['next_notice_at'], unique=False, sqlite_where=sa.text('done_at IS NULL'), postgresql_where=sa.text('done_at IS NULL'))
 
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.drop_column('calendar_sha256')
     op.drop_table('documents')
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.drop_index('ix_tasks_open_notice', sqlite_where=sa.text('done_at IS NULL'), postgresql_where=sa.text('done_at IS NULL'))
         batch_op.drop_column('next_notice_at')
+        batch_op.drop_column('no_earlier')
 
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_unsent', sqlite_where=sa.text('sent_at IS NULL'), postgresql_where=sa.text('sent_at IS NULL'))
