@@ -383,8 +383,10 @@ def draw_run_cmd(call: Call, code: str, witness: str) -> None:
     from workflow.services.campaigns import campaign_calendar
     from workflow.services.draws import run_draw
 
+    files = Path(os.environ.get("SSJ_FILES_DIR") or "ssj-files")
     outcome = _act(call, code, "draw_run", lambda conn, plan: run_draw(
-        conn, plan, witness=witness, now=call.now, actor=call.user, calendar=campaign_calendar(plan)))
+        conn, plan, witness=witness, now=call.now, actor=call.user, calendar=campaign_calendar(plan),
+        files_dir=files))
     if outcome.warning:
         err(outcome.warning)
     document = outcome.record.document(code)

@@ -107,7 +107,8 @@ def _draw(url: str, plan, clerk: str, seed: int, echo: Callable[[str], None]) ->
         witness = f"{plan.draw_at:%Y-%m-%d %H:%M} 公开抽取，见证人：区人大代表、企业代表；骰子 3-6-1-4"
         with engine.begin() as conn:
             outcome = run_draw(conn, plan, witness=witness, now=plan.draw_at, actor=clerk,
-                               calendar=WorkdayCalendar.default(provisional=plan.provisional_calendar))
+                               calendar=WorkdayCalendar.default(provisional=plan.provisional_calendar),
+                               files_dir=out)
         with engine.connect() as conn:
             checks = verify_draw(conn, plan)
             names = dict(conn.execute(select(orm.Enterprise.uscc, orm.Enterprise.name)
@@ -117,7 +118,8 @@ def _draw(url: str, plan, clerk: str, seed: int, echo: Callable[[str], None]) ->
     drawn = outcome.record.result["sampled"]
     echo(f"\n5. 公开抽取（ssj-draw-v1，见证文本：“{witness}”）：")
     echo(f"   seed {outcome.record.seed}")
-    echo(f"   抽中 {len(drawn)} 户，已派发到 {len(plan.departments)} 个参加部门比对确认：")
+    echo(f"   抽中 {len(drawn)} 户，已派发到 {len(plan.departments)} 个参加部门比对确认"
+         f"（各部门清单：{out / plan.code / '派发'}，随邮件发给联络人）：")
     for n, uscc in enumerate(drawn, start=1):
         echo(f"   {n:>3}  {uscc}  {names.get(uscc, '')}")
     echo(f"   复核（ssj draw verify）：{'一致' if all(c.ok for c in checks) else '不一致'}")

@@ -82,11 +82,12 @@ class Result:
 
 
 @pytest.fixture
-def ssj(db_url, monkeypatch, capsys):
+def ssj(db_url, monkeypatch, capsys, tmp_path):
     """Run the real ``ssj`` command line in-process against ``db_url``."""
     from ssj.cli import run
 
     monkeypatch.setenv("SSJ_DATABASE_URL", db_url)
+    monkeypatch.setenv("SSJ_FILES_DIR", str(tmp_path / "files"))
     monkeypatch.delenv("SSJ_NOW", raising=False)
     monkeypatch.setenv("SSJ_USER", "clerk@office.luquan.example")
 

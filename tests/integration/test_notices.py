@@ -68,12 +68,14 @@ def test_reminder_overdue_and_the_ladder(campaign, smtp):
     assert reminded.notices == len(tasks) and reminded.queued == len(tasks)
     assert run_sweep(engine, plan, "2019-11-28T10:00").queued == 0, "a second sweep queues nothing twice"
     sent = send_outbox(engine, config, now=at("2019-11-28T09:31"), worker="w1")
-    assert sent.sent == len(tasks) and len(inbox.messages) == len(tasks)
-    assert all(s.startswith("【提醒】部门比对确认：") for s in inbox.subjects())
-    body = inbox.messages[0][1].get_content()
+    assert sent.sent == len(tasks) + 7, "the reminders, and the seven departments' dispatch emails of the draw"
+    reminders = [(r, m) for r, m in inbox.messages if str(m["Subject"]).startswith("【提醒】")]
+    assert len(reminders) == len(tasks)
+    assert all(str(m["Subject"]).startswith("【提醒】部门比对确认：") for _, m in reminders)
+    body = reminders[0][1].get_content()
     assert "将于 2019-11-30 00:00（北京时间）到期" in body and "尚余 1 个工作日" in body
-    assert inbox.messages[0][0][0].startswith("contact@")
-    assert len(set(inbox.ids())) == len(tasks)
+    assert reminders[0][0][0].startswith("contact@")
+    assert len(set(inbox.ids())) == len(inbox.messages)
 
     sw = [t for t in tasks if t.department_code == "SW"]
     for t in sw:  # the tax bureau answers for its enterprises before the deadline
@@ -99,7 +101,7 @@ def test_reminder_overdue_and_the_ladder(campaign, smtp):
     leaders = [r for r, m in inbox.messages if r[0].startswith("leader@") and "部门比对确认" in str(m["Subject"])]
     office = [r for r, m in inbox.messages if r[0] in plan.office_staff or r[0] == plan.email_office]
     assert len(leaders) == len(tasks) - len(sw) and office
-    assert all(s.startswith(("【提醒】", "【逾期】", "【督办】")) for s in inbox.subjects())
+    assert all(s.startswith(("【提醒】", "【逾期】", "【督办】", "【派发】")) for s in inbox.subjects())
     assert confirmations(run_sweep(engine, plan, "2019-12-20T09:30")) == 0, "the ladder ends at the office"
     assert ssj("audit", "verify").code == 0
 
@@ -177,6 +179,30 @@ def test_two_sweeps_at_once_queue_each_notice_once(campaign, db_url):
     for t in threads:
         t.join()
     other.dispose()
-    rows = outbox(engine)
+    rows = [r for r in outbox(engine) if r.kind != "dispatch"]
     assert len(rows) == len({r.key for r in rows}) == len(open_confirm_tasks(engine))
     assert sum(r.notices for r in results) == len(rows)
+
+
+def test_the_dispatch_list_comes_back_and_imports_as_is(campaign, smtp, tmp_path):
+    """The department's list arrives by email; filled in and returned, it imports without changes."""
+    import openpyxl
+
+    ssj, engine, plan = campaign
+    inbox, config = smtp
+    send_outbox(engine, config, now=at("2019-11-27T09:05"), worker="w1")
+    [(recipients, mail)] = [(r, m) for r, m in inbox.messages if r == ["contact@sw.luquan.example"]]
+    assert str(mail["Subject"]).startswith("【派发】") and "2019-11-30 00:00" in str(mail["Subject"])
+    [attachment] = list(mail.iter_attachments())
+    path = tmp_path / attachment.get_filename()
+    path.write_bytes(attachment.get_content())
+    book = openpyxl.load_workbook(path)
+    sheet = book.active
+    assert [c.value for c in sheet[1]][:5] == ["抽查任务编号", "部门代码", "统一社会信用代码", "是否检查", "不检查理由"]
+    rows = sheet.max_row - 1
+    for r in range(2, sheet.max_row + 1):
+        sheet.cell(r, 4, "是")
+    book.save(path)
+    result = ssj("confirm", "import", path, "--user", "contact@sw.luquan.example", "--now", "2019-11-28T10:00")
+    assert result.code == 0, result.err
+    assert f"共 {rows} 条" in result.out

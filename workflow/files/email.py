@@ -46,6 +46,17 @@ _TEMPLATES = {
 {{ office }}
 （本邮件由双随机抽查系统自动发送。）
 """,
+    "dispatch.subject": "【派发】{{ campaign_name }}：请于 {{ due }} 前完成比对确认（{{ count }} 户）",
+    "dispatch.body": """\
+{{ department }}：
+
+根据《{{ document_no }}》，{{ office }}已于 {{ drawn_at }} 公开随机抽取检查对象，其中 {{ count }} 户派发贵单位比对确认。
+请在附件“{{ attachment_name }}”的“是否检查”列填写“是”或“否”（“否”须填写不检查理由），于 {{ due }}（北京时间）前
+原样回复本邮件或交领导小组办公室导入（ssj confirm import）。{% if provisional %}（期限为暂定。）{% endif %}
+
+{{ office }}
+（本邮件由双随机抽查系统自动发送。）
+""",
     "overdue_report.subject": "【逾期报告】{{ campaign_name }}（{{ day }}）：逾期事项 {{ count }} 项",
     "overdue_report.body": """\
 领导小组办公室：

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -23,6 +24,7 @@ from workflow.errors import UserError
 from workflow.persistence import orm
 from workflow.persistence.audit_log import AuditLog
 from workflow.persistence.queries import eligible_enterprises
+from workflow.services.dispatch import queue_dispatch
 from workflow.services.documents import open_department_tasks
 from workflow.services.inspections import start_inspections
 
@@ -116,8 +118,9 @@ class RunOutcome:
 
 
 def run_draw(conn: Connection, plan: CampaignPlan, *, witness: str, now: datetime, actor: str,
-             calendar: WorkdayCalendar) -> RunOutcome:
-    """The public draw: reveal, derive the sample, and dispatch it (the sampled inspections and their tasks)."""
+             calendar: WorkdayCalendar, files_dir: Path | None = None) -> RunOutcome:
+    """The public draw: reveal, derive the sample, and dispatch it (the sampled inspections and their tasks;
+    with ``files_dir``, each department's list written there and emailed to its contact)."""
     record = current_draw(conn, plan.code)
     if record is None:
         raise UserError(f"抽查任务“{plan.code}”尚未提交抽取承诺（先运行 ssj draw commit {plan.code}）")
@@ -143,6 +146,9 @@ def run_draw(conn: Connection, plan: CampaignPlan, *, witness: str, now: datetim
         "sample_size": result.sample_size, "sampled": list(result.sampled)})])
     start_inspections(conn, plan, result.sampled, now=now, actor=actor, calendar=calendar, draw_id=record.id)
     open_department_tasks(conn, plan, now=now, calendar=calendar)
+    if files_dir is not None:
+        queue_dispatch(conn, plan, result.sampled, now=now, round_=record.round, calendar=calendar,
+                       files_dir=files_dir)
     return RunOutcome(current_draw(conn, plan.code))
 
 
