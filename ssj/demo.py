@@ -87,13 +87,13 @@ def run_demo(out: Path, *, enterprises: int, seed: int, echo: Callable[[str], No
          f"{plan.draw_at:%Y-%m-%d} 前成立）：{numbers.eligible} 户")
     echo(f"   按 {s.ratio_text} 抽取（{s.rounding}，至少 {s.minimum} 户）：{numbers.expected_sample} 户")
 
-    sampled = _draw(url, plan, clerk, seed, echo)
+    sampled = _draw(url, plan, clerk, seed, out, echo)
     outputs = _carry_through(url, plan, clerk, seed, sampled, out, echo)
     return {"eligible": numbers.eligible, "expected_sample": numbers.expected_sample, "database": url,
             "sampled": sampled, **outputs}
 
 
-def _draw(url: str, plan, clerk: str, seed: int, echo: Callable[[str], None]) -> list[str]:
+def _draw(url: str, plan, clerk: str, seed: int, out: Path, echo: Callable[[str], None]) -> list[str]:
     """The public draw as the office holds it: commitment published first, witnesses speak, everyone can check."""
     engine = make_engine(url)
     committed_at = plan.draw_at - timedelta(minutes=30)
