@@ -2,10 +2,11 @@
 
 import sys
 
-from bench import bench_calendar, bench_draw, bench_import, bench_machine, bench_stats
+from bench import bench_calendar, bench_draw, bench_import, bench_machine, bench_stats, bench_sweep
 
 BENCHMARKS = {"calendar": bench_calendar.main, "import": bench_import.main, "machine": bench_machine.main,
-              "draw": bench_draw.main, "stats": bench_stats.main}
+              "draw": bench_draw.main, "stats": bench_stats.main,
+              "sweep": bench_sweep.main}
 
 
 def main(argv: list[str]) -> int:

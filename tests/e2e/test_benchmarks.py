@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize("name, env", [("machine", {"SSJ_BENCH_INSPECTIONS": "300"}),
                                        ("stats", {"SSJ_BENCH_INSPECTIONS": "300"}),
+                                       ("sweep", {"SSJ_BENCH_INSPECTIONS": "300"}),
                                        ("draw", {"SSJ_BENCH_ROWS": "3000"})])
 def test_a_benchmark_runs_and_reports_its_ratio(name, env):
     result = subprocess.run([sys.executable, "-m", "bench", name], cwd=ROOT, capture_output=True, text=True,

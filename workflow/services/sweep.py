@@ -10,7 +10,9 @@ outbox key is unique, so a re-run queues nothing twice) and audits the step.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,10 +20,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, or_, select
 
 from calendars import WorkdayCalendar
-from workflow.audit import Entry, campaign_chain, canonical_json
+from workflow.audit import Entry, campaign_chain
 from workflow.campaign_file import CampaignPlan
 from workflow.files.email import message_id
-from workflow.notices import LADDER_LABELS, SUBJECT_PREFIX, Notice, due_notice
+from workflow.notices import LADDER_LABELS, SUBJECT_PREFIX, due_notice
 from workflow.persistence import orm
 from workflow.persistence.audit_log import AuditLog
 from workflow.persistence.bulk import Bulk
@@ -91,14 +93,24 @@ class People:
 
 
 def sweep(engine: Engine, plan: CampaignPlan, *, now: datetime, calendar: WorkdayCalendar,
-          batch: int = 2000) -> SweepReport:
+          batch: int = 5000) -> SweepReport:
     """One pass: every open task of the campaign whose next notice has come (or is not planned yet)."""
-    report = SweepReport()
-    with engine.begin() as conn:
-        candidates = conn.execute(
+    return notify(engine, plan, find_due(engine, plan, now=now), now=now, calendar=calendar, batch=batch)
+
+
+def find_due(engine: Engine, plan: CampaignPlan, *, now: datetime) -> list:
+    """The open tasks whose next notice has come or is not planned yet (served by ``ix_tasks_open_notice``)."""
+    with engine.connect() as conn:
+        return conn.execute(
             select(_t).where(_t.c.campaign_code == plan.code, _t.c.done_at.is_(None),
                              or_(_t.c.next_notice_at <= now, _t.c.next_notice_at.is_(None)))
             .order_by(_t.c.id)).all()
+
+
+def notify(engine: Engine, plan: CampaignPlan, candidates: list, *, now: datetime, calendar: WorkdayCalendar,
+           batch: int = 5000) -> SweepReport:
+    """Decide each candidate's notice, move its level, queue the messages and audit — per batch."""
+    report = SweepReport()
     for start in range(0, len(candidates), batch):
         try:
             with engine.begin() as conn:
@@ -119,24 +131,31 @@ def _sweep_batch(conn: Connection, plan: CampaignPlan, tasks, now: datetime, cal
     ids = [t.inspection_id for t in tasks if t.inspection_id]
     enterprises = {iid: (uscc, name) for iid, uscc, name in conn.execute(
         select(i.id, i.uscc, e.name).join(e, e.uscc == i.uscc).where(i.id.in_(ids)))} if ids else {}
-    planned, moved, rows, audit, decided = [], [], [], [], []
+    planned, moved, rows, decided = [], [], [], []
+    # Tasks share due instants by the thousand: decide and word each instant once.
+    decide = functools.lru_cache(maxsize=None)(
+        lambda due, level: due_notice(due, level, now, plan.escalation, calendar, plan.tz))
+    shared = functools.lru_cache(maxsize=None)(
+        lambda due, provisional, kind, stage, step: _shared_context(plan, due, provisional, kind, stage, step, now,
+                                                                    calendar))
     for task in tasks:
-        notice, next_at = due_notice(task.due_at, task.escalation_level, now, plan.escalation, calendar, plan.tz)
+        notice, next_at = decide(task.due_at, task.escalation_level)
         if notice is None:
             planned.append((next_at, task.id, task.escalation_level))
             continue
         moved.append((notice.level, next_at, task.id, task.escalation_level))
         uscc, name = enterprises.get(task.inspection_id, ("", ""))
         recipients = list(dict.fromkeys(people.recipients(notice.step, task)))
+        common = shared(task.due_at, bool(task.provisional), task.kind, notice.stage, notice.step)
+        departments = people.departments_of(task)
         for recipient in recipients:
             key = f"{task.key}#{notice.level}#{recipient}"
-            context = _context(plan, people, task, notice, uscc, name, now, calendar, key)
-            rows.append((key, message_id(key, plan.email_sender), task.id, notice.stage, recipient, canonical_json(context)))
-        payload = {"task": task.key, "stage": notice.stage, "step": notice.step, "level": notice.level,
-                   "recipients": recipients}
-        audit.append(Entry("notice", "ssj", now, plan.code, uscc or None, payload=payload))
-        decided.append({**payload, "task_id": task.id, "kind": task.kind, "uscc": uscc,
-                        "departments": people.departments_of(task)})
+            context = {**common, **_task_context(people, task, departments, uscc, name, key)}
+            rows.append((key, message_id(key, plan.email_sender), task.id, notice.stage, recipient,
+                         _CONTEXT_JSON.encode(context)))
+        decided.append({"task": task.key, "stage": notice.stage, "step": notice.step, "level": notice.level,
+                        "recipients": recipients, "task_id": task.id, "kind": task.kind, "uscc": uscc,
+                        "departments": departments})
     if planned:
         report.planned += Bulk(conn, "UPDATE tasks SET next_notice_at = ? WHERE id = ? AND escalation_level = ?",
                                _t, ("next_notice_at", "id", "escalation_level")).run(planned)
@@ -155,27 +174,35 @@ def _sweep_batch(conn: Connection, plan: CampaignPlan, tasks, now: datetime, cal
                               _o, ("key", "message_id", "task_id", "kind", "recipient", "context", "campaign_code",
                                    "template", "created_at", "not_before", "attempts"),
                               (plan.code, "task_notice", now, now, 0)).run(rows)
-    if audit:
-        AuditLog(conn).append(campaign_chain(plan.code), audit)
+    if decided:  # one audit row per batch, naming every step taken
+        AuditLog(conn).append(campaign_chain(plan.code), [Entry("notices", "ssj", now, plan.code, payload={
+            "count": len(decided), "notices": [[n["task"], n["uscc"], n["stage"], n["step"], n["level"],
+                                                n["recipients"]] for n in decided]})])
 
 
-def _context(plan: CampaignPlan, people: People, task, notice: Notice, uscc: str, name: str, now: datetime,
-             calendar: WorkdayCalendar, key: str) -> dict:
+_CONTEXT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _shared_context(plan: CampaignPlan, due: datetime, provisional: bool, kind: str, stage: str, step: str,
+                    now: datetime, calendar: WorkdayCalendar) -> dict:
+    """What every message about the same due instant, task kind and step says alike."""
     tz = plan.tz
-    last_day = (task.due_at.astimezone(tz) - timedelta(microseconds=1)).date()
+    last_day = (due.astimezone(tz) - timedelta(microseconds=1)).date()
     today = now.astimezone(tz).date()
-    departments = [people.departments[d].name for d in people.departments_of(task) if d in people.departments]
-    officer = people.officers.get(task.certificate_no) if task.certificate_no else None
     greeting = {"office": "领导小组办公室", "department_leader": "分管领导", "department_contact": "联络人"}.get(
-        notice.step, "您好")
+        step, "您好")
     return {
-        "prefix": SUBJECT_PREFIX[notice.stage], "stage": notice.stage, "step_label": LADDER_LABELS.get(notice.step, ""),
-        "task_label": TASK_LABELS.get(task.kind, task.kind), "campaign_name": plan.name, "campaign_code": plan.code,
-        "document_no": plan.document_no, "due": f"{task.due_at.astimezone(tz):%Y-%m-%d %H:%M}",
-        "provisional": bool(task.provisional), "workdays_left": calendar.workdays_between(today, last_day),
-        "workdays_overdue": calendar.workdays_between(last_day, today), "department": "、".join(departments),
-        "enterprise": name, "uscc": uscc, "officer": f"{officer.name}（{officer.certificate_no}）" if officer else "",
-        "what_to_do": WHAT_TO_DO.get(task.kind, ""), "greeting": greeting, "office": plan.office,
-        "key_digest": hashlib.sha256(key.encode("utf-8")).hexdigest()[:12],
+        "prefix": SUBJECT_PREFIX[stage], "stage": stage, "step_label": LADDER_LABELS.get(step, ""),
+        "task_label": TASK_LABELS.get(kind, kind), "campaign_name": plan.name, "campaign_code": plan.code,
+        "document_no": plan.document_no, "due": f"{due.astimezone(tz):%Y-%m-%d %H:%M}", "provisional": provisional,
+        "workdays_left": calendar.workdays_between(today, last_day),
+        "workdays_overdue": calendar.workdays_between(last_day, today), "what_to_do": WHAT_TO_DO.get(kind, ""),
+        "greeting": greeting, "office": plan.office,
     }
 
+
+def _task_context(people: People, task, departments: list[str], uscc: str, name: str, key: str) -> dict:
+    officer = people.officers.get(task.certificate_no) if task.certificate_no else None
+    return {"department": "、".join(people.departments[d].name for d in departments if d in people.departments),
+            "enterprise": name, "uscc": uscc, "officer": f"{officer.name}（{officer.certificate_no}）" if officer else "",
+            "key_digest": hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]}

@@ -1,0 +1,136 @@
+"""The deadline sweep over 100,000 open inspections with 5,000 due tasks, against bare SQL.
+
+Setup (a child process): the machine benchmark's 100,000 drawn inspections; then by SQL every
+inspection keeps one open confirmation task — 5,000 of them overdue (their reminder and overdue
+instants passed), the 95,000 others due later — and every other task is closed.
+
+Product, on a copy per round: ``sweep.find_due`` (finding: the indexed query) and ``sweep.notify``
+(queuing: for each of the 5,000, decide the notice, move its level, queue its email, audit it).
+Baselines through ``sqlite3`` alone: the same SELECT of the due rows, and a bare INSERT of the
+5,000 outbox rows the product queued (rendering happens at send time). Best of three rounds.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bench import bare_sqlite
+from bench.bench_machine import CODE, N, OUT, _setup as setup_inspections
+from bench.rounds import summarise
+
+ROUNDS = 3
+DUE = 5000
+BEIJING = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2019, 11, 30, 8, 0, tzinfo=BEIJING)
+
+
+def _setup(db: Path) -> None:
+    setup_inspections(db)
+    con = bare_sqlite.connect(db)
+    con.execute("BEGIN")
+    con.execute("UPDATE tasks SET done_at = '2019-11-28 00:00:00.000000', outcome = 'done'")
+    con.execute("UPDATE tasks SET done_at = NULL, outcome = NULL, next_notice_at = due_at WHERE id IN "
+                "(SELECT min(id) FROM tasks WHERE kind = 'confirm' GROUP BY inspection_id)")
+    con.execute("UPDATE tasks SET due_at = '2019-12-19 16:00:00.000000', next_notice_at = '2019-12-19 01:00:00.000000' "
+                "WHERE done_at IS NULL AND inspection_id > (SELECT min(id) + ? FROM inspections)", (DUE - 1,))
+    con.execute("COMMIT")
+    con.execute("ANALYZE")
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+
+
+def _copy(source: Path, target: Path) -> Path:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copy(source, target)
+    return target
+
+
+def _product(db: Path) -> tuple[float, float, int, int]:
+    from workflow.persistence.database import make_engine
+    from workflow.services.campaigns import campaign_calendar, plan_of
+    from workflow.services.sweep import find_due, notify
+
+    engine = make_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        plan = plan_of(conn, CODE)
+    calendar = campaign_calendar(plan)
+    start = time.perf_counter()
+    due = find_due(engine, plan, now=NOW)
+    finding = time.perf_counter() - start
+    start = time.perf_counter()
+    report = notify(engine, plan, due, now=NOW, calendar=calendar)
+    queuing = time.perf_counter() - start
+    engine.dispose()
+    return finding, queuing, len(due), report.queued
+
+
+def _bare_find(db: Path) -> tuple[float, int]:
+    con = bare_sqlite.connect(db)
+    start = time.perf_counter()
+    rows = con.execute("SELECT * FROM tasks WHERE campaign_code = ? AND done_at IS NULL AND "
+                       "(next_notice_at <= ? OR next_notice_at IS NULL) ORDER BY id",
+                       (CODE, "2019-11-30 00:00:00.000000")).fetchall()
+    elapsed = time.perf_counter() - start
+    con.close()
+    return elapsed, len(rows)
+
+
+def _bare_queue(db: Path, rows: list[tuple]) -> float:
+    con = bare_sqlite.connect(db)
+    start = time.perf_counter()
+    con.execute("BEGIN IMMEDIATE")
+    con.executemany("INSERT INTO outbox (key, message_id, campaign_code, task_id, kind, recipient, template, context, "
+                    "created_at, not_before, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    con.close()
+    return elapsed
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    print(f"sweep: {N:,} open inspections, {DUE:,} due tasks (SQLite)")
+    pristine = OUT / "sweep-setup.db"
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "bench.bench_sweep", "--setup", str(pristine)], check=True,
+                   cwd=Path(__file__).resolve().parents[1])
+    print(f"  setup: {time.perf_counter() - started:.1f} s")
+    finds, queues, bare_finds, bare_queues = [], [], [], []
+    for round_ in range(1, ROUNDS + 1):
+        db = _copy(pristine, OUT / "sweep.db")
+        finding, queuing, due, queued = _product(db)
+        con = sqlite3.connect(db)
+        rows = con.execute("SELECT key, message_id, campaign_code, task_id, kind, recipient, template, context, "
+                           "created_at, not_before, attempts FROM outbox ORDER BY id").fetchall()
+        con.close()
+        bare_find, found = _bare_find(pristine)
+        bare_queue = _bare_queue(_copy(pristine, OUT / "sweep-baseline.db"), rows)
+        assert found == due and queued == len(rows), (found, due, queued, len(rows))
+        finds.append(finding)
+        queues.append(queuing)
+        bare_finds.append(bare_find)
+        bare_queues.append(bare_queue)
+        print(f"  round {round_}: finding {finding:.3f} s vs {bare_find:.3f} s ({finding / bare_find:.2f}x); "
+              f"queuing {queued:,} notices {queuing:.3f} s vs bare INSERT {bare_queue:.3f} s "
+              f"({queuing / bare_queue:.2f}x)")
+    print("  finding the due tasks:")
+    summarise(finds, bare_finds, [], baseline="baseline, the bare SELECT of the due rows",
+              product="product: sweep.find_due", ratio_target=3)
+    print("  queuing the notices:")
+    summarise(queues, bare_queues, [], baseline="baseline, a bare INSERT of the same outbox rows",
+              product="product: sweep.notify (decide, move the level, queue, audit)", ratio_target=3)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--setup"]:
+        _setup(Path(sys.argv[2]))
+    else:
+        main()
