@@ -5,7 +5,8 @@ the sweep first plans it). The sweep reads the open tasks whose instant has come
 or which are not planned yet, decides with ``workflow.notices`` which notice is
 due, moves the task's level with a compare-and-set (two sweeps at once cannot
 both send), queues one outbox row per recipient in the same transaction (the
-outbox key is unique, so a re-run queues nothing twice) and audits the step.
+outbox key is unique, so a re-run queues nothing twice) and names every notice in one
+audit row per batch.
 """
 
 from __future__ import annotations
