@@ -17,8 +17,6 @@ the USCCs sorted, joined and hashed once. Alternating rounds, best of each.
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -28,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from bench import bare_sqlite
 from bench.bench_import import OUT, ROWS, _csv_file, _rows
-from bench.rounds import read_work, report_work, summarise
+from bench.rounds import fresh_copy, read_work, report_work, setup_in_child, summarise
 
 ROUNDS = 3
 CODE = "luquan-2019-h2"
@@ -127,17 +125,10 @@ def main() -> None:
     print("draw: commit + run over a 1,000,000-enterprise directory (SQLite)")
     pristine = OUT / f"draw-setup-{ROWS}.db"
     if not _current(pristine):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "bench.bench_draw", "--setup", str(pristine)], check=True,
-                       cwd=Path(__file__).resolve().parents[1])
-        print(f"  setup: {time.perf_counter() - started:.1f} s")
+        print(f"  setup: {setup_in_child('bench.bench_draw', pristine):.1f} s")
     products, baselines, peaks = [], [], []
     for round_ in range(1, ROUNDS + 1):
-        copy = OUT / "draw.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{copy}{suffix}").unlink(missing_ok=True)
-        shutil.copy(pristine, copy)
-        work, rss = _run_product(copy)
+        work, rss = _run_product(fresh_copy(pristine, OUT / "draw.db"))
         baseline, eligible = _baseline(pristine)
         products.append(work)
         baselines.append(baseline)

@@ -22,7 +22,6 @@ alternate for five rounds; the ratio of the best of each is the result.
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -32,7 +31,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench import bare_sqlite
-from bench.rounds import read_work, report_work, summarise
+from bench.rounds import fresh_copy, read_work, report_work, setup_in_child, summarise
 from sqlalchemy import text
 
 N = int(os.environ.get("SSJ_BENCH_INSPECTIONS", "100000"))
@@ -111,13 +110,6 @@ def _run_product(db: Path) -> tuple[float, float, float]:
     return work, elapsed, rss
 
 
-def _copy(source: Path, target: Path) -> Path:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    shutil.copy(source, target)
-    return target
-
-
 def _written(db: Path, setup_audit_rows: int):
     """What the product wrote: the moves and the audit rows, to replay on the copy."""
     con = sqlite3.connect(db)
@@ -156,22 +148,19 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     print(f"machine: {N:,} inspections loaded and moved reported → published with their audit rows (SQLite)")
     pristine = OUT / "machine-setup.db"
-    started = time.perf_counter()
-    # In a child of its own: a child's peak RSS (wait4) counts its parent's at fork time.
-    subprocess.run([sys.executable, "-m", "bench.bench_machine", "--setup", str(pristine)], check=True,
-                   cwd=Path(__file__).resolve().parents[1])
+    setup_seconds = setup_in_child("bench.bench_machine", pristine)
     con = sqlite3.connect(pristine)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     setup_audit_rows = con.execute("SELECT max(id) FROM audit_events").fetchone()[0]
     con.close()
-    print(f"  setup (draw, dispatch, back-fill by SQL): {time.perf_counter() - started:.1f} s")
+    print(f"  setup (draw, dispatch, back-fill by SQL): {setup_seconds:.1f} s")
     products, baselines, peaks = [], [], []
     for round_ in range(1, ROUNDS + 1):  # alternate, best of each: the machine is shared and noisy
-        db = _copy(pristine, OUT / "machine.db")
+        db = fresh_copy(pristine, OUT / "machine.db")
         work, elapsed, rss = _run_product(db)
         moves, audit = _written(db, setup_audit_rows)
         assert len(moves) == len(audit) == N, (len(moves), len(audit))
-        baseline = _baseline(_copy(pristine, OUT / "machine-baseline.db"), moves, audit)
+        baseline = _baseline(fresh_copy(pristine, OUT / "machine-baseline.db"), moves, audit)
         del moves, audit
         products.append(work)
         baselines.append(baseline)

@@ -12,7 +12,6 @@ producing the same numbers (checked equal). Writing the XLSX is measured and rep
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from datetime import datetime
@@ -21,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from bench import bare_sqlite
 from bench.bench_machine import N, OUT, _setup as setup_inspections
-from bench.rounds import summarise
+from bench.rounds import setup_in_child, summarise
 
 ROUNDS = 3
 CODE = "luquan-2019-h2"
@@ -170,10 +169,7 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     print(f"stats: the statistics table over {N:,} back-filled inspections (SQLite)")
     db = OUT / "stats.db"
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "bench.bench_stats", "--setup", str(db)], check=True,
-                   cwd=Path(__file__).resolve().parents[1])
-    print(f"  setup: {time.perf_counter() - started:.1f} s")
+    print(f"  setup: {setup_in_child('bench.bench_stats', db):.1f} s")
     from workflow.persistence.database import make_engine
     from workflow.services.campaigns import plan_of
 

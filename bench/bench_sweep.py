@@ -12,9 +12,7 @@ Baselines through ``sqlite3`` alone: the same SELECT of the due rows, and a bare
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-import subprocess
 import sys
 import time
 from datetime import datetime
@@ -23,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bench import bare_sqlite
 from bench.bench_machine import CODE, N, OUT, _setup as setup_inspections
-from bench.rounds import summarise
+from bench.rounds import fresh_copy, setup_in_child, summarise
 
 ROUNDS = 3
 DUE = 5000
@@ -44,13 +42,6 @@ def _setup(db: Path) -> None:
     con.execute("ANALYZE")
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
-
-
-def _copy(source: Path, target: Path) -> Path:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    shutil.copy(source, target)
-    return target
 
 
 def _product(db: Path) -> tuple[float, float, int, int]:
@@ -99,20 +90,17 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     print(f"sweep: {N:,} open inspections, {DUE:,} due tasks (SQLite)")
     pristine = OUT / "sweep-setup.db"
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "bench.bench_sweep", "--setup", str(pristine)], check=True,
-                   cwd=Path(__file__).resolve().parents[1])
-    print(f"  setup: {time.perf_counter() - started:.1f} s")
+    print(f"  setup: {setup_in_child('bench.bench_sweep', pristine):.1f} s")
     finds, queues, bare_finds, bare_queues = [], [], [], []
     for round_ in range(1, ROUNDS + 1):
-        db = _copy(pristine, OUT / "sweep.db")
+        db = fresh_copy(pristine, OUT / "sweep.db")
         finding, queuing, due, queued = _product(db)
         con = sqlite3.connect(db)
         rows = con.execute("SELECT key, message_id, campaign_code, task_id, kind, recipient, template, context, "
                            "created_at, not_before, attempts FROM outbox ORDER BY id").fetchall()
         con.close()
         bare_find, found = _bare_find(pristine)
-        bare_queue = _bare_queue(_copy(pristine, OUT / "sweep-baseline.db"), rows)
+        bare_queue = _bare_queue(fresh_copy(pristine, OUT / "sweep-baseline.db"), rows)
         assert found == due and queued == len(rows), (found, due, queued, len(rows))
         finds.append(finding)
         queues.append(queuing)

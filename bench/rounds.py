@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def setup_in_child(module: str, db: Path) -> float:
+    """A benchmark's setup in a child process, so the measured processes start small; returns its seconds."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", module, "--setup", str(db)], check=True, cwd=ROOT)
+    return time.perf_counter() - started
+
+
+def fresh_copy(source: Path, target: Path) -> Path:
+    """``target`` becomes a copy of the SQLite file ``source`` (stale WAL files removed first)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copy(source, target)
+    return target
 
 
 def report_work(seconds: float) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select, text

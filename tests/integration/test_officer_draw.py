@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-import pytest
 from sqlalchemy import select, text
 
 from tests.conftest import snapshot
