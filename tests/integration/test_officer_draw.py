@@ -106,7 +106,7 @@ def test_an_impossible_pool_says_where_and_records_nothing(loaded, db_url, tmp_p
         {k: v for k, v in before.items() if not k.startswith("audit")}
 
 
-def test_forms_schedule_and_assignment(matched, db_url, tmp_path):
+def test_forms_schedule_and_assignment(matched, db_url, tmp_path, smtp_server):
     import openpyxl
     from docx import Document
 
@@ -150,6 +150,17 @@ def test_forms_schedule_and_assignment(matched, db_url, tmp_path):
                             .where(orm.TaskRow.kind == "acknowledge")).all()
     engine.dispose()
     assert {c for c, _ in acks} == {c for team in doc["teams"].values() for c, _ in team}
+    inbox, _ = smtp_server
+    assert ssj("tick", CODE, "--now", "2019-12-03T09:05").code == 0
+    officer_mail = [(r, m) for r, m in inbox.messages if str(m["Subject"]).startswith("【一企一表】")]
+    on_teams = {c for team in doc["teams"].values() for c, _ in team}
+    assert len(officer_mail) == len(on_teams)
+    first_cert = sorted(on_teams)[0]
+    [(_, mail)] = [(r, m) for r, m in officer_mail if r == [directory[first_cert].email]]
+    visits = [u for u, team in doc["teams"].items() if first_cert in {c for c, _ in team}]
+    names = sorted(a.get_filename() for a in mail.iter_attachments())
+    assert len(names) == 2 * len(visits) and all(n.startswith(tuple(visits)) for n in names)
+    assert f"ssj ack {CODE} {first_cert}" in mail.get_body().get_content()
     again = ssj("forms", CODE, "--out", out, "--now", "2019-12-03T10:00")
     assert again.code == 0 and "新派发执法人员确认任务 0 项" in again.out
     rows_again = list(openpyxl.load_workbook(out / "实地核查安排.xlsx").active.iter_rows(min_row=3, values_only=True))

@@ -7,6 +7,7 @@ queued notice costs one row and the wording can be fixed before it goes out.
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 from pathlib import Path
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -57,6 +58,19 @@ _TEMPLATES = {
 {{ office }}
 （本邮件由双随机抽查系统自动发送。）
 """,
+    "forms_dispatch.subject": "【一企一表】{{ campaign_name }}：您的 {{ visits|length }} 户企业实地核查安排",
+    "forms_dispatch.body": """\
+{{ officer }}：
+
+{{ office }}已生成本次联合抽查的一企一表（见附件）。您参加以下企业的联合实地核查（一次性完成）：
+{% for v in visits %}- {{ v.day }} 第 {{ v.group }} 组：{{ v.enterprise }}（{{ v.uscc }}），{{ v.address }}
+{% endfor %}
+请于 {{ due }}（北京时间）前确认收到（ssj ack {{ campaign_code }} {{ certificate_no }}）{% if provisional %}（期限为暂定）{% endif %}。
+实地核查后请按一企一表如实记录，并在回填期限内回填结果。
+
+{{ office }}
+（本邮件由双随机抽查系统自动发送。）
+""",
     "overdue_report.subject": "【逾期报告】{{ campaign_name }}（{{ day }}）：逾期事项 {{ count }} 项",
     "overdue_report.body": """\
 领导小组办公室：
@@ -95,7 +109,7 @@ def build_message(*, sender: str, recipient: str, subject: str, body: str, messa
     msg["Date"] = format_datetime(date)
     msg.set_content(body, charset="utf-8")
     for path in attachments:
-        data = Path(path).read_bytes()
-        msg.add_attachment(data, maintype="application",
-                           subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename=Path(path).name)
+        kind = mimetypes.guess_type(str(path))[0] or "application/octet-stream"
+        maintype, subtype = kind.split("/", 1)
+        msg.add_attachment(Path(path).read_bytes(), maintype=maintype, subtype=subtype, filename=Path(path).name)
     return msg

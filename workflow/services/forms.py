@@ -21,6 +21,7 @@ from workflow.campaign_file import CampaignPlan
 from workflow.deadlines import resolve_deadline
 from workflow.errors import UserError
 from workflow.files.forms import Form, FormItem, FormMember, write_form_docx, write_form_xlsx, write_schedule_xlsx
+from workflow.services.outbox import queue
 from workflow.persistence import orm
 from workflow.persistence.audit_log import AuditLog
 from workflow.persistence.inspections import InspectionRepository
@@ -91,6 +92,7 @@ def generate_forms(engine: Engine, plan: CampaignPlan, out_dir: Path, *, now: da
     with engine.begin() as conn:
         opened = TaskRepository(conn).open((NewTask("acknowledge", plan.code, due, certificate_no=c)
                                             for c in officers), now)
+        _queue_officer_mail(conn, plan, forms, out_dir / "一企一表", due, now)
     return FormsReport(len(forms), schedule_path, assigned, opened)
 
 
@@ -118,6 +120,34 @@ def _forms(conn, plan: CampaignPlan, inspections, teams, slots) -> list[Form]:
         forms.append(Form(plan.code, plan.name, plan.document_no, plan.office, ins.uscc, ent.name, ent.address or "",
                           ent.legal_representative or "", ent.phone or "", form_items, team, slot.day, slot.group))
     return forms
+
+
+def _queue_officer_mail(conn, plan: CampaignPlan, forms: list[Form], folder: Path, due, now: datetime) -> int:
+    """Each officer on a team gets his enterprises, dates and their 一企一表 files, by email."""
+    o = orm.Officer
+    emails = dict(conn.execute(select(o.certificate_no, o.email)).all())
+    visits: dict[str, list[Form]] = {}
+    names: dict[str, str] = {}
+    for form in forms:
+        for member in form.team:
+            visits.setdefault(member.certificate_no, []).append(form)
+            names[member.certificate_no] = member.name
+    queued = 0
+    stamp = now.astimezone(plan.tz).date().isoformat()
+    for cert, theirs in sorted(visits.items()):
+        if not emails.get(cert):
+            continue
+        theirs = sorted(theirs, key=lambda f: (f.planned_on, f.group, f.uscc))
+        context = {"officer": names[cert], "certificate_no": cert, "campaign_name": plan.name,
+                   "campaign_code": plan.code, "office": plan.office, "due": f"{due.at.astimezone(plan.tz):%Y-%m-%d %H:%M}",
+                   "provisional": due.provisional,
+                   "visits": [{"day": f.planned_on.isoformat(), "group": f.group, "enterprise": f.enterprise,
+                               "uscc": f.uscc, "address": f.address} for f in theirs],
+                   "attachments": [str((folder / f"{f.file_stem}{suffix}").resolve()) for f in theirs
+                                   for suffix in (".xlsx", ".docx")]}
+        queued += queue(conn, plan, key=f"forms|{plan.code}|{stamp}|{cert}", recipients=[emails[cert]],
+                        kind="forms", template="forms_dispatch", context=context, now=now)
+    return queued
 
 
 def acknowledge(conn, plan: CampaignPlan, certificate_no: str, *, now: datetime, actor: str) -> bool:
