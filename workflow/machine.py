@@ -16,6 +16,7 @@ what to do rather than a bare "condition failed".
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -60,13 +61,14 @@ class MoveRefused(UserError):
 # --- guards: one class per rule ---------------------------------------------
 
 
-class Guard:
+class Guard(ABC):
     """A rule a move must satisfy; ``problems`` returns what is missing (empty: allowed)."""
 
     rule = ""
 
+    @abstractmethod
     def problems(self, inspection: Inspection, facts: Facts) -> list[str]:
-        raise NotImplementedError
+        """What is missing for this move, in Chinese; empty when the rule holds."""
 
     def __call__(self, event) -> bool:
         inspection, facts = event.model, event.kwargs["facts"]

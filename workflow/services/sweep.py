@@ -117,7 +117,8 @@ def notify(engine: Engine, plan: CampaignPlan, candidates: list, *, now: datetim
             with engine.begin() as conn:
                 _sweep_batch(conn, plan, candidates[start:start + batch], now, calendar, report)
         except _LostRace:
-            pass  # another sweep moved these tasks first and sends their notices; nothing written here
+            # Another sweep moved these tasks first and sends their notices; nothing was written here.
+            continue
     return report
 
 
