@@ -25,6 +25,7 @@ from workflow.services.deadline_changes import follow_calendar
 from workflow.services.outbox import SmtpConfig, send_outbox
 from workflow.services.reports import queue_overdue_report, write_overdue_report
 from workflow.services.sweep import sweep
+from workflow.services.timeline import new_transitions, remind_pending_draw
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -49,9 +50,18 @@ def sweep_deadlines(url: str, code: str, now: datetime) -> dict:
         with engine.connect() as conn:
             plan = plan_of(conn, code)
         moved = follow_calendar(engine, plan, now=now, actor="ssj")
+        remind_pending_draw(engine, plan, now=now)
         report = sweep(engine, plan, now=now, calendar=campaign_calendar(plan))
+        transitions = new_transitions(engine, plan)
     finally:
         engine.dispose()
+    for t in transitions:
+        emit_event(event=f"ssj.inspection.{t['trigger']}",
+                   resource={"prefect.resource.id": f"ssj.inspection.{code}.{t['uscc']}",
+                             "prefect.resource.name": t["uscc"] or code},
+                   related=[{"prefect.resource.id": f"ssj.campaign.{code}", "prefect.resource.role": "campaign"}],
+                   occurred=t["at"], payload={"from": t["from"], "to": t["to"], "actor": t["actor"],
+                                              "seq": t["seq"]})
     for change in moved:
         emit_event(event="ssj.task.deadline-moved",
                    resource={"prefect.resource.id": f"ssj.task.{change.task_id}"},
@@ -66,7 +76,8 @@ def sweep_deadlines(url: str, code: str, now: datetime) -> dict:
                             *({"prefect.resource.id": f"ssj.department.{d}", "prefect.resource.role": "department"}
                               for d in notice["departments"])],
                    occurred=now, payload=notice)
-    return {"planned": report.planned, "notices": report.notices, "queued": report.queued}
+    return {"planned": report.planned, "notices": report.notices, "queued": report.queued,
+            "transitions": len(transitions)}
 
 
 @task(name="发送邮件")

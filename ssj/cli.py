@@ -882,12 +882,14 @@ def tick_cmd(call: Call, code: str) -> None:
     from workflow.services.sweep import sweep
 
     from workflow.services.deadline_changes import follow_calendar
+    from workflow.services.timeline import remind_pending_draw
 
     def tick(engine, plan):
         moved = follow_calendar(engine, plan, now=call.now, actor=call.user)
         for change in moved:
             err(f"期限调整：{change.kind} {change.before.astimezone(plan.tz):%Y-%m-%d %H:%M} → "
                 f"{change.after.astimezone(plan.tz):%Y-%m-%d %H:%M}" + ("（暂定期限不提前，保持原期限）" if change.kept else ""))
+        remind_pending_draw(engine, plan, now=call.now)
         swept = sweep(engine, plan, now=call.now, calendar=campaign_calendar(plan))
         sent = send_outbox(engine, SmtpConfig.from_env(os.environ), now=call.now, worker=f"cli-{os.getpid()}")
         return swept, sent

@@ -29,11 +29,13 @@ def test_the_tick_reminds_sends_and_updates_the_dashboard(prefect_api, drawn, db
 
     quiet = campaign_tick(CODE, now="2019-11-27T12:00", url=db_url)
     assert quiet["notices"] == 0 and quiet["sent"] == 7, "only the departments' dispatch emails of the draw"
+    assert quiet["transitions"] > 0, "the drawn enterprises announced as events"
     result = campaign_tick(CODE, now="2019-11-28T09:30", url=db_url)
     assert result["notices"] > 0 and result["sent"] == result["queued"]
     assert sum(s.startswith("【提醒】") for s in mailbox.subjects()) == result["queued"]
     again = campaign_tick(CODE, now="2019-11-28T09:45", url=db_url)
     assert again["notices"] == 0 and again["sent"] == 0, "a second tick sends nothing twice"
+    assert again["transitions"] == 0, "each transition is announced once"
     for what in ("progress-by-department", "overdue-by-department", "progress", "summary"):
         assert Artifact.get(artifact_key(CODE, what)) is not None, what
     summary = Artifact.get(artifact_key(CODE, "summary"))

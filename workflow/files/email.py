@@ -71,6 +71,15 @@ _TEMPLATES = {
 {{ office }}
 （本邮件由双随机抽查系统自动发送。）
 """,
+    "draw_pending.subject": "【提醒】{{ campaign_name }}：公开抽取尚未进行",
+    "draw_pending.body": """\
+领导小组办公室：
+
+抽查任务“{{ campaign_name }}”（{{ campaign_code }}）计划于 {{ draw_at }}（北京时间）公开抽取，至 {{ now }} 尚未进行。
+请先公布承诺（ssj draw commit {{ campaign_code }}），再在见证人到场时公开抽取（ssj draw run {{ campaign_code }} --witness …）。
+
+（本邮件由双随机抽查系统自动发送，每天至多一次。）
+""",
     "overdue_report.subject": "【逾期报告】{{ campaign_name }}（{{ day }}）：逾期事项 {{ count }} 项",
     "overdue_report.body": """\
 领导小组办公室：

@@ -507,3 +507,12 @@ class SubmittedDocument(Base):
     problems: Mapped[str | None] = mapped_column(Text)  # 存在问题
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_by: Mapped[str] = mapped_column(String(254))
+
+
+class EventCursor(Base):
+    """How far the audit chain has been announced as Prefect events (so each transition is emitted once)."""
+
+    __tablename__ = "event_cursors"
+
+    chain: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)

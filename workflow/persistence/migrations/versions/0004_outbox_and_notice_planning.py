@@ -16,6 +16,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('event_cursors',
+    sa.Column('chain', sa.String(length=100), nullable=False),
+    sa.Column('last_seq', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('chain', name=op.f('pk_event_cursors'))
+    )
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.add_column(sa.Column('calendar_sha256', sa.String(length=64), nullable=True))
     op.create_table('documents',
@@ -69,6 +74,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('event_cursors')
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.drop_column('calendar_sha256')
     op.drop_table('documents')

@@ -1,0 +1,47 @@
+"""The tick's timeline steps: the office reminded of a public draw not held; transitions announced once."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import EXAMPLE_CAMPAIGN
+from workflow.persistence.database import make_engine
+from workflow.services.campaigns import plan_of
+from workflow.services.timeline import new_transitions
+
+CODE = "luquan-2019-h2"
+
+
+def test_the_office_is_reminded_once_a_day_until_the_draw_is_held(loaded, smtp_server):
+    inbox, _ = smtp_server
+    assert loaded("campaign", "create", EXAMPLE_CAMPAIGN, "--now", "2019-11-26T10:00").code == 0
+    before = json.loads(loaded("tick", CODE, "--now", "2019-11-27T08:55", "--json").out)
+    assert before["sent"] == 0, "not before draw_at (09:00)"
+    late = json.loads(loaded("tick", CODE, "--now", "2019-11-27T09:20", "--json").out)
+    assert late["sent"] == 2, "the office's mailbox and the clerk"
+    assert inbox.subjects() == ["【提醒】石家庄市鹿泉区2019年下半年跨部门“双随机、一公开”联合抽查：公开抽取尚未进行"] * 2
+    assert json.loads(loaded("tick", CODE, "--now", "2019-11-27T15:00", "--json").out)["sent"] == 0, "once a day"
+    assert json.loads(loaded("tick", CODE, "--now", "2019-11-28T09:00", "--json").out)["sent"] == 2
+    assert loaded("draw", "commit", CODE, "--now", "2019-11-28T09:10").code == 0
+    assert loaded("draw", "run", CODE, "--witness", "w", "--now", "2019-11-28T09:30").code == 0
+    after = json.loads(loaded("tick", CODE, "--now", "2019-11-29T09:00", "--json").out)
+    assert not any("公开抽取尚未进行" in s for s in inbox.subjects()[4:]), "held: no more reminders"
+    assert after["sent"] >= 7, "the dispatch emails went out instead"
+
+
+def test_transitions_are_announced_once(loaded, db_url):
+    assert loaded("campaign", "create", EXAMPLE_CAMPAIGN, "--now", "2019-11-26T10:00").code == 0
+    assert loaded("draw", "commit", CODE, "--now", "2019-11-27T08:30").code == 0
+    run = json.loads(loaded("draw", "run", CODE, "--witness", "w", "--now", "2019-11-27T09:00", "--json").out)
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        plan = plan_of(conn, CODE)
+    first = new_transitions(engine, plan)
+    assert [(t["trigger"], t["to"]) for t in first] == [("sampled", "sampled")] * run["sample_size"]
+    assert new_transitions(engine, plan) == []
+    uscc = run["sampled"][0]
+    assert loaded("withdraw", CODE, uscc, "--reason", "企业已注销", "--now", "2019-11-27T10:00").code == 0
+    [withdrawn] = new_transitions(engine, plan)
+    engine.dispose()
+    assert (withdrawn["trigger"], withdrawn["uscc"], withdrawn["from"], withdrawn["to"]) == (
+        "withdraw", uscc, "sampled", "withdrawn")
