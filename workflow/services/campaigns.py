@@ -23,6 +23,7 @@ from calendars import WorkdayCalendar
 from workflow.campaign_file import CampaignFileError, CampaignPlan, parse_campaign
 from workflow.draw import sample_size
 from workflow.errors import NotFound, UserError
+from workflow.identity import is_office_staff, same_identity
 from workflow.inspection import STATES
 from workflow.persistence import orm
 from workflow.persistence.queries import count_of, eligible_enterprises
@@ -104,6 +105,20 @@ def plan_of(conn: Connection, code: str) -> CampaignPlan:
 def campaign_calendar(plan: CampaignPlan, base_dir: Path | None = None) -> WorkdayCalendar:
     """The campaign's working-day calendar; its own files are read relative to ``base_dir`` (default: here)."""
     return plan_calendar(plan, base_dir or Path.cwd())
+
+
+def department_actor(conn: Connection, plan: CampaignPlan, department: str, actor: str, doing: str):
+    """The participating department's row, and whether ``actor`` is its own admin or contact (else the office).
+
+    Anyone else is refused: a department answers and submits for itself; the office may act for it.
+    """
+    dept = conn.execute(select(orm.Department.__table__).where(orm.Department.code == department)).first()
+    if dept is None or department not in {d.code for d in plan.departments}:
+        raise NotFound(f"部门“{department}”没有参加抽查任务“{plan.code}”")
+    own = any(same_identity(actor, who) for who in (dept.admin_email, dept.contact_email))
+    if not own and not is_office_staff(plan, actor):
+        raise UserError(f"“{actor}”不是{dept.name}的管理员或联络人，也不是领导小组办公室的工作人员，不能{doing}")
+    return dept, own
 
 
 def calendar_fingerprint(plan: CampaignPlan, base_dir: Path | None = None) -> str:

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
 from workflow.audit import Entry, campaign_chain
 from workflow.campaign_file import CampaignPlan
 from workflow.confirmation import CONFIRMATIONS, YES
 from workflow.errors import NotFound, UserError
 from workflow.files.tabular import FileProblem, open_table
-from workflow.identity import is_office_staff, same_identity
 from workflow.importing import Problem, Problems, parse_row, plan_header
 from workflow.inspection import STATE_LABELS
-from workflow.persistence import orm
 from workflow.persistence.audit_log import AuditLog
 from workflow.persistence.inspections import InspectionRepository
 from workflow.persistence.tasks import TaskRepository
-from workflow.services.campaigns import plan_of
+from workflow.services.campaigns import department_actor, plan_of
 from workflow.services.directory_import import ImportRejected
 from workflow.services.inspections import move
 from workflow.tasks import DONE, task_key
@@ -33,12 +31,7 @@ def record_answer(conn: Connection, plan: CampaignPlan, department: str, uscc: s
     The last answer closes the enterprise's confirmation: it moves to 已确认 when
     at least one department inspects (when none does, the office withdraws it).
     """
-    dept = conn.execute(select(orm.Department.__table__).where(orm.Department.code == department)).first()
-    if dept is None or department not in {d.code for d in plan.departments}:
-        raise NotFound(f"部门“{department}”没有参加抽查任务“{plan.code}”")
-    own = any(same_identity(actor, who) for who in (dept.admin_email, dept.contact_email))
-    if not own and not is_office_staff(plan, actor):
-        raise UserError(f"“{actor}”不是{dept.name}的管理员或联络人，也不是领导小组办公室的工作人员，不能代为比对确认")
+    dept, own = department_actor(conn, plan, department, actor, "代为比对确认")
     if not inspects and not reason.strip():
         raise UserError(f"{dept.name}不检查企业 {uscc}，须说明理由（--decline 理由）")
     repo = InspectionRepository(conn)

@@ -16,9 +16,9 @@ from calendars import WorkdayCalendar
 from workflow.audit import Entry, campaign_chain
 from workflow.campaign_file import CampaignPlan
 from workflow.deadlines import resolve_deadline
-from workflow.errors import NotFound, UserError
+from workflow.errors import UserError
 from workflow.files.summary_text import PARTS, read_summary_parts
-from workflow.identity import is_office_staff, same_identity
+from workflow.services.campaigns import department_actor
 from workflow.persistence import orm
 from workflow.persistence.audit_log import AuditLog
 from workflow.persistence.tasks import TaskRepository
@@ -38,12 +38,7 @@ def open_department_tasks(conn: Connection, plan: CampaignPlan, *, now: datetime
 def receive_document(conn: Connection, plan: CampaignPlan, kind: str, department: str, path: Path, *, now: datetime,
                      actor: str, texts: dict[str, str] | None = None) -> bool:
     """Keep a department's file and close its task; returns True when it came late."""
-    dept = conn.execute(select(orm.Department.__table__).where(orm.Department.code == department)).first()
-    if dept is None or department not in {d.code for d in plan.departments}:
-        raise NotFound(f"部门“{department}”没有参加抽查任务“{plan.code}”")
-    own = any(same_identity(actor, who) for who in (dept.admin_email, dept.contact_email))
-    if not own and not is_office_staff(plan, actor):
-        raise UserError(f"“{actor}”不是{dept.name}的管理员或联络人，也不是领导小组办公室的工作人员")
+    dept, own = department_actor(conn, plan, department, actor, f"代为报送{label(kind)}")
     path = Path(path)
     try:
         content = path.read_bytes()
