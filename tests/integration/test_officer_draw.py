@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 
@@ -196,3 +197,16 @@ def test_officers_acknowledge_and_specialists_do_not_count(matched, db_url, tmp_
     assert late.code == 0 and "已逾期" in late.out, "the office records it; 2 days after 12-03 ends 12-05"
     twice = ssj("ack", CODE, officer, "--user", officer)
     assert twice.code == 2 and "已于" in twice.err
+
+
+def test_verify_catches_a_secret_and_its_commitment_edited_together(matched, db_url):
+    """The commitment published at the officer draw is in the audit chain: rewriting both still shows."""
+    ssj, _, _ = matched
+    secret = "7c" * 32
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE draws SET secret_hex = :s, commitment = :c WHERE kind = 'officers'"),
+                     {"s": secret, "c": hashlib.sha256(bytes.fromhex(secret)).hexdigest()})
+    engine.dispose()
+    result = ssj("match", "verify", CODE)
+    assert result.code == 1 and "密钥：不一致" in result.out

@@ -168,23 +168,10 @@ def verify_draw(conn: Connection, plan: CampaignPlan) -> list[Check]:
     record = current_draw(conn, plan.code)
     if record is None:
         raise UserError(f"抽查任务“{plan.code}”尚未抽取")
-    audited = _audited(conn, plan.code, record.round)
-    checks = []
-    snapshot_hash = algorithm.sha256_hex(record.snapshot.encode("utf-8"))
-    committed = audited.get("draw_commit", {})
-    checks.append(Check("快照", snapshot_hash == record.snapshot_sha256 == committed.get("snapshot_sha256"),
-                        f"快照的 SHA-256 为 {snapshot_hash}，记录为 {record.snapshot_sha256}，"
-                        f"承诺时公布为 {committed.get('snapshot_sha256')}"))
-    secret_hash = algorithm.commitment(bytes.fromhex(record.secret_hex))
-    checks.append(Check("密钥", secret_hash == record.commitment == committed.get("commitment"),
-                        f"密钥的 SHA-256 为 {secret_hash}，承诺值记录为 {record.commitment}，"
-                        f"承诺时公布为 {committed.get('commitment')}"))
+    checks, seed = commit_reveal_checks(conn, plan.code, record, "draw_commit", "draw_run")
     if record.run_at is None:
         return checks
-    ran = audited.get("draw_run", {})
-    seed = algorithm.seed(record.secret_hex, record.witness, record.snapshot_sha256)
-    checks.append(Check("见证", seed == record.seed == ran.get("seed") and record.witness == ran.get("witness"),
-                        f"由密钥、见证文本和快照算得种子 {seed}，记录为 {record.seed}，抽取时公布为 {ran.get('seed')}"))
+    ran = _audited(conn, plan.code, record.round, "draw_run").get("draw_run", {})
     result = algorithm.draw(algorithm.parse_snapshot(record.snapshot), seed, plan.sampling)
     recorded = record.result["sampled"]
     same = list(result.sampled) == recorded == ran.get("sampled")
@@ -199,12 +186,37 @@ def verify_draw(conn: Connection, plan: CampaignPlan) -> list[Check]:
     return checks
 
 
-def _audited(conn: Connection, code: str, round_: int) -> dict[str, dict]:
-    """The payloads the audit chain recorded for this round's commit and run."""
+def commit_reveal_checks(conn: Connection, code: str, record: DrawRecord, commit_action: str,
+                         run_action: str) -> tuple[list[Check], str | None]:
+    """The checks both draws share: the snapshot and the secret against their commitment, and — once run —
+    the seed from secret, witness and snapshot; each also against what the audit chain recorded then.
+
+    Returns the checks and the re-derived seed (None before the run)."""
+    audited = _audited(conn, code, record.round, commit_action, run_action)
+    committed, ran = audited.get(commit_action, {}), audited.get(run_action, {})
+    snapshot_hash = algorithm.sha256_hex(record.snapshot.encode("utf-8"))
+    secret_hash = algorithm.commitment(bytes.fromhex(record.secret_hex))
+    checks = [
+        Check("快照", snapshot_hash == record.snapshot_sha256 == committed.get("snapshot_sha256"),
+              f"快照的 SHA-256 为 {snapshot_hash}，记录为 {record.snapshot_sha256}，"
+              f"承诺时公布为 {committed.get('snapshot_sha256')}"),
+        Check("密钥", secret_hash == record.commitment == committed.get("commitment"),
+              f"密钥的 SHA-256 为 {secret_hash}，承诺值记录为 {record.commitment}，承诺时公布为 {committed.get('commitment')}"),
+    ]
+    if record.run_at is None:
+        return checks, None
+    seed = algorithm.seed(record.secret_hex, record.witness, record.snapshot_sha256)
+    checks.append(Check("见证", seed == record.seed == ran.get("seed") and record.witness == ran.get("witness"),
+                        f"由密钥、见证文本和快照算得种子 {seed}，记录为 {record.seed}，抽取时公布为 {ran.get('seed')}"))
+    return checks, seed
+
+
+def _audited(conn: Connection, code: str, round_: int, *actions: str) -> dict[str, dict]:
+    """The payloads the audit chain recorded for this round's ``actions`` (commit and run)."""
     e = orm.AuditEvent
     found = {}
     for action, payload in conn.execute(select(e.action, e.payload).where(
-            e.chain == campaign_chain(code), e.action.in_(("draw_commit", "draw_run"))).order_by(e.seq)):
+            e.chain == campaign_chain(code), e.action.in_(actions)).order_by(e.seq)):
         data = json.loads(payload)
         if data.get("round") == round_:
             found[action] = data

@@ -21,7 +21,7 @@ from workflow.inspection import STATE_LABELS
 from workflow.persistence import orm
 from workflow.persistence.audit_log import AuditLog
 from workflow.persistence.inspections import InspectionRepository
-from workflow.services.draws import Check, DrawRecord, RunOutcome, current_draw
+from workflow.services.draws import Check, DrawRecord, RunOutcome, commit_reveal_checks, current_draw
 
 OFFICERS = "officers"
 _d = orm.DrawRow.__table__
@@ -130,15 +130,8 @@ def verify_match(conn: Connection, plan: CampaignPlan) -> list[Check]:
     record = current_draw(conn, plan.code, OFFICERS)
     if record is None or record.run_at is None:
         raise UserError(f"抽查任务“{plan.code}”尚未公开抽取执法人员")
-    checks = []
-    snapshot_hash = commit_reveal.sha256_hex(record.snapshot.encode("utf-8"))
-    checks.append(Check("快照", snapshot_hash == record.snapshot_sha256,
-                        f"快照的 SHA-256 为 {snapshot_hash}，记录为 {record.snapshot_sha256}"))
-    secret_hash = commit_reveal.commitment(bytes.fromhex(record.secret_hex))
-    checks.append(Check("密钥", secret_hash == record.commitment,
-                        f"密钥的 SHA-256 为 {secret_hash}，承诺值为 {record.commitment}"))
-    seed, result = _derive(conn, plan, record, record.witness)
-    checks.append(Check("见证", seed == record.seed, f"算得种子 {seed}，记录为 {record.seed}"))
+    checks, _ = commit_reveal_checks(conn, plan.code, record, "match_commit", "match_run")
+    _, result = _derive(conn, plan, record, record.witness)
     derived = {u: [[m.certificate_no, m.department] for m in team] for u, team in sorted(result.teams.items())}
     recorded = record.result["teams"]
     checks.append(Check("检查组", derived == recorded and not result.shortages,
