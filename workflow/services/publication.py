@@ -16,6 +16,7 @@ from workflow.files.publication import write_exchange, write_notice
 from workflow.identity import is_office_staff
 from workflow.persistence import orm
 from workflow.persistence.audit_log import AuditLog
+from workflow.persistence.queries import inspecting_department_names, item_codes
 from workflow.publication import exchange_record, notice_title
 from workflow.results import enterprise_codes, wording
 from workflow.services.campaigns import redraw_note
@@ -31,23 +32,13 @@ class PublishReport:
 
 def published_records(conn: Connection, plan: CampaignPlan) -> list[dict[str, str]]:
     """One exchange record per published enterprise, in USCC order."""
-    i, e, a, d, rc = (orm.InspectionRow, orm.Enterprise, orm.InspectionDepartment, orm.Department,
-                      orm.ResultCode)
+    i, e = orm.InspectionRow, orm.Enterprise
     rows = conn.execute(select(i.id, i.uscc, i.visit_date, e.name).join(e, e.uscc == i.uscc)
                         .where(i.campaign_code == plan.code, i.state == "published").order_by(i.uscc)).all()
-    order = {dept.code: n for n, dept in enumerate(plan.departments)}
-    departments: dict[int, list[tuple[int, str]]] = {}
-    for iid, code, name in conn.execute(select(a.inspection_id, a.department_code, d.name)
-                                        .join(d, d.code == a.department_code)
-                                        .join(i, i.id == a.inspection_id)
-                                        .where(i.campaign_code == plan.code, a.inspects.is_(True))):
-        departments.setdefault(iid, []).append((order.get(code, 99), name))
-    codes: dict[int, dict[str, set[str]]] = {}
-    for iid, item, code in conn.execute(select(rc.inspection_id, rc.item_code, rc.code)
-                                        .join(i, i.id == rc.inspection_id).where(i.campaign_code == plan.code)):
-        codes.setdefault(iid, {}).setdefault(item, set()).add(code)
+    departments = inspecting_department_names(conn, plan)
+    codes = item_codes(conn, plan.code)
     remark = redraw_note(conn, plan)
-    return [exchange_record(plan, enterprise=name, uscc=uscc, departments=[n for _, n in sorted(departments[iid])],
+    return [exchange_record(plan, enterprise=name, uscc=uscc, departments=departments.get(iid, []),
                             finished=visit.isoformat(),
                             results=wording(enterprise_codes(list(codes.get(iid, {}).values()))), remark=remark)
             for iid, uscc, visit, name in rows]

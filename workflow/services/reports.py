@@ -15,6 +15,7 @@ from workflow.files.report_books import ReportBook
 from workflow.files.statistics_table import write_statistics_csv, write_statistics_xlsx
 from workflow.inspection import STATE_LABELS
 from workflow.persistence import orm
+from workflow.persistence.queries import inspecting_department_names, item_codes
 from workflow.persistence.statistics import campaign_statistics
 from workflow.results import ABNORMAL_CODES, HANDLING, PROBLEM_CODES, enterprise_codes, wording
 from workflow.plan_checker import check_plan
@@ -31,19 +32,11 @@ def statistics(conn: Connection, plan: CampaignPlan) -> list[StatsRow]:
 
 def enterprise_results(conn: Connection, plan: CampaignPlan) -> list[tuple]:
     """One row per drawn enterprise: state, inspecting departments, visit date, results, handling."""
-    i, e, a, d = orm.InspectionRow, orm.Enterprise, orm.InspectionDepartment, orm.Department
-    rc, rh = orm.ResultCode, orm.ResultHandling
+    i, e, rh = orm.InspectionRow, orm.Enterprise, orm.ResultHandling
     base = select(i.id, i.uscc, e.name, i.state, i.visit_date).join(e, e.uscc == i.uscc).where(
         i.campaign_code == plan.code).order_by(i.uscc)
-    departments: dict[int, list[str]] = {}
-    for iid, name in conn.execute(select(a.inspection_id, d.name).join(d, d.code == a.department_code)
-                                  .join(i, i.id == a.inspection_id)
-                                  .where(i.campaign_code == plan.code, a.inspects.is_(True))):
-        departments.setdefault(iid, []).append(name)
-    codes: dict[int, dict[str, set[str]]] = {}
-    for iid, item, code in conn.execute(select(rc.inspection_id, rc.item_code, rc.code).join(i, i.id == rc.inspection_id)
-                                        .where(i.campaign_code == plan.code)):
-        codes.setdefault(iid, {}).setdefault(item, set()).add(code)
+    departments = inspecting_department_names(conn, plan)
+    codes = item_codes(conn, plan.code)
     handling: dict[int, set[int]] = {}
     for iid, h in conn.execute(select(rh.inspection_id, rh.handling).join(i, i.id == rh.inspection_id)
                                .where(i.campaign_code == plan.code)):
