@@ -394,8 +394,10 @@ def draw_run_cmd(call: Call, code: str, witness: str) -> None:
         emit_json(document)
         return
     out(f"抽查任务 {code} 第 {outcome.record.round} 轮抽取（{document['algorithm']}）：")
-    for key in ("eligible", "sample_size", "snapshot_sha256", "commitment", "secret", "witness", "seed"):
-        out(f"  {key}: {document[key]}")
+    for key, label in (("eligible", "符合条件（户）"), ("sample_size", "抽取（户）"),
+                       ("snapshot_sha256", "快照哈希 snapshot_sha256"), ("commitment", "承诺值 commitment"),
+                       ("secret", "密钥 secret"), ("witness", "见证文本 witness"), ("seed", "种子 seed")):
+        out(f"  {label}：{document[key]}")
     for stratum, numbers in document.get("strata", {}).items():
         out(f"  分层 {stratum}：符合条件 {numbers['eligible']} 户，抽取 {numbers['sample_size']} 户")
     out("抽中的企业（按排序值）：")
@@ -883,11 +885,12 @@ def tick_cmd(call: Call, code: str) -> None:
 
     from workflow.services.deadline_changes import follow_calendar
     from workflow.services.timeline import remind_pending_draw
+    from workflow.tasks import TASK_LABELS
 
     def tick(engine, plan):
         moved = follow_calendar(engine, plan, now=call.now, actor=call.user)
         for change in moved:
-            err(f"期限调整：{change.kind} {change.before.astimezone(plan.tz):%Y-%m-%d %H:%M} → "
+            err(f"期限调整：{TASK_LABELS.get(change.kind, change.kind)} {change.before.astimezone(plan.tz):%Y-%m-%d %H:%M} → "
                 f"{change.after.astimezone(plan.tz):%Y-%m-%d %H:%M}" + ("（暂定期限不提前，保持原期限）" if change.kept else ""))
         remind_pending_draw(engine, plan, now=call.now)
         swept = sweep(engine, plan, now=call.now, calendar=campaign_calendar(plan))
