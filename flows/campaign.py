@@ -21,11 +21,10 @@ from prefect.events import emit_event
 from workflow.persistence.database import database_url, make_engine
 from workflow.services.campaigns import campaign_calendar, plan_of
 from workflow.services.dashboard import dashboard
-from workflow.services.deadline_changes import follow_calendar
 from workflow.services.outbox import SmtpConfig, send_outbox
 from workflow.services.reports import queue_overdue_report, write_overdue_report
-from workflow.services.sweep import sweep
-from workflow.services.timeline import new_transitions, remind_pending_draw
+from workflow.services.tick import advance
+from workflow.services.timeline import new_transitions
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -49,10 +48,9 @@ def sweep_deadlines(url: str, code: str, now: datetime) -> dict:
     try:
         with engine.connect() as conn:
             plan = plan_of(conn, code)
-        moved = follow_calendar(engine, plan, now=now, actor="ssj")
-        remind_pending_draw(engine, plan, now=now)
-        report = sweep(engine, plan, now=now, calendar=campaign_calendar(plan))
+        advanced = advance(engine, plan, now=now, actor="ssj")
         transitions = new_transitions(engine, plan)
+        moved, report = advanced.moved, advanced.swept
     finally:
         engine.dispose()
     for t in transitions:

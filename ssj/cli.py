@@ -879,21 +879,16 @@ def machine_diagram_cmd(call: Call, out_file: str) -> None:
          help="推进一次抽查任务（不经 Prefect，适合 cron 或排障）：巡查期限、排队并发送提醒和逾期通知。")
 @click.argument("code", metavar="任务编号")
 def tick_cmd(call: Call, code: str) -> None:
-    from workflow.services.campaigns import campaign_calendar
     from workflow.services.outbox import SmtpConfig, send_outbox
-    from workflow.services.sweep import sweep
-
-    from workflow.services.deadline_changes import follow_calendar
-    from workflow.services.timeline import remind_pending_draw
+    from workflow.services.tick import advance
     from workflow.tasks import TASK_LABELS
 
     def tick(engine, plan):
-        moved = follow_calendar(engine, plan, now=call.now, actor=call.user)
-        for change in moved:
+        advanced = advance(engine, plan, now=call.now, actor=call.user)
+        for change in (c for c in advanced.moved if c.before != c.after or c.kept):
             err(f"期限调整：{TASK_LABELS.get(change.kind, change.kind)} {change.before.astimezone(plan.tz):%Y-%m-%d %H:%M} → "
                 f"{change.after.astimezone(plan.tz):%Y-%m-%d %H:%M}" + ("（暂定期限不提前，保持原期限）" if change.kept else ""))
-        remind_pending_draw(engine, plan, now=call.now)
-        swept = sweep(engine, plan, now=call.now, calendar=campaign_calendar(plan))
+        swept = advanced.swept
         sent = send_outbox(engine, SmtpConfig.from_env(os.environ), now=call.now, worker=f"cli-{os.getpid()}")
         return swept, sent
 
