@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from prefect import flow, get_run_logger, runtime, task
 from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact
 from prefect.events import emit_event
 
+from workflow.files.location import campaign_folder
 from workflow.persistence.database import database_url, make_engine
 from workflow.services.campaigns import campaign_calendar, plan_of
 from workflow.services.dashboard import dashboard
@@ -42,17 +44,24 @@ def artifact_key(code: str, what: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", f"{code}-{what}".lower()).strip("-")
 
 
-@task(name="截止期限巡查")
-def sweep_deadlines(url: str, code: str, now: datetime) -> dict:
+@task(name="推进时间线和巡查期限")
+def sweep_deadlines(url: str, code: str, now: datetime, files_dir: str) -> dict:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
             plan = plan_of(conn, code)
-        advanced = advance(engine, plan, now=now, actor="ssj")
+        advanced = advance(engine, plan, now=now, actor="ssj", files_dir=Path(files_dir))
         transitions = new_transitions(engine, plan)
         moved, report = advanced.moved, advanced.swept
     finally:
         engine.dispose()
+    logger = get_run_logger()
+    if advanced.officer_commitment:
+        logger.info("比对确认已全部完成，已提交执法人员抽取承诺 %s", advanced.officer_commitment)
+    if advanced.forms:
+        logger.info("已生成一企一表 %d 份并派发给执法人员", advanced.forms.forms)
+    for problem in advanced.problems:
+        logger.warning("%s", problem)
     for t in transitions:
         emit_event(event=f"ssj.inspection.{t['trigger']}",
                    resource={"prefect.resource.id": f"ssj.inspection.{code}.{t['uscc']}",
@@ -75,7 +84,9 @@ def sweep_deadlines(url: str, code: str, now: datetime) -> dict:
                               for d in notice["departments"])],
                    occurred=now, payload=notice)
     return {"planned": report.planned, "notices": report.notices, "queued": report.queued,
-            "transitions": len(transitions)}
+            "transitions": len(transitions), "stages": dict(Counter(n["stage"] for n in report.decided)),
+            "to_office": sum(n["step"] == "office" for n in report.decided), "forms": advanced.forms.forms if advanced.forms else 0,
+            "officer_commitment": advanced.officer_commitment, "problems": advanced.problems}
 
 
 @task(name="发送邮件")
@@ -110,10 +121,11 @@ def publish_dashboard(url: str, code: str, now: datetime) -> dict:
     return {"progress": board.progress}
 
 
-@flow(name="campaign-tick", description="抽查任务例行推进：巡查期限、发送提醒和逾期通知、更新看板。")
-def campaign_tick(code: str, now: str | None = None, url: str | None = None) -> dict:
+@flow(name="campaign-tick", description="抽查任务例行推进：到期的步骤（执法人员抽取承诺、一企一表派发）、巡查期限、发送提醒和逾期通知、更新看板。")
+def campaign_tick(code: str, now: str | None = None, url: str | None = None, files_dir: str | None = None) -> dict:
+    """``files_dir``: the campaign's folder (default ``<SSJ_FILES_DIR>/<code>``)."""
     when, url = _now(now), url or database_url()
-    swept = sweep_deadlines(url, code, when)
+    swept = sweep_deadlines(url, code, when, files_dir or str(campaign_folder(code)))
     mailed = send_mail(url, when)
     board = publish_dashboard(url, code, when)
     return {**swept, **mailed, **board}

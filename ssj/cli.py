@@ -381,12 +381,12 @@ def draw_commit_cmd(call: Call, code: str, secret: str | None, redraw: bool, rea
 @click.option("--witness", required=True, metavar="文本", help="见证人在抽取现场提供的文本，原样使用")
 def draw_run_cmd(call: Call, code: str, witness: str) -> None:
     from workflow.services.campaigns import campaign_calendar
+    from workflow.files.location import campaign_folder
     from workflow.services.draws import run_draw
 
-    files = Path(os.environ.get("SSJ_FILES_DIR") or "ssj-files")
     outcome = _act(call, code, "draw_run", lambda conn, plan: run_draw(
         conn, plan, witness=witness, now=call.now, actor=call.user, calendar=campaign_calendar(plan),
-        files_dir=files))
+        files_dir=campaign_folder(code)))
     if outcome.warning:
         err(outcome.warning)
     document = outcome.record.document(code)
@@ -879,12 +879,19 @@ def machine_diagram_cmd(call: Call, out_file: str) -> None:
          help="推进一次抽查任务（不经 Prefect，适合 cron 或排障）：巡查期限、排队并发送提醒和逾期通知。")
 @click.argument("code", metavar="任务编号")
 def tick_cmd(call: Call, code: str) -> None:
+    from workflow.files.location import campaign_folder
     from workflow.services.outbox import SmtpConfig, send_outbox
     from workflow.services.tick import advance
     from workflow.tasks import TASK_LABELS
 
     def tick(engine, plan):
-        advanced = advance(engine, plan, now=call.now, actor=call.user)
+        advanced = advance(engine, plan, now=call.now, actor=call.user, files_dir=campaign_folder(code))
+        if advanced.officer_commitment:
+            err(f"比对确认已全部完成，已提交执法人员抽取承诺 {advanced.officer_commitment}（已通知领导小组办公室公布）")
+        if advanced.forms:
+            err(f"已生成一企一表 {advanced.forms.forms} 份并派发给执法人员：{campaign_folder(code).resolve() / '一企一表'}")
+        for problem in advanced.problems:
+            err(problem)
         for change in (c for c in advanced.moved if c.before != c.after or c.kept):
             err(f"期限调整：{TASK_LABELS.get(change.kind, change.kind)} {change.before.astimezone(plan.tz):%Y-%m-%d %H:%M} → "
                 f"{change.after.astimezone(plan.tz):%Y-%m-%d %H:%M}" + ("（暂定期限不提前，保持原期限）" if change.kept else ""))
@@ -965,6 +972,8 @@ def serve_cmd(call: Call, codes: tuple[str, ...]) -> None:
 @click.option("--seed", type=int, default=2019, show_default=True, help="随机种子")
 def demo_cmd(call: Call, out_dir: str, n: int, seed: int) -> None:
     from ssj.demo import run_demo
+
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")  # the demo prints its own account
 
     run_demo(Path(out_dir), enterprises=n, seed=seed, echo=out)
 

@@ -1,22 +1,34 @@
 """``ssj demo``: the seed campaign on the example district, in a fresh database.
 
-What runs here is what an office runs: the same importers and services, on a
-simulated clock. Today it builds the district, imports it, checks and creates
-the seed campaign, reports what the directory holds and holds the public draw;
-later stages of the campaign join as they are built.
+What runs here is what an office runs: the same importers, services and Prefect
+flows, on a simulated clock. It builds the district, imports it, creates the
+seed campaign and holds the public draw; then the clock jumps from one due
+instant to the next while simulated departments and officers act (most on time,
+some late: ``ssj.demo_actors``) and ``campaign_tick`` / ``daily_overdue_report``
+move the campaign, their email caught by a local SMTP server as ``邮件/*.eml``.
+Deterministic for a given seed.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+import heapq
+import json
+import os
+import re
+import socket
+from collections import Counter
+from contextlib import contextmanager
+from datetime import datetime, time, timedelta
+from email import message_from_bytes, policy
 from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from calendars import WorkdayCalendar
+from ssj.demo_actors import People
 from ssj.display import ljust, rjust
 from ssj.example_district import write_example_data
 from workflow.campaign_file import parse_campaign
@@ -29,6 +41,9 @@ from workflow.services.directory_import import import_directory
 from workflow.services.draws import commit_draw, run_draw, verify_draw
 
 SEED_CAMPAIGN = "luquan-2019-h2.toml"
+MORNING = time(8, 30)  # the daily overdue report's schedule (``ssj serve``: 08:30 Beijing time)
+STAGE_LABELS = {"remind": "提醒", "overdue": "逾期通知", "escalate": "督办"}
+ORDER = {"remind": 0, "overdue": 1, "escalate": 2}
 
 
 def seed_campaign_source() -> str:
@@ -88,9 +103,9 @@ def run_demo(out: Path, *, enterprises: int, seed: int, echo: Callable[[str], No
     echo(f"   按 {s.ratio_text} 抽取（{s.rounding}，至少 {s.minimum} 户）：{numbers.expected_sample} 户")
 
     sampled = _draw(url, plan, clerk, seed, out, echo)
-    outputs = _carry_through(url, plan, clerk, seed, sampled, out, echo)
+    clock = _run_campaign(url, plan, seed, sampled, out, echo)
     return {"eligible": numbers.eligible, "expected_sample": numbers.expected_sample, "database": url,
-            "sampled": sampled, **outputs}
+            "sampled": sampled, **clock}
 
 
 def _draw(url: str, plan, clerk: str, seed: int, out: Path, echo: Callable[[str], None]) -> list[str]:
@@ -116,131 +131,161 @@ def _draw(url: str, plan, clerk: str, seed: int, out: Path, echo: Callable[[str]
     finally:
         engine.dispose()
     drawn = outcome.record.result["sampled"]
+    (out / "draw.json").write_text(json.dumps(outcome.record.document(plan.code), ensure_ascii=False, indent=2) + "\n",
+                                   encoding="utf-8")
     echo(f"\n5. 公开抽取（ssj-draw-v1，见证文本：“{witness}”）：")
     echo(f"   seed {outcome.record.seed}")
     echo(f"   抽中 {len(drawn)} 户，已派发到 {len(plan.departments)} 个参加部门比对确认"
-         f"（各部门清单：{out / plan.code / '派发'}，随邮件发给联络人）：")
+         f"（各部门清单：{out / '派发'}，随邮件发给联络人；抽取结果：{out / 'draw.json'}）：")
     for n, uscc in enumerate(drawn, start=1):
         echo(f"   {n:>3}  {uscc}  {names.get(uscc, '')}")
     echo(f"   复核（ssj draw verify）：{'一致' if all(c.ok for c in checks) else '不一致'}")
     return list(drawn)
 
 
-def _at(plan, day: str, hhmm: str = "09:00") -> datetime:
-    return datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=plan.tz)
+
+class MailDrop:
+    """The demo's local SMTP server (aiosmtpd): each message it accepts is kept as ``邮件/NNNN-主题.eml``."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.subjects: list[str] = []
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.eml"):
+            old.unlink()
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        subject = str(message["Subject"])
+        self.subjects.append(subject)
+        safe = re.sub(r'[\\/:*?"<>|\s]+', "_", subject)[:60]
+        (self.folder / f"{len(self.subjects):04d}-{safe}.eml").write_bytes(envelope.original_content)
+        return "250 OK"
 
 
-# What each department finds itself concerned with (the others decline, with their reason).
-_CONCERNS = {"SW": (1.0, ""), "RS": (0.5, "该企业无劳动保障监察投诉举报记录，不列入本次检查"),
-             "HB": (0.35, "该企业不属于排污许可重点管理单位"), "YJ": (0.3, "该企业不属于危险化学品等重点行业"),
-             "XF": (0.4, "该企业不属于消防安全重点单位"), "TJ": (0.0, "")}
+@contextmanager
+def _local_mail_server(folder: Path):
+    """Start the SMTP server on a free loopback port and point the outbox's sender at it (FORMATS.md variables)."""
+    from aiosmtpd.controller import Controller
+
+    drop = MailDrop(folder)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(drop, hostname="127.0.0.1", port=port)
+    controller.start()
+    saved = {k: os.environ.get(k) for k in ("SSJ_SMTP_HOST", "SSJ_SMTP_PORT", "SSJ_SMTP_SECURITY")}
+    os.environ.update({"SSJ_SMTP_HOST": "127.0.0.1", "SSJ_SMTP_PORT": str(port), "SSJ_SMTP_SECURITY": "none"})
+    try:
+        yield drop
+    finally:
+        controller.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
-def _carry_through(url: str, plan, clerk: str, seed: int, sampled: list[str], out: Path,
-                   echo: Callable[[str], None]) -> dict:
-    """The campaign after the draw, as the seed's timetable runs it: answers, officers, forms, visits,
-    back-fill, publication and the reports — every step through the same services as the command line."""
-    import random
+@contextmanager
+def _short_runs():
+    """No flow-run heartbeat thread: Prefect's crash detection for long runs costs up to a second to stop after each
+    of these one-second runs in this process (``ssj serve`` keeps it)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+def _next_notice(engine, code: str, after: datetime) -> datetime | None:
+    """When the sweep next has something to send: what Prefect's 15-minute schedule would find."""
+    t = orm.TaskRow
+    with engine.connect() as conn:
+        found = conn.execute(select(func.min(t.next_notice_at)).where(
+            t.campaign_code == code, t.done_at.is_(None), t.next_notice_at > after)).scalar()
+    return found.astimezone(after.tzinfo) if found else None
+
+
+def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo: Callable[[str], None]) -> dict:
+    """The campaign from the public draw to publication on a simulated clock, moved by the production flows.
+
+    The clock jumps to the next instant when someone acts, the sweep has a notice
+    due, or the 08:30 daily report is scheduled; there the people act, then
+    ``campaign_tick`` / ``daily_overdue_report`` run through Prefect exactly as
+    ``ssj serve`` runs them.
+    """
+    from flows.campaign import campaign_tick, daily_overdue_report
     from workflow.persistence.audit_log import AuditLog
-    from workflow.services.confirmations import record_answer
-    from workflow.services.forms import acknowledge, generate_forms
-    from workflow.services.officer_draw import commit_match, run_match, teams_of
-    from workflow.services.publication import publish
-    from workflow.services.reports import (write_confirmation_report, write_overdue_report, write_statistics,
-                                           write_summary_report)
-    from workflow.services.results import form_items, record_result, record_visit, result_of
 
-    rng = random.Random(seed)
     calendar = WorkdayCalendar.default(provisional=plan.provisional_calendar)
     engine = make_engine(url)
+    people = People(engine, plan, out, seed, calendar)
+    agenda = [*people.answers(sampled), people.officer_draw(), *people.confirmation_reports(), *people.summaries(),
+              *people.publication()]
+    heapq.heapify(agenda)
+    end = people.at("2019-12-20", "18:00")
+    t = plan.draw_at
+    ticks = reports = 0
+    tally: Counter = Counter()
+    forms_out = None
+    echo(f"\n6. 模拟时钟：从 {t:%Y-%m-%d %H:%M} 起，依次跳到下一个有人办理、有提醒或逾期通知到期、或 08:30 日报的时刻；"
+         f"每一步运行与生产相同的 Prefect 流程（campaign-tick、daily-overdue-report），邮件由本地 SMTP 服务器接收。")
+    echo("   连接 Prefect API（未设置 PREFECT_API_URL 时启动本地临时服务，约 10 秒）……")
     try:
-        echo("\n6. 比对确认（各部门联络人在 2 个工作日内答复；区统计局未答复，期限届满后由办公室代为确认）：")
-        with engine.begin() as conn:
-            contacts = dict(conn.execute(select(orm.Department.code, orm.Department.contact_email)).all())
-        for uscc in sampled:
-            for dept in plan.departments:
-                if dept.code == "TJ":
-                    continue
-                share, reason = _CONCERNS.get(dept.code, (1.0, ""))
-                inspects = dept.code == plan.lead_department or rng.random() < share
-                with engine.begin() as conn:
-                    record_answer(conn, plan, dept.code, uscc, inspects=inspects, reason="" if inspects else reason,
-                                  now=_at(plan, "2019-11-28", f"{rng.randint(9, 16):02d}:{rng.randint(0, 59):02d}"),
-                                  actor=contacts[dept.code])
-        for uscc in sampled:
-            with engine.begin() as conn:
-                record_answer(conn, plan, "TJ", uscc, inspects=False, reason="统计调查不在本次联合抽查范围（电话确认）",
-                              now=_at(plan, "2019-12-02", "08:30"), actor=clerk)
-        echo(f"   {len(sampled)} 户企业全部完成比对确认，区统计局 {len(sampled)} 条由办公室代为确认。")
-
-        witness = "2019-12-02 10:00 执法人员公开抽取，见证人：区纪委监委派驻纪检组"
-        match_secret = hashlib.sha256(f"ssj-demo-match-{seed}".encode()).digest()
-        with engine.begin() as conn:
-            commit_match(conn, plan, now=_at(plan, "2019-12-02", "09:30"), actor=clerk, secret=match_secret)
-        with engine.begin() as conn:
-            run_match(conn, plan, witness=witness, now=_at(plan, "2019-12-02", "10:00"), actor=clerk)
-            teams = teams_of(conn, plan.code)
-        pairs = sum(1 for team in teams.values() for m in team if not m["specialist"])
-        echo(f"\n7. 执法人员公开抽取（ssj-match-v1）：{len(teams)} 个检查组，{pairs} 人次。")
-
-        forms = generate_forms(engine, plan, out, now=_at(plan, "2019-12-03"), actor=clerk, calendar=calendar)
-        echo(f"\n8. 一企一表 {forms.forms} 份及实地核查安排：{out / '一企一表'}、{forms.schedule}")
-        officers = sorted({m["certificate_no"] for team in teams.values() for m in team if not m["specialist"]})
-        late = 0
-        for n, cert in enumerate(officers):
-            when = _at(plan, "2019-12-04" if n % 9 else "2019-12-06", f"{9 + n % 8:02d}:00")
-            with engine.begin() as conn:
-                late += acknowledge(conn, plan, cert, now=when, actor=cert)
-        echo(f"   {len(officers)} 名执法人员确认一企一表，其中逾期 {late} 名。")
-
-        with engine.connect() as conn:
-            planned = dict(conn.execute(select(orm.InspectionRow.uscc, orm.InspectionRow.planned_visit_on)
-                                        .where(orm.InspectionRow.campaign_code == plan.code,
-                                               orm.InspectionRow.state == "assigned")).all())
-        problems = 0
-        for uscc, day in sorted(planned.items(), key=lambda kv: (kv[1], kv[0])):
-            team = [m["certificate_no"] for m in teams[uscc] if not m["specialist"]]
-            signature = rng.choice(["签字", "签字", "盖章", "盖章", "拒绝签字"])
-            with engine.begin() as conn:
-                inspection = record_visit(
-                    conn, plan, uscc, day=day, officers=team, signature=signature,
-                    note="法定代表人拒绝在记录表上签字，已如实记录" if signature == "拒绝签字" else "",
-                    now=_at(plan, day.isoformat(), "16:30"), actor=team[0], calendar=calendar)
-                items = form_items(conn, plan, inspection.id)
-            filled = calendar.add_workdays(day, rng.choice([1, 2, 3, 6]))
-            for k, item in enumerate(items):
-                roll = rng.random()
-                if roll < 0.75:
-                    result = result_of(item, "1", method="实地核查", questions=rng.choice([0, 0, 1, 2]) if k == 0 else 0)
-                elif roll < 0.88:
-                    result = result_of(item, "E", method="实地核查", finding="现场发现问题，已当场责令改正", handling=[2])
-                elif roll < 0.95:
-                    result = result_of(item, "A,B", method="信息比对", finding="未按规定公示年度报告", handling=[3])
-                else:
-                    result = result_of(item, "A,D", method="实地核查", finding="涉嫌违反其他市场监管规定",
-                                       handling=[4])
-                problems += result.has_problem
-                with engine.begin() as conn:
-                    record_result(conn, plan, uscc, result, now=_at(plan, filled.isoformat(), "10:00"), actor=team[0])
-        echo(f"\n9. 实地核查和结果回填：{len(planned)} 户，发现问题事项 {problems} 项。")
-
-        published = publish(engine, plan, out / "公示", now=_at(plan, "2019-12-17", "15:00"), actor=clerk)
-        echo(f"\n10. 公示 {published.published} 户：" + "、".join(str(p) for p in published.files))
-
-        reports = out / "报表"
-        report_time = _at(plan, "2019-12-17", "17:00")
-        write_statistics(engine, plan, reports / "抽查情况统计表.xlsx", now=report_time)
-        write_confirmation_report(engine, plan, reports / "比对确认情况表.xlsx", now=report_time)
-        overdue = write_overdue_report(engine, plan, reports / "逾期部门情况表.xlsx", now=report_time,
-                                       calendar=calendar)
-        write_summary_report(engine, plan, reports / "工作总结.xlsx", now=report_time, calendar=calendar)
-        echo(f"\n11. 报表：{reports}（抽查情况统计表、比对确认情况表、逾期部门情况表、工作总结）；当时逾期事项 {len(overdue)} 项。")
+        with _local_mail_server(out / "邮件") as mail, _short_runs():
+            tick = campaign_tick(plan.code, now=t.isoformat(), url=url, files_dir=str(out))  # the draw's dispatch
+            ticks += 1
+            while True:
+                notice = _next_notice(engine, plan.code, t)
+                morning = datetime.combine(t.date() + timedelta(days=1 if t.time() >= MORNING else 0), MORNING, plan.tz)
+                t = min(x for x in (agenda[0].at if agenda else None, notice, morning) if x is not None)
+                if t > end:
+                    break
+                run_tick = t == notice
+                while agenda and agenda[0].at == t:
+                    act = heapq.heappop(agenda)
+                    done = act.run(t)
+                    run_tick |= act.tick_after
+                    if not act.quiet:
+                        echo(f"   {t:%m-%d %H:%M}  {act.label}：{done}")
+                if t.time() == MORNING:
+                    report = daily_overdue_report(plan.code, now=t.isoformat(), url=url, out_dir=str(out / "报表"))
+                    reports += 1
+                    if "report" in report:
+                        echo(f"   {t:%m-%d %H:%M}  逾期部门报告：逾期事项 {report['overdue']} 项 → "
+                             f"{Path(report['report']).name}，已发领导小组办公室")
+                if run_tick:
+                    tick = campaign_tick(plan.code, now=t.isoformat(), url=url, files_dir=str(out))
+                    ticks += 1
+                    tally.update(tick["stages"])
+                    tally["to_office"] += tick["to_office"]
+                    if tick["notices"]:
+                        echo(f"   {t:%m-%d %H:%M}  巡查：" + "，".join(
+                            f"{STAGE_LABELS[k]} {v} 项" for k, v in sorted(tick["stages"].items(), key=lambda kv: ORDER[kv[0]]))
+                            + (f"（其中督办到领导小组办公室 {tick['to_office']} 项）" if tick["to_office"] else ""))
+                    if tick["forms"]:
+                        forms_out = tick["forms"]
+                        echo(f"   {t:%m-%d %H:%M}  一企一表 {tick['forms']} 份已生成并派发给执法人员：{out / '一企一表'}、"
+                             f"{out / '实地核查安排.xlsx'}")
+                        for act in (*people.acknowledgements(), *people.visits()):
+                            heapq.heappush(agenda, act)
+            subjects = list(mail.subjects)
         with engine.connect() as conn:
             chains = AuditLog(conn).verify()
-        echo(f"\n12. 审计链：{'全部完整' if all(c.ok for c in chains) else '有被改动的记录'}，"
-             f"{sum(c.rows for c in chains)} 条记录（ssj audit verify）。")
     finally:
         engine.dispose()
-    return {"published": published.published, "reports": sorted(p.name for p in reports.iterdir())}
-
+    prefixes = Counter(s[:s.index("】") + 1] if s.startswith("【") else "其他" for s in subjects)
+    echo(f"\n7. 流程运行：campaign-tick {ticks} 次，daily-overdue-report {reports} 次（非工作日自动跳过）。")
+    echo(f"   邮件 {len(subjects)} 封（{out / '邮件'}）：" + "，".join(f"{k} {v}" for k, v in prefixes.most_common()))
+    echo(f"   提醒 {tally['remind']} 项，逾期通知 {tally['overdue']} 项，逐级督办 {tally['escalate']} 项"
+         f"（督办到领导小组办公室 {tally['to_office']} 项）。")
+    echo("   未按期办理的：")
+    for line in people.late:
+        echo(f"   - {line}")
+    reports_dir = out / "报表"
+    echo(f"\n8. 报表：{reports_dir}（" + "、".join(sorted(p.name for p in reports_dir.iterdir())) + "）")
+    echo(f"   公示：{out / '公示'}；收到的盖章报告和总结：{out / '收文'}")
+    echo(f"\n9. 审计链：{'全部完整' if all(c.ok for c in chains) else '有被改动的记录'}，"
+         f"{sum(c.rows for c in chains)} 条记录（ssj audit verify）。")
+    return {"ticks": ticks, "daily_reports": reports, "emails": len(subjects), "forms": forms_out,
+            "escalated_to_office": tally["to_office"], "reports": sorted(p.name for p in reports_dir.iterdir())}

@@ -1,6 +1,8 @@
 """The installed ``ssj`` as a clerk runs it: a real process, Chinese, exit codes."""
 
 import csv
+import email
+import email.policy
 import json
 import os
 import subprocess
@@ -75,22 +77,46 @@ def test_demo_reports_the_district_it_built(tmp_path):
     assert "导入企业：30000 行" in result.stdout
     demo = tmp_path / "demo"
     sample = -(-expected // 100)
-    assert sorted(p.name for p in (demo / "报表").iterdir()) == [
-        "工作总结.xlsx", "抽查情况统计表.xlsx", "比对确认情况表.xlsx", "逾期部门情况表.xlsx"]
+    draw = json.loads((demo / "draw.json").read_text(encoding="utf-8"))
+    assert draw["campaign"] == "luquan-2019-h2" and draw["sample_size"] == len(draw["sampled"]) == sample
     assert len(list((demo / "一企一表").glob("*.xlsx"))) == len(list((demo / "一企一表").glob("*.docx"))) == sample
+    assert len(list((demo / "派发").glob("*.xlsx"))) == 7, "one list per participating department"
+
+    reports = {p.name for p in (demo / "报表").iterdir()}
+    assert {"抽查情况统计表.xlsx", "比对确认情况表.xlsx", "工作总结.xlsx"} <= reports
+    daily = sorted(r for r in reports if r.startswith("逾期部门报告_"))
+    assert "逾期部门报告_2019-12-02.xlsx" in daily and "逾期部门报告_2019-12-20.xlsx" in daily
+    assert "逾期部门报告_2019-11-30.xlsx" not in daily and "逾期部门报告_2019-12-01.xlsx" not in daily, "weekend"
+    overdue = openpyxl.load_workbook(demo / "报表" / "逾期部门报告_2019-12-05.xlsx").worksheets[0]
+    assert "鹿泉区统计局" in [c for row in overdue.iter_rows(values_only=True) for c in row]
     stats = openpyxl.load_workbook(demo / "报表" / "抽查情况统计表.xlsx")["抽查情况统计表"]
     assert stats["A5"].value == "合计" and stats["B5"].value == sample
+
+    mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+             for p in sorted((demo / "邮件").glob("*.eml"))]
+    subjects = [str(m["Subject"]) for m in mails]
+    for prefix in ("【派发】", "【提醒】", "【逾期】", "【督办】", "【一企一表】", "【逾期报告】"):
+        assert any(s.startswith(prefix) for s in subjects), prefix
+    assert any(s.startswith("【督办】") and m["To"] == "1qqj2463@163.com" for s, m in zip(subjects, mails)), \
+        "at least one escalation climbed to the office"
+    ids = [m["Message-ID"] for m in mails]
+    assert len(ids) == len(set(ids)), "every message delivered once"
+    assert any(part.get_filename() == "逾期部门报告_2019-12-05.xlsx" for m in mails for part in m.iter_attachments())
+
     public = "".join(p.read_text(encoding="utf-8-sig") for p in (demo / "公示").iterdir())
     [exchange] = list((demo / "公示").glob("*.jsonl"))
     assert len(exchange.read_text(encoding="utf-8").splitlines()) == sample
     with open(demo / "名录" / "officers.csv", encoding="utf-8-sig") as fh:
         for officer in csv.DictReader(fh):
             assert officer["姓名"] not in public and officer["执法证号"] not in public
-    assert "审计链：全部完整" in result.stdout
-    # a second run starts from a fresh database and replays the same campaign
+    assert "审计链：全部完整" in result.stdout and "督办到领导小组办公室" in result.stdout
+    # a second run starts from a fresh database and replays the same campaign, mail for mail
     again = run("demo", "--out", demo, cwd=tmp_path)
     assert again.returncode == 0 and f"：{expected} 户" in again.stdout
     assert again.stdout.replace(str(demo), "") == result.stdout.replace(str(demo), "")
+    replayed = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["Message-ID"]
+                for p in sorted((demo / "邮件").glob("*.eml"))]
+    assert replayed == ids
 
 
 def test_campaign_status_json_is_one_document(tmp_path):

@@ -45,3 +45,40 @@ def test_transitions_are_announced_once(loaded, db_url):
     engine.dispose()
     assert (withdrawn["trigger"], withdrawn["uscc"], withdrawn["from"], withdrawn["to"]) == (
         "withdraw", uscc, "sampled", "withdrawn")
+
+
+
+def test_the_tick_commits_the_officer_draw_once_confirmations_close_and_dispatches_the_forms(
+        loaded, smtp_server, tmp_path):
+    from tests.integration.conftest import WITNESS, confirmed_campaign
+
+    inbox, _ = smtp_server
+
+    def still_open():
+        assert loaded("tick", CODE, "--now", "2019-11-28T14:00").code == 0
+        assert "承诺" not in "".join(inbox.subjects()), "one department has not answered: nothing committed"
+
+    sampled = confirmed_campaign(loaded, tmp_path, still_open)
+    tick = loaded("tick", CODE, "--now", "2019-11-28T15:30")
+    assert tick.code == 0 and "已提交执法人员抽取承诺" in tick.err, tick.err
+    mails = [(to, m) for to, m in inbox.messages if "执法人员抽取承诺已生成" in str(m["Subject"])]
+    assert sorted(to[0] for to, _ in mails) == ["1qqj2463@163.com", "clerk@office.luquan.example"]
+    assert all(str(m["Subject"]).startswith("【待公布】") for _, m in mails)
+    body = mails[0][1].get_body().get_content()
+    assert "抽取承诺" not in loaded("tick", CODE, "--now", "2019-11-28T16:00").err, "committed once"
+    refused = loaded("match", "commit", CODE, "--now", "2019-11-29T09:00")
+    assert refused.code == 2 and "已提交执法人员抽取承诺" in refused.err
+
+    run = json.loads(loaded("match", "run", CODE, "--witness", WITNESS, "--now", "2019-12-02T10:00", "--json").out)
+    assert run["commitment"] in body, "the value the office published is the one the draw reveals"
+    before = len(inbox.messages)
+    forms = loaded("tick", CODE, "--now", "2019-12-02T10:15")
+    assert forms.code == 0 and f"已生成一企一表 {len(sampled)} 份" in forms.err, forms.err
+    folder = tmp_path / "files" / CODE
+    assert len(list((folder / "一企一表").glob("*.xlsx"))) == len(sampled)
+    assert (folder / "实地核查安排.xlsx").exists()
+    status = json.loads(loaded("campaign", "status", CODE, "--json").out)
+    assert status["inspections"].get("assigned") == len(sampled), status["inspections"]
+    officers = {cert for team in run["teams"].values() for cert, _ in team}
+    assert sum(s.startswith("【一企一表】") for s in inbox.subjects()[before:]) == len(officers)
+    assert "一企一表" not in loaded("tick", CODE, "--now", "2019-12-02T10:30").err, "dispatched once"

@@ -80,6 +80,21 @@ _TEMPLATES = {
 
 （本邮件由双随机抽查系统自动发送，每天至多一次。）
 """,
+    "match_committed.subject": "【待公布】{{ campaign_name }}：执法人员抽取承诺已生成",
+    "match_committed.body": """\
+领导小组办公室：
+
+抽查任务“{{ campaign_name }}”（{{ campaign_code }}）的比对确认已全部完成。系统于 {{ at }}（北京时间）
+固定了执法人员名录快照（{{ officers }} 名执法人员），并提交了抽取承诺：
+
+  承诺值 commitment：{{ commitment }}
+  快照哈希 snapshot_sha256：{{ snapshot_sha256 }}
+
+请在执法人员公开抽取前公布以上两个值，然后在见证人到场时公开抽取
+（ssj match run {{ campaign_code }} --witness …）。抽取后系统自动生成一企一表并派发给执法人员。
+
+（本邮件由双随机抽查系统自动发送。）
+""",
     "overdue_report.subject": "【逾期报告】{{ campaign_name }}（{{ day }}）：逾期事项 {{ count }} 项",
     "overdue_report.body": """\
 领导小组办公室：

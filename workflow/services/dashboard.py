@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select
 
 from calendars import WorkdayCalendar
-from workflow.campaign_file import CampaignPlan
+from workflow.campaign_file import DEADLINE_LABELS, CampaignPlan
 from workflow.inspection import STATE_LABELS, STATES
 from workflow.persistence import orm
 from workflow.plan_checker import check_plan
@@ -65,7 +65,7 @@ def dashboard(engine: Engine, plan: CampaignPlan, *, now: datetime, calendar: Wo
     lines += ["", f"## 逾期事项：{len(overdue)} 项", ""]
     lines += [f"- {r['部门']}：{r['逾期事项（项）']} 项，最长逾期 {r['最长逾期（工作日）']} 个工作日" for r in overdue_table] or ["- 无"]
     lines += ["", "## 期限", ""]
-    lines += [f"- {name}：{spec.describe()}" for name, spec in plan.deadlines.items()]
+    lines += [f"- {DEADLINE_LABELS.get(name, name)}：{spec.describe()}" for name, spec in plan.deadlines.items()]
     findings = check_plan(plan, calendar)
     lines += ["", "## 方案检查", ""] + ([f"- {f.severity} {f.subject}：{f.message}" for f in findings] or ["- 未发现问题"])
     return Board(plan.name, progress_table, overdue_table, progress, "\n".join(lines) + "\n")

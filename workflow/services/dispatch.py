@@ -18,7 +18,7 @@ from workflow.services.outbox import queue
 
 def queue_dispatch(conn: Connection, plan: CampaignPlan, usccs: Sequence[str], *, now: datetime, round_: int,
                    calendar: WorkdayCalendar, files_dir: Path) -> int:
-    """Write each department's list under ``files_dir`` and queue its email (in the caller's transaction)."""
+    """Write each department's list under ``files_dir``/派发 (the campaign's folder) and queue its email (in the caller's transaction)."""
     d, e, it = orm.Department, orm.Enterprise, orm.InspectionItem
     departments = {r.code: r for r in conn.execute(select(d.code, d.name, d.contact_email))}
     enterprises = {r.uscc: r for r in conn.execute(select(e.uscc, e.name, e.address).where(e.uscc.in_(list(usccs))))}
@@ -32,7 +32,7 @@ def queue_dispatch(conn: Connection, plan: CampaignPlan, usccs: Sequence[str], *
             continue
         items = "；".join(f"{code} {item_names.get(code, '')}".strip() for code in dept.items)
         rows = [(plan.code, dept.code, u, enterprises[u].name, enterprises[u].address or "", items) for u in usccs]
-        path = (Path(files_dir) / plan.code / "派发" / f"{dept.code}-比对确认-{local:%Y%m%d}-第{round_}轮.xlsx").resolve()
+        path = (Path(files_dir) / "派发" / f"{dept.code}-比对确认-{local:%Y%m%d}-第{round_}轮.xlsx").resolve()
         write_department_list(path, rows)
         context = {"department": info.name, "campaign_name": plan.name, "document_no": plan.document_no,
                    "office": plan.office, "drawn_at": f"{local:%Y-%m-%d %H:%M}", "count": len(rows),

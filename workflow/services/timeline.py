@@ -1,21 +1,32 @@
-"""Steps of the campaign's timeline that people must take, and what the office watches happen.
+"""Steps of the campaign's timeline whose time has come, and what the office watches happen.
 
 The tick reminds the office when the planned public draw has passed without it
-(once a day), and turns the audit chain's new transitions into events for the
-office's automations — each exactly once, by a cursor kept in the database.
+(once a day), commits the officer draw once confirmations close, dispatches the
+一企一表 once the officer draw has been run, and turns the audit chain's new
+transitions into events for the office's automations — each exactly once, by a
+cursor kept in the database.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.exc import IntegrityError
+
+from calendars import WorkdayCalendar
 
 from workflow.audit import campaign_chain
 from workflow.campaign_file import CampaignPlan
 from workflow.machine import MOVES
 from workflow.persistence import orm
+from workflow.services.draws import ENTERPRISES, current_draw
+from workflow.services.forms import FormsReport, generate_forms
+from workflow.services.officer_draw import OFFICERS, commit_match
 from workflow.services.outbox import queue
 
 TRANSITIONS = {"sampled", *(m.trigger for m in MOVES)}
@@ -27,7 +38,7 @@ def remind_pending_draw(engine: Engine, plan: CampaignPlan, *, now: datetime) ->
         return 0
     d = orm.DrawRow
     with engine.begin() as conn:
-        ran = conn.execute(select(d.id).where(d.campaign_code == plan.code, d.kind == "enterprises",
+        ran = conn.execute(select(d.id).where(d.campaign_code == plan.code, d.kind == ENTERPRISES,
                                               d.run_at.is_not(None))).first()
         if ran:
             return 0
@@ -61,3 +72,52 @@ def _cursor(conn: Connection, chain: str) -> int:
         conn.execute(c.insert().values(chain=chain, last_seq=0))
         return 0
     return found
+
+
+def commit_officer_draw(engine: Engine, plan: CampaignPlan, *, now: datetime, actor: str,
+                        random_bytes: Callable[[int], bytes] = os.urandom) -> str | None:
+    """Once every confirmation is closed, fix the officer pool and commit; the office gets the values to publish.
+
+    Nothing happens before the public draw, while an enterprise still waits for an
+    answer, or when the office has already committed (``ssj match commit``).
+    """
+    d, i = orm.DrawRow, orm.InspectionRow
+    with engine.begin() as conn:
+        ran = conn.execute(select(d.id).where(d.campaign_code == plan.code, d.kind == ENTERPRISES,
+                                              d.run_at.is_not(None))).first()
+        if not ran or current_draw(conn, plan.code, OFFICERS) is not None:
+            return None
+        states = set(conn.execute(select(i.state).where(i.campaign_code == plan.code).distinct()).scalars())
+        if "sampled" in states or "confirmed" not in states:
+            return None
+        try:
+            with conn.begin_nested():
+                record = commit_match(conn, plan, now=now, actor=actor, random_bytes=random_bytes)
+        except IntegrityError:
+            return None  # another tick committed at the same moment: theirs stands
+        local = now.astimezone(plan.tz)
+        recipients = list(dict.fromkeys(e for e in (plan.email_office, *plan.office_staff) if e))
+        queue(conn, plan, key=f"match-commit|{plan.code}|{record.round}", recipients=recipients,
+              kind="match_committed", template="match_committed", now=now,
+              context={"campaign_name": plan.name, "campaign_code": plan.code, "at": f"{local:%Y-%m-%d %H:%M}",
+                       "commitment": record.commitment, "snapshot_sha256": record.snapshot_sha256,
+                       "officers": record.eligible})
+    return record.commitment
+
+
+def dispatch_forms(engine: Engine, plan: CampaignPlan, files_dir: Path, *, now: datetime, actor: str,
+                   calendar: WorkdayCalendar) -> FormsReport | None:
+    """Once the officer draw has been run, the 一企一表, the visit schedule and their dispatch to the officers.
+
+    Runs while confirmed enterprises wait for their forms; ``generate_forms``
+    refuses (the office is told by the tick's log) when the visits cannot be scheduled.
+    """
+    d, i = orm.DrawRow, orm.InspectionRow
+    with engine.connect() as conn:
+        ran = conn.execute(select(d.id).where(d.campaign_code == plan.code, d.kind == OFFICERS,
+                                              d.run_at.is_not(None))).first()
+        waiting = ran and conn.execute(select(i.id).where(i.campaign_code == plan.code, i.state == "confirmed")
+                                       .limit(1)).first()
+    if not waiting:
+        return None
+    return generate_forms(engine, plan, files_dir, now=now, actor=actor, calendar=calendar)

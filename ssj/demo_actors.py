@@ -1,0 +1,275 @@
+"""The people of the demo campaign: departments and officers who mostly act on time, and a few who do not.
+
+Each act is what a person does at a simulated instant, through the same services
+as the command line (answers, stamped reports, acknowledgements, visits,
+back-fill, summaries; the office's draws, publication and reports). Who is late
+is fixed, and every choice comes from one seeded random generator, so the demo
+replays identically. Nothing here decides a rule: the services refuse what the
+rules refuse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from calendars import WorkdayCalendar
+from workflow.campaign_file import CampaignPlan
+from workflow.persistence import orm
+from workflow.services.confirmations import record_answer
+from workflow.services.documents import receive_document
+from workflow.services.forms import acknowledge
+from workflow.services.officer_draw import commit_match, run_match, teams_of
+from workflow.services.publication import publish
+from workflow.services.reports import write_confirmation_report, write_statistics, write_summary_report
+from workflow.services.results import form_items, record_result, record_visit, result_of
+
+# What each department finds itself concerned with (the others decline, with their reason).
+CONCERNS = {"SW": (1.0, ""), "RS": (0.5, "该企业无劳动保障监察投诉举报记录，不列入本次检查"),
+            "HB": (0.35, "该企业不属于排污许可重点管理单位"), "YJ": (0.3, "该企业不属于危险化学品等重点行业"),
+            "XF": (0.4, "该企业不属于消防安全重点单位"), "TJ": (0.0, "")}
+SILENT = "TJ"  # never answers its 比对确认: the office answers for it once the deadline has passed
+LATE_REPORT = "TJ"  # returns its stamped confirmation report days late: the overdue notice climbs to the office
+LATE_SUMMARY = "HB"  # sends its summary two working days late
+OFFICER_WITNESS = "2019-12-02 10:00 执法人员公开抽取，见证人：区纪委监委派驻纪检组"
+
+
+@dataclass(order=True)
+class Act:
+    """Something a person does at ``at``; ``tick_after`` when the office would not wait 15 minutes to see it."""
+
+    at: datetime
+    order: int
+    label: str = field(compare=False)
+    run: Callable[[datetime], str] = field(compare=False)
+    tick_after: bool = field(compare=False, default=False)
+    quiet: bool = field(compare=False, default=False)  # one of many alike: counted, lateness listed at the end
+
+
+class People:
+    """The campaign's simulated actors, writing through the services."""
+
+    def __init__(self, engine: Engine, plan: CampaignPlan, out: Path, seed: int, calendar: WorkdayCalendar):
+        self.engine, self.plan, self.out, self.calendar = engine, plan, out, calendar
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.clerk = plan.office_staff[-1]
+        with engine.connect() as conn:
+            d = orm.Department
+            rows = conn.execute(select(d.code, d.name, d.contact_email)).all()
+        self.contacts = {code: email for code, _, email in rows}
+        self.names = {code: name for code, name, _ in rows}
+        self.late: list[str] = []  # what the late actors did, for the closing summary
+
+    def at(self, day: date | str, hhmm: str = "09:00") -> datetime:
+        day = date.fromisoformat(day) if isinstance(day, str) else day
+        return datetime.combine(day, time.fromisoformat(hhmm), self.plan.tz)
+
+    # --- after the public draw -------------------------------------------------
+
+    def answers(self, sampled: list[str]) -> list[Act]:
+        """Every department but one answers within its two working days; the office answers for the silent one."""
+        acts = []
+        for n, dept in enumerate(d.code for d in self.plan.departments):
+            if dept == SILENT:
+                continue
+            share, reason = CONCERNS.get(dept, (1.0, ""))
+            choices = {u: dept == self.plan.lead_department or self.rng.random() < share for u in sampled}
+            when = self.at("2019-11-28" if n % 3 else "2019-11-29", f"{10 + n:02d}:{self.rng.randint(0, 59):02d}")
+            acts.append(Act(when, 0, f"{self.names[dept]}答复比对确认", self._answer(dept, choices, reason)))
+        acts.append(Act(self.at("2019-12-02", "08:30"), 0, "办公室代区统计局确认，并提交执法人员抽取承诺",
+                        self._office_closes_confirmation(sampled)))
+        return acts
+
+    def _answer(self, dept: str, choices: dict[str, bool], reason: str) -> Callable[[datetime], str]:
+        def run(now: datetime) -> str:
+            for uscc, inspects in choices.items():
+                with self.engine.begin() as conn:
+                    record_answer(conn, self.plan, dept, uscc, inspects=inspects, reason="" if inspects else reason,
+                                  now=now, actor=self.contacts[dept])
+            return f"检查 {sum(choices.values())} 户，不检查 {len(choices) - sum(choices.values())} 户"
+        return run
+
+    def _office_closes_confirmation(self, sampled: list[str]) -> Callable[[datetime], str]:
+        def run(now: datetime) -> str:
+            for uscc in sampled:
+                with self.engine.begin() as conn:
+                    record_answer(conn, self.plan, SILENT, uscc, inspects=False,
+                                  reason="统计调查不在本次联合抽查范围（电话确认）", now=now, actor=self.clerk)
+            secret = hashlib.sha256(f"ssj-demo-match-{self.seed}".encode()).digest()  # fixed: the demo replays
+            with self.engine.begin() as conn:
+                record = commit_match(conn, self.plan, now=now, actor=self.clerk, secret=secret)
+            self.late.append(f"{self.names[SILENT]}未答复比对确认，期限届满后由办公室代为确认 {len(sampled)} 户")
+            return f"代为确认 {len(sampled)} 户；执法人员抽取承诺 {record.commitment[:16]}…"
+        return run
+
+    def officer_draw(self) -> Act:
+        def run(now: datetime) -> str:
+            with self.engine.begin() as conn:
+                run_match(conn, self.plan, witness=OFFICER_WITNESS, now=now, actor=self.clerk)
+                teams = teams_of(conn, self.plan.code)
+            people = sum(1 for team in teams.values() for m in team if not m["specialist"])
+            return f"{len(teams)} 个检查组，{people} 人次（ssj-match-v1，见证文本“{OFFICER_WITNESS}”）"
+        return Act(self.at("2019-12-02", "10:00"), 0, "执法人员公开抽取", run, tick_after=True)
+
+    def confirmation_reports(self) -> list[Act]:
+        """The office issues the confirmation report; each department returns it stamped — one of them days late."""
+        report = self.out / "报表" / "比对确认情况表.xlsx"
+
+        def issue(now: datetime) -> str:
+            write_confirmation_report(self.engine, self.plan, report, now=now)
+            return str(report)
+
+        acts = [Act(self.at("2019-12-02", "11:00"), 0, "生成比对确认情况表（检查对象、执法人员及手机）", issue)]
+        for n, dept in enumerate(d.code for d in self.plan.departments):
+            day, hhmm = ("2019-12-06", "09:30") if dept == LATE_REPORT else ("2019-12-02", f"{14 + n % 3:02d}:{10 * n:02d}")
+            acts.append(Act(self.at(day, hhmm), 1, f"{self.names[dept]}报送盖章的比对确认报告",
+                            self._return_report(dept, report)))
+        return acts
+
+    def _return_report(self, dept: str, report: Path) -> Callable[[datetime], str]:
+        def run(now: datetime) -> str:
+            stamped = self.out / "收文" / f"{dept}-比对确认报告（已盖章）.xlsx"
+            stamped.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(report, stamped)
+            with self.engine.begin() as conn:
+                late = receive_document(conn, self.plan, "confirmation_report", dept, stamped, now=now,
+                                        actor=self.contacts[dept])
+            if late:
+                self.late.append(f"{self.names[dept]}于 {now:%m-%d %H:%M} 才报送盖章的比对确认报告（期限 12-02 17:00）")
+            return "逾期报送" if late else "按期报送"
+        return run
+
+    # --- after the forms are dispatched ---------------------------------------
+
+    def acknowledgements(self) -> list[Act]:
+        """Officers acknowledge their 一企一表 the next morning; one of them only after the overdue notice."""
+        acts = []
+        for n, cert in enumerate(self._officers()):
+            when = self.at("2019-12-05", "11:00") if n == 4 else self.at("2019-12-03", f"{9 + n % 8:02d}:{n % 60:02d}")
+            acts.append(Act(when, 0, f"执法人员 {cert} 确认一企一表", self._acknowledge(cert), quiet=True))
+        return acts
+
+    def _acknowledge(self, cert: str) -> Callable[[datetime], str]:
+        def run(now: datetime) -> str:
+            with self.engine.begin() as conn:
+                late = acknowledge(conn, self.plan, cert, now=now, actor=cert)
+            if late:
+                self.late.append(f"执法人员 {cert} 于 {now:%m-%d %H:%M} 才确认一企一表")
+            return "逾期确认" if late else "已确认"
+        return run
+
+    def _officers(self) -> list[str]:
+        with self.engine.connect() as conn:
+            teams = teams_of(conn, self.plan.code)
+        return sorted({m["certificate_no"] for team in teams.values() for m in team if not m["specialist"]})
+
+    def visits(self) -> list[Act]:
+        """Each team visits on its planned day and back-fills within 1–3 working days; one team takes nine."""
+        with self.engine.connect() as conn:
+            i = orm.InspectionRow
+            planned = conn.execute(select(i.uscc, i.planned_visit_on, i.visit_group)
+                                   .where(i.campaign_code == self.plan.code, i.state == "assigned")
+                                   .order_by(i.planned_visit_on, i.visit_group, i.uscc)).all()
+            teams = teams_of(conn, self.plan.code)
+        acts = []
+        first = planned[0]
+        for uscc, day, group in planned:
+            team = [m["certificate_no"] for m in teams[uscc] if not m["specialist"]]
+            acts.append(Act(self.at(day, "16:30"), 0, f"实地核查 {uscc}", self._visit(uscc, day, team), tick_after=True,
+                            quiet=True))
+            slow = (day, group) == (first.planned_visit_on, first.visit_group)
+            filled = self.calendar.add_workdays(day, 9 if slow else self.rng.choice([1, 1, 2, 3]))
+            acts.append(Act(self.at(filled, "10:00"), 1, f"回填检查结果 {uscc}", self._backfill(uscc, team[0]), quiet=True))
+        return acts
+
+    def _visit(self, uscc: str, day: date, team: list[str]) -> Callable[[datetime], str]:
+        def run(now: datetime) -> str:
+            signature = self.rng.choice(["签字", "签字", "盖章", "盖章", "拒绝签字"])
+            with self.engine.begin() as conn:
+                record_visit(conn, self.plan, uscc, day=day, officers=team, signature=signature,
+                             note="法定代表人拒绝在记录表上签字，已如实记录" if signature == "拒绝签字" else "",
+                             now=now, actor=team[0], calendar=self.calendar)
+            return signature
+        return run
+
+    def _backfill(self, uscc: str, officer: str) -> Callable[[datetime], str]:
+        def run(now: datetime) -> str:
+            with self.engine.begin() as conn:
+                inspection = conn.execute(select(orm.InspectionRow.id).where(
+                    orm.InspectionRow.campaign_code == self.plan.code, orm.InspectionRow.uscc == uscc)).scalar_one()
+                items = form_items(conn, self.plan, inspection)
+                due = conn.execute(select(orm.TaskRow.due_at).where(
+                    orm.TaskRow.inspection_id == inspection, orm.TaskRow.kind == "backfill")).scalar()
+            if due is not None and now >= due:
+                self.late.append(f"企业 {uscc} 的检查结果于 {now:%m-%d %H:%M} 才回填"
+                                 f"（期限 {due.astimezone(self.plan.tz):%m-%d %H:%M}）")
+            problems = 0
+            for k, item in enumerate(items):
+                roll = self.rng.random()
+                if roll < 0.75:
+                    result = result_of(item, "1", method="实地核查", questions=self.rng.choice([0, 0, 1, 2]) if k == 0 else 0)
+                elif roll < 0.88:
+                    result = result_of(item, "E", method="实地核查", finding="现场发现问题，已当场责令改正", handling=[2])
+                elif roll < 0.95:
+                    result = result_of(item, "A,B", method="信息比对", finding="未按规定公示年度报告", handling=[3])
+                else:
+                    result = result_of(item, "A,D", method="实地核查", finding="涉嫌违反其他市场监管规定", handling=[4])
+                problems += result.has_problem
+                with self.engine.begin() as conn:
+                    record_result(conn, self.plan, uscc, result, now=now, actor=officer)
+            return f"{len(items)} 项，发现问题 {problems} 项"
+        return run
+
+    # --- the close of the campaign ---------------------------------------------
+
+    def summaries(self) -> list[Act]:
+        acts = []
+        for n, dept in enumerate(d.code for d in self.plan.departments):
+            day = "2019-12-19" if dept == LATE_SUMMARY else "2019-12-16" if n % 2 else "2019-12-17"
+            acts.append(Act(self.at(day, f"{9 + n:02d}:30"), 0, f"{self.names[dept]}报送工作总结", self._summary(dept)))
+        return acts
+
+    def _summary(self, dept: str) -> Callable[[datetime], str]:
+        def run(now: datetime) -> str:
+            from docx import Document
+
+            path = self.out / "收文" / f"{dept}-工作总结.docx"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            doc = Document()
+            doc.add_heading(f"{self.names[dept]}关于{self.plan.name}的工作总结", level=1)
+            for heading, text in (("亮点", "按期完成比对确认和实地核查，检查记录当场填写。"),
+                                  ("经验做法", "联络人逐户电话联系企业，合理安排检查路线。"),
+                                  ("存在问题", "部分企业法定代表人不在场，需二次联系。")):
+                doc.add_paragraph(heading)
+                doc.add_paragraph(text)
+            doc.save(str(path))
+            with self.engine.begin() as conn:
+                late = receive_document(conn, self.plan, "summary", dept, path, now=now, actor=self.contacts[dept])
+            if late:
+                self.late.append(f"{self.names[dept]}于 {now:%m-%d %H:%M} 才报送工作总结（期限 12-17）")
+            return "逾期报送" if late else "按期报送"
+        return run
+
+    def publication(self) -> list[Act]:
+        def run(now: datetime) -> str:
+            report = publish(self.engine, self.plan, self.out / "公示", now=now, actor=self.clerk)
+            return f"公示 {report.published} 户：" + "、".join(p.name for p in report.files)
+
+        def reports(now: datetime) -> str:
+            folder = self.out / "报表"
+            write_statistics(self.engine, self.plan, folder / "抽查情况统计表.xlsx", now=now)
+            write_confirmation_report(self.engine, self.plan, folder / "比对确认情况表.xlsx", now=now)
+            write_summary_report(self.engine, self.plan, folder / "工作总结.xlsx", now=now, calendar=self.calendar)
+            return "抽查情况统计表、比对确认情况表、工作总结"
+
+        return [Act(self.at("2019-12-20", "15:00"), 0, "公示检查结果", run, tick_after=True),
+                Act(self.at("2019-12-20", "17:00"), 0, "生成报表", reports)]
+
