@@ -20,6 +20,7 @@ from prefect.artifacts import create_markdown_artifact, create_progress_artifact
 from prefect.events import emit_event
 
 from workflow.files.location import campaign_folder
+from workflow.identity import SYSTEM
 from workflow.persistence.database import database_url, make_engine
 from workflow.services.campaigns import campaign_calendar, plan_of
 from workflow.services.dashboard import dashboard
@@ -50,7 +51,7 @@ def sweep_deadlines(url: str, code: str, now: datetime, files_dir: str) -> dict:
     try:
         with engine.connect() as conn:
             plan = plan_of(conn, code)
-        advanced = advance(engine, plan, now=now, actor="ssj", files_dir=Path(files_dir))
+        advanced = advance(engine, plan, now=now, actor=SYSTEM, files_dir=Path(files_dir))
         transitions = new_transitions(engine, plan)
         moved, report = advanced.moved, advanced.swept
     finally:

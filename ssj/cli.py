@@ -50,7 +50,12 @@ def parse_now(text: str | None, environ: dict[str, str] | None = None) -> dateti
 
 
 def resolve_user(user: str | None) -> str:
-    return user or os.environ.get("SSJ_USER") or getpass.getuser()
+    from workflow.identity import SYSTEM
+
+    who = (user or os.environ.get("SSJ_USER") or getpass.getuser()).strip()
+    if who.lower() == SYSTEM:
+        raise click.BadParameter(f"“{who}”是系统自身（定时推进）使用的身份，不能作为操作人", param_hint="--user")
+    return who
 
 
 @dataclass
@@ -516,10 +521,12 @@ def match_replace_cmd(call: Call, code: str, uscc: str, cert: str, reason: str) 
 def forms_cmd(call: Call, code: str, out_dir: str) -> None:
     from workflow.services.campaigns import campaign_calendar
     from workflow.services.forms import generate_forms
+    from workflow.services.inspections import refusals_audited
 
     def generate(engine, plan):
-        return generate_forms(engine, plan, Path(out_dir), now=call.now, actor=call.user,
-                              calendar=campaign_calendar(plan))
+        with refusals_audited(engine, plan=plan, uscc=None, what="forms", now=call.now, actor=call.user):
+            return generate_forms(engine, plan, Path(out_dir), now=call.now, actor=call.user,
+                                  calendar=campaign_calendar(plan))
 
     report = _with_plan(call, code, generate)
     out(f"已生成一企一表 {report.forms} 份（{Path(out_dir) / '一企一表'}，XLSX 和 DOCX），"
@@ -880,12 +887,13 @@ def machine_diagram_cmd(call: Call, out_file: str) -> None:
 @click.argument("code", metavar="任务编号")
 def tick_cmd(call: Call, code: str) -> None:
     from workflow.files.location import campaign_folder
+    from workflow.identity import SYSTEM
     from workflow.services.outbox import SmtpConfig, send_outbox
     from workflow.services.tick import advance
     from workflow.tasks import TASK_LABELS
 
     def tick(engine, plan):
-        advanced = advance(engine, plan, now=call.now, actor=call.user, files_dir=campaign_folder(code))
+        advanced = advance(engine, plan, now=call.now, actor=SYSTEM, files_dir=campaign_folder(code))
         if advanced.officer_commitment:
             err(f"比对确认已全部完成，已提交执法人员抽取承诺 {advanced.officer_commitment}（已通知领导小组办公室公布）")
         if advanced.forms:

@@ -1,8 +1,18 @@
-"""Who is acting: the office, a department's people, an officer (FORMATS.md: an email or a certificate number)."""
+"""Who is acting: the office, a department's people, an officer (FORMATS.md: an email or a certificate number).
+
+The office (the campaign's ``office_staff``) may do everything and act on a
+department's or an officer's behalf (recorded as such); a department's admin or
+contact acts only for that department; an officer only for his team's
+enterprises. ``SYSTEM`` is the product's own timeline (the tick): it may take
+the steps the campaign file schedules, and no person can sign as it.
+"""
 
 from __future__ import annotations
 
 from workflow.campaign_file import CampaignPlan
+from workflow.errors import UserError
+
+SYSTEM = "ssj"
 
 
 def same_identity(a: str | None, b: str | None) -> bool:
@@ -12,3 +22,15 @@ def same_identity(a: str | None, b: str | None) -> bool:
 
 def is_office_staff(plan: CampaignPlan, actor: str) -> bool:
     return any(same_identity(actor, who) for who in plan.office_staff)
+
+
+def require_office(plan: CampaignPlan, actor: str, doing: str, *, system_may: bool = False) -> None:
+    """Refuse anyone but the office (and, for scheduled steps, the tick)."""
+    if is_office_staff(plan, actor) or (system_may and actor == SYSTEM):
+        return
+    raise UserError(f"只有领导小组办公室可以{doing}：“{actor}”不是抽查任务“{plan.code}”的办公室工作人员（office_staff）")
+
+
+def is_team_member(actor: str, team: dict[str, str | None]) -> bool:
+    """``team``: certificate number → the officer's email; the actor is either."""
+    return any(same_identity(actor, cert) or same_identity(actor, email) for cert, email in team.items())

@@ -21,6 +21,7 @@ from workflow import draw as algorithm
 from workflow.audit import Entry, campaign_chain, canonical_json
 from workflow.campaign_file import CampaignPlan
 from workflow.errors import UserError
+from workflow.identity import require_office
 from workflow.persistence import orm
 from workflow.persistence.audit_log import AuditLog
 from workflow.persistence.queries import eligible_enterprises
@@ -75,6 +76,7 @@ def commit_draw(conn: Connection, plan: CampaignPlan, *, now: datetime, actor: s
                 redraw_reason: str | None = None,
                 random_bytes: Callable[[int], bytes] = os.urandom) -> DrawRecord:
     """Fix the eligible snapshot at ``now`` and commit to a secret (a new round with ``redraw_reason``)."""
+    require_office(plan, actor, "提交抽取承诺")
     existing = current_draw(conn, plan.code)
     if existing is not None and redraw_reason is None:
         raise UserError(f"抽查任务“{plan.code}”已提交抽取承诺（第 {existing.round} 轮，承诺值 {existing.commitment}）；"
@@ -121,6 +123,7 @@ def run_draw(conn: Connection, plan: CampaignPlan, *, witness: str, now: datetim
              calendar: WorkdayCalendar, files_dir: Path | None = None) -> RunOutcome:
     """The public draw: reveal, derive the sample, and dispatch it (the sampled inspections and their tasks;
     with ``files_dir``, each department's list written there and emailed to its contact)."""
+    require_office(plan, actor, "公开抽取")
     record = current_draw(conn, plan.code)
     if record is None:
         raise UserError(f"抽查任务“{plan.code}”尚未提交抽取承诺（先运行 ssj draw commit {plan.code}）")

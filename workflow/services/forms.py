@@ -29,7 +29,7 @@ from workflow.persistence.tasks import TaskRepository
 from workflow.schedule import Slot, schedule_visits
 from workflow.services.inspections import BatchReport, move_all
 from workflow.services.officer_draw import teams_of
-from workflow.identity import is_office_staff, same_identity
+from workflow.identity import is_office_staff, require_office, same_identity
 from workflow.tasks import DONE, NewTask, is_overdue, task_key
 
 
@@ -43,6 +43,7 @@ class FormsReport:
 
 def generate_forms(engine: Engine, plan: CampaignPlan, out_dir: Path, *, now: datetime, actor: str,
                    calendar: WorkdayCalendar) -> FormsReport:
+    require_office(plan, actor, "生成和派发一企一表", system_may=True)
     visit = plan.deadlines["visit"]
     days = [visit.start + timedelta(days=n) for n in range((visit.end - visit.start).days + 1)]
     days = [d for d in days if calendar.is_workday(d)]

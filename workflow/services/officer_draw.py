@@ -17,10 +17,12 @@ from workflow import matching
 from workflow.audit import Entry, campaign_chain, canonical_json
 from workflow.campaign_file import CampaignPlan
 from workflow.errors import NotFound, UserError
+from workflow.identity import require_office
 from workflow.inspection import STATE_LABELS
 from workflow.persistence import orm
 from workflow.persistence.audit_log import AuditLog
 from workflow.persistence.inspections import InspectionRepository
+from workflow.services.campaigns import department_actor
 from workflow.services.draws import Check, DrawRecord, RunOutcome, commit_reveal_checks, current_draw
 
 OFFICERS = "officers"
@@ -57,6 +59,7 @@ def _pool_facts(conn: Connection, plan: CampaignPlan, now: datetime) -> tuple[li
 def commit_match(conn: Connection, plan: CampaignPlan, *, now: datetime, actor: str, secret: bytes | None = None,
                  random_bytes: Callable[[int], bytes] = os.urandom) -> DrawRecord:
     """Fix the officer pool snapshot once every confirmation is closed, and commit to a new secret."""
+    require_office(plan, actor, "提交执法人员抽取承诺", system_may=True)
     existing = current_draw(conn, plan.code, OFFICERS)
     if existing is not None:
         raise UserError(f"抽查任务“{plan.code}”已提交执法人员抽取承诺（承诺值 {existing.commitment}）")
@@ -96,6 +99,7 @@ def _derive(conn: Connection, plan: CampaignPlan, record: DrawRecord, witness: s
 
 def run_match(conn: Connection, plan: CampaignPlan, *, witness: str, now: datetime, actor: str) -> RunOutcome:
     """The public officer draw: derive every team; when a rule cannot be met, say where and record nothing."""
+    require_office(plan, actor, "执法人员公开抽取")
     record = current_draw(conn, plan.code, OFFICERS)
     if record is None:
         raise UserError(f"抽查任务“{plan.code}”尚未提交执法人员抽取承诺（先运行 ssj match commit {plan.code}）")
@@ -151,6 +155,7 @@ def verify_match(conn: Connection, plan: CampaignPlan) -> list[Check]:
 def replace_member(conn: Connection, plan: CampaignPlan, uscc: str, certificate_no: str, *, reason: str,
                    now: datetime, actor: str) -> matching.Member:
     """Draw a substitute for an unavailable officer, under the same rules, from the remaining pool."""
+    require_office(plan, actor, "更换执法人员")
     if not reason.strip():
         raise UserError("更换执法人员须说明理由（--reason）")
     record = current_draw(conn, plan.code, OFFICERS)
@@ -232,6 +237,7 @@ def attach_specialist(conn: Connection, plan: CampaignPlan, uscc: str, certifica
     officer = conn.execute(select(orm.Officer.__table__).where(orm.Officer.certificate_no == certificate_no)).first()
     if officer is None:
         raise NotFound(f"执法证号 {certificate_no} 不在执法检查人员名录中")
+    department_actor(conn, plan, officer.department_code, actor, "为该部门添加专业人员")
     if officer.status != "在岗":
         raise UserError(f"{officer.name}（{certificate_no}）当前{officer.status}，不能协助检查")
     t = orm.TeamMemberRow

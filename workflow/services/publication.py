@@ -13,7 +13,7 @@ from workflow.audit import Entry, campaign_chain
 from workflow.campaign_file import CampaignPlan
 from workflow.errors import UserError
 from workflow.files.publication import write_exchange, write_notice
-from workflow.identity import is_office_staff
+from workflow.identity import require_office
 from workflow.persistence import orm
 from workflow.persistence.audit_log import AuditLog
 from workflow.persistence.queries import inspecting_department_names, item_codes
@@ -45,8 +45,7 @@ def published_records(conn: Connection, plan: CampaignPlan) -> list[dict[str, st
 
 
 def publish(engine: Engine, plan: CampaignPlan, out_dir: Path, *, now: datetime, actor: str) -> PublishReport:
-    if not is_office_staff(plan, actor):
-        raise UserError(f"只有领导小组办公室可以公示检查结果：“{actor}”不是本任务 office_staff 中的工作人员")
+    require_office(plan, actor, "公示检查结果")
     moved = move_all(engine, plan, "publish", source="reported", now=now, actor=actor)
     with engine.connect() as conn:
         records = published_records(conn, plan)

@@ -21,6 +21,7 @@ from workflow.audit import Entry, campaign_chain
 from workflow.campaign_file import CampaignPlan
 from workflow.deadlines import resolve_deadline
 from workflow.errors import NotFound, UserError
+from workflow.identity import is_office_staff, is_team_member
 from workflow.inspection import NOBODY_SIGNED, REFUSED, SIGNATURES, STATE_LABELS, Inspection
 from workflow.persistence import orm
 from workflow.persistence.audit_log import AuditLog
@@ -69,10 +70,22 @@ def visit_problems(conn: Connection, plan: CampaignPlan, inspection: Inspection,
     return problems
 
 
+def _require_team(conn: Connection, plan: CampaignPlan, inspection: Inspection, actor: str, doing: str) -> None:
+    """An officer acts only for his own team's enterprises (by certificate number or email); the office for any."""
+    if is_office_staff(plan, actor):
+        return
+    t, o = orm.TeamMemberRow, orm.Officer
+    team = dict(conn.execute(select(t.certificate_no, o.email).join(o, o.certificate_no == t.certificate_no)
+                             .where(t.inspection_id == inspection.id, t.released_at.is_(None))).all())
+    if not is_team_member(actor, team):
+        raise UserError(f"“{actor}”不是企业 {inspection.uscc} 检查组的执法人员，也不是领导小组办公室的工作人员，不能{doing}")
+
+
 def record_visit(conn: Connection, plan: CampaignPlan, uscc: str, *, day: date, officers: list[str],
                  signature: str, note: str, now: datetime, actor: str, calendar: WorkdayCalendar) -> Inspection:
     """Store the joint visit and move 已分派 → 已检查; the back-fill and disclosure clocks start."""
     inspection = _inspection(conn, plan, uscc, ("assigned",), "记录实地核查")
+    _require_team(conn, plan, inspection, actor, "记录实地核查")
     officers = list(dict.fromkeys(c.strip() for c in officers if c.strip()))
     problems = [message for _, message in visit_problems(conn, plan, inspection, day, officers, signature, note)]
     if problems:
@@ -120,6 +133,7 @@ def record_result(conn: Connection, plan: CampaignPlan, uscc: str, result: ItemR
                   actor: str) -> Recorded:
     """Store one item's result; the last item moves the enterprise to 已回填."""
     inspection = _inspection(conn, plan, uscc, ("inspected",), "回填检查结果（须先记录实地核查，已回填的不能再改）")
+    _require_team(conn, plan, inspection, actor, "回填检查结果")
     items = form_items(conn, plan, inspection.id)
     if result.item_code not in items:
         raise UserError(f"抽查事项“{result.item_code}”不在企业 {uscc} 的一企一表上（表上的事项：{'、'.join(items)}）")
