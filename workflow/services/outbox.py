@@ -98,18 +98,29 @@ def claim(engine: Engine, *, now: datetime, worker: str, limit: int = 100) -> li
 
 
 def send_outbox(engine: Engine, smtp: SmtpConfig, *, now: datetime, worker: str, limit: int = 100,
-                after_send: Callable[[object], None] | None = None) -> SendReport:
-    """Send what is due now; ``after_send`` runs between acceptance and the mark (tests crash there)."""
+                most: int = 20_000, after_send: Callable[[object], None] | None = None) -> SendReport:
+    """Send what is due now, ``limit`` rows per claim, until nothing is left (or ``most`` were tried).
+
+    ``after_send`` runs between acceptance and the mark (tests crash there). When the
+    server cannot be reached the run stops: the claimed rows back off, the rest wait.
+    """
     report = SendReport()
-    rows = claim(engine, now=now, worker=worker, limit=limit)
-    if not rows:
-        return report
     senders: dict[str, str] = {}
+    while report.sent + report.failed < most:
+        rows = claim(engine, now=now, worker=worker, limit=limit)
+        if not rows or not _send_batch(engine, smtp, rows, now, senders, report, after_send):
+            break
+    return report
+
+
+def _send_batch(engine: Engine, smtp: SmtpConfig, rows, now: datetime, senders: dict[str, str], report: SendReport,
+                after_send: Callable[[object], None] | None) -> bool:
+    """One SMTP session over the claimed rows; False when the server could not be reached."""
     try:
         server = smtp.connect()
     except (OSError, smtplib.SMTPException) as exc:
         _failed(engine, rows, now, f"无法连接邮件服务器 {smtp.host}:{smtp.port}：{type(exc).__name__}", report)
-        return report
+        return False
     try:
         for row in rows:
             if row.campaign_code not in senders:
@@ -136,7 +147,7 @@ def send_outbox(engine: Engine, smtp: SmtpConfig, *, now: datetime, worker: str,
             server.quit()
         except (OSError, smtplib.SMTPException):
             pass
-    return report
+    return True
 
 
 def _failed(engine: Engine, rows, now: datetime, error: str, report: SendReport) -> None:

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, or_, select
+from sqlalchemy import Connection, Engine, and_, or_, select
 
 from calendars import WorkdayCalendar
 from workflow.audit import Entry, campaign_chain
@@ -94,32 +94,49 @@ class People:
 
 
 def sweep(engine: Engine, plan: CampaignPlan, *, now: datetime, calendar: WorkdayCalendar,
-          batch: int = 5000) -> SweepReport:
-    """One pass: every open task of the campaign whose next notice has come (or is not planned yet)."""
-    return notify(engine, plan, find_due(engine, plan, now=now), now=now, calendar=calendar, batch=batch)
+          batch: int = 1000) -> SweepReport:
+    """One pass: every open task of the campaign whose next notice has come (or is not planned yet).
+
+    Work is claimed a batch at a time (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so
+    several workers share one campaign's due tasks without waiting on each other and
+    never handle the same task; on SQLite the write transaction serialises them.
+    A claimed task leaves the due set when its batch commits, so the loop ends.
+    """
+    report = SweepReport()
+    while True:
+        with engine.begin() as conn:
+            tasks = claim_due(conn, plan, now=now, limit=batch)
+            if not tasks:
+                return report
+            part = SweepReport()
+            try:
+                with conn.begin_nested():
+                    _sweep_batch(conn, plan, tasks, now, calendar, part)
+            except _LostRace:
+                continue  # another sweep moved these tasks first and sends their notices
+        report.planned += part.planned
+        report.notices += part.notices
+        report.queued += part.queued
+        report.decided += part.decided
+
+
+def _due(plan: CampaignPlan, now: datetime):
+    """Open tasks whose next notice has come, or not planned yet (a task at the ladder's top has nothing left)."""
+    top = len(plan.escalation.ladder) + 1
+    return (_t.c.campaign_code == plan.code, _t.c.done_at.is_(None),
+            or_(_t.c.next_notice_at <= now, and_(_t.c.next_notice_at.is_(None), _t.c.escalation_level < top)))
 
 
 def find_due(engine: Engine, plan: CampaignPlan, *, now: datetime) -> list:
-    """The open tasks whose next notice has come or is not planned yet (served by ``ix_tasks_open_notice``)."""
+    """The whole due set in one query (served by ``ix_tasks_open_notice``); the claims read it a batch at a time."""
     with engine.connect() as conn:
-        return conn.execute(
-            select(_t).where(_t.c.campaign_code == plan.code, _t.c.done_at.is_(None),
-                             or_(_t.c.next_notice_at <= now, _t.c.next_notice_at.is_(None)))
-            .order_by(_t.c.id)).all()
+        return conn.execute(select(_t).where(*_due(plan, now)).order_by(_t.c.id)).all()
 
 
-def notify(engine: Engine, plan: CampaignPlan, candidates: list, *, now: datetime, calendar: WorkdayCalendar,
-           batch: int = 5000) -> SweepReport:
-    """Decide each candidate's notice, move its level, queue the messages and audit — per batch."""
-    report = SweepReport()
-    for start in range(0, len(candidates), batch):
-        try:
-            with engine.begin() as conn:
-                _sweep_batch(conn, plan, candidates[start:start + batch], now, calendar, report)
-        except _LostRace:
-            # Another sweep moved these tasks first and sends their notices; nothing was written here.
-            continue
-    return report
+def claim_due(conn: Connection, plan: CampaignPlan, *, now: datetime, limit: int) -> list:
+    """Up to ``limit`` due tasks, locked for this transaction; rows another worker holds are skipped."""
+    return conn.execute(select(_t).where(*_due(plan, now)).order_by(_t.c.id).limit(limit)
+                        .with_for_update(skip_locked=True)).all()
 
 
 class _LostRace(Exception):

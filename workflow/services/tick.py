@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from workflow.campaign_file import CampaignPlan
 from workflow.errors import UserError
+from workflow.persistence.locks import try_exclusive
 from workflow.services.campaigns import campaign_calendar
 from workflow.services.deadline_changes import MovedDeadline, follow_calendar
 from workflow.services.forms import FormsReport
@@ -38,11 +39,13 @@ def advance(engine: Engine, plan: CampaignPlan, *, now: datetime, actor: str, fi
     calendar = campaign_calendar(plan)
     moved = follow_calendar(engine, plan, now=now, actor=actor)
     reminders = remind_pending_draw(engine, plan, now=now)
-    commitment = commit_officer_draw(engine, plan, now=now, actor=actor)
-    forms, problems = None, []
-    try:
-        forms = dispatch_forms(engine, plan, files_dir, now=now, actor=actor, calendar=calendar)
-    except UserError as refused:
-        problems.append(str(refused))  # the office fixes teams or dates; the next tick tries again
+    commitment, forms, problems = None, None, []
+    with try_exclusive(engine, f"timeline|{plan.code}") as mine:
+        if mine:  # else another tick is taking these steps right now
+            commitment = commit_officer_draw(engine, plan, now=now, actor=actor)
+            try:
+                forms = dispatch_forms(engine, plan, files_dir, now=now, actor=actor, calendar=calendar)
+            except UserError as refused:
+                problems.append(str(refused))  # the office fixes teams or dates; the next tick tries again
     swept = sweep(engine, plan, now=now, calendar=calendar)
     return Advanced(moved, reminders, swept, commitment, forms, problems)
