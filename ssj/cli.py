@@ -21,10 +21,11 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ssj import zh_click
 from workflow.errors import UserError
-from workflow.persistence.database import DatabaseNotReady, database_url, ready_engine, unit_of_work
+from workflow.persistence.database import DatabaseNotReady, database_url, first_line, ready_engine, unit_of_work
 
 zh_click.install()
 
@@ -1024,6 +1025,9 @@ def run(args: list[str] | None = None) -> int:
         return exc.exit_code
     except DatabaseNotReady as exc:
         err(str(exc))
+        return 1
+    except (OperationalError, InterfaceError) as exc:  # the server went away mid-command
+        err(f"数据库连接中断：{first_line(exc)}。未完成的事务已回滚；请稍后重试（定时推进会自动补上）")
         return 1
     except Exception as exc:  # an internal failure: say so in Chinese, keep the trace for engineers
         err(f"内部错误：{type(exc).__name__}: {exc}")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///./ssj.db"
@@ -28,6 +29,15 @@ class DatabaseNotReady(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class DatabaseUnreachable(DatabaseNotReady):
+    """The database server cannot be reached (down, wrong address, wrong credentials): nothing was changed."""
+
+    def __init__(self, url: str, reason: str):
+        where = make_url(url).render_as_string(hide_password=True)
+        self.message = (f"无法连接数据库 {where}：{reason}。本次没有作任何更改；"
+                        "请检查数据库服务和 SSJ_DATABASE_URL，下一次定时推进会补上错过的工作")
 
 
 def database_url(environ: dict[str, str] | None = None) -> str:
@@ -111,6 +121,12 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     return before, head_revision()
 
 
+def first_line(exc: Exception) -> str:
+    """The driver's own reason, without SQLAlchemy's statement and link lines."""
+    original = getattr(exc, "orig", None) or exc
+    return (str(original).strip().splitlines() or [type(original).__name__])[0][:300]
+
+
 def ready_engine(url: str) -> Engine:
     """An engine on a database whose schema is current, else DatabaseNotReady."""
     path = sqlite_file(url)
@@ -119,7 +135,10 @@ def ready_engine(url: str) -> Engine:
     engine = make_engine(url)
     try:
         revision = current_revision(engine)
-    except Exception as exc:  # unreachable server, wrong credentials …
+    except (OperationalError, InterfaceError) as exc:  # unreachable server, wrong credentials …
+        engine.dispose()
+        raise DatabaseUnreachable(url, first_line(exc)) from exc
+    except Exception as exc:
         engine.dispose()
         raise DatabaseNotReady() from exc
     if revision != head_revision():

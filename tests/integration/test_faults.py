@@ -1,0 +1,71 @@
+"""Faults a district or province meets: the database away, a directory that forgets an enterprise."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+
+from sqlalchemy import select
+
+from tests.conftest import EXAMPLE_CAMPAIGN, free_port, snapshot
+from tests.integration.conftest import CODE
+from workflow.persistence import orm
+from workflow.persistence.database import make_engine
+
+
+def drawn(ssj):
+    assert ssj("campaign", "create", EXAMPLE_CAMPAIGN, "--now", "2019-11-26T10:00").code == 0
+    assert ssj("draw", "commit", CODE, "--now", "2019-11-27T08:30").code == 0
+    return json.loads(ssj("draw", "run", CODE, "--witness", "w", "--now", "2019-11-27T09:00", "--json").out)["sampled"]
+
+
+def test_an_unreachable_database_fails_the_tick_cleanly_and_the_next_one_catches_up(
+        loaded, db_url, smtp_server, monkeypatch):
+    inbox, _ = smtp_server
+    drawn(loaded)
+    assert loaded("tick", CODE, "--now", "2019-11-27T09:15").code == 0  # the dispatch goes out
+    before = snapshot(db_url)
+    sent = len(inbox.messages)
+    monkeypatch.setenv("SSJ_DATABASE_URL", f"postgresql://root:secret@127.0.0.1:{free_port()}/test")
+    for day in ("2019-11-28", "2019-11-29", "2019-12-02"):  # the server is away for days of ticks
+        down = loaded("tick", CODE, "--now", f"{day}T09:30")
+        assert down.code == 1 and "无法连接数据库" in down.err and "secret" not in down.err, down.err
+    monkeypatch.setenv("SSJ_DATABASE_URL", db_url)
+    assert snapshot(db_url) == before and len(inbox.messages) == sent, "the failed ticks changed nothing"
+
+    back = json.loads(loaded("tick", CODE, "--now", "2019-12-03T09:30", "--json").out)
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        t = orm.TaskRow
+        levels = Counter(conn.execute(select(t.kind, t.escalation_level).where(t.done_at.is_(None))).all())
+        per_task = Counter(conn.execute(select(orm.OutboxMessage.task_id).where(
+            orm.OutboxMessage.task_id.is_not(None))).scalars())
+    engine.dispose()
+    confirmations = sum(n for (kind, _), n in levels.items() if kind == "confirm")
+    assert levels[("confirm", 4)] == confirmations, "late ticks do not pile up: the latest step only (the leader)"
+    assert back["notices"] == len(per_task) and set(per_task.values()) == {1}, "one message per task, not three"
+    assert json.loads(loaded("tick", CODE, "--now", "2019-12-03T09:45", "--json").out)["sent"] == 0
+
+
+def test_a_sampled_enterprise_missing_from_the_next_export_stays_and_is_marked(loaded, db_url, district, tmp_path):
+    sampled = drawn(loaded)
+    gone = sampled[0]
+    export = tmp_path / "enterprises.csv"
+    with open(district["enterprises"], encoding="utf-8-sig", newline="") as src, \
+            open(export, "w", encoding="utf-8", newline="") as dst:
+        reader = csv.reader(src)
+        writer = csv.writer(dst)
+        header = next(reader)
+        writer.writerow(header)
+        column = header.index("统一社会信用代码")
+        writer.writerows(row for row in reader if row[column] != gone)
+    result = loaded("import", "enterprises", export, "--full")
+    assert result.code == 0, result.err
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        listed = conn.execute(select(orm.Enterprise.in_latest_directory).where(orm.Enterprise.uscc == gone)).scalar()
+        state = conn.execute(select(orm.InspectionRow.state).where(orm.InspectionRow.uscc == gone)).scalar()
+    engine.dispose()
+    assert listed is False, "marked 不在最新名录"
+    assert state == "sampled", "its inspection goes on: nothing is deleted"
