@@ -54,10 +54,19 @@ def _days(path: str, key: str, entries: object, year: int) -> set[date]:
 def read_override(path: str | Path) -> YearOverride:
     where = str(path)
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise CalendarFileError(where, "", None, "文件不存在") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise CalendarFileError(where, "", None, f"不是有效的 TOML 文件：{exc}") from None
+    return parse_override(text, where)
+
+
+def parse_override(text: str, where: str) -> YearOverride:
+    """One override file's content; ``where`` names it in every problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise CalendarFileError(where, "", None, f"不是有效的 TOML 文件：{exc}") from None
     for key in sorted(set(data) - _KEYS):
         raise CalendarFileError(where, key, data[key], "未知的键")

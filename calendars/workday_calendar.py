@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 
 from calendars.errors import CalendarCoverageError, CalendarFileError
-from calendars.override_file import YearOverride, read_override
+from calendars.override_file import YearOverride, parse_override, read_override
 from calendars.statutory import statutory_holidays
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -109,7 +109,15 @@ class WorkdayCalendar:
     def from_files(cls, paths, base: bool = True, provisional: bool = False) -> "WorkdayCalendar":
         """chinese-calendar and the default files (``base``), then ``paths``, later files winning."""
         files = [*bundled_files(), *environment_files(), *map(Path, paths)] if base else list(map(Path, paths))
-        overrides = [read_override(p) for p in files]
+        return cls._build([read_override(p) for p in files], base, provisional)
+
+    @classmethod
+    def from_texts(cls, named: list[tuple[str, str]], provisional: bool = False) -> "WorkdayCalendar":
+        """chinese-calendar, then override files given as (name, content) — a calendar kept as it was adopted."""
+        return cls._build([parse_override(text, name) for name, text in named], True, provisional)
+
+    @classmethod
+    def _build(cls, overrides: list, base: bool, provisional: bool) -> "WorkdayCalendar":
         years: dict[int, set[date]] = {}
         if base:
             years = {y: set(days) for y, days in _base_years().items()}

@@ -932,6 +932,7 @@ def calendar_reload_cmd(call: Call, codes: tuple[str, ...]) -> None:
     from sqlalchemy import select
 
     from workflow.persistence import orm
+    from workflow.services.campaigns import calendar_problem
     from workflow.services.deadline_changes import follow_calendar
 
     engine = call.engine()
@@ -940,9 +941,14 @@ def calendar_reload_cmd(call: Call, codes: tuple[str, ...]) -> None:
             chosen = list(codes) or list(conn.execute(select(orm.Campaign.code).order_by(orm.Campaign.code)).scalars())
     finally:
         engine.dispose()
+    def reload(engine, plan):
+        problem = calendar_problem(plan)
+        if problem:
+            raise UserError(f"{plan.code}：{problem}")
+        return follow_calendar(engine, plan, now=call.now, actor=call.user, force=True)
+
     for code in chosen:
-        moved = _with_plan(call, code, lambda engine, plan: follow_calendar(engine, plan, now=call.now,
-                                                                            actor=call.user, force=True))
+        moved = _with_plan(call, code, reload)
         really = [m for m in moved if m.before != m.after]
         out(f"{code}：重新计算期限，调整 {len(really)} 项" + (f"，暂定期限保持 {sum(m.kept for m in moved)} 项" if any(
             m.kept for m in moved) else "") + "。")
@@ -956,19 +962,24 @@ def serve_cmd(call: Call, codes: tuple[str, ...]) -> None:
 
     from flows.campaign import deployments
     from workflow.persistence import orm
+    from workflow.services.campaigns import calendar_problem, plan_of
 
     engine = call.engine()
     try:
         with engine.connect() as conn:
             known = list(conn.execute(select(orm.Campaign.code).order_by(orm.Campaign.code)).scalars())
+            chosen = list(codes) or known
+            unknown = sorted(set(chosen) - set(known))
+            if unknown:
+                raise UserError(f"抽查任务不存在：{'、'.join(unknown)}")
+            if not chosen:
+                raise UserError("还没有抽查任务（用 ssj campaign create 创建）")
+            for code in chosen:  # at start-up: a broken override file is refused, the adopted calendar kept
+                problem = calendar_problem(plan_of(conn, code))
+                if problem:
+                    err(f"{code}：{problem}")
     finally:
         engine.dispose()
-    chosen = list(codes) or known
-    unknown = sorted(set(chosen) - set(known))
-    if unknown:
-        raise UserError(f"抽查任务不存在：{'、'.join(unknown)}")
-    if not chosen:
-        raise UserError("还没有抽查任务（用 ssj campaign create 创建）")
     err(f"正在提供 {len(chosen)} 个抽查任务的部署（Ctrl-C 停止）；看板：prefect server start 后打开 http://127.0.0.1:4200")
     serve(*deployments(chosen))
 

@@ -193,6 +193,9 @@ class CampaignPlan:
     email_sender: str
     email_office: str
     extras: dict[str, Any] = field(default_factory=dict)
+    # The override files its deadlines were last computed with, as stored (JSON [[name, text], …]): the calendar
+    # that stays in force when a file is later found broken.
+    calendar_snapshot: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -12,6 +13,8 @@ from tests.conftest import EXAMPLE_CAMPAIGN, free_port, snapshot
 from tests.integration.conftest import CODE
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine
+
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def drawn(ssj):
@@ -69,3 +72,44 @@ def test_a_sampled_enterprise_missing_from_the_next_export_stays_and_is_marked(l
     engine.dispose()
     assert listed is False, "marked 不在最新名录"
     assert state == "sampled", "its inspection goes on: nothing is deleted"
+
+
+LOCAL_ADJUSTMENT = '''year = 2019
+complete = false
+source = "（测试）区政府临时调整：11 月 29 日放假"
+holidays = ["2019-11-29"]
+'''
+
+
+def confirm_dues(db_url):
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        t = orm.TaskRow
+        found = Counter(conn.execute(select(t.due_at, t.escalation_level).where(t.kind == "confirm")).all())
+    engine.dispose()
+    return {(due.astimezone(BEIJING).strftime("%m-%d %H:%M"), level): n for (due, level), n in found.items()}
+
+
+def test_a_broken_calendar_file_at_start_up_is_refused_and_the_adopted_calendar_stays(
+        loaded, db_url, smtp_server, tmp_path, monkeypatch):
+    local = tmp_path / "local-2019.toml"
+    local.write_text(LOCAL_ADJUSTMENT, encoding="utf-8")
+    monkeypatch.setenv("SSJ_CALENDAR_FILES", str(local))
+    sampled = drawn(loaded)
+    tasks = len(sampled) * 7
+    # 11-27 09:00 + 2 working days, 11-29 a holiday here: due at the end of Mon 12-02
+    assert confirm_dues(db_url) == {("12-03 00:00", 0): tasks}
+
+    local.write_text(LOCAL_ADJUSTMENT.replace('["2019-11-29"]', '["2019-11-31"]'), encoding="utf-8")
+    tick = loaded("tick", CODE, "--now", "2019-12-02T09:30")
+    assert tick.code == 0, tick.err
+    assert "工作日历文件有误，未采用" in tick.err and "local-2019.toml" in tick.err and "holidays" in tick.err
+    assert "仍按上次采用的日历计算期限" in tick.err
+    assert confirm_dues(db_url) == {("12-03 00:00", 1): tasks}, "reminded on the adopted calendar, not overdue"
+    reload = loaded("calendar", "reload", CODE, "--now", "2019-12-02T09:40")
+    assert reload.code == 2 and "local-2019.toml" in reload.err
+
+    local.write_text(LOCAL_ADJUSTMENT.replace('["2019-11-29"]', '[]'), encoding="utf-8")  # corrected: no holiday
+    fixed = loaded("tick", CODE, "--now", "2019-12-02T09:45")
+    assert fixed.code == 0 and "有误" not in fixed.err
+    assert confirm_dues(db_url) == {("11-30 00:00", 3): tasks}, "the corrected file is adopted and acted on"

@@ -214,6 +214,7 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(254))
     calendar_sha256: Mapped[str | None] = mapped_column(String(64))  # the override files its deadlines were computed with
+    calendar_files: Mapped[str | None] = mapped_column(Text)  # their content (JSON [[name, text], …]): kept in force
 
 
 class CampaignDepartment(Base):

@@ -7,18 +7,18 @@ be in the directories, and each item must belong to the department listing it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from calendars import WorkdayCalendar
+from calendars import CalendarFileError, WorkdayCalendar
 
 from workflow.campaign_file import CampaignFileError, CampaignPlan, parse_campaign
 from workflow.draw import sample_size
@@ -71,7 +71,7 @@ def create_campaign(session: Session, source: str, path: str, *, now: datetime, 
             lead_department_code=plan.lead_department, timezone=plan.timezone, window_from=plan.window_from,
             window_to=plan.window_to, draw_at=plan.draw_at, plan=plan.to_json(), source_toml=source,
             source_sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(), created_at=now, created_by=user,
-            calendar_sha256=calendar_fingerprint(plan),
+            calendar_sha256=calendar_fingerprint(plan), calendar_files=calendar_snapshot(plan),
         )
     )
     session.flush()
@@ -96,15 +96,47 @@ def load_plan(session: Session, code: str) -> tuple[orm.Campaign, CampaignPlan]:
 
 def plan_of(conn: Connection, code: str) -> CampaignPlan:
     """The stored plan of campaign ``code`` (NotFound when there is none)."""
-    source = conn.execute(select(orm.Campaign.source_toml).where(orm.Campaign.code == code)).scalar()
-    if source is None:
+    row = conn.execute(select(orm.Campaign.source_toml, orm.Campaign.calendar_files)
+                       .where(orm.Campaign.code == code)).first()
+    if row is None:
         raise _unknown(code)
-    return parse_campaign(source)
+    return dataclasses.replace(parse_campaign(row.source_toml), calendar_snapshot=row.calendar_files)
 
 
 def campaign_calendar(plan: CampaignPlan, base_dir: Path | None = None) -> WorkdayCalendar:
-    """The campaign's working-day calendar; its own files are read relative to ``base_dir`` (default: here)."""
-    return plan_calendar(plan, base_dir or Path.cwd())
+    """The campaign's working-day calendar; its own files are read relative to ``base_dir`` (default: here).
+
+    When an override file is now broken (bad TOML, a wrong date, gone), the calendar
+    the campaign last adopted stays in force; ``calendar_problem`` says why.
+    """
+    try:
+        return plan_calendar(plan, base_dir or Path.cwd())
+    except CalendarFileError:
+        if not plan.calendar_snapshot:
+            raise
+        return WorkdayCalendar.from_texts([tuple(f) for f in json.loads(plan.calendar_snapshot)],
+                                          provisional=plan.provisional_calendar)
+
+
+def calendar_problem(plan: CampaignPlan, base_dir: Path | None = None) -> str | None:
+    """Why the override files as they are now are refused (and the adopted calendar kept), or None."""
+    try:
+        plan_calendar(plan, base_dir or Path.cwd())
+    except CalendarFileError as exc:
+        kept = "仍按上次采用的日历计算期限" if plan.calendar_snapshot else "没有可沿用的日历"
+        return f"工作日历文件有误，未采用：{exc}；{kept}（改正文件后，下一次推进或 ssj calendar reload 重新计算）"
+    return None
+
+
+def calendar_snapshot(plan: CampaignPlan, base_dir: Path | None = None) -> str | None:
+    """The override files the campaign's calendar reads now, to keep with its deadlines (None if one is broken)."""
+    from calendars.workday_calendar import bundled_files, environment_files
+
+    if calendar_problem(plan, base_dir) is not None:
+        return None
+    files = [*bundled_files(), *environment_files(),
+             *(Path(p) if Path(p).is_absolute() else (base_dir or Path.cwd()) / p for p in plan.calendar_files)]
+    return json.dumps([[str(p), Path(p).read_text(encoding="utf-8")] for p in files], ensure_ascii=False)
 
 
 def department_actor(conn: Connection, plan: CampaignPlan, department: str, actor: str, doing: str):

@@ -21,7 +21,7 @@ from workflow.campaign_file import CampaignPlan
 from workflow.deadlines import resolve_deadline
 from workflow.persistence import orm
 from workflow.persistence.audit_log import AuditLog
-from workflow.services.campaigns import calendar_fingerprint, campaign_calendar
+from workflow.services.campaigns import calendar_fingerprint, calendar_problem, calendar_snapshot, campaign_calendar
 from workflow.services.outbox import queue
 from workflow.services.sweep import People
 from workflow.tasks import TASK_LABELS
@@ -85,13 +85,20 @@ def recompute_deadlines(engine: Engine, plan: CampaignPlan, *, now: datetime, ac
         AuditLog(conn).append(campaign_chain(plan.code), [Entry("deadline_moved", actor, now, plan.code, payload={
             "task": by_id[c.task_id].key, "before": c.before.isoformat(), "after": c.after.isoformat(),
             "provisional": c.provisional, "kept_because_provisional": c.kept}) for c in changes])
-        conn.execute(update(_c).where(_c.c.code == plan.code).values(calendar_sha256=fingerprint))
+        conn.execute(update(_c).where(_c.c.code == plan.code).values(calendar_sha256=fingerprint,
+                                                                     calendar_files=calendar_snapshot(plan)))
     return changes
 
 
 def follow_calendar(engine: Engine, plan: CampaignPlan, *, now: datetime, actor: str,
                     force: bool = False) -> list[MovedDeadline]:
-    """What a tick does first: when the campaign's calendar files changed (or ``force``), move the deadlines."""
+    """What a tick does first: when the campaign's calendar files changed (or ``force``), move the deadlines.
+
+    Files that are broken now are not adopted: nothing moves (the tick reports
+    ``calendar_problem``; ``ssj calendar reload`` refuses with it).
+    """
+    if calendar_problem(plan) is not None:
+        return []
     fingerprint = calendar_fingerprint(plan)
     with engine.connect() as conn:
         stored = conn.execute(select(_c.c.calendar_sha256).where(_c.c.code == plan.code)).scalar()

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from workflow.campaign_file import CampaignPlan
 from workflow.errors import UserError
 from workflow.persistence.locks import try_exclusive
-from workflow.services.campaigns import campaign_calendar
+from workflow.services.campaigns import calendar_problem, campaign_calendar
 from workflow.services.deadline_changes import MovedDeadline, follow_calendar
 from workflow.services.forms import FormsReport
 from workflow.services.sweep import SweepReport, sweep
@@ -36,10 +36,12 @@ class Advanced:
 
 
 def advance(engine: Engine, plan: CampaignPlan, *, now: datetime, actor: str, files_dir: Path) -> Advanced:
-    calendar = campaign_calendar(plan)
+    calendar = campaign_calendar(plan)  # the adopted one when a file is broken now
+    problem = calendar_problem(plan)
+    problems = [problem] if problem else []
     moved = follow_calendar(engine, plan, now=now, actor=actor)
     reminders = remind_pending_draw(engine, plan, now=now)
-    commitment, forms, problems = None, None, []
+    commitment, forms = None, None
     with try_exclusive(engine, f"timeline|{plan.code}") as mine:
         if mine:  # else another tick is taking these steps right now
             commitment = commit_officer_draw(engine, plan, now=now, actor=actor)
