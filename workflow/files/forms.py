@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from workflow.files.spreadsheet import put
 from workflow.results import HANDLING, RESULT_WORDING
 
 TITLE = "随机抽查联合检查记录表（一企一表）"
@@ -97,7 +98,7 @@ def write_form_xlsx(form: Form, path: Path) -> None:
 
     def line(row: int, label: str, value: str) -> None:
         sheet.cell(row, 1, label).font = Font(bold=True)
-        sheet.cell(row, 2, value)
+        put(sheet, row, 2, value)  # names and addresses come from the directories: never a formula
         sheet.merge_cells(f"B{row}:{last}{row}")
         for col in range(1, len(widths) + 1):
             sheet.cell(row, col).border = _BOX
@@ -128,7 +129,7 @@ def write_form_xlsx(form: Form, path: Path) -> None:
                                                                         enumerate(item.contents, start=1)),
                   item.method, "", "", "", "")
         for col, value in enumerate(values, start=1):
-            cell = sheet.cell(row, col, value)
+            cell = put(sheet, row, col, value)
             cell.alignment, cell.border = _WRAP, _BOX
         sheet.row_dimensions[row].height = max(30, 15 * max(1, len(item.contents)))
         item_rows.append((item.code, row))
@@ -140,7 +141,7 @@ def write_form_xlsx(form: Form, path: Path) -> None:
         row += 1
         for col, value in enumerate((member.name, member.certificate_no, member.department,
                                      "专业人员协助" if member.specialist else ""), start=1):
-            sheet.cell(row, col, value).border = _BOX
+            put(sheet, row, col, value).border = _BOX
     row += 2
     line(row, "现场解答疑难问题（个）", "")
     questions_row = row
@@ -236,8 +237,7 @@ def write_schedule_xlsx(title: str, rows: list[tuple], path: Path) -> None:
     book = Workbook()
     sheet = book.active
     sheet.title = "实地核查安排"
-    sheet["A1"] = title
-    sheet["A1"].font = Font(bold=True, size=14)
+    put(sheet, 1, 1, title).font = Font(bold=True, size=14)
     sheet.merge_cells(f"A1:{get_column_letter(len(SCHEDULE_HEADERS))}1")
     for col, (header, width) in enumerate(zip(SCHEDULE_HEADERS, (14, 10, 22, 30, 34, 40)), start=1):
         cell = sheet.cell(2, col, header)
@@ -245,7 +245,7 @@ def write_schedule_xlsx(title: str, rows: list[tuple], path: Path) -> None:
         sheet.column_dimensions[get_column_letter(col)].width = width
     for r, values in enumerate(rows, start=3):
         for col, value in enumerate(values, start=1):
-            cell = sheet.cell(r, col, value)
+            cell = put(sheet, r, col, value)
             cell.border, cell.alignment = _BOX, _WRAP
             if col == 1:
                 cell.number_format = "yyyy-mm-dd"

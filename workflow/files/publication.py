@@ -7,18 +7,19 @@ import html
 import json
 from pathlib import Path
 
+from workflow.files.spreadsheet import csv_safe
 from workflow.publication import EXCHANGE_KEYS
 
 
 def write_exchange(records: list[dict[str, str]], jsonl: Path, csv_path: Path) -> None:
-    """For machines: values exactly as recorded (no spreadsheet escaping), UTF-8."""
+    """JSONL for machines: values exactly as recorded. CSV, which people open in Excel: formula-like text escaped."""
     with open(jsonl, "w", encoding="utf-8", newline="\n") as fh:
         for record in records:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
     with open(csv_path, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=EXCHANGE_KEYS)
         writer.writeheader()
-        writer.writerows(records)
+        writer.writerows({k: csv_safe(v) for k, v in record.items()} for record in records)
 
 
 _STYLE = """

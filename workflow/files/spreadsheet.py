@@ -1,4 +1,4 @@
-"""Writing cells people open in Excel or WPS: text that looks like a formula stays text."""
+"""Writing cells people open in Excel or WPS: text that looks like a formula stays text (XLSX and CSV)."""
 
 from __future__ import annotations
 
@@ -14,3 +14,10 @@ def put(sheet, row: int, column: int, value: Any):
         cell.data_type = "s"
         cell.quotePrefix = True
     return cell
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell Excel or WPS would evaluate gets a leading apostrophe (OWASP's advice); other values pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

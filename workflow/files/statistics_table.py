@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
-from workflow.files.spreadsheet import put
+from workflow.files.spreadsheet import csv_safe, put
 from workflow.statistics import COLUMNS, GROUPS, StatsRow
 
 _SIDE = Side(style="thin")
@@ -87,4 +87,4 @@ def write_statistics_csv(rows: list[StatsRow], path: Path) -> None:
         writer = csv.writer(fh)
         writer.writerow(["部门", *(label for _, label in COLUMNS)])
         for row in rows:
-            writer.writerow([row.label, *row.cells()])
+            writer.writerow([csv_safe(row.label), *row.cells()])

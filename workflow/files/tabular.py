@@ -39,28 +39,43 @@ class Table:
     encoding: str | None = None
 
 
-def _decodes(path: Path, encoding: str, digest=None) -> bool:
+def _first_bad_byte(path: Path, encoding: str, digest=None) -> int | None:
+    """Where ``path`` stops decoding as ``encoding`` (a byte offset), or None when all of it decodes."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
+    offset = 0
     with open(path, "rb") as fh:
         try:
             while chunk := fh.read(_CHUNK):
                 if digest is not None:
                     digest.update(chunk)
                 decoder.decode(chunk)
+                offset += len(chunk)
             decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return False
-    return True
+        except UnicodeDecodeError as exc:
+            return max(0, offset + exc.start - len(decoder.getstate()[0]))
+    return None
+
+
+def _line_of(path: Path, offset: int) -> int:
+    with open(path, "rb") as fh:
+        return fh.read(offset).count(b"\n") + 1
 
 
 def detect_encoding(path: Path) -> tuple[str, str]:
     """The file's encoding and its SHA-256, in one pass over it when it is UTF-8."""
     digest = hashlib.sha256()
-    if _decodes(path, "utf-8-sig", digest):
+    utf8_bad = _first_bad_byte(path, "utf-8-sig", digest)
+    if utf8_bad is None:
         return "utf-8-sig", digest.hexdigest()
-    if _decodes(path, "gb18030"):
+    gb_bad = _first_bad_byte(path, "gb18030")
+    if gb_bad is None:
         return "gb18030", file_sha256(path)
-    raise FileProblem("无法识别文件编码（支持 UTF-8、带 BOM 的 UTF-8 和 GB18030/GBK）")
+    line = _line_of(path, utf8_bad)
+    if line > 1:  # the file starts as UTF-8 and changes: two encodings in one file
+        raise FileProblem(f"无法识别文件编码：第 {line} 行起不是 UTF-8，而此前的内容是 UTF-8（一个文件只能用一种编码："
+                          "UTF-8、带 BOM 的 UTF-8 或 GB18030/GBK；请用 Excel 或 WPS 另存为 CSV UTF-8）")
+    raise FileProblem(f"无法识别文件编码：第 {_line_of(path, max(utf8_bad, gb_bad))} 行既不是 UTF-8 也不是 GB18030/GBK"
+                      "（支持 UTF-8、带 BOM 的 UTF-8 和 GB18030/GBK；文件可能不是文本表格）")
 
 
 def file_sha256(path: Path | str) -> str:

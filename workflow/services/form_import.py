@@ -73,13 +73,16 @@ def _numbers(value: Any) -> list[int]:
 def import_filled_form(engine: Engine, path: str, *, now: datetime, actor: str,
                        calendar_of: Callable[[CampaignPlan], WorkdayCalendar]) -> FormImport:
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     name = Path(path).name
+    if Path(path).suffix.lower() not in (".xlsx", ".xlsm"):
+        raise UserError(f"{path}: 一企一表应为 .xlsx 文件（Excel 或 WPS 保存；CSV、DOCX、PDF 不能回填导入）")
     try:
         book = load_workbook(path, data_only=True)
     except FileNotFoundError:
         raise UserError(f"{path}: 文件不存在") from None
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException):
         raise UserError(f"{path}: 不是可读取的 XLSX 文件（文件损坏，或不是 Excel/WPS 保存的 .xlsx）") from None
     if MAP_SHEET not in book.sheetnames or FORM_SHEET not in book.sheetnames:
         raise UserError(f"{path}: 不是本系统生成的一企一表（缺少“{FORM_SHEET}”或隐藏的“{MAP_SHEET}”工作表）")

@@ -71,6 +71,9 @@ def generate_forms(engine: Engine, plan: CampaignPlan, out_dir: Path, *, now: da
     (out_dir / "一企一表").mkdir(parents=True, exist_ok=True)
     digests = {}
     for form in forms:
+        for stale in (out_dir / "一企一表").glob(f"{form.uscc}-*"):  # an earlier file under the enterprise's old name
+            if stale.stem != form.file_stem:
+                stale.unlink()
         for suffix, write in ((".xlsx", write_form_xlsx), (".docx", write_form_docx)):
             path = out_dir / "一企一表" / f"{form.file_stem}{suffix}"
             write(form, path)
