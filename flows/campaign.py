@@ -8,6 +8,8 @@ outbox, events for the office's automations and the dashboard's artifacts.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 from collections import Counter
@@ -154,16 +156,37 @@ def daily_overdue_report(code: str, now: str | None = None, url: str | None = No
     return {"report": str(path), "overdue": len(items), "queued": queued, **mailed}
 
 
-def deployments(codes: list[str]) -> list:
-    """What ``ssj serve`` serves: per campaign, the tick every 15 minutes and the 08:30 daily report (Beijing)."""
+def schedules() -> dict[str, object]:
+    """Per flow, its schedule in Beijing time: the tick every 15 minutes, the daily report at 08:30."""
     from prefect.schedules import Cron, Interval
 
-    out = []
+    return {"tick": Interval(900, timezone="Asia/Shanghai"),
+            "daily-overdue-report": Cron("30 8 * * *", timezone="Asia/Shanghai")}
+
+
+FLOWS = {"tick": campaign_tick, "daily-overdue-report": daily_overdue_report}
+
+
+def deployments(codes: list[str]) -> list:
+    """What ``ssj serve`` serves in its own process: per campaign, both flows on their schedules."""
+    when = schedules()
+    return [flow_.to_deployment(name=f"{what}-{code}", parameters={"code": code}, schedule=when[what])
+            for code in codes for what, flow_ in FLOWS.items()]
+
+
+def deploy_to_pool(codes: list[str], pool: str, source: Path) -> list[str]:
+    """What ``ssj deploy`` registers for a work pool: the same deployments, run by ``prefect worker start``
+    processes (as many as the load needs) from the project at ``source``; returns their names."""
+    when = schedules()
+    entrypoints = {"tick": "flows/campaign.py:campaign_tick",
+                   "daily-overdue-report": "flows/campaign.py:daily_overdue_report"}
+    names = []
     for code in codes:
-        out.append(campaign_tick.to_deployment(
-            name=f"tick-{code}", parameters={"code": code},
-            schedule=Interval(900, timezone="Asia/Shanghai")))
-        out.append(daily_overdue_report.to_deployment(
-            name=f"daily-overdue-report-{code}", parameters={"code": code},
-            schedule=Cron("30 8 * * *", timezone="Asia/Shanghai")))
-    return out
+        for what, entrypoint in entrypoints.items():
+            loaded = flow.from_source(source=str(source), entrypoint=entrypoint)
+            with contextlib.redirect_stdout(io.StringIO()):  # Prefect's English tables; ssj says it in Chinese
+                loaded.deploy(name=f"{what}-{code}", work_pool_name=pool, parameters={"code": code},
+                              schedule=when[what], build=False, push=False, print_next_steps=False,
+                              ignore_warnings=True)
+            names.append(f"{loaded.name}/{what}-{code}")
+    return names

@@ -984,6 +984,30 @@ def serve_cmd(call: Call, codes: tuple[str, ...]) -> None:
     serve(*deployments(chosen))
 
 
+@command(cli, "deploy", help="在 Prefect 工作池上注册部署（规模化：由多个 prefect worker start 进程执行），日程同 ssj serve。")
+@click.argument("codes", nargs=-1, metavar="任务编号…")
+@click.option("--pool", required=True, metavar="工作池", help="Prefect 工作池名称（prefect work-pool create 名称 --type process）")
+def deploy_cmd(call: Call, codes: tuple[str, ...], pool: str) -> None:
+    from sqlalchemy import select
+
+    from flows.campaign import deploy_to_pool
+    from workflow.persistence import orm
+
+    engine = call.engine()
+    try:
+        with engine.connect() as conn:
+            known = list(conn.execute(select(orm.Campaign.code).order_by(orm.Campaign.code)).scalars())
+    finally:
+        engine.dispose()
+    chosen = list(codes) or known
+    unknown = sorted(set(chosen) - set(known))
+    if unknown or not chosen:
+        raise UserError(f"抽查任务不存在：{'、'.join(unknown)}" if unknown else "还没有抽查任务（用 ssj campaign create 创建）")
+    for name in deploy_to_pool(chosen, pool, Path(__file__).resolve().parents[1]):
+        out(f"已注册部署 {name}（工作池 {pool}）")
+    err("启动执行进程：prefect worker start --pool " + pool + "（可启动多个；各进程须设置 SSJ_DATABASE_URL 等环境变量）")
+
+
 @command(cli, "demo", help="演示：在 --out 下的新数据库中，用示例辖区运行鹿泉区 2019 年下半年联合抽查。")
 @click.option("--out", "out_dir", default="demo-out", show_default=True, type=click.Path(file_okay=False),
               help="输出目录")
