@@ -22,6 +22,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from bench import bare_sqlite
@@ -126,10 +127,14 @@ def main() -> None:
     pristine = OUT / f"draw-setup-{ROWS}.db"
     if not _current(pristine):
         print(f"  setup: {setup_in_child('bench.bench_draw', pristine):.1f} s")
+    draw_rounds(lambda: (*_run_product(fresh_copy(pristine, OUT / "draw.db")), *_baseline(pristine)))
+
+
+def draw_rounds(one_round: Callable[[], tuple[float, float, float, int]]) -> None:
+    """Alternating rounds of (product seconds, its peak RSS, baseline seconds, eligible), then the summary."""
     products, baselines, peaks = [], [], []
     for round_ in range(1, ROUNDS + 1):
-        work, rss = _run_product(fresh_copy(pristine, OUT / "draw.db"))
-        baseline, eligible = _baseline(pristine)
+        work, rss, baseline, eligible = one_round()
         products.append(work)
         baselines.append(baseline)
         peaks.append(rss)
@@ -138,7 +143,6 @@ def main() -> None:
     summarise(products, baselines, peaks, baseline="baseline, bare SELECT of the eligible USCCs + one SHA-256",
               product="product: draw commit + draw run", ratio_target=3, rss_label="peak RSS of the product process",
               rss_target=500)
-
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--product"]:

@@ -111,9 +111,7 @@ def _draw_baseline(url: str) -> tuple[float, int]:
 
 
 def _draw() -> None:
-    from bench.rounds import read_work, summarise
-
-    from bench.bench_draw import _current
+    from bench.bench_draw import _current, draw_rounds
 
     pristine = OUT / f"draw-setup-{ROWS}.db"
     if not _current(pristine):
@@ -121,22 +119,15 @@ def _draw() -> None:
     started = time.perf_counter()
     _template_from_sqlite(pristine, DRAW_TEMPLATE)
     print(f"  copied into PostgreSQL: {time.perf_counter() - started:.1f} s")
-    products, baselines, peaks = [], [], []
-    for round_ in range(1, ROUNDS + 1):
-        url = _fresh(RUN, DRAW_TEMPLATE)
-        proc = subprocess.run([sys.executable, "-m", "bench.bench_postgres", "--draw", url], check=True, cwd=ROOT,
-                              stdout=subprocess.PIPE)
-        work, rss = read_work(proc.stdout.decode())
-        baseline, eligible = _draw_baseline(_url(DRAW_TEMPLATE))
-        products.append(work)
-        baselines.append(baseline)
-        peaks.append(rss)
-        print(f"  round {round_}: product {work:.2f} s (peak RSS {rss:.0f} MB), baseline {baseline:.2f} s "
-              f"({eligible:,} eligible), ratio {work / baseline:.2f}x")
-    summarise(products, baselines, peaks, baseline="baseline, bare SELECT of the eligible USCCs + one SHA-256",
-              product="product: draw commit + draw run", ratio_target=3, rss_label="peak RSS of the product process",
-              rss_target=500)
+    draw_rounds(lambda: (*_draw_product_in_child(_fresh(RUN, DRAW_TEMPLATE)), *_draw_baseline(_url(DRAW_TEMPLATE))))
 
+
+def _draw_product_in_child(url: str) -> tuple[float, float]:
+    from bench.rounds import read_work
+
+    proc = subprocess.run([sys.executable, "-m", "bench.bench_postgres", "--draw", url], check=True, cwd=ROOT,
+                          stdout=subprocess.PIPE)
+    return read_work(proc.stdout.decode())
 
 # --- the sweep --------------------------------------------------------------------------------------
 
