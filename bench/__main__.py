@@ -2,7 +2,8 @@
 
 import sys
 
-from bench import bench_calendar, bench_demo, bench_draw, bench_postgres, bench_import, bench_machine, bench_stats, bench_sweep
+from bench import (bench_calendar, bench_demo, bench_draw, bench_import, bench_machine, bench_postgres, bench_stats,
+                   bench_sweep)
 
 BENCHMARKS = {"calendar": bench_calendar.main, "import": bench_import.main, "machine": bench_machine.main,
               "draw": bench_draw.main, "stats": bench_stats.main,

@@ -205,6 +205,11 @@ class CampaignPlan:
     def department_codes(self) -> tuple[str, ...]:
         return tuple(d.code for d in self.departments)
 
+    @property
+    def office_mailboxes(self) -> list[str]:
+        """Where mail for the office goes: its mailbox, then each staff member (each once)."""
+        return list(dict.fromkeys(e for e in (self.email_office, *self.office_staff) if e))
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe form, stored with the campaign (dates as ISO strings)."""
         return _jsonable(asdict(self))

@@ -305,6 +305,5 @@ def queue_overdue_report(conn: Connection, plan: CampaignPlan, path: Path, items
     context = {"campaign_name": plan.name, "campaign_code": plan.code, "day": day, "count": len(items),
                "at": f"{now.astimezone(plan.tz):%Y-%m-%d %H:%M}", "attachment_name": path.name,
                "departments": sorted(per.values(), key=lambda r: -r["tasks"]), "attachments": [str(path)]}
-    recipients = list(dict.fromkeys(e for e in (plan.email_office, *plan.office_staff) if e))
-    return queue(conn, plan, key=f"overdue-report|{plan.code}|{day}", recipients=recipients, kind="report",
+    return queue(conn, plan, key=f"overdue-report|{plan.code}|{day}", recipients=plan.office_mailboxes, kind="report",
                  template="overdue_report", context=context, now=now)

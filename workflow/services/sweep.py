@@ -66,7 +66,7 @@ class People:
                                       .where(i.campaign_code == plan.code, tm.released_at.is_(None),
                                              tm.specialist.is_(False))):
             self.teams[iid].append(cert)
-        self.office = list(dict.fromkeys(e for e in (plan.email_office, *plan.office_staff) if e))
+        self.office = plan.office_mailboxes
 
     def departments_of(self, task) -> list[str]:
         if task.department_code:

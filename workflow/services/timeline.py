@@ -19,7 +19,6 @@ from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from calendars import WorkdayCalendar
-
 from workflow.audit import campaign_chain
 from workflow.campaign_file import CampaignPlan
 from workflow.machine import MOVES
@@ -36,19 +35,23 @@ def remind_pending_draw(engine: Engine, plan: CampaignPlan, *, now: datetime) ->
     """Queue the office's reminder when ``draw_at`` has passed and no public draw was run (once a day)."""
     if now < plan.draw_at:
         return 0
-    d = orm.DrawRow
     with engine.begin() as conn:
-        ran = conn.execute(select(d.id).where(d.campaign_code == plan.code, d.kind == ENTERPRISES,
-                                              d.run_at.is_not(None))).first()
-        if ran:
+        if _draw_run(conn, plan, ENTERPRISES):
             return 0
         local = now.astimezone(plan.tz)
-        recipients = list(dict.fromkeys(e for e in (plan.email_office, *plan.office_staff) if e))
-        return queue(conn, plan, key=f"draw-pending|{plan.code}|{local.date().isoformat()}", recipients=recipients,
+        return queue(conn, plan, key=f"draw-pending|{plan.code}|{local.date().isoformat()}",
+                     recipients=plan.office_mailboxes,
                      kind="draw_pending", template="draw_pending", now=now,
                      context={"campaign_name": plan.name, "campaign_code": plan.code,
                               "draw_at": f"{plan.draw_at.astimezone(plan.tz):%Y-%m-%d %H:%M}",
                               "now": f"{local:%Y-%m-%d %H:%M}"})
+
+
+def _draw_run(conn: Connection, plan: CampaignPlan, kind: str) -> bool:
+    """Whether the public draw of ``kind`` (enterprises or officers) has been run for the campaign."""
+    d = orm.DrawRow
+    return conn.execute(select(d.id).where(d.campaign_code == plan.code, d.kind == kind,
+                                           d.run_at.is_not(None))).first() is not None
 
 
 def new_transitions(engine: Engine, plan: CampaignPlan) -> list[dict]:
@@ -81,11 +84,9 @@ def commit_officer_draw(engine: Engine, plan: CampaignPlan, *, now: datetime, ac
     Nothing happens before the public draw, while an enterprise still waits for an
     answer, or when the office has already committed (``ssj match commit``).
     """
-    d, i = orm.DrawRow, orm.InspectionRow
+    i = orm.InspectionRow
     with engine.begin() as conn:
-        ran = conn.execute(select(d.id).where(d.campaign_code == plan.code, d.kind == ENTERPRISES,
-                                              d.run_at.is_not(None))).first()
-        if not ran or current_draw(conn, plan.code, OFFICERS) is not None:
+        if not _draw_run(conn, plan, ENTERPRISES) or current_draw(conn, plan.code, OFFICERS) is not None:
             return None
         states = set(conn.execute(select(i.state).where(i.campaign_code == plan.code).distinct()).scalars())
         if "sampled" in states or "confirmed" not in states:
@@ -96,8 +97,7 @@ def commit_officer_draw(engine: Engine, plan: CampaignPlan, *, now: datetime, ac
         except IntegrityError:
             return None  # another tick committed at the same moment: theirs stands
         local = now.astimezone(plan.tz)
-        recipients = list(dict.fromkeys(e for e in (plan.email_office, *plan.office_staff) if e))
-        queue(conn, plan, key=f"match-commit|{plan.code}|{record.round}", recipients=recipients,
+        queue(conn, plan, key=f"match-commit|{plan.code}|{record.round}", recipients=plan.office_mailboxes,
               kind="match_committed", template="match_committed", now=now,
               context={"campaign_name": plan.name, "campaign_code": plan.code, "at": f"{local:%Y-%m-%d %H:%M}",
                        "commitment": record.commitment, "snapshot_sha256": record.snapshot_sha256,
@@ -112,11 +112,9 @@ def dispatch_forms(engine: Engine, plan: CampaignPlan, files_dir: Path, *, now: 
     Runs while confirmed enterprises wait for their forms; ``generate_forms``
     refuses (the office is told by the tick's log) when the visits cannot be scheduled.
     """
-    d, i = orm.DrawRow, orm.InspectionRow
+    i = orm.InspectionRow
     with engine.connect() as conn:
-        ran = conn.execute(select(d.id).where(d.campaign_code == plan.code, d.kind == OFFICERS,
-                                              d.run_at.is_not(None))).first()
-        waiting = ran and conn.execute(select(i.id).where(i.campaign_code == plan.code, i.state == "confirmed")
+        waiting = _draw_run(conn, plan, OFFICERS) and conn.execute(select(i.id).where(i.campaign_code == plan.code, i.state == "confirmed")
                                        .limit(1)).first()
     if not waiting:
         return None
