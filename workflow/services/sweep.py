@@ -52,9 +52,9 @@ class SweepReport:
 
 
 class People:
-    """Who is behind each ladder step, looked up once per sweep."""
+    """Who is behind each ladder step, looked up once per batch (teams: the batch's inspections, else the campaign's)."""
 
-    def __init__(self, conn: Connection, plan: CampaignPlan):
+    def __init__(self, conn: Connection, plan: CampaignPlan, inspection_ids: list[int] | None = None):
         d, o, tm, i = orm.Department, orm.Officer, orm.TeamMemberRow, orm.InspectionRow
         self.plan = plan
         self.departments = {r.code: r for r in conn.execute(select(d.code, d.name, d.contact_email, d.leader_email,
@@ -62,9 +62,11 @@ class People:
         self.officers = {r.certificate_no: r for r in conn.execute(select(o.certificate_no, o.name, o.email,
                                                                            o.department_code))}
         self.teams: dict[int, list[str]] = defaultdict(list)
-        for iid, cert in conn.execute(select(tm.inspection_id, tm.certificate_no).join(i, i.id == tm.inspection_id)
-                                      .where(i.campaign_code == plan.code, tm.released_at.is_(None),
-                                             tm.specialist.is_(False))):
+        members = select(tm.inspection_id, tm.certificate_no).where(tm.released_at.is_(None),
+                                                                    tm.specialist.is_(False))
+        members = members.where(tm.inspection_id.in_(inspection_ids)) if inspection_ids is not None else \
+            members.join(i, i.id == tm.inspection_id).where(i.campaign_code == plan.code)
+        for iid, cert in conn.execute(members):
             self.teams[iid].append(cert)
         self.office = plan.office_mailboxes
 
@@ -145,9 +147,9 @@ class _LostRace(Exception):
 
 def _sweep_batch(conn: Connection, plan: CampaignPlan, tasks, now: datetime, calendar: WorkdayCalendar,
                  report: SweepReport) -> None:
-    people = People(conn, plan)
     i, e = orm.InspectionRow, orm.Enterprise
     ids = [t.inspection_id for t in tasks if t.inspection_id]
+    people = People(conn, plan, ids)
     enterprises = {iid: (uscc, name) for iid, uscc, name in conn.execute(
         select(i.id, i.uscc, e.name).join(e, e.uscc == i.uscc).where(i.id.in_(ids)))} if ids else {}
     planned, moved, rows, decided = [], [], [], []
