@@ -929,18 +929,11 @@ def calendar_group() -> None:
          help="按当前工作日历（含新增的年度文件）重新计算各抽查任务未完成事项的期限；暂定期限对已开始的工作不提前。")
 @click.argument("codes", nargs=-1, metavar="任务编号…")
 def calendar_reload_cmd(call: Call, codes: tuple[str, ...]) -> None:
-    from sqlalchemy import select
-
-    from workflow.persistence import orm
     from workflow.services.campaigns import calendar_problem
     from workflow.services.deadline_changes import follow_calendar
 
-    engine = call.engine()
-    try:
-        with engine.connect() as conn:
-            chosen = list(codes) or list(conn.execute(select(orm.Campaign.code).order_by(orm.Campaign.code)).scalars())
-    finally:
-        engine.dispose()
+    chosen = _campaigns(call, codes)
+
     def reload(engine, plan):
         problem = calendar_problem(plan)
         if problem:
@@ -958,28 +951,15 @@ def calendar_reload_cmd(call: Call, codes: tuple[str, ...]) -> None:
 @click.argument("codes", nargs=-1, metavar="任务编号…")
 def serve_cmd(call: Call, codes: tuple[str, ...]) -> None:
     from prefect import serve
-    from sqlalchemy import select
 
     from flows.campaign import deployments
-    from workflow.persistence import orm
-    from workflow.services.campaigns import calendar_problem, plan_of
+    from workflow.services.campaigns import calendar_problem
 
-    engine = call.engine()
-    try:
-        with engine.connect() as conn:
-            known = list(conn.execute(select(orm.Campaign.code).order_by(orm.Campaign.code)).scalars())
-            chosen = list(codes) or known
-            unknown = sorted(set(chosen) - set(known))
-            if unknown:
-                raise UserError(f"抽查任务不存在：{'、'.join(unknown)}")
-            if not chosen:
-                raise UserError("还没有抽查任务（用 ssj campaign create 创建）")
-            for code in chosen:  # at start-up: a broken override file is refused, the adopted calendar kept
-                problem = calendar_problem(plan_of(conn, code))
-                if problem:
-                    err(f"{code}：{problem}")
-    finally:
-        engine.dispose()
+    chosen = _campaigns(call, codes)
+    for code in chosen:  # at start-up: a broken override file is refused, the adopted calendar kept
+        problem = _with_plan(call, code, lambda engine, plan: calendar_problem(plan))
+        if problem:
+            err(f"{code}：{problem}")
     err(f"正在提供 {len(chosen)} 个抽查任务的部署（Ctrl-C 停止）；看板：prefect server start 后打开 http://127.0.0.1:4200")
     serve(*deployments(chosen))
 
@@ -988,9 +968,17 @@ def serve_cmd(call: Call, codes: tuple[str, ...]) -> None:
 @click.argument("codes", nargs=-1, metavar="任务编号…")
 @click.option("--pool", required=True, metavar="工作池", help="Prefect 工作池名称（prefect work-pool create 名称 --type process）")
 def deploy_cmd(call: Call, codes: tuple[str, ...], pool: str) -> None:
+    from flows.campaign import deploy_to_pool
+
+    for name in deploy_to_pool(_campaigns(call, codes), pool, Path(__file__).resolve().parents[1]):
+        out(f"已注册部署 {name}（工作池 {pool}）")
+    err("启动执行进程：prefect worker start --pool " + pool + "（可启动多个；各进程须设置 SSJ_DATABASE_URL 等环境变量）")
+
+
+def _campaigns(call: Call, codes: tuple[str, ...]) -> list[str]:
+    """The campaigns named, or every stored one; an unknown code or none at all is refused."""
     from sqlalchemy import select
 
-    from flows.campaign import deploy_to_pool
     from workflow.persistence import orm
 
     engine = call.engine()
@@ -999,13 +987,12 @@ def deploy_cmd(call: Call, codes: tuple[str, ...], pool: str) -> None:
             known = list(conn.execute(select(orm.Campaign.code).order_by(orm.Campaign.code)).scalars())
     finally:
         engine.dispose()
-    chosen = list(codes) or known
-    unknown = sorted(set(chosen) - set(known))
-    if unknown or not chosen:
-        raise UserError(f"抽查任务不存在：{'、'.join(unknown)}" if unknown else "还没有抽查任务（用 ssj campaign create 创建）")
-    for name in deploy_to_pool(chosen, pool, Path(__file__).resolve().parents[1]):
-        out(f"已注册部署 {name}（工作池 {pool}）")
-    err("启动执行进程：prefect worker start --pool " + pool + "（可启动多个；各进程须设置 SSJ_DATABASE_URL 等环境变量）")
+    unknown = sorted(set(codes) - set(known))
+    if unknown:
+        raise UserError(f"抽查任务不存在：{'、'.join(unknown)}")
+    if not (codes or known):
+        raise UserError("还没有抽查任务（用 ssj campaign create 创建）")
+    return list(codes) or known
 
 
 @command(cli, "demo", help="演示：在 --out 下的新数据库中，用示例辖区运行鹿泉区 2019 年下半年联合抽查。")

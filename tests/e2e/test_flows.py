@@ -80,3 +80,34 @@ def test_the_served_deployments_and_their_schedules():
     [daily_schedule] = daily.schedules
     assert tick_schedule.schedule.interval.total_seconds() == 900
     assert daily_schedule.schedule.cron == "30 8 * * *" and daily_schedule.schedule.timezone == "Asia/Shanghai"
+
+
+def test_ssj_deploy_registers_both_flows_on_a_work_pool(prefect_api, drawn):
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+
+    async def create_pool():
+        async with get_client() as client:
+            await client.create_work_pool(WorkPoolCreate(name="ssj-test", type="process"), overwrite=True)
+
+    asyncio.run(create_pool())
+    result = drawn("deploy", "--pool", "ssj-test", CODE)
+    assert result.code == 0, result.err
+    assert f"campaign-tick/tick-{CODE}（工作池 ssj-test）" in result.out
+    assert f"daily-overdue-report/daily-overdue-report-{CODE}（工作池 ssj-test）" in result.out
+
+    async def read_back():
+        async with get_client() as client:
+            tick = await client.read_deployment_by_name(f"campaign-tick/tick-{CODE}")
+            daily = await client.read_deployment_by_name(f"daily-overdue-report/daily-overdue-report-{CODE}")
+            return tick, daily
+
+    tick, daily = asyncio.run(read_back())
+    assert tick.work_pool_name == daily.work_pool_name == "ssj-test"
+    assert tick.parameters == {"code": CODE} and tick.entrypoint == "flows/campaign.py:campaign_tick"
+    assert tick.schedules[0].schedule.interval.total_seconds() == 900
+    assert daily.schedules[0].schedule.cron == "30 8 * * *"
+    unknown = drawn("deploy", "--pool", "ssj-test", "no-such-campaign")
+    assert unknown.code == 2 and "抽查任务不存在：no-such-campaign" in unknown.err
