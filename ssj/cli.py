@@ -15,7 +15,7 @@ import os
 import sys
 import traceback
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -569,7 +569,7 @@ def results_group() -> None:
     pass
 
 
-def _date_option(text: str) -> "date":
+def _date_option(text: str) -> date:
     from workflow.directory import Invalid, parse_date
 
     try:

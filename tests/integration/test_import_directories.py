@@ -4,7 +4,6 @@ import csv
 from datetime import datetime
 
 import openpyxl
-import pytest
 from sqlalchemy import select
 
 from tests.conftest import snapshot
