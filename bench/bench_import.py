@@ -77,15 +77,8 @@ def _rows(path: Path):
 
 def _bare_executemany(rows) -> float:
     db = _fresh_db("baseline.db")
-    con = bare_sqlite.connect(db)
     sql = f"INSERT INTO enterprises ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-    start = time.perf_counter()
-    con.execute("BEGIN")
-    con.executemany(sql, rows)
-    con.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    con.close()
-    return elapsed
+    return bare_sqlite.timed_executemany(db, sql, rows)
 
 
 def main() -> None:

@@ -76,16 +76,9 @@ def _bare_find(db: Path) -> tuple[float, int]:
 
 
 def _bare_queue(db: Path, rows: list[tuple]) -> float:
-    con = bare_sqlite.connect(db)
-    start = time.perf_counter()
-    con.execute("BEGIN IMMEDIATE")
-    con.executemany("INSERT INTO outbox (key, message_id, campaign_code, task_id, kind, recipient, template, context, "
-                    "created_at, not_before, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    con.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    con.close()
-    return elapsed
-
+    return bare_sqlite.timed_executemany(
+        db, "INSERT INTO outbox (key, message_id, campaign_code, task_id, kind, recipient, template, context, "
+            "created_at, not_before, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows, begin="BEGIN IMMEDIATE")
 
 def main() -> None:
     OUT.mkdir(exist_ok=True)
