@@ -8,6 +8,7 @@ except under ``CI=true``, where that fails the run.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from dataclasses import dataclass
@@ -138,6 +139,15 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
 
 
 EXAMPLE_CAMPAIGN = Path(__file__).resolve().parents[1] / "examples" / "luquan-2019-h2.toml"
+
+
+def draw_campaign(ssj, campaign: Path = EXAMPLE_CAMPAIGN, code: str = "luquan-2019-h2") -> dict:
+    """Create the campaign (11-26), commit (11-27 08:30) and hold the public draw (09:00): its ``--json`` object."""
+    assert ssj("campaign", "create", campaign, "--now", "2019-11-26T10:00").code == 0
+    assert ssj("draw", "commit", code, "--now", "2019-11-27T08:30").code == 0
+    result = ssj("draw", "run", code, "--witness", "w", "--now", "2019-11-27T09:00", "--json")
+    assert result.code == 0, result.err
+    return json.loads(result.out)
 
 
 @pytest.fixture(scope="session")

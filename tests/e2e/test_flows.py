@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import EXAMPLE_CAMPAIGN
+from tests.conftest import draw_campaign
 
 CODE = "luquan-2019-h2"
 
@@ -16,9 +16,7 @@ def mailbox(smtp_server):
 
 @pytest.fixture
 def drawn(loaded):
-    assert loaded("campaign", "create", EXAMPLE_CAMPAIGN, "--now", "2019-11-26T10:00").code == 0
-    assert loaded("draw", "commit", CODE, "--now", "2019-11-27T08:30").code == 0
-    assert loaded("draw", "run", CODE, "--witness", "w", "--now", "2019-11-27T09:00").code == 0
+    draw_campaign(loaded)
     return loaded
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import EXAMPLE_CAMPAIGN
+from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign
 
 CODE = "luquan-2019-h2"
 WITNESS = "见证人：区纪委监委 李某 2019-12-02"
@@ -21,9 +21,7 @@ def confirmed_campaign(ssj, tmp_path, before_last=None, **matching):
     for key, value in matching.items():
         source = source.replace(f"{key} = ", f"{key} = {value}  # ", 1)
     (tmp_path / "campaign.toml").write_text(source, encoding="utf-8")
-    assert ssj("campaign", "create", tmp_path / "campaign.toml", "--now", "2019-11-26T10:00").code == 0
-    assert ssj("draw", "commit", CODE, "--now", "2019-11-27T08:30").code == 0
-    sampled = json.loads(ssj("draw", "run", CODE, "--witness", "w", "--now", "2019-11-27T09:00", "--json").out)["sampled"]
+    sampled = draw_campaign(ssj, tmp_path / "campaign.toml")["sampled"]
     for dept in DEPARTMENTS:
         if dept == DEPARTMENTS[-1] and before_last:
             before_last()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from tests.conftest import EXAMPLE_CAMPAIGN
+from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign
 from tests.integration.conftest import CODE
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine
@@ -53,9 +53,7 @@ def wide_campaign(ssj, tmp_path) -> None:
                      ('ratio = "1%"', 'ratio = "60%"')):
         source = source.replace(old, new, 1)
     (tmp_path / "campaign.toml").write_text(source, encoding="utf-8")
-    assert ssj("campaign", "create", tmp_path / "campaign.toml", "--now", "2019-11-26T10:00").code == 0
-    assert ssj("draw", "commit", CODE, "--now", "2019-11-27T08:30").code == 0
-    assert ssj("draw", "run", CODE, "--witness", "w", "--now", "2019-11-27T09:00").code == 0
+    draw_campaign(ssj, tmp_path / "campaign.toml")
 
 
 def test_four_ticks_deliver_each_due_notice_exactly_once(loaded, db_url, smtp_server, tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from docx import Document
 from sqlalchemy import select
 
-from tests.conftest import EXAMPLE_CAMPAIGN, snapshot
+from tests.conftest import draw_campaign, snapshot
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine
 
@@ -18,9 +18,7 @@ CODE = "luquan-2019-h2"
 
 @pytest.fixture
 def dispatched(loaded):
-    assert loaded("campaign", "create", EXAMPLE_CAMPAIGN, "--now", "2019-11-26T10:00").code == 0
-    assert loaded("draw", "commit", CODE, "--now", "2019-11-27T08:30").code == 0
-    assert loaded("draw", "run", CODE, "--witness", "w", "--now", "2019-11-27T09:00").code == 0
+    draw_campaign(loaded)
     return loaded
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from tests.conftest import EXAMPLE_CAMPAIGN, free_port, snapshot
+from tests.conftest import draw_campaign, free_port, snapshot
 from tests.integration.conftest import CODE
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine
@@ -18,9 +18,7 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def drawn(ssj):
-    assert ssj("campaign", "create", EXAMPLE_CAMPAIGN, "--now", "2019-11-26T10:00").code == 0
-    assert ssj("draw", "commit", CODE, "--now", "2019-11-27T08:30").code == 0
-    return json.loads(ssj("draw", "run", CODE, "--witness", "w", "--now", "2019-11-27T09:00", "--json").out)["sampled"]
+    return draw_campaign(ssj)["sampled"]
 
 
 def test_an_unreachable_database_fails_the_tick_cleanly_and_the_next_one_catches_up(

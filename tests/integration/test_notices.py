@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import EXAMPLE_CAMPAIGN, free_port
+from tests.conftest import draw_campaign, free_port
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine
 from workflow.services.campaigns import campaign_calendar, plan_of
@@ -32,9 +32,7 @@ def smtp(smtp_server):
 @pytest.fixture
 def campaign(loaded, db_url):
     """The seed campaign drawn on 2019-11-27 09:00: each department owes a confirmation per enterprise."""
-    assert loaded("campaign", "create", EXAMPLE_CAMPAIGN, "--now", "2019-11-26T10:00").code == 0
-    assert loaded("draw", "commit", CODE, "--now", "2019-11-27T08:30").code == 0
-    assert loaded("draw", "run", CODE, "--witness", "w", "--now", "2019-11-27T09:00").code == 0
+    draw_campaign(loaded)
     engine = make_engine(db_url)
     with engine.connect() as conn:
         plan = plan_of(conn, CODE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import EXAMPLE_CAMPAIGN
+from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign
 from workflow.persistence.database import make_engine
 from workflow.services.campaigns import plan_of
 from workflow.services.timeline import new_transitions
@@ -30,9 +30,7 @@ def test_the_office_is_reminded_once_a_day_until_the_draw_is_held(loaded, smtp_s
 
 
 def test_transitions_are_announced_once(loaded, db_url):
-    assert loaded("campaign", "create", EXAMPLE_CAMPAIGN, "--now", "2019-11-26T10:00").code == 0
-    assert loaded("draw", "commit", CODE, "--now", "2019-11-27T08:30").code == 0
-    run = json.loads(loaded("draw", "run", CODE, "--witness", "w", "--now", "2019-11-27T09:00", "--json").out)
+    run = draw_campaign(loaded)
     engine = make_engine(db_url)
     with engine.connect() as conn:
         plan = plan_of(conn, CODE)
