@@ -27,7 +27,7 @@ from workflow.persistence.database import database_url, make_engine
 from workflow.services.campaigns import campaign_calendar, plan_of
 from workflow.services.dashboard import dashboard
 from workflow.services.outbox import SmtpConfig, send_outbox
-from workflow.services.reports import queue_overdue_report, write_overdue_report
+from workflow.services.reports import prepare_daily_overdue_report
 from workflow.services.tick import advance
 from workflow.services.timeline import new_transitions
 
@@ -142,19 +142,14 @@ def daily_overdue_report(code: str, now: str | None = None, url: str | None = No
     try:
         with engine.connect() as conn:
             plan = plan_of(conn, code)
-        calendar = campaign_calendar(plan)
-        day = when.astimezone(plan.tz).date()
-        if not calendar.is_workday(day):
-            return {"skipped": f"{day} 不是工作日"}
-        path = Path(out_dir or "报表").resolve() / f"逾期部门报告_{day.isoformat()}.xlsx"
-        items = write_overdue_report(engine, plan, path, now=when, calendar=calendar)
-        with engine.begin() as conn:
-            queued = queue_overdue_report(conn, plan, path, items, now=when)
+        report = prepare_daily_overdue_report(engine, plan, Path(out_dir or "报表"), now=when,
+                                              calendar=campaign_calendar(plan))
     finally:
         engine.dispose()
+    if report is None:
+        return {"skipped": f"{when.astimezone(plan.tz):%Y-%m-%d} 不是工作日"}
     mailed = send_mail(url, when)
-    return {"report": str(path), "overdue": len(items), "queued": queued, **mailed}
-
+    return {"report": str(report.path), "overdue": report.overdue, "queued": report.queued, **mailed}
 
 def schedules() -> dict[str, object]:
     """Per flow, its schedule in Beijing time: the tick every 15 minutes, the daily report at 08:30."""

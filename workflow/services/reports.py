@@ -293,6 +293,27 @@ def _department_names(engine: Engine) -> list[tuple[str, str]]:
         return conn.execute(select(orm.Department.code, orm.Department.name)).all()
 
 
+@dataclass(frozen=True)
+class DailyReport:
+    path: Path
+    overdue: int
+    queued: int
+
+
+def prepare_daily_overdue_report(engine: Engine, plan: CampaignPlan, out_dir: Path, *, now: datetime,
+                                 calendar: WorkdayCalendar) -> DailyReport | None:
+    """The morning report to the office: on working days only (None otherwise) — the calendar decides, a cron
+    cannot know 调休 — written as ``逾期部门报告_<date>.xlsx`` and queued once a day with the file attached."""
+    day = now.astimezone(plan.tz).date()
+    if not calendar.is_workday(day):
+        return None
+    path = Path(out_dir).resolve() / f"逾期部门报告_{day.isoformat()}.xlsx"
+    items = write_overdue_report(engine, plan, path, now=now, calendar=calendar)
+    with engine.begin() as conn:
+        queued = queue_overdue_report(conn, plan, path, items, now=now)
+    return DailyReport(path, len(items), queued)
+
+
 def queue_overdue_report(conn: Connection, plan: CampaignPlan, path: Path, items: list[Overdue], *,
                          now: datetime) -> int:
     """The daily report to the office, queued once per day (the key holds the date), the XLSX attached."""
