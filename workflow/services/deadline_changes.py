@@ -19,6 +19,7 @@ from calendars import Deadline, WorkdayCalendar
 from workflow.audit import Entry, campaign_chain
 from workflow.campaign_file import CampaignPlan
 from workflow.deadlines import resolve_deadline
+from workflow.errors import UserError
 from workflow.persistence import orm
 from workflow.persistence.audit_log import AuditLog
 from workflow.services.campaigns import calendar_fingerprint, calendar_problem, calendar_snapshot, campaign_calendar
@@ -94,10 +95,13 @@ def follow_calendar(engine: Engine, plan: CampaignPlan, *, now: datetime, actor:
                     force: bool = False) -> list[MovedDeadline]:
     """What a tick does first: when the campaign's calendar files changed (or ``force``), move the deadlines.
 
-    Files that are broken now are not adopted: nothing moves (the tick reports
-    ``calendar_problem``; ``ssj calendar reload`` refuses with it).
+    Files that are broken now are not adopted: nothing moves. The tick reports
+    ``calendar_problem`` and goes on; a forced reload (``ssj calendar reload``) is refused with it.
     """
-    if calendar_problem(plan) is not None:
+    problem = calendar_problem(plan)
+    if problem is not None:
+        if force:
+            raise UserError(f"{plan.code}：{problem}")
         return []
     fingerprint = calendar_fingerprint(plan)
     with engine.connect() as conn:
