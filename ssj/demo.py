@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from calendars import WorkdayCalendar
 from ssj.demo_actors import People
@@ -35,6 +35,7 @@ from workflow.campaign_file import parse_campaign
 from workflow.directory import ENTERPRISE_CATEGORIES, ENTERPRISE_STATUSES
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine, unit_of_work, upgrade
+from workflow.persistence.tasks import TaskRepository
 from workflow.plan_checker import check_plan, planned_deadlines
 from workflow.services.campaigns import create_campaign, directory_numbers
 from workflow.services.directory_import import import_directory
@@ -199,10 +200,8 @@ def _short_runs():
 
 def _next_notice(engine, code: str, after: datetime) -> datetime | None:
     """When the sweep next has something to send: what Prefect's 15-minute schedule would find."""
-    t = orm.TaskRow
     with engine.connect() as conn:
-        found = conn.execute(select(func.min(t.next_notice_at)).where(
-            t.campaign_code == code, t.done_at.is_(None), t.next_notice_at > after)).scalar()
+        found = TaskRepository(conn).next_notice_after(code, after)
     return found.astimezone(after.tzinfo) if found else None
 
 

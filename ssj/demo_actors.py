@@ -23,6 +23,7 @@ from sqlalchemy import Engine, select
 from calendars import WorkdayCalendar
 from workflow.campaign_file import CampaignPlan
 from workflow.persistence import orm
+from workflow.persistence.tasks import TaskRepository
 from workflow.services.confirmations import record_answer
 from workflow.services.documents import receive_document
 from workflow.services.forms import acknowledge
@@ -30,6 +31,7 @@ from workflow.services.officer_draw import commit_match, run_match, teams_of
 from workflow.services.publication import publish
 from workflow.services.reports import write_confirmation_report, write_statistics, write_summary_report
 from workflow.services.results import form_items, record_result, record_visit, result_of
+from workflow.tasks import task_key
 
 # What each department finds itself concerned with (the others decline, with their reason).
 CONCERNS = {"SW": (1.0, ""), "RS": (0.5, "该企业无劳动保障监察投诉举报记录，不列入本次检查"),
@@ -206,8 +208,7 @@ class People:
                 inspection = conn.execute(select(orm.InspectionRow.id).where(
                     orm.InspectionRow.campaign_code == self.plan.code, orm.InspectionRow.uscc == uscc)).scalar_one()
                 items = form_items(conn, self.plan, inspection)
-                due = conn.execute(select(orm.TaskRow.due_at).where(
-                    orm.TaskRow.inspection_id == inspection, orm.TaskRow.kind == "backfill")).scalar()
+                due = TaskRepository(conn).due_at(task_key("backfill", self.plan.code, inspection_id=inspection))
             if due is not None and now >= due:
                 self.late.append(f"企业 {uscc} 的检查结果于 {now:%m-%d %H:%M} 才回填"
                                  f"（期限 {due.astimezone(self.plan.tz):%m-%d %H:%M}）")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from workflow.persistence.bulk import Bulk
 from workflow.persistence.orm import TaskRow
@@ -53,6 +53,11 @@ class TaskRepository:
 
     def due_at(self, key: str) -> datetime | None:
         return self.conn.execute(select(_t.c.due_at).where(_t.c.key == key)).scalar()
+
+    def next_notice_after(self, campaign_code: str, after: datetime) -> datetime | None:
+        """The campaign's next notice instant later than ``after`` (what the next scheduled tick will find)."""
+        return self.conn.execute(select(func.min(_t.c.next_notice_at)).where(
+            _t.c.campaign_code == campaign_code, _t.c.done_at.is_(None), _t.c.next_notice_at > after)).scalar()
 
     def due(self, now: datetime, campaign_code: str | None = None) -> list:
         """Open tasks whose due instant has come (now >= due), earliest first; served by ix_tasks_open_due."""
