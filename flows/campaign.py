@@ -173,12 +173,10 @@ def deploy_to_pool(codes: list[str], pool: str, source: Path) -> list[str]:
     """What ``ssj deploy`` registers for a work pool: the same deployments, run by ``prefect worker start``
     processes (as many as the load needs) from the project at ``source``; returns their names."""
     when = schedules()
-    entrypoints = {"tick": "flows/campaign.py:campaign_tick",
-                   "daily-overdue-report": "flows/campaign.py:daily_overdue_report"}
     names = []
     for code in codes:
-        for what, entrypoint in entrypoints.items():
-            loaded = flow.from_source(source=str(source), entrypoint=entrypoint)
+        for what, flow_ in FLOWS.items():
+            loaded = flow.from_source(source=str(source), entrypoint=f"flows/campaign.py:{flow_.fn.__name__}")
             with contextlib.redirect_stdout(io.StringIO()):  # Prefect's English tables; ssj says it in Chinese
                 loaded.deploy(name=f"{what}-{code}", work_pool_name=pool, parameters={"code": code},
                               schedule=when[what], build=False, push=False, print_next_steps=False,
