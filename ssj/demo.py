@@ -35,6 +35,7 @@ from workflow.campaign_file import parse_campaign
 from workflow.directory import ENTERPRISE_CATEGORIES, ENTERPRISE_STATUSES
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine, unit_of_work, upgrade
+from workflow.notices import STAGE_LABELS
 from workflow.persistence.tasks import TaskRepository
 from workflow.plan_checker import check_plan, planned_deadlines
 from workflow.services.campaigns import create_campaign, directory_numbers
@@ -43,8 +44,6 @@ from workflow.services.draws import commit_draw, run_draw, verify_draw
 
 SEED_CAMPAIGN = "luquan-2019-h2.toml"
 MORNING = time(8, 30)  # the daily overdue report's schedule (``ssj serve``: 08:30 Beijing time)
-STAGE_LABELS = {"remind": "提醒", "overdue": "逾期通知", "escalate": "督办"}
-ORDER = {"remind": 0, "overdue": 1, "escalate": 2}
 
 
 def seed_campaign_source() -> str:
@@ -260,7 +259,7 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
                     tally["to_office"] += tick["to_office"]
                     if tick["notices"]:
                         echo(f"   {t:%m-%d %H:%M}  巡查：" + "，".join(
-                            f"{STAGE_LABELS[k]} {v} 项" for k, v in sorted(tick["stages"].items(), key=lambda kv: ORDER[kv[0]]))
+                            f"{label} {tick['stages'][stage]} 项" for stage, label in STAGE_LABELS.items() if stage in tick["stages"])
                             + (f"（其中督办到领导小组办公室 {tick['to_office']} 项）" if tick["to_office"] else ""))
                     if tick["forms"]:
                         forms_out = tick["forms"]

@@ -23,6 +23,7 @@ from workflow.campaign_file import Escalation, Rule
 
 REMIND, OVERDUE, ESCALATE = "remind", "overdue", "escalate"
 SUBJECT_PREFIX = {REMIND: "【提醒】", OVERDUE: "【逾期】", ESCALATE: "【督办】"}
+STAGE_LABELS = {REMIND: "提醒", OVERDUE: "逾期通知", ESCALATE: "督办"}  # in the order a task receives them
 OFFICE_HOURS = time(9)
 LADDER_LABELS = {"responsible": "责任人", "department_contact": "部门联络人", "department_leader": "部门分管领导",
                  "office": "领导小组办公室"}
