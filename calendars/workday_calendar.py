@@ -23,7 +23,7 @@ from calendars.errors import CalendarCoverageError, CalendarFileError
 from calendars.override_file import YearOverride, parse_override, read_override
 from calendars.statutory import statutory_holidays
 
-BEIJING = ZoneInfo("Asia/Shanghai")
+BEIJING = ZoneInfo("Asia/Shanghai")  # the one time zone people read; the database keeps UTC
 PROVISIONAL_YEARS_AHEAD = 3
 _RULE = re.compile(r"^\s*(\d{1,4})\s+(workday|workdays|day|days)\s*$")
 

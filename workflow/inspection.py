@@ -14,15 +14,17 @@ from typing import NamedTuple
 
 from workflow.results import ItemResult
 
-STATES = ("sampled", "confirmed", "assigned", "inspected", "reported", "published", "withdrawn")
+SAMPLED, CONFIRMED, ASSIGNED, INSPECTED = "sampled", "confirmed", "assigned", "inspected"
+REPORTED, PUBLISHED, WITHDRAWN = "reported", "published", "withdrawn"
+STATES = (SAMPLED, CONFIRMED, ASSIGNED, INSPECTED, REPORTED, PUBLISHED, WITHDRAWN)
 STATE_LABELS = {
-    "sampled": "已抽取",
-    "confirmed": "已确认",
-    "assigned": "已分派",
-    "inspected": "已检查",
-    "reported": "已回填",
-    "published": "已公示",
-    "withdrawn": "已撤出",
+    SAMPLED: "已抽取",
+    CONFIRMED: "已确认",
+    ASSIGNED: "已分派",
+    INSPECTED: "已检查",
+    REPORTED: "已回填",
+    PUBLISHED: "已公示",
+    WITHDRAWN: "已撤出",
 }
 
 SIGNED = "签字"
@@ -78,6 +80,8 @@ class TeamMember(NamedTuple):
     certificate_no: str
     department: str
     specialist: bool = False  # 专业人员协助: on the team, not counted
+    name: str = ""
+    valid_until: date | None = None  # the certificate's last valid day
 
 
 @dataclass(frozen=True)

@@ -24,17 +24,25 @@ from transitions import Machine
 
 from workflow.errors import UserError
 from workflow.inspection import (
+    ASSIGNED,
+    CONFIRMED,
+    INSPECTED,
     NOBODY_SIGNED,
+    PUBLISHED,
     REFUSED,
+    REPORTED,
+    SAMPLED,
     SIGNATURES,
     STATE_LABELS,
     STATES,
+    WITHDRAWN,
     Facts,
     Inspection,
     Moved,
 )
 from workflow.results import NOBODY_THERE, result_problems
 
+CONFIRM, ASSIGN, INSPECT, REPORT, PUBLISH, WITHDRAW = "confirm", "assign", "inspect", "report", "publish", "withdraw"
 TRIGGER_LABELS = {
     "confirm": "完成比对确认",
     "assign": "分派检查组",
@@ -69,6 +77,10 @@ class Guard(ABC):
     @abstractmethod
     def problems(self, inspection: Inspection, facts: Facts) -> list[str]:
         """What is missing for this move, in Chinese; empty when the rule holds."""
+
+    def findings(self, inspection: Inspection, facts: Facts) -> list[tuple[str, str]]:
+        """The same, each with the field it is about ("" when it is about no one field)."""
+        return [("", p) for p in self.problems(inspection, facts)]
 
     def __call__(self, event) -> bool:
         inspection, facts = event.model, event.kwargs["facts"]
@@ -114,27 +126,38 @@ class TeamMatched(Guard):
 
 
 class VisitRecorded(Guard):
-    rule = "实地核查已记录：日期在核查时间内，至少 2 名检查组执法人员到场，法定代表人签字或盖章（或拒绝签字、无人签字并说明）"
+    """The visit rule, the one place it is stated: the command line and a filled form are checked by it."""
+
+    rule = ("实地核查已记录：日期在核查时间内，至少 2 名检查组执法人员到场且执法证在核查当日有效，"
+            "法定代表人签字或盖章（或拒绝签字、无人签字并说明）")
 
     def problems(self, inspection, facts):
+        return [message for _, message in self.findings(inspection, facts)]
+
+    def findings(self, inspection, facts):
+        """Each problem with its field (date, officers, signature, note), so a form can point at the cell."""
         visit = facts.visit
         if visit is None:
-            return ["尚未记录实地核查"]
+            return [("date", "尚未记录实地核查")]
         problems = []
         if facts.visit_window and not facts.visit_window[0] <= visit.day <= facts.visit_window[1]:
             start, end = facts.visit_window
-            problems.append(f"核查日期 {visit.day} 不在实地核查时间 {start} 至 {end} 之内")
-        team = {m.certificate_no for m in facts.team if not m.specialist}
-        strangers = sorted(visit.officers_present - {m.certificate_no for m in facts.team})
+            problems.append(("date", f"核查日期 {visit.day} 不在实地核查时间 {start} 至 {end} 之内"))
+        members = {m.certificate_no: m for m in facts.team}
+        strangers = sorted(visit.officers_present - set(members))
         if strangers:
-            problems.append(f"执法人员 {'、'.join(strangers)} 不在该企业的检查组中")
-        present = len(visit.officers_present & team)
+            problems.append(("officers", f"执法人员 {'、'.join(strangers)} 不在该企业的检查组中"))
+        expired = [f"{members[c].name}（{c}，有效期至 {members[c].valid_until}）" for c in sorted(visit.officers_present)
+                   if c in members and members[c].valid_until is not None and members[c].valid_until < visit.day]
+        if expired:
+            problems.append(("officers", f"执法证在核查当日已过期：{'、'.join(expired)}"))
+        present = sum(1 for c in visit.officers_present if c in members and not members[c].specialist)
         if present < 2:
-            problems.append(f"到场的检查组执法人员 {present} 人，少于 2 人")
+            problems.append(("officers", f"到场的检查组执法人员 {present} 人，少于 2 人（专业人员不计）"))
         if visit.signature not in SIGNATURES:
-            problems.append(f"签字情况“{visit.signature}”应为{'、'.join(SIGNATURES)}之一")
+            problems.append(("signature", f"签字情况“{visit.signature}”应为{'、'.join(SIGNATURES)}之一"))
         elif visit.signature in (REFUSED, NOBODY_SIGNED) and not visit.note.strip():
-            problems.append(f"“{visit.signature}”须在一企一表上如实记录情况说明")
+            problems.append(("note", f"“{visit.signature}”须如实记录情况说明"))
         return problems
 
 
@@ -182,25 +205,46 @@ class Move:
 
 
 MOVES = (
-    Move("confirm", ("sampled",), "confirmed", (EveryDepartmentAnswered(),)),
-    Move("assign", ("confirmed",), "assigned", (TeamMatched(),)),
-    Move("inspect", ("assigned",), "inspected", (VisitRecorded(),)),
-    Move("report", ("inspected",), "reported", (EveryItemReported(),)),
-    Move("publish", ("reported",), "published", (ByTheOffice(),)),
-    Move("withdraw", ("sampled", "confirmed", "assigned"), "withdrawn", (ByTheOffice(), WithReason())),
+    Move(CONFIRM, (SAMPLED,), CONFIRMED, (EveryDepartmentAnswered(),)),
+    Move(ASSIGN, (CONFIRMED,), ASSIGNED, (TeamMatched(),)),
+    Move(INSPECT, (ASSIGNED,), INSPECTED, (VisitRecorded(),)),
+    Move(REPORT, (INSPECTED,), REPORTED, (EveryItemReported(),)),
+    Move(PUBLISH, (REPORTED,), PUBLISHED, (ByTheOffice(),)),
+    Move(WITHDRAW, (SAMPLED, CONFIRMED, ASSIGNED), WITHDRAWN, (ByTheOffice(), WithReason())),
 )
-INITIAL = "sampled"
-FINAL = ("published", "withdrawn")
+INITIAL = SAMPLED
+FINAL = (PUBLISHED, WITHDRAWN)
+
+
+@dataclass(frozen=True)
+class Act:
+    """Something done to an inspection that is not a move, and the states that allow it."""
+
+    states: tuple[str, ...]
+    doing: str  # what the clerk tried, for the refusal
+    hint: str = ""
+
+
+# What each state allows besides its moves: asked with ``can``, refused with ``require``.
+ANSWER, CHANGE_TEAM, RECORD_VISIT, RECORD_RESULT, FILL_FORM = (
+    "answer", "change_team", "record_visit", "record_result", "fill_form")
+ACTS = {
+    ANSWER: Act((SAMPLED,), "更改比对确认", "比对确认已结束"),
+    CHANGE_TEAM: Act((CONFIRMED, ASSIGNED), "更换或添加检查组成员"),
+    RECORD_VISIT: Act((ASSIGNED,), "记录实地核查"),
+    RECORD_RESULT: Act((INSPECTED,), "回填检查结果", "须先记录实地核查，已回填的不能再改"),
+    FILL_FORM: Act((ASSIGNED, INSPECTED), "导入一企一表", "须为已分派或已检查"),
+}
 
 
 def _record(inspection: Inspection, trigger: str, source: str, facts: Facts, now: datetime) -> Moved:
     """After a move: the domain event, with the instant, who moved it and what the audit should keep."""
     dest = inspection.state
     payload = {}
-    if dest == "withdrawn":
+    if dest == WITHDRAWN:
         inspection.withdraw_reason = facts.reason.strip()
         payload["reason"] = inspection.withdraw_reason
-    elif dest == "confirmed":
+    elif dest == CONFIRMED:
         payload["inspecting"] = [a.department for a in facts.inspecting_departments()]
         on_behalf = [a.department for a in facts.answers if a.on_behalf]
         if on_behalf:
@@ -222,10 +266,34 @@ MACHINE = Machine(
     auto_transitions=False,
 )
 _SOURCES = {m.trigger: m.sources for m in MOVES}
+_BY_TRIGGER = {m.trigger: m for m in MOVES}
 
 
 def allowed_triggers(state: str) -> list[str]:
     return [m.trigger for m in MOVES if state in m.sources]
+
+
+def can(state: str, action: str) -> bool:
+    """Whether an inspection in ``state`` allows ``action`` (a trigger, or one of ``ACTS``)."""
+    if action in _SOURCES:
+        return state in _SOURCES[action]
+    return state in ACTS[action].states
+
+
+def require(inspection: Inspection, action: str) -> None:
+    """Refuse, in Chinese, an act the inspection's state does not allow."""
+    if can(inspection.state, action):
+        return
+    act = ACTS[action]
+    hint = f"（{act.hint}）" if act.hint else ""
+    raise UserError(f"企业 {inspection.uscc} 当前为“{STATE_LABELS.get(inspection.state, inspection.state)}”，"
+                    f"不能{act.doing}{hint}")
+
+
+def ready(inspection: Inspection, trigger: str, facts: Facts) -> bool:
+    """Whether ``trigger`` would move the inspection now: its state allows it and every guard holds."""
+    move = _BY_TRIGGER[trigger]
+    return inspection.state in move.sources and not any(g.problems(inspection, facts) for g in move.guards)
 
 
 def fire(inspection: Inspection, trigger: str, facts: Facts, now: datetime) -> Moved:

@@ -154,7 +154,7 @@ def test_inspect_visit_date_inside_the_window(day):
 def test_inspect_needs_two_team_officers_present_and_no_strangers():
     problems = refusal("assigned", "inspect", visit=replace(VISIT, officers_present=frozenset({"130110SJ001",
                                                                                                "130110ZJ009"})))
-    assert problems == ["到场的检查组执法人员 1 人，少于 2 人"]
+    assert problems == ["到场的检查组执法人员 1 人，少于 2 人（专业人员不计）"]
     problems = refusal("assigned", "inspect", visit=replace(VISIT, officers_present=VISIT.officers_present | {"X1"}))
     assert problems == ["执法人员 X1 不在该企业的检查组中"]
 
@@ -162,7 +162,7 @@ def test_inspect_needs_two_team_officers_present_and_no_strangers():
 @pytest.mark.parametrize("signature", [REFUSED, NOBODY_SIGNED])
 def test_inspect_a_refusal_or_nobody_signing_needs_the_note(signature):
     assert refusal("assigned", "inspect", visit=replace(VISIT, signature=signature)) == [
-        f"“{signature}”须在一企一表上如实记录情况说明"]
+        f"“{signature}”须如实记录情况说明"]
     inspection = at("assigned")
     fire(inspection, "inspect", good_facts(visit=replace(VISIT, signature=signature, note="法定代表人拒绝签字")), NOW)
     assert inspection.state == "inspected"
@@ -227,3 +227,54 @@ def test_the_diagram_is_drawn_from_the_definition():
     for m in MOVES:
         for source in m.sources:
             assert f"{source} --> {m.dest} : {m.trigger}" in text
+
+
+def test_inspect_refuses_an_officer_whose_certificate_expired_before_the_visit():
+    expired = TeamMember("130110SW001", "SW", False, "孙丽", date(2019, 12, 9))
+    problems = refusal("assigned", "inspect", team=(TEAM[0], expired, TEAM[2]))
+    assert problems == ["执法证在核查当日已过期：孙丽（130110SW001，有效期至 2019-12-09）"]
+    still_valid = TeamMember("130110SW001", "SW", False, "孙丽", date(2019, 12, 10))
+    assert fire(at("assigned"), "inspect", good_facts(team=(TEAM[0], still_valid)), NOW).dest == "inspected"
+
+
+def test_the_visit_rule_names_the_field_of_each_problem():
+    from workflow.machine import VisitRecorded
+
+    visit = Visit(date(2019, 12, 20), frozenset({"130110SJ001", "X1"}), REFUSED)
+    findings = VisitRecorded().findings(at("assigned"), good_facts(visit=visit))
+    assert [field for field, _ in findings] == ["date", "officers", "officers", "note"]
+
+
+@pytest.mark.parametrize("state,allowed", [
+    ("sampled", {"answer", "confirm", "withdraw"}),
+    ("confirmed", {"change_team", "assign", "withdraw"}),
+    ("assigned", {"change_team", "record_visit", "fill_form", "inspect", "withdraw"}),
+    ("inspected", {"record_result", "fill_form", "report"}),
+    ("reported", {"publish"}),
+    ("published", set()),
+    ("withdrawn", set()),
+])
+def test_what_each_state_allows(state, allowed):
+    from workflow.machine import ACTS, can
+
+    actions = set(ACTS) | {m.trigger for m in MOVES}
+    assert {a for a in actions if can(state, a)} == allowed
+
+
+def test_require_refuses_in_chinese_with_the_state():
+    from workflow.errors import UserError
+    from workflow.machine import RECORD_RESULT, require
+
+    with pytest.raises(UserError) as caught:
+        require(at("assigned"), RECORD_RESULT)
+    assert str(caught.value) == ("企业 91130110MA0000000X 当前为“已分派”，不能回填检查结果（须先记录实地核查，已回填的不能再改）")
+
+
+def test_ready_asks_the_guard_without_moving():
+    from workflow.machine import ready
+
+    inspection = at("sampled")
+    assert ready(inspection, "confirm", good_facts())
+    assert not ready(inspection, "confirm", good_facts(answers=(SJ, SW._replace(inspects=None))))
+    assert not ready(inspection, "assign", good_facts()), "the state does not allow it"
+    assert inspection.state == "sampled" and not inspection.events
