@@ -23,8 +23,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
-from zoneinfo import ZoneInfo
 
+from calendars import BEIJING
 from bench import bare_sqlite
 from bench.bench_import import OUT, ROWS, _csv_file, _rows
 from bench.rounds import fresh_copy, read_work, report_work, setup_in_child, summarise
@@ -32,7 +32,6 @@ from bench.rounds import fresh_copy, read_work, report_work, setup_in_child, sum
 ROUNDS = 3
 CODE = "luquan-2019-h2"
 CLERK = "clerk@office.luquan.example"
-BEIJING = ZoneInfo("Asia/Shanghai")
 COMMIT_AT = datetime(2019, 11, 27, 8, 30, tzinfo=BEIJING)
 RUN_AT = datetime(2019, 11, 27, 9, 0, tzinfo=BEIJING)
 BARE_QUERY = (
@@ -45,9 +44,10 @@ BARE_QUERY = (
 
 def _setup(db: Path) -> None:
     from ssj.demo import seed_campaign_source
-    from workflow.persistence.database import make_engine, unit_of_work, upgrade
+    from workflow.persistence.database import make_engine, upgrade
     from workflow.services.campaigns import create_campaign
     from workflow.services.directory_import import import_directory
+    from workflow.services.uow import UnitOfWork
 
     csv_path = _csv_file()
     for suffix in ("", "-wal", "-shm"):
@@ -55,10 +55,10 @@ def _setup(db: Path) -> None:
     engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)
     district = csv_path.parent
+    office = UnitOfWork(engine, now=COMMIT_AT, actor=CLERK)
     for kind in ("departments", "items"):
-        import_directory(engine, kind, str(district / f"{kind}.csv"), full=False, now=COMMIT_AT, user=CLERK)
-    with unit_of_work(engine) as session:
-        create_campaign(session, seed_campaign_source(), "luquan-2019-h2.toml", now=COMMIT_AT, user=CLERK)
+        import_directory(office, kind, str(district / f"{kind}.csv"), full=False)
+    create_campaign(office, seed_campaign_source(), "luquan-2019-h2.toml")
     engine.dispose()
     con = bare_sqlite.connect(db)
     columns = ("uscc", "name", "category", "kind", "registered_capital", "established_on", "status", "district",
@@ -75,17 +75,14 @@ def _setup(db: Path) -> None:
 def product(db: Path) -> None:
     """Runs in its own process: ``python -m bench.bench_draw --product DB``; prints work time and VmHWM."""
     from workflow.persistence.database import make_engine
-    from workflow.services.campaigns import campaign_calendar, plan_of
     from workflow.services.draws import commit_draw, run_draw
+    from workflow.services.uow import UnitOfWork
 
     engine = make_engine(f"sqlite:///{db}")
     started = time.perf_counter()
-    with engine.begin() as conn:
-        plan = plan_of(conn, CODE)
-        record = commit_draw(conn, plan, now=COMMIT_AT, actor=CLERK)
-    with engine.begin() as conn:
-        outcome = run_draw(conn, plan, witness="见证人 2019-11-27", now=RUN_AT, actor=CLERK,
-                           calendar=campaign_calendar(plan))
+    record = commit_draw(UnitOfWork(engine, now=COMMIT_AT, actor=CLERK, campaign=CODE))
+    outcome = run_draw(UnitOfWork(engine, now=RUN_AT, actor=CLERK, campaign=CODE, files_dir=OUT / "files"),
+                       witness="见证人 2019-11-27")
     work = time.perf_counter() - started
     print(f"  eligible {record.eligible:,}, sampled {outcome.record.result['sample_size']:,}", file=sys.stderr)
     report_work(work)

@@ -6,16 +6,17 @@ department dispatches and confirmation tasks, 100,000 audit rows), then set to
 ``reported`` by SQL. It is copied before the product runs, so both sides start
 from the same file.
 
-Product (its own process, for its peak RSS): ``services.inspections.move_all`` —
-what ``ssj publish`` does for a campaign: load every ``reported`` inspection
-(100,000 objects held at once), then in batches of 5,000, one transaction each:
-fire ``publish`` through the shared machine (its guard: the office only), write
-the moves (version-checked UPDATE) and append the hash-chained audit rows.
+Product (its own process, for its peak RSS): ``services.inspections.move_all`` in
+one unit of work — what ``ssj publish`` does for a campaign: load every ``reported``
+inspection (100,000 objects held at once), then in batches of 5,000, all in one
+transaction: fire ``publish`` through the shared machine (its guard: the office
+only), write the moves (version-checked UPDATE), run their reaction (the
+disclosure task closes) and append the hash-chained audit rows.
 
 Baseline: on a copy, the very same UPDATEs and INSERTs (the rows the product
 wrote, read back) through ``sqlite3``'s bare ``executemany``, in the same batches
-and transactions (the inspections, their disclosure tasks closed, the audit rows), plus
-the chain-head update per batch. Product and baseline
+and one transaction (the inspections, their disclosure tasks closed, the audit rows),
+plus the chain-head update per batch. Product and baseline
 alternate for five rounds; the ratio of the best of each is the result.
 """
 
@@ -28,8 +29,8 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from calendars import BEIJING
 from bench import bare_sqlite
 from bench.rounds import fresh_copy, read_work, report_work, setup_in_child, summarise
 from sqlalchemy import text
@@ -40,25 +41,26 @@ BATCH = 5000
 OUT = Path(__file__).resolve().parent / "out"
 CODE = "luquan-2019-h2"
 CLERK = "clerk@office.luquan.example"
-BEIJING = ZoneInfo("Asia/Shanghai")
 DRAWN = datetime(2019, 11, 27, 10, 0, tzinfo=BEIJING)
 PUBLISHED = datetime(2019, 12, 17, 15, 0, tzinfo=BEIJING)
 
 
 def _setup(db: Path) -> None:
     from ssj.demo import seed_campaign_source
-    from workflow.persistence.database import make_engine, unit_of_work, upgrade
-    from workflow.services.campaigns import campaign_calendar, create_campaign, plan_of
+    from workflow.persistence.database import make_engine, upgrade
+    from workflow.services.campaigns import create_campaign
     from workflow.services.directory_import import import_directory
     from workflow.services.inspections import start_inspections
+    from workflow.services.uow import UnitOfWork
 
     district = Path(__file__).resolve().parents[1] / "examples" / "district"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)
+    office = UnitOfWork(engine, now=DRAWN, actor=CLERK, campaign=CODE)
     for kind in ("departments", "items"):
-        import_directory(engine, kind, str(district / f"{kind}.csv"), full=False, now=DRAWN, user=CLERK)
+        import_directory(office, kind, str(district / f"{kind}.csv"), full=False)
     stamp = "2019-11-01 00:00:00.000000"
     usccs = [f"BENCH{i:013d}" for i in range(N)]
     with engine.begin() as conn:
@@ -66,13 +68,10 @@ def _setup(db: Path) -> None:
             "INSERT INTO enterprises (uscc, name, category, established_on, status, in_latest_directory, "
             "created_at, updated_at) VALUES (?, ?, '内资企业', '2010-01-01', '存续', 1, ?, ?)",
             [(u, f"企业{u[-6:]}", stamp, stamp) for u in usccs])
-    with unit_of_work(engine) as session:
-        create_campaign(session, seed_campaign_source(), "luquan-2019-h2.toml", now=DRAWN, user=CLERK)
+    create_campaign(office, seed_campaign_source(), "luquan-2019-h2.toml")
     for start in range(0, N, 20000):
-        with engine.begin() as conn:
-            plan = plan_of(conn, CODE)
-            start_inspections(conn, plan, usccs[start:start + 20000], now=DRAWN, actor=CLERK,
-                              calendar=campaign_calendar(plan))
+        with office:
+            start_inspections(office, usccs[start:start + 20000])
     with engine.begin() as conn:
         conn.execute(text("UPDATE inspections SET state = 'reported', version = 5, "
                           "reported_at = '2019-12-12 02:00:00.000000'"))
@@ -82,14 +81,13 @@ def _setup(db: Path) -> None:
 def product(db: Path) -> None:
     """Runs in its own process: ``python -m bench.bench_machine --product DB``; prints its work time."""
     from workflow.persistence.database import make_engine
-    from workflow.services.campaigns import plan_of
     from workflow.services.inspections import move_all
+    from workflow.services.uow import UnitOfWork
 
     engine = make_engine(f"sqlite:///{db}")
     started = time.perf_counter()
-    with engine.connect() as conn:
-        plan = plan_of(conn, CODE)
-    report = move_all(engine, plan, "publish", source="reported", now=PUBLISHED, actor=CLERK, batch=BATCH)
+    with UnitOfWork(engine, now=PUBLISHED, actor=CLERK, campaign=CODE) as office:
+        report = move_all(office, "publish", source="reported", batch=BATCH)
     moved, loaded = report.moved, report.moved + len(report.refused)
     work = time.perf_counter() - started
     assert moved == loaded == N, (moved, loaded)
@@ -130,15 +128,15 @@ def _baseline(db: Path, moves, audit) -> float:
     insert_sql = ("INSERT INTO audit_events (chain, seq, occurred_at, actor, action, campaign_code, uscc, from_state, "
                   "to_state, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
     start = time.perf_counter()
+    con.execute("BEGIN IMMEDIATE")
     for i in range(0, len(moves), BATCH):
-        con.execute("BEGIN IMMEDIATE")
         con.executemany(update_sql, [(at, id_, v) for id_, v, at in moves[i:i + BATCH]])
         con.executemany(task_sql, [(at, "done", id_, "publish") for id_, _, at in moves[i:i + BATCH]])
         rows = audit[i:i + BATCH]
         con.executemany(insert_sql, rows)
         con.execute("UPDATE audit_chains SET last_seq = ?, last_hash = ? WHERE chain = ?",
                     (rows[-1][1], rows[-1][11], rows[-1][0]))
-        con.execute("COMMIT")
+    con.execute("COMMIT")
     elapsed = time.perf_counter() - start
     con.close()
     return elapsed

@@ -84,18 +84,13 @@ def draw_product(url: str) -> None:
     from bench.bench_draw import CLERK, CODE, COMMIT_AT, RUN_AT
     from bench.rounds import report_work
     from workflow.persistence.database import make_engine
-    from workflow.services.campaigns import campaign_calendar, plan_of
     from workflow.services.draws import commit_draw, run_draw
+    from workflow.services.uow import UnitOfWork
 
     engine = make_engine(url)
-    with engine.connect() as conn:
-        plan = plan_of(conn, CODE)
-    calendar = campaign_calendar(plan)
     start = time.perf_counter()
-    with engine.begin() as conn:
-        commit_draw(conn, plan, now=COMMIT_AT, actor=CLERK, secret=bytes(32))
-    with engine.begin() as conn:
-        run_draw(conn, plan, witness="bench", now=RUN_AT, actor=CLERK, calendar=calendar)
+    commit_draw(UnitOfWork(engine, now=COMMIT_AT, actor=CLERK, campaign=CODE), secret=bytes(32))
+    run_draw(UnitOfWork(engine, now=RUN_AT, actor=CLERK, campaign=CODE, files_dir=OUT / "files"), witness="bench")
     report_work(time.perf_counter() - start)
 
 
@@ -136,17 +131,18 @@ def sweep_worker(url: str) -> None:
     """Its own process: ``python -m bench.bench_postgres --sweep URL``; waits for GO, sweeps, prints its notices."""
     from bench.bench_machine import CODE
     from bench.bench_sweep import NOW
+    from workflow.identity import SYSTEM
     from workflow.persistence.database import make_engine
-    from workflow.services.campaigns import campaign_calendar, plan_of
     from workflow.services.sweep import sweep
+    from workflow.services.uow import UnitOfWork
 
     engine = make_engine(url)
-    with engine.connect() as conn:
-        plan = plan_of(conn, CODE)
-    calendar = campaign_calendar(plan)
+    tick = UnitOfWork(engine, now=NOW, actor=SYSTEM, campaign=CODE)
+    with tick:
+        tick.calendar  # the plan and calendar loaded before the start, as the other side's imports
     print("READY", flush=True)
     sys.stdin.readline()
-    report = sweep(engine, plan, now=NOW, calendar=calendar)
+    report = sweep(tick)
     print(f"NOTICES {report.notices} {report.queued}", flush=True)
 
 

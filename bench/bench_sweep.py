@@ -4,7 +4,7 @@ Setup (a child process): the machine benchmark's 100,000 drawn inspections; then
 inspection keeps one open confirmation task — 5,000 of them overdue (their reminder and overdue
 instants passed), the 95,000 others due later — and every other task is closed.
 
-Product, on a copy per round: ``sweep.find_due`` (finding: the due set in one indexed query) and
+Product, on a copy per round: ``TaskRepository.notice_due`` (finding: the due set in one indexed query) and
 ``sweep.sweep`` (the whole pass: claim a batch at a time, decide each notice, move its level by
 compare-and-set, queue its email, audit it). Baselines through ``sqlite3`` alone: the same SELECT
 of the due rows, and for the pass that SELECT plus a bare INSERT of the 5,000 outbox rows the
@@ -18,15 +18,14 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from calendars import BEIJING
 from bench import bare_sqlite
 from bench.bench_machine import CODE, N, OUT, _setup as setup_inspections
 from bench.rounds import fresh_copy, setup_in_child, summarise
 
 ROUNDS = 3
 DUE = 5000
-BEIJING = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2019, 11, 30, 8, 0, tzinfo=BEIJING)
 
 
@@ -46,19 +45,22 @@ def _setup(db: Path) -> None:
 
 
 def _product(db: Path) -> tuple[float, float, int, int]:
+    from workflow.identity import SYSTEM
     from workflow.persistence.database import make_engine
-    from workflow.services.campaigns import campaign_calendar, plan_of
-    from workflow.services.sweep import find_due, sweep
+    from workflow.services.sweep import sweep
+    from workflow.services.uow import UnitOfWork
 
     engine = make_engine(f"sqlite:///{db}")
-    with engine.connect() as conn:
-        plan = plan_of(conn, CODE)
-    calendar = campaign_calendar(plan)
+    tick = UnitOfWork(engine, now=NOW, actor=SYSTEM, campaign=CODE)
+    with tick:
+        top = len(tick.plan.escalation.ladder) + 1
+        tick.calendar  # loaded once per unit of work, before the timed part, as a tick does
     start = time.perf_counter()
-    due = find_due(engine, plan, now=NOW)
+    with tick:
+        due = tick.tasks.notice_due(CODE, now=NOW, top=top)
     finding = time.perf_counter() - start
     start = time.perf_counter()
-    report = sweep(engine, plan, now=NOW, calendar=calendar)
+    report = sweep(tick)
     queuing = time.perf_counter() - start
     engine.dispose()
     return finding, queuing, len(due), report.queued
@@ -106,7 +108,7 @@ def main() -> None:
               f"({queuing / bare_queue:.2f}x)")
     print("  finding the due tasks:")
     summarise(finds, bare_finds, [], baseline="baseline, the bare SELECT of the due rows",
-              product="product: sweep.find_due", ratio_target=3)
+              product="product: TaskRepository.notice_due", ratio_target=3)
     print("  the whole pass (finding and queuing the notices):")
     summarise(queues, bare_queues, [], baseline="baseline, the bare SELECT + a bare INSERT of the same outbox rows",
               product="product: sweep.sweep (claim, decide, move the level, queue, audit)", ratio_target=3)

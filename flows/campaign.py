@@ -15,23 +15,20 @@ import re
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, runtime, task
 from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact
 from prefect.events import emit_event
 
-from workflow.files.location import campaign_folder
+from calendars import BEIJING
 from workflow.identity import SYSTEM
 from workflow.persistence.database import database_url, make_engine
-from workflow.services.campaigns import campaign_calendar, plan_of
 from workflow.services.dashboard import dashboard
 from workflow.services.outbox import SmtpConfig, send_outbox
-from workflow.services.reports import prepare_daily_overdue_report
-from workflow.services.tick import advance
+from workflow.services.overdue import prepare_daily_overdue_report
+from workflow.services.tick import WARNING, advance
 from workflow.services.timeline import new_transitions
-
-BEIJING = ZoneInfo("Asia/Shanghai")
+from workflow.services.uow import UnitOfWork
 
 
 def _now(now: str | None) -> datetime:
@@ -42,29 +39,31 @@ def _now(now: str | None) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=BEIJING)
 
 
+@contextlib.contextmanager
+def _database(url: str):
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 def artifact_key(code: str, what: str) -> str:
     """Prefect artifact keys: lowercase letters, digits and dashes."""
     return re.sub(r"[^a-z0-9-]+", "-", f"{code}-{what}".lower()).strip("-")
 
 
 @task(name="推进时间线和巡查期限")
-def sweep_deadlines(url: str, code: str, now: datetime, files_dir: str) -> dict:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            plan = plan_of(conn, code)
-        advanced = advance(engine, plan, now=now, actor=SYSTEM, files_dir=Path(files_dir))
-        transitions = new_transitions(engine, plan)
-        moved, report = advanced.moved, advanced.swept
-    finally:
-        engine.dispose()
+def sweep_deadlines(url: str, code: str, now: datetime, files_dir: str | None) -> dict:
+    with _database(url) as engine:
+        uow = UnitOfWork(engine, now=now, actor=SYSTEM, campaign=code,
+                         files_dir=Path(files_dir) if files_dir else None)
+        advanced = advance(uow)
+        transitions = new_transitions(uow)
     logger = get_run_logger()
-    if advanced.officer_commitment:
-        logger.info("比对确认已全部完成，已提交执法人员抽取承诺 %s", advanced.officer_commitment)
-    if advanced.forms:
-        logger.info("已生成一企一表 %d 份并派发给执法人员", advanced.forms.forms)
-    for problem in advanced.problems:
-        logger.warning("%s", problem)
+    for level, note in advanced.notes():
+        (logger.warning if level == WARNING else logger.info)("%s", note)
+    report = advanced.swept
     for t in transitions:
         emit_event(event=f"ssj.inspection.{t['trigger']}",
                    resource={"prefect.resource.id": f"ssj.inspection.{code}.{t['uscc']}",
@@ -72,7 +71,7 @@ def sweep_deadlines(url: str, code: str, now: datetime, files_dir: str) -> dict:
                    related=[{"prefect.resource.id": f"ssj.campaign.{code}", "prefect.resource.role": "campaign"}],
                    occurred=t["at"], payload={"from": t["from"], "to": t["to"], "actor": t["actor"],
                                               "seq": t["seq"]})
-    for change in moved:
+    for change in advanced.moved:
         emit_event(event="ssj.task.deadline-moved",
                    resource={"prefect.resource.id": f"ssj.task.{change.task_id}"},
                    related=[{"prefect.resource.id": f"ssj.campaign.{code}", "prefect.resource.role": "campaign"}],
@@ -88,18 +87,16 @@ def sweep_deadlines(url: str, code: str, now: datetime, files_dir: str) -> dict:
                    occurred=now, payload=notice)
     return {"planned": report.planned, "notices": report.notices, "queued": report.queued,
             "transitions": len(transitions), "stages": dict(Counter(n["stage"] for n in report.decided)),
-            "to_office": sum(n["step"] == "office" for n in report.decided), "forms": advanced.forms.forms if advanced.forms else 0,
+            "to_office": sum(n["step"] == "office" for n in report.decided),
+            "forms": advanced.forms.forms if advanced.forms else 0,
             "officer_commitment": advanced.officer_commitment, "problems": advanced.problems}
 
 
 @task(name="发送邮件")
 def send_mail(url: str, now: datetime) -> dict:
-    engine = make_engine(url)
-    try:
-        report = send_outbox(engine, SmtpConfig.from_env(os.environ), now=now,
+    with _database(url) as engine:
+        report = send_outbox(UnitOfWork(engine, now=now, actor=SYSTEM), SmtpConfig.from_env(os.environ),
                              worker=f"tick-{runtime.flow_run.id or os.getpid()}")
-    finally:
-        engine.dispose()
     if report.errors:
         get_run_logger().warning("邮件发送失败 %d 封，稍后重试：%s", report.failed, report.errors[0])
     return {"sent": report.sent, "failed": report.failed}
@@ -107,13 +104,8 @@ def send_mail(url: str, now: datetime) -> dict:
 
 @task(name="更新看板")
 def publish_dashboard(url: str, code: str, now: datetime) -> dict:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            plan = plan_of(conn, code)
-        board = dashboard(engine, plan, now=now, calendar=campaign_calendar(plan))
-    finally:
-        engine.dispose()
+    with _database(url) as engine:
+        board = dashboard(UnitOfWork(engine, now=now, actor=SYSTEM, campaign=code))
     create_table_artifact(board.progress_table, key=artifact_key(code, "progress-by-department"),
                           description=f"{board.title}：各部门检查对象进度")
     create_table_artifact(board.overdue_table, key=artifact_key(code, "overdue-by-department"),
@@ -128,7 +120,7 @@ def publish_dashboard(url: str, code: str, now: datetime) -> dict:
 def campaign_tick(code: str, now: str | None = None, url: str | None = None, files_dir: str | None = None) -> dict:
     """``files_dir``: the campaign's folder (default ``<SSJ_FILES_DIR>/<code>``)."""
     when, url = _now(now), url or database_url()
-    swept = sweep_deadlines(url, code, when, files_dir or str(campaign_folder(code)))
+    swept = sweep_deadlines(url, code, when, files_dir)
     mailed = send_mail(url, when)
     board = publish_dashboard(url, code, when)
     return {**swept, **mailed, **board}
@@ -138,18 +130,14 @@ def campaign_tick(code: str, now: str | None = None, url: str | None = None, fil
 def daily_overdue_report(code: str, now: str | None = None, url: str | None = None,
                          out_dir: str | None = None) -> dict:
     when, url = _now(now), url or database_url()
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            plan = plan_of(conn, code)
-        report = prepare_daily_overdue_report(engine, plan, Path(out_dir or "报表"), now=when,
-                                              calendar=campaign_calendar(plan))
-    finally:
-        engine.dispose()
+    with _database(url) as engine:
+        report = prepare_daily_overdue_report(UnitOfWork(engine, now=when, actor=SYSTEM, campaign=code),
+                                              Path(out_dir or "报表"))
     if report is None:
-        return {"skipped": f"{when.astimezone(plan.tz):%Y-%m-%d} 不是工作日"}
+        return {"skipped": f"{when.astimezone(BEIJING):%Y-%m-%d} 不是工作日"}
     mailed = send_mail(url, when)
     return {"report": str(report.path), "overdue": report.overdue, "queued": report.queued, **mailed}
+
 
 def schedules() -> dict[str, object]:
     """Per flow, its schedule in Beijing time: the tick every 15 minutes, the daily report at 08:30."""

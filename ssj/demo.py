@@ -25,22 +25,22 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import select
-
 from calendars import WorkdayCalendar
 from ssj.demo_actors import People
 from ssj.display import ljust, rjust
 from ssj.example_district import write_example_data
 from workflow.campaign_file import parse_campaign
 from workflow.directory import ENTERPRISE_CATEGORIES, ENTERPRISE_STATUSES
-from workflow.persistence import orm
-from workflow.persistence.database import make_engine, unit_of_work, upgrade
+from workflow.identity import SYSTEM
 from workflow.notices import STAGE_LABELS
-from workflow.persistence.tasks import TaskRepository
+from workflow.persistence.database import make_engine, upgrade
 from workflow.plan_checker import check_plan, planned_deadlines
+from workflow.services import lookups
+from workflow.services.audit_trail import verify_chains
 from workflow.services.campaigns import create_campaign, directory_numbers
 from workflow.services.directory_import import import_directory
-from workflow.services.draws import commit_draw, run_draw, verify_draw
+from workflow.services.draws import commit_draw, draw_document, run_draw, verify_draw
+from workflow.services.uow import UnitOfWork
 
 SEED_CAMPAIGN = "luquan-2019-h2.toml"
 MORNING = time(8, 30)  # the daily overdue report's schedule (``ssj serve``: 08:30 Beijing time)
@@ -74,19 +74,17 @@ def run_demo(out: Path, *, enterprises: int, seed: int, echo: Callable[[str], No
         paths = write_example_data(directory, enterprises, seed)
         echo(f"\n1. 生成示例辖区名录（{enterprises} 户企业，种子 {seed}）：{directory}")
         for kind in ("departments", "items", "officers", "enterprises"):
-            report = import_directory(engine, kind, str(paths[kind]), full=True, now=clock, user=clerk)
+            report = import_directory(UnitOfWork(engine, now=clock, actor=clerk), kind, str(paths[kind]), full=True)
             echo(f"   导入{report.label}：{report.rows} 行")
         clock += timedelta(days=6)
-        with unit_of_work(engine) as session:
-            create_campaign(session, source, SEED_CAMPAIGN, now=clock, user=clerk)
+        create_campaign(UnitOfWork(engine, now=clock, actor=clerk), source, SEED_CAMPAIGN)
         echo(f"\n2. 已创建抽查任务 {plan.code}（{clock:%Y-%m-%d %H:%M} 北京时间）；方案检查（按工作日历推算期限）：")
         calendar = WorkdayCalendar.default(provisional=plan.provisional_calendar)
         for name, planned in planned_deadlines(plan, calendar).items():
             echo(f"   {plan.deadlines[name].describe()} → 截止 {planned.last_day:%Y-%m-%d}（{name}）")
         for finding in check_plan(plan, calendar):
             echo(f"   {finding.line()}")
-        with unit_of_work(engine) as session:
-            numbers = directory_numbers(session, plan)
+        numbers = directory_numbers(UnitOfWork(engine, now=clock, actor=clerk), plan)
     finally:
         engine.dispose()
 
@@ -114,24 +112,19 @@ def _draw(url: str, plan, clerk: str, seed: int, out: Path, echo: Callable[[str]
     committed_at = plan.draw_at - timedelta(minutes=30)
     secret = hashlib.sha256(f"ssj-demo-{seed}".encode()).digest()  # fixed, so the demo replays identically
     try:
-        with engine.begin() as conn:
-            record = commit_draw(conn, plan, now=committed_at, actor=clerk, secret=secret)
+        record = commit_draw(UnitOfWork(engine, now=committed_at, actor=clerk, campaign=plan.code), secret=secret)
         echo(f"\n4. 抽取承诺（{committed_at:%Y-%m-%d %H:%M}，公开抽取前公布）：")
         echo(f"   符合条件 {record.eligible} 户；snapshot_sha256 {record.snapshot_sha256}")
         echo(f"   commitment {record.commitment}")
         witness = f"{plan.draw_at:%Y-%m-%d %H:%M} 公开抽取，见证人：区人大代表、企业代表；骰子 3-6-1-4"
-        with engine.begin() as conn:
-            outcome = run_draw(conn, plan, witness=witness, now=plan.draw_at, actor=clerk,
-                               calendar=WorkdayCalendar.default(provisional=plan.provisional_calendar),
-                               files_dir=out)
-        with engine.connect() as conn:
-            checks = verify_draw(conn, plan)
-            names = dict(conn.execute(select(orm.Enterprise.uscc, orm.Enterprise.name)
-                                      .where(orm.Enterprise.uscc.in_(outcome.record.result["sampled"]))).all())
+        office = UnitOfWork(engine, now=plan.draw_at, actor=clerk, campaign=plan.code, files_dir=out)
+        outcome = run_draw(office, witness=witness)
+        checks = verify_draw(office)
+        names = lookups.enterprise_names(office, outcome.record.result["sampled"])
     finally:
         engine.dispose()
     drawn = outcome.record.result["sampled"]
-    (out / "draw.json").write_text(json.dumps(outcome.record.document(plan.code), ensure_ascii=False, indent=2) + "\n",
+    (out / "draw.json").write_text(json.dumps(draw_document(outcome.record, plan.code), ensure_ascii=False, indent=2) + "\n",
                                    encoding="utf-8")
     echo(f"\n5. 公开抽取（ssj-draw-v1，见证文本：“{witness}”）：")
     echo(f"   seed {outcome.record.seed}")
@@ -199,8 +192,7 @@ def _short_runs():
 
 def _next_notice(engine, code: str, after: datetime) -> datetime | None:
     """When the sweep next has something to send: what Prefect's 15-minute schedule would find."""
-    with engine.connect() as conn:
-        found = TaskRepository(conn).next_notice_after(code, after)
+    found = lookups.next_notice_after(UnitOfWork(engine, now=after, actor=SYSTEM, campaign=code), after)
     return found.astimezone(after.tzinfo) if found else None
 
 
@@ -213,7 +205,6 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
     ``ssj serve`` runs them.
     """
     from flows.campaign import campaign_tick, daily_overdue_report
-    from workflow.persistence.audit_log import AuditLog
 
     calendar = WorkdayCalendar.default(provisional=plan.provisional_calendar)
     engine = make_engine(url)
@@ -268,8 +259,7 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
                         for act in (*people.acknowledgements(), *people.visits()):
                             heapq.heappush(agenda, act)
             subjects = list(mail.subjects)
-        with engine.connect() as conn:
-            chains = AuditLog(conn).verify()
+        chains = verify_chains(UnitOfWork(engine, now=end, actor=SYSTEM))
     finally:
         engine.dispose()
     prefixes = Counter(s[:s.index("】") + 1] if s.startswith("【") else "其他" for s in subjects)

@@ -18,20 +18,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from calendars import WorkdayCalendar
 from workflow.campaign_file import CampaignPlan
-from workflow.persistence import orm
-from workflow.persistence.tasks import TaskRepository
+from workflow.services import lookups
 from workflow.services.confirmations import record_answer
 from workflow.services.documents import receive_document
 from workflow.services.forms import acknowledge
-from workflow.services.officer_draw import commit_match, run_match, teams_of
+from workflow.services.officer_draw import commit_match, run_match
 from workflow.services.publication import publish
 from workflow.services.reports import write_confirmation_report, write_statistics, write_summary_report
-from workflow.services.results import form_items, record_result, record_visit, result_of
-from workflow.tasks import task_key
+from workflow.services.results import record_result, record_visit, result_of, visit_of
+from workflow.services.uow import UnitOfWork
 
 # What each department finds itself concerned with (the others decline, with their reason).
 CONCERNS = {"SW": (1.0, ""), "RS": (0.5, "该企业无劳动保障监察投诉举报记录，不列入本次检查"),
@@ -63,12 +62,14 @@ class People:
         self.rng = random.Random(seed)
         self.seed = seed
         self.clerk = plan.office_staff[-1]
-        with engine.connect() as conn:
-            d = orm.Department
-            rows = conn.execute(select(d.code, d.name, d.contact_email)).all()
-        self.contacts = {code: email for code, _, email in rows}
-        self.names = {code: name for code, name, _ in rows}
+        departments = lookups.department_contacts(self.uow(plan.draw_at, self.clerk))
+        self.contacts = {code: email for code, (_, email) in departments.items()}
+        self.names = {code: name for code, (name, _) in departments.items()}
         self.late: list[str] = []  # what the late actors did, for the closing summary
+
+    def uow(self, now: datetime, actor: str) -> UnitOfWork:
+        """The unit of work a person's act runs in (the campaign's folder is the demo's output folder)."""
+        return UnitOfWork(self.engine, now=now, actor=actor, campaign=self.plan.code, files_dir=self.out)
 
     def at(self, day: date | str, hhmm: str = "09:00") -> datetime:
         day = date.fromisoformat(day) if isinstance(day, str) else day
@@ -93,30 +94,26 @@ class People:
     def _answer(self, dept: str, choices: dict[str, bool], reason: str) -> Callable[[datetime], str]:
         def run(now: datetime) -> str:
             for uscc, inspects in choices.items():
-                with self.engine.begin() as conn:
-                    record_answer(conn, self.plan, dept, uscc, inspects=inspects, reason="" if inspects else reason,
-                                  now=now, actor=self.contacts[dept])
+                record_answer(self.uow(now, self.contacts[dept]), dept, uscc, inspects=inspects,
+                              reason="" if inspects else reason)
             return f"检查 {sum(choices.values())} 户，不检查 {len(choices) - sum(choices.values())} 户"
         return run
 
     def _office_closes_confirmation(self, sampled: list[str]) -> Callable[[datetime], str]:
         def run(now: datetime) -> str:
             for uscc in sampled:
-                with self.engine.begin() as conn:
-                    record_answer(conn, self.plan, SILENT, uscc, inspects=False,
-                                  reason="统计调查不在本次联合抽查范围（电话确认）", now=now, actor=self.clerk)
+                record_answer(self.uow(now, self.clerk), SILENT, uscc, inspects=False,
+                              reason="统计调查不在本次联合抽查范围（电话确认）")
             secret = hashlib.sha256(f"ssj-demo-match-{self.seed}".encode()).digest()  # fixed: the demo replays
-            with self.engine.begin() as conn:
-                record = commit_match(conn, self.plan, now=now, actor=self.clerk, secret=secret)
+            record = commit_match(self.uow(now, self.clerk), secret=secret)
             self.late.append(f"{self.names[SILENT]}未答复比对确认，期限届满后由办公室代为确认 {len(sampled)} 户")
             return f"代为确认 {len(sampled)} 户；执法人员抽取承诺 {record.commitment[:16]}…"
         return run
 
     def officer_draw(self) -> Act:
         def run(now: datetime) -> str:
-            with self.engine.begin() as conn:
-                run_match(conn, self.plan, witness=OFFICER_WITNESS, now=now, actor=self.clerk)
-                teams = teams_of(conn, self.plan.code)
+            run_match(self.uow(now, self.clerk), witness=OFFICER_WITNESS)
+            teams = lookups.teams(self.uow(now, self.clerk))
             people = sum(1 for team in teams.values() for m in team if not m["specialist"])
             return f"{len(teams)} 个检查组，{people} 人次（ssj-match-v1，见证文本“{OFFICER_WITNESS}”）"
         return Act(self.at("2019-12-02", "10:00"), 0, "执法人员公开抽取", run, tick_after=True)
@@ -126,7 +123,7 @@ class People:
         report = self.out / "报表" / "比对确认情况表.xlsx"
 
         def issue(now: datetime) -> str:
-            write_confirmation_report(self.engine, self.plan, report, now=now)
+            write_confirmation_report(self.uow(now, self.clerk), report)
             return str(report)
 
         acts = [Act(self.at("2019-12-02", "11:00"), 0, "生成比对确认情况表（检查对象、执法人员及手机）", issue)]
@@ -141,9 +138,7 @@ class People:
             stamped = self.out / "收文" / f"{dept}-比对确认报告（已盖章）.xlsx"
             stamped.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(report, stamped)
-            with self.engine.begin() as conn:
-                late = receive_document(conn, self.plan, "confirmation_report", dept, stamped, now=now,
-                                        actor=self.contacts[dept])
+            late = receive_document(self.uow(now, self.contacts[dept]), "confirmation_report", dept, stamped)
             if late:
                 self.late.append(f"{self.names[dept]}于 {now:%m-%d %H:%M} 才报送盖章的比对确认报告（期限 12-02 17:00）")
             return "逾期报送" if late else "按期报送"
@@ -161,33 +156,27 @@ class People:
 
     def _acknowledge(self, cert: str) -> Callable[[datetime], str]:
         def run(now: datetime) -> str:
-            with self.engine.begin() as conn:
-                late = acknowledge(conn, self.plan, cert, now=now, actor=cert)
+            late = acknowledge(self.uow(now, cert), cert)
             if late:
                 self.late.append(f"执法人员 {cert} 于 {now:%m-%d %H:%M} 才确认一企一表")
             return "逾期确认" if late else "已确认"
         return run
 
     def _officers(self) -> list[str]:
-        with self.engine.connect() as conn:
-            teams = teams_of(conn, self.plan.code)
+        teams = lookups.teams(self.uow(self.plan.draw_at, self.clerk))
         return sorted({m["certificate_no"] for team in teams.values() for m in team if not m["specialist"]})
 
     def visits(self) -> list[Act]:
         """Each team visits on its planned day and back-fills within 1–3 working days; one team takes nine."""
-        with self.engine.connect() as conn:
-            i = orm.InspectionRow
-            planned = conn.execute(select(i.uscc, i.planned_visit_on, i.visit_group)
-                                   .where(i.campaign_code == self.plan.code, i.state == "assigned")
-                                   .order_by(i.planned_visit_on, i.visit_group, i.uscc)).all()
-            teams = teams_of(conn, self.plan.code)
+        planned = lookups.planned_visits(self.uow(self.plan.draw_at, self.clerk))
+        teams = lookups.teams(self.uow(self.plan.draw_at, self.clerk))
         acts = []
-        first = planned[0]
+        first_day, first_group = planned[0][1], planned[0][2]
         for uscc, day, group in planned:
             team = [m["certificate_no"] for m in teams[uscc] if not m["specialist"]]
             acts.append(Act(self.at(day, "16:30"), 0, f"实地核查 {uscc}", self._visit(uscc, day, team), tick_after=True,
                             quiet=True))
-            slow = (day, group) == (first.planned_visit_on, first.visit_group)
+            slow = (day, group) == (first_day, first_group)
             filled = self.calendar.add_workdays(day, 9 if slow else self.rng.choice([1, 1, 2, 3]))
             acts.append(Act(self.at(filled, "10:00"), 1, f"回填检查结果 {uscc}", self._backfill(uscc, team[0]), quiet=True))
         return acts
@@ -195,20 +184,14 @@ class People:
     def _visit(self, uscc: str, day: date, team: list[str]) -> Callable[[datetime], str]:
         def run(now: datetime) -> str:
             signature = self.rng.choice(["签字", "签字", "盖章", "盖章", "拒绝签字"])
-            with self.engine.begin() as conn:
-                record_visit(conn, self.plan, uscc, day=day, officers=team, signature=signature,
-                             note="法定代表人拒绝在记录表上签字，已如实记录" if signature == "拒绝签字" else "",
-                             now=now, actor=team[0], calendar=self.calendar)
+            note = "法定代表人拒绝在记录表上签字，已如实记录" if signature == "拒绝签字" else ""
+            record_visit(self.uow(now, team[0]), uscc, visit_of(day, team, signature, note))
             return signature
         return run
 
     def _backfill(self, uscc: str, officer: str) -> Callable[[datetime], str]:
         def run(now: datetime) -> str:
-            with self.engine.begin() as conn:
-                inspection = conn.execute(select(orm.InspectionRow.id).where(
-                    orm.InspectionRow.campaign_code == self.plan.code, orm.InspectionRow.uscc == uscc)).scalar_one()
-                items = form_items(conn, self.plan, inspection)
-                due = TaskRepository(conn).due_at(task_key("backfill", self.plan.code, inspection_id=inspection))
+            items, due = lookups.backfill_due(self.uow(now, officer), uscc)
             if due is not None and now >= due:
                 self.late.append(f"企业 {uscc} 的检查结果于 {now:%m-%d %H:%M} 才回填"
                                  f"（期限 {due.astimezone(self.plan.tz):%m-%d %H:%M}）")
@@ -224,8 +207,7 @@ class People:
                 else:
                     result = result_of(item, "A,D", method="实地核查", finding="涉嫌违反其他市场监管规定", handling=[4])
                 problems += result.has_problem
-                with self.engine.begin() as conn:
-                    record_result(conn, self.plan, uscc, result, now=now, actor=officer)
+                record_result(self.uow(now, officer), uscc, result)
             return f"{len(items)} 项，发现问题 {problems} 项"
         return run
 
@@ -252,8 +234,7 @@ class People:
                 doc.add_paragraph(heading)
                 doc.add_paragraph(text)
             doc.save(str(path))
-            with self.engine.begin() as conn:
-                late = receive_document(conn, self.plan, "summary", dept, path, now=now, actor=self.contacts[dept])
+            late = receive_document(self.uow(now, self.contacts[dept]), "summary", dept, path)
             if late:
                 self.late.append(f"{self.names[dept]}于 {now:%m-%d %H:%M} 才报送工作总结（期限 12-17）")
             return "逾期报送" if late else "按期报送"
@@ -261,14 +242,14 @@ class People:
 
     def publication(self) -> list[Act]:
         def run(now: datetime) -> str:
-            report = publish(self.engine, self.plan, self.out / "公示", now=now, actor=self.clerk)
+            report = publish(self.uow(now, self.clerk), self.out / "公示")
             return f"公示 {report.published} 户：" + "、".join(p.name for p in report.files)
 
         def reports(now: datetime) -> str:
             folder = self.out / "报表"
-            write_statistics(self.engine, self.plan, folder / "抽查情况统计表.xlsx", now=now)
-            write_confirmation_report(self.engine, self.plan, folder / "比对确认情况表.xlsx", now=now)
-            write_summary_report(self.engine, self.plan, folder / "工作总结.xlsx", now=now, calendar=self.calendar)
+            write_statistics(self.uow(now, self.clerk), folder / "抽查情况统计表.xlsx")
+            write_confirmation_report(self.uow(now, self.clerk), folder / "比对确认情况表.xlsx")
+            write_summary_report(self.uow(now, self.clerk), folder / "工作总结.xlsx")
             return "抽查情况统计表、比对确认情况表、工作总结"
 
         return [Act(self.at("2019-12-20", "15:00"), 0, "公示检查结果", run, tick_after=True),

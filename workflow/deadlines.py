@@ -8,7 +8,8 @@ checker uses it on the planned timeline, the tasks on the real events.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from calendars import Deadline, WorkdayCalendar
 from workflow.campaign_file import DeadlineSpec
@@ -25,3 +26,8 @@ def resolve_deadline(spec: DeadlineSpec, calendar: WorkdayCalendar, event_at: da
     day = spec.on if spec.form == "on" else spec.end
     calendar.is_workday(day)  # raises CalendarCoverageError for a year no calendar covers
     return Deadline(calendar.end_of(day, spec.cutoff), calendar.is_provisional(day))
+
+
+def visit_instant(day: date, tz: ZoneInfo) -> datetime:
+    """The instant a visit counts from: noon of its day (a visit has a date, not a time; the day never counts)."""
+    return datetime.combine(day, time(12), tz)

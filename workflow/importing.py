@@ -137,3 +137,12 @@ def parse_row(plan: HeaderPlan, number: int, values: list[Any], problems: Proble
             problems.add(Problem(number, plan.index_of(alias), plan.header_of(alias), message))
             return None
     return record
+
+
+class ImportRejected(Exception):
+    """A file refused for its content: nothing was written; ``problems`` say where and what."""
+
+    def __init__(self, problems: Problems, warnings: list[str]):
+        super().__init__(f"{problems.total} problem(s)")
+        self.problems = problems
+        self.warnings = warnings

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from calendars import CalendarCoverageError, Deadline, WorkdayCalendar
-from workflow.campaign_file import DEADLINE_LABELS, CampaignPlan, DeadlineSpec
-from workflow.deadlines import resolve_deadline
+from calendars import CalendarCoverageError, CalendarFileError, Deadline, WorkdayCalendar
+from workflow.campaign_file import DEADLINE_LABELS, CampaignFileError, CampaignPlan, DeadlineSpec, parse_campaign
+from workflow.errors import UserError
+from workflow.deadlines import resolve_deadline, visit_instant
 
 ERROR = "错误"
 WARNING = "警告"
@@ -50,7 +51,7 @@ class _Timeline:
             return confirm.at if confirm else plan.draw_at
         if event == "visit":
             window = plan.deadlines["visit"]
-            return datetime.combine(window.end, time(12), tz)
+            return visit_instant(window.end, tz)
         if event == "reported":
             backfill = self.resolve("backfill")
             return backfill.at if backfill else plan.draw_at
@@ -137,3 +138,30 @@ def check_plan(plan: CampaignPlan, calendar: WorkdayCalendar) -> list[Finding]:
         findings.append(Finding(ERROR, "campaign.window",
                                 f"抽查时间 {_d(plan.window_from)} 至 {_d(plan.window_to)} 没有工作日"))
     return sorted(findings, key=lambda f: (f.severity != ERROR, f.subject))
+
+
+@dataclass(frozen=True)
+class CheckedPlan:
+    plan: CampaignPlan
+    planned: dict[str, Deadline]  # empty when a year no calendar covers stops the resolution (itself a finding)
+    findings: list[Finding]
+
+
+def check_file(source: str, path: str) -> CheckedPlan:
+    """``ssj campaign check``: the file read, its calendar (files relative to the file), every deadline and finding.
+
+    A file that is not a campaign, or names a broken calendar file, is refused (UserError) with its place."""
+    try:
+        plan = parse_campaign(source)
+    except CampaignFileError as exc:
+        raise UserError(exc.lines(path)[0], exc.lines(path)) from None
+    try:
+        calendar = plan_calendar(plan, Path(path).resolve().parent)
+    except CalendarFileError as exc:
+        raise UserError(f"{path}: campaign.calendar_files: {exc}") from None
+    findings = check_plan(plan, calendar)
+    try:
+        planned = planned_deadlines(plan, calendar)
+    except CalendarCoverageError:  # already reported as a finding
+        planned = {}
+    return CheckedPlan(plan, planned, findings)

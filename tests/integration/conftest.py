@@ -57,3 +57,28 @@ def assigned(matched, tmp_path):
     result = ssj("forms", CODE, "--out", tmp_path / "forms", "--now", "2019-12-03T09:00")
     assert result.code == 0, result.err
     return ssj, sampled, teams, tmp_path / "forms"
+
+
+@pytest.fixture
+def reported(assigned):
+    """Three enterprises visited and back-filled by hand, one withdrawn, the rest still assigned."""
+    ssj, sampled, teams, forms = assigned
+    e0, e1, e2, withdrawn = sampled[:4]
+    assert ssj("withdraw", CODE, withdrawn, "--reason", "企业已注销", "--now", "2019-12-05T09:00").code == 0
+    entries = {
+        e0: [("SJ-01", ["--result", "1", "--questions", "2"]),
+             ("SJ-02", ["--result", "E", "--finding", "产品标识不全", "--handling", "2"]),
+             ("SJ-03", ["--result", "1"]), ("SW-01", ["--result", "1"])],
+        e1: [("SJ-01", ["--result", "B", "--finding", "未公示年报", "--handling", "3", "--questions", "1"]),
+             ("SJ-02", ["--result", "1"]), ("SJ-03", ["--result", "1"]),
+             ("SW-01", ["--result", "A,5", "--finding", "发票问题", "--handling", "4", "--handling", "5"])],
+        e2: [(item, ["--result", "1"]) for item in ("SJ-01", "SJ-02", "SJ-03", "SW-01")],
+    }
+    for uscc, items in entries.items():
+        team = ",".join(c for c, _ in teams["teams"][uscc])
+        assert ssj("results", "visit", CODE, uscc, "--date", "2019-12-10", "--officers", team, "--signature", "签字",
+                   "--now", "2019-12-10T17:00").code == 0
+        for item, args in items:
+            result = ssj("results", "record", CODE, uscc, "--item", item, *args, "--now", "2019-12-11T10:00")
+            assert result.code == 0, result.err
+    return ssj, sampled, teams, (e0, e1, e2)

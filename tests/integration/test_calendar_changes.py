@@ -12,8 +12,8 @@ from sqlalchemy import select
 from tests.conftest import EXAMPLE_CAMPAIGN
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine
-from workflow.services.campaigns import campaign_calendar, plan_of
 from workflow.services.inspections import start_inspections
+from workflow.services.uow import UnitOfWork
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 FICTIONAL_2027 = Path(__file__).resolve().parents[1] / "unit" / "calendar_files" / "fictional-2027.toml"
@@ -29,15 +29,12 @@ def campaign_2027(loaded, db_url, tmp_path, monkeypatch):
     (tmp_path / "c2027.toml").write_text(source, encoding="utf-8")
     assert loaded("campaign", "create", tmp_path / "c2027.toml", "--now", "2027-09-20T10:00").code == 0
     engine = make_engine(db_url)
-    with engine.begin() as conn:
-        plan = plan_of(conn, CODE)
+    with engine.connect() as conn:
         usccs = list(conn.execute(select(orm.Enterprise.uscc).order_by(orm.Enterprise.uscc).limit(2)).scalars())
-        calendar = campaign_calendar(plan)
-        # Fri 09-24 + 2 working days; Wed 09-29 + 2 working days (National Day follows).
-        start_inspections(conn, plan, usccs[:1], now=datetime(2027, 9, 24, 10, tzinfo=BEIJING), actor="x",
-                          calendar=calendar)
-        start_inspections(conn, plan, usccs[1:], now=datetime(2027, 9, 29, 10, tzinfo=BEIJING), actor="x",
-                          calendar=calendar)
+    # Fri 09-24 + 2 working days; Wed 09-29 + 2 working days (National Day follows).
+    for uscc, day in ((usccs[0], 24), (usccs[1], 29)):
+        with UnitOfWork(engine, now=datetime(2027, 9, day, 10, tzinfo=BEIJING), actor="x", campaign=CODE) as uow:
+            start_inspections(uow, [uscc])
     yield loaded, engine, usccs
     engine.dispose()
 

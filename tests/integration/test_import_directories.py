@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tests.conftest import snapshot
 from workflow.persistence import orm
-from workflow.persistence.database import make_engine, unit_of_work
+from workflow.persistence.database import make_engine
 from workflow.uscc import check_character
 
 ENTERPRISE_HEADER = ["统一社会信用代码", "企业名称", "主体类别", "企业类型", "注册资本（万元）", "成立日期", "登记状态",
@@ -38,18 +38,19 @@ def write_csv(path, header, rows, encoding="utf-8"):
 
 def rows_of(db_url, model):
     engine = make_engine(db_url)
-    with unit_of_work(engine) as session:
-        result = {getattr(r, model.__mapper__.primary_key[0].name): r for r in session.scalars(select(model))}
+    with engine.connect() as conn:
+        key = model.__mapper__.primary_key[0].name
+        result = {getattr(r, key): r for r in conn.execute(select(model.__table__))}
     engine.dispose()
     return result
 
 
 def content_points(db_url, item_code):
     engine = make_engine(db_url)
-    with unit_of_work(engine) as session:
-        texts = session.scalars(select(orm.InspectionItemContent.text)
-                                .where(orm.InspectionItemContent.item_code == item_code)
-                                .order_by(orm.InspectionItemContent.position)).all()
+    with engine.connect() as conn:
+        texts = conn.execute(select(orm.InspectionItemContent.text)
+                             .where(orm.InspectionItemContent.item_code == item_code)
+                             .order_by(orm.InspectionItemContent.position)).scalars().all()
     engine.dispose()
     return texts
 

@@ -21,9 +21,10 @@ from workflow.persistence.audit_log import AuditLog
 from workflow.persistence.database import make_engine
 from workflow.persistence.inspections import ConcurrentChange, InspectionRepository
 from workflow.persistence.tasks import TaskRepository
-from workflow.services.campaigns import campaign_calendar, plan_of
 from workflow.services.confirmations import record_answer
-from workflow.services.inspections import facts_for, move, move_many, start_inspections
+from workflow.services.facts import facts_for
+from workflow.services.inspections import inspection_of, move_all, start_inspections
+from workflow.services.uow import UnitOfWork
 from workflow.tasks import NewTask
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -38,25 +39,35 @@ def started(loaded, db_url):
     """The seed campaign with three drawn enterprises, dispatched on 2019-11-27 10:00."""
     assert loaded("campaign", "create", EXAMPLE_CAMPAIGN, "--now", "2019-11-26T10:00").code == 0
     engine = make_engine(db_url)
-    with engine.begin() as conn:
-        plan = plan_of(conn, CODE)
-        usccs = list(conn.execute(select(orm.Enterprise.uscc).order_by(orm.Enterprise.uscc).limit(3)).scalars())
-        start_inspections(conn, plan, usccs, now=DISPATCH, actor=CLERK, calendar=campaign_calendar(plan))
+    with UnitOfWork(engine, now=DISPATCH, actor=CLERK, campaign=CODE) as uow:
+        usccs = list(uow.conn.execute(select(orm.Enterprise.uscc).order_by(orm.Enterprise.uscc).limit(3)).scalars())
+        start_inspections(uow, usccs)
+        plan = uow.plan
     yield SimpleNamespace(engine=engine, plan=plan, usccs=usccs, url=db_url, ssj=loaded)
     engine.dispose()
+
+
+def acting(started, when: datetime, actor: str = CLERK) -> UnitOfWork:
+    return UnitOfWork(started.engine, now=when, actor=actor, campaign=CODE)
+
+
+def move(started, uscc: str, trigger: str, when: datetime, actor: str = CLERK, reason: str = ""):
+    with acting(started, when, actor) as uow:
+        return uow.move(inspection_of(uow, uscc), trigger, reason=reason)
 
 
 def at(day: int, hour: int = 10) -> datetime:
     return datetime(2019, 12 if day < 27 else 11, day, hour, tzinfo=BEIJING)
 
 
-def answer_all(conn, plan, uscc: str, inspecting=("SJ", "SW")) -> None:
+def answer_all(started, uscc: str, inspecting=("SJ", "SW")) -> None:
     """Each department answers itself on 11-28, except SW: silent, the office answers for it after its deadline."""
-    for dept in sorted(plan.departments, key=lambda d: d.code == "SW"):  # SW last: its answer confirms
+    for dept in sorted(started.plan.departments, key=lambda d: d.code == "SW"):  # SW last: its answer confirms
         own = dept.code != "SW"
-        record_answer(conn, plan, dept.code, uscc, inspects=dept.code in inspecting,
-                      reason="" if dept.code in inspecting else "不涉及本部门职责", now=at(28) if own else at(30),
-                      actor=f"contact@{dept.code.lower()}.luquan.example" if own else CLERK)
+        record_answer(acting(started, at(28) if own else at(30),
+                             f"contact@{dept.code.lower()}.luquan.example" if own else CLERK),
+                      dept.code, uscc, inspects=dept.code in inspecting,
+                      reason="" if dept.code in inspecting else "不涉及本部门职责")
 
 
 def raw_answers(conn, uscc: str, inspecting=("SJ", "SW")) -> None:
@@ -147,28 +158,35 @@ def test_starting_again_opens_no_second_task(started):
 
 def test_an_inspection_moves_through_every_state_with_its_instants_tasks_and_audit(started):
     plan, uscc = started.plan, started.usccs[0]
+    answer_all(started, uscc)
     with started.engine.begin() as conn:
-        answer_all(conn, plan, uscc)
         answers = {a.department: a for a in InspectionRepository(conn).answers([inspection_id(conn, uscc)])[
             inspection_id(conn, uscc)]}
         assert answers["SJ"].on_behalf is False and answers["SW"].on_behalf is True
         assert InspectionRepository(conn).get(CODE, uscc).state == "confirmed", "the last answer confirms"
         team = match_team(conn, uscc)
-        move(conn, plan, uscc, "assign", now=at(2), actor=CLERK)
+    move(started, uscc, "assign", at(2))
+    with started.engine.begin() as conn:
         record_visit(conn, uscc, team)
-        move(conn, plan, uscc, "inspect", now=at(10, 16), actor=team[0])
+    move(started, uscc, "inspect", at(10, 16), team[0])
+    with started.engine.begin() as conn:
         record_results(conn, plan, uscc)
-        move(conn, plan, uscc, "report", now=at(11), actor=team[0])
-        move(conn, plan, uscc, "publish", now=at(16), actor=CLERK)
+    move(started, uscc, "report", at(11), team[0])
+    move(started, uscc, "publish", at(16))
     with started.engine.connect() as conn:
         row = conn.execute(select(orm.InspectionRow.__table__).where(orm.InspectionRow.uscc == uscc)).one()
         assert row.state == "published" and row.version == 6
         assert (row.confirmed_at, row.assigned_at, row.inspected_at, row.reported_at, row.published_at) == tuple(
             t.astimezone(timezone.utc) for t in (at(30), at(2), at(10, 16), at(11), at(16)))
-        confirm_tasks = conn.execute(select(orm.TaskRow.__table__).where(
-            orm.TaskRow.inspection_id == row.id)).all()
-        assert {(t.outcome, t.done_at) for t in confirm_tasks} == {("done", at(28).astimezone(timezone.utc)),
-                                                                   ("done", at(30).astimezone(timezone.utc))}
+        tasks = conn.execute(select(orm.TaskRow.__table__).where(orm.TaskRow.inspection_id == row.id)).all()
+        # the transitions' reactions: the visit opened the back-fill and disclosure clocks, the last result and the
+        # publication closed them
+        assert {(t.kind, t.outcome, t.done_at) for t in tasks} == {
+            ("confirm", "done", at(28).astimezone(timezone.utc)), ("confirm", "done", at(30).astimezone(timezone.utc)),
+            ("backfill", "done", at(11).astimezone(timezone.utc)), ("publish", "done", at(16).astimezone(timezone.utc))}
+        acknowledgements = conn.execute(select(orm.TaskRow.certificate_no).where(
+            orm.TaskRow.kind == "acknowledge")).scalars().all()
+        assert sorted(acknowledgements) == sorted(team), "assigning opened each officer's acknowledgement"
         trail = [(r.action, r.from_state, r.to_state) for r in audit_rows(conn, campaign_chain(CODE))
                  if r.uscc == uscc]
     assert trail[0] == ("sampled", None, "sampled")
@@ -184,12 +202,12 @@ def test_an_inspection_moves_through_every_state_with_its_instants_tasks_and_aud
 
 
 def test_a_batch_moves_those_that_pass_and_reports_the_others(started):
-    plan = started.plan
     with started.engine.begin() as conn:
         raw_answers(conn, started.usccs[0])
         raw_answers(conn, started.usccs[1])
-        waiting = InspectionRepository(conn).in_campaign(CODE, state="sampled")
-        moved, refused = move_many(conn, plan, waiting, "confirm", now=at(30, 12), actor=CLERK)
+    with acting(started, at(30, 12)) as uow:
+        waiting = uow.inspections.in_campaign(CODE, state="sampled")
+        moved, refused = uow.move_many(waiting, "confirm")
     assert [i.uscc for i in moved] == started.usccs[:2]
     assert [i.uscc for i, _ in refused] == started.usccs[2:]
     assert "尚有 7 个部门未完成比对确认" in refused[0][1].problems[0]
@@ -217,8 +235,7 @@ def test_a_refused_guard_changes_nothing_but_records_the_refusal(started):
 
 
 def test_an_illegal_move_changes_nothing(started):
-    with started.engine.begin() as conn:
-        move(conn, started.plan, started.usccs[0], "withdraw", now=at(28), actor=CLERK, reason="企业已注销")
+    move(started, started.usccs[0], "withdraw", at(28), reason="企业已注销")
     before = snapshot(started.url)
     again = started.ssj("withdraw", CODE, started.usccs[0], "--reason", "再次撤出")
     assert again.code == 2 and "当前为“已撤出”，不能撤出" in again.err
@@ -247,17 +264,16 @@ def test_unknown_campaign_or_enterprise(started):
 
 def test_answers_only_from_the_department_or_the_office(started):
     before = snapshot(started.url)
-    with pytest.raises(UserError) as caught, started.engine.begin() as conn:
-        record_answer(conn, started.plan, "SW", started.usccs[0], inspects=True, reason="", now=at(28),
-                      actor="admin@sj.luquan.example")
+    with pytest.raises(UserError) as caught:
+        record_answer(acting(started, at(28), "admin@sj.luquan.example"), "SW", started.usccs[0], inspects=True,
+                      reason="")
     assert "不是国家税务总局石家庄市鹿泉区税务局的管理员或联络人" in str(caught.value)
-    with pytest.raises(UserError) as caught, started.engine.begin() as conn:
-        record_answer(conn, started.plan, "SW", started.usccs[0], inspects=False, reason=" ", now=at(28),
-                      actor="contact@sw.luquan.example")
+    with pytest.raises(UserError) as caught:
+        record_answer(acting(started, at(28), "contact@sw.luquan.example"), "SW", started.usccs[0], inspects=False,
+                      reason=" ")
     assert "须说明理由" in str(caught.value)
-    with pytest.raises(UserError) as caught, started.engine.begin() as conn:
-        record_answer(conn, started.plan, "SW", started.usccs[0], inspects=True, reason="", now=at(29, 23),
-                      actor=CLERK)
+    with pytest.raises(UserError) as caught:
+        record_answer(acting(started, at(29, 23)), "SW", started.usccs[0], inspects=True, reason="")
     assert "期限届满前须由该部门自行确认" in str(caught.value) and "2019-11-30 00:00" in str(caught.value)
     assert snapshot(started.url) == before
 
@@ -267,7 +283,7 @@ def test_answers_only_from_the_department_or_the_office(started):
 
 def test_two_connections_cannot_both_move_the_same_inspection(started):
     """A holds the row (lock) while B tries: B waits, then finds the move already made."""
-    uscc, plan = started.usccs[0], started.plan
+    uscc = started.usccs[0]
     other = make_engine(started.url)
     outcome = {}
     a_holds = threading.Event()
@@ -275,16 +291,16 @@ def test_two_connections_cannot_both_move_the_same_inspection(started):
     def b():
         a_holds.wait()
         try:
-            with other.begin() as conn:
-                move(conn, plan, uscc, "withdraw", now=at(28, 11), actor=CLERK, reason="B 的理由")
+            with UnitOfWork(other, now=at(28, 11), actor=CLERK, campaign=CODE) as uow:
+                uow.move(inspection_of(uow, uscc), "withdraw", reason="B 的理由")
             outcome["b"] = "moved"
         except IllegalMove as exc:
             outcome["b"] = str(exc)
 
     thread = threading.Thread(target=b)
     thread.start()
-    with started.engine.begin() as conn:
-        move(conn, plan, uscc, "withdraw", now=at(28, 10), actor=CLERK, reason="A 的理由")
+    with acting(started, at(28, 10)) as uow:
+        uow.move(inspection_of(uow, uscc), "withdraw", reason="A 的理由")
         a_holds.set()
         thread.join(timeout=1.0)
         assert thread.is_alive(), "B must wait for A's transaction"
@@ -300,16 +316,15 @@ def test_two_connections_cannot_both_move_the_same_inspection(started):
 
 def test_a_stale_version_loses(started):
     """Loaded without a lock by two connections: the second save finds the version moved on."""
-    uscc, plan = started.usccs[0], started.plan
+    uscc = started.usccs[0]
     other = make_engine(started.url)
     with started.engine.connect() as c1:
         stale = InspectionRepository(c1).get(CODE, uscc, lock=False)
     with other.connect() as c2:
         also_stale = InspectionRepository(c2).get(CODE, uscc, lock=False)
     for inspection, engine, reason in ((stale, started.engine, "先"), (also_stale, other, "后")):
-        with engine.connect() as conn:
-            facts = facts_for(InspectionRepository(conn), plan, "withdraw", [inspection], actor=CLERK,
-                              reason=reason)[inspection.id]
+        with UnitOfWork(engine, now=at(28), actor=CLERK, campaign=CODE) as uow:
+            facts = facts_for(uow, "withdraw", [inspection], reason=reason)[inspection.id]
         fire(inspection, "withdraw", facts, at(28))
     with started.engine.begin() as conn:
         assert InspectionRepository(conn).save([stale]) == 1
@@ -374,31 +389,30 @@ def test_audit_verify_catches_rows_cut_off_the_end(started):
 
 
 def test_two_moves_before_one_save_keep_both_instants(started):
-    uscc, plan = started.usccs[0], started.plan
+    uscc = started.usccs[0]
     with started.engine.begin() as conn:
         raw_answers(conn, uscc)
         team = match_team(conn, uscc)
-        repo = InspectionRepository(conn)
-        inspection = repo.get(CODE, uscc)
+    with acting(started, at(2)) as uow:
+        inspection = uow.inspections.get(CODE, uscc)
         for trigger, when in (("confirm", at(30, 12)), ("assign", at(2))):
-            facts = facts_for(repo, plan, trigger, [inspection], actor=CLERK)[inspection.id]
-            fire(inspection, trigger, facts, when)
-        assert repo.save([inspection]) == 1
-        row = conn.execute(select(orm.InspectionRow.__table__).where(orm.InspectionRow.uscc == uscc)).one()
+            fire(inspection, trigger, facts_for(uow, trigger, [inspection])[inspection.id], when)
+        assert uow.inspections.save([inspection]) == 1
+        row = uow.conn.execute(select(orm.InspectionRow.__table__).where(orm.InspectionRow.uscc == uscc)).one()
     assert team and (row.state, row.version) == ("assigned", 2)
     assert (row.confirmed_at, row.assigned_at) == (at(30, 12).astimezone(timezone.utc), at(2).astimezone(timezone.utc))
 
 
 def test_move_all_moves_in_batches_and_reports_the_refused(started):
-    from workflow.services.inspections import move_all
-
     with started.engine.begin() as conn:
         for uscc in started.usccs[:2]:
             raw_answers(conn, uscc)
-    report = move_all(started.engine, started.plan, "confirm", source="sampled", now=at(29), actor=CLERK, batch=2)
+    with acting(started, at(29)) as uow:
+        report = move_all(uow, "confirm", source="sampled", batch=2)
     assert report.moved == 2
     assert [u for u, _ in report.refused] == [started.usccs[2]]
     assert "尚有 7 个部门未完成比对确认" in report.refused[0][1][1]
-    again = move_all(started.engine, started.plan, "confirm", source="sampled", now=at(30, 12), actor=CLERK)
+    with acting(started, at(30, 12)) as uow:
+        again = move_all(uow, "confirm", source="sampled")
     assert again.moved == 0 and len(again.refused) == 1, "running again moves nothing twice"
     assert started.ssj("audit", "verify").code == 0

@@ -11,10 +11,12 @@ from sqlalchemy import select
 
 from tests.conftest import draw_campaign, free_port
 from workflow.persistence import orm
+from workflow.identity import SYSTEM
 from workflow.persistence.database import make_engine
-from workflow.services.campaigns import campaign_calendar, plan_of
-from workflow.services.outbox import SmtpConfig, send_outbox
+from workflow.services.outbox import SmtpConfig
+from workflow.services.outbox import send_outbox as send_all
 from workflow.services.sweep import sweep
+from workflow.services.uow import UnitOfWork
 
 CODE = "luquan-2019-h2"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -34,14 +36,18 @@ def campaign(loaded, db_url):
     """The seed campaign drawn on 2019-11-27 09:00: each department owes a confirmation per enterprise."""
     draw_campaign(loaded)
     engine = make_engine(db_url)
-    with engine.connect() as conn:
-        plan = plan_of(conn, CODE)
+    with UnitOfWork(engine, now=at("2019-11-27T09:00"), actor=SYSTEM, campaign=CODE) as uow:
+        plan = uow.plan
     yield loaded, engine, plan
     engine.dispose()
 
 
 def run_sweep(engine, plan, when):
-    return sweep(engine, plan, now=at(when), calendar=campaign_calendar(plan))
+    return sweep(UnitOfWork(engine, now=at(when), actor=SYSTEM, campaign=plan.code))
+
+
+def send_outbox(engine, config, *, now, worker, **options):
+    return send_all(UnitOfWork(engine, now=now, actor=SYSTEM), config, worker=worker, **options)
 
 
 def outbox(engine):
@@ -169,7 +175,7 @@ def test_two_sweeps_at_once_queue_each_notice_once(campaign, db_url):
     results = []
 
     def go(e):
-        results.append(sweep(e, plan, now=at("2019-11-28T09:30"), calendar=campaign_calendar(plan)))
+        results.append(run_sweep(e, plan, "2019-11-28T09:30"))
 
     threads = [threading.Thread(target=go, args=(e,)) for e in (engine, other)]
     for t in threads:

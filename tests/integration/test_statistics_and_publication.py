@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import openpyxl
-import pytest
 from sqlalchemy import select
 
 from tests.integration.conftest import CODE
@@ -22,31 +21,6 @@ def contents_of(*items):
     """Content points counted straight from the item list the district imported (；-separated)."""
     with open(ITEMS_CSV, encoding="utf-8-sig") as fh:
         return sum(len(r["检查内容"].split("；")) for r in csv.DictReader(fh) if r["事项编码"] in items)
-
-
-@pytest.fixture
-def reported(assigned):
-    """Three enterprises visited and back-filled by hand, one withdrawn, the rest still assigned."""
-    ssj, sampled, teams, forms = assigned
-    e0, e1, e2, withdrawn = sampled[:4]
-    assert ssj("withdraw", CODE, withdrawn, "--reason", "企业已注销", "--now", "2019-12-05T09:00").code == 0
-    entries = {
-        e0: [("SJ-01", ["--result", "1", "--questions", "2"]),
-             ("SJ-02", ["--result", "E", "--finding", "产品标识不全", "--handling", "2"]),
-             ("SJ-03", ["--result", "1"]), ("SW-01", ["--result", "1"])],
-        e1: [("SJ-01", ["--result", "B", "--finding", "未公示年报", "--handling", "3", "--questions", "1"]),
-             ("SJ-02", ["--result", "1"]), ("SJ-03", ["--result", "1"]),
-             ("SW-01", ["--result", "A,5", "--finding", "发票问题", "--handling", "4", "--handling", "5"])],
-        e2: [(item, ["--result", "1"]) for item in ("SJ-01", "SJ-02", "SJ-03", "SW-01")],
-    }
-    for uscc, items in entries.items():
-        team = ",".join(c for c, _ in teams["teams"][uscc])
-        assert ssj("results", "visit", CODE, uscc, "--date", "2019-12-10", "--officers", team, "--signature", "签字",
-                   "--now", "2019-12-10T17:00").code == 0
-        for item, args in items:
-            result = ssj("results", "record", CODE, uscc, "--item", item, *args, "--now", "2019-12-11T10:00")
-            assert result.code == 0, result.err
-    return ssj, sampled, teams, (e0, e1, e2)
 
 
 def test_every_number_of_the_statistics_table(reported, tmp_path):

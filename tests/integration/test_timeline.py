@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign
+from workflow.identity import SYSTEM
 from workflow.persistence.database import make_engine
-from workflow.services.campaigns import plan_of
 from workflow.services.timeline import new_transitions
+from workflow.services.uow import UnitOfWork
 
 CODE = "luquan-2019-h2"
 
@@ -32,14 +34,13 @@ def test_the_office_is_reminded_once_a_day_until_the_draw_is_held(loaded, smtp_s
 def test_transitions_are_announced_once(loaded, db_url):
     run = draw_campaign(loaded)
     engine = make_engine(db_url)
-    with engine.connect() as conn:
-        plan = plan_of(conn, CODE)
-    first = new_transitions(engine, plan)
+    plan = UnitOfWork(engine, now=datetime.now(timezone.utc), actor=SYSTEM, campaign=CODE)
+    first = new_transitions(plan)
     assert [(t["trigger"], t["to"]) for t in first] == [("sampled", "sampled")] * run["sample_size"]
-    assert new_transitions(engine, plan) == []
+    assert new_transitions(plan) == []
     uscc = run["sampled"][0]
     assert loaded("withdraw", CODE, uscc, "--reason", "企业已注销", "--now", "2019-11-27T10:00").code == 0
-    [withdrawn] = new_transitions(engine, plan)
+    [withdrawn] = new_transitions(plan)
     engine.dispose()
     assert (withdrawn["trigger"], withdrawn["uscc"], withdrawn["from"], withdrawn["to"]) == (
         "withdraw", uscc, "sampled", "withdrawn")

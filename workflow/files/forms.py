@@ -67,8 +67,13 @@ class Form:
 
     @property
     def file_stem(self) -> str:
-        safe = "".join(c for c in self.enterprise if c not in '\\/:*?"<>|')[:40]
-        return f"{self.uscc}-{safe}"
+        return form_file_stem(self.uscc, self.enterprise)
+
+
+def form_file_stem(uscc: str, enterprise: str) -> str:
+    """An enterprise's 一企一表 file name without suffix: its USCC and (a file-safe part of) its name."""
+    safe = "".join(c for c in enterprise if c not in '\\/:*?"<>|')[:40]
+    return f"{uscc}-{safe}"
 
 
 _THIN = Side(style="thin")

@@ -8,6 +8,7 @@ so two writers append one after the other and the chain cannot fork; the unique
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 
 from sqlalchemy import Connection, select, update
@@ -16,10 +17,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from workflow.audit import GENESIS, ChainReport, Entry, SealedEntry, seal_all, verify_chain
 from workflow.persistence.bulk import bulk_insert
-from workflow.persistence.orm import AuditChainHead, AuditEvent
+from workflow.persistence.orm import AuditChainHead, AuditEvent, EventCursor
 
 _heads = AuditChainHead.__table__
 _events = AuditEvent.__table__
+_cursors = EventCursor.__table__
 _COLUMNS = ("chain", "seq", "occurred_at", "actor", "action", "campaign_code", "uscc", "from_state", "to_state",
             "payload", "prev_hash", "hash")
 
@@ -57,6 +59,25 @@ class AuditLog:
         for r in result:
             yield SealedEntry(r.chain, r.seq, r.occurred_at, r.actor, r.action, r.campaign_code, r.uscc,
                               r.from_state, r.to_state, r.payload, r.prev_hash, r.hash, r.id)
+
+    def payloads(self, chain: str, actions: tuple[str, ...]) -> list[tuple[str, dict]]:
+        """(action, payload) of the chain's rows of these actions, in sequence order."""
+        e = _events.c
+        return [(action, json.loads(payload)) for action, payload in self.conn.execute(
+            select(e.action, e.payload).where(e.chain == chain, e.action.in_(actions)).order_by(e.seq))]
+
+    def unannounced(self, chain: str) -> list:
+        """The chain's rows since the last call (its cursor in ``event_cursors`` moves past them): each row once."""
+        last = self.conn.execute(select(_cursors.c.last_seq).where(_cursors.c.chain == chain).with_for_update()).scalar()
+        if last is None:
+            self.conn.execute(_cursors.insert().values(chain=chain, last_seq=0))
+            last = 0
+        e = _events.c
+        rows = self.conn.execute(select(e.seq, e.action, e.uscc, e.from_state, e.to_state, e.occurred_at, e.actor,
+                                        e.payload).where(e.chain == chain, e.seq > last).order_by(e.seq)).all()
+        if rows:
+            self.conn.execute(update(_cursors).where(_cursors.c.chain == chain).values(last_seq=rows[-1].seq))
+        return rows
 
     def verify(self) -> list[ChainReport]:
         """Every chain checked, those with rows and those with only a head alike."""

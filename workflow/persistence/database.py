@@ -9,15 +9,12 @@ that is missing or behind.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///./ssj.db"
 
@@ -145,15 +142,3 @@ def ready_engine(url: str) -> Engine:
         engine.dispose()
         raise DatabaseNotReady()
     return engine
-
-
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
-
-
-@contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back on any error."""
-    with session_factory(engine)() as session:
-        with session.begin():
-            yield session

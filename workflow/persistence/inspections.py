@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from workflow.errors import UserError
-from workflow.inspection import DepartmentAnswer, Inspection, TeamMember, Visit
+from workflow.inspection import SAMPLED, STATES, DepartmentAnswer, Inspection, TeamMember, Visit
 from workflow.persistence import orm
 from workflow.persistence.bulk import Bulk, bulk_insert
 from workflow.results import ItemResult
@@ -24,6 +24,8 @@ from workflow.results import ItemResult
 _i = orm.InspectionRow.__table__
 _dept = orm.InspectionDepartment.__table__
 _departments = orm.Department.__table__
+_officers = orm.Officer.__table__
+_enterprises = orm.Enterprise.__table__
 _team = orm.TeamMemberRow.__table__
 _present = orm.VisitOfficer.__table__
 _results = orm.ItemResultRow.__table__
@@ -32,6 +34,7 @@ _handlings = orm.ResultHandling.__table__
 
 _COLUMNS = [_i.c.id, _i.c.campaign_code, _i.c.uscc, _i.c.state, _i.c.version, _i.c.withdraw_reason]
 CHUNK = 900  # ids per IN (…) list, well inside every backend's parameter limit
+STATE_STAMPS = {state: f"{state}_at" for state in STATES}  # the instant each state was reached
 
 
 class ConcurrentChange(UserError):
@@ -55,7 +58,7 @@ class InspectionRepository:
         usccs = list(usccs)
         if not usccs:
             return []
-        bulk_insert(self.conn, _i, ("uscc",), {"campaign_code": campaign_code, "state": "sampled", "version": 1,
+        bulk_insert(self.conn, _i, ("uscc",), {"campaign_code": campaign_code, "state": SAMPLED, "version": 1,
                                                "sampled_at": now, "draw_id": draw_id}).run((u,) for u in usccs)
         added = self.in_campaign(campaign_code, usccs=usccs)
         bulk_insert(self.conn, _dept, ("inspection_id", "department_code"),
@@ -77,24 +80,85 @@ class InspectionRepository:
         return [Inspection(*r) for part in _chunks(usccs) for r in self.conn.execute(query.where(_i.c.uscc.in_(part)))]
 
     def save(self, inspections: Iterable[Inspection]) -> int:
-        """Write every inspection that moved since it was loaded; returns how many."""
+        """Write every inspection that moved since it was loaded; returns how many.
+
+        Each row is written only if its version is still the one loaded: of two
+        processes moving the same inspection, the second to commit is refused."""
         by_dest: dict[str, list[tuple]] = defaultdict(list)
         moved = [i for i in inspections if i.events]
         for i in moved:
-            by_dest[i.state].append((i.events[-1].at, i.withdraw_reason, i.id, i.version))
+            by_dest[i.state].append((i.state, i.events[-1].at, i.withdraw_reason, i.id, i.version))
         for dest, rows in by_dest.items():
-            statement = Bulk(self.conn, f"UPDATE inspections SET state = '{dest}', version = version + 1, "
-                                        f"{dest}_at = ?, withdraw_reason = ? WHERE id = ? AND version = ?",
-                             _i, (f"{dest}_at", "withdraw_reason", "id", "version"))
+            stamp = STATE_STAMPS[dest]  # a column name from a fixed table, never from input
+            statement = Bulk(self.conn, f"UPDATE inspections SET state = ?, version = version + 1, {stamp} = ?, "
+                                        "withdraw_reason = ? WHERE id = ? AND version = ?",
+                             _i, ("state", stamp, "withdraw_reason", "id", "version"))
             if statement.run(rows) != len(rows):
                 raise ConcurrentChange("检查状态已被他人同时更改，本次操作未生效，请重新执行。")
         for i in moved:  # states passed through on the way (moved more than once since loading)
             for event in i.events[:-1]:
-                self.conn.execute(update(_i).where(_i.c.id == i.id).values({f"{event.dest}_at": event.at}))
+                self.conn.execute(update(_i).where(_i.c.id == i.id).values({STATE_STAMPS[event.dest]: event.at}))
         for i in moved:
             i.version += 1
             i.events.clear()
         return len(moved)
+
+    def enterprise_names(self, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """Per inspection id: the enterprise's USCC and name."""
+        out: dict[int, tuple[str, str]] = {}
+        for part in _chunks(ids):
+            out.update({iid: (uscc, name) for iid, uscc, name in self.conn.execute(
+                select(_i.c.id, _i.c.uscc, _enterprises.c.name).join(_enterprises, _enterprises.c.uscc == _i.c.uscc)
+                .where(_i.c.id.in_(part)))})
+        return out
+
+    def any_in(self, campaign_code: str, state: str) -> bool:
+        return self.conn.execute(select(_i.c.id).where(_i.c.campaign_code == campaign_code, _i.c.state == state)
+                                 .limit(1)).first() is not None
+
+    def states(self, campaign_code: str) -> set[str]:
+        """The states the campaign's inspections are in now."""
+        return set(self.conn.execute(select(_i.c.state).where(_i.c.campaign_code == campaign_code).distinct())
+                   .scalars())
+
+    def usccs_of_draw(self, campaign_code: str, draw_id: int) -> set[str]:
+        return set(self.conn.execute(select(_i.c.uscc).where(_i.c.campaign_code == campaign_code,
+                                                             _i.c.draw_id == draw_id)).scalars())
+
+    def planned(self, campaign_code: str, states: Sequence[str]) -> list:
+        """The visit schedule as stored: (USCC, planned day, group) of inspections in ``states`` that have one."""
+        return self.conn.execute(select(_i.c.uscc, _i.c.planned_visit_on, _i.c.visit_group).where(
+            _i.c.campaign_code == campaign_code, _i.c.planned_visit_on.is_not(None), _i.c.state.in_(list(states)))
+            .order_by(_i.c.planned_visit_on, _i.c.visit_group, _i.c.uscc)).all()
+
+    def set_schedule(self, campaign_code: str, slots: Sequence[tuple[str, date, int]], *, now: datetime) -> None:
+        """Each enterprise's visit day and group, and that its 一企一表 has been generated."""
+        Bulk(self.conn, "UPDATE inspections SET planned_visit_on = ?, visit_group = ?, forms_generated_at = ? "
+                        "WHERE campaign_code = ? AND uscc = ?", _i,
+             ("planned_visit_on", "visit_group", "forms_generated_at", "campaign_code", "uscc")).run(
+            (day, group, now, campaign_code, uscc) for uscc, day, group in slots)
+
+    # --- the visit and the results --------------------------------------------------
+
+    def store_visit(self, inspection_id: int, visit: Visit, *, now: datetime, actor: str) -> None:
+        self.conn.execute(update(_i).where(_i.c.id == inspection_id).values(
+            visit_date=visit.day, visit_signature=visit.signature, visit_note=visit.note.strip() or None,
+            visit_recorded_at=now, visit_recorded_by=actor))
+        self.conn.execute(insert(_present), [{"inspection_id": inspection_id, "certificate_no": c}
+                                             for c in sorted(visit.officers_present)])
+
+    def store_result(self, inspection_id: int, result: ItemResult, *, now: datetime, actor: str) -> None:
+        """One item's result, replacing what was stored for that item."""
+        key = {"inspection_id": inspection_id, "item_code": result.item_code}
+        for table in (_codes, _handlings, _results):
+            self.conn.execute(delete(table).where(table.c.inspection_id == inspection_id,
+                                                  table.c.item_code == result.item_code))
+        self.conn.execute(insert(_results).values(
+            **key, finding=result.finding or None, method=result.method or None,
+            handling_note=result.handling_note or None, questions=result.questions, recorded_at=now, recorded_by=actor))
+        self.conn.execute(insert(_codes), [{**key, "code": code} for code in sorted(result.codes)])
+        if result.handling:
+            self.conn.execute(insert(_handlings), [{**key, "handling": h} for h in sorted(result.handling)])
 
     # --- the facts guards read ----------------------------------------------
 
@@ -115,10 +179,12 @@ class InspectionRepository:
         out: dict[int, list[TeamMember]] = defaultdict(list)
         for part in _chunks(ids):
             rows = self.conn.execute(select(_team.c.inspection_id, _team.c.certificate_no, _team.c.department_code,
-                                            _team.c.specialist)
+                                            _team.c.specialist, _officers.c.name, _officers.c.certificate_valid_until)
+                                     .join(_officers, _officers.c.certificate_no == _team.c.certificate_no)
                                      .where(_team.c.inspection_id.in_(part), _team.c.released_at.is_(None)))
             for r in rows:
-                out[r[0]].append(TeamMember(r[1], r[2], bool(r[3])))
+                out[r.inspection_id].append(TeamMember(r.certificate_no, r.department_code, bool(r.specialist),
+                                                       r.name, r.certificate_valid_until))
         return {k: tuple(v) for k, v in out.items()}
 
     def forms_generated(self, ids: Sequence[int]) -> set[int]:

@@ -41,23 +41,81 @@ def count_of(query: Select) -> Select:
     return select(func.count()).select_from(query.subquery())
 
 
-def inspecting_department_names(conn: Connection, plan: CampaignPlan) -> dict[int, list[str]]:
-    """Per inspection of the campaign: the names of the departments that inspect it, in the plan's order."""
-    i, a, d = orm.InspectionRow, orm.InspectionDepartment, orm.Department
-    order = {dept.code: n for n, dept in enumerate(plan.departments)}
-    found: dict[int, list[tuple[int, str]]] = {}
-    for iid, code, name in conn.execute(select(a.inspection_id, a.department_code, d.name)
-                                        .join(d, d.code == a.department_code).join(i, i.id == a.inspection_id)
-                                        .where(i.campaign_code == plan.code, a.inspects.is_(True))):
-        found.setdefault(iid, []).append((order.get(code, len(order)), name))
-    return {iid: [name for _, name in sorted(names)] for iid, names in found.items()}
+class ReportQueries:
+    """What the reports, the dashboard and the publication read: aggregates and joins, by SQL."""
 
+    def __init__(self, conn: Connection):
+        self.conn = conn
 
-def item_codes(conn: Connection, code: str) -> dict[int, dict[str, set[str]]]:
-    """Per inspection of the campaign: each item's set of result codes."""
-    i, rc = orm.InspectionRow, orm.ResultCode
-    found: dict[int, dict[str, set[str]]] = {}
-    for iid, item, result in conn.execute(select(rc.inspection_id, rc.item_code, rc.code)
-                                          .join(i, i.id == rc.inspection_id).where(i.campaign_code == code)):
-        found.setdefault(iid, {}).setdefault(item, set()).add(result)
-    return found
+    def inspecting_department_names(self, plan: CampaignPlan) -> dict[int, list[str]]:
+        """Per inspection of the campaign: the names of the departments that inspect it, in the plan's order."""
+        i, a, d = orm.InspectionRow, orm.InspectionDepartment, orm.Department
+        order = {dept.code: n for n, dept in enumerate(plan.departments)}
+        found: dict[int, list[tuple[int, str]]] = {}
+        for iid, code, name in self.conn.execute(select(a.inspection_id, a.department_code, d.name)
+                                                 .join(d, d.code == a.department_code)
+                                                 .join(i, i.id == a.inspection_id)
+                                                 .where(i.campaign_code == plan.code, a.inspects.is_(True))):
+            found.setdefault(iid, []).append((order.get(code, len(order)), name))
+        return {iid: [name for _, name in sorted(names)] for iid, names in found.items()}
+
+    def item_codes(self, code: str) -> dict[int, dict[str, set[str]]]:
+        """Per inspection of the campaign: each item's set of result codes."""
+        i, rc = orm.InspectionRow, orm.ResultCode
+        found: dict[int, dict[str, set[str]]] = {}
+        for iid, item, result in self.conn.execute(select(rc.inspection_id, rc.item_code, rc.code)
+                                                   .join(i, i.id == rc.inspection_id).where(i.campaign_code == code)):
+            found.setdefault(iid, {}).setdefault(item, set()).add(result)
+        return found
+
+    def handling(self, code: str) -> dict[int, set[int]]:
+        """Per inspection of the campaign: every follow-up handling of its items."""
+        i, rh = orm.InspectionRow, orm.ResultHandling
+        found: dict[int, set[int]] = {}
+        for iid, h in self.conn.execute(select(rh.inspection_id, rh.handling).join(i, i.id == rh.inspection_id)
+                                        .where(i.campaign_code == code)):
+            found.setdefault(iid, set()).add(h)
+        return found
+
+    def enterprises(self, code: str, state: str | None = None) -> list:
+        """(id, USCC, name, state, visit date) of the campaign's inspections (in ``state``), by USCC."""
+        i, e = orm.InspectionRow, orm.Enterprise
+        query = select(i.id, i.uscc, e.name, i.state, i.visit_date).join(e, e.uscc == i.uscc).where(
+            i.campaign_code == code).order_by(i.uscc)
+        return self.conn.execute(query if state is None else query.where(i.state == state)).all()
+
+    def overdue(self, code: str, now: datetime) -> list:
+        """Every open task past its due instant, with its enterprise: the overdue report's rows."""
+        t, i, e = orm.TaskRow, orm.InspectionRow, orm.Enterprise
+        return self.conn.execute(select(t.kind, t.inspection_id, t.department_code, t.certificate_no, t.due_at,
+                                        t.provisional, t.escalation_level, i.uscc, e.name)
+                                 .outerjoin(i, i.id == t.inspection_id).outerjoin(e, e.uscc == i.uscc)
+                                 .where(t.campaign_code == code, t.done_at.is_(None), t.due_at <= now)
+                                 .order_by(t.due_at, t.id)).all()
+
+    def answers(self, code: str) -> list:
+        """Every department's 比对确认 of every enterprise, by department and USCC."""
+        a, i, e = orm.InspectionDepartment, orm.InspectionRow, orm.Enterprise
+        return self.conn.execute(select(a.department_code, i.uscc, e.name, a.inspects, a.decline_reason, a.answered_at,
+                                        a.answered_by, a.on_behalf).join(i, i.id == a.inspection_id)
+                                 .join(e, e.uscc == i.uscc).where(i.campaign_code == code)
+                                 .order_by(a.department_code, i.uscc)).all()
+
+    def state_stamps(self, code: str) -> list:
+        """Per inspection, the instant it reached each state (None where it has not), in ``STATES`` order."""
+        i = orm.InspectionRow
+        return self.conn.execute(select(i.sampled_at, i.confirmed_at, i.assigned_at, i.inspected_at, i.reported_at,
+                                        i.published_at, i.withdrawn_at).where(i.campaign_code == code)).all()
+
+    def statistics(self, code: str, departments: list[tuple[str, str]]):
+        """The seed's statistics table: the total row, then one per department ((code, name), in order)."""
+        from workflow.persistence.statistics import campaign_statistics
+
+        return campaign_statistics(self.conn, code, departments)
+
+    def department_states(self, code: str) -> list[tuple[str, str, int]]:
+        """(department, state, enterprises) over the enterprises each department was dispatched and did not decline."""
+        i, a = orm.InspectionRow, orm.InspectionDepartment
+        return self.conn.execute(select(a.department_code, i.state, func.count()).join(i, i.id == a.inspection_id)
+                                 .where(i.campaign_code == code, a.inspects.isnot(False))
+                                 .group_by(a.department_code, i.state)).all()

@@ -1,17 +1,20 @@
-"""Task rows: opened idempotently by key, closed when the work is done, found when due."""
+"""Task rows: opened idempotently by key, closed when the work is done, found when due, their notices planned."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from workflow.persistence.bulk import Bulk
-from workflow.persistence.orm import TaskRow
-from workflow.tasks import NewTask
+from workflow.persistence.orm import InspectionRow, TaskRow
+from workflow.tasks import DONE, NewTask
 
 _t = TaskRow.__table__
+_i = InspectionRow.__table__
+_OPENED = ("key", "campaign_code", "inspection_id", "kind", "department_code", "certificate_no", "due_at",
+           "provisional", "created_at", "escalation_level")
 
 
 class TaskRepository:
@@ -20,15 +23,23 @@ class TaskRepository:
 
     def open(self, tasks: Iterable[NewTask], now: datetime) -> int:
         """Open tasks not open yet (same key = same task); returns how many were new."""
-        columns = ("key", "campaign_code", "inspection_id", "kind", "department_code", "certificate_no", "due_at",
-                   "provisional")
-        constants = {"created_at": now, "escalation_level": 0}
-        names = (*columns, *constants)
-        sql = (f"INSERT INTO tasks ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+        sql = (f"INSERT INTO tasks ({', '.join(_OPENED)}) VALUES ({', '.join('?' * len(_OPENED))}) "
                "ON CONFLICT (key) DO NOTHING")
-        return Bulk(self.conn, sql, _t, names, tuple(constants.values())).run(
+        return Bulk(self.conn, sql, _t, _OPENED, (now, 0)).run(
             (t.key, t.campaign_code, t.inspection_id, t.kind, t.department, t.certificate_no, t.due.at,
              t.due.provisional) for t in tasks)
+
+    def get(self, key: str):
+        """The task with this key (id, due_at, done_at …), or None."""
+        return self.conn.execute(select(_t).where(_t.c.key == key)).first()
+
+    def count(self, campaign_code: str, kind: str) -> int:
+        """How many tasks of ``kind`` the campaign has opened (done or not)."""
+        return self.conn.execute(select(func.count()).where(_t.c.campaign_code == campaign_code,
+                                                            _t.c.kind == kind)).scalar()
+
+    def due_at(self, key: str) -> datetime | None:
+        return self.conn.execute(select(_t.c.due_at).where(_t.c.key == key)).scalar()
 
     def close(self, *, inspection_id: int, outcome: str, now: datetime, kind: str | None = None,
               department: str | None = None) -> int:
@@ -46,13 +57,10 @@ class TaskRepository:
                                     "AND done_at IS NULL", _t, ("done_at", "outcome", "inspection_id", "kind"))
         return statement.run((at, outcome, inspection_id, kind) for inspection_id, at in done)
 
-    def close_department(self, key: str, *, now: datetime) -> int:
-        """Close one task by its key (a department's file arrived)."""
+    def close_key(self, key: str, *, now: datetime) -> int:
+        """Close one task by its key (a department's file arrived, an officer acknowledged)."""
         return self.conn.execute(update(_t).where(_t.c.key == key, _t.c.done_at.is_(None))
-                                 .values(done_at=now, outcome="done")).rowcount
-
-    def due_at(self, key: str) -> datetime | None:
-        return self.conn.execute(select(_t.c.due_at).where(_t.c.key == key)).scalar()
+                                 .values(done_at=now, outcome=DONE)).rowcount
 
     def next_notice_after(self, campaign_code: str, after: datetime) -> datetime | None:
         """The campaign's next notice instant later than ``after`` (what the next scheduled tick will find)."""
@@ -65,3 +73,43 @@ class TaskRepository:
         if campaign_code is not None:
             query = query.where(_t.c.campaign_code == campaign_code)
         return list(self.conn.execute(query))
+
+    # --- the sweep ----------------------------------------------------------------
+
+    @staticmethod
+    def _notice_due(campaign_code: str, now: datetime, top: int):
+        """Open tasks whose next notice has come, or not planned yet (a task at the ladder's top has nothing left)."""
+        return (_t.c.campaign_code == campaign_code, _t.c.done_at.is_(None),
+                or_(_t.c.next_notice_at <= now, and_(_t.c.next_notice_at.is_(None), _t.c.escalation_level < top)))
+
+    def notice_due(self, campaign_code: str, *, now: datetime, top: int) -> list:
+        """The whole due set in one query (served by ``ix_tasks_open_notice``)."""
+        return self.conn.execute(select(_t).where(*self._notice_due(campaign_code, now, top)).order_by(_t.c.id)).all()
+
+    def claim_notice_due(self, campaign_code: str, *, now: datetime, top: int, limit: int) -> list:
+        """Up to ``limit`` such tasks, locked for this transaction; rows another worker holds are skipped."""
+        return self.conn.execute(select(_t).where(*self._notice_due(campaign_code, now, top)).order_by(_t.c.id)
+                                 .limit(limit).with_for_update(skip_locked=True)).all()
+
+    def plan_notices(self, planned: Sequence[tuple[datetime | None, int, int]]) -> int:
+        """(next notice, task id, level read): the next notice's instant, where the level is still the one read."""
+        return Bulk(self.conn, "UPDATE tasks SET next_notice_at = ? WHERE id = ? AND escalation_level = ?",
+                    _t, ("next_notice_at", "id", "escalation_level")).run(planned)
+
+    def raise_levels(self, moved: Sequence[tuple[int, datetime | None, int, int]]) -> int:
+        """(new level, next notice, task id, level read): compare-and-set, so two sweeps cannot both send."""
+        return Bulk(self.conn, "UPDATE tasks SET escalation_level = ?, next_notice_at = ? WHERE id = ? "
+                               "AND escalation_level = ?", _t,
+                    ("escalation_level", "next_notice_at", "id", "escalation_level")).run(moved)
+
+    # --- calendar changes -----------------------------------------------------------
+
+    def open_with_visits(self, campaign_code: str) -> list:
+        """Every open task of the campaign, with its inspection's visit date (the event back-fill runs from)."""
+        return self.conn.execute(select(_t, _i.c.visit_date).outerjoin(_i, _i.c.id == _t.c.inspection_id).where(
+            _t.c.campaign_code == campaign_code, _t.c.done_at.is_(None))).all()
+
+    def reschedule(self, task_id: int, *, due_at: datetime, provisional: bool, no_earlier: bool) -> None:
+        """A new due instant; its notices are planned again by the next sweep."""
+        self.conn.execute(update(_t).where(_t.c.id == task_id).values(
+            due_at=due_at, provisional=provisional, next_notice_at=None, no_earlier=no_earlier))

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import Engine, func, select
-
-from calendars import WorkdayCalendar
-from workflow.campaign_file import DEADLINE_LABELS, CampaignPlan
-from workflow.inspection import STATE_LABELS, STATES
-from workflow.persistence import orm
+from workflow.campaign_file import DEADLINE_LABELS
+from workflow.inspection import PUBLISHED, REPORTED, STATE_LABELS, STATES, WITHDRAWN
 from workflow.plan_checker import check_plan
 from workflow.services.campaigns import redraw_note
-from workflow.services.reports import overdue_tasks
+from workflow.services.overdue import by_department, overdue_tasks
 
 
 @dataclass(frozen=True)
@@ -25,38 +20,27 @@ class Board:
     markdown: str
 
 
-def dashboard(engine: Engine, plan: CampaignPlan, *, now: datetime, calendar: WorkdayCalendar) -> Board:
-    i, a, d = orm.InspectionRow, orm.InspectionDepartment, orm.Department
-    with engine.connect() as conn:
-        names = dict(conn.execute(select(d.code, d.name)).all())
-        per = conn.execute(select(a.department_code, i.state, func.count()).join(i, i.id == a.inspection_id)
-                           .where(i.campaign_code == plan.code, a.inspects.isnot(False))
-                           .group_by(a.department_code, i.state)).all()
-        totals = dict(conn.execute(select(i.state, func.count()).where(i.campaign_code == plan.code)
-                                   .group_by(i.state)).all())
-        overdue = overdue_tasks(conn, plan, now, calendar)
-        note = redraw_note(conn, plan)
+def dashboard(uow) -> Board:
+    with uow:
+        plan = uow.plan
+        names = uow.directory.department_names()
+        per = uow.reports.department_states(plan.code)
+        totals = uow.campaigns.state_counts(plan.code)
+        overdue = overdue_tasks(uow)
+        note = redraw_note(uow)
+        findings = check_plan(plan, uow.calendar)
     counts: dict[str, dict[str, int]] = {}
     for dept, state, n in per:
         counts.setdefault(dept, {})[state] = n
     progress_table = [{"部门": names.get(dep.code, dep.code),
                        **{STATE_LABELS[s]: counts.get(dep.code, {}).get(s, 0) for s in STATES}}
                       for dep in plan.departments]
-    by_dept: dict[str, dict] = {}
-    for x in overdue:
-        row = by_dept.setdefault(x.department, {"部门": x.department, "逾期事项（项）": 0, "涉及企业": set(),
-                                                "最长逾期（工作日）": 0, "责任人": set()})
-        row["逾期事项（项）"] += 1
-        row["最长逾期（工作日）"] = max(row["最长逾期（工作日）"], x.workdays)
-        if x.uscc:
-            row["涉及企业"].add(x.uscc)
-        row["责任人"].add(x.responsible)
-    overdue_table = [{**row, "涉及企业": len(row["涉及企业"]), "责任人": "；".join(sorted(p for p in row["责任人"] if p))}
-                     for row in sorted(by_dept.values(), key=lambda r: -r["逾期事项（项）"])]
-    live = sum(n for s, n in totals.items() if s != "withdrawn")
-    done = totals.get("reported", 0) + totals.get("published", 0)
+    overdue_table = [{"部门": r["name"], "逾期事项（项）": r["tasks"], "涉及企业": r["enterprises"],
+                      "最长逾期（工作日）": r["worst"], "责任人": r["people"]} for r in by_department(overdue)]
+    live = sum(n for s, n in totals.items() if s != WITHDRAWN)
+    done = totals.get(REPORTED, 0) + totals.get(PUBLISHED, 0)
     progress = round(100.0 * done / live, 1) if live else 0.0
-    local = now.astimezone(plan.tz)
+    local = uow.now.astimezone(plan.tz)
     lines = [f"# {plan.name}", "", f"{plan.document_no} · {plan.office} · 更新于 {local:%Y-%m-%d %H:%M}（北京时间）", ""]
     if note:
         lines += [f"**{note}**", ""]
@@ -66,6 +50,5 @@ def dashboard(engine: Engine, plan: CampaignPlan, *, now: datetime, calendar: Wo
     lines += [f"- {r['部门']}：{r['逾期事项（项）']} 项，最长逾期 {r['最长逾期（工作日）']} 个工作日" for r in overdue_table] or ["- 无"]
     lines += ["", "## 期限", ""]
     lines += [f"- {DEADLINE_LABELS.get(name, name)}：{spec.describe()}" for name, spec in plan.deadlines.items()]
-    findings = check_plan(plan, calendar)
     lines += ["", "## 方案检查", ""] + ([f"- {f.severity} {f.subject}：{f.message}" for f in findings] or ["- 未发现问题"])
     return Board(plan.name, progress_table, overdue_table, progress, "\n".join(lines) + "\n")

@@ -7,77 +7,41 @@ the recorded outcome (``verify_draw``).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 
-from sqlalchemy import Connection, insert, select, update
-
-from calendars import WorkdayCalendar
 from workflow import draw as algorithm
-from workflow.audit import Entry, campaign_chain, canonical_json
-from workflow.campaign_file import CampaignPlan
+from workflow.audit import campaign_chain
 from workflow.errors import UserError
 from workflow.identity import require_office
-from workflow.persistence import orm
-from workflow.persistence.audit_log import AuditLog
-from workflow.persistence.queries import eligible_enterprises
-from workflow.services.dispatch import queue_dispatch
-from workflow.services.documents import open_department_tasks
+from workflow.persistence.draws import ENTERPRISES, DrawRecord
+from workflow.services.dispatch import open_department_files, queue_dispatch
 from workflow.services.inspections import start_inspections
 
-ENTERPRISES = "enterprises"
-_d = orm.DrawRow.__table__
+
+def draw_document(record: DrawRecord, code: str) -> dict:
+    """The ``draw run --json`` object: exactly these keys (strata only for a stratified draw)."""
+    doc = {"campaign": code, "algorithm": algorithm.ALGORITHM, "eligible": record.eligible,
+           "sample_size": record.result["sample_size"], "snapshot_sha256": record.snapshot_sha256,
+           "commitment": record.commitment, "secret": record.secret_hex, "witness": record.witness,
+           "seed": record.seed, "sampled": record.result["sampled"]}
+    if record.result.get("strata"):
+        doc["strata"] = record.result["strata"]
+    return doc
 
 
-@dataclass(frozen=True)
-class DrawRecord:
-    """A round as stored (the run fields are None until the public draw)."""
-
-    id: int
-    round: int
-    redraw_reason: str | None
-    secret_hex: str
-    commitment: str
-    snapshot: str
-    snapshot_sha256: str
-    eligible: int
-    committed_at: datetime
-    witness: str | None
-    seed: str | None
-    result: dict | None
-    run_at: datetime | None
-
-    def document(self, code: str) -> dict:
-        """The ``draw run --json`` object: exactly these keys (strata only for a stratified draw)."""
-        doc = {"campaign": code, "algorithm": algorithm.ALGORITHM, "eligible": self.eligible,
-               "sample_size": self.result["sample_size"], "snapshot_sha256": self.snapshot_sha256,
-               "commitment": self.commitment, "secret": self.secret_hex, "witness": self.witness, "seed": self.seed,
-               "sampled": self.result["sampled"]}
-        if self.result.get("strata"):
-            doc["strata"] = self.result["strata"]
-        return doc
-
-
-def current_draw(conn: Connection, code: str, kind: str = ENTERPRISES) -> DrawRecord | None:
-    row = conn.execute(select(_d).where(_d.c.campaign_code == code, _d.c.kind == kind)
-                       .order_by(_d.c.round.desc()).limit(1)).first()
-    if row is None:
-        return None
-    return DrawRecord(row.id, row.round, row.redraw_reason, row.secret_hex, row.commitment, row.snapshot,
-                      row.snapshot_sha256, row.eligible, row.committed_at, row.witness, row.seed,
-                      json.loads(row.result) if row.result else None, row.run_at)
-
-
-def commit_draw(conn: Connection, plan: CampaignPlan, *, now: datetime, actor: str, secret: bytes | None = None,
-                redraw_reason: str | None = None,
+def commit_draw(uow, *, secret: bytes | None = None, redraw_reason: str | None = None,
                 random_bytes: Callable[[int], bytes] = os.urandom) -> DrawRecord:
     """Fix the eligible snapshot at ``now`` and commit to a secret (a new round with ``redraw_reason``)."""
-    require_office(plan, actor, "提交抽取承诺")
-    existing = current_draw(conn, plan.code)
+    with uow:
+        return _commit_draw(uow, secret, redraw_reason, random_bytes)
+
+
+def _commit_draw(uow, secret, redraw_reason, random_bytes) -> DrawRecord:
+    plan, now = uow.plan, uow.now
+    require_office(plan, uow.actor, "提交抽取承诺")
+    existing = uow.draws.current(plan.code)
     if existing is not None and redraw_reason is None:
         raise UserError(f"抽查任务“{plan.code}”已提交抽取承诺（第 {existing.round} 轮，承诺值 {existing.commitment}）；"
                         "如确需重新抽取，请用 --redraw --reason 理由")
@@ -90,8 +54,7 @@ def commit_draw(conn: Connection, plan: CampaignPlan, *, now: datetime, actor: s
                         "结果已公布，不能重新抽取（个别企业可用 ssj withdraw 撤出并说明理由）")
     at = now.astimezone(plan.tz)
     stratified = bool(plan.sampling.strata)
-    query = eligible_enterprises(plan.sampling, at, with_credit_risk=stratified)
-    rows = conn.execute(query).all() if stratified else [(u, None) for u in conn.execute(query).scalars().all()]
+    rows = uow.directory.eligible(plan.sampling, at, stratified=stratified)
     if not rows:
         raise UserError(f"抽查任务“{plan.code}”在 {at:%Y-%m-%d} 没有符合抽取条件的企业，未作记录")
     snapshot = algorithm.snapshot_text(rows, stratified)
@@ -99,17 +62,16 @@ def commit_draw(conn: Connection, plan: CampaignPlan, *, now: datetime, actor: s
     secret = secret if secret is not None else random_bytes(algorithm.SECRET_BYTES)
     round_ = existing.round + 1 if existing else 1
     commitment = algorithm.commitment(secret)
-    conn.execute(insert(_d).values(
-        campaign_code=plan.code, kind=ENTERPRISES, round=round_, algorithm=algorithm.ALGORITHM,
-        redraw_reason=redraw_reason.strip() if redraw_reason else None, secret_hex=secret.hex(),
-        commitment=commitment, snapshot=snapshot, snapshot_sha256=snapshot_sha256, eligible=len(rows),
-        committed_at=now, committed_by=actor))
+    record = uow.draws.commit(plan.code, ENTERPRISES, round_=round_, algorithm=algorithm.ALGORITHM,
+                              secret_hex=secret.hex(), commitment=commitment, snapshot=snapshot,
+                              snapshot_sha256=snapshot_sha256, eligible=len(rows), now=now, actor=uow.actor,
+                              redraw_reason=redraw_reason.strip() if redraw_reason else None)
     payload = {"round": round_, "algorithm": algorithm.ALGORITHM, "commitment": commitment,
                "snapshot_sha256": snapshot_sha256, "eligible": len(rows)}
     if redraw_reason:
         payload["redraw_reason"] = redraw_reason.strip()
-    AuditLog(conn).append(campaign_chain(plan.code), [Entry("draw_commit", actor, now, plan.code, payload=payload)])
-    return current_draw(conn, plan.code)
+    uow.record("draw_commit", payload=payload)
+    return record
 
 
 @dataclass(frozen=True)
@@ -119,40 +81,40 @@ class RunOutcome:
     warning: str | None = None
 
 
-def run_draw(conn: Connection, plan: CampaignPlan, *, witness: str, now: datetime, actor: str,
-             calendar: WorkdayCalendar, files_dir: Path | None = None) -> RunOutcome:
+def already_run(uow, record: DrawRecord, witness: str, action: str, warning: str) -> RunOutcome:
+    """A public draw held once is only shown again: a different witness text is ignored, with a warning, and audited."""
+    if witness == record.witness:
+        return RunOutcome(record, already_run=True)
+    uow.record(action, payload={"round": record.round, "witness_given": witness, "witness_recorded": record.witness})
+    return RunOutcome(record, already_run=True, warning=warning)
+
+
+def run_draw(uow, *, witness: str) -> RunOutcome:
     """The public draw: reveal, derive the sample, and dispatch it (the sampled inspections and their tasks;
-    with ``files_dir``, each department's list written there and emailed to its contact)."""
-    require_office(plan, actor, "公开抽取")
-    record = current_draw(conn, plan.code)
-    if record is None:
-        raise UserError(f"抽查任务“{plan.code}”尚未提交抽取承诺（先运行 ssj draw commit {plan.code}）")
-    if record.run_at is not None:
-        warning = None
-        if witness != record.witness:
-            warning = (f"警告：抽查任务“{plan.code}”已于 {record.run_at.astimezone(plan.tz):%Y-%m-%d %H:%M} 公开抽取，"
-                       "本次提供的见证文本与记录不同，已忽略；以下为已记录的抽取结果")
-            AuditLog(conn).append(campaign_chain(plan.code), [Entry(
-                "draw_run_ignored", actor, now, plan.code,
-                payload={"round": record.round, "witness_given": witness, "witness_recorded": record.witness})])
-        return RunOutcome(record, already_run=True, warning=warning)
-    snapshot = algorithm.parse_snapshot(record.snapshot)
-    seed = algorithm.seed(record.secret_hex, witness, record.snapshot_sha256)
-    result = algorithm.draw(snapshot, seed, plan.sampling)
-    stored = {"sample_size": result.sample_size, "sampled": list(result.sampled)}
-    if result.strata:
-        stored["strata"] = result.strata
-    conn.execute(update(_d).where(_d.c.id == record.id).values(
-        witness=witness, seed=seed, result=canonical_json(stored), run_at=now, run_by=actor))
-    AuditLog(conn).append(campaign_chain(plan.code), [Entry("draw_run", actor, now, plan.code, payload={
-        "round": record.round, "secret": record.secret_hex, "witness": witness, "seed": seed,
-        "sample_size": result.sample_size, "sampled": list(result.sampled)})])
-    start_inspections(conn, plan, result.sampled, now=now, actor=actor, calendar=calendar, draw_id=record.id)
-    open_department_tasks(conn, plan, now=now, calendar=calendar)
-    if files_dir is not None:
-        queue_dispatch(conn, plan, result.sampled, now=now, round_=record.round, calendar=calendar,
-                       files_dir=files_dir)
-    return RunOutcome(current_draw(conn, plan.code))
+    each department's list written to the campaign's folder and emailed to its contact)."""
+    with uow:
+        plan = uow.plan
+        require_office(plan, uow.actor, "公开抽取")
+        record = uow.draws.current(plan.code)
+        if record is None:
+            raise UserError(f"抽查任务“{plan.code}”尚未提交抽取承诺（先运行 ssj draw commit {plan.code}）")
+        if record.run_at is not None:
+            return already_run(uow, record, witness, "draw_run_ignored",
+                               f"警告：抽查任务“{plan.code}”已于 {record.run_at.astimezone(plan.tz):%Y-%m-%d %H:%M} "
+                               "公开抽取，本次提供的见证文本与记录不同，已忽略；以下为已记录的抽取结果")
+        seed = algorithm.seed(record.secret_hex, witness, record.snapshot_sha256)
+        result = algorithm.draw(algorithm.parse_snapshot(record.snapshot), seed, plan.sampling)
+        stored = {"sample_size": result.sample_size, "sampled": list(result.sampled)}
+        if result.strata:
+            stored["strata"] = result.strata
+        record = uow.draws.record_run(record, witness=witness, seed=seed, result=stored, now=uow.now, actor=uow.actor)
+        uow.record("draw_run", payload={"round": record.round, "secret": record.secret_hex, "witness": witness,
+                                        "seed": seed, "sample_size": result.sample_size,
+                                        "sampled": list(result.sampled)})
+        start_inspections(uow, result.sampled, draw_id=record.id)
+        open_department_files(uow)
+        queue_dispatch(uow, result.sampled, round_=record.round)
+        return RunOutcome(record)
 
 
 @dataclass(frozen=True)
@@ -162,26 +124,27 @@ class Check:
     detail: str
 
 
-def verify_draw(conn: Connection, plan: CampaignPlan) -> list[Check]:
+def verify_draw(uow) -> list[Check]:
     """Re-derive the current round from its recorded inputs and compare with what is recorded.
 
     The draw row is compared with itself and with the hash-chained audit rows written
     at commit and run, so editing a value and its hash together is still caught.
     """
-    record = current_draw(conn, plan.code)
-    if record is None:
-        raise UserError(f"抽查任务“{plan.code}”尚未抽取")
-    checks, seed = commit_reveal_checks(conn, plan.code, record, "draw_commit", "draw_run")
-    if record.run_at is None:
-        return checks
-    ran = _audited(conn, plan.code, record.round, "draw_run").get("draw_run", {})
+    with uow:
+        plan = uow.plan
+        record = uow.draws.current(plan.code)
+        if record is None:
+            raise UserError(f"抽查任务“{plan.code}”尚未抽取")
+        checks, seed = commit_reveal_checks(uow, record, "draw_commit", "draw_run")
+        if record.run_at is None:
+            return checks
+        ran = audited(uow, record.round, "draw_run").get("draw_run", {})
+        in_db = uow.inspections.usccs_of_draw(plan.code, record.id)
     result = algorithm.draw(algorithm.parse_snapshot(record.snapshot), seed, plan.sampling)
     recorded = record.result["sampled"]
     same = list(result.sampled) == recorded == ran.get("sampled")
     checks.append(Check("抽取结果", same, f"重新推导抽中 {result.sample_size} 户，记录为 {len(recorded)} 户"
                         + ("" if same else f"；不同的企业：{'、'.join(sorted(set(result.sampled) ^ set(recorded))[:10])}")))
-    i = orm.InspectionRow
-    in_db = set(conn.execute(select(i.uscc).where(i.campaign_code == plan.code, i.draw_id == record.id)).scalars())
     checks.append(Check("检查对象", in_db == set(result.sampled),
                         f"数据库中本轮抽查对象 {len(in_db)} 户"
                         + ("" if in_db == set(result.sampled) else
@@ -189,14 +152,14 @@ def verify_draw(conn: Connection, plan: CampaignPlan) -> list[Check]:
     return checks
 
 
-def commit_reveal_checks(conn: Connection, code: str, record: DrawRecord, commit_action: str,
+def commit_reveal_checks(uow, record: DrawRecord, commit_action: str,
                          run_action: str) -> tuple[list[Check], str | None]:
     """The checks both draws share: the snapshot and the secret against their commitment, and — once run —
     the seed from secret, witness and snapshot; each also against what the audit chain recorded then.
 
     Returns the checks and the re-derived seed (None before the run)."""
-    audited = _audited(conn, code, record.round, commit_action, run_action)
-    committed, ran = audited.get(commit_action, {}), audited.get(run_action, {})
+    recorded = audited(uow, record.round, commit_action, run_action)
+    committed, ran = recorded.get(commit_action, {}), recorded.get(run_action, {})
     snapshot_hash = algorithm.sha256_hex(record.snapshot.encode("utf-8"))
     secret_hash = algorithm.commitment(bytes.fromhex(record.secret_hex))
     checks = [
@@ -214,13 +177,13 @@ def commit_reveal_checks(conn: Connection, code: str, record: DrawRecord, commit
     return checks, seed
 
 
-def _audited(conn: Connection, code: str, round_: int, *actions: str) -> dict[str, dict]:
+def audited(uow, round_: int, *actions: str) -> dict[str, dict]:
     """The payloads the audit chain recorded for this round's ``actions`` (commit and run)."""
-    e = orm.AuditEvent
-    found = {}
-    for action, payload in conn.execute(select(e.action, e.payload).where(
-            e.chain == campaign_chain(code), e.action.in_(actions)).order_by(e.seq)):
-        data = json.loads(payload)
-        if data.get("round") == round_:
-            found[action] = data
-    return found
+    return {action: payload for action, payload in uow.audit.payloads(campaign_chain(uow.plan.code), actions)
+            if payload.get("round") == round_}
+
+
+def current_round(uow) -> DrawRecord | None:
+    """The enterprise draw's latest round (its snapshot is what ``ssj draw snapshot`` exports)."""
+    with uow:
+        return uow.draws.current(uow.plan.code)

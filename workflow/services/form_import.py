@@ -12,21 +12,18 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from sqlalchemy import Engine
-
-from calendars import WorkdayCalendar
-from workflow.campaign_file import CampaignPlan
 from workflow.directory import Invalid, parse_date
 from workflow.errors import UserError
 from workflow.files.forms import ITEM_COLUMNS
-from workflow.persistence.inspections import InspectionRepository
+from workflow.inspection import STATE_LABELS
+from workflow.machine import FILL_FORM, RECORD_VISIT, can
 from workflow.results import ItemResult, result_problems_by_field
-from workflow.services.campaigns import plan_of
-from workflow.services.results import Recorded, form_items, record_result, record_visit, result_of, visit_problems
+from workflow.services.results import (Recorded, items_on_form, record_result, record_visit, result_of, visit_findings,
+                                       visit_of)
 
 FORM_SHEET = "一企一表"
 MAP_SHEET = "ssj"
@@ -70,8 +67,8 @@ def _numbers(value: Any) -> list[int]:
     return [int(p) for p in parts]
 
 
-def import_filled_form(engine: Engine, path: str, *, now: datetime, actor: str,
-                       calendar_of: Callable[[CampaignPlan], WorkdayCalendar]) -> FormImport:
+def import_filled_form(uow, path: str) -> FormImport:
+    """Read a filled form, check every cell, then store the visit and each filled item in one transaction."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -94,36 +91,36 @@ def import_filled_form(engine: Engine, path: str, *, now: datetime, actor: str,
         problems.append(f"{name}!{where}!{cell}: {message}")
 
     campaign, uscc = _text(mapping.get("campaign")), _text(mapping.get("uscc"))
-    with engine.begin() as conn:
+    with uow:
         try:
-            plan = plan_of(conn, campaign)
+            plan = uow.use(campaign).plan
         except UserError as exc:
             raise FormRejected(f"{name}!{MAP_SHEET}!B2: {exc}") from None
-        inspection = InspectionRepository(conn).get(plan.code, uscc, lock=False)
+        inspection = uow.inspections.get(plan.code, uscc, lock=False)
         if inspection is None:
             raise FormRejected(f"{name}!{MAP_SHEET}!B3: 企业 {uscc} 不是抽查任务“{plan.code}”的抽查对象")
-        if inspection.state not in ("assigned", "inspected"):
-            raise FormRejected(f"{name}!{MAP_SHEET}!B3: 企业 {uscc} 当前状态不能回填（须为已分派或已检查）")
+        if not can(inspection.state, FILL_FORM):
+            raise FormRejected(f"{name}!{MAP_SHEET}!B3: 企业 {uscc} 当前为“{STATE_LABELS[inspection.state]}”，不能回填"
+                               "（须为已分派或已检查）")
         cells = {key: _text(mapping.get(f"{key}_cell")) for key in ("date", "officers", "signature", "note",
                                                                     "questions")}
         visit = None
-        if inspection.state == "assigned":
+        visiting = can(inspection.state, RECORD_VISIT)
+        if visiting:
             day = None
             try:
                 day = _day(sheet[cells["date"]].value)
             except Invalid as exc:
                 at(cells["date"], f"实际核查日期：{exc}")
             officers = [c for c in re.split(r"[\s,，、;；]+", _text(sheet[cells["officers"]].value)) if c]
-            signature = _text(sheet[cells["signature"]].value)
-            note = _text(sheet[cells["note"]].value)
             if day is not None:
-                for field, message in visit_problems(conn, plan, inspection, day, officers, signature, note):
+                visit = visit_of(day, officers, _text(sheet[cells["signature"]].value), _text(sheet[cells["note"]].value))
+                for field, message in visit_findings(uow, inspection, visit):
                     at(cells[field], message)
-            visit = (day, officers, signature, note)
         questions_text = _text(sheet[cells["questions"]].value) or "0"
         if not questions_text.isdigit():
             at(cells["questions"], f"现场解答疑难问题（个）应为整数，实际为“{questions_text}”")
-        on_form = form_items(conn, plan, inspection.id)
+        on_form = items_on_form(uow, inspection)
         results: list[ItemResult] = []
         for key, row in mapping.items():
             if not key.startswith("item:"):
@@ -148,17 +145,15 @@ def import_filled_form(engine: Engine, path: str, *, now: datetime, actor: str,
             for field, message in result_problems_by_field(result):
                 at(cell.get(field, cell["codes"]), f"{code}：{message}")
             results.append(result)
-        if not results and visit is None:
+        if not results and not visiting:
             at(cells["date"], "表上没有可记录的内容（实地核查已记录，且没有填写任何检查结果）")
         if problems:
             raise FormRejected(problems[0], [*problems, f"导入被拒绝：共 {len(problems)} 个问题，数据库未作任何更改。"])
         if visit is not None:
-            day, officers, signature, note = visit
-            record_visit(conn, plan, uscc, day=day, officers=officers, signature=signature, note=note, now=now,
-                         actor=actor, calendar=calendar_of(plan))
+            record_visit(uow, uscc, visit)
         last = Recorded(False, False, False)
         abnormal = False
         for result in results:
-            last = record_result(conn, plan, uscc, result, now=now, actor=actor)
+            last = record_result(uow, uscc, result)
             abnormal |= last.abnormal
     return FormImport(uscc, visit is not None, len(results), last.reported, last.late, abnormal)

@@ -1,22 +1,23 @@
-"""``ssj publish``: the office publishes the back-filled results (已回填 → 已公示) and writes the public files."""
+"""``ssj publish``: the office publishes the back-filled results (已回填 → 已公示) and writes the public files.
+
+One transaction moves every back-filled enterprise and records the files' SHA-256;
+the files are written beside their final names first and put in place once the
+transaction has committed, so the public files never show a publication that did
+not happen. A process killed before the commit leaves nothing published; killed
+after it, ``ssj publish`` run again writes the files (nothing left to move).
+"""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, select
-
-from workflow.audit import Entry, campaign_chain
-from workflow.campaign_file import CampaignPlan
 from workflow.errors import UserError
 from workflow.files.publication import write_exchange, write_notice
 from workflow.identity import require_office
-from workflow.persistence import orm
-from workflow.persistence.audit_log import AuditLog
-from workflow.persistence.queries import inspecting_department_names, item_codes
+from workflow.inspection import PUBLISHED, REPORTED
+from workflow.machine import PUBLISH
 from workflow.publication import exchange_record, notice_title
 from workflow.results import enterprise_codes, wording
 from workflow.services.campaigns import redraw_note
@@ -30,41 +31,45 @@ class PublishReport:
     files: list[Path]
 
 
-def published_records(conn: Connection, plan: CampaignPlan) -> list[dict[str, str]]:
+def published_records(uow) -> list[dict[str, str]]:
     """One exchange record per published enterprise, in USCC order."""
-    i, e = orm.InspectionRow, orm.Enterprise
-    rows = conn.execute(select(i.id, i.uscc, i.visit_date, e.name).join(e, e.uscc == i.uscc)
-                        .where(i.campaign_code == plan.code, i.state == "published").order_by(i.uscc)).all()
-    departments = inspecting_department_names(conn, plan)
-    codes = item_codes(conn, plan.code)
-    remark = redraw_note(conn, plan)
+    plan = uow.plan
+    departments = uow.reports.inspecting_department_names(plan)
+    codes = uow.reports.item_codes(plan.code)
+    remark = redraw_note(uow)
     return [exchange_record(plan, enterprise=name, uscc=uscc, departments=departments.get(iid, []),
                             finished=visit.isoformat(),
                             results=wording(enterprise_codes(list(codes.get(iid, {}).values()))), remark=remark)
-            for iid, uscc, visit, name in rows]
+            for iid, uscc, name, _, visit in uow.reports.enterprises(plan.code, PUBLISHED)]
 
 
-def publish(engine: Engine, plan: CampaignPlan, out_dir: Path, *, now: datetime, actor: str) -> PublishReport:
-    require_office(plan, actor, "公示检查结果")
-    moved = move_all(engine, plan, "publish", source="reported", now=now, actor=actor)
-    with engine.connect() as conn:
-        records = published_records(conn, plan)
-    if not records:
-        raise UserError(f"抽查任务“{plan.code}”还没有可公示的检查结果（须先回填）")
+def publish(uow, out_dir: Path) -> PublishReport:
+    """Move, write, record — then, once committed, put the files in place."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    jsonl, csv_path, notice = (out_dir / f"{plan.code}-公示信息.jsonl", out_dir / f"{plan.code}-公示信息.csv",
-                               out_dir / f"{plan.code}-检查结果公告.html")
-    write_exchange(records, jsonl, csv_path)
-    local = now.astimezone(plan.tz)
-    intro = [f"根据《{plan.document_no}》（{plan.name}），{plan.office}组织开展了跨部门“双随机、一公开”联合抽查，"
-             f"随机抽取检查对象 {len(records)} 户（本次公示），现将检查结果公告如下："]
-    if records[0]["备注"]:
-        intro.append(records[0]["备注"] + "。")
-    write_notice(notice_title(plan), intro, records, plan.office, f"{local:%Y年%m月%d日}", notice)
-    files = [jsonl, csv_path, notice]
-    with engine.begin() as conn:
-        AuditLog(conn).append(campaign_chain(plan.code), [Entry("publication", actor, now, plan.code, payload={
+    with uow:
+        plan = uow.plan
+        require_office(plan, uow.actor, "公示检查结果")
+        moved = move_all(uow, PUBLISH, source=REPORTED)
+        uow.seam("publish:moved")
+        records = published_records(uow)
+        if not records:
+            raise UserError(f"抽查任务“{plan.code}”还没有可公示的检查结果（须先回填）")
+        files = [out_dir / f"{plan.code}-公示信息.jsonl", out_dir / f"{plan.code}-公示信息.csv",
+                 out_dir / f"{plan.code}-检查结果公告.html"]
+        drafts = [path.with_name(path.name + ".part") for path in files]
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_exchange(records, drafts[0], drafts[1])
+        intro = [f"根据《{plan.document_no}》（{plan.name}），{plan.office}组织开展了跨部门“双随机、一公开”联合抽查，"
+                 f"随机抽取检查对象 {len(records)} 户（本次公示），现将检查结果公告如下："]
+        if records[0]["备注"]:
+            intro.append(records[0]["备注"] + "。")
+        write_notice(notice_title(plan), intro, records, plan.office, f"{uow.now.astimezone(plan.tz):%Y年%m月%d日}",
+                     drafts[2])
+        uow.seam("publish:written")
+        uow.record("publication", payload={
             "published_now": moved.moved, "published_total": len(records),
-            "files": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}})])
+            "files": {path.name: hashlib.sha256(draft.read_bytes()).hexdigest() for path, draft in zip(files, drafts)}})
+    uow.seam("publish:committed")
+    for path, draft in zip(files, drafts):
+        draft.replace(path)
     return PublishReport(moved, len(records), files)

@@ -10,23 +10,22 @@ re-run after a crash, or run twice at once, does each thing once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
-
-from workflow.campaign_file import CampaignPlan
 from workflow.errors import UserError
-from workflow.persistence.locks import try_exclusive
-from workflow.services.campaigns import calendar_problem, campaign_calendar
+from workflow.services.calendar_files import calendar_problem
 from workflow.services.deadline_changes import MovedDeadline, follow_calendar
 from workflow.services.forms import FormsReport
 from workflow.services.sweep import SweepReport, sweep
 from workflow.services.timeline import commit_officer_draw, dispatch_forms, remind_pending_draw
+from workflow.tasks import TASK_LABELS
+
+INFO, WARNING = "info", "warning"
 
 
 @dataclass(frozen=True)
 class Advanced:
+    tz: ZoneInfo
     moved: list[MovedDeadline]
     draw_reminders: int
     swept: SweepReport
@@ -34,20 +33,38 @@ class Advanced:
     forms: FormsReport | None = None
     problems: list[str] = field(default_factory=list)
 
+    def notes(self) -> list[tuple[str, str]]:
+        """What the tick did that the office should read, in Chinese, with its level (the log, or stderr)."""
+        tz, notes = self.tz, []
+        if self.officer_commitment:
+            notes.append((INFO, f"比对确认已全部完成，已提交执法人员抽取承诺 {self.officer_commitment}（已通知领导小组办公室公布）"))
+        if self.forms:
+            notes.append((INFO, f"已生成一企一表 {self.forms.forms} 份并派发给执法人员：{self.forms.schedule.parent.resolve() / '一企一表'}"))
+        notes += [(WARNING, problem) for problem in self.problems]
+        for change in self.moved:
+            if change.before != change.after or change.kept:
+                notes.append((INFO, f"期限调整：{TASK_LABELS.get(change.kind, change.kind)} "
+                                    f"{change.before.astimezone(tz):%Y-%m-%d %H:%M} → {change.after.astimezone(tz):%Y-%m-%d %H:%M}"
+                                    + ("（暂定期限不提前，保持原期限）" if change.kept else "")))
+        return notes
 
-def advance(engine: Engine, plan: CampaignPlan, *, now: datetime, actor: str, files_dir: Path) -> Advanced:
-    calendar = campaign_calendar(plan)  # the adopted one when a file is broken now
+
+def advance(uow) -> Advanced:
+    """Every due step of the campaign's timeline, then the sweep; each in its own transaction."""
+    with uow:
+        plan = uow.plan
     problem = calendar_problem(plan)
     problems = [problem] if problem else []
-    moved = follow_calendar(engine, plan, now=now, actor=actor)
-    reminders = remind_pending_draw(engine, plan, now=now)
+    moved = follow_calendar(uow)
+    reminders = remind_pending_draw(uow)
     commitment, forms = None, None
-    with try_exclusive(engine, f"timeline|{plan.code}") as mine:
+    with uow.exclusive(f"timeline|{plan.code}") as mine:
         if mine:  # else another tick is taking these steps right now
-            commitment = commit_officer_draw(engine, plan, now=now, actor=actor)
+            commitment = commit_officer_draw(uow)
             try:
-                forms = dispatch_forms(engine, plan, files_dir, now=now, actor=actor, calendar=calendar)
+                forms = dispatch_forms(uow)
             except UserError as refused:
                 problems.append(str(refused))  # the office fixes teams or dates; the next tick tries again
-    swept = sweep(engine, plan, now=now, calendar=calendar)
-    return Advanced(moved, reminders, swept, commitment, forms, problems)
+    uow.seam("tick:stepped")
+    swept = sweep(uow)
+    return Advanced(plan.tz, moved, reminders, swept, commitment, forms, problems)

@@ -1,0 +1,164 @@
+"""What every command shares: the FORMATS.md options, the acting identity and instant, the unit of work, output.
+
+A command parses its options, calls one handler of ``workflow.services`` with a
+unit of work, and formats what the handler returns — no rule and no SQL here.
+To add one: pick the group's module (``ssj/commands/<group>.py``), decorate a
+function with ``@command(<group>, "name", changes=…, json_output=…)`` and have it
+call ``act`` (a change, its refusal audited) or ``read`` (a question).
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from calendars import BEIJING
+from workflow.errors import UserError
+from workflow.identity import SYSTEM
+from workflow.persistence.database import database_url, ready_engine
+from workflow.services.uow import UnitOfWork, refusals_audited
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def parse_now(text: str | None, environ: dict[str, str] | None = None) -> datetime:
+    """``--now``, else ``$SSJ_NOW``, else the wall clock; no offset means Beijing time."""
+    env = os.environ if environ is None else environ
+    text = text or env.get("SSJ_NOW") or None
+    if text is None:
+        return datetime.now(BEIJING)
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(f"“{text}”不是 ISO 8601 时间（如 2019-11-27T09:00 或 2019-11-27T09:00+08:00）",
+                                 param_hint="--now") from None
+    return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value
+
+
+def resolve_user(user: str | None) -> str:
+    who = (user or os.environ.get("SSJ_USER") or getpass.getuser()).strip()
+    if who.lower() == SYSTEM:
+        raise click.BadParameter(f"“{who}”是系统自身（定时推进）使用的身份，不能作为操作人", param_hint="--user")
+    return who
+
+
+@dataclass
+class Call:
+    """What every command receives: the instant, the acting identity, the database."""
+
+    now: datetime
+    user: str
+    url: str
+    as_json: bool = False
+    _engines: list = field(default_factory=list)
+
+    def engine(self):
+        if not self._engines:
+            self._engines.append(ready_engine(self.url))
+        return self._engines[0]
+
+    def uow(self, code: str | None = None, *, actor: str | None = None, files_dir: Path | None = None) -> UnitOfWork:
+        """A unit of work on the database, acting as the command's user (or ``actor``) at its instant."""
+        return UnitOfWork(self.engine(), now=self.now, actor=actor or self.user, campaign=code, files_dir=files_dir)
+
+    def close(self) -> None:
+        for engine in self._engines:
+            engine.dispose()
+        self._engines.clear()
+
+
+_calls: list[Call] = []  # the command running now, so ``run`` can close its database
+
+
+def command(group: click.Group, name: str, *, changes: bool = False, json_output: bool = False, **kwargs):
+    """Register a command with the FORMATS.md options and pass it a ``Call``."""
+
+    def decorate(fn: Callable[..., Any]):
+        @functools.wraps(fn)
+        def wrapper(now: str | None, user: str | None = None, as_json: bool = False, **params):
+            call = Call(now=parse_now(now), user=resolve_user(user), url=database_url(), as_json=as_json)
+            _calls.append(call)
+            return fn(call, **params)
+
+        decorated = click.option("--now", metavar="ISO8601",
+                                 help="当前时间（默认 $SSJ_NOW，否则为系统时钟；不带时区按北京时间）")(wrapper)
+        if changes:
+            decorated = click.option("--user", metavar="身份",
+                                     help="操作人：电子邮箱或执法证号（默认 $SSJ_USER，否则为操作系统用户）")(decorated)
+        if json_output:
+            decorated = click.option("--json", "as_json", is_flag=True,
+                                     help="以 JSON 输出结果（标准输出只有一个 JSON 文档）")(decorated)
+        return group.command(name, context_settings=CONTEXT, **kwargs)(decorated)
+
+    return decorate
+
+
+def close_calls() -> None:
+    while _calls:
+        _calls.pop().close()
+
+
+def act(call: Call, code: str | None, what: str, handler: Callable[[UnitOfWork], Any], *, uscc: str | None = None,
+        files_dir: Path | None = None) -> Any:
+    """A change by the command's user: ``handler(uow)``; a refusal is rolled back, audited on its own, re-raised."""
+    uow = call.uow(code, files_dir=files_dir)
+    with refusals_audited(uow, what, uscc):
+        return handler(uow)
+
+
+def read(call: Call, code: str | None, handler: Callable[[UnitOfWork], Any]) -> Any:
+    """A question: ``handler(uow)`` in a unit of work that changes nothing."""
+    return handler(call.uow(code))
+
+
+def out(text: str = "") -> None:
+    click.echo(text)
+
+
+def err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+
+
+def report_checks(checks) -> None:
+    """A verification's checks, then 一致 (exit 0) or 不一致 naming what disagrees (exit 1)."""
+    for c in checks:
+        out(f"{c.subject}：{'一致' if c.ok else '不一致'}（{c.detail}）")
+    if all(c.ok for c in checks):
+        out("一致")
+        return
+    out("不一致：" + "、".join(c.subject for c in checks if not c.ok))
+    raise click.exceptions.Exit(1)
+
+
+def secret_option(text: str | None) -> bytes | None:
+    """``--secret``: exactly 64 hex digits, or none (then a random one is drawn)."""
+    from workflow.draw import BadSecret, parse_secret
+
+    try:
+        return parse_secret(text) if text is not None else None
+    except BadSecret as exc:
+        raise UserError(f"--secret: {exc}") from None
+
+
+def normalised(uscc: str) -> str:
+    from workflow.uscc import normalise
+
+    return normalise(uscc)
+
+
+@click.group(context_settings=CONTEXT, help="双随机、一公开 跨部门联合抽查：抽取、派发、期限、结果、公示。")
+def cli() -> None:
+    pass

@@ -1,0 +1,87 @@
+"""The timeline without a person: ``ssj tick``, ``ssj serve``, ``ssj deploy``, ``ssj calendar reload``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from ssj.commands import CONTEXT, Call, cli, command, emit_json, err, out
+
+
+def _chosen(call: Call, codes: tuple[str, ...]) -> list[str]:
+    from workflow.services.campaigns import campaign_codes
+
+    return campaign_codes(call.uow(), codes)
+
+
+@command(cli, "tick", changes=True, json_output=True,
+         help="推进一次抽查任务（不经 Prefect，适合 cron 或排障）：巡查期限、排队并发送提醒和逾期通知。")
+@click.argument("code", metavar="任务编号")
+def tick_cmd(call: Call, code: str) -> None:
+    from workflow.identity import SYSTEM
+    from workflow.services.outbox import SmtpConfig, send_outbox
+    from workflow.services.tick import advance
+
+    advanced = advance(call.uow(code, actor=SYSTEM))
+    for _, note in advanced.notes():
+        err(note)
+    sent = send_outbox(call.uow(actor=SYSTEM), SmtpConfig.from_env(os.environ), worker=f"cli-{os.getpid()}")
+    swept = advanced.swept
+    if call.as_json:
+        emit_json({"planned": swept.planned, "notices": swept.notices, "queued": swept.queued, "sent": sent.sent,
+                   "failed": sent.failed})
+        return
+    out(f"巡查：新排期 {swept.planned} 项，发出通知 {swept.notices} 项（邮件 {swept.queued} 封入队）；"
+        f"发送 {sent.sent} 封" + (f"，失败 {sent.failed} 封（稍后重试）" if sent.failed else "") + "。")
+    for error in sent.errors[:3]:
+        err(f"邮件发送失败：{error}")
+
+
+@cli.group("calendar", context_settings=CONTEXT, help="工作日历：节假日安排更新后重新计算期限。")
+def calendar_group() -> None:
+    pass
+
+
+@command(calendar_group, "reload", changes=True,
+         help="按当前工作日历（含新增的年度文件）重新计算各抽查任务未完成事项的期限；暂定期限对已开始的工作不提前。")
+@click.argument("codes", nargs=-1, metavar="任务编号…")
+def calendar_reload_cmd(call: Call, codes: tuple[str, ...]) -> None:
+    from workflow.services.deadline_changes import follow_calendar
+
+    for code in _chosen(call, codes):
+        moved = follow_calendar(call.uow(code), force=True)
+        really = [m for m in moved if m.before != m.after]
+        kept = sum(m.kept for m in moved)
+        out(f"{code}：重新计算期限，调整 {len(really)} 项" + (f"，暂定期限保持 {kept} 项" if kept else "") + "。")
+
+
+@command(cli, "serve", help="启动 Prefect 部署：每个抽查任务每 15 分钟推进一次，每个工作日 08:30 发送逾期部门报告（北京时间）。")
+@click.argument("codes", nargs=-1, metavar="任务编号…")
+def serve_cmd(call: Call, codes: tuple[str, ...]) -> None:
+    from prefect import serve
+
+    from flows.campaign import deployments
+    from workflow.services.calendar_files import calendar_problem
+
+    chosen = _chosen(call, codes)
+    for code in chosen:  # at start-up: a broken override file is refused, the adopted calendar kept
+        uow = call.uow(code)
+        with uow:
+            problem = calendar_problem(uow.plan)
+        if problem:
+            err(f"{code}：{problem}")
+    err(f"正在提供 {len(chosen)} 个抽查任务的部署（Ctrl-C 停止）；看板：prefect server start 后打开 http://127.0.0.1:4200")
+    serve(*deployments(chosen))
+
+
+@command(cli, "deploy", help="在 Prefect 工作池上注册部署（规模化：由多个 prefect worker start 进程执行），日程同 ssj serve。")
+@click.argument("codes", nargs=-1, metavar="任务编号…")
+@click.option("--pool", required=True, metavar="工作池", help="Prefect 工作池名称（prefect work-pool create 名称 --type process）")
+def deploy_cmd(call: Call, codes: tuple[str, ...], pool: str) -> None:
+    from flows.campaign import deploy_to_pool
+
+    for name in deploy_to_pool(_chosen(call, codes), pool, Path(__file__).resolve().parents[2]):
+        out(f"已注册部署 {name}（工作池 {pool}）")
+    err("启动执行进程：prefect worker start --pool " + pool + "（可启动多个；各进程须设置 SSJ_DATABASE_URL 等环境变量）")

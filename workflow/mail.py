@@ -1,0 +1,26 @@
+"""A message to send, as a cause states it: queued in the transaction that caused it, sent later by the outbox.
+
+The key is unique: the same key is queued once, whatever re-runs a tick makes, and
+it fixes the Message-ID, so a rare re-send after a crash is recognisably the same
+message. The context is what the template needs; the wording is chosen at send time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Mail:
+    key: str
+    recipient: str
+    kind: str  # remind | overdue | escalate | dispatch | forms | report | deadline_moved …
+    template: str
+    context: dict = field(compare=False)
+    task_id: int | None = None
+
+
+def mails(key: str, recipients: list[str], *, kind: str, template: str, context: dict,
+          task_id: int | None = None) -> list[Mail]:
+    """One message per recipient (each once, in the order given), keyed ``<key>#<recipient>``."""
+    return [Mail(f"{key}#{r}", r, kind, template, context, task_id) for r in dict.fromkeys(recipients) if r]

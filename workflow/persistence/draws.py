@@ -1,0 +1,81 @@
+"""The ``draws`` table: each round of a draw (enterprises or officers), its commitment and its public run.
+
+``snapshot`` holds exactly the text that was hashed, so a later directory update
+never invalidates a past draw; ``witness`` is kept exactly as received.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select, update
+
+from workflow.audit import canonical_json
+from workflow.persistence.orm import DrawRow
+
+ENTERPRISES, OFFICERS = "enterprises", "officers"
+_d = DrawRow.__table__
+
+
+@dataclass(frozen=True)
+class DrawRecord:
+    """A round as stored (the run fields are None until the public draw)."""
+
+    id: int
+    round: int
+    algorithm: str
+    redraw_reason: str | None
+    secret_hex: str
+    commitment: str
+    snapshot: str
+    snapshot_sha256: str
+    eligible: int
+    committed_at: datetime
+    witness: str | None
+    seed: str | None
+    result: dict | None
+    run_at: datetime | None
+
+
+def _record(row) -> DrawRecord:
+    return DrawRecord(row.id, row.round, row.algorithm, row.redraw_reason, row.secret_hex, row.commitment,
+                      row.snapshot, row.snapshot_sha256, row.eligible, row.committed_at, row.witness, row.seed,
+                      json.loads(row.result) if row.result else None, row.run_at)
+
+
+class DrawRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def current(self, campaign_code: str, kind: str = ENTERPRISES) -> DrawRecord | None:
+        """The latest round of the campaign's draw of ``kind``."""
+        row = self.conn.execute(select(_d).where(_d.c.campaign_code == campaign_code, _d.c.kind == kind)
+                                .order_by(_d.c.round.desc()).limit(1)).first()
+        return _record(row) if row else None
+
+    def rounds(self, campaign_code: str, kind: str = ENTERPRISES) -> list[DrawRecord]:
+        return [_record(r) for r in self.conn.execute(select(_d).where(_d.c.campaign_code == campaign_code,
+                                                                       _d.c.kind == kind).order_by(_d.c.round))]
+
+    def was_run(self, campaign_code: str, kind: str) -> bool:
+        """Whether the public draw of ``kind`` has been held for the campaign."""
+        return self.conn.execute(select(_d.c.id).where(_d.c.campaign_code == campaign_code, _d.c.kind == kind,
+                                                       _d.c.run_at.is_not(None))).first() is not None
+
+    def commit(self, campaign_code: str, kind: str, *, round_: int, algorithm: str, secret_hex: str, commitment: str,
+               snapshot: str, snapshot_sha256: str, eligible: int, now: datetime, actor: str,
+               redraw_reason: str | None = None) -> DrawRecord:
+        self.conn.execute(insert(_d).values(
+            campaign_code=campaign_code, kind=kind, round=round_, algorithm=algorithm, redraw_reason=redraw_reason,
+            secret_hex=secret_hex, commitment=commitment, snapshot=snapshot, snapshot_sha256=snapshot_sha256,
+            eligible=eligible, committed_at=now, committed_by=actor))
+        return self.current(campaign_code, kind)
+
+    def record_run(self, record: DrawRecord, *, witness: str, seed: str, result: dict, now: datetime,
+                   actor: str) -> DrawRecord:
+        self.conn.execute(update(_d).where(_d.c.id == record.id).values(
+            witness=witness, seed=seed, result=canonical_json(result), run_at=now, run_by=actor))
+        row = self.conn.execute(select(_d).where(_d.c.id == record.id)).one()
+        return _record(row)

@@ -1,0 +1,122 @@
+"""What follows when an inspection moves: the one table to read (and change) for a transition's consequences.
+
+``REACTIONS`` maps the state an inspection arrives in to its effects. They run in
+the unit of work that made the move, in its transaction, right after the row is
+written and before the move's audit row: a move and its consequences commit
+together or not at all. Every effect is idempotent (tasks and mail by key), so a
+re-run that repeats a move's consequences changes nothing.
+
+    sampled    each department's 比对确认 task
+    assigned   each officer's acknowledgement task; each officer's mail with his 一企一表
+    inspected  the back-fill clock (``backfill``) and the disclosure clock (``publish``), from the visit day
+    reported   the back-fill task closes (late if it is)
+    published  the disclosure task closes
+    withdrawn  every open task of the inspection is cancelled
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+from workflow.deadlines import resolve_deadline, visit_instant
+from workflow.files.forms import form_file_stem
+from workflow.inspection import ASSIGNED, INSPECTED, PUBLISHED, REPORTED, SAMPLED, WITHDRAWN, Inspection, Moved
+from workflow.mail import mails
+from workflow.tasks import CANCELLED, DONE, NewTask
+
+Moves = Sequence[tuple[Inspection, Moved]]
+
+
+def open_confirmations(uow, moved: Moves) -> None:
+    """Each participating department answers (比对确认) for each drawn enterprise, by the ``confirm`` deadline."""
+    plan = uow.plan
+    due = resolve_deadline(plan.deadlines["confirm"], uow.calendar, uow.now)
+    uow.tasks.open((NewTask("confirm", plan.code, due, i.id, department=d.code)
+                    for i, _ in moved for d in plan.departments), uow.now)
+
+
+def open_acknowledgements(uow, moved: Moves) -> None:
+    """Each officer on the teams acknowledges his 一企一表 by the ``acknowledge`` deadline (specialists are not asked)."""
+    plan = uow.plan
+    due = resolve_deadline(plan.deadlines["acknowledge"], uow.calendar, uow.now)
+    counted = uow.teams.counted(inspection_ids=[i.id for i, _ in moved])
+    officers = sorted({cert for members in counted.values() for cert, _ in members})
+    uow.tasks.open((NewTask("acknowledge", plan.code, due, certificate_no=c) for c in officers), uow.now)
+
+
+def mail_forms(uow, moved: Moves) -> None:
+    """Each officer on the teams gets, once a day at most, his enterprises, visit days and their 一企一表 files."""
+    plan = uow.plan
+    teams = uow.teams.of_campaign(plan.code)
+    involved = {m["certificate_no"] for i, _ in moved for m in teams.get(i.uscc, ())}
+    schedule = {uscc: (day, group) for uscc, day, group in uow.inspections.planned(plan.code, (ASSIGNED,))}
+    enterprises = uow.directory.enterprises(sorted(schedule))
+    officers = uow.directory.officers()
+    visits: dict[str, list[str]] = defaultdict(list)
+    for uscc in schedule:
+        for member in teams.get(uscc, ()):
+            if member["certificate_no"] in involved:
+                visits[member["certificate_no"]].append(uscc)
+    due = resolve_deadline(plan.deadlines["acknowledge"], uow.calendar, uow.now)
+    folder = (uow.files_dir / "一企一表").resolve()
+    stamp = uow.now.astimezone(plan.tz).date().isoformat()
+    queued = []
+    for cert, usccs in sorted(visits.items()):
+        officer = officers.get(cert)
+        if officer is None or not officer.email:
+            continue
+        usccs = sorted(usccs, key=lambda u: (schedule[u], u))
+        stems = [form_file_stem(u, enterprises[u].name) for u in usccs]
+        context = {"officer": officer.name, "certificate_no": cert, "campaign_name": plan.name,
+                   "campaign_code": plan.code, "office": plan.office,
+                   "due": f"{due.at.astimezone(plan.tz):%Y-%m-%d %H:%M}", "provisional": due.provisional,
+                   "visits": [{"day": schedule[u][0].isoformat(), "group": schedule[u][1],
+                               "enterprise": enterprises[u].name, "uscc": u, "address": enterprises[u].address or ""}
+                              for u in usccs],
+                   "attachments": [str(folder / f"{stem}{suffix}") for stem in stems for suffix in (".xlsx", ".docx")]}
+        queued += mails(f"forms|{plan.code}|{stamp}|{cert}", [officer.email], kind="forms", template="forms_dispatch",
+                        context=context)
+    uow.queue(queued)
+
+
+def open_backfill_and_disclosure(uow, moved: Moves) -> None:
+    """The visit starts two clocks: the back-fill (``backfill``) and the public disclosure (``publish``)."""
+    plan = uow.plan
+    visits = uow.inspections.visits([i.id for i, _ in moved])
+    uow.tasks.open((NewTask(kind, plan.code, resolve_deadline(plan.deadlines[kind], uow.calendar,
+                                                              visit_instant(visits[i.id].day, plan.tz)), i.id)
+                    for i, _ in moved for kind in ("backfill", "publish")), uow.now)
+
+
+def _closes(kind: str) -> Callable:
+    def close(uow, moved: Moves) -> None:
+        uow.tasks.close_many(kind, [(i.id, m.at) for i, m in moved], outcome=DONE)
+    close.__doc__ = f"The ``{kind}`` task is done (late if it is: its due instant stays beside the instant it closed)."
+    return close
+
+
+def cancel_open_work(uow, moved: Moves) -> None:
+    """A withdrawn enterprise: nobody owes any of its work any more."""
+    for inspection, m in moved:
+        uow.tasks.close(inspection_id=inspection.id, outcome=CANCELLED, now=m.at)
+
+
+REACTIONS: dict[str, tuple[Callable, ...]] = {
+    SAMPLED: (open_confirmations,),
+    ASSIGNED: (open_acknowledgements, mail_forms),
+    INSPECTED: (open_backfill_and_disclosure,),
+    REPORTED: (_closes("backfill"),),
+    PUBLISHED: (_closes("publish"),),
+    WITHDRAWN: (cancel_open_work,),
+}
+
+
+def react(uow, moved: Moves) -> None:
+    """Run the effects of every move in ``moved``, grouped by the state arrived in."""
+    by_dest: dict[str, list[tuple[Inspection, Moved]]] = defaultdict(list)
+    for inspection, m in moved:
+        by_dest[m.dest].append((inspection, m))
+    for dest, group in by_dest.items():
+        for effect in REACTIONS.get(dest, ()):
+            effect(uow, group)

@@ -1,0 +1,214 @@
+"""The unit of work: one transaction, its repositories, and the campaign it acts on.
+
+Every command and every flow step that changes a campaign opens one::
+
+    uow = UnitOfWork(engine, now=now, actor=user, campaign="luquan-2019-h2")
+    with uow:                      # a transaction; committed when the block ends, rolled back on any error
+        inspection = uow.inspections.get(uow.plan.code, uscc)
+        uow.move(inspection, WITHDRAW, reason="企业已注销")   # the guard, the row, its reactions, its audit row
+
+It carries who acts and when (``actor``, ``now``: injected, never read from the
+wall clock), loads the campaign's stored plan and its working-day calendar once,
+and moves inspections through the machine: a move is written together with its
+reactions (``reactions.REACTIONS``) and its audit row, in the same transaction.
+Entering it again inside its own block joins the transaction (a handler may call
+another). A handler that needs several transactions by design (the sweep's
+batches, the sender's marks) enters it several times, one block each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from calendars import WorkdayCalendar
+from workflow.audit import Entry, campaign_chain
+from workflow.campaign_file import CampaignPlan
+from workflow.errors import NotFound, UserError
+from workflow.files.location import campaign_folder
+from workflow.inspection import Inspection, Moved
+from workflow.machine import fire
+from workflow.mail import Mail
+from workflow.persistence.audit_log import AuditLog
+from workflow.persistence.campaigns import CampaignRepository
+from workflow.persistence.directory import DirectoryReader
+from workflow.persistence.documents import DocumentRepository
+from workflow.persistence.draws import DrawRepository
+from workflow.persistence.inspections import InspectionRepository
+from workflow.persistence.locks import try_exclusive
+from workflow.persistence.outbox import OutboxRepository
+from workflow.persistence.queries import ReportQueries
+from workflow.persistence.tasks import TaskRepository
+from workflow.persistence.teams import TeamRepository
+
+
+def unknown_campaign(code: str) -> NotFound:
+    return NotFound(f"抽查任务“{code}”不存在（用 ssj campaign create 创建）")
+
+
+class UnitOfWork:
+    def __init__(self, engine: Engine, *, now: datetime, actor: str, campaign: str | None = None,
+                 files_dir: Path | None = None, on_seam: Callable[[str], None] | None = None):
+        self.engine = engine
+        self.on_seam = on_seam  # called at each named seam between the steps of a long handler (tests kill there)
+        self.now = now
+        self.actor = actor
+        self.code = campaign
+        self._files_dir = files_dir
+        self._calendars: dict[str, WorkdayCalendar] = {}
+        self._depth = 0
+        self.conn = None
+        self.events: list[tuple[Inspection, Moved]] = []  # every move made in this unit of work, in order
+
+    # --- the transaction -------------------------------------------------------
+
+    def __enter__(self) -> UnitOfWork:
+        if self._depth == 0:
+            self.conn = self.engine.connect()
+            self._transaction = self.conn.begin()
+            self._plans: dict[str, CampaignPlan] = {}
+            conn = self.conn
+            self.inspections = InspectionRepository(conn)
+            self.tasks = TaskRepository(conn)
+            self.draws = DrawRepository(conn)
+            self.teams = TeamRepository(conn)
+            self.outbox = OutboxRepository(conn)
+            self.audit = AuditLog(conn)
+            self.documents = DocumentRepository(conn)
+            self.directory = DirectoryReader(conn)
+            self.campaigns = CampaignRepository(conn)
+            self.reports = ReportQueries(conn)
+        self._depth += 1
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self._depth -= 1
+        if self._depth:
+            return False
+        try:
+            if exc_type is None:
+                self._transaction.commit()
+            else:
+                self._transaction.rollback()
+        finally:
+            self.conn.close()
+            self.conn = None
+        return False
+
+    # --- the campaign ----------------------------------------------------------
+
+    def use(self, code: str) -> UnitOfWork:
+        """Act on campaign ``code`` from here on (a file of answers may name several)."""
+        self.code = code
+        return self
+
+    @property
+    def plan(self) -> CampaignPlan:
+        """The campaign's stored plan, loaded once per transaction; NotFound when there is no such campaign."""
+        if self.code is None:
+            raise UserError("没有指定抽查任务")
+        plan = self._plans.get(self.code)
+        if plan is None:
+            plan = self.campaigns.plan(self.code)
+            if plan is None:
+                raise unknown_campaign(self.code)
+            self._plans[self.code] = plan
+        return plan
+
+    @property
+    def calendar(self) -> WorkdayCalendar:
+        """The campaign's working-day calendar (the one it adopted, when an override file is broken now)."""
+        from workflow.services.calendar_files import campaign_calendar
+
+        if self.plan.code not in self._calendars:
+            self._calendars[self.plan.code] = campaign_calendar(self.plan)
+        return self._calendars[self.plan.code]
+
+    @property
+    def files_dir(self) -> Path:
+        """The campaign's folder: dispatch lists, the 一企一表, reports (``SSJ_FILES_DIR``/<code>, or as given)."""
+        return Path(self._files_dir) if self._files_dir is not None else campaign_folder(self.plan.code)
+
+    def seam(self, name: str) -> None:
+        """A point between two steps of a handler where a killed process must leave nothing half-done."""
+        if self.on_seam is not None:
+            self.on_seam(name)
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[bool]:
+        """A named lock one process holds at a time (released if it dies); yields whether this one got it."""
+        with try_exclusive(self.engine, name) as mine:
+            yield mine
+
+    # --- what happens ----------------------------------------------------------
+
+    def record(self, action: str, *, uscc: str | None = None, payload: dict | None = None,
+               to_state: str | None = None) -> None:
+        """One row in the campaign's audit chain, by this actor at this instant."""
+        self.record_all([(action, uscc, payload, to_state)])
+
+    def record_all(self, rows: Iterable[tuple[str, str | None, dict | None, str | None]]) -> None:
+        """Rows (action, USCC, payload, state reached) in the campaign's audit chain, by this actor at this instant."""
+        self.audit.append(campaign_chain(self.plan.code), (
+            Entry(action, self.actor, self.now, self.plan.code, uscc, None, to_state, payload)
+            for action, uscc, payload, to_state in rows))
+
+    def queue(self, mails: Sequence[Mail]) -> int:
+        """Queue mail in this transaction (sent after it commits; never twice for one key)."""
+        return self.outbox.queue(self.plan.code, self.plan.email_sender, mails, self.now)
+
+    def move(self, inspection: Inspection, trigger: str, *, reason: str = "") -> Moved:
+        """Move one inspection: its guard (IllegalMove / MoveRefused leave everything untouched), then the row,
+        its reactions and its audit row."""
+        from workflow.services.facts import facts_for
+
+        facts = facts_for(self, trigger, [inspection], reason=reason)[inspection.id]
+        moved = fire(inspection, trigger, facts, self.now)
+        self._written([(inspection, moved)])
+        return moved
+
+    def move_many(self, inspections: Sequence[Inspection], trigger: str
+                  ) -> tuple[list[Inspection], list[tuple[Inspection, UserError]]]:
+        """Move a batch by one trigger: those whose guard passes move, the others are returned with why."""
+        from workflow.services.facts import facts_for
+
+        facts = facts_for(self, trigger, inspections)
+        moved, refused = [], []
+        for inspection in inspections:
+            try:
+                moved.append((inspection, fire(inspection, trigger, facts[inspection.id], self.now)))
+            except UserError as exc:
+                refused.append((inspection, exc))
+        self._written(moved)
+        return [i for i, _ in moved], refused
+
+    def _written(self, moved: list[tuple[Inspection, Moved]]) -> None:
+        from workflow.services.reactions import react
+
+        if not moved:
+            return
+        self.inspections.save(i for i, _ in moved)
+        react(self, moved)
+        self.audit.append(campaign_chain(self.plan.code), (
+            Entry(m.trigger, m.actor, m.at, self.plan.code, i.uscc, m.source, m.dest, m.payload) for i, m in moved))
+        self.events += moved
+
+
+@contextmanager
+def refusals_audited(uow: UnitOfWork, what: str, uscc: str | None = None) -> Iterator[None]:
+    """A refused act (UserError) is rolled back, then recorded in the campaign's chain on its own, and re-raised.
+
+    A campaign that does not exist has no chain: nothing is recorded."""
+    try:
+        yield
+    except UserError as exc:
+        code = uow.code
+        if code is not None:
+            with uow:
+                if uow.campaigns.plan(code) is not None:
+                    uow.record("refused", uscc=uscc, payload={"action": what, "message": exc.lines})
+        raise
