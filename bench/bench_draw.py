@@ -27,7 +27,7 @@ from typing import Callable
 from calendars import BEIJING
 from bench import bare_sqlite
 from bench.bench_import import OUT, ROWS, _csv_file, _rows
-from bench.rounds import fresh_copy, read_work, report_work, setup_in_child, summarise
+from bench.rounds import dispatch, fresh_copy, read_work, report_work, setup_in_child, summarise
 
 ROUNDS = 3
 CODE = "luquan-2019-h2"
@@ -142,9 +142,4 @@ def draw_rounds(one_round: Callable[[], tuple[float, float, float, int]]) -> Non
               rss_target=500)
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--product"]:
-        product(Path(sys.argv[2]))
-    elif sys.argv[1:2] == ["--setup"]:
-        _setup(Path(sys.argv[2]))
-    else:
-        main()
+    dispatch(main, product=lambda a: product(Path(a)), setup=lambda a: _setup(Path(a)))

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from calendars import BEIJING
 from bench import bare_sqlite
-from bench.rounds import fresh_copy, read_work, report_work, setup_in_child, summarise
+from bench.rounds import dispatch, fresh_copy, read_work, report_work, setup_in_child, summarise
 from sqlalchemy import text
 
 N = int(os.environ.get("SSJ_BENCH_INSPECTIONS", "100000"))
@@ -171,9 +171,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--product"]:
-        product(Path(sys.argv[2]))
-    elif sys.argv[1:2] == ["--setup"]:
-        _setup(Path(sys.argv[2]))
-    else:
-        main()
+    dispatch(main, product=lambda a: product(Path(a)), setup=lambda a: _setup(Path(a)))

@@ -29,7 +29,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from bench.bench_import import OUT, ROWS
-from bench.rounds import ROOT, setup_in_child
+from bench.rounds import ROOT, dispatch, setup_in_child
 
 ROUNDS = 3
 ADMIN = os.environ.get("SSJ_BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test")
@@ -222,9 +222,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--draw"]:
-        draw_product(sys.argv[2])
-    elif sys.argv[1:2] == ["--sweep"]:
-        sweep_worker(sys.argv[2])
-    else:
-        main()
+    dispatch(main, draw=draw_product, sweep=sweep_worker)

@@ -12,7 +12,6 @@ producing the same numbers (checked equal). Writing the XLSX is measured and rep
 
 from __future__ import annotations
 
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 from calendars import BEIJING
 from bench import bare_sqlite
 from bench.bench_machine import CLERK, N, OUT, _setup as setup_inspections
-from bench.rounds import setup_in_child, summarise
+from bench.rounds import dispatch, setup_in_child, summarise
 
 ROUNDS = 3
 CODE = "luquan-2019-h2"
@@ -192,7 +191,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--setup"]:
-        _setup(Path(sys.argv[2]))
-    else:
-        main()
+    dispatch(main, setup=lambda a: _setup(Path(a)))

@@ -14,7 +14,6 @@ product queued (rendering happens at send time). Best of three rounds.
 from __future__ import annotations
 
 import sqlite3
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 from calendars import BEIJING
 from bench import bare_sqlite
 from bench.bench_machine import CODE, N, OUT, _setup as setup_inspections
-from bench.rounds import fresh_copy, setup_in_child, summarise
+from bench.rounds import dispatch, fresh_copy, setup_in_child, summarise
 
 ROUNDS = 3
 DUE = 5000
@@ -115,7 +114,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--setup"]:
-        _setup(Path(sys.argv[2]))
-    else:
-        main()
+    dispatch(main, setup=lambda a: _setup(Path(a)))

@@ -49,3 +49,15 @@ def summarise(products: list[float], baselines: list[float], peaks: list[float],
     print(f"  ratio: {best / base:.2f}x (target ≤ {ratio_target:g}x)")
     if rss_label:
         print(f"  {rss_label}: {max(peaks):.0f} MB (target < {rss_target} MB)")
+
+
+def dispatch(main, **roles) -> None:
+    """``python -m bench.<name> [--<role> ARG]``: the role's function with ARG (a file or URL), else the benchmark.
+
+    The benchmarks run their setup and the measured product in child processes of
+    their own (``--setup``, ``--product`` …), so each starts small and reports its own peak RSS."""
+    role = sys.argv[1][2:] if len(sys.argv) > 2 and sys.argv[1].startswith("--") else None
+    if role in roles:
+        roles[role](sys.argv[2])
+    else:
+        main()

@@ -15,7 +15,6 @@ import traceback
 from pathlib import Path
 
 import click
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ssj import zh_click
 
@@ -25,7 +24,7 @@ from ssj.commands import cli, close_calls, err  # noqa: E402  (Click speaks Chin
 from ssj.commands import answers, audit, campaign, directories, draws, reports, timeline  # noqa: E402,F401
 from workflow.errors import UserError  # noqa: E402
 from workflow.importing import ImportRejected  # noqa: E402
-from workflow.persistence.database import DatabaseNotReady, first_line  # noqa: E402
+from workflow.persistence.database import CONNECTION_LOST, DatabaseNotReady, first_line  # noqa: E402
 
 __all__ = ["cli", "main", "run"]
 
@@ -64,7 +63,7 @@ def run(args: list[str] | None = None) -> int:
     except DatabaseNotReady as exc:
         err(str(exc))
         return 1
-    except (OperationalError, InterfaceError) as exc:  # the server went away mid-command
+    except CONNECTION_LOST as exc:  # the server went away mid-command
         err(f"数据库连接中断：{first_line(exc)}。未完成的事务已回滚；请稍后重试（定时推进会自动补上）")
         return 1
     except Exception as exc:  # an internal failure: say so in Chinese, keep the trace for engineers

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
-from sqlalchemy import Engine
-
 from calendars import WorkdayCalendar
 from workflow.campaign_file import CampaignPlan
 from workflow.services import lookups
@@ -57,7 +55,7 @@ class Act:
 class People:
     """The campaign's simulated actors, writing through the services."""
 
-    def __init__(self, engine: Engine, plan: CampaignPlan, out: Path, seed: int, calendar: WorkdayCalendar):
+    def __init__(self, engine, plan: CampaignPlan, out: Path, seed: int, calendar: WorkdayCalendar):
         self.engine, self.plan, self.out, self.calendar = engine, plan, out, calendar
         self.rng = random.Random(seed)
         self.seed = seed
@@ -138,11 +136,15 @@ class People:
             stamped = self.out / "收文" / f"{dept}-比对确认报告（已盖章）.xlsx"
             stamped.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(report, stamped)
-            late = receive_document(self.uow(now, self.contacts[dept]), "confirmation_report", dept, stamped)
-            if late:
-                self.late.append(f"{self.names[dept]}于 {now:%m-%d %H:%M} 才报送盖章的比对确认报告（期限 12-02 17:00）")
-            return "逾期报送" if late else "按期报送"
+            return self._submit(now, dept, "confirmation_report", stamped, "盖章的比对确认报告（期限 12-02 17:00）")
         return run
+
+    def _submit(self, now: datetime, dept: str, kind: str, path: Path, what: str) -> str:
+        """A department sends the office a file; a late one is listed at the end."""
+        late = receive_document(self.uow(now, self.contacts[dept]), kind, dept, path)
+        if late:
+            self.late.append(f"{self.names[dept]}于 {now:%m-%d %H:%M} 才报送{what}")
+        return "逾期报送" if late else "按期报送"
 
     # --- after the forms are dispatched ---------------------------------------
 
@@ -234,10 +236,7 @@ class People:
                 doc.add_paragraph(heading)
                 doc.add_paragraph(text)
             doc.save(str(path))
-            late = receive_document(self.uow(now, self.contacts[dept]), "summary", dept, path)
-            if late:
-                self.late.append(f"{self.names[dept]}于 {now:%m-%d %H:%M} 才报送工作总结（期限 12-17）")
-            return "逾期报送" if late else "按期报送"
+            return self._submit(now, dept, "summary", path, "工作总结（期限 12-17）")
         return run
 
     def publication(self) -> list[Act]:

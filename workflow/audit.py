@@ -46,11 +46,12 @@ class Entry(NamedTuple):
 
     action: str
     actor: str
-    at: datetime
+    at: datetime  # the instant the act claims (aware); stored and hashed in UTC
     campaign_code: str | None = None
     uscc: str | None = None
     from_state: str | None = None
     to_state: str | None = None
+    """A transition's states; None for an act that moves nothing (an answer, a file, a notice)."""
     payload: dict | None = None
 
 

@@ -112,8 +112,10 @@ class Sampling:
 
 @dataclass(frozen=True)
 class ParticipatingDepartment:
+    """A department taking part, and the items of the list it inspects in this campaign (the reader asks for one)."""
+
     code: str
-    items: tuple[str, ...]
+    items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,16 +20,10 @@ def _reason_when_declined(record: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-CONFIRMATIONS = Directory(
-    kind="confirmations",
-    label="比对确认",
-    key="uscc",
-    columns=(
-        Column("抽查任务编号", "campaign", code, required=True),
-        Column("部门代码", "department", code, required=True),
-        Column("统一社会信用代码", "uscc", uscc, required=True),
-        Column("是否检查", "inspect", choice((YES, NO)), required=True),
-        Column("不检查理由", "reason", text(500)),
-    ),
-    row_rules=(_reason_when_declined,),
-)
+CONFIRMATIONS = Directory("confirmations", "比对确认", "uscc", columns=(
+    Column("抽查任务编号", "campaign", code, required=True),
+    Column("部门代码", "department", code, required=True),
+    Column("统一社会信用代码", "uscc", uscc, required=True),
+    Column("是否检查", "inspect", choice((YES, NO)), required=True),
+    Column("不检查理由", "reason", text(500)),
+), row_rules=(_reason_when_declined,))

@@ -252,78 +252,57 @@ def _capital_unless_individual(record: dict[str, Any]) -> tuple[str, str] | None
     return None
 
 
-ENTERPRISES = Directory(
-    kind="enterprises",
-    label="企业",
-    key="uscc",
-    columns=(
-        Column("统一社会信用代码", "uscc", uscc, required=True),
-        Column("企业名称", "name", text(200), required=True),
-        Column("主体类别", "category", choice(ENTERPRISE_CATEGORIES), required=True),
-        Column("企业类型", "kind", text(100)),
-        Column("注册资本（万元）", "registered_capital", decimal_non_negative),
-        Column("成立日期", "established_on", parse_date, required=True),
-        Column("登记状态", "status", choice(ENTERPRISE_STATUSES), required=True),
-        Column("所属区域", "district", text(100)),
-        Column("住所", "address", text(500)),
-        Column("法定代表人", "legal_representative", text(100)),
-        Column("联系电话", "phone", phone),
-        Column("行业", "industry", text(200)),
-        Column("信用风险分类", "credit_risk", choice(CREDIT_RISKS)),
-    ),
-    row_rules=(_capital_unless_individual,),
-)
+ENTERPRISES = Directory("enterprises", "企业", "uscc", columns=(
+    Column("统一社会信用代码", "uscc", uscc, required=True),
+    Column("企业名称", "name", text(200), required=True),
+    Column("主体类别", "category", choice(ENTERPRISE_CATEGORIES), required=True),
+    Column("企业类型", "kind", text(100)),
+    Column("注册资本（万元）", "registered_capital", decimal_non_negative),
+    Column("成立日期", "established_on", parse_date, required=True),
+    Column("登记状态", "status", choice(ENTERPRISE_STATUSES), required=True),
+    Column("所属区域", "district", text(100)),
+    Column("住所", "address", text(500)),
+    Column("法定代表人", "legal_representative", text(100)),
+    Column("联系电话", "phone", phone),
+    Column("行业", "industry", text(200)),
+    Column("信用风险分类", "credit_risk", choice(CREDIT_RISKS)),
+), row_rules=(_capital_unless_individual,))
 
-OFFICERS = Directory(
-    kind="officers",
-    label="执法检查人员",
-    key="certificate_no",
-    columns=(
-        Column("执法证号", "certificate_no", code, required=True),
-        Column("姓名", "name", text(50), required=True),
-        Column("部门代码", "department", code, required=True, references="departments"),
-        Column("手机号码", "mobile", mobile),
-        Column("电子邮箱", "email", email),
-        Column("执法证有效期至", "certificate_valid_until", parse_date, required=True),
-        Column("状态", "status", choice(OFFICER_STATUSES), default="在岗"),
-        Column("专长", "specialties", text_list(20, 100)),
-        Column("回避企业", "conflicts", uscc_list),
-    ),
-)
+OFFICERS = Directory("officers", "执法检查人员", "certificate_no", columns=(
+    Column("执法证号", "certificate_no", code, required=True),
+    Column("姓名", "name", text(50), required=True),
+    Column("部门代码", "department", code, required=True, references="departments"),
+    Column("手机号码", "mobile", mobile),
+    Column("电子邮箱", "email", email),
+    Column("执法证有效期至", "certificate_valid_until", parse_date, required=True),
+    Column("状态", "status", choice(OFFICER_STATUSES), default="在岗"),
+    Column("专长", "specialties", text_list(20, 100)),
+    Column("回避企业", "conflicts", uscc_list),
+))
 
-DEPARTMENTS = Directory(
-    kind="departments",
-    label="部门",
-    key="code",
-    columns=(
-        Column("部门代码", "code", code, required=True),
-        Column("部门名称", "name", text(100), required=True),
-        Column("管理员", "admin_name", text(50)),
-        Column("管理员邮箱", "admin_email", email),
-        Column("分管领导", "leader_name", text(50)),
-        Column("分管领导邮箱", "leader_email", email),
-        Column("责任科室", "responsible_section", text(100)),
-        Column("联络人", "contact_name", text(50)),
-        Column("联络人电话", "contact_phone", phone),
-        Column("联络人邮箱", "contact_email", email),
-    ),
-)
+DEPARTMENTS = Directory("departments", "部门", "code", columns=(
+    Column("部门代码", "code", code, required=True),
+    Column("部门名称", "name", text(100), required=True),
+    Column("管理员", "admin_name", text(50)),
+    Column("管理员邮箱", "admin_email", email),
+    Column("分管领导", "leader_name", text(50)),
+    Column("分管领导邮箱", "leader_email", email),
+    Column("责任科室", "responsible_section", text(100)),
+    Column("联络人", "contact_name", text(50)),
+    Column("联络人电话", "contact_phone", phone),
+    Column("联络人邮箱", "contact_email", email),
+))
 
-ITEMS = Directory(
-    kind="items",
-    label="抽查事项",
-    key="code",
-    columns=(
-        Column("事项编码", "code", code, required=True),
-        Column("部门代码", "department", code, required=True, references="departments"),
-        Column("抽查类别", "category", text(100)),
-        Column("抽查事项", "name", text(200), required=True),
-        Column("检查对象", "target", text(200)),
-        Column("事项类别", "level", choice(ITEM_LEVELS)),
-        Column("检查方式", "method", text(200)),
-        Column("检查依据", "basis", text(2000)),
-        Column("检查内容", "contents", text_list(100, 1000), required=True),
-    ),
-)
+ITEMS = Directory("items", "抽查事项", "code", columns=(
+    Column("事项编码", "code", code, required=True),
+    Column("部门代码", "department", code, required=True, references="departments"),
+    Column("抽查类别", "category", text(100)),
+    Column("抽查事项", "name", text(200), required=True),
+    Column("检查对象", "target", text(200)),
+    Column("事项类别", "level", choice(ITEM_LEVELS)),
+    Column("检查方式", "method", text(200)),
+    Column("检查依据", "basis", text(2000)),
+    Column("检查内容", "contents", text_list(100, 1000), required=True),
+))
 
 DIRECTORIES = {d.kind: d for d in (ENTERPRISES, OFFICERS, DEPARTMENTS, ITEMS)}

@@ -53,6 +53,15 @@ class Problems:
         return out
 
 
+class ImportRejected(Exception):
+    """A file refused for its content: nothing was written; ``problems`` say where and what."""
+
+    def __init__(self, problems: Problems, warnings: list[str]):
+        super().__init__(f"{problems.total} problem(s)")
+        self.problems = problems
+        self.warnings = warnings
+
+
 @dataclass
 class HeaderPlan:
     """Which file column feeds which directory column."""
@@ -100,6 +109,22 @@ def plan_header(directory: Directory, cells: list[str], problems: Problems) -> H
     return HeaderPlan(directory, columns, unknown, absent, missing)
 
 
+def read_header(directory: Directory, cells: list[str], path: str, problems: Problems, warnings: list[str], *,
+                all_required: bool = False) -> HeaderPlan:
+    """A file's header planned against the directory's columns, unknown columns warned about once; with
+    ``all_required`` (a file that only adds, never corrects) every required column must be there. A header
+    with a problem refuses the file (ImportRejected)."""
+    plan = plan_header(directory, cells, problems)
+    if plan.unknown:
+        warnings.append(f"{path}: 警告：忽略未知的列 {'、'.join(f'“{u}”' for u in plan.unknown)}")
+    if all_required and plan.missing_required:
+        names = "、".join(f"“{c.header}”" for c in plan.missing_required)
+        problems.add(Problem(None, 0, None, f"缺少必需的列 {names}"))
+    if problems:
+        raise ImportRejected(problems, warnings)
+    return plan
+
+
 def parse_row(plan: HeaderPlan, number: int, values: list[Any], problems: Problems) -> dict[str, Any] | None:
     """The record of one row, or None after adding its problems."""
     record: dict[str, Any] = dict(plan.absent_defaults)
@@ -137,12 +162,3 @@ def parse_row(plan: HeaderPlan, number: int, values: list[Any], problems: Proble
             problems.add(Problem(number, plan.index_of(alias), plan.header_of(alias), message))
             return None
     return record
-
-
-class ImportRejected(Exception):
-    """A file refused for its content: nothing was written; ``problems`` say where and what."""
-
-    def __init__(self, problems: Problems, warnings: list[str]):
-        super().__init__(f"{problems.total} problem(s)")
-        self.problems = problems
-        self.warnings = warnings

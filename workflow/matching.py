@@ -34,19 +34,23 @@ RECENT = "recent"  # inspected the enterprise within the conflict window
 
 @dataclass(frozen=True)
 class PoolOfficer:
+    """An officer who may be drawn: on duty, his certificate valid through the visits."""
+
     certificate_no: str
     department: str
     valid_until: str  # ISO date
 
 
 @dataclass(frozen=True)
-class Need:
+class Need:  # a confirmed enterprise and the departments that inspect it: each sends at least one officer
     uscc: str
     departments: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Exclusion:
+    """A pair never to be matched (回避)."""
+
     certificate_no: str
     uscc: str
     why: str  # CONFLICT | RECENT

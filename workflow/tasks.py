@@ -33,12 +33,16 @@ def task_key(kind: str, campaign_code: str, *, inspection_id: int | None = None,
 
 @dataclass(frozen=True)
 class NewTask:
+    """A task to open: its kind, its campaign, when it is due — and whose it is (an enterprise's, a department's,
+    an officer's, or a mix: the key tells them apart)."""
+
     kind: str
     campaign_code: str
-    due: Deadline
+    due: Deadline  # resolved on the campaign's calendar (``provisional`` when the year has no published calendar)
     inspection_id: int | None = None
     department: str | None = None
     certificate_no: str | None = None
+    """Whose work it is: the enterprise's inspection, the department, the officer — as the kind needs."""
 
     @property
     def key(self) -> str:

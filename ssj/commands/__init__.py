@@ -28,6 +28,13 @@ from workflow.persistence.database import database_url, ready_engine
 from workflow.services.uow import UnitOfWork, refusals_audited
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+# The arguments and options many commands share, declared once.
+CODE = click.argument("code", metavar="任务编号")
+USCC = click.argument("uscc", metavar="统一社会信用代码",  # as people type it: spaces, full width, lower case
+                      callback=lambda ctx, param, value: _normalised(value))
+CERT = click.argument("cert", metavar="执法证号")
+WITNESS = click.option("--witness", required=True, metavar="文本", help="见证人在抽取现场提供的文本，原样使用")
+SECRET = click.option("--secret", metavar="HEX", help="指定密钥（恰好 64 位十六进制数字）；不指定则随机生成")
 
 
 def parse_now(text: str | None, environ: dict[str, str] | None = None) -> datetime:
@@ -102,6 +109,13 @@ def command(group: click.Group, name: str, *, changes: bool = False, json_output
     return decorate
 
 
+def group(parent: click.Group, name: str, help_: str, cls: type[click.Group] | None = None) -> click.Group:
+    """A group of commands (``ssj draw …``) under ``parent``."""
+    def callback() -> None:
+        pass
+    return parent.group(name, cls=cls, context_settings=CONTEXT, help=help_)(callback)
+
+
 def close_calls() -> None:
     while _calls:
         _calls.pop().close()
@@ -118,6 +132,15 @@ def act(call: Call, code: str | None, what: str, handler: Callable[[UnitOfWork],
 def read(call: Call, code: str | None, handler: Callable[[UnitOfWork], Any]) -> Any:
     """A question: ``handler(uow)`` in a unit of work that changes nothing."""
     return handler(call.uow(code))
+
+
+def lazy(module: str, name: str) -> Callable:
+    """A handler imported when first called: ``ssj --help`` and every command start without loading them all."""
+    def call(*args, **kwargs):
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+    return call
 
 
 def out(text: str = "") -> None:
@@ -153,10 +176,18 @@ def secret_option(text: str | None) -> bytes | None:
         raise UserError(f"--secret: {exc}") from None
 
 
-def normalised(uscc: str) -> str:
+def _normalised(uscc: str) -> str:
     from workflow.uscc import normalise
 
     return normalise(uscc)
+
+
+def team_member(reason_help: str):
+    """The arguments of an act on one officer of one enterprise's team (任务编号 统一社会信用代码 执法证号 --reason)."""
+    def decorate(fn):
+        reason = click.option("--reason", required=True, metavar="理由", help=reason_help)
+        return CODE(USCC(CERT(reason(fn))))
+    return decorate
 
 
 @click.group(context_settings=CONTEXT, help="双随机、一公开 跨部门联合抽查：抽取、派发、期限、结果、公示。")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ssj.commands import CONTEXT, Call, act, cli, command, emit_json, normalised, out
+from ssj.commands import CODE, USCC, Call, act, cli, command, emit_json, group, out
 from workflow.errors import UserError
 
 
@@ -21,19 +21,16 @@ class _ConfirmGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-@cli.group("confirm", cls=_ConfirmGroup, context_settings=CONTEXT,
-           help="部门比对确认：ssj confirm 任务编号 部门代码 统一社会信用代码 --inspect|--decline 理由；"
-                "或 ssj confirm import 文件（部门返回的确认表）。")
-def confirm_group() -> None:
-    pass
+confirm_group = group(cli, "confirm", "部门比对确认：ssj confirm 任务编号 部门代码 统一社会信用代码 --inspect|--decline 理由；"
+                      "或 ssj confirm import 文件（部门返回的确认表）。", _ConfirmGroup)
 
 
 @command(confirm_group, "answer", changes=True,
          help="记录一个部门对一户企业的比对确认（ssj confirm 任务编号 部门代码 统一社会信用代码 …）。"
               "部门管理员或联络人自行确认；期限届满后办公室可代为确认（记录为代为确认）。")
-@click.argument("code", metavar="任务编号")
+@CODE
 @click.argument("department", metavar="部门代码")
-@click.argument("uscc", metavar="统一社会信用代码")
+@USCC
 @click.option("--inspect", "inspects", is_flag=True, help="检查该企业")
 @click.option("--decline", metavar="理由", help="不检查该企业，并说明理由")
 def confirm_answer_cmd(call: Call, code: str, department: str, uscc: str, inspects: bool, decline: str | None) -> None:
@@ -41,7 +38,6 @@ def confirm_answer_cmd(call: Call, code: str, department: str, uscc: str, inspec
 
     if inspects == (decline is not None):
         raise UserError("请在 --inspect 和 --decline 理由 之中选择一个")
-    uscc = normalised(uscc)
     on_behalf = act(call, code, "answer", lambda uow: record_answer(
         uow, department, uscc, inspects=inspects, reason=decline or ""), uscc=uscc)
     what = "检查" if inspects else f"不检查（理由：{decline.strip()}）"
@@ -63,7 +59,7 @@ def confirm_import_cmd(call: Call, file: str) -> None:
 
 @command(confirm_group, "report", changes=True,
          help="收到部门盖章的比对确认报告（检查对象、执法人员及手机）：原样保存文件，完成该部门的报送任务。")
-@click.argument("code", metavar="任务编号")
+@CODE
 @click.argument("department", metavar="部门代码")
 @click.argument("file", metavar="文件")
 def confirm_report_cmd(call: Call, code: str, department: str, file: str) -> None:
@@ -74,14 +70,12 @@ def confirm_report_cmd(call: Call, code: str, department: str, file: str) -> Non
     out(f"已收到部门 {department} 的盖章比对确认报告：{file}" + ("（已逾期）" if late else "") + "。")
 
 
-@cli.group("summary", context_settings=CONTEXT, help="部门总结：检查表、工作总结（亮点、经验做法、存在问题）和统计表。")
-def summary_group() -> None:
-    pass
+summary_group = group(cli, "summary", "部门总结：检查表、工作总结（亮点、经验做法、存在问题）和统计表。")
 
 
 @command(summary_group, "submit", changes=True,
          help="部门报送总结（DOCX、XLSX 或 PDF，原样保存）：读取其中的亮点、经验做法、存在问题（PDF 用选项给出）。")
-@click.argument("code", metavar="任务编号")
+@CODE
 @click.argument("department", metavar="部门代码")
 @click.argument("file", metavar="文件")
 @click.option("--highlights", default="", metavar="文本", help="亮点")
@@ -96,9 +90,7 @@ def summary_submit_cmd(call: Call, code: str, department: str, file: str, highli
     out(f"已收到部门 {department} 的总结：{file}" + ("（已逾期）" if late else "") + "。")
 
 
-@cli.group("results", context_settings=CONTEXT, help="实地核查和检查结果回填：逐项录入，或导入填好的一企一表（XLSX）。")
-def results_group() -> None:
-    pass
+results_group = group(cli, "results", "实地核查和检查结果回填：逐项录入，或导入填好的一企一表（XLSX）。")
 
 
 def _date_option(text: str) -> date:
@@ -112,8 +104,8 @@ def _date_option(text: str) -> date:
 
 @command(results_group, "visit", changes=True,
          help="记录一户企业的联合实地核查（一次性完成）：日期、到场检查人员、法定代表人签字或盖章（或拒绝签字、无人签字及说明）。")
-@click.argument("code", metavar="任务编号")
-@click.argument("uscc", metavar="统一社会信用代码")
+@CODE
+@USCC
 @click.option("--date", "day", required=True, metavar="日期", help="核查日期（如 2019-12-10）")
 @click.option("--officers", required=True, metavar="执法证号,…", help="到场的检查人员执法证号，逗号分隔（至少 2 人）")
 @click.option("--signature", required=True, type=click.Choice(["签字", "盖章", "拒绝签字", "无人签字"]),
@@ -122,7 +114,6 @@ def _date_option(text: str) -> date:
 def results_visit_cmd(call: Call, code: str, uscc: str, day: str, officers: str, signature: str, note: str) -> None:
     from workflow.services.results import record_visit, visit_of
 
-    uscc = normalised(uscc)
     visit = visit_of(_date_option(day), re.split(r"[\s,，、]+", officers), signature, note)
     act(call, code, "visit", lambda uow: record_visit(uow, uscc, visit), uscc=uscc)
     out(f"已记录企业 {uscc} 的实地核查（{visit.day}，{signature}），状态：已检查；请在回填期限内回填检查结果。")
@@ -130,8 +121,8 @@ def results_visit_cmd(call: Call, code: str, uscc: str, day: str, officers: str,
 
 @command(results_group, "record", changes=True,
          help="回填一户企业一个抽查事项的检查结果（检查结果代码见 GLOSSARY：1、E、A+B/C/6/D/3/4/5、8、F、7、9）。")
-@click.argument("code", metavar="任务编号")
-@click.argument("uscc", metavar="统一社会信用代码")
+@CODE
+@USCC
 @click.option("--item", required=True, metavar="事项编码", help="抽查事项编码")
 @click.option("--result", "codes", required=True, metavar="代码", help="检查结果代码，如 1 或 A,B")
 @click.option("--finding", default="", metavar="文本", help="发现问题（有问题时必填）")
@@ -143,7 +134,6 @@ def results_record_cmd(call: Call, code: str, uscc: str, item: str, codes: str, 
                        handling: tuple[int, ...], handling_note: str, questions: int) -> None:
     from workflow.services.results import record_result, result_of
 
-    uscc = normalised(uscc)
     result = result_of(item, codes, finding=finding, method=method, handling=list(handling),
                        handling_note=handling_note, questions=questions)
     recorded = act(call, code, "result", lambda uow: record_result(uow, uscc, result), uscc=uscc)

@@ -9,12 +9,10 @@ from pathlib import Path
 
 import click
 
-from ssj.commands import CONTEXT, Call, cli, command, emit_json, err, out, read
+from ssj.commands import Call, cli, command, emit_json, err, group, out, read
 
 
-@cli.group("audit", context_settings=CONTEXT, help="审计记录（哈希链）。")
-def audit_group() -> None:
-    pass
+audit_group = group(cli, "audit", "审计记录（哈希链）。")
 
 
 @command(audit_group, "verify", json_output=True,
@@ -39,9 +37,7 @@ def audit_verify_cmd(call: Call) -> None:
         raise click.exceptions.Exit(1)
 
 
-@cli.group("machine", context_settings=CONTEXT, help="检查状态机。")
-def machine_group() -> None:
-    pass
+machine_group = group(cli, "machine", "检查状态机。")
 
 
 @command(machine_group, "diagram", help="把检查状态机写成 mermaid 图；装有 Graphviz（dot）时另写 PNG。不访问数据库。")

@@ -7,13 +7,11 @@ from pathlib import Path
 
 import click
 
-from ssj.commands import CONTEXT, Call, act, cli, command, emit_json, normalised, out, read
+from ssj.commands import CODE, USCC, Call, act, cli, command, emit_json, group, out, read
 from workflow.errors import UserError
 
 
-@cli.group("campaign", context_settings=CONTEXT, help="抽查任务：检查方案文件、创建、查看进度。")
-def campaign_group() -> None:
-    pass
+campaign_group = group(cli, "campaign", "抽查任务：检查方案文件、创建、查看进度。")
 
 
 def read_campaign_file(file: str) -> str:
@@ -73,7 +71,7 @@ def campaign_create_cmd(call: Call, file: str) -> None:
 
 
 @command(campaign_group, "status", json_output=True, help="查看抽查任务的方案和进度。")
-@click.argument("code", metavar="任务编号")
+@CODE
 def campaign_status_cmd(call: Call, code: str) -> None:
     from workflow.inspection import STATE_LABELS
     from workflow.services.campaigns import campaign_status
@@ -110,13 +108,12 @@ def campaign_status_cmd(call: Call, code: str) -> None:
 
 
 @command(cli, "withdraw", changes=True, help="撤出一个抽中的企业（已抽取、已确认或已分派时），须说明理由。")
-@click.argument("code", metavar="任务编号")
-@click.argument("uscc", metavar="统一社会信用代码")
+@CODE
+@USCC
 @click.option("--reason", required=True, metavar="理由", help="撤出理由（如：企业已注销；没有部门检查该企业）")
 def withdraw_cmd(call: Call, code: str, uscc: str, reason: str) -> None:
     from workflow.inspection import STATE_LABELS
     from workflow.services.inspections import withdraw
 
-    uscc = normalised(uscc)
     moved = act(call, code, "withdraw", lambda uow: withdraw(uow, uscc, reason=reason), uscc=uscc)
     out(f"已撤出企业 {uscc}（原状态：{STATE_LABELS[moved.source]}），理由：{reason.strip()}")

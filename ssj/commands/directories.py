@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ssj.commands import CONTEXT, Call, cli, command, emit_json, err, out
+from ssj.commands import Call, cli, command, emit_json, err, group, out
 
 
 @command(cli, "init", changes=True)
@@ -27,9 +27,7 @@ def init_cmd(call: Call) -> None:
         out(f"数据库已从版本 {before} 升级到 {after}。")
 
 
-@cli.group("import", context_settings=CONTEXT, help="导入名录：部门、执法检查人员、企业、抽查事项清单（CSV 或 XLSX）。")
-def import_group() -> None:
-    pass
+import_group = group(cli, "import", "导入名录：部门、执法检查人员、企业、抽查事项清单（CSV 或 XLSX）。")
 
 
 def _import_command(kind: str, label: str) -> None:

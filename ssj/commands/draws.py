@@ -7,21 +7,18 @@ from pathlib import Path
 import click
 
 from calendars import BEIJING
-from ssj.commands import (CONTEXT, Call, act, cli, command, emit_json, err, normalised, out, read, report_checks,
-                          secret_option)
+from ssj.commands import (CERT, CODE, SECRET, WITNESS, Call, act, cli, command, emit_json, err, group, lazy, out,
+                          read, report_checks, secret_option, team_member)
 from workflow.errors import UserError
 
 
-@cli.group("draw", context_settings=CONTEXT,
-           help="随机抽取检查对象（算法 ssj-draw-v1：先公布承诺，公开抽取时由见证人提供文本，任何人可复核）。")
-def draw_group() -> None:
-    pass
+draw_group = group(cli, "draw", "随机抽取检查对象（算法 ssj-draw-v1：先公布承诺，公开抽取时由见证人提供文本，任何人可复核）。")
 
 
 @command(draw_group, "commit", changes=True, json_output=True,
          help="固定符合条件的企业快照（按 --now 的日期）并承诺一个密钥：公布承诺值和快照哈希，公开抽取前不能更改。")
-@click.argument("code", metavar="任务编号")
-@click.option("--secret", metavar="HEX", help="指定密钥（恰好 64 位十六进制数字）；不指定则随机生成")
+@CODE
+@SECRET
 @click.option("--redraw", is_flag=True, help="重新抽取：开启新一轮（须 --reason；公开抽取后不允许）")
 @click.option("--reason", metavar="理由", help="重新抽取的理由")
 def draw_commit_cmd(call: Call, code: str, secret: str | None, redraw: bool, reason: str | None) -> None:
@@ -45,21 +42,36 @@ def draw_commit_cmd(call: Call, code: str, secret: str | None, redraw: bool, rea
     out("请在公开抽取前公布以上两个值；快照可用 ssj draw snapshot 导出。")
 
 
-@command(draw_group, "run", changes=True, json_output=True,
-         help="公开抽取：用见证人提供的文本（原样使用）揭示密钥并推导抽中的企业，派发到各参加部门。")
-@click.argument("code", metavar="任务编号")
-@click.option("--witness", required=True, metavar="文本", help="见证人在抽取现场提供的文本，原样使用")
-def draw_run_cmd(call: Call, code: str, witness: str) -> None:
-    from workflow.services.draws import draw_document, run_draw
+def _public_draw_commands(group: click.Group, module: str, *, run_help: str, run: str, document: str, show,
+                          verify: str) -> None:
+    """``run`` and ``verify`` of a draw (``ssj draw`` / ``ssj match``), the handlers named in ``module``.
 
-    outcome = act(call, code, "draw_run", lambda uow: run_draw(uow, witness=witness))
-    if outcome.warning:
-        err(outcome.warning)
-    document = draw_document(outcome.record, code)
-    if call.as_json:
-        emit_json(document)
-        return
-    out(f"抽查任务 {code} 第 {outcome.record.round} 轮抽取（{document['algorithm']}）：")
+    ``run``: the public draw with the witnesses' text — or its record shown again, with a warning when the text
+    differs; ``--json`` prints its document, else ``show`` says it. ``verify``: re-derive and compare (exit 1 when
+    anything disagrees)."""
+    what, run_draw, document_of = f"{group.name}_run", lazy(module, run), lazy(module, document)
+
+    @command(group, "verify", help="按记录的快照、密钥和见证文本重新推导：一致返回 0，不一致返回 1 并指出哪一项。")
+    @CODE
+    def verify_cmd(call: Call, code: str) -> None:
+        report_checks(read(call, code, lazy(module, verify)))
+
+    @command(group, "run", changes=True, json_output=True, help=run_help)
+    @CODE
+    @WITNESS
+    def run_cmd(call: Call, code: str, witness: str) -> None:
+        outcome = act(call, code, what, lambda uow: run_draw(uow, witness=witness))
+        if outcome.warning:
+            err(outcome.warning)
+        document = document_of(outcome.record, code)
+        if call.as_json:
+            emit_json(document)
+        else:
+            show(code, outcome.record, document)
+
+
+def _show_draw(code: str, record, document: dict) -> None:
+    out(f"抽查任务 {code} 第 {record.round} 轮抽取（{document['algorithm']}）：")
     for key, label in (("eligible", "符合条件（户）"), ("sample_size", "抽取（户）"),
                        ("snapshot_sha256", "快照哈希 snapshot_sha256"), ("commitment", "承诺值 commitment"),
                        ("secret", "密钥 secret"), ("witness", "见证文本 witness"), ("seed", "种子 seed")):
@@ -71,16 +83,13 @@ def draw_run_cmd(call: Call, code: str, witness: str) -> None:
         out(f"  {n:>4}  {uscc}")
 
 
-@command(draw_group, "verify", help="按记录的快照、密钥和见证文本重新推导抽取结果：一致返回 0，不一致返回 1 并指出哪一项。")
-@click.argument("code", metavar="任务编号")
-def draw_verify_cmd(call: Call, code: str) -> None:
-    from workflow.services.draws import verify_draw
-
-    report_checks(read(call, code, verify_draw))
+_public_draw_commands(draw_group, "workflow.services.draws", run="run_draw", document="draw_document", show=_show_draw,
+                      verify="verify_draw",
+                      run_help="公开抽取：用见证人提供的文本（原样使用）揭示密钥并推导抽中的企业，派发到各参加部门。")
 
 
 @command(draw_group, "snapshot", help="导出抽取快照：正是计算 snapshot_sha256 的字节（UTF-8，行间以换行分隔，末尾无换行）。")
-@click.argument("code", metavar="任务编号")
+@CODE
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="输出文件")
 def draw_snapshot_cmd(call: Call, code: str, out_file: str) -> None:
     from workflow.services.draws import current_round
@@ -92,16 +101,13 @@ def draw_snapshot_cmd(call: Call, code: str, out_file: str) -> None:
     out(f"已写入 {out_file}（{record.eligible} 行，SHA-256 {record.snapshot_sha256}）")
 
 
-@cli.group("match", context_settings=CONTEXT,
-           help="随机抽取执法检查人员并组成检查组（算法 ssj-match-v1，与抽取企业同样先承诺后公开、可复核）。")
-def match_group() -> None:
-    pass
+match_group = group(cli, "match", "随机抽取执法检查人员并组成检查组（算法 ssj-match-v1，与抽取企业同样先承诺后公开、可复核）。")
 
 
 @command(match_group, "commit", changes=True, json_output=True,
          help="比对确认结束后，固定执法人员库快照（在岗、执法证覆盖实地核查期、回避和近期检查关系）并承诺一个新密钥。")
-@click.argument("code", metavar="任务编号")
-@click.option("--secret", metavar="HEX", help="指定密钥（恰好 64 位十六进制数字）；不指定则随机生成")
+@CODE
+@SECRET
 def match_commit_cmd(call: Call, code: str, secret: str | None) -> None:
     from workflow.services.officer_draw import commit_match
 
@@ -116,43 +122,22 @@ def match_commit_cmd(call: Call, code: str, secret: str | None) -> None:
     out(f"  snapshot_sha256（快照的 SHA-256）：{record.snapshot_sha256}")
 
 
-@command(match_group, "run", changes=True, json_output=True,
-         help="公开抽取执法人员：用见证文本揭示密钥，按规则为每户企业组成检查组；规则无法满足时指出企业、部门和原因，不作记录。")
-@click.argument("code", metavar="任务编号")
-@click.option("--witness", required=True, metavar="文本", help="见证人在抽取现场提供的文本，原样使用")
-def match_run_cmd(call: Call, code: str, witness: str) -> None:
-    from workflow.services.officer_draw import run_match, teams_document
-
-    outcome = act(call, code, "match_run", lambda uow: run_match(uow, witness=witness))
-    if outcome.warning:
-        err(outcome.warning)
-    document = teams_document(outcome.record, code)
-    if call.as_json:
-        emit_json(document)
-        return
+def _show_teams(code: str, record, document: dict) -> None:
     out(f"抽查任务 {code} 执法人员抽取（{document['algorithm']}）：seed {document['seed']}")
     for uscc, team in document["teams"].items():
         out(f"  {uscc}：{'、'.join(f'{cert}（{dept}）' for cert, dept in team)}")
 
 
-@command(match_group, "verify", help="按记录的快照、密钥和见证文本重新推导检查组：一致返回 0，不一致返回 1 并指出哪一项。")
-@click.argument("code", metavar="任务编号")
-def match_verify_cmd(call: Call, code: str) -> None:
-    from workflow.services.officer_draw import verify_match
-
-    report_checks(read(call, code, verify_match))
+_public_draw_commands(match_group, "workflow.services.officer_draw", run="run_match", document="teams_document",
+                      show=_show_teams, verify="verify_match",
+                      run_help="公开抽取执法人员：用见证文本揭示密钥，按规则为每户企业组成检查组；规则无法满足时指出企业、部门和原因，不作记录。")
 
 
-@command(match_group, "replace", changes=True,
-         help="更换一名不能到位的执法人员：按同样规则从剩余人员中抽取替补（同一部门），记录理由。")
-@click.argument("code", metavar="任务编号")
-@click.argument("uscc", metavar="统一社会信用代码")
-@click.argument("cert", metavar="执法证号")
-@click.option("--reason", required=True, metavar="理由", help="更换理由（如：病假）")
+@command(match_group, "replace", changes=True, help="更换一名不能到位的执法人员：按同样规则从剩余人员中抽取替补（同一部门），记录理由。")
+@team_member("更换理由（如：病假）")
 def match_replace_cmd(call: Call, code: str, uscc: str, cert: str, reason: str) -> None:
     from workflow.services.officer_draw import replace_member
 
-    uscc = normalised(uscc)
     member = act(call, code, "match_replace", lambda uow: replace_member(uow, uscc, cert, reason=reason), uscc=uscc)
     out(f"企业 {uscc} 检查组：{cert} 由 {member.certificate_no}（{member.department}）替换。")
     out(f"  {member.why}")
@@ -160,21 +145,17 @@ def match_replace_cmd(call: Call, code: str, uscc: str, cert: str, reason: str) 
 
 @command(match_group, "helper", changes=True,
          help="为一户企业的检查组添加专业人员协助（专业人员协助：不计入检查人数、不计入人次）。")
-@click.argument("code", metavar="任务编号")
-@click.argument("uscc", metavar="统一社会信用代码")
-@click.argument("cert", metavar="执法证号")
-@click.option("--reason", required=True, metavar="理由", help="需要的专业（如：特种设备检验）")
+@team_member("需要的专业（如：特种设备检验）")
 def match_helper_cmd(call: Call, code: str, uscc: str, cert: str, reason: str) -> None:
     from workflow.services.officer_draw import attach_specialist
 
-    uscc = normalised(uscc)
     act(call, code, "specialist", lambda uow: attach_specialist(uow, uscc, cert, reason=reason), uscc=uscc)
     out(f"已为企业 {uscc} 的检查组添加专业人员 {cert}（不计入检查人数和人次）。")
 
 
 @command(cli, "forms", changes=True,
          help="安排实地核查（日期、分组和车辆），生成每户企业的一企一表（XLSX 和 DOCX）和实地核查安排表，派发给检查人员。")
-@click.argument("code", metavar="任务编号")
+@CODE
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="输出目录")
 def forms_cmd(call: Call, code: str, out_dir: str) -> None:
     from workflow.services.forms import generate_forms
@@ -188,8 +169,8 @@ def forms_cmd(call: Call, code: str, out_dir: str) -> None:
 
 
 @command(cli, "ack", changes=True, help="执法人员确认收到并知悉其一企一表（本人或办公室记录）。")
-@click.argument("code", metavar="任务编号")
-@click.argument("cert", metavar="执法证号")
+@CODE
+@CERT
 def ack_cmd(call: Call, code: str, cert: str) -> None:
     from workflow.services.forms import acknowledge
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from ssj.commands import CONTEXT, Call, act, cli, command, err, out, read
+from ssj.commands import CODE, Call, act, cli, command, err, group, lazy, out, read
 
 
 @command(cli, "publish", changes=True,
          help="公示（领导小组办公室的行为）：把已回填的企业改为已公示，写出国家企业信用信息公示系统交换文件（JSONL 和 CSV）和检查结果公告（HTML）。")
-@click.argument("code", metavar="任务编号")
+@CODE
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="输出目录")
 def publish_cmd(call: Call, code: str, out_dir: str) -> None:
     from workflow.services.publication import publish
@@ -24,13 +24,11 @@ def publish_cmd(call: Call, code: str, out_dir: str) -> None:
         err(f"企业 {uscc} 未能公示：{'；'.join(line.strip() for line in lines[1:])}")
 
 
-@cli.group("report", context_settings=CONTEXT, help="报表：抽查情况统计表等。")
-def report_group() -> None:
-    pass
+report_group = group(cli, "report", "报表：抽查情况统计表等。")
 
 
 @command(report_group, "stats", help="抽查情况统计表（按附件的栏目、口径和顺序；合计一行、每个部门一行）；XLSX 另有企业检查结果工作表。")
-@click.argument("code", metavar="任务编号")
+@CODE
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="输出文件（.xlsx 或 .csv）")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default=None,
               help="格式（默认按文件扩展名，否则 xlsx）")
@@ -46,19 +44,11 @@ def report_stats_cmd(call: Call, code: str, out_file: str, fmt: str | None) -> N
 
 def _report_command(name: str, label: str, write) -> None:
     @command(report_group, name, help=f"{label}（XLSX，含 Excel 原生图表）。")
-    @click.argument("code", metavar="任务编号")
+    @CODE
     @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="输出文件（.xlsx）")
     def report_cmd(call: Call, code: str, out_file: str) -> None:
         result = read(call, code, lambda uow: write(uow, Path(out_file)))
         out(f"已写入 {out_file}" + (f"：逾期事项 {len(result)} 项" if name == "overdue" else "") + "。")
-
-
-def _writer(module: str, function: str):
-    def write(uow, path):
-        import importlib
-
-        return getattr(importlib.import_module(module), function)(uow, path)
-    return write
 
 
 for _name, _label, _module, _function in (
@@ -68,4 +58,4 @@ for _name, _label, _module, _function in (
          "write_confirmation_report"),
         ("summary", "工作总结：各项数字、进度、各部门总结和方案检查结果", "workflow.services.reports",
          "write_summary_report")):
-    _report_command(_name, _label, _writer(_module, _function))
+    _report_command(_name, _label, lazy(_module, _function))

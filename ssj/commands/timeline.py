@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ssj.commands import CONTEXT, Call, cli, command, emit_json, err, out
+from ssj.commands import CODE, Call, cli, command, emit_json, err, group, out
 
 
 def _chosen(call: Call, codes: tuple[str, ...]) -> list[str]:
@@ -18,7 +18,7 @@ def _chosen(call: Call, codes: tuple[str, ...]) -> list[str]:
 
 @command(cli, "tick", changes=True, json_output=True,
          help="推进一次抽查任务（不经 Prefect，适合 cron 或排障）：巡查期限、排队并发送提醒和逾期通知。")
-@click.argument("code", metavar="任务编号")
+@CODE
 def tick_cmd(call: Call, code: str) -> None:
     from workflow.identity import SYSTEM
     from workflow.services.outbox import SmtpConfig, send_outbox
@@ -39,9 +39,7 @@ def tick_cmd(call: Call, code: str) -> None:
         err(f"邮件发送失败：{error}")
 
 
-@cli.group("calendar", context_settings=CONTEXT, help="工作日历：节假日安排更新后重新计算期限。")
-def calendar_group() -> None:
-    pass
+calendar_group = group(cli, "calendar", "工作日历：节假日安排更新后重新计算期限。")
 
 
 @command(calendar_group, "reload", changes=True,

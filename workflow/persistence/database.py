@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 DEFAULT_URL = "sqlite:///./ssj.db"
+CONNECTION_LOST = (OperationalError, InterfaceError)  # what a database that went away mid-command raises
 
 
 class DatabaseNotReady(Exception):

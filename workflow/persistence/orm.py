@@ -1,27 +1,24 @@
 """The tables. FORMATS.md fixes the main names: auditors query them directly.
 
-Instants are stored in UTC (``UTCDateTime``); dates are plain calendar dates.
+Instants are stored in UTC (``types.UTCDateTime``); dates are plain calendar dates.
 Every directory row keeps ``in_latest_directory``: an import never deletes, a
 ``--full`` import marks what the latest export no longer lists (不在最新名录).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     ForeignKeyConstraint,
     Integer,
     LargeBinary,
     MetaData,
-    Numeric,
     String,
     Index,
     Text,
@@ -31,9 +28,8 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
-from workflow.directory import plain_decimal
+from workflow.persistence.types import Money, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -42,45 +38,6 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-class UTCDateTime(TypeDecorator):
-    """Aware datetimes in, aware UTC datetimes out; naive values are refused."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime cannot be stored: give it a timezone")
-        value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
-
-
-class Money(TypeDecorator):
-    """A decimal amount in 万元, exact on PostgreSQL and on SQLite alike."""
-
-    impl = Numeric(18, 6, asdecimal=False)
-    cache_ok = True
-
-    def process_bind_param(self, value: Decimal | None, dialect) -> Any:
-        if value is None:
-            return None
-        return value if dialect.name != "sqlite" else float(value)
-
-    def process_result_value(self, value: Any, dialect) -> Decimal | None:
-        if value is None:
-            return None
-        return plain_decimal(Decimal(repr(value)) if isinstance(value, float) else Decimal(value))
 
 
 class Base(DeclarativeBase):
@@ -101,12 +58,15 @@ class Department(_DirectoryRow, Base):
     name: Mapped[str] = mapped_column(String(100))
     admin_name: Mapped[str | None] = mapped_column(String(50))
     admin_email: Mapped[str | None] = mapped_column(String(254))
+    """管理员: does the department's 比对确认 (seed: 由各单位（部门）的管理员在两个工作日内完成比对和确认)."""
     leader_name: Mapped[str | None] = mapped_column(String(50))
     leader_email: Mapped[str | None] = mapped_column(String(254))
+    """分管领导: the escalation ladder's ``department_leader`` step."""
     responsible_section: Mapped[str | None] = mapped_column(String(100))
     contact_name: Mapped[str | None] = mapped_column(String(50))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
     contact_email: Mapped[str | None] = mapped_column(String(254))
+    """联络人: receives the dispatch lists and the notices (the ladder's ``department_contact`` step)."""
 
 
 class Officer(_DirectoryRow, Base):

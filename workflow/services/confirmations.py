@@ -5,7 +5,7 @@ from __future__ import annotations
 from workflow.confirmation import CONFIRMATIONS, YES
 from workflow.errors import NotFound, UserError
 from workflow.files.tabular import FileProblem, open_table
-from workflow.importing import ImportRejected, Problem, Problems, parse_row, plan_header
+from workflow.importing import ImportRejected, Problem, Problems, parse_row, read_header
 from workflow.machine import ANSWER, CONFIRM, ready, require
 from workflow.services.facts import facts_for
 from workflow.services.inspections import inspection_of
@@ -54,14 +54,7 @@ def import_answers(uow, path: str) -> tuple[int, int]:
     warnings: list[str] = []
     try:
         with open_table(path, CONFIRMATIONS.looks_like_header) as table:
-            header = plan_header(CONFIRMATIONS, table.header, problems)
-            if header.unknown:
-                warnings.append(f"{path}: 警告：忽略未知的列 {'、'.join(f'“{u}”' for u in header.unknown)}")
-            if header.missing_required:
-                names = "、".join(f"“{c.header}”" for c in header.missing_required)
-                problems.add(Problem(None, 0, None, f"缺少必需的列 {names}"))
-            if problems:
-                raise ImportRejected(problems, warnings)
+            header = read_header(CONFIRMATIONS, table.header, path, problems, warnings, all_required=True)
             rows = []
             seen: dict[tuple[str, str, str], int] = {}
             for number, values in table.rows:

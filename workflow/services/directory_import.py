@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from workflow.directory import DIRECTORIES
 from workflow.files.tabular import FileProblem, open_table
-from workflow.importing import ImportRejected, Problem, Problems, plan_header
+from workflow.importing import ImportRejected, Problem, Problems, read_header
 from workflow.persistence.directory_writer import ImportReport, load_directory
 
 
@@ -19,12 +19,7 @@ def import_directory(uow, kind: str, path: str, *, full: bool) -> ImportReport:
     warnings: list[str] = []
     try:
         with open_table(path, directory.looks_like_header) as table:
-            plan = plan_header(directory, table.header, problems)
-            if plan.unknown:
-                names = "、".join(f"“{u}”" for u in plan.unknown)
-                warnings.append(f"{path}: 警告：忽略未知的列 {names}")
-            if problems:
-                raise ImportRejected(problems, warnings)
+            plan = read_header(directory, table.header, path, problems, warnings)
             with uow:
                 report = load_directory(uow.conn, directory, plan, table, problems, full=full, now=uow.now,
                                         user=uow.actor)
