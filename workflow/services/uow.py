@@ -68,36 +68,41 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         if self._depth == 0:
-            self.conn = self.engine.connect()
-            self._transaction = self.conn.begin()
             self._plans: dict[str, CampaignPlan] = {}
-            conn = self.conn
-            self.inspections = InspectionRepository(conn)
-            self.tasks = TaskRepository(conn)
-            self.draws = DrawRepository(conn)
-            self.teams = TeamRepository(conn)
-            self.outbox = OutboxRepository(conn)
-            self.audit = AuditLog(conn)
-            self.documents = DocumentRepository(conn)
-            self.directory = DirectoryReader(conn)
-            self.campaigns = CampaignRepository(conn)
-            self.reports = ReportQueries(conn)
+            self._begin()
         self._depth += 1
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         self._depth -= 1
-        if self._depth:
-            return False
+        if self._depth == 0:
+            self._end(commit=exc_type is None)
+        return False
+
+    def _begin(self) -> None:
+        """A transaction on the database, and the repositories over it."""
+        self.conn = conn = self.engine.connect()
+        self._transaction = conn.begin()
+        self.inspections = InspectionRepository(conn)
+        self.tasks = TaskRepository(conn)
+        self.draws = DrawRepository(conn)
+        self.teams = TeamRepository(conn)
+        self.outbox = OutboxRepository(conn)
+        self.audit = AuditLog(conn)
+        self.documents = DocumentRepository(conn)
+        self.directory = DirectoryReader(conn)
+        self.campaigns = CampaignRepository(conn)
+        self.reports = ReportQueries(conn)
+
+    def _end(self, *, commit: bool) -> None:
         try:
-            if exc_type is None:
+            if commit:
                 self._transaction.commit()
             else:
                 self._transaction.rollback()
         finally:
             self.conn.close()
             self.conn = None
-        return False
 
     # --- the campaign ----------------------------------------------------------
 
