@@ -1,1 +1,1 @@
-"""Persistence: the tables, the migrations, and the unit of work."""
+"""Persistence: the tables, their migrations, and a repository per table (rows in, domain values out)."""
