@@ -8,15 +8,15 @@ from the same file.
 
 Product (its own process, for its peak RSS): ``services.inspections.move_all`` in
 one unit of work — what ``ssj publish`` does for a campaign: load every ``reported``
-inspection (100,000 objects held at once), then in batches of 5,000, all in one
-transaction: fire ``publish`` through the shared machine (its guard: the office
-only), write the moves (version-checked UPDATE), run their reaction (the
-disclosure task closes) and append the hash-chained audit rows.
+inspection (100,000 objects held at once), then, in one transaction: fire ``publish``
+through the shared machine (its guard: the office only), write the moves
+(version-checked UPDATE), run their reaction (the disclosure task closes) and
+append the hash-chained audit rows.
 
 Baseline: on a copy, the very same UPDATEs and INSERTs (the rows the product
-wrote, read back) through ``sqlite3``'s bare ``executemany``, in the same batches
-and one transaction (the inspections, their disclosure tasks closed, the audit rows),
-plus the chain-head update per batch. Product and baseline
+wrote, read back) through ``sqlite3``'s bare ``executemany``, in one transaction
+(the inspections, their disclosure tasks closed, the audit rows), plus the
+chain-head update. Product and baseline
 alternate for five rounds; the ratio of the best of each is the result.
 """
 
@@ -37,7 +37,6 @@ from sqlalchemy import text
 
 N = int(os.environ.get("SSJ_BENCH_INSPECTIONS", "100000"))
 ROUNDS = 5
-BATCH = 5000
 OUT = Path(__file__).resolve().parent / "out"
 CODE = "luquan-2019-h2"
 CLERK = "clerk@office.luquan.example"
@@ -87,7 +86,7 @@ def product(db: Path) -> None:
     engine = make_engine(f"sqlite:///{db}")
     started = time.perf_counter()
     with UnitOfWork(engine, now=PUBLISHED, actor=CLERK, campaign=CODE) as office:
-        report = move_all(office, "publish", source="reported", batch=BATCH)
+        report = move_all(office, "publish", source="reported")
     moved, loaded = report.moved, report.moved + len(report.refused)
     work = time.perf_counter() - started
     assert moved == loaded == N, (moved, loaded)
@@ -129,13 +128,11 @@ def _baseline(db: Path, moves, audit) -> float:
                   "to_state, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
     start = time.perf_counter()
     con.execute("BEGIN IMMEDIATE")
-    for i in range(0, len(moves), BATCH):
-        con.executemany(update_sql, [(at, id_, v) for id_, v, at in moves[i:i + BATCH]])
-        con.executemany(task_sql, [(at, "done", id_, "publish") for id_, _, at in moves[i:i + BATCH]])
-        rows = audit[i:i + BATCH]
-        con.executemany(insert_sql, rows)
-        con.execute("UPDATE audit_chains SET last_seq = ?, last_hash = ? WHERE chain = ?",
-                    (rows[-1][1], rows[-1][11], rows[-1][0]))
+    con.executemany(update_sql, [(at, id_, v) for id_, v, at in moves])
+    con.executemany(task_sql, [(at, "done", id_, "publish") for id_, _, at in moves])
+    con.executemany(insert_sql, audit)
+    con.execute("UPDATE audit_chains SET last_seq = ?, last_hash = ? WHERE chain = ?",
+                (audit[-1][1], audit[-1][11], audit[-1][0]))
     con.execute("COMMIT")
     elapsed = time.perf_counter() - start
     con.close()

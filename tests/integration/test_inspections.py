@@ -403,12 +403,12 @@ def test_two_moves_before_one_save_keep_both_instants(started):
     assert (row.confirmed_at, row.assigned_at) == (at(30, 12).astimezone(timezone.utc), at(2).astimezone(timezone.utc))
 
 
-def test_move_all_moves_in_batches_and_reports_the_refused(started):
+def test_move_all_moves_those_that_pass_and_reports_the_refused(started):
     with started.engine.begin() as conn:
         for uscc in started.usccs[:2]:
             raw_answers(conn, uscc)
     with acting(started, at(29)) as uow:
-        report = move_all(uow, "confirm", source="sampled", batch=2)
+        report = move_all(uow, "confirm", source="sampled")
     assert report.moved == 2
     assert [u for u, _ in report.refused] == [started.usccs[2]]
     assert "尚有 7 个部门未完成比对确认" in report.refused[0][1][1]

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from workflow.persistence.inspections import CHUNK
 from workflow.persistence.orm import InspectionRow, Officer, TeamMemberRow
 
 _team = TeamMemberRow.__table__
@@ -63,13 +64,15 @@ class TeamRepository:
         """Per inspection, the counted members now (no specialists): (certificate number, department)."""
         query = select(t.inspection_id, t.certificate_no, t.department_code).where(
             t.released_at.is_(None), t.specialist.is_(False))
-        if inspection_ids is not None:
-            query = query.where(t.inspection_id.in_(list(inspection_ids)))
+        if inspection_ids is None:
+            parts = [query.join(i, i.id == t.inspection_id).where(i.campaign_code == campaign_code)]
         else:
-            query = query.join(i, i.id == t.inspection_id).where(i.campaign_code == campaign_code)
+            ids = list(inspection_ids)
+            parts = [query.where(t.inspection_id.in_(ids[n:n + CHUNK])) for n in range(0, len(ids), CHUNK)]
         out: dict[int, list[tuple[str, str]]] = defaultdict(list)
-        for iid, cert, dept in self.conn.execute(query):
-            out[iid].append((cert, dept))
+        for part in parts:
+            for iid, cert, dept in self.conn.execute(part):
+                out[iid].append((cert, dept))
         return out
 
     def loads(self, campaign_code: str) -> dict[str, int]:

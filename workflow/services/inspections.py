@@ -66,16 +66,12 @@ def _working_set() -> Iterator[None]:
         gc.unfreeze()
 
 
-def move_all(uow, trigger: str, *, source: str, batch: int = 5000) -> BatchReport:
-    """Move every inspection of the campaign in ``source`` by ``trigger``, in the unit of work's one transaction.
+def move_all(uow, trigger: str, *, source: str) -> BatchReport:
+    """Move every inspection of the campaign in ``source`` by ``trigger``, as one batch in the unit of work's
+    transaction: the reactions see the whole batch at once (an officer's mail lists all his enterprises).
 
-    Those whose guard refuses stay, with why; the batches only bound memory.
+    Those whose guard refuses stay, with why.
     """
-    loaded = uow.inspections.in_campaign(uow.plan.code, state=source)
-    report = BatchReport()
     with _working_set():
-        for start in range(0, len(loaded), batch):
-            moved, refused = uow.move_many(loaded[start:start + batch], trigger)
-            report.moved += len(moved)
-            report.refused += [(i.uscc, exc.lines) for i, exc in refused]
-    return report
+        moved, refused = uow.move_many(uow.inspections.in_campaign(uow.plan.code, state=source), trigger)
+    return BatchReport(len(moved), [(i.uscc, exc.lines) for i, exc in refused])
