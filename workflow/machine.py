@@ -226,11 +226,12 @@ class Act:
 
 
 # What each state allows besides its moves: asked with ``can``, refused with ``require``.
-ANSWER, CHANGE_TEAM, RECORD_VISIT, RECORD_RESULT, FILL_FORM = (
-    "answer", "change_team", "record_visit", "record_result", "fill_form")
+ANSWER, CHANGE_TEAM, ISSUE_FORM, RECORD_VISIT, RECORD_RESULT, FILL_FORM = (
+    "answer", "change_team", "issue_form", "record_visit", "record_result", "fill_form")
 ACTS = {
     ANSWER: Act((SAMPLED,), "更改比对确认", "比对确认已结束"),
     CHANGE_TEAM: Act((CONFIRMED, ASSIGNED), "更换或添加检查组成员"),
+    ISSUE_FORM: Act((CONFIRMED, ASSIGNED), "生成一企一表"),
     RECORD_VISIT: Act((ASSIGNED,), "记录实地核查"),
     RECORD_RESULT: Act((INSPECTED,), "回填检查结果", "须先记录实地核查，已回填的不能再改"),
     FILL_FORM: Act((ASSIGNED, INSPECTED), "导入一企一表", "须为已分派或已检查"),
@@ -278,6 +279,11 @@ def can(state: str, action: str) -> bool:
     if action in _SOURCES:
         return state in _SOURCES[action]
     return state in ACTS[action].states
+
+
+def states_allowing(action: str) -> tuple[str, ...]:
+    """Every state in which ``action`` (a trigger, or one of ``ACTS``) is allowed."""
+    return tuple(state for state in STATES if can(state, action))
 
 
 def require(inspection: Inspection, action: str) -> None:

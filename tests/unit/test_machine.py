@@ -247,8 +247,8 @@ def test_the_visit_rule_names_the_field_of_each_problem():
 
 @pytest.mark.parametrize("state,allowed", [
     ("sampled", {"answer", "confirm", "withdraw"}),
-    ("confirmed", {"change_team", "assign", "withdraw"}),
-    ("assigned", {"change_team", "record_visit", "fill_form", "inspect", "withdraw"}),
+    ("confirmed", {"change_team", "issue_form", "assign", "withdraw"}),
+    ("assigned", {"change_team", "issue_form", "record_visit", "fill_form", "inspect", "withdraw"}),
     ("inspected", {"record_result", "fill_form", "report"}),
     ("reported", {"publish"}),
     ("published", set()),

@@ -20,7 +20,7 @@ from workflow.errors import UserError
 from workflow.files.forms import Form, FormItem, FormMember, write_form_docx, write_form_xlsx, write_schedule_xlsx
 from workflow.identity import is_office_staff, require_office, same_identity
 from workflow.inspection import ASSIGNED, CONFIRMED
-from workflow.machine import ASSIGN
+from workflow.machine import ASSIGN, ISSUE_FORM, states_allowing
 from workflow.schedule import Slot, schedule_visits
 from workflow.services.facts import form_items
 from workflow.services.inspections import BatchReport, move_all
@@ -42,7 +42,7 @@ def generate_forms(uow) -> FormsReport:
         plan = uow.plan
         require_office(plan, uow.actor, "生成和派发一企一表", system_may=True)
         repo = uow.inspections
-        current = repo.in_campaign(plan.code, state=CONFIRMED) + repo.in_campaign(plan.code, state=ASSIGNED)
+        current = [i for state in states_allowing(ISSUE_FORM) for i in repo.in_campaign(plan.code, state=state)]
         if not current:
             raise UserError(f"抽查任务“{plan.code}”没有已确认或已分派的检查对象，无需生成一企一表")
         teams = uow.teams.of_campaign(plan.code)
@@ -51,7 +51,7 @@ def generate_forms(uow) -> FormsReport:
             raise UserError(f"尚有 {len(missing)} 户企业没有检查组（先 ssj match commit / run）：{'、'.join(missing[:10])}")
         visit = plan.deadlines["visit"]
         days = [visit.start + timedelta(days=n) for n in range((visit.end - visit.start).days + 1)]
-        fixed = {u: Slot(d, g) for u, d, g in repo.planned(plan.code, (CONFIRMED, ASSIGNED))}
+        fixed = {u: Slot(d, g) for u, d, g in repo.planned(plan.code, states_allowing(ISSUE_FORM))}
         by_uscc = {ins.uscc: frozenset(m["certificate_no"] for m in teams[ins.uscc]) for ins in current}
         schedule = schedule_visits(by_uscc, [d for d in days if uow.calendar.is_workday(d)],
                                    vehicles=plan.matching.vehicles,
