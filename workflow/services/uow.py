@@ -44,6 +44,9 @@ from workflow.persistence.outbox import OutboxRepository
 from workflow.persistence.queries import ReportQueries
 from workflow.persistence.tasks import TaskRepository
 from workflow.persistence.teams import TeamRepository
+from workflow.services.calendar_files import campaign_calendar
+from workflow.services.facts import facts_for
+from workflow.services.reactions import react
 
 
 def unknown_campaign(code: str) -> NotFound:
@@ -62,7 +65,6 @@ class UnitOfWork:
         self._calendars: dict[str, WorkdayCalendar] = {}
         self._depth = 0
         self.conn = None
-        self.events: list[tuple[Inspection, Moved]] = []  # every move made in this unit of work, in order
 
     # --- the transaction -------------------------------------------------------
 
@@ -127,8 +129,6 @@ class UnitOfWork:
     @property
     def calendar(self) -> WorkdayCalendar:
         """The campaign's working-day calendar (the one it adopted, when an override file is broken now)."""
-        from workflow.services.calendar_files import campaign_calendar
-
         if self.plan.code not in self._calendars:
             self._calendars[self.plan.code] = campaign_calendar(self.plan)
         return self._calendars[self.plan.code]
@@ -169,8 +169,6 @@ class UnitOfWork:
     def move(self, inspection: Inspection, trigger: str, *, reason: str = "") -> Moved:
         """Move one inspection: its guard (IllegalMove / MoveRefused leave everything untouched), then the row,
         its reactions and its audit row."""
-        from workflow.services.facts import facts_for
-
         facts = facts_for(self, trigger, [inspection], reason=reason)[inspection.id]
         moved = fire(inspection, trigger, facts, self.now)
         self._written([(inspection, moved)])
@@ -179,8 +177,6 @@ class UnitOfWork:
     def move_many(self, inspections: Sequence[Inspection], trigger: str
                   ) -> tuple[list[Inspection], list[tuple[Inspection, UserError]]]:
         """Move a batch by one trigger: those whose guard passes move, the others are returned with why."""
-        from workflow.services.facts import facts_for
-
         facts = facts_for(self, trigger, inspections)
         moved, refused = [], []
         for inspection in inspections:
@@ -192,15 +188,14 @@ class UnitOfWork:
         return [i for i, _ in moved], refused
 
     def _written(self, moved: list[tuple[Inspection, Moved]]) -> None:
-        from workflow.services.reactions import react
-
+        """The moves' rows, their reactions, their audit rows (the chain is the campaign's event log: the tick
+        announces each transition from it once, whichever process made it)."""
         if not moved:
             return
         self.inspections.save(i for i, _ in moved)
         react(self, moved)
         self.audit.append(campaign_chain(self.plan.code), (
             Entry(m.trigger, m.actor, m.at, self.plan.code, i.uscc, m.source, m.dest, m.payload) for i, m in moved))
-        self.events += moved
 
 
 @contextmanager
