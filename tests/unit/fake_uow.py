@@ -225,15 +225,23 @@ class FakeUnitOfWork(UnitOfWork):
         self.store = store
 
     def _begin(self) -> None:
-        self._saved = copy.deepcopy(self.store.__dict__)
+        self._saved = self._savepoint()
         s = self.store
         self.inspections, self.tasks, self.teams = _Inspections(s), _Tasks(s), _Teams(s)
         self.directory, self.outbox, self.audit, self.campaigns = _Directory(s), _Outbox(s), _Audit(s), _Campaigns(s)
+        self.conn = s  # "inside a transaction"
 
     def _end(self, *, commit: bool) -> None:
+        self._release(self._saved, commit=commit)
+        self.conn = None
+
+    def _savepoint(self) -> dict:
+        return copy.deepcopy(self.store.__dict__)
+
+    def _release(self, saved: dict, *, commit: bool) -> None:
         if not commit:
-            self.store.__dict__.update(self._saved)
-        del self._saved
+            self.store.__dict__.clear()
+            self.store.__dict__.update(saved)
 
 
 def team_member(officer, specialist: bool = False) -> TeamMember:

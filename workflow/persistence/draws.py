@@ -11,12 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from workflow.audit import canonical_json
+from workflow.errors import UserError
 from workflow.persistence.orm import DrawRow
 
 ENTERPRISES, OFFICERS = "enterprises", "officers"
 _d = DrawRow.__table__
+
+
+class RoundTaken(UserError):
+    """Another process committed this round of the draw at the same moment: its commitment stands."""
 
 
 @dataclass(frozen=True)
@@ -67,10 +73,13 @@ class DrawRepository:
     def commit(self, campaign_code: str, kind: str, *, round_: int, algorithm: str, secret_hex: str, commitment: str,
                snapshot: str, snapshot_sha256: str, eligible: int, now: datetime, actor: str,
                redraw_reason: str | None = None) -> DrawRecord:
-        self.conn.execute(insert(_d).values(
-            campaign_code=campaign_code, kind=kind, round=round_, algorithm=algorithm, redraw_reason=redraw_reason,
-            secret_hex=secret_hex, commitment=commitment, snapshot=snapshot, snapshot_sha256=snapshot_sha256,
-            eligible=eligible, committed_at=now, committed_by=actor))
+        try:
+            self.conn.execute(insert(_d).values(
+                campaign_code=campaign_code, kind=kind, round=round_, algorithm=algorithm,
+                redraw_reason=redraw_reason, secret_hex=secret_hex, commitment=commitment, snapshot=snapshot,
+                snapshot_sha256=snapshot_sha256, eligible=eligible, committed_at=now, committed_by=actor))
+        except IntegrityError:  # the unique (campaign, kind, round): someone else committed it first
+            raise RoundTaken(f"抽查任务“{campaign_code}”第 {round_} 轮抽取承诺已由另一操作同时提交，以先提交者为准") from None
         return self.current(campaign_code, kind)
 
     def record_run(self, record: DrawRecord, *, witness: str, seed: str, result: dict, now: datetime,

@@ -65,7 +65,7 @@ def sweep(uow, *, batch: int = 1000) -> SweepReport:
                 return report
             part = SweepReport()
             try:
-                with uow.conn.begin_nested():
+                with uow:  # a savepoint: a lost race undoes this batch's writes only
                     _sweep_batch(uow, tasks, part)
             except _LostRace:
                 continue  # another sweep moved these tasks first and sends their notices

@@ -14,13 +14,11 @@ import json
 import os
 from collections.abc import Callable
 
-from sqlalchemy.exc import IntegrityError
-
 from workflow.audit import campaign_chain
 from workflow.inspection import CONFIRMED, SAMPLED
 from workflow.machine import MOVES
 from workflow.mail import mails
-from workflow.persistence.draws import ENTERPRISES, OFFICERS
+from workflow.persistence.draws import ENTERPRISES, OFFICERS, RoundTaken
 from workflow.services.forms import FormsReport, generate_forms
 from workflow.services.officer_draw import commit_match
 from workflow.services.inspections import SAMPLE
@@ -65,9 +63,8 @@ def commit_officer_draw(uow, *, random_bytes: Callable[[int], bytes] = os.urando
         if SAMPLED in states or CONFIRMED not in states:
             return None
         try:
-            with uow.conn.begin_nested():
-                record = commit_match(uow, random_bytes=random_bytes)
-        except IntegrityError:
+            record = commit_match(uow, random_bytes=random_bytes)  # its own block: a savepoint
+        except RoundTaken:
             return None  # another tick committed at the same moment: theirs stands
         local = uow.now.astimezone(plan.tz)
         uow.queue(mails(f"match-commit|{plan.code}|{record.round}", plan.office_mailboxes, kind="match_committed",

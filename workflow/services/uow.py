@@ -11,8 +11,9 @@ It carries who acts and when (``actor``, ``now``: injected, never read from the
 wall clock), loads the campaign's stored plan and its working-day calendar once,
 and moves inspections through the machine: a move is written together with its
 reactions (``reactions.REACTIONS``) and its audit row, in the same transaction.
-Entering it again inside its own block joins the transaction (a handler may call
-another). A handler that needs several transactions by design (the sweep's
+Entering it again inside its own block joins the transaction as a savepoint (a
+handler may call another; an error inside the inner block undoes only that block's
+writes, and the outer block decides what to do with it). A handler that needs several transactions by design (the sweep's
 batches, the sender's marks) enters it several times, one block each.
 """
 
@@ -64,6 +65,7 @@ class UnitOfWork:
         self._files_dir = files_dir
         self._calendars: dict[str, WorkdayCalendar] = {}
         self._depth = 0
+        self._nested: list = []  # the savepoints of the blocks entered inside the transaction
         self.conn = None
 
     # --- the transaction -------------------------------------------------------
@@ -72,6 +74,8 @@ class UnitOfWork:
         if self._depth == 0:
             self._plans: dict[str, CampaignPlan] = {}
             self._begin()
+        else:
+            self._nested.append(self._savepoint())
         self._depth += 1
         return self
 
@@ -79,7 +83,19 @@ class UnitOfWork:
         self._depth -= 1
         if self._depth == 0:
             self._end(commit=exc_type is None)
+        else:
+            self._release(self._nested.pop(), commit=exc_type is None)
         return False
+
+    def _savepoint(self):
+        """A block inside the transaction: on an error only the block's own writes are undone."""
+        return self.conn.begin_nested()
+
+    def _release(self, savepoint, *, commit: bool) -> None:
+        if commit:
+            savepoint.commit()
+        else:
+            savepoint.rollback()
 
     def _begin(self) -> None:
         """A transaction on the database, and the repositories over it."""
@@ -203,6 +219,8 @@ def refusals_audited(uow: UnitOfWork, what: str, uscc: str | None = None) -> Ite
     """A refused act (UserError) is rolled back, then recorded in the campaign's chain on its own, and re-raised.
 
     A campaign that does not exist has no chain: nothing is recorded."""
+    if uow.conn is not None:
+        raise RuntimeError("refusals_audited wraps a whole act: the refusal needs a transaction of its own")
     try:
         yield
     except UserError as exc:
