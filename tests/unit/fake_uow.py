@@ -152,8 +152,9 @@ class _Tasks:
         for iid, at in done:
             self._close([t for t in self.s.tasks.values() if t.inspection_id == iid and t.kind == kind], at, outcome)
 
-    def close_key(self, key, *, now):
-        self._close([self.s.tasks[key]], now, "done")
+    def close_key(self, key, *, now, outcome="done"):
+        if key in self.s.tasks:
+            self._close([self.s.tasks[key]], now, outcome)
 
 
 class _Teams:
@@ -167,6 +168,14 @@ class _Teams:
     def of_campaign(self, code):
         return {self.s.inspections[iid]["uscc"]: [{"certificate_no": m.certificate_no} for m in members]
                 for iid, members in self.s.team.items()}
+
+    def loads(self, code, *, live=False):
+        count: dict[str, int] = defaultdict(int)
+        for iid, members in self.s.team.items():
+            if not live or self.s.inspections[iid]["state"] != "withdrawn":
+                for m in members:
+                    count[m.certificate_no] += 1
+        return count
 
     def emails(self, iid):
         return {m.certificate_no: self.s.officers[m.certificate_no].email for m in self.s.team[iid]}

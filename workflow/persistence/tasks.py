@@ -57,10 +57,10 @@ class TaskRepository:
                                     "AND done_at IS NULL", _t, ("done_at", "outcome", "inspection_id", "kind"))
         return statement.run((at, outcome, inspection_id, kind) for inspection_id, at in done)
 
-    def close_key(self, key: str, *, now: datetime) -> int:
-        """Close one task by its key (a department's file arrived, an officer acknowledged)."""
+    def close_key(self, key: str, *, now: datetime, outcome: str = DONE) -> int:
+        """Close one task by its key (a department's file arrived, an officer acknowledged or left every team)."""
         return self.conn.execute(update(_t).where(_t.c.key == key, _t.c.done_at.is_(None))
-                                 .values(done_at=now, outcome=DONE)).rowcount
+                                 .values(done_at=now, outcome=outcome)).rowcount
 
     def next_notice_after(self, campaign_code: str, after: datetime) -> datetime | None:
         """The campaign's next notice instant later than ``after`` (what the next scheduled tick will find)."""

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from workflow.inspection import WITHDRAWN
 from workflow.persistence.inspections import CHUNK
 from workflow.persistence.orm import InspectionRow, Officer, TeamMemberRow
 
@@ -75,10 +76,13 @@ class TeamRepository:
                 out[iid].append((cert, dept))
         return out
 
-    def loads(self, campaign_code: str) -> dict[str, int]:
-        """Per officer, how many of the campaign's teams he is on now."""
-        return dict(self.conn.execute(select(t.certificate_no, func.count()).join(i, i.id == t.inspection_id).where(
-            i.campaign_code == campaign_code, t.released_at.is_(None)).group_by(t.certificate_no)).all())
+    def loads(self, campaign_code: str, *, live: bool = False) -> dict[str, int]:
+        """Per officer, how many of the campaign's teams he is on now (``live``: of enterprises not withdrawn)."""
+        query = select(t.certificate_no, func.count()).join(i, i.id == t.inspection_id).where(
+            i.campaign_code == campaign_code, t.released_at.is_(None))
+        if live:
+            query = query.where(i.state != WITHDRAWN)
+        return dict(self.conn.execute(query.group_by(t.certificate_no)).all())
 
     def drawn(self, campaign_code: str) -> dict[str, set[tuple[str, str]]]:
         """Per USCC, the members the public draw put there (no substitutes, no specialists): what verify compares."""

@@ -24,7 +24,7 @@ from workflow.machine import ASSIGN, ISSUE_FORM, states_allowing
 from workflow.schedule import Slot, schedule_visits
 from workflow.services.facts import form_items
 from workflow.services.inspections import BatchReport, move_all
-from workflow.services.reactions import mail_forms, open_acknowledgements
+from workflow.services.reactions import dispatch_to_officers
 from workflow.tasks import is_overdue, task_key
 
 
@@ -37,44 +37,55 @@ class FormsReport:
 
 
 def generate_forms(uow) -> FormsReport:
-    """Schedule the visits, write every form and the schedule into the campaign's folder, assign, dispatch."""
+    """Schedule the visits, write every form and the schedule into the campaign's folder, then assign and
+    dispatch in one short transaction (the files are written while no transaction is held: on SQLite, other
+    writers — an officer's acknowledgement, the sender — never wait for them)."""
     with uow:
         plan = uow.plan
         require_office(plan, uow.actor, "生成和派发一企一表", system_may=True)
-        repo = uow.inspections
-        current = [i for state in states_allowing(ISSUE_FORM) for i in repo.in_campaign(plan.code, state=state)]
-        if not current:
-            raise UserError(f"抽查任务“{plan.code}”没有已确认或已分派的检查对象，无需生成一企一表")
-        teams = uow.teams.of_campaign(plan.code)
-        missing = sorted(i.uscc for i in current if i.uscc not in teams)
-        if missing:
-            raise UserError(f"尚有 {len(missing)} 户企业没有检查组（先 ssj match commit / run）：{'、'.join(missing[:10])}")
-        visit = plan.deadlines["visit"]
-        days = [visit.start + timedelta(days=n) for n in range((visit.end - visit.start).days + 1)]
-        fixed = {u: Slot(d, g) for u, d, g in repo.planned(plan.code, states_allowing(ISSUE_FORM))}
-        by_uscc = {ins.uscc: frozenset(m["certificate_no"] for m in teams[ins.uscc]) for ins in current}
-        schedule = schedule_visits(by_uscc, [d for d in days if uow.calendar.is_workday(d)],
-                                   vehicles=plan.matching.vehicles,
-                                   max_visits_per_day=plan.matching.max_visits_per_officer_per_day,
-                                   fixed={u: s for u, s in fixed.items() if u in by_uscc})
-        if schedule.problems:
-            head = f"无法安排实地核查（{len(schedule.problems)} 户），未生成一企一表："
-            raise UserError(head, [head, *schedule.problems])
-        forms = _forms(uow, current, teams, schedule.slots)
-        digests, schedule_path = _write_files(uow.files_dir, forms, f"{plan.name} 实地核查安排（{visit.start} 至 {visit.end}）")
-        uow.seam("forms:files")
-        repo.set_schedule(plan.code, [(f.uscc, f.planned_on, f.group) for f in forms], now=uow.now)
+        forms, _ = _plan(uow)
+    visit = plan.deadlines["visit"]
+    digests, schedule_path = _write_files(uow.files_dir, forms, f"{plan.name} 实地核查安排（{visit.start} 至 {visit.end}）")
+    uow.seam("forms:files")
+    with uow:
+        again, current = _plan(uow)
+        if again != forms:
+            raise UserError("生成一企一表期间检查组、核查安排或企业信息有变化，未派发；请重新生成（定时推进会自动重试）")
+        uow.inspections.set_schedule(plan.code, [(f.uscc, f.planned_on, f.group) for f in forms], now=uow.now)
         uow.record("forms", payload={"forms": len(forms), "files": digests,
                                      "schedule_sha256": hashlib.sha256(schedule_path.read_bytes()).hexdigest()})
         uow.seam("forms:scheduled")
         before = uow.tasks.count(plan.code, "acknowledge")
         assigned = move_all(uow, ASSIGN, source=CONFIRMED)  # reactions: acknowledgement tasks, officers' mail
         uow.seam("forms:assigned")
-        reissued = [(i, None) for i in current if i.state == ASSIGNED]  # assigned before this run
-        open_acknowledgements(uow, reissued)  # e.g. after a substitution: the new officer is asked too
-        mail_forms(uow, reissued)
+        dispatch_to_officers(uow, [i for i in current if i.state == ASSIGNED])  # assigned before: e.g. a substitute
         opened = uow.tasks.count(plan.code, "acknowledge") - before
     return FormsReport(len(forms), schedule_path, assigned, opened)
+
+
+def _plan(uow) -> tuple[list[Form], list]:
+    """Every form to issue (confirmed and assigned enterprises, each on its scheduled day), and those enterprises;
+    refused in Chinese when there is none, a team is missing or the visits cannot be scheduled."""
+    plan, repo = uow.plan, uow.inspections
+    current = [i for state in states_allowing(ISSUE_FORM) for i in repo.in_campaign(plan.code, state=state)]
+    if not current:
+        raise UserError(f"抽查任务“{plan.code}”没有已确认或已分派的检查对象，无需生成一企一表")
+    teams = uow.teams.of_campaign(plan.code)
+    missing = sorted(i.uscc for i in current if i.uscc not in teams)
+    if missing:
+        raise UserError(f"尚有 {len(missing)} 户企业没有检查组（先 ssj match commit / run）：{'、'.join(missing[:10])}")
+    visit = plan.deadlines["visit"]
+    days = [visit.start + timedelta(days=n) for n in range((visit.end - visit.start).days + 1)]
+    fixed = {u: Slot(d, g) for u, d, g in repo.planned(plan.code, states_allowing(ISSUE_FORM))}
+    by_uscc = {ins.uscc: frozenset(m["certificate_no"] for m in teams[ins.uscc]) for ins in current}
+    schedule = schedule_visits(by_uscc, [d for d in days if uow.calendar.is_workday(d)],
+                               vehicles=plan.matching.vehicles,
+                               max_visits_per_day=plan.matching.max_visits_per_officer_per_day,
+                               fixed={u: s for u, s in fixed.items() if u in by_uscc})
+    if schedule.problems:
+        head = f"无法安排实地核查（{len(schedule.problems)} 户），未生成一企一表："
+        raise UserError(head, [head, *schedule.problems])
+    return _forms(uow, current, teams, schedule.slots), current
 
 
 def _forms(uow, inspections, teams, slots) -> list[Form]:

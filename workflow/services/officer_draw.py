@@ -14,12 +14,13 @@ from workflow import draw as commit_reveal
 from workflow import matching
 from workflow.errors import NotFound, UserError
 from workflow.identity import require_office
-from workflow.inspection import CONFIRMED, SAMPLED
+from workflow.inspection import ASSIGNED, CONFIRMED, SAMPLED
 from workflow.machine import CHANGE_TEAM, require
 from workflow.persistence.draws import OFFICERS, DrawRecord
 from workflow.services.draws import Check, RunOutcome, already_run, commit_reveal_checks
 from workflow.services.inspections import inspection_of
 from workflow.services.permissions import department_actor
+from workflow.services.reactions import dispatch_to_officers, release_idle
 
 
 def _pool_facts(uow) -> tuple[list, list, list]:
@@ -162,6 +163,9 @@ def replace_member(uow, uscc: str, certificate_no: str, *, reason: str) -> match
                         "department_code": department, "eligibility": why, "substitute_for": certificate_no}], uow.now)
         uow.record("match_replace", uscc=uscc, payload={"replaced": certificate_no, "substitute": chosen.certificate_no,
                                                         "department": department, "reason": reason.strip()})
+        if inspection.state == ASSIGNED:  # the forms are out: the substitute is asked and mailed now
+            dispatch_to_officers(uow, [inspection], only={chosen.certificate_no})
+        release_idle(uow, {certificate_no})
         return matching.Member(chosen.certificate_no, department, why)
 
 

@@ -23,7 +23,7 @@ from workflow.deadlines import resolve_deadline, visit_instant
 from workflow.files.forms import form_file_stem
 from workflow.inspection import ASSIGNED, INSPECTED, PUBLISHED, REPORTED, SAMPLED, WITHDRAWN, Inspection, Moved
 from workflow.mail import mails
-from workflow.tasks import CANCELLED, DONE, NewTask
+from workflow.tasks import CANCELLED, DONE, NewTask, task_key
 
 Moves = Sequence[tuple[Inspection, Moved]]
 
@@ -36,20 +36,27 @@ def open_confirmations(uow, moved: Moves) -> None:
                     for i, _ in moved for d in plan.departments), uow.now)
 
 
-def open_acknowledgements(uow, moved: Moves) -> None:
-    """Each officer on the teams acknowledges his 一企一表 by the ``acknowledge`` deadline (specialists are not asked)."""
-    plan = uow.plan
-    due = resolve_deadline(plan.deadlines["acknowledge"], uow.calendar, uow.now)
-    counted = uow.teams.counted(inspection_ids=[i.id for i, _ in moved])
-    officers = sorted({cert for members in counted.values() for cert, _ in members})
-    uow.tasks.open((NewTask("acknowledge", plan.code, due, certificate_no=c) for c in officers), uow.now)
+def dispatch_to_officers(uow, inspections: Sequence[Inspection], only: set[str] | None = None) -> None:
+    """The officers on these inspections' teams (``only`` those, when given) are asked to acknowledge their
+    一企一表 and are mailed them. Used by the move to 已分派, by a substitution, and by a forms re-run."""
+    due = resolve_deadline(uow.plan.deadlines["acknowledge"], uow.calendar, uow.now)
+    ask_to_acknowledge(uow, inspections, only, due)
+    mail_forms(uow, inspections, only, due)
 
 
-def mail_forms(uow, moved: Moves) -> None:
-    """Each officer on the teams gets, once a day at most, his enterprises, visit days and their 一企一表 files."""
+def ask_to_acknowledge(uow, inspections: Sequence[Inspection], only: set[str] | None, due) -> None:
+    """Each officer on the teams acknowledges his 一企一表 by ``due`` (specialists are not asked)."""
+    counted = uow.teams.counted(inspection_ids=[i.id for i in inspections])
+    asked = sorted({cert for members in counted.values() for cert, _ in members if only is None or cert in only})
+    uow.tasks.open((NewTask("acknowledge", uow.plan.code, due, certificate_no=c) for c in asked), uow.now)
+
+
+def mail_forms(uow, inspections: Sequence[Inspection], only: set[str] | None, due) -> None:
+    """Each officer on the teams gets, once a day at most, all his enterprises, visit days and 一企一表 files."""
     plan = uow.plan
     teams = uow.teams.of_campaign(plan.code)
-    involved = {m["certificate_no"] for i, _ in moved for m in teams.get(i.uscc, ())}
+    involved = {m["certificate_no"] for i in inspections for m in teams.get(i.uscc, ())
+                if only is None or m["certificate_no"] in only}
     schedule = {uscc: (day, group) for uscc, day, group in uow.inspections.planned(plan.code, (ASSIGNED,))}
     enterprises = uow.directory.enterprises(sorted(schedule))
     officers = uow.directory.officers()
@@ -58,7 +65,6 @@ def mail_forms(uow, moved: Moves) -> None:
         for member in teams.get(uscc, ()):
             if member["certificate_no"] in involved:
                 visits[member["certificate_no"]].append(uscc)
-    due = resolve_deadline(plan.deadlines["acknowledge"], uow.calendar, uow.now)
     folder = (uow.files_dir / "一企一表").resolve()
     stamp = uow.now.astimezone(plan.tz).date().isoformat()
     queued = []
@@ -97,14 +103,34 @@ def _closes(kind: str) -> Callable:
 
 
 def cancel_open_work(uow, moved: Moves) -> None:
-    """A withdrawn enterprise: nobody owes any of its work any more."""
+    """A withdrawn enterprise: nobody owes any of its work any more — an officer left on no other team not even
+    his acknowledgement."""
     for inspection, m in moved:
         uow.tasks.close(inspection_id=inspection.id, outcome=CANCELLED, now=m.at)
+    counted = uow.teams.counted(inspection_ids=[i.id for i, _ in moved])
+    release_idle(uow, {cert for members in counted.values() for cert, _ in members})
+
+
+def release_idle(uow, officers: set[str]) -> None:
+    """Officers on no team of a live enterprise any more (replaced, or their enterprise withdrawn) owe no
+    acknowledgement: it is cancelled, so nobody chases them."""
+    busy = uow.teams.loads(uow.plan.code, live=True)
+    for cert in sorted(officers):
+        if not busy.get(cert):
+            uow.tasks.close_key(task_key("acknowledge", uow.plan.code, certificate_no=cert), now=uow.now,
+                                outcome=CANCELLED)
+
+
+def _assigned(uow, moved: Moves) -> None:
+    dispatch_to_officers(uow, [i for i, _ in moved])
+
+
+_assigned.__doc__ = dispatch_to_officers.__doc__
 
 
 REACTIONS: dict[str, tuple[Callable, ...]] = {
     SAMPLED: (open_confirmations,),
-    ASSIGNED: (open_acknowledgements, mail_forms),
+    ASSIGNED: (_assigned,),
     INSPECTED: (open_backfill_and_disclosure,),
     REPORTED: (_closes("backfill"),),
     PUBLISHED: (_closes("publish"),),

@@ -83,7 +83,5 @@ def dispatch_forms(uow) -> FormsReport | None:
     is told by the tick's log) when the visits cannot be scheduled.
     """
     with uow:
-        plan = uow.plan
-        if not (uow.draws.was_run(plan.code, OFFICERS) and uow.inspections.any_in(plan.code, CONFIRMED)):
-            return None
-        return generate_forms(uow)
+        waiting = uow.draws.was_run(uow.plan.code, OFFICERS) and uow.inspections.any_in(uow.plan.code, CONFIRMED)
+    return generate_forms(uow) if waiting else None
