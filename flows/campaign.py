@@ -133,8 +133,8 @@ def daily_overdue_report(code: str, now: str | None = None, url: str | None = No
     with _database(url) as engine:
         report = prepare_daily_overdue_report(UnitOfWork(engine, now=when, actor=SYSTEM, campaign=code),
                                               Path(out_dir or "报表"))
-    if report is None:
-        return {"skipped": f"{when.astimezone(BEIJING):%Y-%m-%d} 不是工作日"}
+    if report.path is None:
+        return {"skipped": f"{report.day:%Y-%m-%d} 不是工作日"}
     mailed = send_mail(url, when)
     return {"report": str(report.path), "overdue": report.overdue, "queued": report.queued, **mailed}
 

@@ -194,9 +194,6 @@ class People:
     def _backfill(self, uscc: str, officer: str) -> Callable[[datetime], str]:
         def run(now: datetime) -> str:
             items, due = lookups.backfill_due(self.uow(now, officer), uscc)
-            if due is not None and now >= due:
-                self.late.append(f"企业 {uscc} 的检查结果于 {now:%m-%d %H:%M} 才回填"
-                                 f"（期限 {due.astimezone(self.plan.tz):%m-%d %H:%M}）")
             problems = 0
             for k, item in enumerate(items):
                 roll = self.rng.random()
@@ -209,7 +206,10 @@ class People:
                 else:
                     result = result_of(item, "A,D", method="实地核查", finding="涉嫌违反其他市场监管规定", handling=[4])
                 problems += result.has_problem
-                record_result(self.uow(now, officer), uscc, result)
+                recorded = record_result(self.uow(now, officer), uscc, result)
+            if recorded.late:  # the last item's answer: the back-fill closed late
+                self.late.append(f"企业 {uscc} 的检查结果于 {now:%m-%d %H:%M} 才回填"
+                                 f"（期限 {due.astimezone(self.plan.tz):%m-%d %H:%M}）")
             return f"{len(items)} 项，发现问题 {problems} 项"
         return run
 

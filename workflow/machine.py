@@ -287,9 +287,13 @@ def states_allowing(action: str) -> tuple[str, ...]:
 
 
 def require(inspection: Inspection, action: str) -> None:
-    """Refuse, in Chinese, an act the inspection's state does not allow."""
+    """Refuse, in Chinese, an act (or a move: IllegalMove) the inspection's state does not allow."""
     if can(inspection.state, action):
         return
+    if action in _SOURCES:
+        allowed = "、".join(STATE_LABELS[s] for s in _SOURCES[action])
+        raise IllegalMove(f"企业 {inspection.uscc} 当前为“{STATE_LABELS.get(inspection.state, inspection.state)}”，"
+                          f"不能{TRIGGER_LABELS[action]}（只能从“{allowed}”状态{TRIGGER_LABELS[action]}）")
     act = ACTS[action]
     hint = f"（{act.hint}）" if act.hint else ""
     raise UserError(f"企业 {inspection.uscc} 当前为“{STATE_LABELS.get(inspection.state, inspection.state)}”，"
@@ -306,10 +310,7 @@ def fire(inspection: Inspection, trigger: str, facts: Facts, now: datetime) -> M
     """Move ``inspection`` by ``trigger``; IllegalMove / MoveRefused leave it untouched."""
     if trigger not in _SOURCES:
         raise ValueError(f"unknown trigger {trigger!r}")
-    if inspection.state not in _SOURCES[trigger]:
-        allowed = "、".join(STATE_LABELS[s] for s in _SOURCES[trigger])
-        raise IllegalMove(f"企业 {inspection.uscc} 当前为“{STATE_LABELS.get(inspection.state, inspection.state)}”，"
-                          f"不能{TRIGGER_LABELS[trigger]}（只能从“{allowed}”状态{TRIGGER_LABELS[trigger]}）")
+    require(inspection, trigger)
     source = inspection.state
     MACHINE.events[trigger].trigger(inspection, facts=facts)  # a failing guard raises MoveRefused
     return _record(inspection, trigger, source, facts, now)

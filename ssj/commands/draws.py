@@ -24,9 +24,9 @@ draw_group = group(cli, "draw", "随机抽取检查对象（算法 ssj-draw-v1�
 def draw_commit_cmd(call: Call, code: str, secret: str | None, redraw: bool, reason: str | None) -> None:
     from workflow.services.draws import commit_draw
 
-    if redraw and not (reason or "").strip():
+    if redraw and reason is None:
         raise UserError("--redraw 须同时用 --reason 说明重新抽取的理由")
-    if reason and not redraw:
+    if reason is not None and not redraw:
         raise UserError("--reason 只用于 --redraw")
     secret_bytes = secret_option(secret)
     record = act(call, code, "draw_commit", lambda uow: commit_draw(

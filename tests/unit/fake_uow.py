@@ -34,6 +34,7 @@ class Store:
     answers: dict = field(default_factory=dict)  # (inspection id, department) → DepartmentAnswer
     team: dict = field(default_factory=lambda: defaultdict(list))  # inspection id → [TeamMember]
     forms: set = field(default_factory=set)  # inspection ids with their 一企一表
+    schedule: dict = field(default_factory=dict)  # inspection id → (planned day, group)
     visits: dict = field(default_factory=dict)  # inspection id → Visit
     results: dict = field(default_factory=lambda: defaultdict(dict))  # inspection id → {item: ItemResult}
     tasks: dict = field(default_factory=dict)  # key → row
@@ -114,7 +115,8 @@ class _Inspections:
         self.s.results[iid][result.item_code] = result
 
     def planned(self, code, states):
-        return []  # no visit schedule in these tests: the forms' mail has nothing to list
+        return sorted((self.s.inspections[iid]["uscc"], day, group) for iid, (day, group) in self.s.schedule.items()
+                      if self.s.inspections[iid]["state"] in states)
 
 
 class _Tasks:
@@ -167,7 +169,7 @@ class _Teams:
 
     def of_campaign(self, code):
         return {self.s.inspections[iid]["uscc"]: [{"certificate_no": m.certificate_no} for m in members]
-                for iid, members in self.s.team.items()}
+                for iid, members in self.s.team.items() if members}
 
     def loads(self, code, *, live=False):
         count: dict[str, int] = defaultdict(int)

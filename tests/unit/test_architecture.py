@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,31 @@ def test_the_domain_imports_no_framework(path):
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert not [m for m in imported if m.split(".")[0] in FRAMEWORKS]
+
+
+SHELLS = sorted((ROOT / "ssj").rglob("*.py")) + sorted((ROOT / "flows").rglob("*.py"))
+SQL = re.compile(r"\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b|(?<![.\w])(select|insert|update|delete|text)\(")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    return found | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+
+
+@pytest.mark.parametrize("path", SHELLS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_command_line_the_demo_and_the_flows_hold_no_sql(path):
+    """They parse, call a handler and format: the database is the repositories' (through a unit of work)."""
+    assert not [m for m in _imports(path) if m.split(".")[0] == "sqlalchemy"]
+    assert not SQL.search(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "workflow" / "services").glob("*.py")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_handler_opens_a_connection_of_its_own(path):
+    """Every handler works in the unit of work it is given; only the unit of work holds the engine."""
+    text = path.read_text(encoding="utf-8")
+    if path.name == "uow.py":
+        return
+    assert not [m for m in _imports(path) if m.split(".")[0] == "sqlalchemy"]
+    assert not re.search(r"\b(engine|conn)\.(connect|begin|execute)\(", text)

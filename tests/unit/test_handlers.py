@@ -150,3 +150,47 @@ def test_the_visit_starts_the_back_fill_and_disclosure_clocks_and_the_last_resul
     chain = store.chains[f"campaign:{CODE}"]
     assert [e.action for e in chain if e.action in ("visit", "inspect", "report")] == ["visit", "inspect", "report"]
     assert chain[-1].at.astimezone(timezone.utc) == at(12, 19).astimezone(timezone.utc)
+
+
+def test_assigning_several_enterprises_mails_each_officer_once_with_all_of_them(store):
+    """The 已分派 reaction sees the whole move: an officer on two teams gets one mail listing both, with both forms."""
+    other = "91130110MA00000011"
+    store.enterprises[other] = SimpleNamespace(uscc=other, name="鹿泉某某商贸有限公司", address="鹿泉区")
+    with acting(store, at(11, 27)) as uow:
+        start_inspections(uow, [other])
+    answer_all(store)
+    for d in PLAN.departments:
+        record_answer(acting(store, at(11, 28), contact(d.code)), d.code, other, inspects=d.code == "SJ",
+                      reason="" if d.code == "SJ" else "不涉及")
+    sj, sw = store.officers["130110SJ001"], store.officers["130110SW001"]
+    ids = {row["uscc"]: iid for iid, row in store.inspections.items()}
+    store.team[ids[USCC]] = [team_member(sj), team_member(sw)]
+    store.team[ids[other]] = [team_member(sj), team_member(sw)]
+    for n, iid in enumerate(ids.values()):
+        store.forms.add(iid)
+        store.schedule[iid] = (date(2019, 12, 9 + n), 1)
+    with acting(store, at(12, 3)) as uow:
+        moved, refused = uow.move_many(uow.inspections.in_campaign(CODE, state="confirmed"), "assign")
+    assert len(moved) == 2 and not refused
+    mails = [m for m in store.outbox.values() if m.kind == "forms"]
+    assert sorted(m.recipient for m in mails) == ["130110SJ001@x", "130110SW001@x"], "one mail per officer"
+    for mail in mails:
+        assert [v["uscc"] for v in mail.context["visits"]] == [USCC, other], "both enterprises, in visiting order"
+        assert len(mail.context["attachments"]) == 4, "each enterprise's 一企一表 as XLSX and DOCX"
+
+
+def test_a_substitute_alone_is_asked_and_mailed(store):
+    from workflow.services.reactions import dispatch_to_officers
+
+    iid = assigned(store)
+    store.schedule[iid] = (date(2019, 12, 10), 1)
+    newcomer = SimpleNamespace(certificate_no="130110SW002", department_code="SW", name="执法002", email="sw2@x",
+                               certificate_valid_until=date(2025, 1, 1))
+    store.officers[newcomer.certificate_no] = newcomer
+    store.team[iid] = [team_member(store.officers["130110SJ001"]), team_member(newcomer)]
+    before = {k for k, m in store.outbox.items() if m.kind == "forms"}
+    with acting(store, at(12, 4)) as uow:
+        dispatch_to_officers(uow, [uow.inspections.get(CODE, USCC)], only={"130110SW002"})
+    new = [m for k, m in store.outbox.items() if m.kind == "forms" and k not in before]
+    assert [m.recipient for m in new] == ["sw2@x"], "only the substitute, not the rest of the team again"
+    assert store.tasks[task_key("acknowledge", CODE, certificate_no="130110SW002")].done_at is None

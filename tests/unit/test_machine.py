@@ -270,6 +270,14 @@ def test_require_refuses_in_chinese_with_the_state():
     assert str(caught.value) == ("企业 91130110MA0000000X 当前为“已分派”，不能回填检查结果（须先记录实地核查，已回填的不能再改）")
 
 
+def test_require_of_a_move_is_the_machines_own_refusal():
+    from workflow.machine import require
+
+    with pytest.raises(IllegalMove) as caught:
+        require(at("published"), "withdraw")
+    assert "当前为“已公示”，不能撤出（只能从“已抽取、已确认、已分派”状态撤出）" in str(caught.value)
+
+
 def test_ready_asks_the_guard_without_moving():
     from workflow.machine import ready
 

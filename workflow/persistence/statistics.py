@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, and_, distinct, func, literal, select, union
 
+from workflow.inspection import WITHDRAWN
 from workflow.persistence import orm
 from workflow.results import ABNORMAL_CODES, PROBLEM_CODES
 from workflow.statistics import TOTAL, StatsRow
@@ -15,7 +16,7 @@ item, content = orm.InspectionItem, orm.InspectionItemContent
 
 
 def _live(code: str):
-    return and_(i.campaign_code == code, i.state != "withdrawn")
+    return and_(i.campaign_code == code, i.state != WITHDRAWN)
 
 
 def _by(query, grouped: bool, dept_column):

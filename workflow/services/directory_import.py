@@ -1,16 +1,37 @@
 """``ssj import``: load a directory file into the database, all or nothing.
 
-The file is streamed once, each row checked; the rows go in inside the unit of
-work's one transaction (``persistence.directory_writer``), which commits only if
-no row had a problem.
+The file is streamed once: each row is checked (its cells, a key repeated, a
+department not imported yet, a new row in a correction file that lacks required
+columns), and while no problem has been seen the valid rows are written in
+batches (``persistence.directory_writer``) inside the unit of work's one
+transaction. The first problem stops the writing — checking goes on, to list
+every problem — and the transaction commits only if there was none.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflow.audit import DIRECTORY_CHAIN, Entry
 from workflow.directory import DIRECTORIES
 from workflow.files.tabular import FileProblem, open_table
-from workflow.importing import ImportRejected, Problem, Problems, read_header
-from workflow.persistence.directory_writer import ImportReport, load_directory
+from workflow.importing import HeaderPlan, ImportRejected, Problem, Problems, parse_row, read_header
+from workflow.persistence.directory_writer import DirectoryWriter
+
+BATCH = 5000
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    label: str
+    path: str
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    marked_not_latest: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 def import_directory(uow, kind: str, path: str, *, full: bool) -> ImportReport:
@@ -21,12 +42,74 @@ def import_directory(uow, kind: str, path: str, *, full: bool) -> ImportReport:
         with open_table(path, directory.looks_like_header) as table:
             plan = read_header(directory, table.header, path, problems, warnings)
             with uow:
-                report = load_directory(uow.conn, directory, plan, table, problems, full=full, now=uow.now,
-                                        user=uow.actor)
+                report = _load(uow, kind, plan, table, problems, full=full)
                 if problems:
                     raise ImportRejected(problems, warnings)  # rolls the batches written so far back
     except FileProblem as exc:
         problems.add(Problem(None, 0, None, str(exc)))
         raise ImportRejected(problems, warnings) from None
     report.warnings = warnings
+    return report
+
+
+def _load(uow, kind: str, plan: HeaderPlan, table, problems: Problems, *, full: bool) -> ImportReport:
+    directory = DIRECTORIES[kind]
+    report = ImportReport(kind, directory.label, table.path)
+    writer = DirectoryWriter(uow.conn, kind, [col.alias for _, col, _ in plan.columns], path=table.path,
+                             sha256=table.sha256, full=full, now=uow.now, user=uow.actor)
+    known = {col.alias: writer.department_codes() for _, col, _ in plan.columns if col.references == "departments"}
+    key_alias, key_header, key_index = directory.key, plan.header_of(directory.key), plan.index_of(directory.key)
+    first_row: dict[str, int] = {}
+    pending: list[tuple[int, dict[str, Any]]] = []
+    empty_at_start = writer.is_empty()
+
+    def settle() -> None:
+        existing = set() if empty_at_start else writer.existing([r[key_alias] for _, r in pending])
+        if plan.missing_required:
+            names = "、".join(f"“{c.header}”" for c in plan.missing_required)
+            for number, record in pending:
+                if record[key_alias] not in existing:
+                    problems.add(Problem(number, key_index, key_header,
+                                         f"“{record[key_alias]}”是新条目，但文件缺少必需的列 {names}（更正文件只能更新已有条目）"))
+        if not problems:
+            inserted, updated = writer.write([r for _, r in pending], existing)
+            report.inserted += inserted
+            report.updated += updated
+        pending.clear()
+
+    for number, values in table.rows:
+        record = parse_row(plan, number, values, problems)
+        if record is None:
+            continue
+        key = record[key_alias]
+        seen = first_row.get(key)
+        if seen is not None:
+            problems.add(Problem(number, key_index, key_header, f"“{key}”与第 {seen} 行重复"))
+            continue
+        first_row[key] = number
+        unknown = [alias for alias, codes in known.items() if record.get(alias) is not None
+                   and record[alias] not in codes]
+        for alias in unknown:
+            problems.add(Problem(number, plan.index_of(alias), plan.header_of(alias),
+                                 f"“{record[alias]}”不是已导入的部门代码（请先导入部门名录）"))
+        if unknown:
+            continue
+        pending.append((number, record))
+        report.rows += 1
+        if len(pending) >= BATCH:
+            settle()
+    if pending:
+        settle()
+    if not first_row and not problems:
+        problems.add(Problem(None, 0, None, "文件没有数据行"))
+    if problems:
+        return report
+    if full:
+        report.marked_not_latest = writer.mark_not_latest()
+    writer.finish(rows=report.rows, inserted=report.inserted, updated=report.updated,
+                  marked_not_latest=report.marked_not_latest)
+    uow.audit.append(DIRECTORY_CHAIN, [Entry("directory_import", uow.actor, uow.now, payload={
+        "import_id": writer.import_id, "kind": kind, "path": table.path, "file_sha256": table.sha256, "full": full,
+        "rows": report.rows, "inserted": report.inserted, "updated": report.updated,
+        "marked_not_latest": report.marked_not_latest})])
     return report

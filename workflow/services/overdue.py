@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from workflow.files.report_books import ReportBook
@@ -106,19 +106,20 @@ def write_overdue_report(uow, path: Path) -> list[Overdue]:
 
 @dataclass(frozen=True)
 class DailyReport:
-    path: Path
-    overdue: int
-    queued: int
+    day: date  # the campaign's day the report is for
+    path: Path | None  # None: not a working day, nothing written or sent
+    overdue: int = 0
+    queued: int = 0
 
 
-def prepare_daily_overdue_report(uow, out_dir: Path) -> DailyReport | None:
-    """The morning report to the office: on working days only (None otherwise) — the calendar decides, a cron
-    cannot know 调休 — written as ``逾期部门报告_<date>.xlsx`` and queued once a day with the file attached."""
+def prepare_daily_overdue_report(uow, out_dir: Path) -> DailyReport:
+    """The morning report to the office: on working days only — the calendar decides, a cron cannot know 调休 —
+    written as ``逾期部门报告_<date>.xlsx`` and queued once a day with the file attached."""
     with uow:
         plan = uow.plan
         day = uow.now.astimezone(plan.tz).date()
         if not uow.calendar.is_workday(day):
-            return None
+            return DailyReport(day, None)
     path = Path(out_dir).resolve() / f"逾期部门报告_{day.isoformat()}.xlsx"
     items = write_overdue_report(uow, path)
     context = {"campaign_name": plan.name, "campaign_code": plan.code, "day": day.isoformat(), "count": len(items),
@@ -128,4 +129,4 @@ def prepare_daily_overdue_report(uow, out_dir: Path) -> DailyReport | None:
     with uow:
         queued = uow.queue(mails(f"overdue-report|{plan.code}|{day.isoformat()}", plan.office_mailboxes, kind="report",
                                  template="overdue_report", context=context))
-    return DailyReport(path, len(items), queued)
+    return DailyReport(day, path, len(items), queued)

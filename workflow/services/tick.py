@@ -63,8 +63,8 @@ def advance(uow) -> Advanced:
             commitment = commit_officer_draw(uow)
             try:
                 forms = dispatch_forms(uow)
-            except UserError as refused:
-                problems.append(str(refused))  # the office fixes teams or dates; the next tick tries again
+            except UserError as refused:  # the office fixes teams or dates; the next tick tries again by itself
+                problems.append(f"一企一表未派发：{refused}（下一次定时推进会自动重试）")
     uow.seam("tick:stepped")
     swept = sweep(uow)
     return Advanced(plan.tz, moved, reminders, swept, commitment, forms, problems)
