@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 from sqlalchemy import (
     JSON,
@@ -27,7 +28,7 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from workflow.persistence.types import Money, UTCDateTime
 
@@ -44,11 +45,20 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+# The kinds of value many tables keep, each declared once.
+Instant = Annotated[datetime, mapped_column(UTCDateTime)]  # aware in, aware UTC out
+Who = Annotated[str, mapped_column(String(254))]  # an identity: an email or a certificate number (FORMATS.md)
+Digest = Annotated[str, mapped_column(String(64))]  # a SHA-256, hex
+PersonName = Annotated[str, mapped_column(String(50))]
+Email = Annotated[str, mapped_column(String(254))]
+Phone = Annotated[str, mapped_column(String(40))]
+
+
 class _DirectoryRow:
     in_latest_directory: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     last_import_id: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[Instant]
+    updated_at: Mapped[Instant]
 
 
 class Department(_DirectoryRow, Base):
@@ -56,16 +66,16 @@ class Department(_DirectoryRow, Base):
 
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-    admin_name: Mapped[str | None] = mapped_column(String(50))
-    admin_email: Mapped[str | None] = mapped_column(String(254))
+    admin_name: Mapped[PersonName | None]
+    admin_email: Mapped[Email | None]
     """管理员: does the department's 比对确认 (seed: 由各单位（部门）的管理员在两个工作日内完成比对和确认)."""
-    leader_name: Mapped[str | None] = mapped_column(String(50))
-    leader_email: Mapped[str | None] = mapped_column(String(254))
+    leader_name: Mapped[PersonName | None]
+    leader_email: Mapped[Email | None]
     """分管领导: the escalation ladder's ``department_leader`` step."""
     responsible_section: Mapped[str | None] = mapped_column(String(100))
-    contact_name: Mapped[str | None] = mapped_column(String(50))
-    contact_phone: Mapped[str | None] = mapped_column(String(40))
-    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_name: Mapped[PersonName | None]
+    contact_phone: Mapped[Phone | None]
+    contact_email: Mapped[Email | None]
     """联络人: receives the dispatch lists and the notices (the ladder's ``department_contact`` step)."""
 
 
@@ -144,14 +154,14 @@ class DirectoryImport(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(16))
     path: Mapped[str] = mapped_column(Text)
-    file_sha256: Mapped[str] = mapped_column(String(64))
+    file_sha256: Mapped[Digest]
     full: Mapped[bool] = mapped_column(Boolean)
     rows: Mapped[int] = mapped_column(Integer)
     inserted: Mapped[int] = mapped_column(Integer)
     updated: Mapped[int] = mapped_column(Integer)
     marked_not_latest: Mapped[int] = mapped_column(Integer)
-    imported_by: Mapped[str] = mapped_column(String(254))
-    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    imported_by: Mapped[Who]
+    imported_at: Mapped[Instant]
 
 
 class Campaign(Base):
@@ -167,13 +177,13 @@ class Campaign(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     window_from: Mapped[date] = mapped_column(Date)
     window_to: Mapped[date] = mapped_column(Date)
-    draw_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    draw_at: Mapped[Instant]
     plan: Mapped[dict] = mapped_column(JSON)
     source_toml: Mapped[str] = mapped_column(Text)
-    source_sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_by: Mapped[str] = mapped_column(String(254))
-    calendar_sha256: Mapped[str | None] = mapped_column(String(64))  # the override files its deadlines were computed with
+    source_sha256: Mapped[Digest]
+    created_at: Mapped[Instant]
+    created_by: Mapped[Who]
+    calendar_sha256: Mapped[Digest | None]  # the override files its deadlines were computed with
     calendar_files: Mapped[str | None] = mapped_column(Text)  # their content (JSON [[name, text], …]): kept in force
 
 
@@ -218,17 +228,17 @@ class DrawRow(Base):
     algorithm: Mapped[str] = mapped_column(String(32))
     redraw_reason: Mapped[str | None] = mapped_column(Text)
     secret_hex: Mapped[str] = mapped_column(String(64))
-    commitment: Mapped[str] = mapped_column(String(64))
+    commitment: Mapped[Digest]
     snapshot: Mapped[str] = mapped_column(Text)
-    snapshot_sha256: Mapped[str] = mapped_column(String(64))
+    snapshot_sha256: Mapped[Digest]
     eligible: Mapped[int] = mapped_column(Integer)
-    committed_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    committed_by: Mapped[str] = mapped_column(String(254))
+    committed_at: Mapped[Instant]
+    committed_by: Mapped[Who]
     witness: Mapped[str | None] = mapped_column(Text)
     seed: Mapped[str | None] = mapped_column(String(64))
     result: Mapped[str | None] = mapped_column(Text)  # canonical JSON: sample size, sampled in rank order, strata
-    run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    run_by: Mapped[str | None] = mapped_column(String(254))
+    run_at: Mapped[Instant | None]
+    run_by: Mapped[Who | None]
 
 
 # --- inspections and what their moves depend on ------------------------------
@@ -248,20 +258,20 @@ class InspectionRow(Base):
     uscc: Mapped[str] = mapped_column(ForeignKey("enterprises.uscc"))
     state: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, default=1)
-    sampled_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    inspected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sampled_at: Mapped[Instant]
+    confirmed_at: Mapped[Instant | None]
+    assigned_at: Mapped[Instant | None]
+    inspected_at: Mapped[Instant | None]
+    reported_at: Mapped[Instant | None]
+    published_at: Mapped[Instant | None]
+    withdrawn_at: Mapped[Instant | None]
     withdraw_reason: Mapped[str | None] = mapped_column(Text)
-    forms_generated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    forms_generated_at: Mapped[Instant | None]
     visit_date: Mapped[date | None] = mapped_column(Date)
     visit_signature: Mapped[str | None] = mapped_column(String(8))
     visit_note: Mapped[str | None] = mapped_column(Text)
-    visit_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    visit_recorded_by: Mapped[str | None] = mapped_column(String(254))
+    visit_recorded_at: Mapped[Instant | None]
+    visit_recorded_by: Mapped[Who | None]
     draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
     planned_visit_on: Mapped[date | None] = mapped_column(Date)  # the visit schedule (ssj forms)
     visit_group: Mapped[int | None] = mapped_column(Integer)  # the day's group (vehicle) number
@@ -274,11 +284,11 @@ class InspectionDepartment(Base):
 
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
     department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), primary_key=True)
-    dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    dispatched_at: Mapped[Instant]
     inspects: Mapped[bool | None] = mapped_column(Boolean)
     decline_reason: Mapped[str | None] = mapped_column(Text)
-    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    answered_by: Mapped[str | None] = mapped_column(String(254))
+    answered_at: Mapped[Instant | None]
+    answered_by: Mapped[Who | None]
     on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -291,10 +301,10 @@ class TeamMemberRow(Base):
     certificate_no: Mapped[str] = mapped_column(ForeignKey("officers.certificate_no"), primary_key=True)
     department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
     specialist: Mapped[bool] = mapped_column(Boolean, default=False)
-    matched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    matched_at: Mapped[Instant]
     eligibility: Mapped[str | None] = mapped_column(Text)  # why this officer could be drawn for this enterprise
     substitute_for: Mapped[str | None] = mapped_column(String(64))
-    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # replaced: no longer on the team
+    released_at: Mapped[Instant | None]  # replaced: no longer on the team
     release_reason: Mapped[str | None] = mapped_column(Text)
 
 
@@ -318,33 +328,33 @@ class ItemResultRow(Base):
     method: Mapped[str | None] = mapped_column(String(200))
     handling_note: Mapped[str | None] = mapped_column(Text)
     questions: Mapped[int] = mapped_column(Integer, default=0)
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    recorded_by: Mapped[str] = mapped_column(String(254))
+    recorded_at: Mapped[Instant]
+    recorded_by: Mapped[Who]
 
 
-class ResultCode(Base):
-    """One result code of an item (a set, one row per code, never a comma string)."""
+class _MemberOfAnItemResult:
+    """A row of a set kept per item result: one row per member, never a comma string."""
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:
+        return (ForeignKeyConstraint(["inspection_id", "item_code"],
+                                     ["item_results.inspection_id", "item_results.item_code"], ondelete="CASCADE"),)
+
+    inspection_id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-2)
+    item_code: Mapped[str] = mapped_column(String(64), primary_key=True, sort_order=-1)
+
+
+class ResultCode(_MemberOfAnItemResult, Base):
+    """One result code of an item."""
 
     __tablename__ = "result_codes"
-    __table_args__ = (ForeignKeyConstraint(["inspection_id", "item_code"],
-                                           ["item_results.inspection_id", "item_results.item_code"],
-                                           ondelete="CASCADE"),)
-
-    inspection_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    item_code: Mapped[str] = mapped_column(String(64), primary_key=True)
     code: Mapped[str] = mapped_column(String(1), primary_key=True)
 
 
-class ResultHandling(Base):
+class ResultHandling(_MemberOfAnItemResult, Base):
     """One follow-up handling (后续处置, 1–7) of an item."""
 
     __tablename__ = "result_handlings"
-    __table_args__ = (ForeignKeyConstraint(["inspection_id", "item_code"],
-                                           ["item_results.inspection_id", "item_results.item_code"],
-                                           ondelete="CASCADE"),)
-
-    inspection_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    item_code: Mapped[str] = mapped_column(String(64), primary_key=True)
     handling: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
@@ -374,13 +384,13 @@ class TaskRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
     certificate_no: Mapped[str | None] = mapped_column(ForeignKey("officers.certificate_no"))
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[Instant]
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[Instant]
+    done_at: Mapped[Instant | None]
     outcome: Mapped[str | None] = mapped_column(String(16))
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
-    next_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: not planned yet (the sweep plans it)
+    next_notice_at: Mapped[Instant | None]  # None: not planned yet (the sweep plans it)
     # Announced while provisional, and kept when the year's file would have brought it forward: never earlier.
     no_earlier: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
@@ -395,7 +405,7 @@ class AuditChainHead(Base):
 
     chain: Mapped[str] = mapped_column(String(100), primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer)
-    last_hash: Mapped[str] = mapped_column(String(64))
+    last_hash: Mapped[Digest]
 
 
 class AuditEvent(Base):
@@ -407,16 +417,16 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     chain: Mapped[str] = mapped_column(String(100))
     seq: Mapped[int] = mapped_column(Integer)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    actor: Mapped[str] = mapped_column(String(254))
+    occurred_at: Mapped[Instant]
+    actor: Mapped[Who]
     action: Mapped[str] = mapped_column(String(40))
     campaign_code: Mapped[str | None] = mapped_column(String(64))
     uscc: Mapped[str | None] = mapped_column(String(18))
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str | None] = mapped_column(String(16))
     payload: Mapped[str] = mapped_column(Text)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[Digest]
+    hash: Mapped[Digest]
 
 
 # --- email that is never lost ----------------------------------------------------
@@ -442,13 +452,13 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(254))
     template: Mapped[str] = mapped_column(String(64))
     context: Mapped[str] = mapped_column(Text)  # canonical JSON
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[Instant]
+    not_before: Mapped[Instant]
+    claimed_at: Mapped[Instant | None]
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[Instant | None]
 
 
 class SubmittedDocument(Base):
@@ -462,12 +472,12 @@ class SubmittedDocument(Base):
     department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
     filename: Mapped[str] = mapped_column(String(255))
     content: Mapped[bytes] = mapped_column(LargeBinary)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[Digest]
     highlights: Mapped[str | None] = mapped_column(Text)  # 亮点
     practices: Mapped[str | None] = mapped_column(Text)  # 经验做法
     problems: Mapped[str | None] = mapped_column(Text)  # 存在问题
-    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    submitted_by: Mapped[str] = mapped_column(String(254))
+    submitted_at: Mapped[Instant]
+    submitted_by: Mapped[Who]
 
 
 class EventCursor(Base):
