@@ -37,6 +37,7 @@ def test_default_database_is_ssj_db_in_the_working_directory(tmp_path):
     assert (tmp_path / "ssj.db").exists()
 
 
+@pytest.mark.slow
 def test_example_data_is_deterministic_and_realistic(tmp_path):
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     assert run("example-data", "--enterprises", 30000, "--seed", 5, "--out", a, cwd=tmp_path).returncode == 0
@@ -119,6 +120,7 @@ def test_demo_reports_the_district_it_built(tmp_path):
     assert replayed == ids
 
 
+@pytest.mark.slow
 def test_campaign_status_json_is_one_document(tmp_path):
     env = {"SSJ_USER": "clerk@office.luquan.example"}
     assert run("init", cwd=tmp_path).returncode == 0

@@ -20,6 +20,7 @@ def drawn(loaded):
     return loaded
 
 
+@pytest.mark.slow  # the session's Prefect server starts with the first of them (~15 s)
 def test_the_tick_reminds_sends_and_updates_the_dashboard(prefect_api, drawn, db_url, mailbox):
     from prefect.artifacts import Artifact
 
@@ -40,6 +41,7 @@ def test_the_tick_reminds_sends_and_updates_the_dashboard(prefect_api, drawn, db
     assert "检查对象" in summary.data and "方案检查" in summary.data
 
 
+@pytest.mark.slow  # the session's Prefect server starts with the first of them (~15 s)
 def test_the_daily_report_runs_on_working_days_only(prefect_api, drawn, db_url, mailbox, tmp_path):
     from flows.campaign import daily_overdue_report
 
@@ -80,6 +82,7 @@ def test_the_served_deployments_and_their_schedules():
     assert daily_schedule.schedule.cron == "30 8 * * *" and daily_schedule.schedule.timezone == "Asia/Shanghai"
 
 
+@pytest.mark.slow  # the session's Prefect server starts with the first of them (~15 s)
 def test_ssj_deploy_registers_both_flows_on_a_work_pool(prefect_api, drawn):
     import asyncio
 
