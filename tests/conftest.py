@@ -306,11 +306,17 @@ def draw_campaign(ssj, campaign: Path = EXAMPLE_CAMPAIGN, code: str = "luquan-20
 
 @pytest.fixture(scope="session")
 def prefect_api():
-    """Prefect's own API on a temporary SQLite database, started once per test session (~15 s)."""
+    """Prefect's own API on a temporary SQLite database, started once per test session (~15 s): its URL.
+
+    Flows in this process use it; a process this suite starts (``ssj demo``) is pointed at it with
+    ``PREFECT_API_URL`` instead of starting a temporary server of its own. The generous start-up time
+    is for a loaded machine.
+    """
+    from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
-        yield
+        yield PREFECT_API_URL.value()
 
 
 class Inbox:
