@@ -283,9 +283,15 @@ def ssj(db_url, monkeypatch, capsys, tmp_path):
 @pytest.fixture
 def ready(ssj, db_url):
     """``ssj`` on an initialised database (a copy of the session's ``ssj init`` template)."""
-    from workflow.persistence.database import ready_engine
+    from workflow.persistence.database import DatabaseNotReady, DatabaseUnreachable, ready_engine
 
-    ready_engine(db_url).dispose()  # raises DatabaseNotReady unless the schema is at the head revision
+    try:
+        ready_engine(db_url).dispose()  # the schema is at the head revision
+    except DatabaseUnreachable:
+        raise
+    except DatabaseNotReady:
+        pytest.fail("db_url handed out an empty database: ask for ready or loaded as a fixture argument "
+                    "(db_url copies the template it finds among the test's fixtures), not via getfixturevalue")
     return ssj
 
 
