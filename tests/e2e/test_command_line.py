@@ -64,7 +64,7 @@ def test_example_data_is_deterministic_and_realistic(tmp_path):
 @pytest.mark.slow
 def test_demo_reports_the_district_it_built(tmp_path, prefect_api):
     # Both runs use the session's Prefect server (PREFECT_API_URL, as a deployment sets it), not a temporary
-    # server each: ~15 s less per run, and no start-up timeout on a loaded machine.
+    # server each: 10–15 s less per run, and no start-up timeout on a loaded machine.
     prefect = {"PREFECT_API_URL": prefect_api}
     result = run("demo", "--out", tmp_path / "demo", cwd=tmp_path, env=prefect)
     assert result.returncode == 0, result.stderr
