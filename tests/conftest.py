@@ -1,31 +1,54 @@
 """Shared fixtures: a fresh database per test on SQLite and on PostgreSQL, and the CLI.
 
 PostgreSQL comes from ``SSJ_TEST_DATABASE_URL`` (default: the local server,
-127.0.0.1:5432, database ``test``). Each test gets its own schema, dropped
-afterwards. Where PostgreSQL is unreachable those tests skip with the reason,
-except under ``CI=true``, where that fails the run.
+127.0.0.1:5432, database ``test``): it names the server and the credentials;
+each test gets a database of its own there, dropped afterwards. Where
+PostgreSQL is unreachable those tests skip with the reason, except under
+``CI=true``, where that fails the run.
+
+The states most tests start from are built once per session and backend,
+through the real command line, and copied per test: ``ready`` (``ssj init``)
+and ``loaded`` (``ready`` plus the example district imported with ``ssj
+import``). On SQLite the copy is a file copy of the checkpointed template; on
+PostgreSQL a ``CREATE DATABASE … TEMPLATE`` of a template database that
+refuses connections, so no test can change it. A test that asks for neither
+gets an empty database (no schema yet).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import shutil
+import sqlite3
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, func, inspect, select, text
+from sqlalchemy.engine import make_url
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 PG_DEFAULT = "postgresql://root@127.0.0.1:5432/test"
+CLERK = "clerk@office.luquan.example"
+DIRECTORY_KINDS = ("departments", "items", "officers", "enterprises")
 
 
 def _pg_base_url() -> str:
     from workflow.persistence.database import normalise_url
 
     return normalise_url(os.environ.get("SSJ_TEST_DATABASE_URL") or PG_DEFAULT)
+
+
+def _pg_database_url(name: str) -> str:
+    """The test server's URL (credentials, options) with database ``name``."""
+    return make_url(_pg_base_url()).set(database=name).render_as_string(hide_password=False)
 
 
 _pg_problem: str | None = None
@@ -51,24 +74,180 @@ def pytest_sessionstart(session):
         raise pytest.UsageError(f"CI=true requires PostgreSQL: {_pg_available()}")
 
 
+def _cli(url: str, files: Path, *args) -> str:
+    """``ssj *args`` in-process against ``url``, as the ``ssj`` fixture runs it; its output, or the test fails."""
+    from ssj.cli import run
+
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, redirect_stdout(out), redirect_stderr(err):
+        mp.setenv("SSJ_DATABASE_URL", url)
+        mp.setenv("SSJ_FILES_DIR", str(files))
+        mp.delenv("SSJ_NOW", raising=False)
+        mp.setenv("SSJ_USER", CLERK)
+        code = run([str(a) for a in args])
+    assert code == 0, f"ssj {' '.join(map(str, args))} exited {code}: {err.getvalue()}"
+    return out.getvalue()
+
+
+def directory_counts(url: str) -> dict[str, int]:
+    """Rows per directory table: what ``loaded`` checks its copy against."""
+    from workflow.persistence import orm
+    from workflow.persistence.database import make_engine
+
+    tables = {"departments": orm.Department, "items": orm.InspectionItem, "officers": orm.Officer,
+              "enterprises": orm.Enterprise}
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {kind: conn.execute(select(func.count()).select_from(model)).scalar_one()
+                    for kind, model in tables.items()}
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class Templates:
+    """The ``ready`` and ``loaded`` databases of one session, built on first use per backend, copied per test."""
+
+    root: Path
+    district: Callable[[], dict[str, Path]]  # the session's example district, generated on first use
+    built: dict[tuple[str, str], str] = field(default_factory=dict)  # (backend, kind) -> file path or database name
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # backend -> directory rows of ``loaded``
+    pg_templates: list[str] = field(default_factory=list)
+    spares: dict[str, Future] = field(default_factory=dict)  # template -> a copy being made for the next test
+    _prefetch: ThreadPoolExecutor | None = None
+    _admin: Engine | None = None
+
+    # --- PostgreSQL: one connection to the server's own database for CREATE/DROP DATABASE
+
+    def admin(self) -> Engine:
+        if self._admin is None:
+            self._admin = create_engine(_pg_base_url(), isolation_level="AUTOCOMMIT")
+        return self._admin
+
+    def _pg(self, *statements: str) -> None:
+        with self.admin().connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+
+    def _seal(self, name: str) -> None:
+        """No connection to the template from now on: nothing can change it, and copying it needs that anyway."""
+        self._pg(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false',
+                 f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+
+    def _pg_template(self, kind: str) -> str:
+        name = f"ssj_tpl_{kind}_{uuid.uuid4().hex[:10]}"
+        source = "template0" if kind == "ready" else self.template("postgresql", "ready")
+        self._pg(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+        self.pg_templates.append(name)  # dropped at the end of the session, even if building it fails
+        if kind == "ready":
+            _cli(_pg_database_url(name), self.root / "files", "init")
+        else:
+            self._load(_pg_database_url(name), "postgresql")
+        self._seal(name)
+        return name
+
+    def _sqlite_template(self, kind: str) -> str:
+        path = self.root / f"{kind}.db"
+        if kind == "ready":
+            _cli(f"sqlite:///{path}", self.root / "files", "init")
+        else:
+            shutil.copyfile(self.template("sqlite", "ready"), path)
+            self._load(f"sqlite:///{path}", "sqlite")
+        with sqlite3.connect(path) as conn:  # everything in the main file: a plain copy is then the whole database
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        conn.close()
+        assert busy == 0, f"{path}: the WAL could not be checkpointed"
+        wal = Path(f"{path}-wal")
+        assert not wal.exists() or wal.stat().st_size == 0, f"{wal} still holds pages"
+        return str(path)
+
+    def _load(self, url: str, backend: str) -> None:
+        district = self.district()
+        for kind in DIRECTORY_KINDS:
+            _cli(url, self.root / "files", "import", kind, district[kind])
+        self.counts[backend] = directory_counts(url)
+
+    def template(self, backend: str, kind: str) -> str:
+        if (backend, kind) not in self.built:
+            build = self._sqlite_template if backend == "sqlite" else self._pg_template
+            self.built[backend, kind] = build(kind)
+        return self.built[backend, kind]
+
+    # --- one database per test
+
+    def sqlite_copy(self, kind: str | None, path: Path) -> str:
+        if kind:
+            shutil.copyfile(self.template("sqlite", kind), path)
+        return f"sqlite:///{path}"
+
+    def pg_create(self, kind: str | None) -> str:
+        """A new database copied from ``kind``'s template (None: empty).
+
+        CREATE DATABASE takes ~0.2 s, mostly the server writing and syncing files: the next test's copy is
+        made in the background while this test runs (one spare per kind, each a fresh copy no test has used).
+        """
+        source = self.template("postgresql", kind) if kind else "template0"
+        spare = self.spares.pop(source, None)
+        try:
+            name = spare.result() if spare else None
+        except Exception:  # noqa: BLE001 - made again below, where a lasting problem fails this test
+            name = None
+        name = name or self._pg_copy(source)
+        if self._prefetch is None:
+            self._prefetch = ThreadPoolExecutor(1, thread_name_prefix="ssj-test-databases")
+        self.spares[source] = self._prefetch.submit(self._pg_copy, source)
+        return name
+
+    def _pg_copy(self, source: str) -> str:
+        name = f"ssj_t_{uuid.uuid4().hex[:12]}"
+        self._pg(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+        return name
+
+    def pg_drop(self, name: str) -> None:
+        """Dropped in the background too, after the copy being made (WITH FORCE: whatever the test left open)."""
+        self._prefetch.submit(self._pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def close(self) -> None:
+        if self._prefetch is not None:
+            self._prefetch.shutdown(wait=True)
+        for spare in self.spares.values():
+            if spare.exception() is None:
+                self._pg(f'DROP DATABASE IF EXISTS "{spare.result()}" WITH (FORCE)')
+        for name in reversed(self.pg_templates):
+            self._pg(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE false', f'DROP DATABASE "{name}" WITH (FORCE)')
+        if self._admin is not None:
+            self._admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory, request):
+    root = tmp_path_factory.mktemp("templates")
+    built = Templates(root, lambda: request.getfixturevalue("district"))
+    yield built
+    built.close()
+
+
+def _starting_state(request) -> str | None:
+    """What the test starts from: ``loaded``, ``ready`` or (None) an empty database."""
+    names = request.fixturenames
+    return "loaded" if "loaded" in names else "ready" if "ready" in names else None
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    """An empty database (no schema yet) on each backend."""
+def db_url(request, tmp_path, templates):
+    """A database of the test's own on each backend: a copy of ``loaded`` or ``ready`` where the test uses those
+    fixtures, else empty (no schema yet)."""
+    kind = _starting_state(request)
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ssj.db'}"
+        yield templates.sqlite_copy(kind, tmp_path / "ssj.db")
         return
     problem = _pg_available()
     if problem:
         pytest.skip(problem)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(_pg_base_url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in _pg_base_url() else "?"
-    yield f"{_pg_base_url()}{sep}options=-csearch_path%3D{schema}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    name = templates.pg_create(kind)
+    yield _pg_database_url(name)
+    templates.pg_drop(name)
 
 
 @dataclass
@@ -90,7 +269,7 @@ def ssj(db_url, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("SSJ_DATABASE_URL", db_url)
     monkeypatch.setenv("SSJ_FILES_DIR", str(tmp_path / "files"))
     monkeypatch.delenv("SSJ_NOW", raising=False)
-    monkeypatch.setenv("SSJ_USER", "clerk@office.luquan.example")
+    monkeypatch.setenv("SSJ_USER", CLERK)
 
     def call(*args: str) -> Result:
         capsys.readouterr()
@@ -102,9 +281,17 @@ def ssj(db_url, monkeypatch, capsys, tmp_path):
 
 
 @pytest.fixture
-def ready(ssj):
-    """``ssj`` on an initialised database."""
-    assert ssj("init").code == 0
+def ready(ssj, db_url):
+    """``ssj`` on an initialised database (a copy of the session's ``ssj init`` template)."""
+    from workflow.persistence.database import DatabaseNotReady, DatabaseUnreachable, ready_engine
+
+    try:
+        ready_engine(db_url).dispose()  # the schema is at the head revision
+    except DatabaseUnreachable:
+        raise
+    except DatabaseNotReady:
+        pytest.fail("db_url handed out an empty database: ask for ready or loaded as a fixture argument "
+                    "(db_url copies the template it finds among the test's fixtures), not via getfixturevalue")
     return ssj
 
 
@@ -117,11 +304,10 @@ def district(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def loaded(ready, district):
-    """A database holding the small example district."""
-    for kind in ("departments", "items", "officers", "enterprises"):
-        result = ready("import", kind, district[kind])
-        assert result.code == 0, result.err
+def loaded(ready, db_url, templates):
+    """A database holding the small example district (a copy of the session's imported template)."""
+    counts = directory_counts(db_url)
+    assert all(counts.values()) and counts == templates.counts[make_url(db_url).get_backend_name()], counts
     return ready
 
 
@@ -152,11 +338,17 @@ def draw_campaign(ssj, campaign: Path = EXAMPLE_CAMPAIGN, code: str = "luquan-20
 
 @pytest.fixture(scope="session")
 def prefect_api():
-    """Prefect's own API on a temporary SQLite database, started once per test session (~15 s)."""
+    """Prefect's own API on a temporary SQLite database, started once per test session (~15 s): its URL.
+
+    Flows in this process use it; a process this suite starts (``ssj demo``) is pointed at it with
+    ``PREFECT_API_URL`` instead of starting a temporary server of its own. The generous start-up time
+    is for a loaded machine.
+    """
+    from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
-        yield
+        yield PREFECT_API_URL.value()
 
 
 class Inbox:

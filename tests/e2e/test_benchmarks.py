@@ -10,6 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, env", [("machine", {"SSJ_BENCH_INSPECTIONS": "300"}),
                                        ("stats", {"SSJ_BENCH_INSPECTIONS": "300"}),
                                        ("sweep", {"SSJ_BENCH_INSPECTIONS": "300"}),

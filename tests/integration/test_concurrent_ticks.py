@@ -14,6 +14,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign
@@ -23,6 +24,8 @@ from workflow.persistence.database import make_engine
 
 SSJ = str(Path(sys.executable).with_name("ssj"))
 WORKERS = 4
+
+pytestmark = pytest.mark.slow
 
 
 def ticks_at_once(db_url: str, files: Path, when: str, n: int = WORKERS) -> list[dict]:

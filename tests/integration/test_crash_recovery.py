@@ -4,9 +4,12 @@ The tick runs as its own process (``ssj tick``, no Prefect server) over a campai
 with thousands of due notices, sending to a real SMTP server on loopback. After
 each kill: every audit chain verifies, every task's escalation level is the one
 its audited notices reached, and every queued message belongs to an audited
-notice. At the end every message has been delivered, under its one Message-ID,
-and a message is delivered twice only when a kill fell between the server's
-acceptance and the mark — at most once per kill.
+notice. At the end every queued message has been delivered, under its one
+Message-ID, and nothing else was. What the design allows beyond that: a kill
+that falls between the server's acceptance of a message and its mark leaves
+that one message to be sent again after the lease, under the same Message-ID —
+so at most one extra delivery per kill. Two kills may land on the same message
+(it is the first one the next tick sends), which then arrives three times.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import time
 from collections import Counter
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from tests.integration.conftest import CODE
@@ -29,6 +33,8 @@ from workflow.persistence import orm
 KILLS = 5
 SEED = 20191202
 
+pytestmark = pytest.mark.slow
+
 
 def tick_process(db_url, files, when: datetime) -> subprocess.Popen:
     env = {**os.environ, "SSJ_DATABASE_URL": db_url, "SSJ_FILES_DIR": str(files), "SSJ_NOW": when.isoformat()}
@@ -36,10 +42,9 @@ def tick_process(db_url, files, when: datetime) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
-def consistent(db_url) -> None:
-    verified = subprocess.run([SSJ, "audit", "verify", "--json"], env={**os.environ, "SSJ_DATABASE_URL": db_url},
-                              capture_output=True, text=True)
-    assert verified.returncode == 0 and json.loads(verified.stdout)["ok"] is True, verified.stdout
+def consistent(ssj, db_url) -> None:
+    verified = ssj("audit", "verify", "--json")  # in this process: a new ``ssj`` process costs a second each time
+    assert verified.code == 0 and json.loads(verified.out)["ok"] is True, verified.out
     reached: dict[str, int] = {}
     for (payload,) in rows(db_url, select(orm.AuditEvent.payload).where(orm.AuditEvent.action == "notices")):
         for key, _, _, _, level, _ in json.loads(payload)["notices"]:
@@ -67,7 +72,7 @@ def test_killed_ticks_lose_and_double_nothing(loaded, db_url, smtp_server, tmp_p
             proc.send_signal(signal.SIGKILL)
             killed += 1
         proc.communicate(timeout=60)
-        consistent(db_url)
+        consistent(loaded, db_url)
         when += timedelta(minutes=15)  # the next scheduled tick; a killed sender's lease (10 min) has run out
     assert killed >= 3, "the seeded points fell inside the runs"
     for _ in range(3):  # run to the end: whatever the killed ticks left is done now
@@ -75,13 +80,20 @@ def test_killed_ticks_lose_and_double_nothing(loaded, db_url, smtp_server, tmp_p
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err[-2000:]
         when += timedelta(minutes=15)
-    consistent(db_url)
+    consistent(loaded, db_url)
 
     o = orm.OutboxMessage
     queued = rows(db_url, select(o.message_id, o.sent_at))
     assert queued and all(sent for _, sent in queued), "every queued message was sent in the end"
+    assert len({m for m, _ in queued}) == len(queued), "one Message-ID per queued message"
     delivered = Counter(inbox.ids())
-    assert set(delivered) == {m for m, _ in queued}, "nothing lost, nothing invented"
-    doubled = {m: n for m, n in delivered.items() if n > 1}
-    assert all(n == 2 for n in doubled.values()) and len(doubled) <= killed, (
-        "a message is re-sent only after a kill between acceptance and mark", doubled)
+    assert set(delivered) == {m for m, _ in queued}, "nothing lost, nothing invented: every delivery is a queued message"
+    resent = {m: n for m, n in delivered.items() if n > 1}
+    assert sum(delivered.values()) - len(delivered) <= killed, (
+        "at most one re-send per kill (a kill between the server's acceptance and the mark)", killed, resent)
+    copies: dict[str, set] = {}
+    for rcpt, message in inbox.messages:
+        if message["Message-ID"] in resent:
+            copies.setdefault(message["Message-ID"], set()).add(
+                (tuple(rcpt), str(message["To"]), str(message["Subject"]), message.get_body().get_content()))
+    assert all(len(c) == 1 for c in copies.values()), ("a re-send is the same message", copies)
