@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(BIN)/ssj demo --out demo-out
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

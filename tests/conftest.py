@@ -392,3 +392,13 @@ def smtp_server(monkeypatch):
     monkeypatch.setenv("SSJ_SMTP_PORT", str(controller.port))
     yield inbox, SmtpConfig("127.0.0.1", controller.port)
     controller.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under ``pytest -n 2`` (``make test``), tests that share one expensive thing run on the same worker: the
+    Prefect server (started once per worker that needs it) and the benchmarks (they share ``bench/out``)."""
+    for item in items:
+        if "prefect_api" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("prefect"))
+        elif item.path.name == "test_benchmarks.py":
+            item.add_marker(pytest.mark.xdist_group("bench"))
