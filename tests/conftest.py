@@ -311,6 +311,18 @@ def loaded(ready, db_url, templates):
     return ready
 
 
+def rows(db_url: str, query) -> list:
+    """The rows a query returns, read on a connection of its own (what another process would see)."""
+    from workflow.persistence.database import make_engine
+
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(query).all()
+    finally:
+        engine.dispose()
+
+
 def snapshot(url: str) -> dict[str, list[tuple]]:
     """Every row of every product table, to assert that a refusal changed nothing."""
     from workflow.persistence.database import make_engine

@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign
+from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign, rows
 from tests.integration.conftest import CODE
 from workflow.persistence import orm
-from workflow.persistence.database import make_engine
 
 SSJ = str(Path(sys.executable).with_name("ssj"))
 WORKERS = 4
@@ -38,15 +37,6 @@ def ticks_at_once(db_url: str, files: Path, when: str, n: int = WORKERS) -> list
         assert p.returncode == 0, err[-3000:]
         results.append(json.loads(out))
     return results
-
-
-def rows(db_url, query):
-    engine = make_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(query).all()
-    finally:
-        engine.dispose()
 
 
 def wide_campaign(ssj, tmp_path) -> None:

@@ -27,7 +27,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.integration.conftest import CODE
-from tests.integration.test_concurrent_ticks import SSJ, rows, wide_campaign
+from tests.conftest import rows
+from tests.integration.test_concurrent_ticks import SSJ, wide_campaign
 from workflow.persistence import orm
 
 KILLS = 5

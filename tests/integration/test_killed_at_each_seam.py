@@ -19,10 +19,9 @@ import pytest
 
 from sqlalchemy import select
 
-from tests.conftest import snapshot
+from tests.conftest import rows, snapshot
 from tests.integration.conftest import CODE
 from workflow.persistence import orm
-from workflow.persistence.database import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -34,15 +33,6 @@ def killed(what: str, seam: str, db_url: str, now: str, files: Path, out: Path |
     done = subprocess.run([sys.executable, "-m", "tests.integration.seams", what, seam], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == -signal.SIGKILL, (seam, done.returncode, done.stderr[-2000:])
-
-
-def _rows(db_url, query):
-    engine = make_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(query).all()
-    finally:
-        engine.dispose()
 
 
 def test_the_forms_dispatch_killed_at_each_seam_is_done_once_by_the_next_tick(matched, db_url, smtp_server, tmp_path):
@@ -67,7 +57,7 @@ def test_the_forms_dispatch_killed_at_each_seam_is_done_once_by_the_next_tick(ma
     officers = Counter(cert for team in teams["teams"].values() for cert, _ in team)
     forms_mail = [(to, m) for to, m in inbox.messages if str(m["Subject"]).startswith("【一企一表】")]
     assert len(forms_mail) == len({m["Message-ID"] for _, m in forms_mail}) == len(officers), "each officer once"
-    emails = dict(_rows(db_url, select(orm.Officer.email, orm.Officer.certificate_no)))
+    emails = dict(rows(db_url, select(orm.Officer.email, orm.Officer.certificate_no)))
     for to, mail in forms_mail:
         listed = [line for line in mail.get_body().get_content().splitlines() if line.startswith("- ")]
         assert len(listed) == officers[emails[to[0]]], "the mail lists every enterprise of the officer's teams"

@@ -11,23 +11,15 @@ import pytest
 from sqlalchemy import select
 
 from calendars import BEIJING
+from tests.conftest import rows
 from tests.integration.conftest import CODE
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine, sqlite_file
 
 
-def _rows(db_url, query):
-    engine = make_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(query).all()
-    finally:
-        engine.dispose()
-
-
 def acknowledgements(db_url) -> dict[str, str | None]:
     t = orm.TaskRow
-    return dict(_rows(db_url, select(t.certificate_no, t.outcome).where(t.kind == "acknowledge")))
+    return dict(rows(db_url, select(t.certificate_no, t.outcome).where(t.kind == "acknowledge")))
 
 
 def test_a_substitute_is_asked_and_mailed_and_the_replaced_officer_is_no_longer_chased(assigned, db_url):
@@ -41,11 +33,11 @@ def test_a_substitute_is_asked_and_mailed_and_the_replaced_officer_is_no_longer_
     assert acks[replaced] == "cancelled", "on sick leave and on no other team: nobody chases him"
     assert substitute in acks and acks[substitute] in (None, "done"), "the substitute is asked to acknowledge"
     o = orm.OutboxMessage
-    mail = _rows(db_url, select(o.key).where(o.kind == "forms", o.key.like(f"%|{substitute}#%")))
+    mail = rows(db_url, select(o.key).where(o.kind == "forms", o.key.like(f"%|{substitute}#%")))
     assert mail, "the substitute is mailed his 一企一表 at once, not at the next ssj forms"
     assert ssj("tick", CODE, "--now", "2019-12-06T09:00").code == 0
     t = orm.TaskRow
-    [(level,)] = _rows(db_url, select(t.escalation_level).where(t.kind == "acknowledge", t.certificate_no == replaced))
+    [(level,)] = rows(db_url, select(t.escalation_level).where(t.kind == "acknowledge", t.certificate_no == replaced))
     assert level == 0, "no overdue notice, no escalation for the replaced officer"
 
 
