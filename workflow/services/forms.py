@@ -1,12 +1,13 @@
 """``ssj forms`` and the tick's forms dispatch: the visit schedule, the 一企一表 files, and their dispatch.
 
-One transaction: the schedule and the files, then every confirmed enterprise with
-its team moves to 已分派 — whose reactions open the officers' acknowledgement
-tasks and queue their mail. A process killed anywhere before the commit leaves
-the campaign as it was (files written so far are rewritten by the next run); the
-next tick, which finds confirmed enterprises waiting, does it all again. Visits
-already scheduled keep their day; running it again rewrites the files and re-issues
-the mail to officers who have not had it today (e.g. a substitute).
+The forms are computed and their files written while no transaction is held; then
+one short transaction checks that nothing changed meanwhile, stores the schedule,
+and moves every confirmed enterprise with its team to 已分派 — whose reactions open
+the officers' acknowledgement tasks and queue their mail. A process killed
+anywhere before that commit leaves the campaign as it was (files written so far
+are rewritten by the next run); the next tick, which finds confirmed enterprises
+waiting, does it all again. Visits already scheduled keep their day; running it
+again rewrites the files and mails the officers who have not had them today.
 """
 
 from __future__ import annotations
