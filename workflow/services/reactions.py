@@ -11,7 +11,11 @@ re-run that repeats a move's consequences changes nothing.
     inspected  the back-fill clock (``backfill``) and the disclosure clock (``publish``), from the visit day
     reported   the back-fill task closes (late if it is)
     published  the disclosure task closes
-    withdrawn  every open task of the inspection is cancelled
+    withdrawn  every open task of the inspection is cancelled, and the acknowledgement of an officer
+               left on no team
+
+A team change after the forms are out (a substitution) uses the same officer effects
+(``dispatch_to_officers``, ``release_idle``) without a move.
 """
 
 from __future__ import annotations
