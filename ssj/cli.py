@@ -25,6 +25,7 @@ from ssj.commands import answers, audit, campaign, directories, draws, reports, 
 from workflow.errors import UserError  # noqa: E402
 from workflow.importing import ImportRejected  # noqa: E402
 from workflow.persistence.database import CONNECTION_LOST, DatabaseNotReady, first_line  # noqa: E402
+from workflow.persistence.database import internal_failure  # noqa: E402
 
 __all__ = ["cli", "main", "run"]
 
@@ -67,7 +68,7 @@ def run(args: list[str] | None = None) -> int:
         err(f"数据库连接中断：{first_line(exc)}。未完成的事务已回滚；请稍后重试（定时推进会自动补上）")
         return 1
     except Exception as exc:  # an internal failure: say so in Chinese, keep the trace for engineers
-        err(f"内部错误：{type(exc).__name__}: {exc}")
+        err(f"内部错误：{internal_failure(exc)}")
         if os.environ.get("SSJ_DEBUG"):
             traceback.print_exc()
         return 1

@@ -25,6 +25,7 @@ from workflow.campaign_plan import (  # the plan's names are read from here too
     CampaignPlan, Contact, DeadlineSpec, Escalation, Matching, ParticipatingDepartment, Rule, Sampling, Stratum,
 )
 from workflow.directory import CREDIT_RISKS, ENTERPRISE_CATEGORIES, ENTERPRISE_STATUSES, Invalid
+from workflow.text_rules import control_character, visible
 
 __all__ = [
     "DEADLINE_LABELS", "DEADLINE_NAMES", "EVENT_LABELS", "EVENTS", "LADDER_STEPS", "REQUIRED_DEADLINES", "ROUNDING",
@@ -121,6 +122,10 @@ def _at(path: str, key: str) -> str:
 def _read(node: Declaration, raw: Any, where: str, problems: list[Problem]) -> Any:
     """What ``raw`` (found at ``where``) holds as ``node`` declares it; every problem goes to ``problems``."""
     if isinstance(node, Field):
+        refused = _control_characters(raw, where)
+        if refused:
+            problems.extend(refused)
+            return node.default
         try:
             value = node.kind(raw)
         except Invalid as exc:
@@ -138,7 +143,8 @@ def _read(node: Declaration, raw: Any, where: str, problems: list[Problem]) -> A
     elif isinstance(node, Rows):
         value = [_read(node.row, item, f"{where}[{i}]", problems) for i, item in enumerate(raw)]
     else:
-        problems.extend((_at(where, key), node.unknown) for key in sorted(set(raw) - {p.key for p in node.parts}))
+        problems.extend((_at(where, visible(key)), node.unknown)
+                        for key in sorted(set(raw) - {p.key for p in node.parts}))
         value = {}
         for part in node.parts:
             here = _at(where, part.key)
@@ -150,6 +156,17 @@ def _read(node: Declaration, raw: Any, where: str, problems: list[Problem]) -> A
                 value[part.key] = part.default
     problems.extend((_at(where, key), message) for check in node.checks for key, message in check(value))
     return value
+
+
+def _control_characters(raw: Any, where: str) -> list[Problem]:
+    """A string, or each string of a list, holding a character no campaign value may (every value is one line)."""
+    if isinstance(raw, str):
+        texts = [(where, raw)]
+    elif isinstance(raw, list):
+        texts = [(f"{where}[{i}]", x) for i, x in enumerate(raw) if isinstance(x, str)]
+    else:
+        return []
+    return [(at, refused) for at, text in texts if (refused := control_character(text))]
 
 
 # --- checks ---------------------------------------------------------------

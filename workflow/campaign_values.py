@@ -16,14 +16,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from workflow.campaign_plan import EVENTS, Rule
 from workflow.directory import Invalid
+from workflow.email_address import address_problem
 
 Kind = Callable[[Any], Any]
 
-_RULE = re.compile(r"^\s*(\d{1,3})\s+(workday|workdays|day|days)\s*$")
-_DAYS = re.compile(r"^\s*(\d{1,4})\s+(day|days)\s*$")
-_CUTOFF = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Whole-string patterns, used with fullmatch: "$" would accept "luquan-2019-h2\n" as a second campaign.
+_RULE = re.compile(r"\s*(\d{1,3})\s+(workday|workdays|day|days)\s*")
+_DAYS = re.compile(r"\s*(\d{1,4})\s+(day|days)\s*")
+_CUTOFF = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 
 
 def _show(value: Any) -> str:
@@ -61,7 +62,7 @@ def _written(pattern: re.Pattern[str], build: Callable[[re.Match[str]], Any], wh
     """The kind of the strings ``pattern`` matches, read by ``build`` (None: refused after all)."""
 
     def parse(value: Any) -> Any:
-        m = pattern.match(value) if isinstance(value, str) else None
+        m = pattern.fullmatch(value) if isinstance(value, str) else None
         built = build(m) if m else None
         if built is None:
             raise _expected(what, value)
@@ -88,8 +89,7 @@ def _finite_decimal(written: str) -> Decimal | None:
 
 text = _accepting(lambda v: _is_str(v) and v.strip() != "", "应为非空字符串", str.strip)
 any_text = _accepting(_is_str, "应为字符串")
-code = _accepting(lambda v: _is_str(v) and bool(_CODE.match(v)), "应为编码（字母、数字、- _ .，不超过 64 个字符）")
-email = _accepting(lambda v: _is_str(v) and bool(_EMAIL.match(v.strip())), "应为电子邮箱地址", str.strip)
+code = _accepting(lambda v: _is_str(v) and bool(_CODE.fullmatch(v)), "应为编码（字母、数字、- _ .，不超过 64 个字符）")
 flag = _accepting(lambda v: isinstance(v, bool), "应为 true 或 false")
 positive_int = _accepting(lambda v: _is_int(v) and v >= 1, "应为正整数")
 non_negative_int = _accepting(lambda v: _is_int(v) and v >= 0, "应为非负整数")
@@ -104,6 +104,14 @@ period = _written(_RULE, lambda m: Rule(int(m[1]), m[2].startswith("workday")) i
                   "应为 \"N workdays\" 或 \"N days\"（N 为正整数）")
 days = _written(_DAYS, lambda m: int(m[1]), "应为 \"N days\"（如 \"365 days\"）")
 clock_time = _written(_CUTOFF, lambda m: time(int(m[1]), int(m[2])), "应为 \"HH:MM\"（如 \"17:00\"）")
+
+
+def email(value: Any) -> str:
+    """An address the product may mail (``workflow.email_address``), trimmed."""
+    problem = address_problem(value.strip()) if _is_str(value) else ""
+    if problem is None:
+        return value.strip()
+    raise _expected(f"应为电子邮箱地址（{problem}）" if problem else "应为电子邮箱地址", value)
 
 
 def amount(value: Any) -> Decimal:

@@ -25,5 +25,5 @@ CONFIRMATIONS = Directory("confirmations", "比对确认", "uscc", columns=(
     Column("部门代码", "department", code, required=True),
     Column("统一社会信用代码", "uscc", uscc, required=True),
     Column("是否检查", "inspect", choice((YES, NO)), required=True),
-    Column("不检查理由", "reason", text(500)),
+    Column("不检查理由", "reason", text(500), multiline=True),
 ), row_rules=(_reason_when_declined,))

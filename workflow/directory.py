@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
 from workflow import uscc as uscc_rules
+from workflow.email_address import address_problem
 
 
 class Invalid(ValueError):
@@ -121,11 +122,11 @@ def plain_decimal(number: Decimal) -> Decimal:
     return number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
 
 
-_DATE_PATTERNS = (
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$"),
-    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?: 0?0:00(?::00)?)?$"),
-    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+_DATE_PATTERNS = (  # whole-string matches (fullmatch): "$" would let a trailing newline through
+    re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?"),
+    re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})(?: 0?0:00(?::00)?)?"),
+    re.compile(r"(\d{4})\.(\d{1,2})\.(\d{1,2})"),
+    re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日"),
 )
 
 
@@ -142,7 +143,7 @@ def parse_date(value: Any) -> date:
             pass
     s = unicodedata.normalize("NFKC", _as_text(value)).strip()
     for pattern in _DATE_PATTERNS:
-        m = pattern.match(s)
+        m = pattern.fullmatch(s)
         if m:
             try:
                 return date(int(m[1]), int(m[2]), int(m[3]))
@@ -151,13 +152,11 @@ def parse_date(value: Any) -> date:
     raise Invalid(f"“{_short(s)}”不是日期（应为 YYYY-MM-DD 或 YYYY/M/D）")
 
 
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
-
-
 def email(value: Any) -> str:
     s = unicodedata.normalize("NFKC", _as_text(value)).strip()
-    if len(s) > 254 or not _EMAIL.match(s):
-        raise Invalid(f"“{_short(s)}”不是有效的电子邮箱地址")
+    problem = address_problem(s)
+    if problem:
+        raise Invalid(f"“{_short(s)}”不是有效的电子邮箱地址：{problem}")
     return s
 
 
@@ -220,6 +219,7 @@ class Column:
     required: bool = False
     references: str | None = None  # "departments": must name a known department
     default: Any = None  # the value of a blank cell
+    multiline: bool = False  # may hold tabs and line breaks (free text, lists); names, addresses, codes never
 
 
 @dataclass(frozen=True)
@@ -276,8 +276,8 @@ OFFICERS = Directory("officers", "执法检查人员", "certificate_no", columns
     Column("电子邮箱", "email", email),
     Column("执法证有效期至", "certificate_valid_until", parse_date, required=True),
     Column("状态", "status", choice(OFFICER_STATUSES), default="在岗"),
-    Column("专长", "specialties", text_list(20, 100)),
-    Column("回避企业", "conflicts", uscc_list),
+    Column("专长", "specialties", text_list(20, 100), multiline=True),
+    Column("回避企业", "conflicts", uscc_list, multiline=True),
 ))
 
 DEPARTMENTS = Directory("departments", "部门", "code", columns=(
@@ -301,8 +301,8 @@ ITEMS = Directory("items", "抽查事项", "code", columns=(
     Column("检查对象", "target", text(200)),
     Column("事项类别", "level", choice(ITEM_LEVELS)),
     Column("检查方式", "method", text(200)),
-    Column("检查依据", "basis", text(2000)),
-    Column("检查内容", "contents", text_list(100, 1000), required=True),
+    Column("检查依据", "basis", text(2000), multiline=True),
+    Column("检查内容", "contents", text_list(100, 1000), required=True, multiline=True),
 ))
 
 DIRECTORIES = {d.kind: d for d in (ENTERPRISES, OFFICERS, DEPARTMENTS, ITEMS)}

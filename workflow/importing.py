@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workflow.directory import Column, Directory, Invalid, too_long
+from workflow.text_rules import any_control_character, control_character, visible
 
 MAX_PROBLEM_LINES = 200
 
@@ -116,7 +117,7 @@ def read_header(directory: Directory, cells: list[str], path: str, problems: Pro
     with a problem refuses the file (ImportRejected)."""
     plan = plan_header(directory, cells, problems)
     if plan.unknown:
-        warnings.append(f"{path}: 警告：忽略未知的列 {'、'.join(f'“{u}”' for u in plan.unknown)}")
+        warnings.append(f"{path}: 警告：忽略未知的列 {'、'.join(f'“{visible(u)}”' for u in plan.unknown)}")
     if all_required and plan.missing_required:
         names = "、".join(f"“{c.header}”" for c in plan.missing_required)
         problems.add(Problem(None, 0, None, f"缺少必需的列 {names}"))
@@ -126,13 +127,22 @@ def read_header(directory: Directory, cells: list[str], path: str, problems: Pro
 
 
 def parse_row(plan: HeaderPlan, number: int, values: list[Any], problems: Problems) -> dict[str, Any] | None:
-    """The record of one row, or None after adding its problems."""
+    """The record of one row, or None after adding its problems.
+
+    Text is checked for control characters before anything else (``workflow.text_rules``): a refused
+    character is never stripped away, parsed, nor quoted back in another message."""
     record: dict[str, Any] = dict(plan.absent_defaults)
     ok = True
     width = len(values)
+    suspect = any_control_character([v for v in values if v.__class__ is str])
     for idx, col, written in plan.columns:
         value = values[idx] if idx < width else None
         if value.__class__ is str:
+            refused = suspect and control_character(value, multiline=col.multiline)
+            if refused:
+                problems.add(Problem(number, idx, written, refused))
+                ok = False
+                continue
             value = value.strip()
             max_len = getattr(col.parse, "max_len", None)
             if max_len is not None and value:

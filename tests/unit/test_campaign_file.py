@@ -116,7 +116,7 @@ def test_cutoff_and_strata():
      "deadlines.visit", "结束日期 2019-12-09 早于开始日期 2019-12-13"),
     ('office_staff = ["1qqj2463@163.com", "clerk@office.luquan.example"]',
      'office_staff = ["1qqj2463@163.com", "clerk"]',
-     "campaign.office_staff[1]", "应为电子邮箱地址，实际为 “clerk”"),
+     "campaign.office_staff[1]", "应为电子邮箱地址（应有且仅有一个 @），实际为 “clerk”"),
     ("confirmation_report = { at = 2019-12-02T17:00:00 }",
      'confirmation_report = { at = 2019-12-02T17:00:00, cutoff = "17:00" }',
      "deadlines.confirmation_report.cutoff", "此期限形式不接受该键"),

@@ -9,12 +9,13 @@ that is missing or behind.
 from __future__ import annotations
 
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, StatementError
 
 DEFAULT_URL = "sqlite:///./ssj.db"
 CONNECTION_LOST = (OperationalError, InterfaceError)  # what a database that went away mid-command raises
@@ -123,6 +124,21 @@ def first_line(exc: Exception) -> str:
     """The driver's own reason, without SQLAlchemy's statement and link lines."""
     original = getattr(exc, "orig", None) or exc
     return (str(original).strip().splitlines() or [type(original).__name__])[0][:300]
+
+
+_QUOTED_VALUE = re.compile(r'(:\s*)"[^"]*"\s*$')  # invalid input syntax for type integer: "the value"
+
+
+def internal_failure(exc: Exception) -> str:
+    """An unexpected error as a person is shown it: its class and message.
+
+    For a database error, the driver's class and the first line of its reason, with a value quoted at its
+    end masked: SQLAlchemy's own text adds the statement and the row's values, which may be anyone's data."""
+    if not isinstance(exc, StatementError):
+        return f"{type(exc).__name__}: {exc}"
+    original = exc.orig if exc.orig is not None else exc
+    reason = _QUOTED_VALUE.sub(r'\1"…"', first_line(exc))
+    return f"{type(original).__name__}: {reason}"
 
 
 def ready_engine(url: str) -> Engine:

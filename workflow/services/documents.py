@@ -13,6 +13,7 @@ from workflow.errors import UserError
 from workflow.files.summary_text import PARTS, read_summary_parts
 from workflow.services.permissions import department_actor
 from workflow.tasks import TASK_LABELS, is_overdue, task_key
+from workflow.text_rules import control_character
 
 SUMMARY_SUFFIXES = (".docx", ".xlsx", ".pdf")
 
@@ -30,6 +31,8 @@ def receive_document(uow, kind: str, department: str, path: Path, *, texts: dict
         if kind == "summary" and path.suffix.lower() not in SUMMARY_SUFFIXES:
             raise UserError(f"{path}: 总结应为 DOCX、XLSX 或 PDF 文件")
         parts = read_summary_parts(path) if kind == "summary" and path.suffix.lower() != ".pdf" else {}
+        _refuse_control_characters(parts, str(path))
+        _refuse_control_characters(texts or {}, "")
         parts = {key: (texts or {}).get(key) or parts.get(key, "") for key in PARTS}
         if kind == "summary" and not any(parts.values()):
             raise UserError(f"{path}: 没有找到“亮点”“经验做法”“存在问题”的内容（PDF 请用 --highlights、--practices、"
@@ -44,6 +47,13 @@ def receive_document(uow, kind: str, department: str, path: Path, *, texts: dict
         uow.record(kind, payload={"department": department, "file": path.name, "sha256": digest, "late": late,
                                   "on_behalf": not own})
         return late
+
+
+def _refuse_control_characters(parts: dict[str, str], path: str) -> None:
+    """A summary's parts run over several lines, but hold no other control character (they go into XLSX reports)."""
+    for key, text in parts.items():
+        if refused := control_character(text or "", multiline=True):
+            raise UserError(f"{path}: {PARTS[key]}: {refused}" if path else f"--{key}: {refused}")
 
 
 def label(kind: str) -> str:

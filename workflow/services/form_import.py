@@ -24,6 +24,7 @@ from workflow.machine import FILL_FORM, RECORD_VISIT, can
 from workflow.results import ItemResult, result_problems_by_field
 from workflow.services.results import (Recorded, items_on_form, record_result, record_visit, result_of, visit_findings,
                                        visit_of)
+from workflow.text_rules import control_character, visible
 
 FORM_SHEET = "一企一表"
 MAP_SHEET = "ssj"
@@ -90,7 +91,19 @@ def import_filled_form(uow, path: str) -> FormImport:
     def at(cell: str, message: str, where: str = FORM_SHEET) -> None:
         problems.append(f"{name}!{where}!{cell}: {message}")
 
+    def value(cell: str, multiline: bool = False) -> Any:
+        """A cell's value; text with a control character is a problem, and only ever quoted made visible."""
+        found = sheet[cell].value
+        refused = isinstance(found, str) and control_character(found, multiline=multiline)
+        if refused:
+            at(cell, refused)
+            return visible(found)
+        return found
+
     campaign, uscc = _text(mapping.get("campaign")), _text(mapping.get("uscc"))
+    for cell, written in (("B2", campaign), ("B3", uscc)):  # looked up in the database: never with a NUL
+        if refused := control_character(written):
+            raise FormRejected(f"{name}!{MAP_SHEET}!{cell}: {refused}")
     with uow:
         try:
             plan = uow.use(campaign).plan
@@ -109,15 +122,15 @@ def import_filled_form(uow, path: str) -> FormImport:
         if visiting:
             day = None
             try:
-                day = _day(sheet[cells["date"]].value)
+                day = _day(value(cells["date"]))
             except Invalid as exc:
                 at(cells["date"], f"实际核查日期：{exc}")
-            officers = [c for c in re.split(r"[\s,，、;；]+", _text(sheet[cells["officers"]].value)) if c]
+            officers = [c for c in re.split(r"[\s,，、;；]+", _text(value(cells["officers"]))) if c]
             if day is not None:
-                visit = visit_of(day, officers, _text(sheet[cells["signature"]].value), _text(sheet[cells["note"]].value))
+                visit = visit_of(day, officers, _text(value(cells["signature"])), _text(value(cells["note"], True)))
                 for field, message in visit_findings(uow, inspection, visit):
                     at(cells[field], message)
-        questions_text = _text(sheet[cells["questions"]].value) or "0"
+        questions_text = _text(value(cells["questions"])) or "0"
         if not questions_text.isdigit():
             at(cells["questions"], f"现场解答疑难问题（个）应为整数，实际为“{questions_text}”")
         on_form = items_on_form(uow, inspection)
@@ -130,17 +143,17 @@ def import_filled_form(uow, path: str) -> FormImport:
             if code not in on_form:
                 at(cell["codes"], f"抽查事项“{code}”不在该企业的一企一表上")
                 continue
-            codes = _text(sheet[cell["codes"]].value)
+            codes = _text(value(cell["codes"]))
             if not codes:
                 continue  # not filled yet: may come with a later form
             try:
-                handling = _numbers(sheet[cell["handling"]].value)
+                handling = _numbers(value(cell["handling"]))
             except Invalid as exc:
                 at(cell["handling"], str(exc))
                 continue
-            result = result_of(code, codes, finding=_text(sheet[cell["finding"]].value),
-                               method=_text(sheet[cell["method"]].value), handling=handling,
-                               handling_note=_text(sheet[cell["handling_note"]].value),
+            result = result_of(code, codes, finding=_text(value(cell["finding"], True)),
+                               method=_text(value(cell["method"])), handling=handling,
+                               handling_note=_text(value(cell["handling_note"], True)),
                                questions=int(questions_text) if questions_text.isdigit() and not results else 0)
             for field, message in result_problems_by_field(result):
                 at(cell.get(field, cell["codes"]), f"{code}：{message}")

@@ -1,0 +1,54 @@
+"""Which characters text from a person's file may hold: checked once, at the door.
+
+A control character in a name breaks everything that later writes it — an XLSX
+cell (openpyxl refuses it), a mail header (CR/LF), PostgreSQL (NUL) — far from
+the file that brought it. So every importer and the campaign file refuse, per
+cell or key, C0 and C1 control characters (U+0000–U+001F, U+007F–U+009F), lone
+surrogates and the non-characters U+FFFE/U+FFFF. Tab, line feed and carriage
+return are allowed only in a field that may run over several lines (a reason,
+a legal basis, a list), never in a name, an address or a code.
+
+Excel and WPS cannot put a control character in an XLSX cell's XML, so they
+write it escaped: Word's manual line break pasted into a cell is ``_x000B_``
+(a typed ``_x000B_`` is itself escaped as ``_x005F_x000B_``). openpyxl hands
+such text over as written, so the escaped form of a refused character is
+refused too, under the character it stands for.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
+_LINE = re.compile(f"[{_CONTROLS}\t\n\r]")  # one line: no tab, no line break either
+_LINES = re.compile(f"[{_CONTROLS}]")
+_ESCAPED = re.compile(r"(?<!_x005[Ff])_x([0-9A-Fa-f]{4})_")
+
+
+def _code_point(text: str, multiline: bool) -> int | None:
+    """The first refused character of ``text`` (written or escaped the OOXML way), or None."""
+    found = (_LINES if multiline else _LINE).search(text)
+    if found:
+        return ord(found.group())
+    if "_x" in text:
+        for escaped in _ESCAPED.finditer(text):
+            if (_LINES if multiline else _LINE).fullmatch(chr(int(escaped[1], 16))):
+                return int(escaped[1], 16)
+    return None
+
+
+def control_character(text: str, *, multiline: bool = False) -> str | None:
+    """Why ``text`` is refused (``含有不可见控制字符（U+000B）``), or None when every character may stay."""
+    point = _code_point(text, multiline)
+    return None if point is None else f"含有不可见控制字符（U+{point:04X}）"
+
+
+def any_control_character(texts: list[str]) -> bool:
+    """Whether any of ``texts`` holds a character some field refuses: one search for a whole row."""
+    joined = "".join(texts)
+    return bool(_LINE.search(joined)) or "_x" in joined
+
+
+def visible(text: str) -> str:
+    """``text`` with each refused character shown as ``\\u000b``, to quote it in a message safely."""
+    return _LINE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
