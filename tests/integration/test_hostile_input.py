@@ -14,8 +14,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.conftest import snapshot
-from tests.integration.conftest import CODE
+from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign, snapshot
+from tests.integration.conftest import CODE, HEADER
+from tests.integration.test_results import fill, team_of
 
 INJECTIONS = ["=cmd|' /C calc'!A0", "+1+cmd|' /C notepad'!A0", "-2+3", "@SUM(1+1)*cmd|' /C calc'!A0"]
 SQL = "'); DROP TABLE enterprises; --"
@@ -172,3 +173,150 @@ def test_a_broken_campaign_file_is_refused(loaded, db_url, tmp_path, content, wo
     for word in words:
         assert word in result.err, result.err[:400]
     assert snapshot(db_url) == before
+
+
+# --- text at the door (issue 14, cases 4 and 7) -----------------------------------------------------------------
+
+NAME_COLUMN = {"departments": "部门名称", "items": "抽查事项", "officers": "姓名", "enterprises": "企业名称"}
+# (what the file holds, the character it stands for). A CSV holds the character itself; an XLSX holds what Excel and
+# WPS write for it: a C0 character or U+FFFE is not allowed in XML, so they escape it (_x000B_ is Word's manual line
+# break pasted into a cell); a C1 character, a tab and a line feed are written as they are.
+IN_CSV = [("\x0b", "000B"), ("\x1f", "001F"), ("\x00", "0000"), ("\ufffe", "FFFE")]
+IN_XLSX = [("_x000B_", "000B"), ("_x001F_", "001F"), ("_x0000_", "0000"), ("_xFFFE_", "FFFE"), ("\x85", "0085"),
+           ("\t", "0009")]
+
+
+def _xlsx(path: Path, header, rows) -> Path:
+    book = openpyxl.Workbook()
+    for row in [header, *rows]:
+        book.active.append(row)
+    book.save(path)
+    return path
+
+
+def _refused_exactly(result, *lines):
+    assert result.code == 2, result.err
+    assert result.err_lines == [*lines, f"导入被拒绝：共 {len(lines)} 个问题，数据库未作任何更改。"], result.err
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+@pytest.mark.parametrize("kind", list(NAME_COLUMN))
+def test_a_control_character_in_a_name_is_refused_by_every_importer(loaded, db_url, tmp_path, district, kind, suffix):
+    header, rows = _rows(district[kind])
+    column = header.index(NAME_COLUMN[kind])
+    before = snapshot(db_url)
+    for n, (written, point) in enumerate(IN_CSV if suffix == "csv" else IN_XLSX):
+        changed = [list(r) for r in rows[:3]]
+        changed[2][column] = changed[2][column][:2] + written + changed[2][column][2:]
+        path = tmp_path / f"{kind}-{n}.{suffix}"
+        (_csv if suffix == "csv" else _xlsx)(path, header, changed)
+        result = loaded("import", kind, path)
+        _refused_exactly(result, f"{path}:4: {NAME_COLUMN[kind]}: 含有不可见控制字符（U+{point}）")
+    assert snapshot(db_url) == before, "no file changed anything"
+
+
+def test_a_list_may_run_over_lines_a_name_may_not(loaded, db_url, tmp_path, district):
+    header, rows = _rows(district["items"])
+    contents, basis, name = (header.index(h) for h in ("检查内容", "检查依据", "抽查事项"))
+    row = list(rows[0])
+    row[contents], row[basis] = "检查一\n检查二\r\n检查三", "《条例》\n第十条"
+    assert loaded("import", "items", _csv(tmp_path / "lines.csv", header, [row])).code == 0
+    row[name] = "抽查\n事项"
+    _refused_exactly(loaded("import", "items", _csv(tmp_path / "name.csv", header, [row])),
+                     f"{tmp_path / 'name.csv'}:2: 抽查事项: 含有不可见控制字符（U+000A）")
+
+
+@pytest.mark.parametrize("address, problem", [
+    ("a..b@x.cn", "@ 前的部分不能有连续的点"),
+    (".a@x.cn", "@ 前的部分不能以点开头或结尾"),
+    ("a@-c.example", "域名中的“-c”不合规（只能有英文字母、数字和连字符，连字符不能在首尾，每段最多 63 个字符；中文域名请写成 xn-- 形式）"),
+])
+def test_a_bad_email_address_is_refused_where_it_stands(loaded, db_url, tmp_path, district, address, problem):
+    before = snapshot(db_url)
+    header, rows = _rows(district["departments"])
+    changed = [list(r) for r in rows[:2]]
+    changed[1][header.index("联络人邮箱")] = address
+    path = _csv(tmp_path / "departments.csv", header, changed)
+    _refused_exactly(loaded("import", "departments", path),
+                     f"{path}:3: 联络人邮箱: “{address}”不是有效的电子邮箱地址：{problem}")
+    o_header, o_rows = _rows(district["officers"])
+    changed = [list(o_rows[0])]
+    changed[0][o_header.index("电子邮箱")] = address
+    path = _csv(tmp_path / "officers.csv", o_header, changed)
+    _refused_exactly(loaded("import", "officers", path), f"{path}:2: 电子邮箱: “{address}”不是有效的电子邮箱地址：{problem}")
+    campaign = tmp_path / "campaign.toml"
+    campaign.write_text(EXAMPLE_CAMPAIGN.read_text(encoding="utf-8").replace(
+        '"clerk@office.luquan.example"]', f'"{address}"]', 1), encoding="utf-8")
+    result = loaded("campaign", "create", campaign, "--now", "2019-11-26T10:00")
+    assert result.code == 2
+    assert result.err_lines == [f"{campaign}: campaign.office_staff[1]: 应为电子邮箱地址（{problem}），实际为 “{address}”"]
+    assert snapshot(db_url) == before
+
+
+@pytest.mark.parametrize("old, new, line", [
+    ('name = "石家庄市', 'name = "石家庄市\\u000b', "campaign.name: 含有不可见控制字符（U+000B）"),
+    ('name = "石家庄市', 'name = "石家庄市\\u0000', "campaign.name: 含有不可见控制字符（U+0000）"),
+    ('address = "', 'address = "\\u001f', "campaign.contact.address: 含有不可见控制字符（U+001F）"),
+    ('code = "luquan-2019-h2"', 'code = "luquan-2019-h2\\n"', "campaign.code: 含有不可见控制字符（U+000A）"),
+])
+def test_a_control_character_in_the_campaign_file_is_refused_by_its_key(loaded, db_url, tmp_path, old, new, line):
+    """The code with a trailing newline would otherwise be a second campaign that looks like the first."""
+    assert loaded("campaign", "create", EXAMPLE_CAMPAIGN, "--now", "2019-11-26T10:00").code == 0
+    before = snapshot(db_url)
+    source = EXAMPLE_CAMPAIGN.read_text(encoding="utf-8")
+    assert old in source
+    path = tmp_path / "campaign.toml"
+    path.write_text(source.replace(old, new, 1), encoding="utf-8")
+    for command in ("create", "check"):
+        result = loaded("campaign", command, path, "--now", "2019-11-26T10:00")
+        assert result.code == 2 and result.err_lines == [f"{path}: {line}"], result.err
+    assert snapshot(db_url) == before
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_a_control_character_in_returned_answers_is_refused(loaded, db_url, tmp_path, suffix):
+    sampled = draw_campaign(loaded)["sampled"]
+    before = snapshot(db_url)
+    escaped = suffix == "xlsx"  # how Excel writes U+000B and U+0000
+    rows = [[CODE + "\n", "SJ", sampled[0], "否", "不涉及" + ("_x0000_" if escaped else "\x00")],
+            [CODE, "SJ", sampled[1], "否", "不涉及\n本部门" + ("_x000B_" if escaped else "\x0b") + "职责"]]
+    path = (_csv if suffix == "csv" else _xlsx)(tmp_path / f"SJ.{suffix}", HEADER, rows)
+    result = loaded("confirm", "import", path, "--user", "contact@sj.luquan.example", "--now", "2019-11-28T15:00")
+    _refused_exactly(result, f"{path}:2: 抽查任务编号: 含有不可见控制字符（U+000A）",
+                     f"{path}:2: 不检查理由: 含有不可见控制字符（U+0000）", f"{path}:3: 不检查理由: 含有不可见控制字符（U+000B）")
+    assert snapshot(db_url) == before
+
+
+def test_a_control_character_in_a_filled_form_is_refused_by_its_cell(assigned, db_url):
+    ssj, sampled, teams, forms = assigned
+    uscc = sampled[5]
+    [path] = list((forms / "一企一表").glob(f"{uscc}-*.xlsx"))
+    mapping = fill(path, officers=team_of(teams, uscc), note="情况\x85说明",
+                   codes={"SJ-02": ("E", "超范围_x000B_经营", "2"), "SW-01": ("E", "第一行\n第二行", "2")})
+    before = snapshot(db_url)
+    result = ssj("results", "import", path, "--now", "2019-12-13T09:00")
+    assert result.code == 2, result.err
+    assert result.err_lines == [f"{path.name}!一企一表!{mapping['note_cell']}: 含有不可见控制字符（U+0085）",
+                                f"{path.name}!一企一表!F{mapping['item:SJ-02']}: 含有不可见控制字符（U+000B）",
+                                "导入被拒绝：共 2 个问题，数据库未作任何更改。"], "a finding may run over lines"
+    assert snapshot(db_url) == before
+
+
+def test_a_database_error_shows_neither_its_statement_nor_the_row(ready, db_url):
+    """What ``ssj`` prints for an error the database raises (``内部错误：…``), from a real driver's error."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import StatementError
+
+    from workflow.persistence.database import internal_failure, make_engine
+
+    engine = make_engine(db_url)
+    insert = text("INSERT INTO departments (code, name) VALUES (:code, :name)")
+    try:  # PostgreSQL refuses the NUL, SQLite the missing columns
+        with pytest.raises(StatementError) as raised, engine.begin() as conn:
+            conn.execute(insert, {"code": "SJ", "name": "鹿泉区\x00 13912345678"})
+    finally:
+        engine.dispose()
+    assert "13912345678" in str(raised.value) and "INSERT" in str(raised.value)
+    shown = internal_failure(raised.value)
+    assert "13912345678" not in shown and "INSERT" not in shown and "\n" not in shown
+    assert shown.startswith(("IntegrityError: NOT NULL constraint failed", "DataError: PostgreSQL text fields cannot"))
