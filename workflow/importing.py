@@ -134,7 +134,7 @@ def parse_row(plan: HeaderPlan, number: int, values: list[Any], problems: Proble
     record: dict[str, Any] = dict(plan.absent_defaults)
     ok = True
     width = len(values)
-    suspect = any_control_character([v for v in values if v.__class__ is str])
+    suspect = any_control_character(values)
     for idx, col, written in plan.columns:
         value = values[idx] if idx < width else None
         if value.__class__ is str:

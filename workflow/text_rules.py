@@ -18,6 +18,7 @@ refused too, under the character it stands for.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
 _LINE = re.compile(f"[{_CONTROLS}\t\n\r]")  # one line: no tab, no line break either
@@ -43,10 +44,15 @@ def control_character(text: str, *, multiline: bool = False) -> str | None:
     return None if point is None else f"含有不可见控制字符（U+{point:04X}）"
 
 
-def any_control_character(texts: list[str]) -> bool:
-    """Whether any of ``texts`` holds a character some field refuses: one search for a whole row."""
-    joined = "".join(texts)
-    return bool(_LINE.search(joined)) or "_x" in joined
+def any_control_character(values: list[Any]) -> bool:
+    """Whether any text among ``values`` may hold a character some field refuses: one look at a whole row.
+
+    ``str.isprintable`` (in C) clears the common row; only a row it doubts is searched."""
+    try:
+        joined = "".join(values)
+    except TypeError:  # numbers, dates and empty cells of an XLSX row
+        joined = "".join([v for v in values if v.__class__ is str])
+    return "_x" in joined or not joined.isprintable() and bool(_LINE.search(joined))
 
 
 def visible(text: str) -> str:

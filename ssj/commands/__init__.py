@@ -22,10 +22,12 @@ from typing import Any
 import click
 
 from calendars import BEIJING
+from workflow.email_address import address_problem
 from workflow.errors import UserError
 from workflow.identity import SYSTEM
 from workflow.persistence.database import database_url, ready_engine
 from workflow.services.uow import UnitOfWork, refusals_audited
+from workflow.text_rules import control_character
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # The arguments and options many commands share, declared once.
@@ -55,7 +57,26 @@ def resolve_user(user: str | None) -> str:
     who = (user or os.environ.get("SSJ_USER") or getpass.getuser()).strip()
     if who.lower() == SYSTEM:
         raise click.BadParameter(f"“{who}”是系统自身（定时推进）使用的身份，不能作为操作人", param_hint="--user")
+    refused = control_character(who)
+    if refused:
+        raise click.BadParameter(refused, param_hint="--user")
+    if "@" in who and address_problem(who):
+        raise click.BadParameter(f"“{who}”不是有效的电子邮箱地址：{address_problem(who)}", param_hint="--user")
     return who
+
+
+# Options whose text may run over several lines; every other option and argument is one line (workflow.text_rules).
+MULTI_LINE = frozenset({"reason", "decline", "finding", "note", "handling_note", "highlights", "practices", "problems"})
+
+
+def _refuse_control_characters(params: dict[str, Any]) -> None:
+    """No argument brings a control character in: a NUL fails PostgreSQL, a CR/LF a mail header, a \\x0b an XLSX."""
+    ctx = click.get_current_context()
+    for name, value in params.items():
+        for text in value if isinstance(value, tuple) else (value,):
+            refused = isinstance(text, str) and control_character(text, multiline=name in MULTI_LINE)
+            if refused:
+                raise click.BadParameter(refused, ctx=ctx, param=next(p for p in ctx.command.params if p.name == name))
 
 
 @dataclass
@@ -92,6 +113,7 @@ def command(group: click.Group, name: str, *, changes: bool = False, json_output
     def decorate(fn: Callable[..., Any]):
         @functools.wraps(fn)
         def wrapper(now: str | None, user: str | None = None, as_json: bool = False, **params):
+            _refuse_control_characters(params)
             call = Call(now=parse_now(now), user=resolve_user(user), url=database_url(), as_json=as_json)
             _calls.append(call)
             return fn(call, **params)

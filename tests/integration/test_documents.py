@@ -87,3 +87,21 @@ def test_summaries_from_docx_xlsx_and_pdf(dispatched, db_url, tmp_path):
     sheet = openpyxl.load_workbook(tmp_path / "summary.xlsx")["部门总结"]
     rows = {r[0]: r for r in sheet.iter_rows(min_row=5, values_only=True)}
     assert rows["鹿泉区市场监督管理局"][2] == "首次实现双随机全程留痕。" and rows["鹿泉区统计局"][1] == "未报送"
+
+
+def test_a_summary_may_run_over_lines_but_holds_no_control_character(dispatched, db_url, tmp_path):
+    """Its parts go into the summary report's XLSX: a control character is refused by the part it is in."""
+    ssj = dispatched
+    book = openpyxl.Workbook()
+    book.active.append(["亮点", "税企联合检查\n信息比对在前"])
+    book.active.append(["存在问题", "个别企业_x000B_住所无法联系"])  # Word's manual line break, as Excel writes it
+    book.save(tmp_path / "sw.xlsx")
+    before = snapshot(db_url)
+    user = ("--user", "contact@sw.luquan.example", "--now", "2019-12-16T10:00")
+    refused = ssj("summary", "submit", CODE, "SW", tmp_path / "sw.xlsx", *user)
+    assert refused.code == 2 and refused.err_lines == [f"{tmp_path / 'sw.xlsx'}: 存在问题: 含有不可见控制字符（U+000B）"]
+    (tmp_path / "sw.pdf").write_bytes(b"%PDF-1.4 summary")
+    typed = ssj("summary", "submit", CODE, "SW", tmp_path / "sw.pdf", "--highlights", "联合\x1b[2J检查", *user)
+    assert typed.code == 2 and typed.err_lines == ["--highlights: 含有不可见控制字符（U+001B）"]
+    assert {k: v for k, v in snapshot(db_url).items() if not k.startswith("audit")} == \
+        {k: v for k, v in before.items() if not k.startswith("audit")}

@@ -320,3 +320,23 @@ def test_a_database_error_shows_neither_its_statement_nor_the_row(ready, db_url)
     shown = internal_failure(raised.value)
     assert "13912345678" not in shown and "INSERT" not in shown and "\n" not in shown
     assert shown.startswith(("IntegrityError: NOT NULL constraint failed", "DataError: PostgreSQL text fields cannot"))
+
+
+def test_a_control_character_in_an_argument_is_refused_before_anything(loaded, db_url):
+    """Arguments are text at the door too: a reason may run over lines, a witness or a code may not."""
+    draw = draw_campaign(loaded)
+    uscc = draw["sampled"][0]
+    before = snapshot(db_url)
+    for args, line in [
+        (("withdraw", CODE + "\n", uscc, "--reason", "企业已注销"), "错误：'任务编号' 的取值无效：含有不可见控制字符（U+000A）"),
+        (("withdraw", CODE, uscc, "--reason", "企业\x0b已注销"), "错误：'--reason' 的取值无效：含有不可见控制字符（U+000B）"),
+        (("withdraw", CODE, uscc, "--reason", "企业已注销", "--user", "a..b@x.cn"),
+         "错误：--user 的取值无效：“a..b@x.cn”不是有效的电子邮箱地址：@ 前的部分不能有连续的点"),
+        (("withdraw", CODE, uscc, "--reason", "企业已注销", "--user", "clerk@office\x1f.luquan.example"),
+         "错误：--user 的取值无效：含有不可见控制字符（U+001F）"),
+    ]:
+        result = loaded(*args, "--now", "2019-11-28T09:00")
+        assert result.code == 2 and result.err_lines[-1] == line, result.err
+    assert snapshot(db_url) == before
+    result = loaded("withdraw", CODE, uscc, "--reason", "企业已注销\n（经核实）", "--now", "2019-11-28T09:00")
+    assert result.code == 0, result.err

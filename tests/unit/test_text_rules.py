@@ -14,7 +14,7 @@ from workflow.confirmation import CONFIRMATIONS
 from workflow.email_address import address_problem
 from workflow.importing import Problems, parse_row, plan_header
 from workflow.persistence.database import internal_failure
-from workflow.text_rules import control_character, visible
+from workflow.text_rules import any_control_character, control_character, visible
 
 SEED = (Path(__file__).parents[2] / "examples" / "luquan-2019-h2.toml").read_text(encoding="utf-8")
 
@@ -38,6 +38,7 @@ SEED = (Path(__file__).parents[2] / "examples" / "luquan-2019-h2.toml").read_tex
 ])
 def test_a_control_character_is_refused_on_one_line(text, point):
     assert control_character(text) == f"含有不可见控制字符（U+{point}）"
+    assert any_control_character(["91130185MA07XKJ2X1", None, 500, text]), "the row's quick look sees it too"
 
 
 @pytest.mark.parametrize("text, refused", [
@@ -52,6 +53,7 @@ def test_several_lines_allow_tabs_and_line_breaks_only(text, refused):
 @pytest.mark.parametrize("text", ["鹿泉食品厂", "A & B 公司（分厂）", "_x005F_x000B_ typed as text", "a_x0041_b", "😀", ""])
 def test_ordinary_text_passes(text):
     assert control_character(text) is None
+    assert not any_control_character([text, "鹿泉\u3000食品厂", None]) or "_x" in text
 
 
 def test_a_refused_character_is_quoted_only_made_visible():
