@@ -102,6 +102,6 @@ def test_a_summary_may_run_over_lines_but_holds_no_control_character(dispatched,
     assert refused.code == 2 and refused.err_lines == [f"{tmp_path / 'sw.xlsx'}: 存在问题: 含有不可见控制字符（U+000B）"]
     (tmp_path / "sw.pdf").write_bytes(b"%PDF-1.4 summary")
     typed = ssj("summary", "submit", CODE, "SW", tmp_path / "sw.pdf", "--highlights", "联合\x1b[2J检查", *user)
-    assert typed.code == 2 and typed.err_lines == ["--highlights: 含有不可见控制字符（U+001B）"]
+    assert typed.code == 2 and typed.err_lines[-1] == "错误：'--highlights' 的取值无效：含有不可见控制字符（U+001B）"
     assert {k: v for k, v in snapshot(db_url).items() if not k.startswith("audit")} == \
         {k: v for k, v in before.items() if not k.startswith("audit")}
