@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from calendars import CalendarCoverageError
 from ssj import zh_click
 
 zh_click.install()
@@ -65,6 +66,9 @@ def run(args: list[str] | None = None) -> int:
         return 1
     except CONNECTION_LOST as exc:  # the server went away mid-command
         err(f"数据库连接中断：{first_line(exc)}。未完成的事务已回滚；请稍后重试（定时推进会自动补上）")
+        return 1
+    except CalendarCoverageError as exc:  # a year no calendar covers: the office adds the year's file (exit 1)
+        err(f"无法完成：{exc}（格式见 README“Adding next year's file”）")
         return 1
     except Exception as exc:  # an internal failure: say so in Chinese, keep the trace for engineers
         err(f"内部错误：{type(exc).__name__}: {exc}")
