@@ -23,7 +23,7 @@ zh_click.install()
 
 from ssj.commands import cli, close_calls, err  # noqa: E402  (Click speaks Chinese before commands are declared)
 from ssj.commands import answers, audit, campaign, directories, draws, reports, timeline  # noqa: E402,F401
-from workflow.errors import UserError  # noqa: E402
+from workflow.errors import CannotComplete, UserError  # noqa: E402
 from workflow.importing import ImportRejected  # noqa: E402
 from workflow.persistence.database import CONNECTION_LOST, DatabaseNotReady, first_line  # noqa: E402
 
@@ -70,6 +70,9 @@ def run(args: list[str] | None = None) -> int:
     except CalendarCoverageError as exc:  # a year no calendar covers: the office adds the year's file (exit 1)
         err(f"无法完成：{exc}（格式见 README“Adding next year's file”）")
         return 1
+    except CannotComplete as exc:  # a full disk …: nothing half-done; run again once it is fixed
+        err(str(exc))
+        return exc.exit_code
     except Exception as exc:  # an internal failure: say so in Chinese, keep the trace for engineers
         err(f"内部错误：{type(exc).__name__}: {exc}")
         if os.environ.get("SSJ_DEBUG"):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from calendars import CalendarCoverageError
-from workflow.errors import UserError
+from workflow.errors import CannotComplete, UserError
 from workflow.services.calendar_files import calendar_problem
 from workflow.services.deadline_changes import MovedDeadline, follow_calendar
 from workflow.services.forms import FormsReport
@@ -77,7 +77,7 @@ def advance(uow) -> Advanced:
             commitment = _covered(problems, missing, "执法人员抽取承诺", lambda: commit_officer_draw(uow))
             try:
                 forms = _covered(problems, missing, "一企一表派发", lambda: dispatch_forms(uow))
-            except UserError as refused:  # the office fixes teams or dates; the next tick tries again by itself
+            except (UserError, CannotComplete) as refused:  # teams, dates, a full disk: the next tick tries again
                 problems.append(f"一企一表未派发：{refused}（下一次定时推进会自动重试）")
     uow.seam("tick:stepped")
     swept = _covered(problems, missing, "巡查期限", lambda: sweep(uow), SweepReport())
