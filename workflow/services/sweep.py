@@ -84,7 +84,7 @@ def _sweep_batch(uow, tasks, report: SweepReport) -> None:
     ids = [t.inspection_id for t in tasks if t.inspection_id]
     people = People(uow, ids)
     enterprises = uow.inspections.enterprise_names(ids)
-    planned, moved, queued, decided = [], [], [], []
+    planned, moved, queued, decided, waiting = [], [], [], [], []
     # Tasks share due instants by the thousand: decide and word each instant once.
     decide = functools.lru_cache(maxsize=None)(
         lambda due, level: due_notice(due, level, now, plan.escalation, calendar, plan.tz))
@@ -97,7 +97,7 @@ def _sweep_batch(uow, tasks, report: SweepReport) -> None:
             common = notice and shared(task.due_at, bool(task.provisional), task.kind, notice.stage, notice.step)
         except CalendarCoverageError as exc:  # this task waits for the year's calendar (asked again next sweep)
             report.uncovered[exc.year] = report.uncovered.get(exc.year, 0) + 1
-            planned.append((now + timedelta(seconds=1), task.id, task.escalation_level))
+            waiting.append((now + timedelta(seconds=1), task.id, task.escalation_level))
             continue
         if notice is None:
             planned.append((next_at, task.id, task.escalation_level))
@@ -115,6 +115,8 @@ def _sweep_batch(uow, tasks, report: SweepReport) -> None:
                         "departments": departments})
     if planned:
         report.planned += uow.tasks.plan_notices(planned)
+    if waiting:  # out of the due set until the next sweep, which asks again
+        uow.tasks.plan_notices(waiting)
     if moved:
         if uow.tasks.raise_levels(moved) != len(moved):  # another sweep got there first: let it send, this one backs off
             raise _LostRace()
