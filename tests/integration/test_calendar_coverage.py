@@ -106,3 +106,28 @@ def test_a_missing_year_is_said_with_exit_1_and_blocks_nothing_else(loaded, db_u
     assert again.code == 0 and "无法确定" not in again.err, again.err
     assert loaded("report", "overdue", DEC, "--out", tmp_path / "overdue.xlsx", "--now", "2027-01-04T10:30").code == 0
     assert loaded("audit", "verify").code == 0
+
+
+def test_a_public_draw_that_needs_a_missing_year_says_so_and_records_nothing(loaded, db_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("SSJ_CALENDAR_FILES", str(FICTIONAL_2027))
+    source = december_campaign(tmp_path).read_text(encoding="utf-8")
+    for key, value in {"window": "{ from = 2026-12-28, to = 2027-01-29 }", "draw_at": "2026-12-30T09:00:00",
+                       "confirmation_report": "{ at = 2027-01-06T17:00:00 }",
+                       "visit": "{ from = 2027-01-11, to = 2027-01-15 }", "summary": "{ on = 2027-01-22 }"}.items():
+        source = re.sub(rf"^{key} = .*$", f"{key} = {value}", source, count=1, flags=re.M)
+    plan = tmp_path / "late-december.toml"
+    plan.write_text(source, encoding="utf-8")
+    assert loaded("campaign", "create", plan, "--now", "2026-12-21T10:00").code == 0
+    assert loaded("draw", "commit", DEC, "--now", "2026-12-30T08:30").code == 0
+    monkeypatch.delenv("SSJ_CALENDAR_FILES")  # confirmations are due two working days later: in 2027
+
+    before = snapshot(db_url)
+    drawn = loaded("draw", "run", DEC, "--witness", "w", "--now", "2026-12-30T09:00")
+    assert drawn.code == 1 and ADD_THE_FILE in drawn.err and "内部错误" not in drawn.err, drawn.err
+    assert snapshot(db_url) == before, "the draw is not half-recorded"
+    assert loaded("audit", "verify").code == 0
+
+    monkeypatch.setenv("SSJ_CALENDAR_FILES", str(FICTIONAL_2027))
+    assert loaded("draw", "run", DEC, "--witness", "w", "--now", "2026-12-30T09:00").code == 0
+    assert loaded("draw", "verify", DEC).code == 0
+    assert loaded("audit", "verify").code == 0
