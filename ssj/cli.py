@@ -16,13 +16,14 @@ from pathlib import Path
 
 import click
 
+from calendars import CalendarCoverageError
 from ssj import zh_click
 
 zh_click.install()
 
 from ssj.commands import cli, close_calls, err  # noqa: E402  (Click speaks Chinese before commands are declared)
 from ssj.commands import answers, audit, campaign, directories, draws, reports, timeline  # noqa: E402,F401
-from workflow.errors import UserError  # noqa: E402
+from workflow.errors import CannotComplete, UserError  # noqa: E402
 from workflow.importing import ImportRejected  # noqa: E402
 from workflow.persistence.database import CONNECTION_LOST, DatabaseNotReady, first_line  # noqa: E402
 from workflow.persistence.database import internal_failure  # noqa: E402
@@ -67,6 +68,12 @@ def run(args: list[str] | None = None) -> int:
     except CONNECTION_LOST as exc:  # the server went away mid-command
         err(f"数据库连接中断：{first_line(exc)}。未完成的事务已回滚；请稍后重试（定时推进会自动补上）")
         return 1
+    except CalendarCoverageError as exc:  # a year no calendar covers: the office adds the year's file (exit 1)
+        err(f"无法完成：{exc}（格式见 README“Adding next year's file”）")
+        return 1
+    except CannotComplete as exc:  # a full disk …: nothing half-done; run again once it is fixed
+        err(str(exc))
+        return exc.exit_code
     except Exception as exc:  # an internal failure: say so in Chinese, keep the trace for engineers
         err(f"内部错误：{internal_failure(exc)}")
         if os.environ.get("SSJ_DEBUG"):

@@ -31,6 +31,7 @@ from ssj.display import ljust, rjust
 from ssj.example_district import write_example_data
 from workflow.campaign_file import parse_campaign
 from workflow.directory import ENTERPRISE_CATEGORIES, ENTERPRISE_STATUSES
+from workflow.files.atomic import write_atomically, write_text_atomically
 from workflow.identity import SYSTEM
 from workflow.notices import STAGE_LABELS
 from workflow.persistence.database import make_engine, upgrade
@@ -124,8 +125,8 @@ def _draw(url: str, plan, clerk: str, seed: int, out: Path, echo: Callable[[str]
     finally:
         engine.dispose()
     drawn = outcome.record.result["sampled"]
-    (out / "draw.json").write_text(json.dumps(draw_document(outcome.record, plan.code), ensure_ascii=False, indent=2) + "\n",
-                                   encoding="utf-8")
+    write_text_atomically(out / "draw.json",
+                          json.dumps(draw_document(outcome.record, plan.code), ensure_ascii=False, indent=2) + "\n")
     echo(f"\n5. 公开抽取（ssj-draw-v1，见证文本：“{witness}”）：")
     echo(f"   seed {outcome.record.seed}")
     echo(f"   抽中 {len(drawn)} 户，已派发到 {len(plan.departments)} 个参加部门比对确认"
@@ -152,7 +153,8 @@ class MailDrop:
         subject = str(message["Subject"])
         self.subjects.append(subject)
         safe = re.sub(r'[\\/:*?"<>|\s]+', "_", subject)[:60]
-        (self.folder / f"{len(self.subjects):04d}-{safe}.eml").write_bytes(envelope.original_content)
+        write_atomically(self.folder / f"{len(self.subjects):04d}-{safe}.eml",
+                         lambda handle: handle.write(envelope.original_content))
         return "250 OK"
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from calendars import WorkdayCalendar
 from workflow.campaign_file import CampaignPlan
+from workflow.files.atomic import write_atomically
 from workflow.services import lookups
 from workflow.services.confirmations import record_answer
 from workflow.services.documents import receive_document
@@ -135,7 +135,7 @@ class People:
         def run(now: datetime) -> str:
             stamped = self.out / "收文" / f"{dept}-比对确认报告（已盖章）.xlsx"
             stamped.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(report, stamped)
+            write_atomically(stamped, lambda handle: handle.write(Path(report).read_bytes()))
             return self._submit(now, dept, "confirmation_report", stamped, "盖章的比对确认报告（期限 12-02 17:00）")
         return run
 
@@ -235,7 +235,7 @@ class People:
                                   ("存在问题", "部分企业法定代表人不在场，需二次联系。")):
                 doc.add_paragraph(heading)
                 doc.add_paragraph(text)
-            doc.save(str(path))
+            write_atomically(path, doc.save)
             return self._submit(now, dept, "summary", path, "工作总结（期限 12-17）")
         return run
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import csv
 import random
-import shutil
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 
 from workflow import uscc
+from workflow.files.atomic import atomic_file, write_atomically
 
 DIVISION = "130110"  # 石家庄市鹿泉区
 DRAW_DATE = date(2019, 11, 27)
@@ -190,16 +190,16 @@ def write_example_data(out: Path, enterprises: int, seed: int) -> dict[str, Path
     paths = {name: out / f"{name}.csv" for name in ("departments", "items", "officers", "enterprises")}
     for name in ("departments", "items"):
         with resources.as_file(district / f"{name}.csv") as src:
-            shutil.copyfile(src, paths[name])
+            write_atomically(paths[name], lambda handle, src=src: handle.write(Path(src).read_bytes()))
     conflict_pool: list[str] = []
-    with open(paths["enterprises"], "w", encoding="utf-8-sig", newline="") as fh:
+    with atomic_file(paths["enterprises"], "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(ENTERPRISE_HEADER)
         for row in enterprise_rows(enterprises, seed):
             writer.writerow(row)
             if len(conflict_pool) < 200 and row[2] == "内资企业" and row[6] in ("存续", "在业"):
                 conflict_pool.append(row[0])
-    with open(paths["officers"], "w", encoding="utf-8-sig", newline="") as fh:
+    with atomic_file(paths["officers"], "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(OFFICER_HEADER)
         writer.writerows(officer_rows(seed, conflict_pool))

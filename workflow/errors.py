@@ -15,3 +15,13 @@ class UserError(Exception):
 
 class NotFound(UserError):
     """A campaign, enterprise, department … that does not exist."""
+
+
+class CannotComplete(Exception):
+    """Not the user's input but the machine's state (a full disk …): exit 1, nothing half-done, not a refusal."""
+
+    exit_code = 1
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.lines = [message]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from calendars import WorkdayCalendar
+from calendars import CalendarCoverageError, WorkdayCalendar
 from workflow.campaign_file import Escalation, Rule
 
 REMIND, OVERDUE, ESCALATE = "remind", "overdue", "escalate"
@@ -51,26 +51,51 @@ def _shift(day: date, rule: Rule, sign: int, calendar: WorkdayCalendar) -> date:
     return calendar.next_workday_on_or_after(moved) if sign > 0 else moved
 
 
-def schedule(due: datetime, escalation: Escalation, calendar: WorkdayCalendar, tz: ZoneInfo) -> list[Notice]:
-    """Every notice a task may get, in order."""
+def _placed(due: datetime, escalation: Escalation, calendar: WorkdayCalendar,
+            tz: ZoneInfo) -> tuple[list[Notice], tuple[int, CalendarCoverageError] | None]:
+    """The notices the calendar can place, in order, and the first one it cannot (its level, the missing year)."""
     last = _last_day(due, tz)
-    notices = []
-    remind_at = datetime.combine(_shift(last, escalation.remind_before, -1, calendar), OFFICE_HOURS, tz)
-    if remind_at < due:
-        notices.append(Notice(REMIND, 1, escalation.ladder[0], remind_at))
+    notices, gap = [], None
+    try:
+        remind_at = datetime.combine(_shift(last, escalation.remind_before, -1, calendar), OFFICE_HOURS, tz)
+        if remind_at < due:
+            notices.append(Notice(REMIND, 1, escalation.ladder[0], remind_at))
+    except CalendarCoverageError as exc:
+        gap = (1, exc)
     notices.append(Notice(OVERDUE, 2, escalation.ladder[0], due))
     day = last
     for k, step in enumerate(escalation.ladder[1:], start=3):
-        day = _shift(day, escalation.grace, +1, calendar)
+        try:
+            day = _shift(day, escalation.grace, +1, calendar)
+        except CalendarCoverageError as exc:
+            return notices, gap or (k, exc)
         notices.append(Notice(ESCALATE, k, step, datetime.combine(day, OFFICE_HOURS, tz)))
+    return notices, gap
+
+
+def schedule(due: datetime, escalation: Escalation, calendar: WorkdayCalendar, tz: ZoneInfo) -> list[Notice]:
+    """Every notice a task may get, in order (CalendarCoverageError when one falls in a year no calendar covers)."""
+    notices, gap = _placed(due, escalation, calendar, tz)
+    if gap:
+        raise gap[1]
     return notices
 
 
 def due_notice(due: datetime, level: int, now: datetime, escalation: Escalation, calendar: WorkdayCalendar,
                tz: ZoneInfo) -> tuple[Notice | None, datetime | None]:
-    """The notice to send now (the latest one whose time has come, if any) and when the next one falls."""
-    pending = [n for n in schedule(due, escalation, calendar, tz) if n.level > level]
+    """The notice to send now (the latest one whose time has come, if any) and when the next one falls.
+
+    A notice the calendar cannot place cannot fall before its missing year begins: until then it is the
+    next one at the latest; from then on, while it may be due, CalendarCoverageError (the sweep says so)."""
+    placed, gap = _placed(due, escalation, calendar, tz)
+    pending = [n for n in placed if n.level > level]
     ready = [n for n in pending if n.at <= now]
     send = ready[-1] if ready else None
     later = [n for n in pending if n.at > now]
-    return send, (later[0].at if later else None)
+    next_at = later[0].at if later else None
+    if gap and gap[0] > (send.level if send else level) and not (later and later[0].level < gap[0]):
+        begins = datetime(gap[1].year, 1, 1, tzinfo=tz)  # the unplaced notice is the next one
+        if begins <= now:
+            raise gap[1]
+        next_at = min(next_at or begins, begins)
+    return send, next_at

@@ -8,7 +8,7 @@ as a period's last day. It reads only the plan and the calendar: no database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from datetime import date, datetime, timedelta
 
@@ -36,45 +36,102 @@ def _d(day: date) -> str:
 
 
 class _Timeline:
-    """Resolves deadlines in dependency order on the planned timeline."""
+    """Resolves deadlines in dependency order on the planned timeline.
+
+    A deadline that needs a year no calendar covers is kept in ``unresolved`` (with
+    the error naming the year), and so is every deadline that runs from it; the
+    others are resolved all the same."""
 
     def __init__(self, plan: CampaignPlan, calendar: WorkdayCalendar):
         self.plan, self.calendar = plan, calendar
         self.resolved: dict[str, Deadline] = {}
+        self.unresolved: dict[str, CalendarCoverageError] = {}
+
+    def _after(self, name: str) -> Deadline | None:
+        found = self.resolve(name)
+        if name in self.unresolved:
+            raise self.unresolved[name]
+        return found
 
     def event_at(self, event: str) -> datetime:
         plan, tz = self.plan, self.plan.tz
         if event in ("draw", "dispatch"):
             return plan.draw_at
         if event in ("officers_drawn", "forms_dispatched"):
-            confirm = self.resolve("confirm")
+            confirm = self._after("confirm")
             return confirm.at if confirm else plan.draw_at
         if event == "visit":
             window = plan.deadlines["visit"]
             return visit_instant(window.end, tz)
         if event == "reported":
-            backfill = self.resolve("backfill")
+            backfill = self._after("backfill")
             return backfill.at if backfill else plan.draw_at
         raise ValueError(event)
 
     def resolve(self, name: str) -> Deadline | None:
-        if name in self.resolved:
-            return self.resolved[name]
+        if name in self.resolved or name in self.unresolved:
+            return self.resolved.get(name)
         spec = self.plan.deadlines.get(name)
         if spec is None:
             return None
-        self.resolved[name] = self._due(spec)
-        return self.resolved[name]
+        try:
+            self.resolved[name] = self._due(spec)
+        except CalendarCoverageError as exc:
+            self.unresolved[name] = exc
+        return self.resolved.get(name)
 
     def _due(self, spec: DeadlineSpec) -> Deadline:
         return resolve_deadline(spec, self.calendar, self.event_at(spec.after) if spec.form == "within" else None)
 
 
-def planned_deadlines(plan: CampaignPlan, calendar: WorkdayCalendar) -> dict[str, Deadline]:
+def _timeline(plan: CampaignPlan, calendar: WorkdayCalendar) -> _Timeline:
     timeline = _Timeline(plan, calendar)
     for name in plan.deadlines:
         timeline.resolve(name)
+    return timeline
+
+
+def planned_deadlines(plan: CampaignPlan, calendar: WorkdayCalendar) -> dict[str, Deadline]:
+    """Every deadline on the planned timeline; CalendarCoverageError when one needs a year no calendar covers."""
+    timeline = _timeline(plan, calendar)
+    for error in timeline.unresolved.values():
+        raise error
     return timeline.resolved
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A deadline the calendar cannot place: the year it needs, and roughly when it falls (a provisional reading)."""
+
+    year: int
+    about: str  # "2027-01-??": the year and the month a provisional calendar gives, or "2027-??-??"
+
+    def line(self) -> str:
+        return (f"{self.about} 无法确定：缺少 {self.year} 年工作日历（添加覆盖文件 calendars/data/{self.year}.toml "
+                f"或用 SSJ_CALENDAR_FILES 指定，格式见 README；或在方案中设置 provisional_calendar = true）")
+
+
+def unresolved_deadlines(plan: CampaignPlan, calendar: WorkdayCalendar,
+                         provisional: WorkdayCalendar | None = None) -> dict[str, Unresolved]:
+    """The deadlines no calendar places, each with its missing year and, read on ``provisional``, its month."""
+    missing = _timeline(plan, calendar).unresolved
+    if not missing:
+        return {}
+    guess = _timeline(plan, provisional).resolved if provisional is not None else {}
+    found = {}
+    for name, error in missing.items():
+        day = guess[name].last_day if name in guess else None
+        about = f"{day:%Y-%m}-??" if day is not None and day.year == error.year else f"{error.year}-??-??"
+        found[name] = Unresolved(error.year, about)
+    return found
+
+
+def _or_unknown(question, *args):
+    """A calendar question, or None where it needs a year no calendar covers (that is a finding of its own)."""
+    try:
+        return question(*args)
+    except CalendarCoverageError:
+        return None
 
 
 def plan_calendar(plan: CampaignPlan, base_dir: Path) -> WorkdayCalendar:
@@ -84,11 +141,10 @@ def plan_calendar(plan: CampaignPlan, base_dir: Path) -> WorkdayCalendar:
 
 
 def check_plan(plan: CampaignPlan, calendar: WorkdayCalendar) -> list[Finding]:
-    findings: list[Finding] = []
-    try:
-        timeline = planned_deadlines(plan, calendar)
-    except CalendarCoverageError as exc:
-        return [Finding(ERROR, "calendar", str(exc))]
+    found = _timeline(plan, calendar)
+    timeline = found.resolved
+    years = {error.year: error for error in found.unresolved.values()}
+    findings = [Finding(ERROR, "calendar", str(years[year])) for year in sorted(years)]
 
     label = DEADLINE_LABELS
     for name, planned in timeline.items():
@@ -102,12 +158,12 @@ def check_plan(plan: CampaignPlan, calendar: WorkdayCalendar) -> list[Finding]:
                                     f"{_d(plan.window_to)} 之内"))
         absolute_day = spec.at.date() if spec.form == "at" else spec.on if spec.form == "on" else \
             spec.end if spec.form == "window" else None
-        if absolute_day is not None and not calendar.is_workday(absolute_day):
+        if absolute_day is not None and _or_unknown(calendar.is_workday, absolute_day) is False:
             findings.append(Finding(WARNING, f"deadlines.{name}",
                                     f"{label[name]}截止日 {_d(absolute_day)} 不是工作日"))
 
     visit = plan.deadlines["visit"]
-    if calendar.workdays_between(visit.start - timedelta(days=1), visit.end) == 0:
+    if _or_unknown(calendar.workdays_between, visit.start - timedelta(days=1), visit.end) == 0:
         findings.append(Finding(ERROR, "deadlines.visit",
                                 f"实地核查时间 {_d(visit.start)} 至 {_d(visit.end)} 没有工作日"))
     if visit.start <= plan.draw_at.date():
@@ -134,7 +190,7 @@ def check_plan(plan: CampaignPlan, calendar: WorkdayCalendar) -> list[Finding]:
            "总结仍可按截至报送时已知的结果报送）" if "backfill" in timeline else "")
     before("publish", "backfill", ERROR, "（公示需要回填的结果）")
 
-    if calendar.workdays_between(plan.window_from - timedelta(days=1), plan.window_to) == 0:
+    if _or_unknown(calendar.workdays_between, plan.window_from - timedelta(days=1), plan.window_to) == 0:
         findings.append(Finding(ERROR, "campaign.window",
                                 f"抽查时间 {_d(plan.window_from)} 至 {_d(plan.window_to)} 没有工作日"))
     return sorted(findings, key=lambda f: (f.severity != ERROR, f.subject))
@@ -143,8 +199,13 @@ def check_plan(plan: CampaignPlan, calendar: WorkdayCalendar) -> list[Finding]:
 @dataclass(frozen=True)
 class CheckedPlan:
     plan: CampaignPlan
-    planned: dict[str, Deadline]  # empty when a year no calendar covers stops the resolution (itself a finding)
+    planned: dict[str, Deadline]  # every deadline the calendar places
     findings: list[Finding]
+    unresolved: dict[str, Unresolved] = field(default_factory=dict)  # those it cannot (a year no calendar covers)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
 
 
 def check_file(source: str, path: str) -> CheckedPlan:
@@ -160,8 +221,11 @@ def check_file(source: str, path: str) -> CheckedPlan:
     except CalendarFileError as exc:
         raise UserError(f"{path}: campaign.calendar_files: {exc}") from None
     findings = check_plan(plan, calendar)
-    try:
-        planned = planned_deadlines(plan, calendar)
-    except CalendarCoverageError:  # already reported as a finding
-        planned = {}
-    return CheckedPlan(plan, planned, findings)
+    unresolved = {}
+    if not plan.provisional_calendar:
+        try:
+            rough = plan_calendar(replace(plan, provisional_calendar=True), Path(path).resolve().parent)
+        except ValueError:  # no year covered at all: nothing to read a month on
+            rough = None
+        unresolved = unresolved_deadlines(plan, calendar, rough)
+    return CheckedPlan(plan, _timeline(plan, calendar).resolved, findings, unresolved)

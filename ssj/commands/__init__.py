@@ -25,7 +25,7 @@ from calendars import BEIJING
 from workflow.email_address import address_problem
 from workflow.errors import UserError
 from workflow.identity import SYSTEM
-from workflow.persistence.database import database_url, ready_engine
+from workflow.persistence.database import DatabaseReadOnly, database_url, is_read_only, ready_engine
 from workflow.services.uow import UnitOfWork, refusals_audited
 from workflow.text_rules import control_character
 
@@ -87,11 +87,14 @@ class Call:
     user: str
     url: str
     as_json: bool = False
+    changes: bool = False  # the command changes something: refused on a read-only database
     _engines: list = field(default_factory=list)
 
     def engine(self):
         if not self._engines:
             self._engines.append(ready_engine(self.url))
+            if self.changes and is_read_only(self._engines[0]):  # an auditor's copy: refused before anything
+                raise DatabaseReadOnly(self.url)
         return self._engines[0]
 
     def uow(self, code: str | None = None, *, actor: str | None = None, files_dir: Path | None = None) -> UnitOfWork:
@@ -114,7 +117,8 @@ def command(group: click.Group, name: str, *, changes: bool = False, json_output
         @functools.wraps(fn)
         def wrapper(now: str | None, user: str | None = None, as_json: bool = False, **params):
             _refuse_control_characters(params)
-            call = Call(now=parse_now(now), user=resolve_user(user), url=database_url(), as_json=as_json)
+            call = Call(now=parse_now(now), user=resolve_user(user), url=database_url(), as_json=as_json,
+                        changes=changes)
             _calls.append(call)
             return fn(call, **params)
 

@@ -43,10 +43,10 @@ machine_group = group(cli, "machine", "检查状态机。")
 @command(machine_group, "diagram", help="把检查状态机写成 mermaid 图；装有 Graphviz（dot）时另写 PNG。不访问数据库。")
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="输出文件（如 machine.mmd）")
 def machine_diagram_cmd(call: Call, out_file: str) -> None:
+    from workflow.files.atomic import write_text_atomically
     from workflow.machine import graphviz_dot, mermaid
 
-    path = Path(out_file)
-    path.write_text(mermaid(), encoding="utf-8")
+    path = write_text_atomically(out_file, mermaid())
     out(f"已写入 {path}")
     dot = shutil.which("dot")
     if dot is None:

@@ -32,7 +32,7 @@ def campaign_check_cmd(call: Call, file: str) -> None:
     from workflow.plan_checker import ERROR, check_file
 
     checked = check_file(read_campaign_file(file), file)
-    plan, planned, findings = checked.plan, checked.planned, checked.findings
+    plan, planned, findings, unresolved = checked.plan, checked.planned, checked.findings, checked.unresolved
     failed = any(f.severity == ERROR for f in findings)
     if call.as_json:
         emit_json({
@@ -40,15 +40,20 @@ def campaign_check_cmd(call: Call, file: str) -> None:
             "ok": not failed,
             "deadlines": {n: {"due": p.at.isoformat(), "last_day": p.last_day.isoformat(),
                               "provisional": p.provisional} for n, p in planned.items()},
+            "unresolved": {n: {"missing_year": u.year, "about": u.about} for n, u in unresolved.items()},
             "findings": [{"severity": f.severity, "subject": f.subject, "message": f.message} for f in findings],
         })
     else:
         out(f"{file}: 方案“{plan.name}”（{plan.code}）")
         out("期限（按计划推算，北京时间）：")
-        for name, p in planned.items():
-            mark = "（暂定）" if p.provisional else ""
-            out(f"  {name}: {plan.deadlines[name].describe()} → 截止 {p.last_day:%Y-%m-%d}"
-                f"{' ' + p.at.strftime('%H:%M') if p.at.time() != time(0) else ''}{mark}")
+        for name in plan.deadlines:
+            if name in unresolved:
+                out(f"  {name}: {plan.deadlines[name].describe()} → 截止 {unresolved[name].line()}")
+            elif name in planned:
+                p = planned[name]
+                mark = "（暂定）" if p.provisional else ""
+                out(f"  {name}: {plan.deadlines[name].describe()} → 截止 {p.last_day:%Y-%m-%d}"
+                    f"{' ' + p.at.strftime('%H:%M') if p.at.time() != time(0) else ''}{mark}")
         if findings:
             out(f"发现 {len(findings)} 个问题：")
             for f in findings:

@@ -97,7 +97,9 @@ def draw_snapshot_cmd(call: Call, code: str, out_file: str) -> None:
     record = read(call, code, current_round)
     if record is None:
         raise UserError(f"抽查任务“{code}”尚未提交抽取承诺")
-    Path(out_file).write_bytes(record.snapshot.encode("utf-8"))
+    from workflow.files.atomic import write_text_atomically
+
+    write_text_atomically(out_file, record.snapshot)
     out(f"已写入 {out_file}（{record.eligible} 行，SHA-256 {record.snapshot_sha256}）")
 
 

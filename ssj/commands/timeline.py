@@ -31,12 +31,16 @@ def tick_cmd(call: Call, code: str) -> None:
     swept = advanced.swept
     if call.as_json:
         emit_json({"planned": swept.planned, "notices": swept.notices, "queued": swept.queued, "sent": sent.sent,
-                   "failed": sent.failed})
+                   "failed": sent.failed, "missing_calendar_years": advanced.missing_years})
+        if advanced.missing_years:
+            raise click.exceptions.Exit(1)
         return
     out(f"巡查：新排期 {swept.planned} 项，发出通知 {swept.notices} 项（邮件 {swept.queued} 封入队）；"
         f"发送 {sent.sent} 封" + (f"，失败 {sent.failed} 封（稍后重试）" if sent.failed else "") + "。")
     for error in sent.errors[:3]:
         err(f"邮件发送失败：{error}")
+    if advanced.missing_years:  # the rest was done; a step waits for a year's calendar file (said above)
+        raise click.exceptions.Exit(1)
 
 
 calendar_group = group(cli, "calendar", "工作日历：节假日安排更新后重新计算期限。")

@@ -14,6 +14,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from workflow.files.atomic import write_atomically
 from workflow.files.spreadsheet import put
 
 HEADERS = ("抽查任务编号", "部门代码", "统一社会信用代码", "是否检查", "不检查理由", "企业名称", "住所", "检查事项")
@@ -36,4 +37,4 @@ def write_department_list(path: Path, rows: list[tuple]) -> None:
     choice.add(f"D2:D{max(2, len(rows) + 1)}")
     sheet.freeze_panes = "A2"
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    write_atomically(path, book.save)

@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from workflow.files.atomic import write_atomically
 from workflow.files.spreadsheet import put
 from workflow.results import HANDLING, RESULT_WORDING
 
@@ -178,7 +179,7 @@ def write_form_xlsx(form: Form, path: Path) -> None:
     data.append(["questions_cell", f"B{questions_row}"])
     for code, item_row in item_rows:
         data.append([f"item:{code}", item_row])
-    book.save(path)
+    write_atomically(path, book.save)
 
 
 def write_form_docx(form: Form, path: Path) -> None:
@@ -231,7 +232,7 @@ def write_form_docx(form: Form, path: Path) -> None:
         doc.add_paragraph(text)
     doc.add_paragraph("检查结果代码：" + "；".join(f"{c} {w}" for c, w in RESULT_WORDING.items()))
     doc.add_paragraph("后续处置代码：" + "；".join(f"{n} {w}" for n, w in HANDLING.items()))
-    doc.save(path)
+    write_atomically(path, doc.save)
 
 
 SCHEDULE_HEADERS = ("核查日期", "组（车辆）", "统一社会信用代码", "企业名称", "住所", "检查人员（执法证号）")
@@ -256,4 +257,4 @@ def write_schedule_xlsx(title: str, rows: list[tuple], path: Path) -> None:
                 cell.number_format = "yyyy-mm-dd"
     _a4(sheet)
     sheet.print_title_rows = "2:2"
-    book.save(path)
+    write_atomically(path, book.save)

@@ -7,16 +7,17 @@ import html
 import json
 from pathlib import Path
 
+from workflow.files.atomic import atomic_file, write_text_atomically
 from workflow.files.spreadsheet import csv_safe
 from workflow.publication import EXCHANGE_KEYS
 
 
 def write_exchange(records: list[dict[str, str]], jsonl: Path, csv_path: Path) -> None:
     """JSONL for machines: values exactly as recorded. CSV, which people open in Excel: formula-like text escaped."""
-    with open(jsonl, "w", encoding="utf-8", newline="\n") as fh:
+    with atomic_file(jsonl, "w", encoding="utf-8", newline="\n") as fh:
         for record in records:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-    with open(csv_path, "w", encoding="utf-8-sig", newline="") as fh:
+    with atomic_file(csv_path, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=EXCHANGE_KEYS)
         writer.writeheader()
         writer.writerows({k: csv_safe(v) for k, v in record.items()} for record in records)
@@ -44,7 +45,7 @@ def write_notice(title: str, intro: list[str], records: list[dict[str, str]], of
         f"<td>{e(r['检查完成日期'])}</td><td>{e(r['检查结果'])}</td><td>{e(r['备注'])}</td></tr>"
         for n, r in enumerate(records, start=1))
     paragraphs = "\n".join(f"<p>{e(text)}</p>" for text in intro)
-    path.write_text(f"""<!DOCTYPE html>
+    write_text_atomically(path, f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head><meta charset="utf-8"><title>{e(title)}</title><style>{_STYLE}</style></head>
 <body>

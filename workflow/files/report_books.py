@@ -14,6 +14,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from workflow.files.atomic import write_atomically
 from workflow.files.spreadsheet import put
 
 _SIDE = Side(style="thin")
@@ -84,4 +85,4 @@ class ReportBook:
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.book.save(path)
+        write_atomically(path, self.book.save)

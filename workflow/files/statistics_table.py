@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from workflow.files.atomic import atomic_file, write_atomically
 from workflow.files.spreadsheet import csv_safe, put
 from workflow.statistics import COLUMNS, GROUPS, StatsRow
 
@@ -79,11 +80,11 @@ def write_statistics_xlsx(title: str, unit: str, date_line: str, rows: list[Stat
     for r, values in enumerate(enterprises, start=2):
         for c, value in enumerate(values, start=1):
             put(detail, r, c, value).border = _BOX
-    book.save(path)
+    write_atomically(path, book.save)
 
 
 def write_statistics_csv(rows: list[StatsRow], path: Path) -> None:
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+    with atomic_file(path, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["部门", *(label for _, label in COLUMNS)])
         for row in rows:

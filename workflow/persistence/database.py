@@ -12,6 +12,7 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -37,6 +38,14 @@ class DatabaseUnreachable(DatabaseNotReady):
         where = make_url(url).render_as_string(hide_password=True)
         self.message = (f"无法连接数据库 {where}：{reason}。本次没有作任何更改；"
                         "请检查数据库服务和 SSJ_DATABASE_URL，下一次定时推进会补上错过的工作")
+
+
+class DatabaseReadOnly(DatabaseNotReady):
+    """A write on a database this process may only read (an auditor's copy): refused before anything changed."""
+
+    def __init__(self, where: str):
+        self.message = (f"数据库 {where} 是只读的（如审计用的副本）：本命令需要写入，未作任何更改；"
+                        "只读数据库上可以运行 ssj audit verify、ssj draw verify 等核对命令")
 
 
 def database_url(environ: dict[str, str] | None = None) -> str:
@@ -71,14 +80,58 @@ def _sqlite_begin_immediate(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_read_only_pragmas(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def read_only_sqlite_url(path: Path) -> str | None:
+    """For a file this process may not write (mode 0444, or in a folder it may not write): its ``mode=ro`` URL.
+
+    SQLite keeps a WAL database's shared memory in ``<file>-shm`` beside it; where that file is absent and
+    cannot be created, the copy is opened ``immutable`` (nobody can be writing it then), unless a ``-wal`` file
+    holds pages the main file lacks — then plain ``mode=ro``, whose refusal says what is wrong."""
+    if not path.exists() or (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+        return None
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    immutable = (not os.access(path.parent, os.W_OK) and not shm.exists()
+                 and not (wal.exists() and wal.stat().st_size))
+    return f"sqlite:///file:{quote(str(path.resolve()))}?mode=ro{'&immutable=1' if immutable else ''}&uri=true"
+
+
+def is_read_only(engine: Engine) -> bool:
+    """An engine on a SQLite file opened ``mode=ro`` (PostgreSQL refuses writes itself: ``_refuse_writes``)."""
+    return engine.dialect.name == "sqlite" and engine.url.query.get("mode") == "ro"
+
+
+def _refuse_writes(engine: Engine, where: str) -> None:
+    """A write attempted on a read-only database says so (DatabaseReadOnly), instead of a driver's error."""
+    def on_error(context) -> None:
+        original = context.original_exception
+        if "readonly database" in str(original) or type(original).__name__ == "ReadOnlySqlTransaction":
+            raise DatabaseReadOnly(where) from original
+    event.listen(engine, "handle_error", on_error)
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
+    where = make_url(url).render_as_string(hide_password=True)
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(url)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+        path = sqlite_file(url)
+        read_only = read_only_sqlite_url(path) if path is not None else None
+        engine = create_engine(read_only or url)
+        event.listen(engine, "connect", _sqlite_read_only_pragmas if read_only else _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin if read_only else _sqlite_begin_immediate)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    _refuse_writes(engine, where)
+    return engine
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -12,9 +12,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from workflow.campaign_file import CampaignFileError, CampaignPlan, parse_campaign
+from workflow.campaign_file import CampaignFileError, CampaignPlan
 from workflow.draw import sample_size
 from workflow.errors import UserError
+from workflow.plan_checker import check_file
 from workflow.services.calendar_files import calendar_fingerprint, calendar_snapshot
 
 
@@ -44,11 +45,15 @@ def reference_problems(uow, plan: CampaignPlan) -> list[tuple[str, str]]:
 
 
 def create_campaign(uow, source: str, path: str) -> CampaignPlan:
-    """Store the campaign file ``source`` (read from ``path``), or refuse it with every problem's key path."""
-    try:
-        plan = parse_campaign(source)
-    except CampaignFileError as exc:
-        raise UserError(exc.lines(path)[0], exc.lines(path)) from None
+    """Store the campaign file ``source`` (read from ``path``), or refuse it with every problem's key path.
+
+    A plan ``ssj campaign check`` finds an 错误 in (a year no calendar covers, a deadline outside
+    the window …) is refused with the checker's own lines: what the checker calls wrong never starts."""
+    checked = check_file(source, path)
+    plan = checked.plan
+    if checked.errors:
+        lines = [f"{path}: {f.line()}" for f in checked.errors]
+        raise UserError(lines[0], [*lines, f"方案检查有 {len(lines)} 个错误，未创建抽查任务（详见 ssj campaign check {path}）"])
     with uow:
         if uow.campaigns.row(plan.code) is not None:
             raise UserError(f"{path}: campaign.code: 抽查任务“{plan.code}”已存在")

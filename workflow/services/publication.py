@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from workflow.errors import UserError
+from workflow.errors import CannotComplete, UserError
 from workflow.files.publication import write_exchange, write_notice
 from workflow.identity import require_office
 from workflow.inspection import PUBLISHED, REPORTED
@@ -58,13 +58,12 @@ def publish(uow, out_dir: Path) -> PublishReport:
                  out_dir / f"{plan.code}-检查结果公告.html"]
         drafts = [path.with_name(path.name + ".part") for path in files]
         out_dir.mkdir(parents=True, exist_ok=True)
-        write_exchange(records, drafts[0], drafts[1])
-        intro = [f"根据《{plan.document_no}》（{plan.name}），{plan.office}组织开展了跨部门“双随机、一公开”联合抽查，"
-                 f"随机抽取检查对象 {len(records)} 户（本次公示），现将检查结果公告如下："]
-        if records[0]["备注"]:
-            intro.append(records[0]["备注"] + "。")
-        write_notice(notice_title(plan), intro, records, plan.office, f"{uow.now.astimezone(plan.tz):%Y年%m月%d日}",
-                     drafts[2])
+        try:
+            _write_drafts(plan, uow.now, records, drafts)
+        except CannotComplete:  # a full disk: no draft of a publication that did not happen stays behind
+            for draft in drafts:
+                draft.unlink(missing_ok=True)
+            raise
         uow.seam("publish:written")
         uow.record("publication", payload={
             "published_now": moved.moved, "published_total": len(records),
@@ -73,3 +72,13 @@ def publish(uow, out_dir: Path) -> PublishReport:
     for path, draft in zip(files, drafts):
         draft.replace(path)
     return PublishReport(moved, len(records), files)
+
+
+def _write_drafts(plan, now, records: list[dict[str, str]], drafts: list[Path]) -> None:
+    """The exchange file (JSONL, CSV) and the notice page, each written whole (``workflow.files.atomic``)."""
+    write_exchange(records, drafts[0], drafts[1])
+    intro = [f"根据《{plan.document_no}》（{plan.name}），{plan.office}组织开展了跨部门“双随机、一公开”联合抽查，"
+             f"随机抽取检查对象 {len(records)} 户（本次公示），现将检查结果公告如下："]
+    if records[0]["备注"]:
+        intro.append(records[0]["备注"] + "。")
+    write_notice(notice_title(plan), intro, records, plan.office, f"{now.astimezone(plan.tz):%Y年%m月%d日}", drafts[2])

@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from calendars import WorkdayCalendar
+from calendars import CalendarCoverageError, WorkdayCalendar
 from workflow.campaign_file import CampaignPlan
 from workflow.mail import Mail
 from workflow.notices import LADDER_LABELS, SUBJECT_PREFIX, due_notice
@@ -39,12 +39,15 @@ class SweepReport:
     notices: int = 0  # notices decided (one per task and step)
     queued: int = 0  # outbox rows written
     decided: list[dict] = field(default_factory=list)  # one per notice: task, stage, step, level, USCC (for events)
+    uncovered: dict[int, int] = field(default_factory=dict)  # missing calendar year -> tasks whose notice waits on it
 
     def add(self, other: SweepReport) -> None:
         self.planned += other.planned
         self.notices += other.notices
         self.queued += other.queued
         self.decided += other.decided
+        for year, count in other.uncovered.items():
+            self.uncovered[year] = self.uncovered.get(year, 0) + count
 
 
 def sweep(uow, *, batch: int = 1000) -> SweepReport:
@@ -81,7 +84,7 @@ def _sweep_batch(uow, tasks, report: SweepReport) -> None:
     ids = [t.inspection_id for t in tasks if t.inspection_id]
     people = People(uow, ids)
     enterprises = uow.inspections.enterprise_names(ids)
-    planned, moved, queued, decided = [], [], [], []
+    planned, moved, queued, decided, waiting = [], [], [], [], []
     # Tasks share due instants by the thousand: decide and word each instant once.
     decide = functools.lru_cache(maxsize=None)(
         lambda due, level: due_notice(due, level, now, plan.escalation, calendar, plan.tz))
@@ -89,14 +92,19 @@ def _sweep_batch(uow, tasks, report: SweepReport) -> None:
         lambda due, provisional, kind, stage, step: _shared_context(plan, due, provisional, kind, stage, step, now,
                                                                     calendar))
     for task in tasks:
-        notice, next_at = decide(task.due_at, task.escalation_level)
+        try:
+            notice, next_at = decide(task.due_at, task.escalation_level)
+            common = notice and shared(task.due_at, bool(task.provisional), task.kind, notice.stage, notice.step)
+        except CalendarCoverageError as exc:  # this task waits for the year's calendar (asked again next sweep)
+            report.uncovered[exc.year] = report.uncovered.get(exc.year, 0) + 1
+            waiting.append((now + timedelta(seconds=1), task.id, task.escalation_level))
+            continue
         if notice is None:
             planned.append((next_at, task.id, task.escalation_level))
             continue
         moved.append((notice.level, next_at, task.id, task.escalation_level))
         uscc, name = enterprises.get(task.inspection_id, ("", ""))
         recipients = people.recipients(notice.step, task)
-        common = shared(task.due_at, bool(task.provisional), task.kind, notice.stage, notice.step)
         departments = people.departments_of(task)
         for recipient in recipients:
             key = f"{task.key}#{notice.level}#{recipient}"
@@ -107,6 +115,8 @@ def _sweep_batch(uow, tasks, report: SweepReport) -> None:
                         "departments": departments})
     if planned:
         report.planned += uow.tasks.plan_notices(planned)
+    if waiting:  # out of the due set until the next sweep, which asks again
+        uow.tasks.plan_notices(waiting)
     if moved:
         if uow.tasks.raise_levels(moved) != len(moved):  # another sweep got there first: let it send, this one backs off
             raise _LostRace()

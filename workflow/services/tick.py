@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from workflow.errors import UserError
+from calendars import CalendarCoverageError
+from workflow.errors import CannotComplete, UserError
 from workflow.services.calendar_files import calendar_problem
 from workflow.services.deadline_changes import MovedDeadline, follow_calendar
 from workflow.services.forms import FormsReport
@@ -32,6 +33,7 @@ class Advanced:
     officer_commitment: str | None = None
     forms: FormsReport | None = None
     problems: list[str] = field(default_factory=list)
+    missing_years: list[int] = field(default_factory=list)  # calendar years a step waits for (ssj tick exits 1)
 
     def notes(self) -> list[tuple[str, str]]:
         """What the tick did that the office should read, in Chinese, with its level (the log, or stderr)."""
@@ -49,22 +51,36 @@ class Advanced:
         return notes
 
 
+def _covered(problems: list[str], missing: set[int], step: str, run, default=None):
+    """``run()``, or ``default`` with the step named in ``problems`` when it needs a year no calendar covers:
+    that step of this campaign waits for the year's file; its other steps, the mail and other campaigns go on."""
+    try:
+        return run()
+    except CalendarCoverageError as exc:
+        missing.add(exc.year)
+        problems.append(f"{step}未完成：{exc}（添加后下一次定时推进会自动补上）")
+        return default
+
+
 def advance(uow) -> Advanced:
     """Every due step of the campaign's timeline, then the sweep; each in its own transaction."""
     with uow:
         plan = uow.plan
     problem = calendar_problem(plan)
     problems = [problem] if problem else []
-    moved = follow_calendar(uow)
-    reminders = remind_pending_draw(uow)
+    missing: set[int] = set()
+    moved = _covered(problems, missing, "期限重新计算", lambda: follow_calendar(uow), [])
+    reminders = _covered(problems, missing, "公开抽取提醒", lambda: remind_pending_draw(uow), 0)
     commitment, forms = None, None
     with uow.exclusive(f"timeline|{plan.code}") as mine:
         if mine:  # else another tick is taking these steps right now
-            commitment = commit_officer_draw(uow)
+            commitment = _covered(problems, missing, "执法人员抽取承诺", lambda: commit_officer_draw(uow))
             try:
-                forms = dispatch_forms(uow)
-            except UserError as refused:  # the office fixes teams or dates; the next tick tries again by itself
+                forms = _covered(problems, missing, "一企一表派发", lambda: dispatch_forms(uow))
+            except (UserError, CannotComplete) as refused:  # teams, dates, a full disk: the next tick tries again
                 problems.append(f"一企一表未派发：{refused}（下一次定时推进会自动重试）")
     uow.seam("tick:stepped")
-    swept = sweep(uow)
-    return Advanced(plan.tz, moved, reminders, swept, commitment, forms, problems)
+    swept = _covered(problems, missing, "巡查期限", lambda: sweep(uow), SweepReport())
+    for year, count in sorted(swept.uncovered.items()):
+        problems.append(f"{count} 项事项的提醒或督办无法确定：{CalendarCoverageError(year)}（添加后下一次定时推进会自动补上）")
+    return Advanced(plan.tz, moved, reminders, swept, commitment, forms, problems, sorted(missing | set(swept.uncovered)))
