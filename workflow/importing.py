@@ -53,6 +53,17 @@ class Problems:
         return out
 
 
+@dataclass(frozen=True)
+class UnreadableCell:
+    """A spreadsheet cell that has something but no usable value (a formula never calculated, an error
+    value); ``reason`` says which, and ``parse_row`` reports it instead of "必填项为空"."""
+
+    reason: str
+
+    def __str__(self) -> str:
+        return ""
+
+
 class ImportRejected(Exception):
     """A file refused for its content: nothing was written; ``problems`` say where and what."""
 
@@ -132,6 +143,10 @@ def parse_row(plan: HeaderPlan, number: int, values: list[Any], problems: Proble
     width = len(values)
     for idx, col, written in plan.columns:
         value = values[idx] if idx < width else None
+        if value.__class__ is UnreadableCell:
+            problems.add(Problem(number, idx, written, value.reason))
+            ok = False
+            continue
         if value.__class__ is str:
             value = value.strip()
             max_len = getattr(col.parse, "max_len", None)
