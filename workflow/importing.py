@@ -39,7 +39,7 @@ class Problems:
 
     def add(self, problem: Problem) -> None:
         self.total += 1
-        if len(self.kept) < MAX_PROBLEM_LINES:
+        if len(self.kept) < MAX_PROBLEM_LINES or problem.row is None:  # a whole-file problem is always listed
             self.kept.append(problem)
 
     def __bool__(self) -> bool:
