@@ -128,3 +128,16 @@ def test_uncomputed_formulas_and_serials_are_reported_for_what_they_are():
 def test_numbers_in_a_date_column_say_what_they_are(value, words):
     with pytest.raises(Invalid, match=words):
         parse_date(value)
+
+
+def test_a_summary_sheet_is_read_right_of_or_below_each_label(tmp_path):
+    from workflow.errors import UserError
+    from workflow.files.summary_text import read_summary_parts
+
+    path = write_xlsx(tmp_path / "总结.xlsx", [("总结", rows([["一、亮点", "联合检查一次到位"], ["二、经验做法"],
+                                                            ["部门协同"], [None], ["三、存在问题"]]))])
+    assert read_summary_parts(path) == {"highlights": "联合检查一次到位", "practices": "部门协同", "problems": ""}
+    bad = tmp_path / "坏.xlsx"
+    bad.write_bytes(b"PK\x03\x04" + bytes(100))
+    with pytest.raises(UserError, match="坏.xlsx: 不是有效的 XLSX 文件"):
+        read_summary_parts(bad)

@@ -62,8 +62,13 @@ def _first_bad_byte(path: Path, encoding: str, digest=None) -> int | None:
 
 
 def _line_of(path: Path, offset: int) -> int:
+    """The line holding byte ``offset``, counted a chunk at a time (the offset may be gigabytes in)."""
+    line = 1
     with open(path, "rb") as fh:
-        return fh.read(offset).count(b"\n") + 1
+        while offset > 0 and (chunk := fh.read(min(_CHUNK, offset))):
+            line += chunk.count(b"\n")
+            offset -= len(chunk)
+    return line
 
 
 def detect_encoding(path: Path) -> tuple[str, str]:

@@ -152,8 +152,12 @@ class Workbook:
         self._check_directory()
         self._sheets: list[tuple[str, str]] = []  # (name, part)
         self._date1904 = False
-        rels = self._relations("xl/workbook.xml")
-        self._read_workbook(rels)
+        workbook = "xl/workbook.xml"
+        if "_rels/.rels" in self._zip.NameToInfo:  # the package says where its workbook is
+            package = self._relations("", "_rels/.rels")
+            workbook = next((t for kind, t in package.values() if kind == "officeDocument"), workbook)
+        rels = self._relations(workbook)
+        self._read_workbook(workbook, rels)
         self._shared_part = next((t for kind, t in rels.values() if kind == "sharedStrings"), None)
         styles = next((t for kind, t in rels.values() if kind == "styles"), None)
         self._date_styles = self._read_styles(styles) if styles else set()
@@ -193,7 +197,7 @@ class Workbook:
 
     # -- workbook.xml, its relations, styles.xml ----------------------------------------------------
 
-    def _relations(self, part: str) -> dict[str, tuple[str, str]]:
+    def _relations(self, part: str, rels: str = "") -> dict[str, tuple[str, str]]:
         found: dict[str, tuple[str, str]] = {}
         base = dirname(part)
 
@@ -203,11 +207,11 @@ class Workbook:
                 target = target.lstrip("/") if target.startswith("/") else normpath(join(base, target))
                 found[attrs["Id"]] = (attrs.get("Type", "").rpartition("/")[2], target)
 
-        rels = f"{base}/_rels/{part.rpartition('/')[2]}.rels"
+        rels = rels or f"{base}/_rels/{part.rpartition('/')[2]}.rels"
         self._parse(rels, self.limits.part_bytes, start)
         return found
 
-    def _read_workbook(self, rels: dict[str, tuple[str, str]]) -> None:
+    def _read_workbook(self, part: str, rels: dict[str, tuple[str, str]]) -> None:
         def start(tag, attrs):
             if tag == "sheet":
                 rid = next((v for k, v in attrs.items() if _local(k) == "id"), None)
@@ -216,7 +220,7 @@ class Workbook:
             elif tag == "workbookPr":
                 self._date1904 = attrs.get("date1904", "0") in ("1", "true")
 
-        self._parse("xl/workbook.xml", self.limits.part_bytes, start)
+        self._parse(part, self.limits.part_bytes, start)
 
     def _read_styles(self, part: str) -> set[int]:
         """The indexes of the cell formats that show a number as a date or time."""
