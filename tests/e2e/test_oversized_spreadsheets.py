@@ -163,3 +163,14 @@ def test_cells_at_excels_limit_are_each_reported_in_bounded_memory(database, tmp
 def test_a_cell_over_excels_limit_is_refused_by_name(database, tmp_path):
     path = long_inline_cells(tmp_path / "超长单元格.xlsx", length=32_768, rows=2)
     refused(database, tmp_path, path, "单元格 B2 超过 32,767 个字符（Excel 单元格的上限）")
+
+
+@pytest.mark.slow
+def test_a_csv_line_of_200_mb_is_refused_as_it_is_read(database, tmp_path):
+    path = tmp_path / "一行.csv"
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(",".join(HEADER) + "\n91130110MA0C00000X,")
+        for _ in range(200):
+            fh.write("名" * MiB)
+        fh.write("\n")
+    refused(database, tmp_path, path, "第 2 行超过 1,000,000 个字符")
