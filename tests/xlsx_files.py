@@ -16,22 +16,23 @@ from openpyxl.utils import get_column_letter as column
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
-DATE_STYLE = 1  # the cell format of ``STYLES`` that shows a number as a date (numFmtId 14)
-STYLES = (f'<styleSheet xmlns="{MAIN}"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/>'
-          '</cellXfs></styleSheet>')
+DATE_STYLE, CHINESE_DATE_STYLE = 1, 2  # the cell formats of ``STYLES`` showing a number as a date (numFmtId 14, 31)
+STYLES = (f'<styleSheet xmlns="{MAIN}"><cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/>'
+          '<xf numFmtId="31" applyNumberFormat="1"/></cellXfs></styleSheet>')
 
 
 def cell(ref: str, value) -> str:
     """One ``<c>``: str inline, int/float a number, ("s", n) a shared string, ("f", formula) a formula with no
-    cached value, ("date", serial) a number shown as a date, ("e", "#REF!") an error value."""
+    cached value, ("date", serial) a number shown as a date (("年月日", serial) in a Chinese built-in format),
+    ("e", "#REF!") an error value."""
     if isinstance(value, tuple):
         kind, content = value
         if kind == "s":
             return f'<c r="{ref}" t="s"><v>{content}</v></c>'
         if kind == "f":
             return f'<c r="{ref}"><f>{escape(content)}</f></c>'
-        if kind == "date":
-            return f'<c r="{ref}" s="{DATE_STYLE}"><v>{content}</v></c>'
+        if kind in ("date", "年月日"):
+            return f'<c r="{ref}" s="{DATE_STYLE if kind == "date" else CHINESE_DATE_STYLE}"><v>{content}</v></c>'
         if kind == "e":
             return f'<c r="{ref}" t="e"><v>{content}</v></c>'
     if isinstance(value, (int, float)):

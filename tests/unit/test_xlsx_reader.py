@@ -20,13 +20,13 @@ def read(path, sheet=0, limits=Limits(), max_rows=None):
 def test_values_as_excel_keeps_them(tmp_path):
     path = write_xlsx(tmp_path / "f.xlsx", [("名录", rows([
         ["编码", "名称", "日期", "数字"],
-        ["A1", ("s", 0), ("date", 43800), 1.5],
+        ["A1", ("s", 0), ("date", 43800), 1.5, ("年月日", 43797)],
         [None, ("s", 1), 43800, ("f", "SUM(D2)")],
         ["x", ("e", "#REF!")],
     ]))], shared=["鹿泉区", '<si><r><t>富</t></r><r><t>文本</t></r><rPh><t>フリガナ</t></rPh></si>'])
     got = read(path)
     assert got[0] == (1, ["编码", "名称", "日期", "数字"])
-    assert got[1] == (2, ["A1", "鹿泉区", datetime(2019, 12, 1), 1.5])
+    assert got[1] == (2, ["A1", "鹿泉区", datetime(2019, 12, 1), 1.5, datetime(2019, 11, 28)])
     assert got[2] == (3, [None, "富文本", 43800, UNCOMPUTED])
     assert got[3][1][1] == UnreadableCell("单元格是错误值 #REF!")
 

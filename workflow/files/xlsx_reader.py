@@ -49,6 +49,9 @@ DEFAULT = Limits()
 _MAX_COLUMN = 16_384  # XFD
 _CHUNK = 1 << 16
 _TOKEN_BYTES = 8 * MiB
+# Built-in formats that ECMA-376 leaves to the locale: in a Chinese Excel or WPS they are dates and times
+# (31 is yyyy"年"m"月"d"日"); openpyxl does not know them and would give the serial number.
+_EAST_ASIAN_DATES = frozenset(range(27, 37)) | frozenset(range(50, 59))
 _CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]*)$")
 UNCOMPUTED = UnreadableCell("公式没有计算结果（请在 Excel 或 WPS 中打开并保存后再导入）")
 
@@ -245,7 +248,9 @@ class Workbook:
         if part not in self._zip.NameToInfo:
             return set()
         self._parse(part, self.limits.part_bytes, start, end)
-        return {i for i, fmt in enumerate(xfs) if is_date_format(custom.get(fmt, BUILTIN_FORMATS.get(fmt, "General")))}
+        return {i for i, fmt in enumerate(xfs)
+                if fmt in _EAST_ASIAN_DATES and fmt not in custom
+                or is_date_format(custom.get(fmt, BUILTIN_FORMATS.get(fmt, "General")))}
 
     # -- shared strings ---------------------------------------------------------------------------
 
