@@ -258,8 +258,9 @@ class Workbook:
         """The table, each entry a str, or the length of one over the cell limit (reported where it is used)."""
         if self._shared is not None:
             return self._shared
-        self._shared = table = []
+        table: list[Any] = []
         if not self._shared_part or self._shared_part not in self._zip.NameToInfo:
+            self._shared = table
             return table
         limits = self.limits
         state = {"depth": 0, "in_t": False, "skip": 0, "n": 0}
@@ -294,6 +295,7 @@ class Workbook:
                     parts.clear()
 
         self._parse(self._shared_part, limits.shared_strings_bytes, start, end, text)
+        self._shared = table  # only once whole: a table cut short by a problem is never used
         return table
 
     # -- a sheet's rows ---------------------------------------------------------------------------
