@@ -149,7 +149,31 @@ def parse_date(value: Any) -> date:
                 return date(int(m[1]), int(m[2]), int(m[3]))
             except ValueError:
                 raise Invalid(f"“{s}”不是存在的日期") from None
+    if re.fullmatch(r"\d+(\.0+)?", s):
+        raise Invalid(_serial_problem(int(float(s))))
     raise Invalid(f"“{_short(s)}”不是日期（应为 YYYY-MM-DD 或 YYYY/M/D）")
+
+
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def _serial_problem(number: int) -> str:
+    """What a number in a date column is: when it reads as an Excel serial (1954–2118) or as YYYYMMDD, the
+    date it would be. It is refused, not converted: the clerk's sheet shows the number, and the directory
+    keeps only what he saw."""
+    day = None
+    if 20_000 < number < 80_000:
+        day = date.fromordinal(_EXCEL_EPOCH.toordinal() + number).isoformat()
+        hint = f"若是 Excel 的日期序号，即 {day}；"
+    elif 10_000_000 <= number <= 99_991_231:
+        try:
+            day = date(number // 10_000, number // 100 % 100, number % 100).isoformat()
+            hint = f"若指 {day}，"
+        except ValueError:
+            pass
+    if day is None:
+        return f"是数字 {number}，不是日期（应为 YYYY-MM-DD 或 YYYY/M/D）"
+    return f"是数字 {number}，不是日期（{hint}请把该列设为日期格式，或写成 {day}）"
 
 
 def email(value: Any) -> str:

@@ -40,7 +40,7 @@ class Problems:
 
     def add(self, problem: Problem) -> None:
         self.total += 1
-        if len(self.kept) < MAX_PROBLEM_LINES:
+        if len(self.kept) < MAX_PROBLEM_LINES or problem.row is None:  # a whole-file problem is always listed
             self.kept.append(problem)
 
     def __bool__(self) -> bool:
@@ -52,6 +52,17 @@ class Problems:
         if self.total > len(self.kept):
             out.append(f"{self.path}: 另有 {self.total - len(self.kept)} 个问题未列出")
         return out
+
+
+@dataclass(frozen=True)
+class UnreadableCell:
+    """A spreadsheet cell that has something but no usable value (a formula never calculated, an error
+    value); ``reason`` says which, and ``parse_row`` reports it instead of "必填项为空"."""
+
+    reason: str
+
+    def __str__(self) -> str:
+        return ""
 
 
 class ImportRejected(Exception):
@@ -137,6 +148,10 @@ def parse_row(plan: HeaderPlan, number: int, values: list[Any], problems: Proble
     suspect = any_control_character(values)
     for idx, col, written in plan.columns:
         value = values[idx] if idx < width else None
+        if value.__class__ is UnreadableCell:
+            problems.add(Problem(number, idx, written, value.reason))
+            ok = False
+            continue
         if value.__class__ is str:
             refused = suspect and control_character(value, multiline=col.multiline)
             if refused:

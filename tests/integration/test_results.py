@@ -178,4 +178,4 @@ def test_a_form_of_another_campaign_or_a_broken_file(assigned, db_url, tmp_path)
     assert other.code == 2 and other.err.startswith("other.xlsx!ssj!B2: 抽查任务“another-campaign”不存在")
     (tmp_path / "broken.xlsx").write_bytes(path.read_bytes()[:500])
     broken = ssj("results", "import", tmp_path / "broken.xlsx")
-    assert broken.code == 2 and "不是可读取的 XLSX 文件" in broken.err
+    assert broken.code == 2 and "不是有效的 XLSX 文件" in broken.err

@@ -59,3 +59,25 @@ def test_other_file_types_and_empty_files(tmp_path):
     (tmp_path / "e.csv").write_text("\n\n", encoding="utf-8")
     with pytest.raises(FileProblem, match="文件为空"):
         rows_of(tmp_path / "e.csv")
+
+
+def test_a_csv_row_is_bounded_while_it_is_read(tmp_path):
+    long_line = tmp_path / "long.csv"
+    long_line.write_text("编码,名称\nA1," + "长" * 1_000_001 + "\n", encoding="utf-8")
+    with pytest.raises(FileProblem, match="第 2 行超过 1,000,000 个字符"):
+        rows_of(long_line)
+    many_lines = tmp_path / "quoted.csv"  # one quoted field over many short lines: still one row
+    many_lines.write_text('编码,名称\nA1,"' + "一行\n" * 400_000 + '"\n', encoding="utf-8")
+    with pytest.raises(FileProblem, match="超过 1,000,000 个字符"):
+        rows_of(many_lines)
+    fine = tmp_path / "fine.csv"
+    fine.write_text('编码,名称\nA1,"' + "一行\n" * 1_000 + '"\nA2,乙\n', encoding="utf-8")
+    assert [n for n, _ in rows_of(fine)[2]] == [2, 3]
+
+
+@pytest.mark.slow
+def test_csv_rows_are_bounded_by_excels_sheet_size(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text("编码,名称\n" + "A1,甲\n" * 1_048_576, encoding="utf-8")
+    with pytest.raises(FileProblem, match="超过 1,048,576 行"):
+        rows_of(path)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workflow.errors import UserError
+from workflow.files.xlsx_reader import XlsxProblem, open_xlsx
+from workflow.importing import UnreadableCell
+
 PARTS = {"highlights": "亮点", "practices": "经验做法", "problems": "存在问题"}
 
 
@@ -13,6 +17,30 @@ def _part_of(line: str) -> str | None:
         if text.startswith(label):
             return key
     return None
+
+
+def _labelled_cells(rows, found: dict[str, list[str]]) -> None:
+    """Each label's text, right of it or in the row just below, with one row held at a time."""
+    previous: tuple[int, list] | None = None
+    for current in _with_end(rows):
+        if previous is not None:
+            number, row = previous
+            below_row = current[1] if current is not None and current[0] == number + 1 else []
+            for c, value in enumerate(row):
+                part = _part_of(str(value)) if isinstance(value, str) else None
+                if not part:
+                    continue
+                right = row[c + 1] if c + 1 < len(row) else None
+                below = below_row[c] if c < len(below_row) else None
+                text = right if right not in (None, "") else below
+                if text not in (None, "") and not isinstance(text, UnreadableCell):
+                    found[part].append(str(text).strip())
+        previous = current
+
+
+def _with_end(rows):
+    yield from rows
+    yield None
 
 
 def read_summary_parts(path: Path) -> dict[str, str]:
@@ -34,18 +62,10 @@ def read_summary_parts(path: Path) -> dict[str, str]:
             elif current and text:
                 found[current].append(text)
     elif suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        for sheet in load_workbook(path, read_only=True, data_only=True):
-            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-            for r, row in enumerate(rows):
-                for c, value in enumerate(row):
-                    part = _part_of(str(value)) if isinstance(value, str) else None
-                    if not part:
-                        continue
-                    right = row[c + 1] if c + 1 < len(row) else None
-                    below = rows[r + 1][c] if r + 1 < len(rows) and c < len(rows[r + 1]) else None
-                    text = right if right not in (None, "") else below
-                    if text not in (None, ""):
-                        found[part].append(str(text).strip())
+        try:
+            with open_xlsx(path) as book:
+                for name in book.sheet_names:
+                    _labelled_cells(book.rows(name), found)
+        except XlsxProblem as exc:
+            raise UserError(f"{path}: {exc}") from None
     return {key: "\n".join(lines) for key, lines in found.items()}

@@ -11,16 +11,21 @@ from __future__ import annotations
 import codecs
 import hashlib
 import csv
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from workflow.files.xlsx_reader import XlsxProblem, open_xlsx
+
 # A field longer than Python's default (131,072 characters) is legal CSV;
 # the importers reject over-long values themselves, with the cell's place.
-csv.field_size_limit(16 * 1024 * 1024)
+# A row as a whole is bounded by MAX_ROW_CHARS while it is read (``_bounded_lines``).
+MAX_ROW_CHARS = 1_000_000
+csv.field_size_limit(MAX_ROW_CHARS)
+# The rows of a CSV: Excel's own sheet maximum, above the 1,000,000 enterprises issue 2 promised.
+MAX_CSV_ROWS = 1_048_576
 
 _CHUNK = 1 << 20
 
@@ -57,8 +62,13 @@ def _first_bad_byte(path: Path, encoding: str, digest=None) -> int | None:
 
 
 def _line_of(path: Path, offset: int) -> int:
+    """The line holding byte ``offset``, counted a chunk at a time (the offset may be gigabytes in)."""
+    line = 1
     with open(path, "rb") as fh:
-        return fh.read(offset).count(b"\n") + 1
+        while offset > 0 and (chunk := fh.read(min(_CHUNK, offset))):
+            line += chunk.count(b"\n")
+            offset -= len(chunk)
+    return line
 
 
 def detect_encoding(path: Path) -> tuple[str, str]:
@@ -148,17 +158,42 @@ def _non_blank(numbered: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int,
             yield number, values
 
 
+class _BoundedLines:
+    """The file's lines for ``csv.reader``, refusing a row longer than MAX_ROW_CHARS before it is whole
+    (a quoted field may span lines, so the count runs until the reader has taken the row)."""
+
+    def __init__(self, fh):
+        self.fh, self.row_chars, self.line = fh, 0, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.fh.readline(MAX_ROW_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self.line += 1
+        self.row_chars += len(line)
+        if self.row_chars > MAX_ROW_CHARS:
+            raise FileProblem(f"第 {self.line:,} 行超过 {MAX_ROW_CHARS:,} 个字符，拒绝读取（不是正常的表格行）")
+        return line
+
+
 @contextmanager
 def _open_csv(path: Path, given: str, looks_like_header) -> Iterator[Table]:
     encoding, sha256 = detect_encoding(path)
     with open(path, encoding=encoding, newline="") as fh:
-        reader = csv.reader(fh)
+        lines = _BoundedLines(fh)
+        reader = csv.reader(lines)
 
         def numbered() -> Iterator[tuple[int, list[Any]]]:
             number = 0
             try:
                 for values in reader:
                     number += 1
+                    lines.row_chars = 0
+                    if number > MAX_CSV_ROWS:
+                        raise FileProblem(f"超过 {MAX_CSV_ROWS:,} 行，拒绝读取（请拆分文件）")
                     if "".join(values).strip():
                         yield number, values
             except csv.Error as exc:
@@ -171,27 +206,17 @@ def _open_csv(path: Path, given: str, looks_like_header) -> Iterator[Table]:
 
 @contextmanager
 def _open_xlsx(path: Path, given: str, looks_like_header) -> Iterator[Table]:
-    import openpyxl
-
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FileProblem("不是有效的 XLSX 文件（文件可能已损坏或不完整）") from exc
+        with open_xlsx(path) as book:
+            rows = _xlsx_rows(book)
+            header_row, header = _find_header(rows, looks_like_header)
+            yield Table(given, header_row, header, _non_blank(rows), file_sha256(path))
+    except XlsxProblem as exc:
+        raise FileProblem(str(exc)) from None
+
+
+def _xlsx_rows(book) -> Iterator[tuple[int, list[Any]]]:
     try:
-        if not wb.worksheets:
-            raise FileProblem("工作簿中没有工作表")
-        ws = wb.worksheets[0]
-        ws.reset_dimensions()
-
-        def numbered() -> Iterator[tuple[int, list[Any]]]:
-            try:
-                for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-                    yield number, list(values)
-            except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
-                raise FileProblem("XLSX 文件内容损坏，无法读取") from exc
-
-        rows = numbered()
-        header_row, header = _find_header(rows, looks_like_header)
-        yield Table(given, header_row, header, _non_blank(rows), file_sha256(path))
-    finally:
-        wb.close()
+        yield from book.rows(0)
+    except XlsxProblem as exc:
+        raise FileProblem(str(exc)) from None

@@ -10,7 +10,6 @@ one transaction.
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,6 +18,8 @@ from typing import Any
 from workflow.directory import Invalid, parse_date
 from workflow.errors import UserError
 from workflow.files.forms import ITEM_COLUMNS
+from workflow.files.xlsx_reader import XlsxProblem, column_index, open_xlsx
+from workflow.importing import UnreadableCell
 from workflow.inspection import STATE_LABELS
 from workflow.machine import FILL_FORM, RECORD_VISIT, can
 from workflow.results import ItemResult, result_problems_by_field
@@ -28,7 +29,12 @@ from workflow.text_rules import control_character, visible
 
 FORM_SHEET = "一企一表"
 MAP_SHEET = "ssj"
+FORM_MARKER = "ssj-form-v1"
 _EXCEL_EPOCH = date(1899, 12, 30)
+_EXCEL_ROWS = 1_048_576
+_MAP_ROWS = 10_000  # the hidden sheet: a few lines per item on the form
+_VISIT_KEYS = ("date", "officers", "signature", "note", "questions")
+_REF = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})")
 
 
 class FormRejected(UserError):
@@ -55,6 +61,8 @@ def _text(value: Any) -> str:
 
 def _day(value: Any) -> date:
     """A date as WPS and Excel keep it: a date cell, a serial number, or text in the usual forms."""
+    if isinstance(value, UnreadableCell):
+        raise Invalid(value.reason)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 20000 < value < 80000:
         return _EXCEL_EPOCH + timedelta(days=int(value))
     return parse_date(value)
@@ -68,35 +76,68 @@ def _numbers(value: Any) -> list[int]:
     return [int(p) for p in parts]
 
 
+def _read_form(path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The hidden sheet's mapping, then the value of every cell it names (streamed, only as far as the
+    last named row). The workbook is recognised as ours by its sheets and marker before any row is read."""
+    try:
+        with open_xlsx(path) as book:
+            if MAP_SHEET not in book.sheet_names or FORM_SHEET not in book.sheet_names:
+                raise UserError(f"{path}: 不是本系统生成的一企一表（缺少“{FORM_SHEET}”或隐藏的“{MAP_SHEET}”工作表）")
+            mapping = {_text(r[0]): (r[1] if len(r) > 1 else None)
+                       for _, r in book.rows(MAP_SHEET, max_rows=_MAP_ROWS) if r and r[0]}
+            if _text(mapping.get("form")) != FORM_MARKER:
+                raise UserError(f"{path}: 不是本系统生成的一企一表（隐藏的“{MAP_SHEET}”工作表没有本系统的标记）")
+            wanted = _cells_named(path, mapping)
+            last = max((row for _, row in wanted.values()), default=0)
+            values: dict[str, Any] = {}
+            for number, row in book.rows(FORM_SHEET, max_rows=_EXCEL_ROWS):
+                if number > last:
+                    break
+                for ref, (column, at_row) in wanted.items():
+                    if at_row == number and column <= len(row):
+                        values[ref] = row[column - 1]
+    except XlsxProblem as exc:
+        raise UserError(f"{path}: {exc}") from None
+    return mapping, values
+
+
+def _cells_named(path: str, mapping: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """Every cell the mapping names, as (column, row); a mapping someone edited is refused."""
+    refs = [_text(mapping.get(f"{key}_cell")) for key in _VISIT_KEYS]
+    try:
+        refs += [f"{column}{int(row)}" for key, row in mapping.items() if key.startswith("item:")
+                 for column in ITEM_COLUMNS.values()]
+    except (TypeError, ValueError):
+        refs.append("")
+    wanted = {}
+    for ref in refs:
+        m = _REF.fullmatch(ref)
+        if not m or int(m[2]) > _EXCEL_ROWS:
+            raise UserError(f"{path}: 不是本系统生成的一企一表（隐藏的“{MAP_SHEET}”工作表已被改动：单元格“{ref[:20]}”无效）")
+        wanted[ref] = (column_index(m[1]), int(m[2]))
+    return wanted
+
+
 def import_filled_form(uow, path: str) -> FormImport:
     """Read a filled form, check every cell, then store the visit and each filled item in one transaction."""
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
     name = Path(path).name
     if Path(path).suffix.lower() not in (".xlsx", ".xlsm"):
         raise UserError(f"{path}: 一企一表应为 .xlsx 文件（Excel 或 WPS 保存；CSV、DOCX、PDF 不能回填导入）")
-    try:
-        book = load_workbook(path, data_only=True)
-    except FileNotFoundError:
-        raise UserError(f"{path}: 文件不存在") from None
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException):
-        raise UserError(f"{path}: 不是可读取的 XLSX 文件（文件损坏，或不是 Excel/WPS 保存的 .xlsx）") from None
-    if MAP_SHEET not in book.sheetnames or FORM_SHEET not in book.sheetnames:
-        raise UserError(f"{path}: 不是本系统生成的一企一表（缺少“{FORM_SHEET}”或隐藏的“{MAP_SHEET}”工作表）")
-    mapping = {_text(k): v for k, v in book[MAP_SHEET].iter_rows(min_row=2, values_only=True) if k}
-    sheet = book[FORM_SHEET]
+    mapping, values = _read_form(path)
     problems: list[str] = []
 
     def at(cell: str, message: str, where: str = FORM_SHEET) -> None:
         problems.append(f"{name}!{where}!{cell}: {message}")
 
-    def value(cell: str, multiline: bool = False) -> Any:
-        """A cell's value; text with a control character is a problem, and only ever quoted made visible."""
-        found = sheet[cell].value
+    def value(ref: str, multiline: bool = False) -> Any:
+        """A cell's value; an unreadable cell or text with a control character is a problem (quoted made visible)."""
+        found = values.get(ref)
+        if isinstance(found, UnreadableCell):
+            at(ref, found.reason)
+            return None
         refused = isinstance(found, str) and control_character(found, multiline=multiline)
         if refused:
-            at(cell, refused)
+            at(ref, refused)
             return visible(found)
         return found
 
@@ -115,14 +156,13 @@ def import_filled_form(uow, path: str) -> FormImport:
         if not can(inspection.state, FILL_FORM):
             raise FormRejected(f"{name}!{MAP_SHEET}!B3: 企业 {uscc} 当前为“{STATE_LABELS[inspection.state]}”，不能回填"
                                "（须为已分派或已检查）")
-        cells = {key: _text(mapping.get(f"{key}_cell")) for key in ("date", "officers", "signature", "note",
-                                                                    "questions")}
+        cells = {key: _text(mapping.get(f"{key}_cell")) for key in _VISIT_KEYS}
         visit = None
         visiting = can(inspection.state, RECORD_VISIT)
         if visiting:
             day = None
             try:
-                day = _day(value(cells["date"]))
+                day = _day(values.get(cells["date"]))
             except Invalid as exc:
                 at(cells["date"], f"实际核查日期：{exc}")
             officers = [c for c in re.split(r"[\s,，、;；]+", _text(value(cells["officers"]))) if c]
