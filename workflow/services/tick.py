@@ -4,7 +4,9 @@ In order: deadlines follow a changed calendar; the office is reminded of a publi
 draw not held; the officer draw is committed once confirmations close; the
 一企一表 are dispatched once the officer draw has been run; then the sweep queues
 what is due. Sending is the outbox's job. Every step is idempotent, so a tick
-re-run after a crash, or run twice at once, does each thing once.
+re-run after a crash, or run twice at once, does each thing once; a step whose
+transaction lost a deadlock before it committed is taken again at once
+(``uow.retried``; the sweep does that per batch).
 """
 
 from __future__ import annotations
@@ -55,14 +57,14 @@ def advance(uow) -> Advanced:
         plan = uow.plan
     problem = calendar_problem(plan)
     problems = [problem] if problem else []
-    moved = follow_calendar(uow)
-    reminders = remind_pending_draw(uow)
+    moved = uow.retried(follow_calendar)
+    reminders = uow.retried(remind_pending_draw)
     commitment, forms = None, None
     with uow.exclusive(f"timeline|{plan.code}") as mine:
         if mine:  # else another tick is taking these steps right now
-            commitment = commit_officer_draw(uow)
+            commitment = uow.retried(commit_officer_draw)
             try:
-                forms = dispatch_forms(uow)
+                forms = uow.retried(dispatch_forms)
             except UserError as refused:  # the office fixes teams or dates; the next tick tries again by itself
                 problems.append(f"一企一表未派发：{refused}（下一次定时推进会自动重试）")
     uow.seam("tick:stepped")
