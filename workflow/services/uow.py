@@ -116,9 +116,21 @@ class UnitOfWork:
             savepoint.rollback()
 
     def _begin(self) -> None:
-        """A transaction on the database, and the repositories over it."""
-        self.conn = conn = self.engine.connect()
-        self._transaction = conn.begin()
+        """A transaction on the database, and the repositories over it (nothing left open if it cannot start)."""
+        conn = self.engine.connect()
+        try:
+            self._transaction = conn.begin()
+            self._repositories(conn)
+            self._held = set()
+            self.conn = conn
+            if self.code is not None:
+                self._take_head(self.code)
+        except BaseException:
+            conn.close()  # rolls back whatever began
+            self.conn = None
+            raise
+
+    def _repositories(self, conn) -> None:
         self.inspections = InspectionRepository(conn)
         self.tasks = TaskRepository(conn)
         self.draws = DrawRepository(conn)
@@ -129,9 +141,6 @@ class UnitOfWork:
         self.directory = DirectoryReader(conn)
         self.campaigns = CampaignRepository(conn)
         self.reports = ReportQueries(conn)
-        self._held: set[str] = set()
-        if self.code is not None:
-            self._take_head(self.code)
 
     def _take_head(self, code: str) -> None:
         """The lock order: a changing transaction holds its campaign's chain head before anything else of it."""
