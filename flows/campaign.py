@@ -105,7 +105,7 @@ def send_mail(url: str, now: datetime) -> dict:
 @task(name="更新看板")
 def publish_dashboard(url: str, code: str, now: datetime) -> dict:
     with _database(url) as engine:
-        board = dashboard(UnitOfWork(engine, now=now, actor=SYSTEM, campaign=code))
+        board = dashboard(UnitOfWork(engine, now=now, actor=SYSTEM, campaign=code, changes=False))
     create_table_artifact(board.progress_table, key=artifact_key(code, "progress-by-department"),
                           description=f"{board.title}：各部门检查对象进度")
     create_table_artifact(board.overdue_table, key=artifact_key(code, "overdue-by-department"),

@@ -21,10 +21,11 @@ from ssj import zh_click
 
 zh_click.install()
 
-from ssj.commands import cli, close_calls, err  # noqa: E402  (Click speaks Chinese before commands are declared)
+from ssj.commands import cli, close_calls, current_call, err  # noqa: E402  (Click speaks Chinese before commands are declared)
 from ssj.commands import answers, audit, campaign, directories, draws, reports, timeline  # noqa: E402,F401
 from workflow.errors import CannotComplete, UserError  # noqa: E402
 from workflow.importing import ImportRejected  # noqa: E402
+from workflow.persistence.contention import connection_lost, contended  # noqa: E402
 from workflow.persistence.database import CONNECTION_LOST, DatabaseNotReady, first_line  # noqa: E402
 from workflow.persistence.database import internal_failure  # noqa: E402
 
@@ -65,8 +66,8 @@ def run(args: list[str] | None = None) -> int:
     except DatabaseNotReady as exc:
         err(str(exc))
         return 1
-    except CONNECTION_LOST as exc:  # the server went away mid-command
-        err(f"数据库连接中断：{first_line(exc)}。未完成的事务已回滚；请稍后重试（定时推进会自动补上）")
+    except CONNECTION_LOST as exc:  # contention after the retries, the server gone mid-command, another refusal
+        err(database_failure(exc))
         return 1
     except CalendarCoverageError as exc:  # a year no calendar covers: the office adds the year's file (exit 1)
         err(f"无法完成：{exc}（格式见 README“Adding next year's file”）")
@@ -81,6 +82,26 @@ def run(args: list[str] | None = None) -> int:
         return 1
     finally:
         close_calls()
+
+
+def database_failure(exc: Exception) -> str:
+    """What a failed database call means for whoever ran the command — only what is true.
+
+    Only the timeline's own step (``ssj tick``) is done again by the next tick; any
+    other command's work (an import, a draw, a publication) is the user's to run again.
+    """
+    call = current_call()
+    tick = call is not None and call.scheduled
+    partly = call is not None and call.committed()
+    if contended(exc):
+        if tick:
+            return "数据库繁忙（并发冲突）：本次推进未全部完成，已完成的部分已保存；下一次定时推进会自动补上"
+        if partly:
+            return "数据库繁忙（并发冲突）：本次操作只完成了一部分（已完成的部分已保存），请重新运行该命令"
+        return "数据库繁忙（并发冲突），本次操作未生效，请重新运行该命令"
+    what = "数据库连接中断" if connection_lost(exc) else "数据库出错"
+    then = "下一次定时推进会自动补上" if tick else "请在数据库恢复后重新运行该命令"
+    return f"{what}：{first_line(exc)}。未完成的事务已回滚；{then}"
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from calendars import BEIJING
 from workflow.email_address import address_problem
 from workflow.errors import UserError
 from workflow.identity import SYSTEM
+from workflow.persistence.contention import retried
 from workflow.persistence.database import DatabaseReadOnly, database_url, is_read_only, ready_engine
 from workflow.services.uow import UnitOfWork, refusals_audited
 from workflow.text_rules import control_character
@@ -88,7 +89,10 @@ class Call:
     url: str
     as_json: bool = False
     changes: bool = False  # the command changes something: refused on a read-only database
+    scheduled: bool = False  # the timeline's own step (ssj tick): what it leaves undone, the next tick does
+    spoke: bool = False  # something was printed
     _engines: list = field(default_factory=list)
+    _uows: list = field(default_factory=list)
 
     def engine(self):
         if not self._engines:
@@ -97,9 +101,21 @@ class Call:
                 raise DatabaseReadOnly(self.url)
         return self._engines[0]
 
-    def uow(self, code: str | None = None, *, actor: str | None = None, files_dir: Path | None = None) -> UnitOfWork:
+    def uow(self, code: str | None = None, *, actor: str | None = None, files_dir: Path | None = None,
+            changes: bool = True) -> UnitOfWork:
         """A unit of work on the database, acting as the command's user (or ``actor``) at its instant."""
-        return UnitOfWork(self.engine(), now=self.now, actor=actor or self.user, campaign=code, files_dir=files_dir)
+        uow = UnitOfWork(self.engine(), now=self.now, actor=actor or self.user, campaign=code, files_dir=files_dir,
+                         changes=changes)
+        self._uows.append(uow)
+        return uow
+
+    def committed(self) -> bool:
+        """Whether any transaction of this command has committed (then it cannot simply be run again)."""
+        return any(uow.commits for uow in self._uows)
+
+    def untouched(self) -> bool:
+        """Nothing committed, nothing printed, no transaction open: running the command again is safe."""
+        return not self.committed() and not self.spoke and all(uow.conn is None for uow in self._uows)
 
     def close(self) -> None:
         for engine in self._engines:
@@ -110,17 +126,21 @@ class Call:
 _calls: list[Call] = []  # the command running now, so ``run`` can close its database
 
 
-def command(group: click.Group, name: str, *, changes: bool = False, json_output: bool = False, **kwargs):
-    """Register a command with the FORMATS.md options and pass it a ``Call``."""
+def command(group: click.Group, name: str, *, changes: bool = False, json_output: bool = False,
+            scheduled: bool = False, **kwargs):
+    """Register a command with the FORMATS.md options and pass it a ``Call``.
+
+    A command that lost a deadlock (or a serialisation failure) before it committed
+    or printed anything is run again, a bounded number of times (``contention.retried``)."""
 
     def decorate(fn: Callable[..., Any]):
         @functools.wraps(fn)
         def wrapper(now: str | None, user: str | None = None, as_json: bool = False, **params):
             _refuse_control_characters(params)
             call = Call(now=parse_now(now), user=resolve_user(user), url=database_url(), as_json=as_json,
-                        changes=changes)
+                        changes=changes, scheduled=scheduled)
             _calls.append(call)
-            return fn(call, **params)
+            return retried(lambda: fn(call, **params), redo_safe=call.untouched)
 
         decorated = click.option("--now", metavar="ISO8601",
                                  help="当前时间（默认 $SSJ_NOW，否则为系统时钟；不带时区按北京时间）")(wrapper)
@@ -142,6 +162,11 @@ def group(parent: click.Group, name: str, help_: str, cls: type[click.Group] | N
     return parent.group(name, cls=cls, context_settings=CONTEXT, help=help_)(callback)
 
 
+def current_call() -> Call | None:
+    """The command running now (None before its options were parsed)."""
+    return _calls[-1] if _calls else None
+
+
 def close_calls() -> None:
     while _calls:
         _calls.pop().close()
@@ -156,8 +181,8 @@ def act(call: Call, code: str | None, what: str, handler: Callable[[UnitOfWork],
 
 
 def read(call: Call, code: str | None, handler: Callable[[UnitOfWork], Any]) -> Any:
-    """A question: ``handler(uow)`` in a unit of work that changes nothing."""
-    return handler(call.uow(code))
+    """A question: ``handler(uow)`` in a unit of work that changes nothing (and so takes no lock)."""
+    return handler(call.uow(code, changes=False))
 
 
 def lazy(module: str, name: str) -> Callable:
@@ -169,15 +194,23 @@ def lazy(module: str, name: str) -> Callable:
     return call
 
 
+def _spoken() -> None:
+    if _calls:
+        _calls[-1].spoke = True
+
+
 def out(text: str = "") -> None:
+    _spoken()
     click.echo(text)
 
 
 def err(text: str) -> None:
+    _spoken()
     click.echo(text, err=True)
 
 
 def emit_json(document: Any) -> None:
+    _spoken()
     click.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
 
 

@@ -16,7 +16,7 @@ def _chosen(call: Call, codes: tuple[str, ...]) -> list[str]:
     return campaign_codes(call.uow(), codes)
 
 
-@command(cli, "tick", changes=True, json_output=True,
+@command(cli, "tick", changes=True, json_output=True, scheduled=True,
          help="推进一次抽查任务（不经 Prefect，适合 cron 或排障）：巡查期限、排队并发送提醒和逾期通知。")
 @CODE
 def tick_cmd(call: Call, code: str) -> None:

@@ -27,10 +27,14 @@ WORKERS = 4
 pytestmark = pytest.mark.slow
 
 
-def ticks_at_once(db_url: str, files: Path, when: str, n: int = WORKERS) -> list[dict]:
+def started(db_url: str, files: Path, when: str, *args: str) -> subprocess.Popen:
+    """``ssj *args`` as a process of its own, at ``when``, on ``db_url``."""
     env = {**os.environ, "SSJ_DATABASE_URL": db_url, "SSJ_FILES_DIR": str(files), "SSJ_NOW": when}
-    procs = [subprocess.Popen([SSJ, "tick", CODE, "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(n)]
+    return subprocess.Popen([SSJ, *map(str, args)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def ticks_at_once(db_url: str, files: Path, when: str, n: int = WORKERS) -> list[dict]:
+    procs = [started(db_url, files, when, "tick", CODE, "--json") for _ in range(n)]
     results = []
     for p in procs:
         out, err = p.communicate(timeout=600)

@@ -221,6 +221,9 @@ class _Audit:
         rows.extend(sealed)
         return sealed
 
+    def lock_head(self, chain):
+        pass  # one process, one transaction at a time
+
 
 class _Campaigns:
     def __init__(self, store: Store):

@@ -3,7 +3,8 @@
 Appending locks the chain's head row (``SELECT … FOR UPDATE`` on PostgreSQL;
 SQLite's write transactions are already serial, see ``database.make_engine``),
 so two writers append one after the other and the chain cannot fork; the unique
-(chain, seq) key is the backstop.
+(chain, seq) key is the backstop. A unit of work that changes a campaign takes
+that head first of all (``lock_head``, the lock order in ``services/uow.py``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ class AuditLog:
         self.conn.execute(update(_heads).where(_heads.c.chain == chain)
                           .values(last_seq=sealed[-1].seq, last_hash=sealed[-1].hash))
         return sealed
+
+    def lock_head(self, chain: str) -> None:
+        """Hold the chain's head until the transaction ends (PostgreSQL; a chain without rows yet has none to hold)."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(select(_heads.c.chain).where(_heads.c.chain == chain).with_for_update())
 
     def _lock_head(self, chain: str) -> tuple[int, str]:
         dialect_insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert

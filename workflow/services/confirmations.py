@@ -77,6 +77,7 @@ def import_answers(uow, path: str) -> tuple[int, int]:
         raise ImportRejected(problems, warnings)
     recorded = on_behalf = 0
     with uow:
+        uow.lock_campaigns(record["campaign"] for _, record in rows)
         for number, record in rows:
             column = "campaign"
             try:

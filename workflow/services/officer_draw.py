@@ -96,7 +96,9 @@ def run_match(uow, *, witness: str) -> RunOutcome:
         if result.shortages:
             head = f"无法按规则组成检查组（{len(result.shortages)} 处），未作记录："
             raise UserError(head, [head, *result.shortages])
-        ids = {i.uscc: i.id for i in uow.inspections.in_campaign(plan.code, state=CONFIRMED)}
+        # every enterprise of the committed snapshot gets its team, one withdrawn since the commitment too (as when
+        # withdrawn after the run): the teams are what the commitment derives, and what verify_match re-derives
+        ids = {i.uscc: i.id for i in uow.inspections.in_campaign(plan.code, usccs=sorted(result.teams))}
         uow.teams.add([{"inspection_id": ids[uscc], "certificate_no": m.certificate_no, "department_code": m.department,
                         "eligibility": m.why} for uscc, team in result.teams.items() for m in team], uow.now)
         teams = {uscc: [[m.certificate_no, m.department] for m in team] for uscc, team in sorted(result.teams.items())}

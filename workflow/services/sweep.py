@@ -53,26 +53,36 @@ class SweepReport:
 def sweep(uow, *, batch: int = 1000) -> SweepReport:
     """One pass: every open task of the campaign whose next notice has come (or is not planned yet).
 
-    Work is claimed a batch at a time (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), one
-    transaction per batch, so several workers share one campaign's due tasks without
-    waiting on each other and never handle the same task; on SQLite the write
-    transaction serialises them. A claimed task leaves the due set when its batch
-    commits, so the loop ends.
+    Work is claimed a batch at a time, one transaction per batch. The transaction
+    holds the campaign's chain head first (the lock order, ``services/uow.py``), so
+    on PostgreSQL several workers on one campaign take its batches in turn and never
+    handle the same task (the claim's ``FOR UPDATE SKIP LOCKED`` and the level's
+    compare-and-set are the backstops); on SQLite the write transaction serialises
+    them. A claimed task leaves the due set when its batch commits, so the loop ends.
+    A batch that lost a deadlock is rolled back whole and claimed again.
     """
     report = SweepReport()
     while True:
-        with uow:
-            top = len(uow.plan.escalation.ladder) + 1
-            tasks = uow.tasks.claim_notice_due(uow.plan.code, now=uow.now, top=top, limit=batch)
-            if not tasks:
-                return report
-            part = SweepReport()
-            try:
-                with uow:  # a savepoint: a lost race undoes this batch's writes only
-                    _sweep_batch(uow, tasks, part)
-            except _LostRace:
-                continue  # another sweep moved these tasks first and sends their notices
+        part = uow.retried(lambda u: _claim_and_sweep(u, batch))
+        if part is None:
+            return report
         report.add(part)
+
+
+def _claim_and_sweep(uow, batch: int) -> SweepReport | None:
+    """One batch in one transaction: its report, or None when nothing is due."""
+    with uow:
+        top = len(uow.plan.escalation.ladder) + 1
+        tasks = uow.tasks.claim_notice_due(uow.plan.code, now=uow.now, top=top, limit=batch)
+        if not tasks:
+            return None
+        part = SweepReport()
+        try:
+            with uow:  # a savepoint: a lost race undoes this batch's writes only
+                _sweep_batch(uow, tasks, part)
+        except _LostRace:
+            return SweepReport()  # another sweep moved these tasks first and sends their notices
+    return part
 
 
 class _LostRace(Exception):

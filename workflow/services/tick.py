@@ -4,7 +4,9 @@ In order: deadlines follow a changed calendar; the office is reminded of a publi
 draw not held; the officer draw is committed once confirmations close; the
 一企一表 are dispatched once the officer draw has been run; then the sweep queues
 what is due. Sending is the outbox's job. Every step is idempotent, so a tick
-re-run after a crash, or run twice at once, does each thing once.
+re-run after a crash, or run twice at once, does each thing once; a step whose
+transaction lost a deadlock before it committed is taken again at once
+(``uow.retried``; the sweep does that per batch).
 """
 
 from __future__ import annotations
@@ -69,14 +71,14 @@ def advance(uow) -> Advanced:
     problem = calendar_problem(plan)
     problems = [problem] if problem else []
     missing: set[int] = set()
-    moved = _covered(problems, missing, "期限重新计算", lambda: follow_calendar(uow), [])
-    reminders = _covered(problems, missing, "公开抽取提醒", lambda: remind_pending_draw(uow), 0)
+    moved = _covered(problems, missing, "期限重新计算", lambda: uow.retried(follow_calendar), [])
+    reminders = _covered(problems, missing, "公开抽取提醒", lambda: uow.retried(remind_pending_draw), 0)
     commitment, forms = None, None
     with uow.exclusive(f"timeline|{plan.code}") as mine:
         if mine:  # else another tick is taking these steps right now
-            commitment = _covered(problems, missing, "执法人员抽取承诺", lambda: commit_officer_draw(uow))
+            commitment = _covered(problems, missing, "执法人员抽取承诺", lambda: uow.retried(commit_officer_draw))
             try:
-                forms = _covered(problems, missing, "一企一表派发", lambda: dispatch_forms(uow))
+                forms = _covered(problems, missing, "一企一表派发", lambda: uow.retried(dispatch_forms))
             except (UserError, CannotComplete) as refused:  # teams, dates, a full disk: the next tick tries again
                 problems.append(f"一企一表未派发：{refused}（下一次定时推进会自动重试）")
     uow.seam("tick:stepped")

@@ -15,6 +15,16 @@ Entering it again inside its own block joins the transaction as a savepoint (a
 handler may call another; an error inside the inner block undoes only that block's
 writes, and the outer block decides what to do with it). A handler that needs several transactions by design (the sweep's
 batches, the sender's marks) enters it several times, one block each.
+
+The lock order (PostgreSQL): a unit of work that changes a campaign takes the
+campaign's audit chain head (``audit_chains``, ``SELECT … FOR UPDATE``) as the
+first statement of each transaction — or, when it learns the campaign later
+(``use``), before it touches that campaign — and only then reads or writes
+inspections, tasks, the outbox. Every writer of one campaign therefore waits at
+the same door and none can hold a task row while waiting for the head: the
+writers of a campaign take turns, different campaigns go on in parallel. A unit
+that only reads (``changes=False``) takes nothing. On SQLite every write
+transaction is already serial (``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
@@ -37,6 +48,7 @@ from workflow.mail import Mail
 from workflow.persistence.audit_log import AuditLog
 from workflow.persistence.campaigns import CampaignRepository
 from workflow.persistence.directory import DirectoryReader
+from workflow.persistence.contention import retried
 from workflow.persistence.documents import DocumentRepository
 from workflow.persistence.draws import DrawRepository
 from workflow.persistence.inspections import InspectionRepository
@@ -50,14 +62,20 @@ from workflow.services.facts import facts_for
 from workflow.services.reactions import react
 
 
+T = TypeVar("T")
+
+
 def unknown_campaign(code: str) -> NotFound:
     return NotFound(f"抽查任务“{code}”不存在（用 ssj campaign create 创建）")
 
 
 class UnitOfWork:
     def __init__(self, engine: Engine, *, now: datetime, actor: str, campaign: str | None = None,
-                 files_dir: Path | None = None, on_seam: Callable[[str], None] | None = None):
+                 files_dir: Path | None = None, on_seam: Callable[[str], None] | None = None, changes: bool = True):
         self.engine = engine
+        self.changes = changes  # False: only reads, so it takes no lock (a dashboard, a report, a verification)
+        self.commits = 0  # transactions committed so far: a unit that committed one cannot simply be run again
+        self._held: set[str] = set()  # the campaigns whose chain head this transaction holds
         self.on_seam = on_seam  # called at each named seam between the steps of a long handler (tests kill there)
         self.now = now
         self.actor = actor
@@ -98,9 +116,21 @@ class UnitOfWork:
             savepoint.rollback()
 
     def _begin(self) -> None:
-        """A transaction on the database, and the repositories over it."""
-        self.conn = conn = self.engine.connect()
-        self._transaction = conn.begin()
+        """A transaction on the database, and the repositories over it (nothing left open if it cannot start)."""
+        conn = self.engine.connect()
+        try:
+            self._transaction = conn.begin()
+            self._repositories(conn)
+            self._held = set()
+            self.conn = conn
+            if self.code is not None:
+                self._take_head(self.code)
+        except BaseException:
+            conn.close()  # rolls back whatever began
+            self.conn = None
+            raise
+
+    def _repositories(self, conn) -> None:
         self.inspections = InspectionRepository(conn)
         self.tasks = TaskRepository(conn)
         self.draws = DrawRepository(conn)
@@ -112,10 +142,17 @@ class UnitOfWork:
         self.campaigns = CampaignRepository(conn)
         self.reports = ReportQueries(conn)
 
+    def _take_head(self, code: str) -> None:
+        """The lock order: a changing transaction holds its campaign's chain head before anything else of it."""
+        if self.changes and code not in self._held:
+            self._held.add(code)
+            self.audit.lock_head(campaign_chain(code))
+
     def _end(self, *, commit: bool) -> None:
         try:
             if commit:
                 self._transaction.commit()
+                self.commits += 1
             else:
                 self._transaction.rollback()
         finally:
@@ -125,9 +162,28 @@ class UnitOfWork:
     # --- the campaign ----------------------------------------------------------
 
     def use(self, code: str) -> UnitOfWork:
-        """Act on campaign ``code`` from here on (a file of answers may name several)."""
+        """Act on campaign ``code`` from here on (a file of answers may name several); inside a transaction, its
+        chain head is taken now (see the lock order above)."""
         self.code = code
+        if self.conn is not None:
+            self._take_head(code)
         return self
+
+    def lock_campaigns(self, codes: Iterable[str]) -> None:
+        """Take several campaigns' chain heads at once, in code order (a file of answers may name several): two
+        such files cannot then wait for each other."""
+        for code in sorted(set(codes)):
+            self._take_head(code)
+
+    def retried(self, handler: Callable[[UnitOfWork], T]) -> T:
+        """``handler(self)``, run again (bounded) when a deadlock or serialisation failure rolled its transaction back
+        before it committed anything — for a handler that does nothing outside the database before its commit."""
+        committed = [self.commits]
+
+        def attempt() -> T:
+            committed[0] = self.commits
+            return handler(self)
+        return retried(attempt, redo_safe=lambda: self.conn is None and self.commits == committed[0])
 
     @property
     def plan(self) -> CampaignPlan:
