@@ -105,3 +105,16 @@ def test_a_summary_may_run_over_lines_but_holds_no_control_character(dispatched,
     assert typed.code == 2 and typed.err_lines[-1] == "错误：'--highlights' 的取值无效：含有不可见控制字符（U+001B）"
     assert {k: v for k, v in snapshot(db_url).items() if not k.startswith("audit")} == \
         {k: v for k, v in before.items() if not k.startswith("audit")}
+
+
+def test_an_oversized_scan_is_refused_before_it_is_read(dispatched, db_url, tmp_path):
+    """A 60 MB file (sparse: nothing is written) is refused by its size; nothing is kept, the task stays open."""
+    ssj = dispatched
+    scan = tmp_path / "区税务局比对确认报告（盖章）.pdf"
+    with open(scan, "wb") as handle:
+        handle.truncate(60 * 1024 * 1024)
+    refused = ssj("confirm", "report", CODE, "SW", scan, "--user", "contact@sw.luquan.example",
+                  "--now", "2019-12-02T16:00")
+    assert refused.code == 2 and refused.err_lines == [f"{scan}: 文件有 60 MB，超过上限 50 MB（请压缩扫描件后再报送）"]
+    rows, tasks = documents(db_url)
+    assert rows == [] and tasks[("confirmation_report", "SW")].done_at is None

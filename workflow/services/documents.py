@@ -16,6 +16,7 @@ from workflow.tasks import TASK_LABELS, is_overdue, task_key
 from workflow.text_rules import control_character
 
 SUMMARY_SUFFIXES = (".docx", ".xlsx", ".pdf")
+MAX_BYTES = 50 * 1024 * 1024  # a stamped scan is a few MB; the file is kept in the database, read whole
 
 
 def receive_document(uow, kind: str, department: str, path: Path, *, texts: dict[str, str] | None = None) -> bool:
@@ -25,6 +26,10 @@ def receive_document(uow, kind: str, department: str, path: Path, *, texts: dict
         dept, own = department_actor(uow, department, f"代为报送{label(kind)}")
         path = Path(path)
         try:
+            size = path.stat().st_size
+            if size > MAX_BYTES:
+                raise UserError(f"{path}: 文件有 {size / 1024 / 1024:.0f} MB，超过上限 {MAX_BYTES // 1024 // 1024} MB"
+                                "（请压缩扫描件后再报送）")
             content = path.read_bytes()
         except OSError:
             raise UserError(f"{path}: 文件不存在或无法读取") from None
