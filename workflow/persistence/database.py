@@ -37,7 +37,7 @@ class DatabaseUnreachable(DatabaseNotReady):
     def __init__(self, url: str, reason: str):
         where = make_url(url).render_as_string(hide_password=True)
         self.message = (f"无法连接数据库 {where}：{reason}。本次没有作任何更改；"
-                        "请检查数据库服务和 SSJ_DATABASE_URL，下一次定时推进会补上错过的工作")
+                        "请检查数据库服务和 SSJ_DATABASE_URL，恢复后重新运行本命令（定时推进错过的提醒和督办，恢复后的第一次推进会补上）")
 
 
 class DatabaseReadOnly(DatabaseNotReady):
