@@ -104,7 +104,9 @@ _TEMPLATES = {
 {% else %}各部门均无逾期事项。
 {% endfor %}
 逾期部门报告见附件（{{ attachment_name }}）。
-
+{% if mail_problems is defined and mail_problems %}
+邮件：{{ mail_problems }}（ssj campaign status {{ campaign_code }}）。
+{% endif %}
 （本邮件由双随机抽查系统在每个工作日自动发送。）
 """,
 }

@@ -1,4 +1,4 @@
-"""The outbox tables: each email to send, its delivery state, and the files it carries.
+"""The outbox tables: each email to send, its delivery state, and the files it carries (import them from ``orm``).
 
 Attachments are kept in the database with their message, so a sender on any machine
 can send it, whatever became of the folder the file was first written to.
@@ -9,10 +9,8 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from workflow.mail import WAITING
 from workflow.persistence.orm import Base, Digest, Instant
-
-# The delivery states (FORMATS.md keeps the table name ``outbox``; the states are the office's words).
-WAITING, SENT, BOUNCED, UNBUILDABLE, UNCLEAR = "待发", "已发", "退信", "无法生成", "投递不明"
 
 
 class OutboxMessage(Base):

@@ -16,9 +16,9 @@ from sqlalchemy import Connection, and_, delete, func, or_, select, update
 
 from workflow.audit import canonical_json
 from workflow.files.email import message_id
-from workflow.mail import Mail
+from workflow.mail import SENT, UNBUILDABLE, WAITING, Mail
 from workflow.persistence.bulk import Bulk
-from workflow.persistence.orm_outbox import SENT, UNBUILDABLE, WAITING, OutboxAttachment, OutboxMessage
+from workflow.persistence.orm import OutboxAttachment, OutboxMessage
 
 _o = OutboxMessage.__table__
 _a = OutboxAttachment.__table__
@@ -33,7 +33,8 @@ class OutboxRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def queue(self, campaign_code: str, sender: str, mails: Iterable[Mail], now: datetime, files: Files | None = None) -> int:
+    def queue(self, campaign_code: str, sender: str, mails: Iterable[Mail], now: datetime,
+              files: Files | None = None) -> int:
         """Queue every mail not queued yet (same key: queued once), with its files; returns how many are new.
 
         A message of the same key that could not be made (无法生成) takes the new context and files: its cause
@@ -44,22 +45,28 @@ class OutboxRepository:
         rows = ((m.key, message_id(m.key, sender), m.task_id, m.kind, m.recipient, m.template, canonical_json(m.context))
                 for m in mails)
         new = Bulk(self.conn, sql, _o, _QUEUED, (campaign_code, now, now, 0)).run(rows)
-        stuck = set(self.conn.execute(select(_o.c.key).where(_o.c.campaign_code == campaign_code,
-                                                             _o.c.state == UNBUILDABLE)).scalars())
+        keys = [m.key for m in mails]
+        stuck = {k for i in range(0, len(keys), 500) for k in self.conn.execute(
+            select(_o.c.key).where(_o.c.key.in_(keys[i:i + 500]), _o.c.state == UNBUILDABLE)).scalars()}
         for m in mails:
             if m.key in stuck:
                 self.conn.execute(update(_o).where(_o.c.key == m.key).values(context=canonical_json(m.context),
                                                                              template=m.template))
                 self.conn.execute(delete(_a).where(_a.c.message_key == m.key))
-        filed = [(key, i, name, content) for key, items in (files or {}).items() for i, (name, content) in enumerate(items)]
+        filed = [(key, i, name, content)
+                 for key, items in (files or {}).items() for i, (name, content) in enumerate(items)]
         if filed:
             Bulk(self.conn, f"INSERT INTO outbox_attachments ({', '.join(_FILED)}) VALUES (?, ?, ?, ?) "
                             "ON CONFLICT (message_key, position) DO NOTHING", _a, _FILED).run(filed)
         return new
 
-    def attachments(self, key: str) -> list[tuple[str, bytes | None]]:
-        return [tuple(r) for r in self.conn.execute(select(_a.c.filename, _a.c.content)
-                                                    .where(_a.c.message_key == key).order_by(_a.c.position))]
+    def attachments(self, keys: list[str]) -> dict[str, list[tuple[str, bytes | None]]]:
+        """Per message key, its stored files in order (keys without files are absent)."""
+        found: dict[str, list[tuple[str, bytes | None]]] = {}
+        for r in self.conn.execute(select(_a.c.message_key, _a.c.filename, _a.c.content)
+                                   .where(_a.c.message_key.in_(keys)).order_by(_a.c.message_key, _a.c.position)):
+            found.setdefault(r.message_key, []).append((r.filename, r.content))
+        return found
 
     def claim(self, *, now: datetime, worker: str, limit: int) -> list:
         """Up to ``limit`` sendable rows, leased to ``worker`` (expired leases of crashed senders included), shared

@@ -16,6 +16,7 @@ from workflow.campaign_file import CampaignFileError, CampaignPlan, parse_campai
 from workflow.draw import sample_size
 from workflow.errors import UserError
 from workflow.services.calendar_files import calendar_fingerprint, calendar_snapshot
+from workflow.services.outbox import mail_problems
 
 
 def reference_problems(uow, plan: CampaignPlan) -> list[tuple[str, str]]:
@@ -129,6 +130,7 @@ def campaign_status(uow) -> dict[str, Any]:
         numbers = directory_numbers(uow, plan)
         draw = draw_summary(uow)
         counts = uow.campaigns.state_counts(plan.code)
+    mail = mail_problems(uow)
     return {
         "code": plan.code,
         "name": plan.name,
@@ -149,6 +151,7 @@ def campaign_status(uow) -> dict[str, Any]:
         },
         "draw": draw,
         "inspections": counts,
+        "mail_problems": mail,
         "created_at": row.created_at.isoformat(),
         "created_by": row.created_by,
     }

@@ -28,11 +28,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from workflow.files.email import Unbuildable, build_message, inputs_digest, render
-from workflow.mail import Mail
-from workflow.persistence.orm_outbox import BOUNCED, UNBUILDABLE, UNCLEAR
+from workflow.mail import BOUNCED, UNBUILDABLE, UNCLEAR, Mail
 from workflow.services.smtp import Refused, SmtpConfig, SmtpSession, Temporary, Unclear, Unreachable
 
-__all__ = ["SmtpConfig", "send_outbox", "stored_files", "mail_problems", "SendReport"]
+__all__ = ["SmtpConfig", "send_outbox", "stored_files", "mail_problems", "problem_summary", "SendReport"]
 
 REFUSALS_BEFORE_BOUNCE = 3
 RESENDS_WHEN_UNCLEAR = 1
@@ -107,15 +106,14 @@ def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 100, most: i
     return report
 
 
-def _inputs(uow, row, senders: dict[str, str]) -> tuple[str, dict, list[tuple[str, bytes | None]], str]:
-    """What the message is made of: its sender, context and files, and their fingerprint."""
+def _inputs(uow, row, senders: dict[str, str], stored: dict) -> tuple[str, dict, list[tuple[str, bytes | None]], str]:
+    """What the message is made of: its sender, context and files (``stored``: per key), and their fingerprint."""
     if row.campaign_code not in senders:
         with uow:
             senders[row.campaign_code] = uow.campaigns.plan(row.campaign_code).email_sender
-    with uow:
-        files = uow.outbox.attachments(row.key)
     context = json.loads(row.context)
-    files += [_read(path) for path in context.pop("attachments", [])]  # queued before files were stored
+    legacy = context.pop("attachments", [])  # queued before files were stored: local paths
+    files = stored.get(row.key, []) + [_read(path) for path in legacy]
     sender = senders[row.campaign_code]
     return sender, context, files, inputs_digest(row.template, row.context, row.recipient, sender, files)
 
@@ -124,9 +122,10 @@ def revive_fixed(uow, senders: dict[str, str], report: SendReport) -> None:
     """无法生成 messages whose inputs are no longer what they failed on go back to 待发."""
     with uow:
         stuck = uow.outbox.in_state(UNBUILDABLE)
+        stored = uow.outbox.attachments([r.key for r in stuck])
     for row in stuck:
         try:
-            digest = _inputs(uow, row, senders)[3]
+            digest = _inputs(uow, row, senders, stored)[3]
         except Exception:  # noqa: BLE001 - still cannot be read: it stays as it is
             continue
         if digest != row.inputs_sha256:
@@ -139,12 +138,14 @@ def _send_batch(uow, smtp: SmtpConfig, rows, senders: dict[str, str], report: Se
                 after_send: Callable[[object], None] | None) -> bool:
     """One SMTP session over the claimed rows (re-opened after a disconnect); False when the server could not
     be reached."""
+    with uow:
+        stored = uow.outbox.attachments([r.key for r in rows])
     session = SmtpSession(smtp)
     try:
         for i, row in enumerate(rows):
             digest = None
             try:
-                sender, context, files, digest = _inputs(uow, row, senders)
+                sender, context, files, digest = _inputs(uow, row, senders, stored)
                 subject, body = render(row.template, context)
                 message = build_message(sender=sender, recipient=row.recipient, subject=subject, body=body,
                                         message_id=row.message_id, date=uow.now, attachments=files)
@@ -220,3 +221,12 @@ def mail_problems(uow) -> dict:
     return {"counts": {s: counts.get(s, 0) for s in PROBLEMS},
             "messages": [{"state": r.state, "recipient": r.recipient, "kind": r.kind, "task_id": r.task_id,
                           "message_id": r.message_id, "reason": r.last_error} for r in rows]}
+
+
+def problem_summary(problems: dict) -> str:
+    """One line for the office, or "" when every message went or is still on its way."""
+    counts = {s: n for s, n in problems["counts"].items() if n}
+    if not counts:
+        return ""
+    return (f"有 {sum(counts.values())} 封邮件需要办公室处理（" + "，".join(f"{s} {n} 封" for s, n in counts.items())
+            + "）：不会自动重发，请核实收件人或数据后处理")
