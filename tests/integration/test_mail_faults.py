@@ -21,11 +21,17 @@ from tests.conftest import EXAMPLE_CAMPAIGN, Inbox, draw_campaign, serve_smtp
 from workflow.identity import SYSTEM
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine
+from workflow.services.dashboard import dashboard
+from workflow.services.overdue import prepare_daily_overdue_report
 from workflow.services.uow import UnitOfWork
 
 CODE = "luquan-2019-h2"
 OTHER = "luquan-2020-h1"
 _o = orm.OutboxMessage.__table__
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 class Server(Inbox):
@@ -152,7 +158,7 @@ def test_a_deleted_forms_folder_does_not_stop_the_mail(assigned, engine, server)
     audit_clean(ssj)
 
 
-def test_a_refused_recipient_bounces_after_three_answers_and_stays_put(loaded, engine, server):
+def test_a_refused_recipient_bounces_after_three_answers_and_stays_put(loaded, engine, server, tmp_path):
     """Case 2: a 550 was retried every hour for ever with a green tick; now 退信 after three, shown to the office."""
     draw_campaign(loaded)
     dispatch = rows(engine, kind="dispatch")
@@ -177,6 +183,14 @@ def test_a_refused_recipient_bounces_after_three_answers_and_stays_put(loaded, e
     assert status["counts"]["退信"] == 1 and status["messages"][0]["recipient"] == refused
     assert not server.to(refused)
     assert {r.state for r in rows(engine) if r.recipient != refused} == {"已发"}
+    office = UnitOfWork(engine, now=at("2019-11-28T08:30"), actor=SYSTEM, campaign=CODE)
+    board = dashboard(office)
+    assert "退信 1 封" in board.mail_problems and refused in board.markdown, "on the dashboard's summary"
+    prepare_daily_overdue_report(office, tmp_path / "报表")
+    tick(loaded, "2019-11-28T08:31")
+    reports = [m for _, m in server.messages if str(m["Subject"]).startswith("【逾期报告】")]
+    assert reports and all("退信 1 封" in m.get_body(("plain",)).get_content() for m in reports), \
+        "and in the office's morning report"
     audit_clean(loaded)
 
 
@@ -213,7 +227,7 @@ def test_a_poisoned_message_in_one_campaign_holds_back_no_other(loaded, engine, 
     poisoned = mine[0]
     change(engine, update(_o).where(_o.c.id == poisoned.id)
            .values(recipient=poisoned.recipient + "\r\nBcc: thief@evil.example"))
-    with UnitOfWork(engine, now=datetime(2019, 11, 27, 9, 5, tzinfo=ZoneInfo("Asia/Shanghai")), actor=SYSTEM) as uow:
+    with UnitOfWork(engine, now=at("2019-11-27T09:05"), actor=SYSTEM) as uow:
         claimed = uow.outbox.claim(now=uow.now, worker="look", limit=4)
     assert {r.campaign_code for r in claimed} == {CODE, OTHER}, "a claim takes from every campaign"
     change(engine, update(_o).values(claimed_at=None, claimed_by=None))
