@@ -117,6 +117,6 @@ class OutboxRepository:
         self.conn.execute(update(_o).where(and_(_o.c.id == row.id, _o.c.state == UNBUILDABLE))
                           .values(state=WAITING, not_before=now, inputs_sha256=None))
 
-    def state_counts(self, campaign_code: str) -> dict[str, int]:
-        return dict(self.conn.execute(select(_o.c.state, func.count()).where(_o.c.campaign_code == campaign_code)
-                                      .group_by(_o.c.state)).all())
+    def state_counts(self, campaign_code: str, states: Iterable[str]) -> dict[str, int]:
+        return dict(self.conn.execute(select(_o.c.state, func.count()).where(
+            _o.c.state.in_(list(states)), _o.c.campaign_code == campaign_code).group_by(_o.c.state)).all())

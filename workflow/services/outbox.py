@@ -216,7 +216,7 @@ def mail_problems(uow) -> dict:
     """The campaign's messages the office must look at (退信, 无法生成, 投递不明): counts and each one's reason."""
     with uow:
         code = uow.plan.code
-        counts = uow.outbox.state_counts(code)
+        counts = uow.outbox.state_counts(code, PROBLEMS)
         rows = [r for state in PROBLEMS for r in uow.outbox.in_state(state, campaign_code=code, limit=200)]
     return {"counts": {s: counts.get(s, 0) for s in PROBLEMS},
             "messages": [{"state": r.state, "recipient": r.recipient, "kind": r.kind, "task_id": r.task_id,

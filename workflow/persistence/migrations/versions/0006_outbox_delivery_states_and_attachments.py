@@ -21,6 +21,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('unclear', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('inputs_sha256', sa.String(length=64), nullable=True))
     op.execute("UPDATE outbox SET state = '已发' WHERE sent_at IS NOT NULL")
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_state_campaign', ['state', 'campaign_code'], unique=False)
     op.create_table('outbox_attachments',
     sa.Column('message_key', sa.String(length=400), nullable=False),
     sa.Column('position', sa.Integer(), autoincrement=False, nullable=False),
@@ -34,6 +36,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('outbox_attachments')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_state_campaign')
         batch_op.drop_column('inputs_sha256')
         batch_op.drop_column('unclear')
         batch_op.drop_column('rejections')
