@@ -98,8 +98,11 @@ def send_mail(url: str, now: datetime) -> dict:
         report = send_outbox(UnitOfWork(engine, now=now, actor=SYSTEM), SmtpConfig.from_env(os.environ),
                              worker=f"tick-{runtime.flow_run.id or os.getpid()}")
     if report.errors:
-        get_run_logger().warning("邮件发送失败 %d 封，稍后重试：%s", report.failed, report.errors[0])
-    return {"sent": report.sent, "failed": report.failed}
+        get_run_logger().warning("邮件未送出 %d 封（稍后重试 %d，退信 %d，无法生成 %d，投递不明 %d）：%s",
+                                 report.tried - report.sent, report.failed, report.bounced, report.unbuildable,
+                                 report.unclear, report.errors[0])
+    return {"sent": report.sent, "failed": report.failed, "bounced": report.bounced,
+            "unbuildable": report.unbuildable, "unclear": report.unclear}
 
 
 @task(name="更新看板")
@@ -113,7 +116,9 @@ def publish_dashboard(url: str, code: str, now: datetime) -> dict:
     create_progress_artifact(board.progress, key=artifact_key(code, "progress"),
                              description=f"{board.title}：已回填和已公示的检查对象占比")
     create_markdown_artifact(board.markdown, key=artifact_key(code, "summary"), description=board.title)
-    return {"progress": board.progress}
+    if board.mail_problems:
+        get_run_logger().warning("抽查任务 %s %s（见看板 %s）", code, board.mail_problems, artifact_key(code, "summary"))
+    return {"progress": board.progress, "mail_problems": board.mail_problems}
 
 
 @flow(name="campaign-tick", description="抽查任务例行推进：到期的步骤（执法人员抽取承诺、一企一表派发）、巡查期限、发送提醒和逾期通知、更新看板。")

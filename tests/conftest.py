@@ -17,6 +17,7 @@ gets an empty database (no schema yet).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -390,20 +391,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_server(monkeypatch):
-    """A real SMTP server on 127.0.0.1; ``SSJ_SMTP_HOST``/``SSJ_SMTP_PORT`` point at it."""
+@contextlib.contextmanager
+def serve_smtp(handler, monkeypatch):
+    """A real SMTP server on 127.0.0.1 run by ``handler`` (an aiosmtpd handler); ``SSJ_SMTP_HOST``/``SSJ_SMTP_PORT``
+    point at it. Yields its ``SmtpConfig``."""
     from aiosmtpd.controller import Controller
 
     from workflow.services.outbox import SmtpConfig
 
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     monkeypatch.setenv("SSJ_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("SSJ_SMTP_PORT", str(controller.port))
-    yield inbox, SmtpConfig("127.0.0.1", controller.port)
-    controller.stop()
+    try:
+        yield SmtpConfig("127.0.0.1", controller.port)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server(monkeypatch):
+    """A real SMTP server on 127.0.0.1 that accepts everything: (its ``Inbox``, its ``SmtpConfig``)."""
+    inbox = Inbox()
+    with serve_smtp(inbox, monkeypatch) as config:
+        yield inbox, config
 
 
 def pytest_collection_modifyitems(config, items):

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# How a queued message ends, in the office's words (the outbox's ``state``): only 待发 is ever sent.
+WAITING, SENT, BOUNCED, UNBUILDABLE, UNCLEAR = "待发", "已发", "退信", "无法生成", "投递不明"
+
 
 @dataclass(frozen=True)
 class Mail:

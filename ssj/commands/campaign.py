@@ -80,6 +80,7 @@ def campaign_create_cmd(call: Call, file: str) -> None:
 def campaign_status_cmd(call: Call, code: str) -> None:
     from workflow.inspection import STATE_LABELS
     from workflow.services.campaigns import campaign_status
+    from workflow.services.outbox import problem_summary
 
     status = read(call, code, campaign_status)
     if call.as_json:
@@ -107,6 +108,10 @@ def campaign_status_cmd(call: Call, code: str) -> None:
     counts = status["inspections"]
     if any(counts.values()):
         out("  检查进度：" + "  ".join(f"{STATE_LABELS[k]} {v}" for k, v in counts.items()))
+    if summary := problem_summary(status["mail_problems"]):
+        out(f"  邮件：{summary}")
+        for m in status["mail_problems"]["messages"]:
+            out(f"    {m['state']}：{m['reason']}")
     s = status["sampling"]
     out(f"  当前名录中符合抽取条件的企业 {s['eligible_now']} 户，按 {s['ratio']}（{s['rounding']}）应抽取 "
         f"{s['expected_sample_size']} 户。")

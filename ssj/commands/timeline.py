@@ -21,24 +21,30 @@ def _chosen(call: Call, codes: tuple[str, ...]) -> list[str]:
 @CODE
 def tick_cmd(call: Call, code: str) -> None:
     from workflow.identity import SYSTEM
-    from workflow.services.outbox import SmtpConfig, send_outbox
+    from workflow.services.outbox import SmtpConfig, mail_problems, problem_summary, send_outbox
     from workflow.services.tick import advance
 
     advanced = advance(call.uow(code, actor=SYSTEM))
     for _, note in advanced.notes():
         err(note)
     sent = send_outbox(call.uow(actor=SYSTEM), SmtpConfig.from_env(os.environ), worker=f"cli-{os.getpid()}")
+    problems = mail_problems(call.uow(code, changes=False))
     swept = advanced.swept
     if call.as_json:
         emit_json({"planned": swept.planned, "notices": swept.notices, "queued": swept.queued, "sent": sent.sent,
-                   "failed": sent.failed, "missing_calendar_years": advanced.missing_years})
+                   "failed": sent.failed, "bounced": sent.bounced, "unbuildable": sent.unbuildable,
+                   "unclear": sent.unclear, "mail_problems": problems["counts"],
+                   "missing_calendar_years": advanced.missing_years})
         if advanced.missing_years:
             raise click.exceptions.Exit(1)
         return
+    ended = {"稍后重试": sent.failed, "退信": sent.bounced, "无法生成": sent.unbuildable, "投递不明": sent.unclear}
     out(f"巡查：新排期 {swept.planned} 项，发出通知 {swept.notices} 项（邮件 {swept.queued} 封入队）；"
-        f"发送 {sent.sent} 封" + (f"，失败 {sent.failed} 封（稍后重试）" if sent.failed else "") + "。")
+        f"发送 {sent.sent} 封" + "".join(f"，{what} {n} 封" for what, n in ended.items() if n) + "。")
     for error in sent.errors[:3]:
         err(f"邮件发送失败：{error}")
+    if summary := problem_summary(problems):
+        err(f"警告：抽查任务 {code} {summary}；详见 ssj campaign status {code}")
     if advanced.missing_years:  # the rest was done; a step waits for a year's calendar file (said above)
         raise click.exceptions.Exit(1)
 

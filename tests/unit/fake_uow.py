@@ -39,6 +39,7 @@ class Store:
     results: dict = field(default_factory=lambda: defaultdict(dict))  # inspection id → {item: ItemResult}
     tasks: dict = field(default_factory=dict)  # key → row
     outbox: dict = field(default_factory=dict)  # key → Mail
+    outbox_files: dict = field(default_factory=dict)  # key → [(file name, content or None)]
     chains: dict = field(default_factory=lambda: defaultdict(list))  # chain → [SealedEntry]
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -204,9 +205,10 @@ class _Outbox:
     def __init__(self, store: Store):
         self.s = store
 
-    def queue(self, code, sender, mails, now):
+    def queue(self, code, sender, mails, now, files=None):
         new = [m for m in mails if m.key not in self.s.outbox]
         self.s.outbox.update({m.key: m for m in new})
+        self.s.outbox_files.update({k: v for k, v in (files or {}).items() if k in {m.key for m in new}})
         return len(new)
 
 

@@ -176,7 +176,7 @@ def test_assigning_several_enterprises_mails_each_officer_once_with_all_of_them(
     assert sorted(m.recipient for m in mails) == ["130110SJ001@x", "130110SW001@x"], "one mail per officer"
     for mail in mails:
         assert [v["uscc"] for v in mail.context["visits"]] == [USCC, other], "both enterprises, in visiting order"
-        assert len(mail.context["attachments"]) == 4, "each enterprise's 一企一表 as XLSX and DOCX"
+        assert len(store.outbox_files[mail.key]) == 4, "each enterprise's 一企一表 as XLSX and DOCX, stored with it"
 
 
 def test_a_substitute_alone_is_asked_and_mailed(store):

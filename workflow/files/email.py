@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-from pathlib import Path
+import re
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -104,7 +104,9 @@ _TEMPLATES = {
 {% else %}各部门均无逾期事项。
 {% endfor %}
 逾期部门报告见附件（{{ attachment_name }}）。
-
+{% if mail_problems is defined and mail_problems %}
+邮件：{{ mail_problems }}（ssj campaign status {{ campaign_code }}）。
+{% endif %}
 （本邮件由双随机抽查系统在每个工作日自动发送。）
 """,
 }
@@ -123,17 +125,49 @@ def render(template: str, context: dict) -> tuple[str, str]:
     return subject, body
 
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+class Unbuildable(ValueError):
+    """A message that cannot be made from its inputs (the reason in Chinese): it waits until they change."""
+
+
+def one_line(text: str) -> str:
+    """A header value on one line: CR, LF and other control characters become a single space."""
+    return " ".join(_CONTROLS.sub(" ", text).split())
+
+
+def _address(value: str, what: str) -> str:
+    if _CONTROLS.search(value) or not value.strip():
+        raise Unbuildable(f"{what}地址“{value!r}”为空或含有换行、控制字符")
+    return value
+
+
 def build_message(*, sender: str, recipient: str, subject: str, body: str, message_id: str, date,
-                  attachments: list[str] = ()) -> EmailMessage:
+                  attachments: list[tuple[str, bytes | None]] = ()) -> EmailMessage:
+    """The message; names from the data never reach a header with a line break in them (no header injection).
+    ``attachments``: (file name, content); content None means the file was missing when it was queued."""
     msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = recipient
-    msg["Subject"] = subject
+    msg["From"] = _address(sender, "发件人")
+    msg["To"] = _address(recipient, "收件人")
+    msg["Subject"] = one_line(subject)
     msg["Message-ID"] = message_id
     msg["Date"] = format_datetime(date)
     msg.set_content(body, charset="utf-8")
-    for path in attachments:
-        kind = mimetypes.guess_type(str(path))[0] or "application/octet-stream"
+    for name, content in attachments:
+        if content is None:
+            raise Unbuildable(f"附件“{name}”不存在（生成后被删除或移走）")
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
         maintype, subtype = kind.split("/", 1)
-        msg.add_attachment(Path(path).read_bytes(), maintype=maintype, subtype=subtype, filename=Path(path).name)
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=one_line(name))
     return msg
+
+
+def inputs_digest(template: str, context: str, recipient: str, sender: str,
+                  attachments: list[tuple[str, bytes | None]]) -> str:
+    """A fingerprint of everything a message is made from (the templates' wording included): when it changes,
+    a message that could not be made is worth trying again."""
+    parts = [_TEMPLATES.get(f"{template}.subject", ""), _TEMPLATES.get(f"{template}.body", ""), context, recipient,
+             sender, *(f"{name}:{hashlib.sha256(content).hexdigest() if content is not None else '-'}"
+                       for name, content in attachments)]
+    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()

@@ -432,35 +432,6 @@ class AuditEvent(Base):
 # --- email that is never lost ----------------------------------------------------
 
 
-class OutboxMessage(Base):
-    """An email to send, written in the transaction that caused it; rendered at send time.
-
-    ``key`` (task, stage, recipient) makes queuing idempotent and fixes the Message-ID, so a
-    re-send after a crash between the server's acceptance and the mark is recognisably the same.
-    """
-
-    __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_unsent", "not_before", sqlite_where=text("sent_at IS NULL"),
-                            postgresql_where=text("sent_at IS NULL")),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(400), unique=True)
-    message_id: Mapped[str] = mapped_column(String(200), unique=True)
-    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaigns.code"))
-    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
-    kind: Mapped[str] = mapped_column(String(32))  # remind | overdue | escalate | report …
-    recipient: Mapped[str] = mapped_column(String(254))
-    template: Mapped[str] = mapped_column(String(64))
-    context: Mapped[str] = mapped_column(Text)  # canonical JSON
-    created_at: Mapped[Instant]
-    not_before: Mapped[Instant]
-    claimed_at: Mapped[Instant | None]
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    sent_at: Mapped[Instant | None]
-
-
 class SubmittedDocument(Base):
     """A file a department sends the office, kept exactly as sent (the stamped confirmation report, its summary)."""
 
@@ -487,3 +458,8 @@ class EventCursor(Base):
 
     chain: Mapped[str] = mapped_column(String(100), primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer)
+
+
+# The outbox lives in its own module (its messages and their attachments); imported here so that
+# Base.metadata, and so Alembic and the tests, know every table.
+from workflow.persistence.orm_outbox import OutboxAttachment, OutboxMessage  # noqa: E402,F401

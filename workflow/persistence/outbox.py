@@ -1,49 +1,86 @@
 """The outbox table: one INSERT for every cause that queues mail, and the sender's claim and marks.
 
 Queuing is idempotent by key (``ON CONFLICT (key) DO NOTHING``); the Message-ID is
-derived from the key. A sender claims rows under a lease (``FOR UPDATE SKIP LOCKED``
-on PostgreSQL): rows a crashed sender held come back once the lease has run out.
+derived from the key. The files a message carries are stored with it (``outbox_attachments``).
+A sender claims 待发 rows under a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), a
+share per campaign, so no campaign's backlog holds another's mail back; rows a crashed
+sender held come back once the lease has run out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
 
 from workflow.audit import canonical_json
 from workflow.files.email import message_id
-from workflow.mail import Mail
+from workflow.mail import SENT, UNBUILDABLE, WAITING, Mail
 from workflow.persistence.bulk import Bulk
-from workflow.persistence.orm import OutboxMessage
+from workflow.persistence.orm import OutboxAttachment, OutboxMessage
 
 _o = OutboxMessage.__table__
+_a = OutboxAttachment.__table__
 LEASE = timedelta(minutes=10)
 _QUEUED = ("key", "message_id", "task_id", "kind", "recipient", "template", "context", "campaign_code", "created_at",
            "not_before", "attempts")
+_FILED = ("message_key", "position", "filename", "content")
+Files = Mapping[str, list[tuple[str, bytes | None]]]  # per message key: (file name, content or None if missing)
 
 
 class OutboxRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def queue(self, campaign_code: str, sender: str, mails: Iterable[Mail], now: datetime) -> int:
-        """Queue every mail not queued yet (same key: queued once); returns how many are new."""
+    def queue(self, campaign_code: str, sender: str, mails: Iterable[Mail], now: datetime,
+              files: Files | None = None) -> int:
+        """Queue every mail not queued yet (same key: queued once), with its files; returns how many are new.
+
+        A message of the same key that could not be made (无法生成) takes the new context and files: its cause
+        ran again, perhaps on corrected data, and the sender tries it once its inputs differ."""
+        mails = list(mails)
         sql = (f"INSERT INTO outbox ({', '.join(_QUEUED)}) VALUES ({', '.join('?' * len(_QUEUED))}) "
                "ON CONFLICT (key) DO NOTHING")
         rows = ((m.key, message_id(m.key, sender), m.task_id, m.kind, m.recipient, m.template, canonical_json(m.context))
                 for m in mails)
-        return Bulk(self.conn, sql, _o, _QUEUED, (campaign_code, now, now, 0)).run(rows)
+        new = Bulk(self.conn, sql, _o, _QUEUED, (campaign_code, now, now, 0)).run(rows)
+        keys = [m.key for m in mails]
+        stuck = {k for i in range(0, len(keys), 500) for k in self.conn.execute(
+            select(_o.c.key).where(_o.c.key.in_(keys[i:i + 500]), _o.c.state == UNBUILDABLE)).scalars()}
+        for m in mails:
+            if m.key in stuck:
+                self.conn.execute(update(_o).where(_o.c.key == m.key).values(context=canonical_json(m.context),
+                                                                             template=m.template))
+                self.conn.execute(delete(_a).where(_a.c.message_key == m.key))
+        filed = [(key, i, name, content)
+                 for key, items in (files or {}).items() for i, (name, content) in enumerate(items)]
+        if filed:
+            Bulk(self.conn, f"INSERT INTO outbox_attachments ({', '.join(_FILED)}) VALUES (?, ?, ?, ?) "
+                            "ON CONFLICT (message_key, position) DO NOTHING", _a, _FILED).run(filed)
+        return new
+
+    def attachments(self, keys: list[str]) -> dict[str, list[tuple[str, bytes | None]]]:
+        """Per message key, its stored files in order (keys without files are absent)."""
+        found: dict[str, list[tuple[str, bytes | None]]] = {}
+        for r in self.conn.execute(select(_a.c.message_key, _a.c.filename, _a.c.content)
+                                   .where(_a.c.message_key.in_(keys)).order_by(_a.c.message_key, _a.c.position)):
+            found.setdefault(r.message_key, []).append((r.filename, r.content))
+        return found
 
     def claim(self, *, now: datetime, worker: str, limit: int) -> list:
-        """Up to ``limit`` sendable rows, leased to ``worker`` (expired leases of crashed senders included)."""
-        ready = select(_o.c.id).where(_o.c.sent_at.is_(None), _o.c.not_before <= now,
-                                      or_(_o.c.claimed_at.is_(None), _o.c.claimed_at < now - LEASE)) \
-            .order_by(_o.c.id).limit(limit)
-        if self.conn.dialect.name == "postgresql":
-            ready = ready.with_for_update(skip_locked=True)
-        ids = list(self.conn.execute(ready).scalars())
+        """Up to ``limit`` sendable rows, leased to ``worker`` (expired leases of crashed senders included), shared
+        evenly among the campaigns that have mail due."""
+        due = and_(_o.c.state == WAITING, _o.c.sent_at.is_(None), _o.c.not_before <= now,
+                   or_(_o.c.claimed_at.is_(None), _o.c.claimed_at < now - LEASE))
+        campaigns = sorted(self.conn.execute(select(_o.c.campaign_code).where(due).distinct()).scalars())
+        ids: list[int] = []
+        for code in campaigns:
+            ready = select(_o.c.id).where(due, _o.c.campaign_code == code).order_by(_o.c.id) \
+                .limit(max(1, limit // len(campaigns)))
+            if self.conn.dialect.name == "postgresql":
+                ready = ready.with_for_update(skip_locked=True)
+            ids += self.conn.execute(ready).scalars()
         if not ids:
             return []
         self.conn.execute(update(_o).where(_o.c.id.in_(ids)).values(claimed_at=now, claimed_by=worker))
@@ -51,11 +88,35 @@ class OutboxRepository:
 
     def mark_sent(self, row, now: datetime) -> None:
         self.conn.execute(update(_o).where(and_(_o.c.id == row.id, _o.c.sent_at.is_(None)))
-                          .values(sent_at=now, attempts=row.attempts + 1))
+                          .values(sent_at=now, attempts=row.attempts + 1, state=SENT))
 
-    def back_off(self, rows, now: datetime, error: str, wait) -> None:
-        """Release ``rows`` to be tried again after ``wait(attempts)``, with the error kept."""
+    def back_off(self, rows, now: datetime, error: str, wait, **counted: int) -> None:
+        """Release ``rows`` to be tried again after ``wait(attempts)``, with the error kept (``counted``: the
+        row's ``rejections`` / ``unclear`` as they now stand)."""
         for row in rows:
             attempts = row.attempts + 1
             self.conn.execute(update(_o).where(_o.c.id == row.id).values(
-                attempts=attempts, last_error=error, claimed_at=None, claimed_by=None, not_before=now + wait(attempts)))
+                attempts=attempts, last_error=error, claimed_at=None, claimed_by=None, not_before=now + wait(attempts),
+                **counted))
+
+    def settle(self, row, state: str, error: str, *, inputs_sha256: str | None = None, **counted: int) -> None:
+        """The message leaves the queue in ``state`` (退信, 无法生成, 投递不明) with its reason; only the office,
+        or for 无法生成 a change of its inputs, brings it back."""
+        self.conn.execute(update(_o).where(_o.c.id == row.id).values(
+            state=state, last_error=error, claimed_at=None, claimed_by=None, attempts=row.attempts + 1,
+            inputs_sha256=inputs_sha256, **counted))
+
+    def in_state(self, state: str, *, campaign_code: str | None = None, limit: int = 1000) -> list:
+        query = select(_o).where(_o.c.state == state).order_by(_o.c.id).limit(limit)
+        if campaign_code is not None:
+            query = query.where(_o.c.campaign_code == campaign_code)
+        return self.conn.execute(query).all()
+
+    def revive(self, row, now: datetime) -> None:
+        """A 无法生成 message whose inputs changed goes back to 待发 (once: the state is compared and set)."""
+        self.conn.execute(update(_o).where(and_(_o.c.id == row.id, _o.c.state == UNBUILDABLE))
+                          .values(state=WAITING, not_before=now, inputs_sha256=None))
+
+    def state_counts(self, campaign_code: str, states: Iterable[str]) -> dict[str, int]:
+        return dict(self.conn.execute(select(_o.c.state, func.count()).where(
+            _o.c.state.in_(list(states)), _o.c.campaign_code == campaign_code).group_by(_o.c.state)).all())

@@ -17,6 +17,7 @@ from workflow.draw import sample_size
 from workflow.errors import UserError
 from workflow.plan_checker import check_file
 from workflow.services.calendar_files import calendar_fingerprint, calendar_snapshot
+from workflow.services.outbox import mail_problems
 
 
 def reference_problems(uow, plan: CampaignPlan) -> list[tuple[str, str]]:
@@ -134,6 +135,7 @@ def campaign_status(uow) -> dict[str, Any]:
         numbers = directory_numbers(uow, plan)
         draw = draw_summary(uow)
         counts = uow.campaigns.state_counts(plan.code)
+    mail = mail_problems(uow)
     return {
         "code": plan.code,
         "name": plan.name,
@@ -154,6 +156,7 @@ def campaign_status(uow) -> dict[str, Any]:
         },
         "draw": draw,
         "inspections": counts,
+        "mail_problems": mail,
         "created_at": row.created_at.isoformat(),
         "created_by": row.created_by,
     }

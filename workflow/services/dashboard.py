@@ -8,6 +8,7 @@ from workflow.campaign_file import DEADLINE_LABELS
 from workflow.inspection import PUBLISHED, REPORTED, STATE_LABELS, STATES, WITHDRAWN
 from workflow.plan_checker import check_plan
 from workflow.services.campaigns import redraw_note
+from workflow.services.outbox import mail_problems, problem_summary
 from workflow.services.overdue import by_department, overdue_tasks
 
 
@@ -18,6 +19,7 @@ class Board:
     overdue_table: list[dict]  # per department: overdue tasks, enterprises, worst, who
     progress: float  # percent of live enterprises back-filled or published
     markdown: str
+    mail_problems: str = ""  # one line when messages wait for the office (退信, 无法生成, 投递不明)
 
 
 def dashboard(uow) -> Board:
@@ -29,6 +31,8 @@ def dashboard(uow) -> Board:
         overdue = overdue_tasks(uow)
         note = redraw_note(uow)
         findings = check_plan(plan, uow.calendar)
+    mail = mail_problems(uow)
+    mail_line = problem_summary(mail)
     counts: dict[str, dict[str, int]] = {}
     for dept, state, n in per:
         counts.setdefault(dept, {})[state] = n
@@ -48,7 +52,10 @@ def dashboard(uow) -> Board:
     lines += [f"| {STATE_LABELS[s]} | {totals.get(s, 0)} |" for s in STATES]
     lines += ["", f"## 逾期事项：{len(overdue)} 项", ""]
     lines += [f"- {r['部门']}：{r['逾期事项（项）']} 项，最长逾期 {r['最长逾期（工作日）']} 个工作日" for r in overdue_table] or ["- 无"]
+    lines += ["", "## 邮件", ""]
+    lines += [f"**{mail_line}**", ""] + [f"- {m['state']}：{m['reason']}" for m in mail["messages"]] if mail_line \
+        else ["- 无退信、无法生成或投递不明的邮件"]
     lines += ["", "## 期限", ""]
     lines += [f"- {DEADLINE_LABELS.get(name, name)}：{spec.describe()}" for name, spec in plan.deadlines.items()]
     lines += ["", "## 方案检查", ""] + ([f"- {f.severity} {f.subject}：{f.message}" for f in findings] or ["- 未发现问题"])
-    return Board(plan.name, progress_table, overdue_table, progress, "\n".join(lines) + "\n")
+    return Board(plan.name, progress_table, overdue_table, progress, "\n".join(lines) + "\n", mail_line)

@@ -1,64 +1,90 @@
-"""Sending the outbox over real SMTP: claim, render, send, mark — and never lose or duplicate a message.
+"""Sending the outbox over real SMTP: claim, make, send, mark — one message at a time, and never lose or
+duplicate one.
 
-A sender claims unsent rows (a lease: a crashed sender's rows come back after it),
-renders each from its queued context, sends it, then marks it sent in its own
-small transaction. A crash between the server's acceptance and the mark re-sends
-the same message later, under the same Message-ID; no other re-send happens.
-While the server is down, rows wait with a growing backoff (1, 2, 4 … 60 minutes).
-The password is never logged or stored.
+A sender claims 待发 rows (a lease: a crashed sender's rows come back after it; a share per
+campaign), makes each from its queued context and stored files, sends it, then marks it in
+its own small transaction. Every message is handled on its own: one that cannot be made or
+is refused never stops the others, in its campaign or any other.
+
+- Cannot be made (a template error, a missing file …): 无法生成, with the reason and a
+  fingerprint of its inputs; tried again only when they change (``revive_fixed``).
+- 4xx or a connection error: tried again later with a growing backoff (1, 2, 4 … 60 minutes).
+- 5xx: tried ``REFUSALS_BEFORE_BOUNCE`` times in all, then 退信 with the server's reply.
+- The connection lost after the data went out: re-sent once, later, under the same Message-ID;
+  lost again, 投递不明 — never a copy per tick.
+- A crash between the server's acceptance and the mark re-sends the same message later, under
+  the same Message-ID; no other re-send happens.
+
+退信, 无法生成 and 投递不明 are the office's to look at (``mail_problems``); the password is never
+logged or stored.
 """
 
 from __future__ import annotations
 
 import json
-import smtplib
-import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
-from workflow.files.email import build_message, render
+from workflow.files.email import Unbuildable, build_message, inputs_digest, render
+from workflow.mail import BOUNCED, UNBUILDABLE, UNCLEAR, Mail
+from workflow.services.smtp import Refused, SmtpConfig, SmtpSession, Temporary, Unclear, Unreachable
 
+__all__ = ["SmtpConfig", "send_outbox", "stored_files", "mail_problems", "problem_summary", "SendReport"]
 
-@dataclass(frozen=True)
-class SmtpConfig:
-    host: str = "127.0.0.1"
-    port: int = 25
-    security: str = "none"  # none | starttls | ssl
-    user: str = ""
-    password: str = field(default="", repr=False)
-    timeout: float = 30.0
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> "SmtpConfig":
-        """FORMATS.md: SSJ_SMTP_HOST, SSJ_SMTP_PORT, SSJ_SMTP_SECURITY, SSJ_SMTP_USER, SSJ_SMTP_PASSWORD."""
-        security = environ.get("SSJ_SMTP_SECURITY", "none")
-        default_port = {"ssl": 465, "starttls": 587}.get(security, 25)
-        return cls(environ.get("SSJ_SMTP_HOST", "127.0.0.1"), int(environ.get("SSJ_SMTP_PORT", default_port)), security,
-                   environ.get("SSJ_SMTP_USER", ""), environ.get("SSJ_SMTP_PASSWORD", ""))
-
-    def connect(self) -> smtplib.SMTP:
-        if self.security == "ssl":
-            server: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                                   context=ssl.create_default_context())
-        else:
-            server = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            if self.security == "starttls":
-                server.starttls(context=ssl.create_default_context())
-        if self.user:
-            server.login(self.user, self.password)
-        return server
+REFUSALS_BEFORE_BOUNCE = 3
+RESENDS_WHEN_UNCLEAR = 1
+PROBLEMS = (BOUNCED, UNBUILDABLE, UNCLEAR)
+_KINDS = {"remind": "提醒", "overdue": "逾期通知", "escalate": "督办", "dispatch": "派发名单", "forms": "一企一表",
+          "report": "逾期部门报告", "deadline_moved": "期限调整"}
 
 
 @dataclass
 class SendReport:
     sent: int = 0
-    failed: int = 0
+    failed: int = 0  # to be tried again later
+    bounced: int = 0  # 退信 in this run
+    unbuildable: int = 0  # 无法生成 in this run
+    unclear: int = 0  # 投递不明 in this run
+    revived: int = 0  # 无法生成 messages whose inputs changed, back in the queue
     errors: list[str] = field(default_factory=list)
+
+    @property
+    def tried(self) -> int:
+        return self.sent + self.failed + self.bounced + self.unbuildable + self.unclear
 
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
+
+
+def stored_files(mails: Sequence[Mail]) -> tuple[list[Mail], dict[str, list[tuple[str, bytes | None]]]]:
+    """The files each mail names in ``context["attachments"]``, read now to be stored with it (a missing one is
+    kept as missing: that message alone will not be made), and the mails without those local paths."""
+    kept, files = [], {}
+    for m in mails:
+        paths = m.context.get("attachments")
+        if not paths:
+            kept.append(m)
+            continue
+        context = {k: v for k, v in m.context.items() if k != "attachments"}
+        kept.append(Mail(m.key, m.recipient, m.kind, m.template, context, m.task_id))
+        files[m.key] = [_read(path) for path in paths]
+    return kept, files
+
+
+def _read(path: str) -> tuple[str, bytes | None]:
+    try:
+        return Path(path).name, Path(path).read_bytes()
+    except OSError:
+        return Path(path).name, None
+
+
+def about(row) -> str:
+    """Which message, in the office's words: the campaign, what it is about, its recipient."""
+    task = f"（任务 #{row.task_id}）" if row.task_id else ""
+    return f"抽查任务 {row.campaign_code}，{_KINDS.get(row.kind, row.kind)}{task}，收件人 {row.recipient}"
 
 
 def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 100, most: int = 20_000,
@@ -71,7 +97,8 @@ def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 100, most: i
     """
     report = SendReport()
     senders: dict[str, str] = {}
-    while report.sent + report.failed < most:
+    revive_fixed(uow, senders, report)
+    while report.tried < most:
         with uow:
             rows = uow.outbox.claim(now=uow.now, worker=worker, limit=limit)
         if not rows or not _send_batch(uow, smtp, rows, senders, report, after_send):
@@ -79,28 +106,67 @@ def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 100, most: i
     return report
 
 
+def _inputs(uow, row, senders: dict[str, str], stored: dict) -> tuple[str, dict, list[tuple[str, bytes | None]], str]:
+    """What the message is made of: its sender, context and files (``stored``: per key), and their fingerprint."""
+    if row.campaign_code not in senders:
+        with uow:
+            senders[row.campaign_code] = uow.campaigns.plan(row.campaign_code).email_sender
+    context = json.loads(row.context)
+    legacy = context.pop("attachments", [])  # queued before files were stored: local paths
+    files = stored.get(row.key, []) + [_read(path) for path in legacy]
+    sender = senders[row.campaign_code]
+    return sender, context, files, inputs_digest(row.template, row.context, row.recipient, sender, files)
+
+
+def revive_fixed(uow, senders: dict[str, str], report: SendReport) -> None:
+    """无法生成 messages whose inputs are no longer what they failed on go back to 待发."""
+    with uow:
+        stuck = uow.outbox.in_state(UNBUILDABLE)
+        stored = uow.outbox.attachments([r.key for r in stuck])
+    for row in stuck:
+        try:
+            digest = _inputs(uow, row, senders, stored)[3]
+        except Exception:  # noqa: BLE001 - still cannot be read: it stays as it is
+            continue
+        if digest != row.inputs_sha256:
+            with uow:
+                uow.outbox.revive(row, uow.now)
+            report.revived += 1
+
+
 def _send_batch(uow, smtp: SmtpConfig, rows, senders: dict[str, str], report: SendReport,
                 after_send: Callable[[object], None] | None) -> bool:
-    """One SMTP session over the claimed rows; False when the server could not be reached."""
+    """One SMTP session over the claimed rows (re-opened after a disconnect); False when the server could not
+    be reached."""
+    with uow:
+        stored = uow.outbox.attachments([r.key for r in rows])
+    session = SmtpSession(smtp)
     try:
-        server = smtp.connect()
-    except (OSError, smtplib.SMTPException) as exc:
-        _failed(uow, rows, f"无法连接邮件服务器 {smtp.host}:{smtp.port}：{type(exc).__name__}", report)
-        return False
-    try:
-        for row in rows:
-            if row.campaign_code not in senders:
-                with uow:
-                    senders[row.campaign_code] = uow.campaigns.plan(row.campaign_code).email_sender
-            context = json.loads(row.context)
-            subject, body = render(row.template, context)
-            message = build_message(sender=senders[row.campaign_code], recipient=row.recipient, subject=subject,
-                                    body=body, message_id=row.message_id, date=uow.now,
-                                    attachments=context.get("attachments", []))
+        for i, row in enumerate(rows):
+            digest = None
             try:
-                server.send_message(message)
-            except (OSError, smtplib.SMTPException) as exc:
-                _failed(uow, [row], f"{type(exc).__name__}: {getattr(exc, 'smtp_error', exc)!s}"[:500], report)
+                sender, context, files, digest = _inputs(uow, row, senders, stored)
+                subject, body = render(row.template, context)
+                message = build_message(sender=sender, recipient=row.recipient, subject=subject, body=body,
+                                        message_id=row.message_id, date=uow.now, attachments=files)
+            except Exception as exc:  # noqa: BLE001 - whatever this message's data does, it stops this message only
+                reason = str(exc) if isinstance(exc, Unbuildable) else f"{type(exc).__name__}: {exc}"
+                _settle(uow, row, UNBUILDABLE, f"无法生成邮件（{about(row)}）：{reason}", report, inputs_sha256=digest)
+                report.unbuildable += 1
+                continue
+            try:
+                session.deliver(message, sender, row.recipient)
+            except Unreachable as exc:
+                _failed(uow, rows[i:], str(exc), report)
+                return False
+            except Temporary as exc:
+                _failed(uow, [row], f"暂时无法发送（{about(row)}）：{exc}"[:1000], report)
+                continue
+            except Refused as exc:
+                _refused(uow, row, str(exc), report)
+                continue
+            except Unclear as exc:
+                _unclear(uow, row, str(exc), report)
                 continue
             if after_send:
                 after_send(row)
@@ -108,15 +174,59 @@ def _send_batch(uow, smtp: SmtpConfig, rows, senders: dict[str, str], report: Se
                 uow.outbox.mark_sent(row, uow.now)
             report.sent += 1
     finally:
-        try:
-            server.quit()
-        except (OSError, smtplib.SMTPException):
-            pass
+        session.close()
     return True
 
 
-def _failed(uow, rows, error: str, report: SendReport) -> None:
+def _refused(uow, row, reply: str, report: SendReport) -> None:
+    rejections = row.rejections + 1
+    if rejections < REFUSALS_BEFORE_BOUNCE:
+        _failed(uow, [row], f"邮件服务器拒收（第 {rejections} 次，{about(row)}）：{reply}"[:1000], report,
+                rejections=rejections)
+        return
+    _settle(uow, row, BOUNCED, f"退信（{about(row)}）：邮件服务器 {rejections} 次拒收，答复：{reply}"[:1000], report,
+            rejections=rejections)
+    report.bounced += 1
+
+
+def _unclear(uow, row, what: str, report: SendReport) -> None:
+    unclear = row.unclear + 1
+    if unclear <= RESENDS_WHEN_UNCLEAR:
+        _failed(uow, [row], f"{what}（{about(row)}）；稍后以同一 Message-ID 重发一次", report, unclear=unclear)
+        return
+    _settle(uow, row, UNCLEAR, f"投递不明（{about(row)}）：{what}，已重发 {RESENDS_WHEN_UNCLEAR} 次，"
+                               f"请向收件人核实（Message-ID {row.message_id}）", report, unclear=unclear)
+    report.unclear += 1
+
+
+def _settle(uow, row, state: str, error: str, report: SendReport, **values) -> None:
     with uow:
-        uow.outbox.back_off(rows, uow.now, error, backoff)
+        uow.outbox.settle(row, state, error, **values)
+    report.errors.append(error)
+
+
+def _failed(uow, rows, error: str, report: SendReport, **counted: int) -> None:
+    with uow:
+        uow.outbox.back_off(rows, uow.now, error, backoff, **counted)
     report.failed += len(rows)
     report.errors.append(error)
+
+
+def mail_problems(uow) -> dict:
+    """The campaign's messages the office must look at (退信, 无法生成, 投递不明): counts and each one's reason."""
+    with uow:
+        code = uow.plan.code
+        counts = uow.outbox.state_counts(code, PROBLEMS)
+        rows = [r for state in PROBLEMS for r in uow.outbox.in_state(state, campaign_code=code, limit=200)]
+    return {"counts": {s: counts.get(s, 0) for s in PROBLEMS},
+            "messages": [{"state": r.state, "recipient": r.recipient, "kind": r.kind, "task_id": r.task_id,
+                          "message_id": r.message_id, "reason": r.last_error} for r in rows]}
+
+
+def problem_summary(problems: dict) -> str:
+    """One line for the office, or "" when every message went or is still on its way."""
+    counts = {s: n for s, n in problems["counts"].items() if n}
+    if not counts:
+        return ""
+    return (f"有 {sum(counts.values())} 封邮件需要办公室处理（" + "，".join(f"{s} {n} 封" for s, n in counts.items())
+            + "）：不会自动重发，请核实收件人或数据后处理")

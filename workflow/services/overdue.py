@@ -9,6 +9,7 @@ from pathlib import Path
 from workflow.files.report_books import ReportBook
 from workflow.mail import mails
 from workflow.services.campaigns import redraw_note
+from workflow.services.outbox import mail_problems, problem_summary
 from workflow.tasks import TASK_LABELS
 
 OFFICE = "领导小组办公室"
@@ -125,7 +126,8 @@ def prepare_daily_overdue_report(uow, out_dir: Path) -> DailyReport:
     context = {"campaign_name": plan.name, "campaign_code": plan.code, "day": day.isoformat(), "count": len(items),
                "at": f"{uow.now.astimezone(plan.tz):%Y-%m-%d %H:%M}", "attachment_name": path.name,
                "departments": [{"name": r["name"], "tasks": r["tasks"], "worst": r["worst"]}
-                               for r in by_department(items)], "attachments": [str(path)]}
+                               for r in by_department(items)], "attachments": [str(path)],
+               "mail_problems": problem_summary(mail_problems(uow))}
     with uow:
         queued = uow.queue(mails(f"overdue-report|{plan.code}|{day.isoformat()}", plan.office_mailboxes, kind="report",
                                  template="overdue_report", context=context))

@@ -59,6 +59,7 @@ from workflow.persistence.tasks import TaskRepository
 from workflow.persistence.teams import TeamRepository
 from workflow.services.calendar_files import campaign_calendar
 from workflow.services.facts import facts_for
+from workflow.services.outbox import stored_files
 from workflow.services.reactions import react
 
 
@@ -236,7 +237,8 @@ class UnitOfWork:
 
     def queue(self, mails: Sequence[Mail]) -> int:
         """Queue mail in this transaction (sent after it commits; never twice for one key)."""
-        return self.outbox.queue(self.plan.code, self.plan.email_sender, mails, self.now)
+        mails, files = stored_files(mails)  # the files go into the database with their message
+        return self.outbox.queue(self.plan.code, self.plan.email_sender, mails, self.now, files)
 
     def move(self, inspection: Inspection, trigger: str, *, reason: str = "") -> Moved:
         """Move one inspection: its guard (IllegalMove / MoveRefused leave everything untouched), then the row,

@@ -1,0 +1,57 @@
+"""The message itself: names from the data never break a header, a missing file stops that message alone."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from workflow.files.email import Unbuildable, build_message, inputs_digest, one_line
+from workflow.mail import Mail
+from workflow.services.outbox import stored_files
+
+WHEN = datetime(2019, 11, 28, 1, 30, tzinfo=timezone.utc)
+
+
+def make(**changes):
+    values = dict(sender="office@x.cn", recipient="a@x.cn", subject="【提醒】主题", body="正文\n", message_id="<1@x.cn>",
+                  date=WHEN, attachments=[])
+    return build_message(**{**values, **changes})
+
+
+def test_a_line_break_in_the_subject_becomes_a_space():
+    message = make(subject="【提醒】坏名称\r\nBcc: thief@evil.example\x0b公司")
+    assert str(message["Subject"]) == "【提醒】坏名称 Bcc: thief@evil.example 公司"
+    assert message["Bcc"] is None
+    assert one_line("a\u2028b\x00c\x85d") == "a b c d"
+
+
+@pytest.mark.parametrize("field", ["recipient", "sender"])
+def test_an_address_with_a_line_break_cannot_be_made(field):
+    with pytest.raises(Unbuildable, match="含有换行"):
+        make(**{field: "a@x.cn\r\nBcc: thief@evil.example"})
+
+
+def test_a_file_missing_when_queued_cannot_be_made_and_says_which():
+    with pytest.raises(Unbuildable, match="附件“表.xlsx”不存在"):
+        make(attachments=[("表.xlsx", None)])
+    message = make(attachments=[("表.xlsx", b"PK")])
+    [part] = message.iter_attachments()
+    assert part.get_filename() == "表.xlsx" and part.get_content() == b"PK"
+
+
+def test_the_files_are_read_when_queued_and_their_paths_leave_the_context(tmp_path):
+    (tmp_path / "a.xlsx").write_bytes(b"A")
+    mail = Mail("k#a@x.cn", "a@x.cn", "forms", "forms_dispatch",
+                {"officer": "张三", "attachments": [str(tmp_path / "a.xlsx"), str(tmp_path / "gone.docx")]})
+    [kept], files = stored_files([mail])
+    assert "attachments" not in kept.context and kept.context["officer"] == "张三"
+    assert files == {"k#a@x.cn": [("a.xlsx", b"A"), ("gone.docx", None)]}
+
+
+def test_the_fingerprint_changes_with_any_input():
+    base = ("task_notice", '{"a":1}', "a@x.cn", "office@x.cn", [("a.xlsx", None)])
+    digest = inputs_digest(*base)
+    assert inputs_digest(*base) == digest
+    for i, other in enumerate(("dispatch", '{"a":2}', "b@x.cn", "o@x.cn", [("a.xlsx", b"A")])):
+        assert inputs_digest(*base[:i], other, *base[i + 1:]) != digest

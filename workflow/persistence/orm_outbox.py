@@ -1,0 +1,60 @@
+"""The outbox tables: each email to send, its delivery state, and the files it carries (import them from ``orm``).
+
+Attachments are kept in the database with their message, so a sender on any machine
+can send it, whatever became of the folder the file was first written to.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from workflow.mail import WAITING
+from workflow.persistence.orm import Base, Digest, Instant
+
+
+class OutboxMessage(Base):
+    """An email to send, written in the transaction that caused it; rendered at send time.
+
+    ``key`` (task, stage, recipient) makes queuing idempotent and fixes the Message-ID, so a
+    re-send after a crash between the server's acceptance and the mark is recognisably the same.
+    Only 待发 rows are ever claimed; 退信, 无法生成 and 投递不明 wait for the office (or, for
+    无法生成, for its inputs to change: ``inputs_sha256`` is what it failed on).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_unsent", "not_before", sqlite_where=text("sent_at IS NULL"),
+                            postgresql_where=text("sent_at IS NULL")),
+                      Index("ix_outbox_state_campaign", "state", "campaign_code"))  # what waits for the office
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaigns.code"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    kind: Mapped[str] = mapped_column(String(32))  # remind | overdue | escalate | report …
+    recipient: Mapped[str] = mapped_column(String(254))
+    template: Mapped[str] = mapped_column(String(64))
+    context: Mapped[str] = mapped_column(Text)  # canonical JSON
+    created_at: Mapped[Instant]
+    not_before: Mapped[Instant]
+    claimed_at: Mapped[Instant | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)  # the reason, or the server's reply
+    sent_at: Mapped[Instant | None]
+    state: Mapped[str] = mapped_column(String(16), default=WAITING, server_default=WAITING)
+    rejections: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 5xx answers
+    unclear: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # connection lost after DATA
+    inputs_sha256: Mapped[Digest | None]
+
+
+class OutboxAttachment(Base):
+    """A file an outbox message carries, stored when the message is queued (``content`` NULL: it was missing)."""
+
+    __tablename__ = "outbox_attachments"
+
+    message_key: Mapped[str] = mapped_column(ForeignKey("outbox.key"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)

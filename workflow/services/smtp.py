@@ -1,0 +1,134 @@
+"""One SMTP session, and what each answer of the server means for a message.
+
+2xx: sent. 4xx, or the connection lost before the message was handed over: try again
+later (``Temporary``). 5xx: the server will not take this message (``Refused``, with its
+reply). The connection lost after the message's data went out, before the server's answer:
+it may or may not have been delivered (``Unclear``). A lost connection is re-opened for
+the next message, so one bad moment does not cost the rest of the batch.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import smtplib
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.generator import BytesGenerator
+from email.message import EmailMessage
+
+LOST = (OSError, smtplib.SMTPServerDisconnected)
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = "127.0.0.1"
+    port: int = 25
+    security: str = "none"  # none | starttls | ssl
+    user: str = ""
+    password: str = field(default="", repr=False)
+    timeout: float = 30.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "SmtpConfig":
+        """FORMATS.md: SSJ_SMTP_HOST, SSJ_SMTP_PORT, SSJ_SMTP_SECURITY, SSJ_SMTP_USER, SSJ_SMTP_PASSWORD."""
+        security = environ.get("SSJ_SMTP_SECURITY", "none")
+        default_port = {"ssl": 465, "starttls": 587}.get(security, 25)
+        return cls(environ.get("SSJ_SMTP_HOST", "127.0.0.1"), int(environ.get("SSJ_SMTP_PORT", default_port)), security,
+                   environ.get("SSJ_SMTP_USER", ""), environ.get("SSJ_SMTP_PASSWORD", ""))
+
+    def connect(self) -> smtplib.SMTP:
+        if self.security == "ssl":
+            server: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                                   context=ssl.create_default_context())
+        else:
+            server = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.security == "starttls":
+                server.starttls(context=ssl.create_default_context())
+        if self.user:
+            server.login(self.user, self.password)
+        return server
+
+
+class Unreachable(Exception):
+    """No session could be opened: nothing was tried."""
+
+
+class Temporary(Exception):
+    """4xx, or the connection lost before the message was handed over: not delivered, try later."""
+
+
+class Refused(Exception):
+    """A 5xx answer to this message (its recipient, sender or content): the server's reply is the message."""
+
+
+class Unclear(Exception):
+    """The connection was lost after the message's data was sent: it may have been delivered."""
+
+
+def _wire(message: EmailMessage) -> bytes:
+    """The DATA payload as ``smtplib`` would send it: CRLF lines, leading dots doubled, the final dot."""
+    buffer = io.BytesIO()
+    BytesGenerator(buffer).flatten(message, linesep="\r\n")
+    data = re.sub(rb"(?m)^\.", b"..", buffer.getvalue())
+    return data + (b"" if data.endswith(b"\r\n") else b"\r\n") + b".\r\n"
+
+
+class SmtpSession:
+    """Opened on the first message, re-opened after a disconnect; ``close`` when the batch is done."""
+
+    def __init__(self, config: SmtpConfig):
+        self.config = config
+        self.server: smtplib.SMTP | None = None
+
+    def deliver(self, message: EmailMessage, sender: str, recipient: str) -> None:
+        """Hand ``message`` over, or raise what happened (``Unreachable``, ``Temporary``, ``Refused``, ``Unclear``)."""
+        if self.server is None:
+            try:
+                self.server = self.config.connect()
+            except (OSError, smtplib.SMTPException) as exc:
+                raise Unreachable(f"无法连接邮件服务器 {self.config.host}:{self.config.port}：{type(exc).__name__}") from exc
+        server = self.server
+        try:
+            server.ehlo_or_helo_if_needed()
+            self._expect(server.mail(sender), (250,))
+            self._expect(server.rcpt(recipient), (250, 251))
+            self._expect(server.docmd("DATA"), (354,))
+        except LOST as exc:
+            self.close()
+            raise Temporary(f"与邮件服务器的连接中断（{type(exc).__name__}），邮件未送出") from exc
+        except smtplib.SMTPException as exc:
+            self.close()
+            raise Temporary(f"{type(exc).__name__}: {exc}") from exc
+        try:
+            server.send(_wire(message))
+            answer = server.getreply()
+        except LOST as exc:
+            self.close()
+            raise Unclear(f"邮件内容已发出后与邮件服务器的连接中断（{type(exc).__name__}），不确定是否送达") from exc
+        self._expect(answer, (250,))
+
+    def _expect(self, answer: tuple[int, bytes], ok: tuple[int, ...]) -> None:
+        code, reply = answer
+        if code in ok:
+            return
+        said = f"{code} {reply.decode('utf-8', 'replace')}".strip()
+        if code == 421 or code == -1:
+            self.close()
+        else:
+            try:
+                self.server.rset()
+            except (*LOST, smtplib.SMTPException):
+                self.close()
+        if 500 <= code < 600:
+            raise Refused(said)
+        raise Temporary(said)
+
+    def close(self) -> None:
+        server, self.server = self.server, None
+        if server is not None:
+            try:
+                server.quit()
+            except (*LOST, smtplib.SMTPException):
+                server.close()
