@@ -26,6 +26,15 @@ def test_a_line_break_in_the_subject_becomes_a_space():
     assert one_line("a\u2028b\x00c\x85d") == "a b c d"
 
 
+def test_a_name_keeps_its_own_spaces_in_the_subject_and_the_file_name():
+    """Only control characters are replaced: the subject and the attachment read as the name does in the body
+    and as the file is called in the folder the officer was sent."""
+    name = "石家庄　鹿泉  某某有限公司"
+    message = make(subject=f"【提醒】（{name}）", attachments=[(f"91130110X-{name}.xlsx", b"PK")])
+    assert str(message["Subject"]) == f"【提醒】（{name}）"
+    assert [part.get_filename() for part in message.iter_attachments()] == [f"91130110X-{name}.xlsx"]
+
+
 @pytest.mark.parametrize("field", ["recipient", "sender"])
 def test_an_address_with_a_line_break_cannot_be_made(field):
     with pytest.raises(Unbuildable, match="含有换行"):

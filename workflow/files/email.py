@@ -133,8 +133,9 @@ class Unbuildable(ValueError):
 
 
 def one_line(text: str) -> str:
-    """A header value on one line: CR, LF and other control characters become a single space."""
-    return " ".join(_CONTROLS.sub(" ", text).split())
+    """A header value on one line: each run of CR, LF and other control characters becomes a single space;
+    every other character (a full-width space, two spaces in a name) stays as the data has it."""
+    return _CONTROLS.sub(" ", text).strip(" ")
 
 
 def _address(value: str, what: str) -> str:
