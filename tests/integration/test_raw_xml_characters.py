@@ -60,3 +60,34 @@ def test_a_raw_character_reference_in_a_filled_form_names_its_cell(assigned, db_
     assert "内部错误" not in result.err and "line" not in result.err
     assert snapshot(db_url) == before
     assert ssj("audit", "verify").code == 0
+
+
+def test_excel_escapes_are_read_as_excel_meant_them(loaded, db_url, tmp_path, district):
+    """``_x000D_`` is Excel's carriage return (text from Windows pasted into a cell): the list has two lines, not
+    "第一条_x000D_"; a typed ``_x000B_`` (written ``_x005F_x000B_``) is kept as typed, not refused."""
+    from sqlalchemy import select
+
+    from tests.conftest import rows as query
+    from workflow.persistence import orm
+
+    header, rows = _rows(district["items"])
+    book = openpyxl.Workbook()
+    for row in [header, rows[0]]:
+        book.active.append(row)
+    book.active.cell(2, header.index("检查内容") + 1).value = f"第一条{MARK}第二条"
+    book.save(tmp_path / "items.xlsx")
+    assert loaded("import", "items", _with_raw_xml(tmp_path / "items.xlsx", b"_x000D_\n")).code == 0
+    contents = orm.InspectionItemContent.__table__
+    assert [r.text for r in query(db_url, select(contents).where(contents.c.item_code == rows[0][0])
+                                     .order_by(contents.c.position))] == ["第一条", "第二条"]
+
+    header, rows = _rows(district["enterprises"])
+    book = openpyxl.Workbook()
+    for row in [header, rows[0]]:
+        book.active.append(row)
+    book.active["B2"] = f"鹿泉{MARK}食品厂"
+    book.save(tmp_path / "enterprises.xlsx")
+    result = loaded("import", "enterprises", _with_raw_xml(tmp_path / "enterprises.xlsx", b"_x005F_x000B_"))
+    assert result.code == 0, result.err
+    names = orm.Enterprise.__table__
+    assert query(db_url, select(names.c.name).where(names.c.uscc == rows[0][0])) == [("鹿泉_x000B_食品厂",)]

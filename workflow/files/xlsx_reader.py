@@ -17,15 +17,16 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from posixpath import dirname, join, normpath
-from typing import Any, Callable
+from typing import Any
 from xml.parsers import expat
 
 from workflow.importing import UnreadableCell
+from workflow.text_rules import unescape_ooxml
 
 MiB = 1 << 20
 
@@ -99,8 +100,7 @@ class _Progress:
         self.fed = self.seen = 0
 
 
-def _parser(progress: _Progress, start: Callable | None = None, end: Callable | None = None,
-            text: Callable | None = None):
+def _parser(progress: _Progress, start: Callable | None = None, end: Callable | None = None, text: Callable | None = None):
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.buffer_text = True
 
@@ -298,7 +298,7 @@ class Workbook:
 
         def end(tag):
             if tag == "si":
-                table.append(state["n"] if state["n"] > limits.cell_chars else "".join(parts))
+                table.append(state["n"] if state["n"] > limits.cell_chars else unescape_ooxml("".join(parts)))
                 parts.clear()
             elif tag in ("rPh", "phoneticPr"):
                 state["skip"] -= 1
@@ -446,7 +446,7 @@ class _SheetReader:
                                   " 个（Excel 单元格的上限），不是 Excel 或 WPS 正常保存的表格，拒绝读取")
             return self.counted(value)
         if kind in ("inlineStr", "str"):
-            return self.counted(text) if self.has_value else None
+            return self.counted(unescape_ooxml(text)) if self.has_value else None
         if not self.has_value or text == "":
             return None
         if kind == "b":
