@@ -10,9 +10,10 @@ a legal basis, a list), never in a name, an address or a code.
 
 Excel and WPS cannot put a control character in an XLSX cell's XML, so they
 write it escaped: Word's manual line break pasted into a cell is ``_x000B_``
-(a typed ``_x000B_`` is itself escaped as ``_x005F_x000B_``). openpyxl hands
-such text over as written, so the escaped form of a refused character is
-refused too, under the character it stands for.
+(a typed ``_x000B_`` is itself escaped as ``_x005F_x000B_``). Our XLSX reader
+gives the cell's text unescaped (``unescape_ooxml``), so the character it stands
+for is refused here like any other — and a carriage return Excel wrote as
+``_x000D_`` in a list is a line break, not six characters of text.
 """
 
 from __future__ import annotations
@@ -23,19 +24,21 @@ from typing import Any
 _CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
 _LINE = re.compile(f"[{_CONTROLS}\t\n\r]")  # one line: no tab, no line break either
 _LINES = re.compile(f"[{_CONTROLS}]")
-_ESCAPED = re.compile(r"(?<!_x005[Ff])_x([0-9A-Fa-f]{4})_")
 
 
 def _code_point(text: str, multiline: bool) -> int | None:
-    """The first refused character of ``text`` (written or escaped the OOXML way), or None."""
+    """The first refused character of ``text``, or None."""
     found = (_LINES if multiline else _LINE).search(text)
-    if found:
-        return ord(found.group())
-    if "_x" in text:
-        for escaped in _ESCAPED.finditer(text):
-            if (_LINES if multiline else _LINE).fullmatch(chr(int(escaped[1], 16))):
-                return int(escaped[1], 16)
-    return None
+    return ord(found.group()) if found else None
+
+
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def unescape_ooxml(text: str) -> str:
+    """A cell's text as Excel and WPS meant it: ``_x000D_`` is a carriage return, ``_x005F_`` an underscore
+    (so a typed ``_x000B_`` comes back as typed). Read left to right, as ECMA-376 (ST_Xstring) says."""
+    return _OOXML_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text) if "_x" in text else text
 
 
 def control_character(text: str, *, multiline: bool = False) -> str | None:
@@ -52,7 +55,7 @@ def any_control_character(values: list[Any]) -> bool:
         joined = "".join(values)
     except TypeError:  # numbers, dates and empty cells of an XLSX row
         joined = "".join([v for v in values if v.__class__ is str])
-    return "_x" in joined or not joined.isprintable() and bool(_LINE.search(joined))
+    return not joined.isprintable() and bool(_LINE.search(joined))
 
 
 def visible(text: str) -> str:

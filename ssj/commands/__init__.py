@@ -51,6 +51,8 @@ def parse_now(text: str | None, environ: dict[str, str] | None = None) -> dateti
     except ValueError:
         raise click.BadParameter(f"“{text}”不是 ISO 8601 时间（如 2019-11-27T09:00 或 2019-11-27T09:00+08:00）",
                                  param_hint="--now") from None
+    if not 1900 <= value.year <= 2999:  # near year 1 or 9999 the date arithmetic overflows (内部错误)
+        raise click.BadParameter(f"“{text}”的年份超出范围（1900–2999）", param_hint="--now")
     return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value
 
 

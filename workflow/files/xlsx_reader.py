@@ -17,15 +17,16 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from posixpath import dirname, join, normpath
-from typing import Any, Callable
+from typing import Any
 from xml.parsers import expat
 
 from workflow.importing import UnreadableCell
+from workflow.text_rules import unescape_ooxml
 
 MiB = 1 << 20
 
@@ -99,8 +100,7 @@ class _Progress:
         self.fed = self.seen = 0
 
 
-def _parser(progress: _Progress, start: Callable | None = None, end: Callable | None = None,
-            text: Callable | None = None):
+def _parser(progress: _Progress, start: Callable | None = None, end: Callable | None = None, text: Callable | None = None):
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.buffer_text = True
 
@@ -128,11 +128,15 @@ def _parser(progress: _Progress, start: Callable | None = None, end: Callable | 
     return parser
 
 
-def _feed(fh, parser, progress: _Progress, name: str) -> Iterator[None]:
-    """Parse ``fh`` chunk by chunk, pausing after each; a token (tag, attribute, comment) over
-    ``_TOKEN_BYTES`` is refused, since expat would hold it whole."""
+def _feed(fh, parser, progress: _Progress, name: str, place: Callable[[], str] = str) -> Iterator[None]:
+    """Parse ``fh`` chunk by chunk, pausing after each; a token over ``_TOKEN_BYTES`` is refused (expat would
+    hold it whole). ``place()`` names the cell being read, for a character XML does not allow."""
+    recent, start = b"", 0  # the last two chunks, and where they begin in the part
     try:
         while chunk := fh.read(_CHUNK):
+            if len(recent) > _CHUNK:
+                start, recent = start + len(recent) - _CHUNK, recent[-_CHUNK:]
+            recent += chunk
             progress.fed += len(chunk)
             parser.Parse(chunk, False)
             if progress.fed - progress.seen > _TOKEN_BYTES:
@@ -141,10 +145,25 @@ def _feed(fh, parser, progress: _Progress, name: str) -> Iterator[None]:
         parser.Parse(b"", True)
         yield
     except expat.ExpatError as exc:
-        raise XlsxProblem(f"XLSX 文件内容损坏，无法读取（{name} 第 {exc.lineno} 行：{expat.errors.messages[exc.code]}）"
-                          ) from None
+        point = _forbidden_character(exc.code, recent, parser.ErrorByteIndex - start)
+        if point is not None:  # e.g. &#x0B;: Excel and WPS write _x000B_ instead
+            raise XlsxProblem(f"{place() or name}：含有不可见控制字符（U+{point:04X}），XML 不允许，无法读取") from None
+        raise XlsxProblem(f"XLSX 文件内容损坏，无法读取（{name} 第 {exc.lineno} 行：{expat.errors.messages[exc.code]}）") from None
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
         raise XlsxProblem("XLSX 文件内容损坏，无法读取（压缩数据不完整或校验失败）") from exc
+
+
+_CHAR_REF = re.compile(rb"&#(x[0-9A-Fa-f]{1,8}|[0-9]{1,10});")
+
+
+def _forbidden_character(code: int, recent: bytes, at: int) -> int | None:
+    """The code point expat stopped at when it is one XML forbids (``&#x0B;`` written out, or the raw byte)."""
+    inside = 0 <= at < len(recent)
+    if inside and code == expat.errors.codes[expat.errors.XML_ERROR_BAD_CHAR_REF] and (m := _CHAR_REF.match(recent, at)):
+        return int(m[1][1:], 16) if m[1][:1] == b"x" else int(m[1])
+    if inside and code == expat.errors.codes[expat.errors.XML_ERROR_INVALID_TOKEN] and recent[at] < 0x20:
+        return recent[at]
+    return None
 
 
 class Workbook:
@@ -279,7 +298,7 @@ class Workbook:
 
         def end(tag):
             if tag == "si":
-                table.append(state["n"] if state["n"] > limits.cell_chars else "".join(parts))
+                table.append(state["n"] if state["n"] > limits.cell_chars else unescape_ooxml("".join(parts)))
                 parts.clear()
             elif tag in ("rPh", "phoneticPr"):
                 state["skip"] -= 1
@@ -316,7 +335,7 @@ class Workbook:
         progress = _Progress()
         parser = _parser(progress, reader.start, reader.end, reader.on_text)
         with self._zip.open(part) as fh:
-            for _ in _feed(fh, parser, progress, part):
+            for _ in _feed(fh, parser, progress, part, reader.place):
                 yield from reader.take()
 
 
@@ -343,6 +362,9 @@ class _SheetReader:
 
     def where(self) -> str:
         return f"工作表“{self.sheet}”"
+
+    def place(self) -> str:
+        return f"{self.where()}单元格 {self.ref}" if self.ref else self.where()
 
     def start(self, tag, attrs):
         if tag == "c":
@@ -424,7 +446,7 @@ class _SheetReader:
                                   " 个（Excel 单元格的上限），不是 Excel 或 WPS 正常保存的表格，拒绝读取")
             return self.counted(value)
         if kind in ("inlineStr", "str"):
-            return self.counted(text) if self.has_value else None
+            return self.counted(unescape_ooxml(text)) if self.has_value else None
         if not self.has_value or text == "":
             return None
         if kind == "b":

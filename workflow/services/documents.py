@@ -33,6 +33,8 @@ def receive_document(uow, kind: str, department: str, path: Path, *, texts: dict
             content = path.read_bytes()
         except OSError:
             raise UserError(f"{path}: 文件不存在或无法读取") from None
+        if not content:  # a scan that failed, a file saved before it was written: nothing to keep as the report
+            raise UserError(f"{path}: 文件是空的（0 字节），未报送")
         if kind == "summary" and path.suffix.lower() not in SUMMARY_SUFFIXES:
             raise UserError(f"{path}: 总结应为 DOCX、XLSX 或 PDF 文件")
         parts = read_summary_parts(path) if kind == "summary" and path.suffix.lower() != ".pdf" else {}

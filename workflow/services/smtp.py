@@ -2,7 +2,9 @@
 
 2xx: sent. 4xx, or the connection lost before the message was handed over: try again
 later (``Temporary``). 5xx: the server will not take this message (``Refused``, with its
-reply). The connection lost after the message's data went out, before the server's answer:
+reply) — except a refusal of the sender or of the session (an answer to MAIL FROM, or 530
+"authentication required"): that is the sending side's setting, not the recipient's fault,
+so the message waits (``Temporary``) until the setting is corrected. The connection lost after the message's data went out, before the server's answer:
 it may or may not have been delivered (``Unclear``). A lost connection is re-opened for
 the next message, so one bad moment does not cost the rest of the batch.
 """
@@ -92,7 +94,7 @@ class SmtpSession:
         server = self.server
         try:
             server.ehlo_or_helo_if_needed()
-            self._expect(server.mail(sender), (250,))
+            self._expect(server.mail(sender), (250,), sender=sender)
             self._expect(server.rcpt(recipient), (250, 251))
             self._expect(server.docmd("DATA"), (354,))
         except LOST as exc:
@@ -109,7 +111,7 @@ class SmtpSession:
             raise Unclear(f"邮件内容已发出后与邮件服务器的连接中断（{type(exc).__name__}），不确定是否送达") from exc
         self._expect(answer, (250,))
 
-    def _expect(self, answer: tuple[int, bytes], ok: tuple[int, ...]) -> None:
+    def _expect(self, answer: tuple[int, bytes], ok: tuple[int, ...], sender: str = "") -> None:
         code, reply = answer
         if code in ok:
             return
@@ -121,6 +123,9 @@ class SmtpSession:
                 self.server.rset()
             except (*LOST, smtplib.SMTPException):
                 self.close()
+        if 500 <= code < 600 and (sender or code == 530):
+            raise Temporary(f"邮件服务器不接受发件人{sender and f' {sender} '}或要求登录（请检查 SSJ_SMTP_USER、SSJ_SMTP_PASSWORD"
+                            f" 和抽查任务的发件地址），改正后自动发送：{said}")
         if 500 <= code < 600:
             raise Refused(said)
         raise Temporary(said)
