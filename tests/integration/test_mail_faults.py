@@ -247,3 +247,17 @@ def test_a_poisoned_message_in_one_campaign_holds_back_no_other(loaded, engine, 
     assert "警告" not in fixed.err and {r.state for r in rows(engine)} == {"已发"}, "fixed data: sent by the next tick"
     assert len(server.to(poisoned.recipient)) == sum(r.recipient == poisoned.recipient for r in rows(engine))
     audit_clean(loaded)
+
+
+def test_every_set_aside_message_is_looked_at_again_not_only_the_first_page(loaded, engine):
+    """无法生成 rows are read a page at a time: those past the first page come back too once their data changed."""
+    from workflow.services.outbox import SendReport, revive_fixed
+
+    draw_campaign(loaded)
+    queued = rows(engine, kind="dispatch")
+    assert len(queued) > 4
+    change(engine, update(_o).where(_o.c.kind == "dispatch").values(state="无法生成", inputs_sha256="what it failed on"))
+    report = SendReport()
+    revive_fixed(UnitOfWork(engine, now=at("2019-11-27T10:00"), actor=SYSTEM), {}, report, page=2)
+    assert report.revived == len(queued)
+    assert not rows(engine, state="无法生成") and {r.state for r in rows(engine, kind="dispatch")} == {"待发"}

@@ -106,8 +106,9 @@ class OutboxRepository:
             state=state, last_error=error, claimed_at=None, claimed_by=None, attempts=row.attempts + 1,
             inputs_sha256=inputs_sha256, **counted))
 
-    def in_state(self, state: str, *, campaign_code: str | None = None, limit: int = 1000) -> list:
-        query = select(_o).where(_o.c.state == state).order_by(_o.c.id).limit(limit)
+    def in_state(self, state: str, *, campaign_code: str | None = None, limit: int = 1000, after_id: int = 0) -> list:
+        """Rows in ``state`` by id, ``limit`` at a time (the next page: ``after_id`` = the last id read)."""
+        query = select(_o).where(_o.c.state == state, _o.c.id > after_id).order_by(_o.c.id).limit(limit)
         if campaign_code is not None:
             query = query.where(_o.c.campaign_code == campaign_code)
         return self.conn.execute(query).all()

@@ -106,32 +106,43 @@ def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 100, most: i
     return report
 
 
-def _inputs(uow, row, senders: dict[str, str], stored: dict) -> tuple[str, dict, list[tuple[str, bytes | None]], str]:
-    """What the message is made of: its sender, context and files (``stored``: per key), and their fingerprint."""
+def _sender(uow, row, senders: dict[str, str]) -> str:
+    """The campaign's sender address, looked up once per campaign (a database failure here is the database's, not
+    this message's: it is raised, never recorded as the message's reason)."""
     if row.campaign_code not in senders:
         with uow:
             senders[row.campaign_code] = uow.campaigns.plan(row.campaign_code).email_sender
+    return senders[row.campaign_code]
+
+
+def _inputs(row, sender: str, stored: dict) -> tuple[dict, list[tuple[str, bytes | None]], str]:
+    """What the message is made of: its context and files (``stored``: per key), and their fingerprint."""
     context = json.loads(row.context)
     legacy = context.pop("attachments", [])  # queued before files were stored: local paths
     files = stored.get(row.key, []) + [_read(path) for path in legacy]
-    sender = senders[row.campaign_code]
-    return sender, context, files, inputs_digest(row.template, row.context, row.recipient, sender, files)
+    return context, files, inputs_digest(row.template, row.context, row.recipient, sender, files)
 
 
-def revive_fixed(uow, senders: dict[str, str], report: SendReport) -> None:
-    """无法生成 messages whose inputs are no longer what they failed on go back to 待发."""
-    with uow:
-        stuck = uow.outbox.in_state(UNBUILDABLE)
-        stored = uow.outbox.attachments([r.key for r in stuck])
-    for row in stuck:
-        try:
-            digest = _inputs(uow, row, senders, stored)[3]
-        except Exception:  # noqa: BLE001 - still cannot be read: it stays as it is
-            continue
-        if digest != row.inputs_sha256:
-            with uow:
-                uow.outbox.revive(row, uow.now)
-            report.revived += 1
+def revive_fixed(uow, senders: dict[str, str], report: SendReport, *, page: int = 1000) -> None:
+    """无法生成 messages whose inputs are no longer what they failed on go back to 待发 (all of them, a page at a time)."""
+    last = 0
+    while True:
+        with uow:
+            stuck = uow.outbox.in_state(UNBUILDABLE, after_id=last, limit=page)
+            stored = uow.outbox.attachments([r.key for r in stuck])
+        if not stuck:
+            return
+        last = stuck[-1].id
+        for row in stuck:
+            sender = _sender(uow, row, senders)
+            try:
+                digest = _inputs(row, sender, stored)[2]
+            except Exception:  # noqa: BLE001 - still cannot be read: it stays as it is
+                continue
+            if digest != row.inputs_sha256:
+                with uow:
+                    uow.outbox.revive(row, uow.now)
+                report.revived += 1
 
 
 def _send_batch(uow, smtp: SmtpConfig, rows, senders: dict[str, str], report: SendReport,
@@ -143,9 +154,9 @@ def _send_batch(uow, smtp: SmtpConfig, rows, senders: dict[str, str], report: Se
     session = SmtpSession(smtp)
     try:
         for i, row in enumerate(rows):
-            digest = None
+            digest, sender = None, _sender(uow, row, senders)
             try:
-                sender, context, files, digest = _inputs(uow, row, senders, stored)
+                context, files, digest = _inputs(row, sender, stored)
                 subject, body = render(row.template, context)
                 message = build_message(sender=sender, recipient=row.recipient, subject=subject, body=body,
                                         message_id=row.message_id, date=uow.now, attachments=files)
