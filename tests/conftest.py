@@ -419,7 +419,9 @@ def smtp_server(monkeypatch):
 
 def pytest_collection_modifyitems(config, items):
     """Under ``pytest -n 2`` (``make test``), tests that share one expensive thing run on the same worker: the
-    Prefect server (started once per worker that needs it) and the benchmarks (they share ``bench/out``)."""
+    Prefect server (started once per worker that needs it) and the benchmarks (they share ``bench/out``). The slow
+    tests are handed out first (longest first is what keeps two workers busy to the end), the rest in file order."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     for item in items:
         if "prefect_api" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("prefect"))
