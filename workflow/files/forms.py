@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from workflow.files.atomic import write_atomically
+from workflow.files.location import form_file_stem
 from workflow.files.spreadsheet import put
 from workflow.results import HANDLING, RESULT_WORDING
 
@@ -69,12 +70,6 @@ class Form:
     @property
     def file_stem(self) -> str:
         return form_file_stem(self.uscc, self.enterprise)
-
-
-def form_file_stem(uscc: str, enterprise: str) -> str:
-    """An enterprise's 一企一表 file name without suffix: its USCC and (a file-safe part of) its name."""
-    safe = "".join(c for c in enterprise if c not in '\\/:*?"<>|')[:40]
-    return f"{uscc}-{safe}"
 
 
 _THIN = Side(style="thin")

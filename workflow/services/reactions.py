@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 from workflow.deadlines import resolve_deadline, visit_instant
-from workflow.files.forms import form_file_stem
+from workflow.files.location import form_file_stem
 from workflow.inspection import ASSIGNED, INSPECTED, PUBLISHED, REPORTED, SAMPLED, WITHDRAWN, Inspection, Moved
 from workflow.mail import mails
 from workflow.tasks import CANCELLED, DONE, NewTask, task_key
