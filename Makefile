@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: demo test bench install clean
+.PHONY: demo test stress bench install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,10 @@ demo: $(STAMP)
 	$(BIN)/ssj demo --out demo-out
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto --dist loadgroup
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup -m "not stress"
+
+stress: $(STAMP)
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup -m stress
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

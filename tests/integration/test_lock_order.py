@@ -26,7 +26,7 @@ from tests.integration.conftest import DEPARTMENTS, HEADER, WITNESS
 from tests.integration.test_concurrent_ticks import WORKERS, started
 from workflow.persistence import orm
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.stress]  # ten rounds of processes: make stress, .ci/run
 
 ROUNDS = {"postgresql": 10, "sqlite": 3}  # SQLite's writers are serial (no lock order to break): a round per stage
 INSPECTING = ("SJ", "SW")
