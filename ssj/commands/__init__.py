@@ -63,8 +63,9 @@ def resolve_user(user: str | None) -> str:
     refused = control_character(who)
     if refused:
         raise click.BadParameter(refused, param_hint="--user")
-    if "@" in who and address_problem(who):
-        raise click.BadParameter(f"“{who}”不是有效的电子邮箱地址：{address_problem(who)}", param_hint="--user")
+    problem = "@" in who and address_problem(who)
+    if problem:
+        raise click.BadParameter(f"“{who}”不是有效的电子邮箱地址：{problem}", param_hint="--user")
     return who
 
 

@@ -6,9 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from workflow.files.email import Unbuildable, build_message, inputs_digest, one_line
+from workflow.files.email import Unbuildable, build_message, inputs_digest, one_line, stored_files
 from workflow.mail import Mail
-from workflow.services.outbox import stored_files
 
 WHEN = datetime(2019, 11, 28, 1, 30, tzinfo=timezone.utc)
 

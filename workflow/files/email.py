@@ -9,10 +9,14 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
+from collections.abc import Sequence
+from pathlib import Path
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 from jinja2 import DictLoader, Environment, StrictUndefined
+
+from workflow.mail import Mail
 
 _TEMPLATES = {
     "task_notice.subject": "{{ prefix }}{{ task_label }}：{{ campaign_name }}{% if enterprise %}（{{ enterprise }}）{% endif %}",
@@ -172,3 +176,26 @@ def inputs_digest(template: str, context: str, recipient: str, sender: str,
              sender, *(f"{name}:{hashlib.sha256(content).hexdigest() if content is not None else '-'}"
                        for name, content in attachments)]
     return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def stored_files(mails: Sequence[Mail]) -> tuple[list[Mail], dict[str, list[tuple[str, bytes | None]]]]:
+    """The files each mail names in ``context["attachments"]``, read now to be stored with it (a missing one is
+    kept as missing: that message alone will not be made), and the mails without those local paths."""
+    kept, files = [], {}
+    for m in mails:
+        paths = m.context.get("attachments")
+        if not paths:
+            kept.append(m)
+            continue
+        context = {k: v for k, v in m.context.items() if k != "attachments"}
+        kept.append(Mail(m.key, m.recipient, m.kind, m.template, context, m.task_id))
+        files[m.key] = [read_attachment(path) for path in paths]
+    return kept, files
+
+
+def read_attachment(path: str) -> tuple[str, bytes | None]:
+    """A file to attach: its name and content, or None for a file that is not there (that message alone fails)."""
+    try:
+        return Path(path).name, Path(path).read_bytes()
+    except OSError:
+        return Path(path).name, None

@@ -22,16 +22,15 @@ logged or stored.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
-from workflow.files.email import Unbuildable, build_message, inputs_digest, render
-from workflow.mail import BOUNCED, UNBUILDABLE, UNCLEAR, Mail
+from workflow.files.email import Unbuildable, build_message, inputs_digest, read_attachment, render
+from workflow.mail import BOUNCED, UNBUILDABLE, UNCLEAR
 from workflow.services.smtp import Refused, SmtpConfig, SmtpSession, Temporary, Unclear, Unreachable
 
-__all__ = ["SmtpConfig", "send_outbox", "stored_files", "mail_problems", "problem_summary", "SendReport"]
+__all__ = ["SmtpConfig", "send_outbox", "mail_problems", "problem_summary", "SendReport"]
 
 REFUSALS_BEFORE_BOUNCE = 3
 RESENDS_WHEN_UNCLEAR = 1
@@ -57,28 +56,6 @@ class SendReport:
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
-
-
-def stored_files(mails: Sequence[Mail]) -> tuple[list[Mail], dict[str, list[tuple[str, bytes | None]]]]:
-    """The files each mail names in ``context["attachments"]``, read now to be stored with it (a missing one is
-    kept as missing: that message alone will not be made), and the mails without those local paths."""
-    kept, files = [], {}
-    for m in mails:
-        paths = m.context.get("attachments")
-        if not paths:
-            kept.append(m)
-            continue
-        context = {k: v for k, v in m.context.items() if k != "attachments"}
-        kept.append(Mail(m.key, m.recipient, m.kind, m.template, context, m.task_id))
-        files[m.key] = [_read(path) for path in paths]
-    return kept, files
-
-
-def _read(path: str) -> tuple[str, bytes | None]:
-    try:
-        return Path(path).name, Path(path).read_bytes()
-    except OSError:
-        return Path(path).name, None
 
 
 def about(row) -> str:
@@ -119,7 +96,7 @@ def _inputs(row, sender: str, stored: dict) -> tuple[dict, list[tuple[str, bytes
     """What the message is made of: its context and files (``stored``: per key), and their fingerprint."""
     context = json.loads(row.context)
     legacy = context.pop("attachments", [])  # queued before files were stored: local paths
-    files = stored.get(row.key, []) + [_read(path) for path in legacy]
+    files = stored.get(row.key, []) + [read_attachment(path) for path in legacy]
     return context, files, inputs_digest(row.template, row.context, row.recipient, sender, files)
 
 
@@ -240,4 +217,4 @@ def problem_summary(problems: dict) -> str:
     if not counts:
         return ""
     return (f"有 {sum(counts.values())} 封邮件需要办公室处理（" + "，".join(f"{s} {n} 封" for s, n in counts.items())
-            + "）：不会自动重发，请核实收件人或数据后处理")
+            + "）：系统不会自动重发；请按各封的原因核实收件人，必要时另行通知对方")

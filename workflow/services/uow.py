@@ -41,6 +41,7 @@ from calendars import WorkdayCalendar
 from workflow.audit import Entry, campaign_chain
 from workflow.campaign_file import CampaignPlan
 from workflow.errors import NotFound, UserError
+from workflow.files.email import stored_files
 from workflow.files.location import campaign_folder
 from workflow.inspection import Inspection, Moved
 from workflow.machine import fire
@@ -59,7 +60,6 @@ from workflow.persistence.tasks import TaskRepository
 from workflow.persistence.teams import TeamRepository
 from workflow.services.calendar_files import campaign_calendar
 from workflow.services.facts import facts_for
-from workflow.services.outbox import stored_files
 from workflow.services.reactions import react
 
 
