@@ -98,9 +98,8 @@ def send_mail(url: str, now: datetime) -> dict:
         report = send_outbox(UnitOfWork(engine, now=now, actor=SYSTEM), SmtpConfig.from_env(os.environ),
                              worker=f"tick-{runtime.flow_run.id or os.getpid()}")
     if report.errors:
-        get_run_logger().warning("邮件未送出 %d 封（稍后重试 %d，退信 %d，无法生成 %d，投递不明 %d）：%s",
-                                 report.tried - report.sent, report.failed, report.bounced, report.unbuildable,
-                                 report.unclear, report.errors[0])
+        get_run_logger().warning("邮件未送出 %d 封（%s）：%s", report.tried - report.sent, report.not_sent(),
+                                 report.errors[0])
     return {"sent": report.sent, "failed": report.failed, "bounced": report.bounced,
             "unbuildable": report.unbuildable, "unclear": report.unclear}
 

@@ -38,9 +38,9 @@ def tick_cmd(call: Call, code: str) -> None:
         if advanced.missing_years:
             raise click.exceptions.Exit(1)
         return
-    ended = {"稍后重试": sent.failed, "退信": sent.bounced, "无法生成": sent.unbuildable, "投递不明": sent.unclear}
+    unsent = sent.not_sent()
     out(f"巡查：新排期 {swept.planned} 项，发出通知 {swept.notices} 项（邮件 {swept.queued} 封入队）；"
-        f"发送 {sent.sent} 封" + "".join(f"，{what} {n} 封" for what, n in ended.items() if n) + "。")
+        f"发送 {sent.sent} 封" + (f"，{unsent}" if unsent else "") + "。")
     for error in sent.errors[:3]:
         err(f"邮件发送失败：{error}")
     if summary := problem_summary(problems):

@@ -53,6 +53,11 @@ class SendReport:
     def tried(self) -> int:
         return self.sent + self.failed + self.bounced + self.unbuildable + self.unclear
 
+    def not_sent(self) -> str:
+        """What did not go in this run, in the office's words ("稍后重试 2 封，退信 1 封"), or ""."""
+        ended = {"稍后重试": self.failed, "退信": self.bounced, "无法生成": self.unbuildable, "投递不明": self.unclear}
+        return "，".join(f"{what} {n} 封" for what, n in ended.items() if n)
+
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))

@@ -71,18 +71,22 @@ def advance(uow) -> Advanced:
     problem = calendar_problem(plan)
     problems = [problem] if problem else []
     missing: set[int] = set()
-    moved = _covered(problems, missing, "期限重新计算", lambda: uow.retried(follow_calendar), [])
-    reminders = _covered(problems, missing, "公开抽取提醒", lambda: uow.retried(remind_pending_draw), 0)
+
+    def step(name: str, handler, default=None):  # one transaction, retried on contention; a missing year named
+        return _covered(problems, missing, name, lambda: uow.retried(handler), default)
+
+    moved = step("期限重新计算", follow_calendar, [])
+    reminders = step("公开抽取提醒", remind_pending_draw, 0)
     commitment, forms = None, None
     with uow.exclusive(f"timeline|{plan.code}") as mine:
         if mine:  # else another tick is taking these steps right now
-            commitment = _covered(problems, missing, "执法人员抽取承诺", lambda: uow.retried(commit_officer_draw))
+            commitment = step("执法人员抽取承诺", commit_officer_draw)
             try:
-                forms = _covered(problems, missing, "一企一表派发", lambda: uow.retried(dispatch_forms))
+                forms = step("一企一表派发", dispatch_forms)
             except (UserError, CannotComplete) as refused:  # teams, dates, a full disk: the next tick tries again
                 problems.append(f"一企一表未派发：{refused}（下一次定时推进会自动重试）")
     uow.seam("tick:stepped")
-    swept = _covered(problems, missing, "巡查期限", lambda: sweep(uow), SweepReport())
+    swept = _covered(problems, missing, "巡查期限", lambda: sweep(uow), SweepReport())  # retried batch by batch
     for year, count in sorted(swept.uncovered.items()):
         problems.append(f"{count} 项事项的提醒或督办无法确定：{CalendarCoverageError(year)}（添加后下一次定时推进会自动补上）")
     return Advanced(plan.tz, moved, reminders, swept, commitment, forms, problems, sorted(missing | set(swept.uncovered)))

@@ -179,12 +179,13 @@ class UnitOfWork:
     def retried(self, handler: Callable[[UnitOfWork], T]) -> T:
         """``handler(self)``, run again (bounded) when a deadlock or serialisation failure rolled its transaction back
         before it committed anything — for a handler that does nothing outside the database before its commit."""
-        committed = [self.commits]
+        before = self.commits
 
         def attempt() -> T:
-            committed[0] = self.commits
+            nonlocal before
+            before = self.commits
             return handler(self)
-        return retried(attempt, redo_safe=lambda: self.conn is None and self.commits == committed[0])
+        return retried(attempt, redo_safe=lambda: self.conn is None and self.commits == before)
 
     @property
     def plan(self) -> CampaignPlan:
