@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: demo test stress bench install clean
+.PHONY: demo test stress live bench install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,13 @@ demo: $(STAMP)
 	$(BIN)/ssj demo --out demo-out
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto --dist loadgroup -m "not stress"
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup -m "not stress and not live"
 
 stress: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto --dist loadgroup -m stress
+
+live: $(STAMP)
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup -m live
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -206,7 +206,8 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
     ``campaign_tick`` / ``daily_overdue_report`` run through Prefect exactly as
     ``ssj serve`` runs them.
     """
-    from flows.campaign import campaign_tick, daily_overdue_report
+    from flows.daily_report import daily_overdue_report
+    from flows.tick import campaign_tick
 
     calendar = WorkdayCalendar.default(provisional=plan.provisional_calendar)
     engine = make_engine(url)

@@ -271,6 +271,9 @@ def ssj(db_url, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("SSJ_FILES_DIR", str(tmp_path / "files"))
     monkeypatch.delenv("SSJ_NOW", raising=False)
     monkeypatch.setenv("SSJ_USER", CLERK)
+    if not os.environ.get("SSJ_SMTP_HOST"):  # a mail server that is down, unless the test starts one (smtp_server)
+        monkeypatch.setenv("SSJ_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("SSJ_SMTP_PORT", str(free_port()))
 
     def call(*args: str) -> Result:
         capsys.readouterr()

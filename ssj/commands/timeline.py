@@ -9,6 +9,16 @@ import click
 
 from ssj.commands import CODE, Call, cli, command, emit_json, err, group, out
 
+NO_MAIL = click.option("--no-mail", is_flag=True,
+                       help="不发邮件（未配置 SSJ_SMTP_HOST 时必须明示）：提醒和通知照常排入发件箱，看板注明“未发信”")
+
+
+def mail_config(no_mail: bool):
+    """The SMTP server named by ``SSJ_SMTP_*``, checked before anything is done; ``None`` with ``--no-mail``."""
+    from workflow.services.smtp import SmtpConfig
+
+    return None if no_mail else SmtpConfig.from_env(os.environ)
+
 
 def _chosen(call: Call, codes: tuple[str, ...]) -> list[str]:
     from workflow.services.campaigns import campaign_codes
@@ -19,15 +29,19 @@ def _chosen(call: Call, codes: tuple[str, ...]) -> list[str]:
 @command(cli, "tick", changes=True, json_output=True, scheduled=True,
          help="推进一次抽查任务（不经 Prefect，适合 cron 或排障）：巡查期限、排队并发送提醒和逾期通知。")
 @CODE
-def tick_cmd(call: Call, code: str) -> None:
+@NO_MAIL
+def tick_cmd(call: Call, code: str, no_mail: bool) -> None:
     from workflow.identity import SYSTEM
-    from workflow.services.outbox import SmtpConfig, mail_problems, problem_summary, send_outbox
+    from workflow.services.outbox import SendReport, mail_problems, problem_summary, send_outbox
     from workflow.services.tick import advance
 
+    smtp = mail_config(no_mail)
     advanced = advance(call.uow(code, actor=SYSTEM))
     for _, note in advanced.notes():
         err(note)
-    sent = send_outbox(call.uow(actor=SYSTEM), SmtpConfig.from_env(os.environ), worker=f"cli-{os.getpid()}")
+    sent = send_outbox(call.uow(actor=SYSTEM), smtp, worker=f"cli-{os.getpid()}") if smtp else SendReport()
+    if not smtp:
+        err("未发信（--no-mail）：邮件留在发件箱，配置 SSJ_SMTP_HOST 后由下一次推进发出。")
     problems = mail_problems(call.uow(code, changes=False))
     swept = advanced.swept
     if call.as_json:
@@ -67,12 +81,14 @@ def calendar_reload_cmd(call: Call, codes: tuple[str, ...]) -> None:
 
 @command(cli, "serve", help="启动 Prefect 部署：每个抽查任务每 15 分钟推进一次，每个工作日 08:30 发送逾期部门报告（北京时间）。")
 @click.argument("codes", nargs=-1, metavar="任务编号…")
-def serve_cmd(call: Call, codes: tuple[str, ...]) -> None:
+@NO_MAIL
+def serve_cmd(call: Call, codes: tuple[str, ...], no_mail: bool) -> None:
     from prefect import serve
 
-    from flows.campaign import deployments
+    from flows.serving import deployments
     from workflow.services.calendar_files import calendar_problem
 
+    mail_config(no_mail)
     chosen = _chosen(call, codes)
     for code in chosen:  # at start-up: a broken override file is refused, the adopted calendar kept
         uow = call.uow(code)
@@ -87,9 +103,11 @@ def serve_cmd(call: Call, codes: tuple[str, ...]) -> None:
 @command(cli, "deploy", help="在 Prefect 工作池上注册部署（规模化：由多个 prefect worker start 进程执行），日程同 ssj serve。")
 @click.argument("codes", nargs=-1, metavar="任务编号…")
 @click.option("--pool", required=True, metavar="工作池", help="Prefect 工作池名称（prefect work-pool create 名称 --type process）")
-def deploy_cmd(call: Call, codes: tuple[str, ...], pool: str) -> None:
-    from flows.campaign import deploy_to_pool
+@NO_MAIL
+def deploy_cmd(call: Call, codes: tuple[str, ...], pool: str, no_mail: bool) -> None:
+    from flows.serving import deploy_to_pool
 
+    mail_config(no_mail)
     for name in deploy_to_pool(_chosen(call, codes), pool, Path(__file__).resolve().parents[2]):
         out(f"已注册部署 {name}（工作池 {pool}）")
     err("启动执行进程：prefect worker start --pool " + pool + "（可启动多个；各进程须设置 SSJ_DATABASE_URL 等环境变量）")

@@ -24,7 +24,8 @@ def drawn(loaded):
 def test_the_tick_reminds_sends_and_updates_the_dashboard(prefect_api, drawn, db_url, mailbox):
     from prefect.artifacts import Artifact
 
-    from flows.campaign import artifact_key, campaign_tick
+    from flows.common import artifact_key
+    from flows.tick import campaign_tick
 
     quiet = campaign_tick(CODE, now="2019-11-27T12:00", url=db_url)
     assert quiet["notices"] == 0 and quiet["sent"] == 7, "only the departments' dispatch emails of the draw"
@@ -46,7 +47,7 @@ def test_the_tick_reminds_sends_and_updates_the_dashboard(prefect_api, drawn, db
 
 @pytest.mark.slow  # the session's Prefect server starts with the first of them (~15 s)
 def test_the_daily_report_runs_on_working_days_only(prefect_api, drawn, db_url, mailbox, tmp_path):
-    from flows.campaign import daily_overdue_report
+    from flows.daily_report import daily_overdue_report
 
     saturday = daily_overdue_report(CODE, now="2019-11-30T08:30", url=db_url, out_dir=str(tmp_path))
     assert saturday == {"skipped": "2019-11-30 不是工作日"}
@@ -74,7 +75,7 @@ def test_ssj_tick_without_prefect(drawn, smtp_server):
 
 
 def test_the_served_deployments_and_their_schedules():
-    from flows.campaign import deployments
+    from flows.serving import deployments
 
     tick, daily = deployments([CODE])
     assert tick.name == f"tick-{CODE}" and tick.parameters == {"code": CODE}
@@ -110,7 +111,7 @@ def test_ssj_deploy_registers_both_flows_on_a_work_pool(prefect_api, drawn):
 
     tick, daily = asyncio.run(read_back())
     assert tick.work_pool_name == daily.work_pool_name == "ssj-test"
-    assert tick.parameters == {"code": CODE} and tick.entrypoint == "flows/campaign.py:campaign_tick"
+    assert tick.parameters == {"code": CODE} and tick.entrypoint == "flows/tick.py:campaign_tick"
     assert tick.schedules[0].schedule.interval.total_seconds() == 900
     assert daily.schedules[0].schedule.cron == "30 8 * * *"
     unknown = drawn("deploy", "--pool", "ssj-test", "no-such-campaign")

@@ -121,3 +121,18 @@ class OutboxRepository:
     def state_counts(self, campaign_code: str, states: Iterable[str]) -> dict[str, int]:
         return dict(self.conn.execute(select(_o.c.state, func.count()).where(
             _o.c.state.in_(list(states)), _o.c.campaign_code == campaign_code).group_by(_o.c.state)).all())
+
+    def health(self, campaign_code: str, day_start: datetime) -> dict:
+        """The campaign's outbox at a glance: waiting, sent since ``day_start``, and what failed and still waits."""
+        c = _o.c
+        waiting = c.state == WAITING
+        row = self.conn.execute(select(
+            func.count().filter(waiting),
+            func.count().filter(c.sent_at >= day_start),
+            func.count().filter(and_(waiting, c.attempts > 0)),
+            func.min(c.created_at).filter(and_(waiting, c.attempts > 0)),
+        ).where(c.campaign_code == campaign_code)).one()
+        last_error = self.conn.execute(select(c.last_error).where(
+            c.campaign_code == campaign_code, waiting, c.attempts > 0).order_by(c.id.desc()).limit(1)).scalar()
+        return {"waiting": row[0], "sent_today": row[1], "failing": row[2], "failing_since": row[3],
+                "last_error": last_error}

@@ -8,7 +8,8 @@ from workflow.campaign_file import DEADLINE_LABELS
 from workflow.inspection import PUBLISHED, REPORTED, STATE_LABELS, STATES, WITHDRAWN
 from workflow.plan_checker import check_plan
 from workflow.services.campaigns import redraw_note
-from workflow.services.outbox import mail_problems, problem_summary
+from workflow.services.mail_health import mail_health
+from workflow.services.outbox import problem_summary
 from workflow.services.overdue import by_department, overdue_tasks
 
 
@@ -22,7 +23,8 @@ class Board:
     mail_problems: str = ""  # one line when messages wait for the office (退信, 无法生成, 投递不明)
 
 
-def dashboard(uow) -> Board:
+def dashboard(uow, *, mail: bool = True) -> Board:
+    """``mail=False``: the campaign is served with ``--no-mail``; every card says so."""
     with uow:
         plan = uow.plan
         names = uow.directory.department_names()
@@ -31,8 +33,8 @@ def dashboard(uow) -> Board:
         overdue = overdue_tasks(uow)
         note = redraw_note(uow)
         findings = check_plan(plan, uow.calendar)
-    mail = mail_problems(uow)
-    mail_line = problem_summary(mail)
+    health = mail_health(uow, enabled=mail)
+    mail_line = problem_summary({"counts": health.problems})
     counts: dict[str, dict[str, int]] = {}
     for dept, state, n in per:
         counts.setdefault(dept, {})[state] = n
@@ -53,8 +55,7 @@ def dashboard(uow) -> Board:
     lines += ["", f"## 逾期事项：{len(overdue)} 项", ""]
     lines += [f"- {r['部门']}：{r['逾期事项（项）']} 项，最长逾期 {r['最长逾期（工作日）']} 个工作日" for r in overdue_table] or ["- 无"]
     lines += ["", "## 邮件", ""]
-    lines += [f"**{mail_line}**", ""] + [f"- {m['state']}：{m['reason']}" for m in mail["messages"]] if mail_line \
-        else ["- 无退信、无法生成或投递不明的邮件"]
+    lines += health.lines(plan.tz)
     lines += ["", "## 期限", ""]
     lines += [f"- {DEADLINE_LABELS.get(name, name)}：{spec.describe()}" for name, spec in plan.deadlines.items()]
     lines += ["", "## 方案检查", ""] + ([f"- {f.severity} {f.subject}：{f.message}" for f in findings] or ["- 未发现问题"])

@@ -20,12 +20,20 @@ from dataclasses import dataclass, field
 from email.generator import BytesGenerator
 from email.message import EmailMessage
 
+from workflow.errors import UserError
+
 LOST = (OSError, smtplib.SMTPServerDisconnected)
+NOT_CONFIGURED = ("未配置发信服务器：请设置环境变量 SSJ_SMTP_HOST（以及按需设置 SSJ_SMTP_PORT、SSJ_SMTP_SECURITY、"
+                  "SSJ_SMTP_USER、SSJ_SMTP_PASSWORD）；确实不发邮件时加 --no-mail（邮件留在发件箱，看板注明“未发信”）")
+
+
+class MailNotConfigured(UserError):
+    """No SMTP server named: refused at start-up (exit 2), never a silent default."""
 
 
 @dataclass(frozen=True)
 class SmtpConfig:
-    host: str = "127.0.0.1"
+    host: str
     port: int = 25
     security: str = "none"  # none | starttls | ssl
     user: str = ""
@@ -34,11 +42,21 @@ class SmtpConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "SmtpConfig":
-        """FORMATS.md: SSJ_SMTP_HOST, SSJ_SMTP_PORT, SSJ_SMTP_SECURITY, SSJ_SMTP_USER, SSJ_SMTP_PASSWORD."""
-        security = environ.get("SSJ_SMTP_SECURITY", "none")
+        """FORMATS.md: SSJ_SMTP_HOST, SSJ_SMTP_PORT, SSJ_SMTP_SECURITY, SSJ_SMTP_USER, SSJ_SMTP_PASSWORD.
+
+        No host is refused (``MailNotConfigured``): a quiet default of 127.0.0.1:25 let every tick look
+        green while no mail ever left."""
+        host = environ.get("SSJ_SMTP_HOST", "").strip()
+        if not host:
+            raise MailNotConfigured(NOT_CONFIGURED)
+        security = environ.get("SSJ_SMTP_SECURITY", "none").strip() or "none"
+        if security not in ("none", "starttls", "ssl"):
+            raise MailNotConfigured(f"环境变量 SSJ_SMTP_SECURITY 的值“{security}”无效：应为 none、starttls 或 ssl")
         default_port = {"ssl": 465, "starttls": 587}.get(security, 25)
-        return cls(environ.get("SSJ_SMTP_HOST", "127.0.0.1"), int(environ.get("SSJ_SMTP_PORT", default_port)), security,
-                   environ.get("SSJ_SMTP_USER", ""), environ.get("SSJ_SMTP_PASSWORD", ""))
+        port = environ.get("SSJ_SMTP_PORT", "").strip() or str(default_port)
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise MailNotConfigured(f"环境变量 SSJ_SMTP_PORT 的值“{port}”无效：应为 1–65535 的端口号")
+        return cls(host, int(port), security, environ.get("SSJ_SMTP_USER", ""), environ.get("SSJ_SMTP_PASSWORD", ""))
 
     def connect(self) -> smtplib.SMTP:
         if self.security == "ssl":
