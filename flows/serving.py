@@ -1,47 +1,115 @@
-"""How the flows are served: the deployments and their schedules (``ssj serve``, ``ssj deploy``)."""
+"""How the flows are served: one set of deployments for every campaign (``ssj serve``, ``ssj deploy``).
+
+- ``ssj-tick/巡查``: the tick dispatcher on ``*/15 * * * *`` Beijing time (09:00, 09:15 …), plus one run
+  when ``ssj serve`` starts;
+- ``ssj-daily-report/逾期日报``: the daily report dispatcher at 08:30 Beijing time (each campaign's
+  calendar skips non-working days);
+- ``ssj-alert/告警``: no schedule; the automations run it (``flows/automations.py``).
+
+Each dispatcher lists the active campaigns when it runs, so a campaign created while serving is
+ticked by the next run, without a restart. The entrypoints are module paths of the installed
+package (``flows.dispatch.tick_all``): a worker on another machine needs the package, not this
+checkout. ``ssj serve`` never pauses the schedules when it stops, and a start re-activates them.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import io
-from pathlib import Path
+from uuid import UUID
 
-from prefect import flow
+from flows.automations import ALERT_DEPLOYMENT, alert, ensure_automations
+from flows.dispatch import daily_report_all, tick_all
 
-from flows.daily_report import daily_overdue_report
-from flows.tick import campaign_tick
+TICK, DAILY = "巡查", "逾期日报"
+TICK_CRON, DAILY_CRON, TIMEZONE = "*/15 * * * *", "30 8 * * *", "Asia/Shanghai"
+FLOWS = {TICK: tick_all, DAILY: daily_report_all, ALERT_DEPLOYMENT: alert}
+TAGS = ["ssj"]
 
 
 def schedules() -> dict[str, object]:
-    """Per flow, its schedule in Beijing time: the tick every 15 minutes, the daily report at 08:30."""
-    from prefect.schedules import Cron, Interval
+    """Per dispatcher, its schedule in Beijing time: the tick on the quarter hours, the daily report at 08:30."""
+    from prefect.schedules import Cron
 
-    return {"tick": Interval(900, timezone="Asia/Shanghai"),
-            "daily-overdue-report": Cron("30 8 * * *", timezone="Asia/Shanghai")}
-
-
-FLOWS = {"tick": campaign_tick, "daily-overdue-report": daily_overdue_report}
+    return {TICK: Cron(TICK_CRON, timezone=TIMEZONE), DAILY: Cron(DAILY_CRON, timezone=TIMEZONE)}
 
 
-def deployments(codes: list[str]) -> list:
-    """What ``ssj serve`` serves in its own process: per campaign, both flows on their schedules."""
+def parameters(codes: list[str], mail: bool) -> dict:
+    """The dispatchers' parameters: ``codes`` (none: every active campaign), ``mail`` (False: --no-mail)."""
+    return {"codes": list(codes), "mail": mail}
+
+
+def deployments(codes: list[str] | tuple[str, ...] = (), mail: bool = True) -> list:
+    """The deployments, as module-path entrypoints of the installed package; never paused."""
+    from prefect.deployments.runner import EntrypointType
+
     when = schedules()
-    return [flow_.to_deployment(name=f"{what}-{code}", parameters={"code": code}, schedule=when[what])
-            for code in codes for what, flow_ in FLOWS.items()]
+    built = []
+    for name, flow_ in FLOWS.items():
+        built.append(flow_.to_deployment(
+            name=name, schedule=when.get(name), paused=False, tags=TAGS,
+            parameters=parameters(list(codes), mail) if name in when else {},
+            entrypoint_type=EntrypointType.MODULE_PATH, description=flow_.description))
+    return built
 
 
-def deploy_to_pool(codes: list[str], pool: str, source: Path) -> list[str]:
-    """What ``ssj deploy`` registers for a work pool: the same deployments, run by ``prefect worker start``
-    processes (as many as the load needs) from the project at ``source``; returns their names."""
-    when = schedules()
-    names = []
-    for code in codes:
-        for what, flow_ in FLOWS.items():
-            loaded = flow.from_source(source=str(source), entrypoint=f"flows/{flow_.fn.__module__.split('.')[-1]}.py:"
-                                                                      f"{flow_.fn.__name__}")
-            with contextlib.redirect_stdout(io.StringIO()):  # Prefect's English tables; ssj says it in Chinese
-                loaded.deploy(name=f"{what}-{code}", work_pool_name=pool, parameters={"code": code},
-                              schedule=when[what], build=False, push=False, print_next_steps=False,
-                              ignore_warnings=True)
-            names.append(f"{loaded.name}/{what}-{code}")
-    return names
+def full_name(deployment) -> str:
+    return f"{deployment.flow_name}/{deployment.name}"
+
+
+def _alert_id(ids: dict[str, UUID]) -> UUID:
+    return ids[ALERT_DEPLOYMENT]
+
+
+def serve_all(codes: list[str], mail: bool, say=print) -> None:
+    """``ssj serve``: register the deployments (re-activating them), the automations, one tick now, then serve
+    until stopped — leaving the schedules active (``pause_on_shutdown=False``)."""
+    from prefect import serve
+    from prefect.client.orchestration import get_client
+
+    served = deployments(codes, mail)
+    ids = {d.name: d.apply() for d in served}
+    for name, what in ensure_automations(_alert_id(ids)):
+        say(f"自动化“{name}”{what}")
+    with get_client(sync_client=True) as client:  # the tick at start-up (the cron's first is up to 15 minutes off)
+        client.create_flow_run_from_deployment(ids[TICK], tags=TAGS)
+    serve(*served, pause_on_shutdown=False, print_starting_message=False)
+
+
+def ensure_pool(pool: str) -> bool:
+    """The work pool, created (type process) when missing; whether it was created. A pool that cannot be created
+    is refused in Chinese, with the command that creates it."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+
+    from workflow.errors import UserError
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(pool)
+            return False
+        except ObjectNotFound:
+            pass
+        try:
+            client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+        except Exception as exc:
+            raise UserError(f"工作池“{pool}”不存在，且无法创建（{exc}）；请先运行：prefect work-pool create {pool} --type process")
+    return True
+
+
+def deploy_to_pool(codes: list[str], pool: str, mail: bool, say=print) -> list[str]:
+    """``ssj deploy``: the same deployments on a work pool, run by ``prefect worker start`` processes wherever the
+    package is installed; the pool created when missing, the automations kept; returns the deployments' names."""
+    from prefect import deploy
+
+    if ensure_pool(pool):
+        say(f"已创建工作池 {pool}（类型 process）")
+    built = deployments(codes, mail)
+    with contextlib.redirect_stdout(io.StringIO()):  # Prefect's English tables; ssj says it in Chinese
+        ids = deploy(*built, work_pool_name=pool, build=False, push=False, print_next_steps_message=False,
+                     ignore_warnings=True)
+    by_name = dict(zip((d.name for d in built), ids))
+    for name, what in ensure_automations(_alert_id(by_name)):
+        say(f"自动化“{name}”{what}")
+    return [full_name(d) for d in built]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import click
 
@@ -79,35 +78,46 @@ def calendar_reload_cmd(call: Call, codes: tuple[str, ...]) -> None:
         out(f"{code}：重新计算期限，调整 {len(really)} 项" + (f"，暂定期限保持 {kept} 项" if kept else "") + "。")
 
 
-@command(cli, "serve", help="启动 Prefect 部署：每个抽查任务每 15 分钟推进一次，每个工作日 08:30 发送逾期部门报告（北京时间）。")
+def _served(call: Call, codes: tuple[str, ...]) -> list[str]:
+    """The codes named (each must exist); none: every active campaign, including those created later."""
+    from workflow.services.campaigns import served_codes
+
+    return served_codes(call.uow(changes=False), codes)
+
+
+@command(cli, "serve", help="启动 Prefect 部署：每 15 分钟（北京时间整刻）推进每个进行中的抽查任务，启动时先推进一次；"
+                            "每个工作日 08:30 发送逾期部门报告。不指定任务编号即为全部（包括之后创建的）。")
 @click.argument("codes", nargs=-1, metavar="任务编号…")
 @NO_MAIL
 def serve_cmd(call: Call, codes: tuple[str, ...], no_mail: bool) -> None:
-    from prefect import serve
-
-    from flows.serving import deployments
+    from flows.serving import serve_all
     from workflow.services.calendar_files import calendar_problem
 
     mail_config(no_mail)
-    chosen = _chosen(call, codes)
+    chosen = _served(call, codes)
     for code in chosen:  # at start-up: a broken override file is refused, the adopted calendar kept
         uow = call.uow(code)
         with uow:
             problem = calendar_problem(uow.plan)
         if problem:
             err(f"{code}：{problem}")
-    err(f"正在提供 {len(chosen)} 个抽查任务的部署（Ctrl-C 停止）；看板：prefect server start 后打开 http://127.0.0.1:4200")
-    serve(*deployments(chosen))
+    scope = "、".join(codes) if codes else f"全部进行中的抽查任务（目前 {len(chosen)} 个，之后创建的也包括在内）"
+    err(f"正在提供部署：{scope}" + ("；不发邮件（--no-mail）" if no_mail else "")
+        + "。Ctrl-C 停止（日程保持有效，重新启动即继续）；看板：prefect server start 后打开 http://127.0.0.1:4200")
+    serve_all(list(codes), mail=not no_mail, say=err)
 
 
-@command(cli, "deploy", help="在 Prefect 工作池上注册部署（规模化：由多个 prefect worker start 进程执行），日程同 ssj serve。")
+@command(cli, "deploy", help="在 Prefect 工作池上注册部署（规模化：由多个 prefect worker start 进程执行，"
+                             "各机器只需安装本软件包），日程同 ssj serve；工作池不存在时自动创建（类型 process）。")
 @click.argument("codes", nargs=-1, metavar="任务编号…")
-@click.option("--pool", required=True, metavar="工作池", help="Prefect 工作池名称（prefect work-pool create 名称 --type process）")
+@click.option("--pool", required=True, metavar="工作池", help="Prefect 工作池名称（不存在时按 process 类型创建）")
 @NO_MAIL
 def deploy_cmd(call: Call, codes: tuple[str, ...], pool: str, no_mail: bool) -> None:
     from flows.serving import deploy_to_pool
 
     mail_config(no_mail)
-    for name in deploy_to_pool(_chosen(call, codes), pool, Path(__file__).resolve().parents[2]):
+    _served(call, codes)
+    for name in deploy_to_pool(list(codes), pool, mail=not no_mail, say=err):
         out(f"已注册部署 {name}（工作池 {pool}）")
-    err("启动执行进程：prefect worker start --pool " + pool + "（可启动多个；各进程须设置 SSJ_DATABASE_URL 等环境变量）")
+    err("启动执行进程：prefect worker start --pool " + pool
+        + "（可在多台机器上启动多个；各机器须安装本软件包并设置 SSJ_DATABASE_URL、SSJ_SMTP_HOST、PREFECT_API_URL 等环境变量）")

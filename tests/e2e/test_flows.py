@@ -77,17 +77,17 @@ def test_ssj_tick_without_prefect(drawn, smtp_server):
 def test_the_served_deployments_and_their_schedules():
     from flows.serving import deployments
 
-    tick, daily = deployments([CODE])
-    assert tick.name == f"tick-{CODE}" and tick.parameters == {"code": CODE}
-    assert daily.name == f"daily-overdue-report-{CODE}"
+    tick, daily, _ = deployments([CODE])
+    assert (tick.flow_name, tick.name, tick.parameters) == ("ssj-tick", "巡查", {"codes": [CODE], "mail": True})
+    assert (daily.flow_name, daily.name) == ("ssj-daily-report", "逾期日报")
     [tick_schedule] = tick.schedules
     [daily_schedule] = daily.schedules
-    assert tick_schedule.schedule.interval.total_seconds() == 900
+    assert tick_schedule.schedule.cron == "*/15 * * * *" and tick_schedule.schedule.timezone == "Asia/Shanghai"
     assert daily_schedule.schedule.cron == "30 8 * * *" and daily_schedule.schedule.timezone == "Asia/Shanghai"
 
 
 @pytest.mark.slow  # the session's Prefect server starts with the first of them (~15 s)
-def test_ssj_deploy_registers_both_flows_on_a_work_pool(prefect_api, drawn):
+def test_ssj_deploy_registers_the_dispatchers_on_an_existing_work_pool(prefect_api, drawn):
     import asyncio
 
     from prefect.client.orchestration import get_client
@@ -100,19 +100,20 @@ def test_ssj_deploy_registers_both_flows_on_a_work_pool(prefect_api, drawn):
     asyncio.run(create_pool())
     result = drawn("deploy", "--pool", "ssj-test", CODE)
     assert result.code == 0, result.err
-    assert f"campaign-tick/tick-{CODE}（工作池 ssj-test）" in result.out
-    assert f"daily-overdue-report/daily-overdue-report-{CODE}（工作池 ssj-test）" in result.out
+    assert "ssj-tick/巡查（工作池 ssj-test）" in result.out
+    assert "ssj-daily-report/逾期日报（工作池 ssj-test）" in result.out
+    assert "已创建工作池" not in result.err
 
     async def read_back():
         async with get_client() as client:
-            tick = await client.read_deployment_by_name(f"campaign-tick/tick-{CODE}")
-            daily = await client.read_deployment_by_name(f"daily-overdue-report/daily-overdue-report-{CODE}")
+            tick = await client.read_deployment_by_name("ssj-tick/巡查")
+            daily = await client.read_deployment_by_name("ssj-daily-report/逾期日报")
             return tick, daily
 
     tick, daily = asyncio.run(read_back())
     assert tick.work_pool_name == daily.work_pool_name == "ssj-test"
-    assert tick.parameters == {"code": CODE} and tick.entrypoint == "flows/tick.py:campaign_tick"
-    assert tick.schedules[0].schedule.interval.total_seconds() == 900
+    assert tick.parameters == {"codes": [CODE], "mail": True} and tick.entrypoint == "flows.dispatch.tick_all"
+    assert tick.schedules[0].schedule.cron == "*/15 * * * *"
     assert daily.schedules[0].schedule.cron == "30 8 * * *"
     unknown = drawn("deploy", "--pool", "ssj-test", "no-such-campaign")
     assert unknown.code == 2 and "抽查任务不存在：no-such-campaign" in unknown.err

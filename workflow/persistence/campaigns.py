@@ -12,8 +12,11 @@ from datetime import datetime
 from sqlalchemy import Connection, func, insert, select, update
 
 from workflow.campaign_file import CampaignPlan
+from workflow.completion import FINISHED, CompletionFacts
 from workflow.inspection import STATES
-from workflow.persistence.orm import Campaign, CampaignDepartment, CampaignItem, InspectionRow
+from workflow.mail import WAITING
+from workflow.persistence.orm import AuditEvent, Campaign, CampaignDepartment, CampaignItem, InspectionRow, TaskRow
+from workflow.persistence.orm_outbox import OutboxMessage
 
 _c = Campaign.__table__
 
@@ -63,3 +66,17 @@ class CampaignRepository:
         counts = dict(self.conn.execute(select(i.state, func.count()).where(i.campaign_code == code)
                                         .group_by(i.state)).all())
         return {state: counts.get(state, 0) for state in STATES}
+
+    def completion_facts(self, code: str) -> CompletionFacts:
+        """What the finished rule reads (``workflow.completion``): states, open tasks, mail still to send."""
+        open_tasks = self.conn.execute(select(func.count()).select_from(TaskRow).where(
+            TaskRow.campaign_code == code, TaskRow.done_at.is_(None))).scalar_one()
+        waiting = self.conn.execute(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.campaign_code == code, OutboxMessage.state == WAITING,
+            OutboxMessage.sent_at.is_(None))).scalar_one()
+        return CompletionFacts(self.state_counts(code), open_tasks, waiting)
+
+    def finished_codes(self) -> set[str]:
+        """The campaigns whose chain says they finished (the row is written once, by the serving loop)."""
+        e = AuditEvent
+        return set(self.conn.execute(select(e.campaign_code).where(e.action == FINISHED).distinct()).scalars())

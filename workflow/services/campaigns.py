@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workflow.campaign_file import CampaignFileError, CampaignPlan
+from workflow.completion import FINISHED, finished_note, finished_payload, is_finished
 from workflow.draw import sample_size
 from workflow.errors import UserError
 from workflow.plan_checker import check_file
@@ -78,6 +79,56 @@ def campaign_codes(uow, codes: tuple[str, ...] = ()) -> list[str]:
     if not (codes or known):
         raise UserError("还没有抽查任务（用 ssj campaign create 创建）")
     return list(codes) or known
+
+
+def served_codes(uow, codes: tuple[str, ...] = ()) -> list[str]:
+    """What ``ssj serve`` / ``ssj deploy`` start with: the campaigns named (each must exist), or every stored one —
+    possibly none yet: the serving loop picks up a campaign created later."""
+    if codes:
+        return campaign_codes(uow, codes)
+    with uow:
+        return uow.campaigns.codes()
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A campaign found finished by this call (said once: its audit row is written with it)."""
+
+    code: str
+    name: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What the serving loop works on now: the active campaigns, and those that finished just now."""
+
+    active: list[str]
+    finished: list[Finished]
+
+
+def active_campaigns(uow, codes: tuple[str, ...] | list[str] | None = ()) -> Activity:
+    """The campaigns to tick and report on at ``uow.now``: every stored one (or those of ``codes`` that exist) not
+    finished. One found finished now gets its ``campaign_finished`` audit row, under its chain head, so two serving
+    processes say it once between them; it is left out from then on, whatever changes later."""
+    with uow:
+        known = uow.campaigns.codes()
+        done = uow.campaigns.finished_codes()
+    wanted = set(codes or known)
+    active: list[str] = []
+    finished: list[Finished] = []
+    for code in (c for c in known if c in wanted and c not in done):
+        uow.use(code)
+        with uow:  # holds the campaign's chain head: nothing of it moves while the rule reads it
+            facts = uow.campaigns.completion_facts(code)
+            if not is_finished(facts):
+                active.append(code)
+                continue
+            if code in uow.campaigns.finished_codes():  # another serving process said it just now
+                continue
+            uow.record(FINISHED, payload=finished_payload(facts))
+            finished.append(Finished(code, uow.plan.name, finished_note(code, uow.plan.name, facts)))
+    return Activity(active, finished)
 
 
 @dataclass(frozen=True)
