@@ -26,7 +26,6 @@ def active(db_url, codes=()):
         engine.dispose()
 
 
-
 def test_a_finished_campaign_is_said_once_then_left_out(loaded, db_url):
     assert active(db_url).active == [], "no campaign yet: nothing to serve, and no error"
     draw_campaign(loaded)
