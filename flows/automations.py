@@ -56,11 +56,11 @@ class Wanted:
 WANTED = (
     Wanted("抽查任务：通知已升级到领导小组办公室",
            "一项通知逐级升级到领导小组办公室（事件 ssj.notice.escalated-to-office）：办公室需要直接督办。",
-           "通知已升级到办公室", "{{ event.resource.name }}（{{ event.occurred }}）",
+           "通知已升级到办公室", "{{ event.resource.name }}",
            ESCALATED_TO_OFFICE),
     Wanted("抽查任务：邮件发送失败超过一小时",
            "最早一封未发出的邮件已失败一小时以上（事件 ssj.mail.failing-for-an-hour）：检查邮件服务器设置（SSJ_SMTP_HOST 等）。",
-           "邮件发送失败超过一小时", "{{ event.resource.name }}（{{ event.occurred }}）",
+           "邮件发送失败超过一小时", "{{ event.resource.name }}",
            MAIL_FAILING_FOR_AN_HOUR),
     Wanted("抽查任务：巡查一小时未完成",
            "一小时内没有一次巡查完成（缺少事件 ssj.tick.ran）：ssj serve 或工作进程可能已停止，或数据库无法连接。",

@@ -53,6 +53,38 @@ def deployments(codes: list[str] | tuple[str, ...] = (), mail: bool = True) -> l
     return built
 
 
+def prefect_server() -> str:
+    """The Prefect server ``ssj serve`` / ``ssj deploy`` register with: its dashboard's URL. Refused without
+    ``PREFECT_API_URL`` (a temporary in-process API runs no scheduler and no automations: the schedules would never
+    fire); a server that does not answer is said in Chinese, with what to check."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
+
+    from workflow.errors import CannotComplete, UserError
+
+    url = PREFECT_API_URL.value()
+    if not url:
+        raise UserError("未设置 PREFECT_API_URL：ssj serve 和 ssj deploy 需要常驻的 Prefect 服务器（由它按日程创建运行、执行自动化）。"
+                        "请先运行 prefect server start，再设置 export PREFECT_API_URL=http://127.0.0.1:4200/api")
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    with get_client(sync_client=True) as client:
+        problem = client.api_healthcheck()
+        if problem is None:  # /health answers anyone; the rest of the API wants the auth string when one is set
+            try:
+                client.read_flows(limit=1)
+            except PrefectHTTPStatusError as exc:
+                if exc.response.status_code in (401, 403):
+                    raise UserError(f"Prefect 服务器 {url} 拒绝了请求（{exc.response.status_code}）：请设置与服务器的 "
+                                    "PREFECT_SERVER_API_AUTH_STRING 相同的 PREFECT_API_AUTH_STRING（格式 用户名:口令）。")
+                problem = exc
+    if problem is not None:
+        raise CannotComplete(f"无法连接 Prefect 服务器 {url}（{type(problem).__name__}）：请确认 prefect server start 正在运行、"
+                             "PREFECT_API_URL 正确；服务器设置了 PREFECT_SERVER_API_AUTH_STRING 时，"
+                             "这里须设置相同的 PREFECT_API_AUTH_STRING。")
+    return PREFECT_UI_URL.value() or url.removesuffix("/api")
+
+
 def full_name(deployment) -> str:
     return f"{deployment.flow_name}/{deployment.name}"
 

@@ -90,11 +90,12 @@ def _served(call: Call, codes: tuple[str, ...]) -> list[str]:
 @click.argument("codes", nargs=-1, metavar="任务编号…")
 @NO_MAIL
 def serve_cmd(call: Call, codes: tuple[str, ...], no_mail: bool) -> None:
-    from flows.serving import serve_all
+    from flows.serving import prefect_server, serve_all
     from workflow.services.calendar_files import calendar_problem
 
     mail_config(no_mail)
     chosen = _served(call, codes)
+    dashboard = prefect_server()
     for code in chosen:  # at start-up: a broken override file is refused, the adopted calendar kept
         uow = call.uow(code)
         with uow:
@@ -103,7 +104,7 @@ def serve_cmd(call: Call, codes: tuple[str, ...], no_mail: bool) -> None:
             err(f"{code}：{problem}")
     scope = "、".join(codes) if codes else f"全部进行中的抽查任务（目前 {len(chosen)} 个，之后创建的也包括在内）"
     err(f"正在提供部署：{scope}" + ("；不发邮件（--no-mail）" if no_mail else "")
-        + "。Ctrl-C 停止（日程保持有效，重新启动即继续）；看板：prefect server start 后打开 http://127.0.0.1:4200")
+        + f"。Ctrl-C 停止（日程保持有效，重新启动即继续）；看板：{dashboard}")
     serve_all(list(codes), mail=not no_mail, say=err)
 
 
@@ -113,10 +114,11 @@ def serve_cmd(call: Call, codes: tuple[str, ...], no_mail: bool) -> None:
 @click.option("--pool", required=True, metavar="工作池", help="Prefect 工作池名称（不存在时按 process 类型创建）")
 @NO_MAIL
 def deploy_cmd(call: Call, codes: tuple[str, ...], pool: str, no_mail: bool) -> None:
-    from flows.serving import deploy_to_pool
+    from flows.serving import deploy_to_pool, prefect_server
 
     mail_config(no_mail)
     _served(call, codes)
+    prefect_server()
     for name in deploy_to_pool(list(codes), pool, mail=not no_mail, say=err):
         out(f"已注册部署 {name}（工作池 {pool}）")
     err("启动执行进程：prefect worker start --pool " + pool

@@ -232,3 +232,17 @@ def test_old_tick_runs_are_pruned_failed_ones_kept_longer(prefect_api):
     assert delete_old_runs(TICK_FLOWS, keep_days=7, keep_failed_days=30) >= 2
     left = api(lambda c: c.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(ids.values())))))
     assert {run.id for run in left} == {ids["completed 1 day"], ids["failed 10 days"]}
+
+
+def test_ssj_serve_without_a_prefect_server_says_what_to_start(ready, db_url, tmp_path):
+    """A temporary in-process API runs no scheduler: serving on it would never tick. Refused, exit 2."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update(SSJ_DATABASE_URL=db_url, PREFECT_HOME=str(tmp_path / "prefect"), SSJ_USER="clerk@office.luquan.example")
+    result = subprocess.run([str(Path(sys.executable).with_name("ssj")), "serve", "--no-mail"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "未设置 PREFECT_API_URL" in result.stderr and "prefect server start" in result.stderr
