@@ -17,6 +17,9 @@ from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign, rows
 
 CODE = "luquan-2019-h2"
 OTHER = "luquan-2019-h2-b"
+# Prefect's side does not depend on the product's database (the service is tested on both in
+# tests/integration/test_campaign_completion.py): one backend keeps make test short.
+ONE_BACKEND = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def second_campaign(tmp_path: Path) -> Path:
@@ -69,6 +72,7 @@ def test_one_set_of_deployments_on_beijing_quarter_hours_from_the_installed_pack
 
 
 @pytest.mark.slow  # the session's Prefect server starts with the first of them (~15 s)
+@ONE_BACKEND
 def test_the_dispatcher_ticks_every_active_campaign_as_a_named_tagged_subflow(prefect_api, drawn, db_url, tmp_path,
                                                                              smtp_server):
     from flows.dispatch import tick_all
@@ -93,6 +97,7 @@ def test_the_dispatcher_ticks_every_active_campaign_as_a_named_tagged_subflow(pr
 
 
 @pytest.mark.slow
+@ONE_BACKEND
 def test_one_campaign_failing_stops_no_other_and_the_dispatcher_names_it(prefect_api, drawn, db_url, tmp_path,
                                                                          smtp_server):
     from flows.dispatch import tick_all
@@ -113,6 +118,7 @@ def test_one_campaign_failing_stops_no_other_and_the_dispatcher_names_it(prefect
 
 
 @pytest.mark.slow
+@ONE_BACKEND
 def test_the_daily_report_dispatcher_names_its_runs_by_day(prefect_api, drawn, db_url, smtp_server, tmp_path,
                                                            monkeypatch):
     from flows.dispatch import daily_report_all
@@ -127,6 +133,7 @@ def test_the_daily_report_dispatcher_names_its_runs_by_day(prefect_api, drawn, d
 
 
 @pytest.mark.slow
+@ONE_BACKEND
 def test_a_finished_campaign_is_neither_ticked_nor_reported(prefect_api, drawn, db_url):
     from flows.dispatch import daily_report_all, tick_all
     from workflow.persistence import orm
@@ -179,6 +186,7 @@ def test_the_automations_are_kept_by_name_never_duplicated(prefect_api, monkeypa
 
 
 @pytest.mark.slow
+@ONE_BACKEND
 def test_ssj_deploy_creates_the_pool_and_registers_module_entrypoints(prefect_api, drawn):
     from prefect.exceptions import ObjectNotFound
 
@@ -234,6 +242,7 @@ def test_old_tick_runs_are_pruned_failed_ones_kept_longer(prefect_api):
     assert {run.id for run in left} == {ids["completed 1 day"], ids["failed 10 days"]}
 
 
+@ONE_BACKEND
 def test_ssj_serve_without_a_prefect_server_says_what_to_start(ready, db_url, tmp_path):
     """A temporary in-process API runs no scheduler: serving on it would never tick. Refused, exit 2."""
     import os
