@@ -30,6 +30,16 @@ CAMPAIGN_FINISHED = "ssj.campaign.finished"  # said once per campaign, by the di
 ALL = "全部进行中的抽查任务"
 
 
+def tick_run_name(code: str, when: datetime) -> str:
+    """A campaign's tick run as the office reads it in the run list (Beijing time): ``<code> 巡查 <MM-DD HH:MM>``."""
+    return f"{code} 巡查 {when.astimezone(BEIJING):%m-%d %H:%M}"
+
+
+def report_run_name(code: str, when: datetime) -> str:
+    """A campaign's daily report run: ``<code> 逾期日报 <YYYY-MM-DD>`` (Beijing date)."""
+    return f"{code} 逾期日报 {when.astimezone(BEIJING):%Y-%m-%d}"
+
+
 def _scope(codes: list[str] | None) -> str:
     return "、".join(codes) if codes else ALL
 
@@ -92,8 +102,7 @@ def tick_all(codes: list[str] | None = None, mail: bool = True, now: str | None 
     when, url = flow_now(now), url or database_url()
     active = list_active(url, when, codes)
     stamp = when.astimezone(BEIJING)
-    done, failed = _each(active, campaign_tick, lambda code: f"{code} 巡查 {stamp:%m-%d %H:%M}",
-                         now=now, url=url, mail=mail)
+    done, failed = _each(active, campaign_tick, lambda code: tick_run_name(code, when), now=now, url=url, mail=mail)
     emit(TICK_RAN, {"prefect.resource.id": "ssj.tick", "prefect.resource.name": "巡查调度"},
          payload={"推进": done, "失败": failed, "时间": f"{stamp:%Y-%m-%d %H:%M}"})
     prune_old_runs(keep_days, keep_failed_days)
@@ -111,8 +120,7 @@ def daily_report_all(codes: list[str] | None = None, mail: bool = True, now: str
     directory: two campaigns' reports of one day never overwrite each other."""
     when, url = flow_now(now), url or database_url()
     active = list_active(url, when, codes)
-    day = when.astimezone(BEIJING)
-    done, failed = _each(active, daily_overdue_report, lambda code: f"{code} 逾期日报 {day:%Y-%m-%d}",
+    done, failed = _each(active, daily_overdue_report, lambda code: report_run_name(code, when),
                          lambda code: {"out_dir": str(campaign_folder(code) / "报表")}, now=now, url=url, mail=mail)
     prune_old_runs(keep_days, keep_failed_days, REPORT_FLOWS)
     if failed:
