@@ -25,6 +25,7 @@ class Owner:
 
     department: str  # the department's name, or 领导小组办公室
     people: str
+    code: str = ""  # the department's code ("" for the office)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ class Owners:
         self.officers = uow.directory.officers()
         self.teams = uow.teams.counted(campaign_code=self.plan.code)
 
+    def order(self, code: str) -> tuple[int, str]:
+        """The plan's order of departments (the office last)."""
+        codes = [d.code for d in self.plan.departments]
+        return (codes.index(code), code) if code in codes else (len(codes), code)
+
     def name(self, code: str) -> str:
         return self.departments[code].name if code in self.departments else OFFICE
 
@@ -80,16 +86,18 @@ class Owners:
 
     def of(self, row) -> tuple[Owner, ...]:
         if row.department_code:
-            return (Owner(self.name(row.department_code), self._contact(row.department_code)),)
+            return (Owner(self.name(row.department_code), self._contact(row.department_code), row.department_code),)
         if row.certificate_no:
             officer = self.officers.get(row.certificate_no)
-            return (Owner(self.name(officer.department_code if officer else ""), self._officer(row.certificate_no)),)
+            code = officer.department_code if officer else ""
+            return (Owner(self.name(code), self._officer(row.certificate_no), code),)
         if row.kind == "backfill":
             by_dept: dict[str, list[str]] = {}
             for cert, dept in self.teams.get(row.inspection_id, []):
                 by_dept.setdefault(dept, []).append(self._officer(cert))
             if by_dept:
-                return tuple(Owner(self.name(d), "、".join(people)) for d, people in sorted(by_dept.items()))
+                return tuple(Owner(self.name(d), "、".join(people), d)
+                             for d, people in sorted(by_dept.items(), key=lambda kv: self.order(kv[0])))
         contact = self.plan.contact
         return (Owner(OFFICE, person(contact.name, contact.phone, "电话") if contact.name else ""),)
 
@@ -174,9 +182,9 @@ def due_soon(uow, workdays: int = SOON_WORKDAYS) -> tuple[str, list[DueSoon], in
     items = _items(uow, rows, owners, late=False)
     for item in items:
         for owner in item.owners:
-            key = (item.due, owner.department, TASK_LABELS.get(item.kind, item.kind))
+            key = (item.due, owners.order(owner.code), owner.department, TASK_LABELS.get(item.kind, item.kind))
             counts[key] = counts.get(key, 0) + 1
-    rows = [DueSoon(due_label(due, plan.tz), dept, kind, n) for (due, dept, kind), n in sorted(counts.items())]
+    rows = [DueSoon(due_label(due, plan.tz), dept, kind, n) for (due, _, dept, kind), n in sorted(counts.items())]
     return period, rows, len(items)
 
 
