@@ -241,7 +241,7 @@ def write_overdue_report(uow, path: Path) -> list[Overdue]:
     table = book.sheet("逾期部门", f"{plan.name} 逾期部门情况", ("部门", "逾期事项（项）", "涉及企业（户）", "最长逾期（工作日）",
                                                              "责任人及联系电话"),
                        [(r["name"], r["tasks"], r["enterprises"], r["worst"], r["people"]) for r in by_department(items)],
-                       widths=(30, 14, 14, 16, 80), notes=[*notes, joint_note(items)])
+                       widths=(30, 14, 14, 16, 80), notes=[f"{notes[0]}；{joint_note(items)}", *notes[1:]])
     book.bar_chart(table, "各部门逾期事项", [2, 3], "G3", "项 / 户")
     book.sheet("逾期明细", f"{plan.name} 逾期事项明细", ("部门", "事项", "统一社会信用代码", "企业名称", "截止时间",
                                                      "逾期（工作日）", "责任人及联系电话", "已通知到", "暂定期限"),
