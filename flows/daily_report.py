@@ -26,7 +26,8 @@ def daily_overdue_report(code: str, now: str | None = None, url: str | None = No
     ``out_dir``: another folder for the report itself; ``mail=False``: ``--no-mail``."""
     when, url = flow_now(now), url or database_url()
     with database(url) as engine:
-        uow = UnitOfWork(engine, now=when, actor=SYSTEM, campaign=code, files_dir=Path(files_dir) if files_dir else None)
+        folder = Path(files_dir) if files_dir else None
+        uow = UnitOfWork(engine, now=when, actor=SYSTEM, campaign=code, files_dir=folder)
         report = prepare_daily_overdue_report(uow, Path(out_dir) if out_dir else None)
     if report.path is None:
         return {"skipped": f"{report.day:%Y-%m-%d} 不是工作日"}

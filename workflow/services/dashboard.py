@@ -15,7 +15,7 @@ from workflow.plan_checker import check_plan
 from workflow.services.campaigns import redraw_note
 from workflow.services.mail_health import mail_health
 from workflow.services.outbox import problem_summary
-from workflow.services.overdue import (by_department, due_label, due_soon, escalated_to_office, joint_note,
+from workflow.services.overdue import (Owners, by_department, due_label, due_soon, escalated_to_office, joint_note,
                                        overdue_tasks)
 from workflow.tasks import TASK_LABELS
 
@@ -61,7 +61,7 @@ def _finding(f) -> str:
 
 
 def _more(lines: list[str], total: int, where: str) -> list[str]:
-    return lines + ([f"", f"另有 {total - LISTED} 项未列出，见{where}。"] if total > LISTED else [])
+    return lines + (["", f"另有 {total - LISTED} 项未列出，见{where}。"] if total > LISTED else [])
 
 
 def _names(names: list[str], shown: int = 8) -> str:
@@ -96,9 +96,10 @@ def dashboard(uow, *, mail: bool = True) -> Board:
         names = uow.directory.department_names()
         per = uow.reports.department_states(plan.code)
         totals = uow.campaigns.state_counts(plan.code)
-        overdue = overdue_tasks(uow)
-        escalated = escalated_to_office(uow)
-        period, soon, soon_total = due_soon(uow)
+        owners = Owners(uow)  # who owes what: looked up once for the three lists
+        overdue = overdue_tasks(uow, owners)
+        escalated = escalated_to_office(uow, owners)
+        period, soon, soon_total = due_soon(uow, owners=owners)
         note = redraw_note(uow)
         findings = check_plan(plan, uow.calendar)
     health = mail_health(uow, enabled=mail)

@@ -1,4 +1,12 @@
-"""Overdue work: who owes what, how many working days late — the report, the dashboard and the daily mail."""
+"""Open work: who owes what, how many working days late, what falls due next, what the office chases itself —
+the overdue report, the dashboard and the daily mail.
+
+Each task is counted once. A joint back-fill task is owed by every department on the
+enterprise's team: it appears once in every list of tasks, and once in each of those
+departments' counts (so the departments' counts may add up to more than the total).
+The responsible people are named with a number to ring: an officer's mobile, a
+department contact's phone, the office's contact.
+"""
 
 from __future__ import annotations
 
@@ -115,10 +123,10 @@ def _items(uow, rows, owners: Owners, *, late: bool) -> list[Overdue]:
                     owners.of(r), r.escalation_level, bool(r.provisional)) for r in rows]
 
 
-def overdue_tasks(uow) -> list[Overdue]:
+def overdue_tasks(uow, owners: Owners | None = None) -> list[Overdue]:
     """Every open task whose due instant has passed — once each — with the departments that owe it and who is
     responsible there (a joint back-fill task is owed by every department on the team)."""
-    return _items(uow, uow.reports.overdue(uow.plan.code, uow.now), Owners(uow), late=True)
+    return _items(uow, uow.reports.overdue(uow.plan.code, uow.now), owners or Owners(uow), late=True)
 
 
 def by_department(items: list[Overdue]) -> list[dict]:
@@ -164,7 +172,7 @@ class DueSoon:
     count: int
 
 
-def due_soon(uow, workdays: int = SOON_WORKDAYS) -> tuple[str, list[DueSoon], int]:
+def due_soon(uow, workdays: int = SOON_WORKDAYS, owners: Owners | None = None) -> tuple[str, list[DueSoon], int]:
     """What falls due from now to the end of the ``workdays``-th working day ahead, per due instant, department and
     kind; the period in words and the distinct tasks. A year no calendar covers shortens the look-ahead to a week."""
     plan, calendar = uow.plan, uow.calendar
@@ -177,7 +185,7 @@ def due_soon(uow, workdays: int = SOON_WORKDAYS) -> tuple[str, list[DueSoon], in
         period = f"未来 7 天（至 {day_label(horizon)}；该年工作日历尚未导入）"
     until = datetime.combine(horizon + timedelta(days=1), time(0), plan.tz)
     rows = uow.reports.open_tasks(plan.code, due_after=uow.now, due_until=until)
-    owners = Owners(uow)
+    owners = owners or Owners(uow)
     counts: dict[tuple, int] = {}
     items = _items(uow, rows, owners, late=False)
     for item in items:
@@ -200,7 +208,7 @@ class Escalated:
     since: datetime | None  # when the notice to the office fell due (None: the calendar cannot place it)
 
 
-def escalated_to_office(uow) -> list[Escalated]:
+def escalated_to_office(uow, owners: Owners | None = None) -> list[Escalated]:
     """Open tasks whose notices have reached the office: the office now chases them itself."""
     plan = uow.plan
     level = office_level(plan.escalation)
@@ -208,7 +216,7 @@ def escalated_to_office(uow) -> list[Escalated]:
         return []
     rows = uow.reports.open_tasks(plan.code, level_at_least=level)
     out = []
-    for item in _items(uow, rows, Owners(uow), late=True):
+    for item in _items(uow, rows, owners or Owners(uow), late=True):
         try:
             since = next((n.at for n in schedule(item.due, plan.escalation, uow.calendar, plan.tz)
                           if n.level == level), None)
@@ -240,7 +248,8 @@ def write_overdue_report(uow, path: Path) -> list[Overdue]:
     notes = [f"统计时间：{local:%Y-%m-%d %H:%M}（北京时间）", *([note] if note else [])]
     table = book.sheet("逾期部门", f"{plan.name} 逾期部门情况", ("部门", "逾期事项（项）", "涉及企业（户）", "最长逾期（工作日）",
                                                              "责任人及联系电话"),
-                       [(r["name"], r["tasks"], r["enterprises"], r["worst"], r["people"]) for r in by_department(items)],
+                       [(r["name"], r["tasks"], r["enterprises"], r["worst"], r["people"])
+                        for r in by_department(items)],
                        widths=(30, 14, 14, 16, 80), notes=[f"{notes[0]}；{joint_note(items)}", *notes[1:]])
     book.bar_chart(table, "各部门逾期事项", [2, 3], "G3", "项 / 户")
     book.sheet("逾期明细", f"{plan.name} 逾期事项明细", ("部门", "事项", "统一社会信用代码", "企业名称", "截止时间",
