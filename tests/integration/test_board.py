@@ -111,7 +111,7 @@ def test_the_summary_counts_each_overdue_task_once_and_names_whom_to_ring(visite
 def test_what_falls_due_in_the_next_five_working_days_as_dates(visited, engine):
     board = board_at(engine, "2019-12-11T10:00")
     soon = section(board.markdown, "未来 5 个工作日")
-    assert "（至 2019-12-18（周三））到期" in board.markdown
+    assert "未来 5 个工作日（至 2019-12-18 周三）到期" in board.markdown
     rows = [line for line in soon.splitlines() if "回填检查结果" in line]
     assert [r.split(" | ")[1] for r in rows] == ["鹿泉区市场监督管理局", "国家税务总局石家庄市鹿泉区税务局"], \
         "each department that owes the joint back-fill, in the plan's order"

@@ -179,10 +179,10 @@ def due_soon(uow, workdays: int = SOON_WORKDAYS, owners: Owners | None = None) -
     today = uow.now.astimezone(plan.tz).date()
     try:
         horizon = calendar.add_workdays(today, workdays)
-        period = f"未来 {workdays} 个工作日（至 {day_label(horizon)}）"
+        period = f"未来 {workdays} 个工作日（至 {horizon:%Y-%m-%d} 周{WEEKDAYS[horizon.weekday()]}）"
     except CalendarCoverageError:
         horizon = today + timedelta(days=7)
-        period = f"未来 7 天（至 {day_label(horizon)}；该年工作日历尚未导入）"
+        period = f"未来 7 天（至 {horizon:%Y-%m-%d} 周{WEEKDAYS[horizon.weekday()]}；该年工作日历尚未导入）"
     until = datetime.combine(horizon + timedelta(days=1), time(0), plan.tz)
     rows = uow.reports.open_tasks(plan.code, due_after=uow.now, due_until=until)
     owners = owners or Owners(uow)
