@@ -1,14 +1,13 @@
-"""The board as the office sees it in Prefect's UI: cards told apart, the morning report's file and cards, and
-events whose resources read as the campaign, the departments and the enterprises (read back from the API)."""
+"""The board as the office sees it in Prefect's UI: cards told apart (and saying when mail is off), events whose
+resources read as the campaign, the departments and the enterprises (read back from the API), and the morning
+report's file and cards."""
 
 from __future__ import annotations
 
-import time
-
-import httpx
 import pytest
 
 from tests.conftest import draw_campaign
+from tests.integration.test_board import events_about
 
 CODE = "luquan-2019-h2"
 NAME = "石家庄市鹿泉区2019年下半年跨部门“双随机、一公开”联合抽查"
@@ -31,7 +30,8 @@ def artifact(what: str):
 
 
 @pytest.mark.slow  # the session's Prefect server starts with the first of them (~15 s)
-def test_the_cards_are_told_apart_and_say_when_mail_is_off(prefect_api, drawn, db_url, smtp_server):
+def test_the_cards_are_told_apart_and_the_events_read_as_the_office_names_things(prefect_api, drawn, db_url,
+                                                                                 smtp_server):
     from flows.tick import campaign_tick
 
     campaign_tick(CODE, now="2019-11-28T09:30", url=db_url)
@@ -47,6 +47,23 @@ def test_the_cards_are_told_apart_and_say_when_mail_is_off(prefect_api, drawn, d
     assert "## 逾期事项" in summary and "## 已督办至领导小组办公室" in summary and "到期" in summary
     assert "`█" in summary or "`░" in summary, "a progress bar in the text"
     assert "Progress" not in summary
+
+    sampled = events_about(prefect_api, f"ssj.inspection.{CODE}.", ["ssj.inspection.sampled"])
+    assert sampled, "the drawn enterprises announced"
+    for event in sampled:
+        resource = event["resource"]
+        assert resource["prefect.resource.id"].startswith(f"ssj.inspection.{CODE}.")
+        assert not resource["prefect.resource.name"].isascii(), "the enterprise's name, not its USCC"
+        [campaign] = [r for r in event["related"] if r["prefect.resource.role"] == "campaign"]
+        assert campaign["prefect.resource.id"] == f"ssj.campaign.{CODE}" and campaign["prefect.resource.name"] == NAME
+        assert event["payload"]["新状态"] == "已抽取" and event["payload"]["事项"] == "抽取并派发"
+    notices = events_about(prefect_api, "ssj.", ["ssj.task.remind"])
+    assert notices, "the reminders of the morning"
+    for event in notices:
+        assert event["resource"]["prefect.resource.id"].startswith(("ssj.inspection.", "ssj.department.",
+                                                                    "ssj.campaign."))
+        assert "|" not in event["resource"]["prefect.resource.id"]
+        assert event["payload"]["阶段"] == "提醒" and "截止" in event["payload"] and "事项" in event["payload"]
 
     campaign_tick(CODE, now="2019-11-28T09:45", url=db_url, mail=False)
     assert artifact("summary").data.startswith("> **未发信（--no-mail）")
@@ -69,41 +86,3 @@ def test_the_morning_report_lands_in_the_campaigns_folder_and_on_the_board(prefe
     assert f"逾期事项 **{result['overdue']}** 项" in card.data and expected.name in card.data
     link = artifact("daily-report-file")
     assert expected.as_uri() in link.data and link.description.startswith("日报文件 ")
-
-
-def events_about(api: str, prefix: str, names: list[str]) -> list[dict]:
-    """The events the Prefect API holds for resources under ``prefix`` (waits for the server to store them)."""
-    from prefect.events.worker import EventsWorker
-
-    EventsWorker.drain_all(timeout=30)
-    body = {"filter": {"occurred": {"since": "2019-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"},
-                       "event": {"name": names}, "any_resource": {"id_prefix": [prefix]}}, "limit": 50}
-    deadline = time.monotonic() + 60
-    while True:
-        found = httpx.post(f"{api}/events/filter", json=body, timeout=30).json()["events"]
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(1)
-
-
-@pytest.mark.slow
-def test_the_events_name_the_campaign_and_the_enterprises(prefect_api, drawn, db_url, smtp_server):
-    from flows.tick import campaign_tick
-
-    campaign_tick(CODE, now="2019-11-28T09:30", url=db_url)
-    sampled = events_about(prefect_api, f"ssj.inspection.{CODE}.", ["ssj.inspection.sampled"])
-    assert sampled, "the drawn enterprises announced"
-    for event in sampled:
-        resource = event["resource"]
-        assert resource["prefect.resource.id"].startswith(f"ssj.inspection.{CODE}.")
-        assert resource["prefect.resource.name"].startswith("石家庄"), "the enterprise's name"
-        [campaign] = [r for r in event["related"] if r["prefect.resource.role"] == "campaign"]
-        assert campaign["prefect.resource.id"] == f"ssj.campaign.{CODE}" and campaign["prefect.resource.name"] == NAME
-        assert event["payload"]["新状态"] == "已抽取" and event["payload"]["事项"] == "抽取并派发"
-    notices = events_about(prefect_api, "ssj.", ["ssj.task.remind"])
-    assert notices, "the reminders of the morning"
-    for event in notices:
-        assert event["resource"]["prefect.resource.id"].startswith(("ssj.inspection.", "ssj.department.",
-                                                                    "ssj.campaign."))
-        assert "|" not in event["resource"]["prefect.resource.id"]
-        assert event["payload"]["阶段"] == "提醒" and "截止" in event["payload"] and "事项" in event["payload"]

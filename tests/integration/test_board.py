@@ -3,9 +3,11 @@ already chases, what falls due this week — and the morning report lands in the
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import httpx
 import openpyxl
 import pytest
 from sqlalchemy import func, select
@@ -69,9 +71,10 @@ def officers(engine) -> dict:
                                                                  orm.Officer.mobile))}
 
 
-def test_the_summary_counts_each_overdue_task_once_and_names_whom_to_ring(visited, engine, tmp_path):
+def test_the_summary_counts_each_overdue_task_once_and_names_whom_to_ring(visited, engine, tmp_path, monkeypatch):
     ssj, joint, teams = visited
-    assert ssj("tick", CODE, "--now", "2019-12-20T09:30").code == 0  # the notices climb to the office
+    events = sweep(engine, "2019-12-20T09:30")  # what a tick does: the notices climb to the office
+    events_are_readable(events, engine, joint)
     board = board_at(engine, "2019-12-20T10:00")
     distinct = open_overdue(engine, "2019-12-20T10:00")
     assert board.overdue == distinct and f"## 逾期事项：{distinct} 项" in board.markdown
@@ -107,8 +110,16 @@ def test_the_summary_counts_each_overdue_task_once_and_names_whom_to_ring(visite
     notes = [c for row in book["逾期部门"].iter_rows(max_row=4, values_only=True) for c in row if c]
     assert any(f"逾期事项共 {distinct} 项" in str(n) for n in notes)
 
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    daily = prepare_daily_overdue_report(UnitOfWork(engine, now=at("2019-12-20T10:00"), actor=SYSTEM, campaign=CODE))
+    assert daily.path == (tmp_path / "files" / CODE / "报表" / "逾期部门报告_2019-12-20.xlsx").resolve()
+    assert daily.path.exists() and not any(elsewhere.iterdir()), "nothing in the working directory"
+    assert daily.overdue == distinct and sum(r["tasks"] for r in daily.departments) == distinct + len(joint)
 
-def test_what_falls_due_in_the_next_five_working_days_as_dates(visited, engine):
+
+def test_what_falls_due_in_the_next_five_working_days_as_dates_and_when_mail_is_off(visited, engine):
     board = board_at(engine, "2019-12-11T10:00")
     soon = section(board.markdown, "未来 5 个工作日")
     assert "未来 5 个工作日（至 2019-12-18 周三）到期" in board.markdown
@@ -118,36 +129,27 @@ def test_what_falls_due_in_the_next_five_working_days_as_dates(visited, engine):
     assert all(r.startswith("| 2019-12-17（周二） |") and r.endswith("| 2 |") for r in rows), "the day and the count"
     assert "2019-12-17（周二）" in soon and "部门报送检查表、总结和统计表" in soon
     assert "工作日内" not in board.markdown and "派发后" not in board.markdown, "dates, not rules"
-    assert board.due_soon >= 2
+    assert board.due_soon >= 2 and board.markdown.startswith("# ")
+    quiet = board_at(engine, "2019-12-11T10:00", mail=False)
+    assert quiet.markdown.startswith("> **未发信（--no-mail）"), "served with --no-mail: said first"
+    assert quiet.described("逾期").startswith("逾期 · ") and quiet.described("逾期").endswith("未发信（--no-mail）")
 
 
-def test_without_mail_every_card_says_so(visited, engine):
-    board = board_at(engine, "2019-12-11T10:00", mail=False)
-    assert board.markdown.startswith("> **未发信（--no-mail）")
-    assert board.described("逾期").startswith("逾期 · ") and board.described("逾期").endswith("未发信（--no-mail）")
-    assert board_at(engine, "2019-12-11T10:00").markdown.startswith("# ")
-
-
-def test_the_daily_report_goes_to_the_campaigns_own_folder(visited, engine, tmp_path, monkeypatch):
-    elsewhere = tmp_path / "cwd"
-    elsewhere.mkdir()
-    monkeypatch.chdir(elsewhere)
-    report = prepare_daily_overdue_report(UnitOfWork(engine, now=at("2019-12-20T08:30"), actor=SYSTEM, campaign=CODE))
-    assert report.path == (tmp_path / "files" / CODE / "报表" / "逾期部门报告_2019-12-20.xlsx").resolve()
-    assert report.path.exists() and not any(elsewhere.iterdir()), "nothing in the working directory"
-    assert report.overdue == open_overdue(engine, "2019-12-20T08:30")
-    assert sum(r["tasks"] for r in report.departments) == report.overdue + 2
-
-
-def test_the_sweeps_events_name_the_campaign_the_departments_and_the_enterprises(visited, engine):
-    from flows.events import ESCALATED_TO_OFFICE, sweep_events
+def sweep(engine, when: str) -> list[dict]:
+    """A tick's sweep (without Prefect): the events it would announce."""
+    from flows.events import sweep_events
     from workflow.services.tick import advance
     from workflow.services.timeline import new_transitions
 
-    ssj, joint, _ = visited
-    uow = UnitOfWork(engine, now=at("2019-12-20T09:30"), actor=SYSTEM, campaign=CODE)
+    uow = UnitOfWork(engine, now=at(when), actor=SYSTEM, campaign=CODE)
     advanced = advance(uow)
-    events = sweep_events(CODE, uow.now, new_transitions(uow), advanced.moved, advanced.swept.decided)
+    return sweep_events(CODE, uow.now, new_transitions(uow), advanced.moved, advanced.swept.decided)
+
+
+def events_are_readable(events: list[dict], engine, joint: list[str]) -> None:
+    """Resources named as the office names them, Chinese payloads, and the office's escalation of a joint task."""
+    from flows.events import ESCALATED_TO_OFFICE
+
     name = "石家庄市鹿泉区2019年下半年跨部门“双随机、一公开”联合抽查"
     ids = {e["resource"]["prefect.resource.id"] for e in events}
     assert all(i.startswith(("ssj.campaign.", "ssj.department.", "ssj.inspection.")) for i in ids), ids
@@ -171,3 +173,37 @@ def test_the_sweeps_events_name_the_campaign_the_departments_and_the_enterprises
     notices = [e for e in events if e["event"].startswith("ssj.task.")]
     assert notices and all(set(e["payload"]) >= {"事项", "阶段", "截止"} for e in notices)
     assert all(all(ord(k[0]) > 127 for k in e["payload"]) for e in events), "Chinese labels"
+
+
+def events_about(api: str, prefix: str, names: list[str]) -> list[dict]:
+    """The events the Prefect API holds for resources under ``prefix`` (waits for the server to store them)."""
+    from prefect.events.worker import EventsWorker
+
+    EventsWorker.drain_all(timeout=30)
+    body = {"filter": {"occurred": {"since": "2019-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"},
+                       "event": {"name": names}, "any_resource": {"id_prefix": [prefix]}}, "limit": 50}
+    deadline = time.monotonic() + 60
+    while True:
+        found = httpx.post(f"{api}/events/filter", json=body, timeout=30).json()["events"]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(1)
+
+
+@pytest.mark.slow  # the session's Prefect server starts with the first of them (~15 s)
+def test_a_notice_reaching_the_office_is_an_event_the_office_can_automate_on(prefect_api, visited, db_url, engine):
+    from flows.events import ESCALATED_TO_OFFICE
+    from flows.tick import campaign_tick
+
+    ssj, joint, _ = visited
+    result = campaign_tick(CODE, now="2019-12-20T09:30", url=db_url)
+    assert result["to_office"] > 0 and result["escalated"] > 0
+    found = events_about(prefect_api, f"ssj.inspection.{CODE}.{joint[0]}", [ESCALATED_TO_OFFICE])
+    with engine.connect() as conn:
+        enterprise = conn.execute(select(orm.Enterprise.name).where(orm.Enterprise.uscc == joint[0])).scalar()
+    [event] = [e for e in found if e["payload"]["事项"] == "回填检查结果"]
+    assert event["resource"]["prefect.resource.name"] == enterprise
+    related = {r["prefect.resource.id"]: r["prefect.resource.name"] for r in event["related"]}
+    assert related[f"ssj.campaign.{CODE}"].endswith("联合抽查")
+    assert related["ssj.department.SJ"] == "鹿泉区市场监督管理局" and "ssj.department.SW" in related
+    assert event["payload"]["企业"] == enterprise and event["payload"]["截止"] == "2019-12-17（周二）"
