@@ -105,9 +105,10 @@ def sweep_events(code: str, now: datetime, transitions: list[dict], moved, decid
             payload.update({"企业": notice.get("enterprise") or notice["uscc"], "统一社会信用代码": notice["uscc"]})
         events.append({"event": f"ssj.task.{notice['stage']}", "resource": resource, "related": related,
                        "occurred": now, "payload": payload})
-        if notice["step"] == "office":
-            events.append({"event": ESCALATED_TO_OFFICE, "resource": resource,
-                           "related": related if related and related[0] is campaign else [campaign, *related],
+        if notice["step"] == "office":  # about the enterprise, or the campaign; the departments that owe it related
+            about = resource if notice["uscc"] else campaign_resource(code, name)
+            events.append({"event": ESCALATED_TO_OFFICE, "resource": about,
+                           "related": [campaign, *departments] if notice["uscc"] else departments,
                            "occurred": now, "payload": {**payload, "阶段": "督办至领导小组办公室"}})
     return events
 

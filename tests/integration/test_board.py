@@ -170,6 +170,11 @@ def events_are_readable(events: list[dict], engine, joint: list[str]) -> None:
     roles = {r["prefect.resource.id"]: r for r in escalation["related"]}
     assert {"ssj.department.SJ", "ssj.department.SW"} <= set(roles)
     assert roles["ssj.department.SJ"]["prefect.resource.name"] == "鹿泉区市场监督管理局"
+    for e in (e for e in events if e["event"] == ESCALATED_TO_OFFICE):
+        assert e["resource"]["prefect.resource.id"].startswith((f"ssj.inspection.{CODE}.", f"ssj.campaign.{CODE}"))
+        assert any(r["prefect.resource.role"] == "department" for r in e["related"]), "who owes it"
+    assert any(e["event"] == ESCALATED_TO_OFFICE and e["resource"]["prefect.resource.id"] == f"ssj.campaign.{CODE}"
+               and e["payload"]["事项"] == "部门报送检查表、总结和统计表" for e in events), "a department's own task"
     notices = [e for e in events if e["event"].startswith("ssj.task.")]
     assert notices and all(set(e["payload"]) >= {"事项", "阶段", "截止"} for e in notices)
     assert all(all(ord(k[0]) > 127 for k in e["payload"]) for e in events), "Chinese labels"
