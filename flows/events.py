@@ -58,12 +58,14 @@ def _when(at: datetime, tz) -> str:
     return at.astimezone(tz).strftime(BEIJING_MINUTE) if tz else at.isoformat()
 
 
-def sweep_events(code: str, now: datetime, transitions: list[dict], moved, decided: list[dict], tz=None) -> list[dict]:
+def sweep_events(code: str, now: datetime, transitions: list[dict], moved, decided: list[dict], tz=None,
+                 campaign_name: str | None = None) -> list[dict]:
     """The events a tick's sweep announces (``emit_event``'s arguments): one per transition, moved deadline and
     notice, and one more per notice that reached the office. Names come with the dicts (``new_transitions``,
     the sweep's ``decided``); nothing is decided here."""
     tz = tz or BEIJING
-    name = next((d.get("campaign_name") for d in [*decided, *transitions] if d.get("campaign_name")), "") or code
+    name = campaign_name or next((d.get("campaign_name") for d in [*decided, *transitions] if d.get("campaign_name")),
+                                 "") or code
     campaign = campaign_related(code, name)
     events: list[dict] = []
     for t in transitions:
@@ -113,7 +115,9 @@ def sweep_events(code: str, now: datetime, transitions: list[dict], moved, decid
     return events
 
 
-def announce_sweep(code: str, now, transitions: list[dict], moved, decided: list[dict]) -> None:
-    """One event per transition, moved deadline and notice decided by a tick (and one per notice to the office)."""
-    for e in sweep_events(code, now, transitions, moved, decided):
+def announce_sweep(code: str, now, transitions: list[dict], moved, decided: list[dict],
+                   campaign_name: str | None = None) -> None:
+    """One event per transition, moved deadline and notice decided by a tick (and one per notice to the office).
+    ``campaign_name``: the resource's name when the dicts carry none (only deadlines moved)."""
+    for e in sweep_events(code, now, transitions, moved, decided, campaign_name=campaign_name):
         emit(e["event"], e["resource"], e["related"], e["payload"], occurred=e["occurred"])
