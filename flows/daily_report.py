@@ -1,4 +1,8 @@
-"""``daily_overdue_report``: each morning, the overdue-department report to the office (on working days only)."""
+"""``daily_overdue_report``: each morning, the overdue-department report to the office (on working days only).
+
+The file goes to the campaign's own folder (``<SSJ_FILES_DIR>/<code>/报表/``) and onto the
+board (its counts and a link to the file), then the mail goes out with it attached.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from pathlib import Path
 
 from prefect import flow
 
+from flows.board import publish_daily_report
 from flows.common import database, flow_now
 from flows.tick import send_mail
 from workflow.identity import SYSTEM
@@ -15,13 +20,18 @@ from workflow.services.uow import UnitOfWork
 
 
 @flow(name="daily-overdue-report", description="每个工作日上午：逾期部门报告（XLSX）发给领导小组办公室。")
-def daily_overdue_report(code: str, now: str | None = None, url: str | None = None,
-                         out_dir: str | None = None, mail: bool = True) -> dict:
+def daily_overdue_report(code: str, now: str | None = None, url: str | None = None, out_dir: str | None = None,
+                         mail: bool = True, files_dir: str | None = None) -> dict:
+    """``files_dir``: the campaign's folder (default ``<SSJ_FILES_DIR>/<code>``; the report goes to its ``报表``);
+    ``out_dir``: another folder for the report itself; ``mail=False``: ``--no-mail``."""
     when, url = flow_now(now), url or database_url()
     with database(url) as engine:
-        report = prepare_daily_overdue_report(UnitOfWork(engine, now=when, actor=SYSTEM, campaign=code),
-                                              Path(out_dir or "报表"))
+        folder = Path(files_dir) if files_dir else None
+        uow = UnitOfWork(engine, now=when, actor=SYSTEM, campaign=code, files_dir=folder)
+        report = prepare_daily_overdue_report(uow, Path(out_dir) if out_dir else None)
     if report.path is None:
         return {"skipped": f"{report.day:%Y-%m-%d} 不是工作日"}
+    publish_daily_report(code, report, mail)
     mailed = send_mail(url, when, mail)
-    return {"report": str(report.path), "overdue": report.overdue, "queued": report.queued, **mailed}
+    return {"report": str(report.path), "overdue": report.overdue, "escalated": report.escalated,
+            "queued": report.queued, **mailed}

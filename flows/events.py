@@ -1,43 +1,123 @@
 """The events the product emits for the office's automations and the dashboard's event feed.
 
 Their names are fixed here once: the automations (``flows/serving.py``) match on them.
+Resources read as the office names things: ``ssj.campaign.<code>``, ``ssj.department.<code>``
+and ``ssj.inspection.<code>.<USCC>``, each with its Chinese name; payloads carry Chinese labels.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from prefect.events import emit_event
+
+from calendars import BEIJING
+from workflow.inspection import STATE_LABELS
+from workflow.machine import TRIGGER_LABELS
+from workflow.notices import LADDER_LABELS, STAGE_LABELS
+from workflow.services.overdue import due_label
+from workflow.tasks import TASK_LABELS
 
 MAIL_FAILED = "ssj.mail.failed"  # a tick whose campaign's mail could not all be sent
 MAIL_FAILING_FOR_AN_HOUR = "ssj.mail.failing-for-an-hour"  # the oldest unsent message has failed for ≥ 60 minutes
 ESCALATED_TO_OFFICE = "ssj.notice.escalated-to-office"  # a notice climbed the ladder to the office
 TICK_RAN = "ssj.tick.ran"  # a campaign's tick did its work (mail or not): its absence means nothing runs
 
+DEADLINE_MOVED = "ssj.task.deadline-moved"
+BEIJING_MINUTE = "%Y-%m-%d %H:%M"
+ACTION_LABELS = {"sampled": "抽取并派发", **TRIGGER_LABELS}
+
 
 def campaign_resource(code: str, name: str) -> dict:
-    return {"prefect.resource.id": f"ssj.campaign.{code}", "prefect.resource.name": name}
+    return {"prefect.resource.id": f"ssj.campaign.{code}", "prefect.resource.name": name or code}
 
 
 def campaign_related(code: str, name: str) -> dict:
     return {**campaign_resource(code, name), "prefect.resource.role": "campaign"}
 
 
+def department_resource(code: str, name: str) -> dict:
+    return {"prefect.resource.id": f"ssj.department.{code}", "prefect.resource.name": name or code}
+
+
+def department_related(code: str, name: str) -> dict:
+    return {**department_resource(code, name), "prefect.resource.role": "department"}
+
+
+def inspection_resource(code: str, uscc: str, enterprise: str) -> dict:
+    """An enterprise in a campaign (the same enterprise in another campaign is another inspection)."""
+    return {"prefect.resource.id": f"ssj.inspection.{code}.{uscc}", "prefect.resource.name": enterprise or uscc,
+            "ssj.uscc": uscc}
+
+
 def emit(event: str, resource: dict, related: list[dict] | None = None, payload: dict | None = None, occurred=None):
     return emit_event(event=event, resource=resource, related=related or [], payload=payload or {}, occurred=occurred)
 
 
-def announce_sweep(code: str, now, transitions: list[dict], moved, decided: list[dict]) -> None:
-    """One event per transition, moved deadline and notice decided by a tick."""
-    campaign = {"prefect.resource.id": f"ssj.campaign.{code}", "prefect.resource.role": "campaign"}
+def _when(at: datetime, tz) -> str:
+    return at.astimezone(tz).strftime(BEIJING_MINUTE) if tz else at.isoformat()
+
+
+def sweep_events(code: str, now: datetime, transitions: list[dict], moved, decided: list[dict], tz=None,
+                 campaign_name: str | None = None) -> list[dict]:
+    """The events a tick's sweep announces (``emit_event``'s arguments): one per transition, moved deadline and
+    notice, and one more per notice that reached the office. Names come with the dicts (``new_transitions``,
+    the sweep's ``decided``); nothing is decided here."""
+    tz = tz or BEIJING
+    name = campaign_name or next((d.get("campaign_name") for d in [*decided, *transitions] if d.get("campaign_name")),
+                                 "") or code
+    campaign = campaign_related(code, name)
+    events: list[dict] = []
     for t in transitions:
-        emit(f"ssj.inspection.{t['trigger']}",
-             {"prefect.resource.id": f"ssj.inspection.{code}.{t['uscc']}", "prefect.resource.name": t["uscc"] or code},
-             [campaign], {"from": t["from"], "to": t["to"], "actor": t["actor"], "seq": t["seq"]}, occurred=t["at"])
+        enterprise = t.get("enterprise") or t["uscc"] or ""
+        resource = inspection_resource(code, t["uscc"], enterprise) if t["uscc"] else campaign_resource(code, name)
+        events.append({"event": f"ssj.inspection.{t['trigger']}", "resource": resource,
+                       "related": [campaign] if t["uscc"] else [], "occurred": t["at"],
+                       "payload": {"事项": ACTION_LABELS.get(t["trigger"], t["trigger"]), "企业": enterprise,
+                                   "统一社会信用代码": t["uscc"] or "",
+                                   "原状态": STATE_LABELS.get(t["from"], t["from"] or ""),
+                                   "新状态": STATE_LABELS.get(t["to"], t["to"] or ""), "操作人": t["actor"],
+                                   "时间": _when(t["at"], tz), "序号": t["seq"]}})
     for change in moved:
-        emit("ssj.task.deadline-moved", {"prefect.resource.id": f"ssj.task.{change.task_id}"}, [campaign],
-             {"kind": change.kind, "before": change.before.isoformat(), "after": change.after.isoformat(),
-              "provisional": change.provisional}, occurred=now)
+        if change.before == change.after and not change.kept:
+            continue
+        events.append({"event": DEADLINE_MOVED, "resource": campaign_resource(code, name), "related": [],
+                       "occurred": now,
+                       "payload": {"事项": TASK_LABELS.get(change.kind, change.kind), "原截止": _when(change.before, tz),
+                                   "新截止": _when(change.after, tz), "暂定期限": "是" if change.provisional else "否",
+                                   **({"说明": "暂定期限不提前，保持原期限"} if change.kept else {})}})
     for notice in decided:
-        emit(f"ssj.task.{notice['stage']}",
-             {"prefect.resource.id": f"ssj.task.{notice['task_id']}", "prefect.resource.name": notice["task"]},
-             [campaign, *({"prefect.resource.id": f"ssj.department.{d}", "prefect.resource.role": "department"}
-                          for d in notice["departments"])], notice, occurred=now)
+        names = notice.get("department_names") or {}
+        departments = [department_related(d, names.get(d, d)) for d in notice["departments"]]
+        if notice["uscc"]:
+            resource = inspection_resource(code, notice["uscc"], notice.get("enterprise", ""))
+            related = [campaign, *departments]
+        elif len(departments) == 1:
+            resource = department_resource(notice["departments"][0], names.get(notice["departments"][0], ""))
+            related = [campaign]
+        else:
+            resource, related = campaign_resource(code, name), departments
+        payload = {"事项": TASK_LABELS.get(notice["kind"], notice["kind"]),
+                   "阶段": STAGE_LABELS.get(notice["stage"], notice["stage"]),
+                   "通知对象": LADDER_LABELS.get(notice["step"], notice["step"]),
+                   "部门": "、".join(names.get(d, d) for d in notice["departments"]), "抽查任务": name}
+        if notice.get("due") is not None:
+            payload["截止"] = due_label(notice["due"], tz) + ("（暂定）" if notice.get("provisional") else "")
+        if notice["uscc"]:
+            payload.update({"企业": notice.get("enterprise") or notice["uscc"], "统一社会信用代码": notice["uscc"]})
+        events.append({"event": f"ssj.task.{notice['stage']}", "resource": resource, "related": related,
+                       "occurred": now, "payload": payload})
+        if notice["step"] == "office":  # about the enterprise, or the campaign; the departments that owe it related
+            about = resource if notice["uscc"] else campaign_resource(code, name)
+            events.append({"event": ESCALATED_TO_OFFICE, "resource": about,
+                           "related": [campaign, *departments] if notice["uscc"] else departments,
+                           "occurred": now, "payload": {**payload, "阶段": "督办至领导小组办公室"}})
+    return events
+
+
+def announce_sweep(code: str, now, transitions: list[dict], moved, decided: list[dict],
+                   campaign_name: str | None = None) -> None:
+    """One event per transition, moved deadline and notice decided by a tick (and one per notice to the office).
+    ``campaign_name``: the resource's name when the dicts carry none (only deadlines moved)."""
+    for e in sweep_events(code, now, transitions, moved, decided, campaign_name=campaign_name):
+        emit(e["event"], e["resource"], e["related"], e["payload"], occurred=e["occurred"])

@@ -86,12 +86,24 @@ class ReportQueries:
 
     def overdue(self, code: str, now: datetime) -> list:
         """Every open task past its due instant, with its enterprise: the overdue report's rows."""
+        return self.open_tasks(code, due_until=now)
+
+    def open_tasks(self, code: str, *, due_until: datetime | None = None, due_after: datetime | None = None,
+                   level_at_least: int | None = None) -> list:
+        """Open tasks of the campaign with their enterprise, by due instant: past due (``due_until=now``), falling due
+        in a window (``due_after`` exclusive), or whose notices climbed to a level (``level_at_least``)."""
         t, i, e = orm.TaskRow, orm.InspectionRow, orm.Enterprise
-        return self.conn.execute(select(t.kind, t.inspection_id, t.department_code, t.certificate_no, t.due_at,
-                                        t.provisional, t.escalation_level, i.uscc, e.name)
-                                 .outerjoin(i, i.id == t.inspection_id).outerjoin(e, e.uscc == i.uscc)
-                                 .where(t.campaign_code == code, t.done_at.is_(None), t.due_at <= now)
-                                 .order_by(t.due_at, t.id)).all()
+        query = (select(t.id, t.kind, t.inspection_id, t.department_code, t.certificate_no, t.due_at, t.provisional,
+                        t.escalation_level, i.uscc, e.name)
+                 .outerjoin(i, i.id == t.inspection_id).outerjoin(e, e.uscc == i.uscc)
+                 .where(t.campaign_code == code, t.done_at.is_(None)))
+        if due_until is not None:
+            query = query.where(t.due_at <= due_until)
+        if due_after is not None:
+            query = query.where(t.due_at > due_after)
+        if level_at_least is not None:
+            query = query.where(t.escalation_level >= level_at_least)
+        return self.conn.execute(query.order_by(t.due_at, t.id)).all()
 
     def answers(self, code: str) -> list:
         """Every department's 比对确认 of every enterprise, by department and USCC."""

@@ -1,4 +1,9 @@
-"""What the office sees on the Prefect dashboard for a campaign: enough to run it day to day."""
+"""What the office sees on the Prefect dashboard for a campaign: enough to run it day to day.
+
+The summary answers, in this order, what an office clerk asks each morning: where the
+campaign stands, what is late and who to ring about it, what the office already chases
+itself, what falls due this week, whether mail leaves, and whether the plan holds.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,13 @@ from workflow.plan_checker import check_plan
 from workflow.services.campaigns import redraw_note
 from workflow.services.mail_health import mail_health
 from workflow.services.outbox import problem_summary
-from workflow.services.overdue import by_department, overdue_tasks
+from workflow.services.overdue import (Owners, by_department, due_label, due_soon, escalated_to_office, joint_note,
+                                       overdue_tasks)
+from workflow.tasks import TASK_LABELS
+
+NO_MAIL = "未发信（--no-mail）"
+LISTED = 50  # rows of a list on the summary card; the rest are in the overdue report
+BAR = 20  # characters of the text progress bar
 
 
 @dataclass(frozen=True)
@@ -21,6 +32,61 @@ class Board:
     progress: float  # percent of live enterprises back-filled or published
     markdown: str
     mail_problems: str = ""  # one line when messages wait for the office (退信, 无法生成, 投递不明)
+    overdue: int = 0  # distinct overdue tasks
+    escalated: int = 0  # open tasks whose notices reached the office
+    due_soon: int = 0  # tasks falling due in the next five working days
+    mail: bool = True  # False: served with --no-mail (every card says so)
+
+    def described(self, what: str) -> str:
+        """A card's description: what it is first (the UI's list cuts the rest), then the campaign."""
+        return f"{what} · {self.title}" + ("" if self.mail else f" · {NO_MAIL}")
+
+
+def text_bar(percent: float, width: int = BAR) -> str:
+    filled = round(width * percent / 100)
+    return "█" * filled + "░" * (width - filled)
+
+
+def _cell(text: str) -> str:
+    """A value inside a markdown table cell."""
+    return str(text).replace("|", "｜").replace("\n", " ")
+
+
+def _finding(f) -> str:
+    subject = f.subject
+    if subject.startswith("deadlines."):
+        subject = DEADLINE_LABELS.get(subject.split(".", 1)[1], subject)
+    subject = {"calendar": "工作日历", "campaign.window": "抽查时间"}.get(subject, subject)
+    return f"- {f.severity} {subject}：{f.message}"
+
+
+def _more(lines: list[str], total: int, where: str) -> list[str]:
+    return lines + (["", f"另有 {total - LISTED} 项未列出，见{where}。"] if total > LISTED else [])
+
+
+def _names(names: list[str], shown: int = 8) -> str:
+    return "、".join(names[:shown]) + (f" 等 {len(names)} 户" if len(names) > shown else "")
+
+
+def _escalation_groups(escalated, tz) -> list[tuple[str, str, str, str, int]]:
+    """The escalated tasks by (since, what, due): the enterprises concerned, or the departments and their counts."""
+    groups: dict[tuple, list] = {}
+    for e in escalated:
+        groups.setdefault((e.since is None, e.since, e.item.kind, e.item.due), []).append(e.item)
+    out = []
+    for (_, since, kind, due), items in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or kv[0][3],
+                                                                              kv[0][2], kv[0][3]), reverse=False):
+        enterprises = sorted({x.enterprise or x.uscc for x in items if x.uscc})
+        if enterprises:
+            who = _names(enterprises)
+        else:
+            per: dict[str, int] = {}
+            for x in items:
+                per[x.department] = per.get(x.department, 0) + 1
+            who = "、".join(d if set(per.values()) == {1} else f"{d} {n} 项" for d, n in per.items())
+        out.append((f"{since.astimezone(tz):%Y-%m-%d %H:%M} 起" if since else "—", TASK_LABELS.get(kind, kind),
+                    due_label(due, tz), who, len(items)))
+    return out
 
 
 def dashboard(uow, *, mail: bool = True) -> Board:
@@ -30,33 +96,74 @@ def dashboard(uow, *, mail: bool = True) -> Board:
         names = uow.directory.department_names()
         per = uow.reports.department_states(plan.code)
         totals = uow.campaigns.state_counts(plan.code)
-        overdue = overdue_tasks(uow)
+        owners = Owners(uow)  # who owes what: looked up once for the three lists
+        overdue = overdue_tasks(uow, owners)
+        escalated = escalated_to_office(uow, owners)
+        period, soon, soon_total = due_soon(uow, owners=owners)
         note = redraw_note(uow)
         findings = check_plan(plan, uow.calendar)
     health = mail_health(uow, enabled=mail)
     mail_line = problem_summary({"counts": health.problems})
+    tz = plan.tz
     counts: dict[str, dict[str, int]] = {}
     for dept, state, n in per:
         counts.setdefault(dept, {})[state] = n
     progress_table = [{"部门": names.get(dep.code, dep.code),
                        **{STATE_LABELS[s]: counts.get(dep.code, {}).get(s, 0) for s in STATES}}
                       for dep in plan.departments]
+    departments = by_department(overdue)
     overdue_table = [{"部门": r["name"], "逾期事项（项）": r["tasks"], "涉及企业": r["enterprises"],
-                      "最长逾期（工作日）": r["worst"], "责任人": r["people"]} for r in by_department(overdue)]
+                      "最长逾期（工作日）": r["worst"], "责任人及联系电话": r["people"]} for r in departments]
     live = sum(n for s, n in totals.items() if s != WITHDRAWN)
     done = totals.get(REPORTED, 0) + totals.get(PUBLISHED, 0)
     progress = round(100.0 * done / live, 1) if live else 0.0
-    local = uow.now.astimezone(plan.tz)
-    lines = [f"# {plan.name}", "", f"{plan.document_no} · {plan.office} · 更新于 {local:%Y-%m-%d %H:%M}（北京时间）", ""]
+    local = uow.now.astimezone(tz)
+
+    lines = [f"> **{NO_MAIL}：本抽查任务的提醒和通知只排入发件箱，没有发出。**", ""] if not mail else []
+    lines += [f"# {plan.name}", "", f"{plan.document_no} · {plan.office} · 更新于 {local:%Y-%m-%d %H:%M}（北京时间）", ""]
     if note:
         lines += [f"**{note}**", ""]
-    lines += ["## 检查对象", "", "| 状态 | 户数 |", "|---|---|"]
+    lines += [f"`{text_bar(progress)}` **{progress:g}%**　已回填或已公示 {done} 户 / 应检查 {live} 户", ""]
+    lines += [f"逾期事项 **{len(overdue)}** 项 · 已督办至领导小组办公室 **{len(escalated)}** 项 · "
+              f"{period}到期 **{soon_total}** 项", ""]
+
+    lines += ["## 检查对象", "", "| 状态 | 户数 |", "|---|---:|"]
     lines += [f"| {STATE_LABELS[s]} | {totals.get(s, 0)} |" for s in STATES]
+
     lines += ["", f"## 逾期事项：{len(overdue)} 项", ""]
-    lines += [f"- {r['部门']}：{r['逾期事项（项）']} 项，最长逾期 {r['最长逾期（工作日）']} 个工作日" for r in overdue_table] or ["- 无"]
+    if overdue:
+        lines += [joint_note(overdue), ""]
+        lines += [f"- {r['name']}：{r['tasks']} 项，涉及企业 {r['enterprises']} 户，最长逾期 {r['worst']} 个工作日"
+                  for r in departments]
+        lines += ["", "| 企业 | 事项 | 部门 | 责任人及联系电话 | 截止 | 逾期（工作日） |", "|---|---|---|---|---|---:|"]
+        rows = sorted(overdue, key=lambda x: (-x.workdays, x.due, x.task_id))
+        lines += _more([f"| {_cell(x.enterprise or '—')} | {TASK_LABELS.get(x.kind, x.kind)} | {_cell(x.department)} | "
+                        f"{_cell(x.responsible)} | {due_label(x.due, tz)} | {x.workdays} |" for x in rows[:LISTED]],
+                       len(rows), "逾期部门报告（ssj report overdue）")
+    else:
+        lines += ["无逾期事项。"]
+
+    lines += ["", f"## 已督办至领导小组办公室：{len(escalated)} 项", ""]
+    if escalated:
+        lines += ["通知已逐级发到领导小组办公室、仍未完成的事项（办公室直接督办）：", "",
+                  "| 督办至办公室 | 事项 | 截止 | 企业或部门 | 项数 |", "|---|---|---|---|---:|"]
+        groups = _escalation_groups(escalated, tz)
+        lines += _more([f"| {since} | {what} | {due} | {_cell(who)} | {n} |" for since, what, due, who, n in
+                        groups[:LISTED]], len(groups), "逾期部门报告的“已通知到”一列")
+    else:
+        lines += ["无。"]
+
+    lines += ["", f"## {period}到期", ""]
+    if soon:
+        lines += [f"共 {soon_total} 项（联合检查的回填在每个负责部门各列一次）：" if soon_total < sum(d.count for d in soon)
+                  else f"共 {soon_total} 项：", "", "| 截止 | 部门 | 事项 | 项数 |", "|---|---|---|---:|"]
+        lines += _more([f"| {d.due} | {_cell(d.department)} | {d.kind} | {d.count} |" for d in soon[:LISTED]],
+                       len(soon), "ssj campaign status")
+    else:
+        lines += ["无到期事项。"]
+
     lines += ["", "## 邮件", ""]
-    lines += health.lines(plan.tz)
-    lines += ["", "## 期限", ""]
-    lines += [f"- {DEADLINE_LABELS.get(name, name)}：{spec.describe()}" for name, spec in plan.deadlines.items()]
-    lines += ["", "## 方案检查", ""] + ([f"- {f.severity} {f.subject}：{f.message}" for f in findings] or ["- 未发现问题"])
-    return Board(plan.name, progress_table, overdue_table, progress, "\n".join(lines) + "\n", mail_line)
+    lines += health.lines(tz)
+    lines += ["", "## 方案检查", ""] + ([_finding(f) for f in findings] or ["- 未发现问题"])
+    return Board(plan.name, progress_table, overdue_table, progress, "\n".join(lines) + "\n", mail_line,
+                 len(overdue), len(escalated), soon_total, mail)

@@ -1,87 +1,244 @@
-"""Overdue work: who owes what, how many working days late — the report, the dashboard and the daily mail."""
+"""Open work: who owes what, how many working days late, what falls due next, what the office chases itself —
+the overdue report, the dashboard and the daily mail.
+
+Each task is counted once. A joint back-fill task is owed by every department on the
+enterprise's team: it appears once in every list of tasks, and once in each of those
+departments' counts (so the departments' counts may add up to more than the total).
+The responsible people are named with a number to ring: an officer's mobile, a
+department contact's phone, the office's contact.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from calendars import CalendarCoverageError
 from workflow.files.report_books import ReportBook
 from workflow.mail import mails
+from workflow.notices import LADDER_LABELS, schedule
 from workflow.services.campaigns import redraw_note
 from workflow.services.outbox import mail_problems, problem_summary
 from workflow.tasks import TASK_LABELS
 
 OFFICE = "领导小组办公室"
+WEEKDAYS = "一二三四五六日"
+SOON_WORKDAYS = 5  # the board's "what falls due next" looks this many working days ahead
+
+
+@dataclass(frozen=True)
+class Owner:
+    """A department that owes a task, and who answers for it there (names with their mobiles)."""
+
+    department: str  # the department's name, or 领导小组办公室
+    people: str
+    code: str = ""  # the department's code ("" for the office)
 
 
 @dataclass(frozen=True)
 class Overdue:
-    department: str  # the department's name, or 领导小组办公室
+    """One open task (a joint back-fill task owed by two departments is still one task)."""
+
+    task_id: int
     kind: str
     uscc: str
     enterprise: str
     due: datetime
-    workdays: int
-    responsible: str
+    workdays: int  # working days overdue (0 for a task not yet due)
+    owners: tuple[Owner, ...]
     level: int
     provisional: bool
 
+    @property
+    def department(self) -> str:
+        return "、".join(o.department for o in self.owners)
 
-def overdue_tasks(uow) -> list[Overdue]:
-    """Every open task whose due instant has passed, with the department that owes it and who is responsible."""
-    plan, calendar = uow.plan, uow.calendar
-    departments = uow.directory.departments()
-    officers = uow.directory.officers()
-    teams = uow.teams.counted(campaign_code=plan.code)
-    today = uow.now.astimezone(plan.tz).date()
-    out = []
+    @property
+    def responsible(self) -> str:
+        if len(self.owners) == 1:
+            return self.owners[0].people
+        return "；".join(f"{o.department}：{o.people}" if o.people else o.department for o in self.owners)
 
-    def contact(code):
-        dep = departments.get(code)
-        return f"{dep.contact_name or ''}（{dep.contact_email or '无邮箱'}）" if dep else ""
 
-    for r in uow.reports.overdue(plan.code, uow.now):
-        last_day = (r.due_at.astimezone(plan.tz) - timedelta(microseconds=1)).date()
-        late = calendar.workdays_between(last_day, today)
-        owners: list[tuple[str, str]]
-        if r.department_code:
-            owners = [(r.department_code, contact(r.department_code))]
-        elif r.certificate_no:
-            officer = officers.get(r.certificate_no)
-            owners = [(officer.department_code if officer else "",
-                       f"{officer.name if officer else ''}（{r.certificate_no}）")]
-        elif r.kind == "backfill":
+def person(name: str | None, phone: str | None, role: str = "手机") -> str:
+    """A person as the office calls them: the name and a number to ring (never a certificate number)."""
+    name = name or "（未登记姓名）"
+    return f"{name}（{role} {phone}）" if phone else f"{name}（未登记{role}）"
+
+
+class Owners:
+    """Who owes each task: looked up once per report (departments, officers, teams, the office's contact)."""
+
+    def __init__(self, uow):
+        self.plan = uow.plan
+        self.departments = uow.directory.departments()
+        self.officers = uow.directory.officers()
+        self.teams = uow.teams.counted(campaign_code=self.plan.code)
+
+    def order(self, code: str) -> tuple[int, str]:
+        """The plan's order of departments (the office last)."""
+        codes = [d.code for d in self.plan.departments]
+        return (codes.index(code), code) if code in codes else (len(codes), code)
+
+    def name(self, code: str) -> str:
+        return self.departments[code].name if code in self.departments else OFFICE
+
+    def _contact(self, code: str) -> str:
+        dep = self.departments.get(code)
+        return person(dep.contact_name, dep.contact_phone, "联络人电话") if dep else ""
+
+    def _officer(self, cert: str) -> str:
+        officer = self.officers.get(cert)
+        return person(officer.name, officer.mobile) if officer else "（执法人员不在名录中）"
+
+    def of(self, row) -> tuple[Owner, ...]:
+        if row.department_code:
+            return (Owner(self.name(row.department_code), self._contact(row.department_code), row.department_code),)
+        if row.certificate_no:
+            officer = self.officers.get(row.certificate_no)
+            code = officer.department_code if officer else ""
+            return (Owner(self.name(code), self._officer(row.certificate_no), code),)
+        if row.kind == "backfill":
             by_dept: dict[str, list[str]] = {}
-            for cert, dept in teams.get(r.inspection_id, []):
-                by_dept.setdefault(dept, []).append(f"{officers[cert].name}（{cert}）")
-            owners = [(dept, "、".join(names)) for dept, names in sorted(by_dept.items())] or [("", "")]
-        else:
-            owners = [("", "、".join(plan.office_staff))]
-        for dept, who in owners:
-            name = departments[dept].name if dept in departments else OFFICE
-            out.append(Overdue(name, r.kind, r.uscc or "", r.name or "", r.due_at, late, who, r.escalation_level,
-                               bool(r.provisional)))
-    return out
+            for cert, dept in self.teams.get(row.inspection_id, []):
+                by_dept.setdefault(dept, []).append(self._officer(cert))
+            if by_dept:
+                return tuple(Owner(self.name(d), "、".join(people), d)
+                             for d, people in sorted(by_dept.items(), key=lambda kv: self.order(kv[0])))
+        contact = self.plan.contact
+        return (Owner(OFFICE, person(contact.name, contact.phone, "电话") if contact.name else ""),)
+
+
+def _last_day(due: datetime, tz) -> date:
+    """The day a due instant closes (00:00 belongs to the day before)."""
+    return (due.astimezone(tz) - timedelta(microseconds=1)).date()
+
+
+def _items(uow, rows, owners: Owners, *, late: bool) -> list[Overdue]:
+    plan, calendar = uow.plan, uow.calendar
+    today = uow.now.astimezone(plan.tz).date()
+    return [Overdue(r.id, r.kind, r.uscc or "", r.name or "", r.due_at,
+                    calendar.workdays_between(_last_day(r.due_at, plan.tz), today) if late else 0,
+                    owners.of(r), r.escalation_level, bool(r.provisional)) for r in rows]
+
+
+def overdue_tasks(uow, owners: Owners | None = None) -> list[Overdue]:
+    """Every open task whose due instant has passed — once each — with the departments that owe it and who is
+    responsible there (a joint back-fill task is owed by every department on the team)."""
+    return _items(uow, uow.reports.overdue(uow.plan.code, uow.now), owners or Owners(uow), late=True)
 
 
 def by_department(items: list[Overdue]) -> list[dict]:
-    """Per department, most overdue first: overdue tasks, enterprises concerned, the worst lateness, who is responsible."""
+    """Per department, most overdue first: overdue tasks (a joint task counts once in each department that owes
+    it; the distinct total is ``len(items)``), enterprises concerned, the worst lateness, who is responsible."""
     per: dict[str, dict] = {}
     for x in items:
-        row = per.setdefault(x.department, {"name": x.department, "tasks": 0, "enterprises": set(), "worst": 0,
-                                            "people": set()})
-        row["tasks"] += 1
-        row["worst"] = max(row["worst"], x.workdays)
-        if x.uscc:
-            row["enterprises"].add(x.uscc)
-        row["people"].add(x.responsible)
-    return [{**row, "enterprises": len(row["enterprises"]), "people": "；".join(sorted(p for p in row["people"] if p))}
-            for row in sorted(per.values(), key=lambda r: -r["tasks"])]
+        for owner in x.owners:
+            row = per.setdefault(owner.department, {"name": owner.department, "tasks": 0, "enterprises": set(),
+                                                    "worst": 0, "people": set()})
+            row["tasks"] += 1
+            row["worst"] = max(row["worst"], x.workdays)
+            if x.uscc:
+                row["enterprises"].add(x.uscc)
+            if owner.people:
+                row["people"].update(owner.people.split("、"))
+    return [{**row, "enterprises": len(row["enterprises"]), "people": "、".join(sorted(row["people"]))}
+            for row in sorted(per.values(), key=lambda r: (-r["tasks"], -r["worst"], r["name"]))]
+
+
+def joint_note(items: list[Overdue]) -> str:
+    """Said under every per-department count: why the departments' numbers may add up to more than the total."""
+    joint = sum(len(x.owners) > 1 for x in items)
+    return (f"逾期事项共 {len(items)} 项；其中 {joint} 项由多个部门共同负责（联合检查的回填），在每个负责部门各计一次。"
+            if joint else f"逾期事项共 {len(items)} 项。")
+
+
+def day_label(day: date) -> str:
+    return f"{day:%Y-%m-%d}（周{WEEKDAYS[day.weekday()]}）"
+
+
+def due_label(due: datetime, tz) -> str:
+    """A due instant as a person reads it: the day, and the hour when it is not the end of the day."""
+    local = due.astimezone(tz)
+    return day_label(_last_day(due, tz)) + ("" if local.time() == time(0) else f" {local:%H:%M} 前")
+
+
+@dataclass(frozen=True)
+class DueSoon:
+    due: str  # the day (and hour) it falls due, as read
+    department: str
+    kind: str  # the task's label
+    count: int
+
+
+def due_soon(uow, workdays: int = SOON_WORKDAYS, owners: Owners | None = None) -> tuple[str, list[DueSoon], int]:
+    """What falls due from now to the end of the ``workdays``-th working day ahead, per due instant, department and
+    kind; the period in words and the distinct tasks. A year no calendar covers shortens the look-ahead to a week."""
+    plan, calendar = uow.plan, uow.calendar
+    today = uow.now.astimezone(plan.tz).date()
+    try:
+        horizon = calendar.add_workdays(today, workdays)
+        period = f"未来 {workdays} 个工作日（至 {horizon:%Y-%m-%d} 周{WEEKDAYS[horizon.weekday()]}）"
+    except CalendarCoverageError:
+        horizon = today + timedelta(days=7)
+        period = f"未来 7 天（至 {horizon:%Y-%m-%d} 周{WEEKDAYS[horizon.weekday()]}；该年工作日历尚未导入）"
+    until = datetime.combine(horizon + timedelta(days=1), time(0), plan.tz)
+    rows = uow.reports.open_tasks(plan.code, due_after=uow.now, due_until=until)
+    owners = owners or Owners(uow)
+    counts: dict[tuple, int] = {}
+    items = _items(uow, rows, owners, late=False)
+    for item in items:
+        for owner in item.owners:
+            key = (item.due, owners.order(owner.code), owner.department, TASK_LABELS.get(item.kind, item.kind))
+            counts[key] = counts.get(key, 0) + 1
+    rows = [DueSoon(due_label(due, plan.tz), dept, kind, n) for (due, _, dept, kind), n in sorted(counts.items())]
+    return period, rows, len(items)
+
+
+def office_level(escalation) -> int | None:
+    """The escalation level a task reaches once its notice went to the office (None: the ladder has no office)."""
+    ladder = list(escalation.ladder)
+    return 2 + ladder.index("office") if "office" in ladder else None
+
+
+@dataclass(frozen=True)
+class Escalated:
+    item: Overdue
+    since: datetime | None  # when the notice to the office fell due (None: the calendar cannot place it)
+
+
+def escalated_to_office(uow, owners: Owners | None = None) -> list[Escalated]:
+    """Open tasks whose notices have reached the office: the office now chases them itself."""
+    plan = uow.plan
+    level = office_level(plan.escalation)
+    if level is None:
+        return []
+    rows = uow.reports.open_tasks(plan.code, level_at_least=level)
+    out = []
+    for item in _items(uow, rows, owners or Owners(uow), late=True):
+        try:
+            since = next((n.at for n in schedule(item.due, plan.escalation, uow.calendar, plan.tz)
+                          if n.level == level), None)
+        except CalendarCoverageError:
+            since = None
+        out.append(Escalated(item, since))
+    return out
+
+
+def reached(level: int, escalation) -> str:
+    """How far a task's notices have gone, in words (``workflow.notices``' levels)."""
+    ladder = list(escalation.ladder)
+    if level <= 0:
+        return "未通知"
+    if level == 1:
+        return "已提醒"
+    step = ladder[min(level - 2, len(ladder) - 1)]
+    return ("逾期通知：" if level == 2 else "督办：") + LADDER_LABELS.get(step, step)
 
 
 def write_overdue_report(uow, path: Path) -> list[Overdue]:
-    """``ssj report overdue``: overdue work per department (a chart), then every overdue task."""
+    """``ssj report overdue``: overdue work per department (a chart), then every overdue task once."""
     with uow:
         plan = uow.plan
         items = overdue_tasks(uow)
@@ -90,16 +247,17 @@ def write_overdue_report(uow, path: Path) -> list[Overdue]:
     book = ReportBook()
     notes = [f"统计时间：{local:%Y-%m-%d %H:%M}（北京时间）", *([note] if note else [])]
     table = book.sheet("逾期部门", f"{plan.name} 逾期部门情况", ("部门", "逾期事项（项）", "涉及企业（户）", "最长逾期（工作日）",
-                                                             "责任人"),
-                       [(r["name"], r["tasks"], r["enterprises"], r["worst"], r["people"]) for r in by_department(items)],
-                       widths=(30, 14, 14, 16, 60), notes=notes)
+                                                             "责任人及联系电话"),
+                       [(r["name"], r["tasks"], r["enterprises"], r["worst"], r["people"])
+                        for r in by_department(items)],
+                       widths=(30, 14, 14, 16, 80), notes=[f"{notes[0]}；{joint_note(items)}", *notes[1:]])
     book.bar_chart(table, "各部门逾期事项", [2, 3], "G3", "项 / 户")
     book.sheet("逾期明细", f"{plan.name} 逾期事项明细", ("部门", "事项", "统一社会信用代码", "企业名称", "截止时间",
-                                                     "逾期（工作日）", "责任人", "已升级", "暂定期限"),
+                                                     "逾期（工作日）", "责任人及联系电话", "已通知到", "暂定期限"),
                [(x.department, TASK_LABELS.get(x.kind, x.kind), x.uscc, x.enterprise,
-                 f"{x.due.astimezone(plan.tz):%Y-%m-%d %H:%M}", x.workdays, x.responsible, x.level,
-                 "暂定" if x.provisional else "") for x in items],
-               widths=(28, 22, 22, 30, 17, 12, 40, 8, 8), notes=notes)
+                 f"{x.due.astimezone(plan.tz):%Y-%m-%d %H:%M}", x.workdays, x.responsible,
+                 reached(x.level, plan.escalation), "暂定" if x.provisional else "") for x in items],
+               widths=(28, 22, 22, 30, 17, 12, 60, 20, 8), notes=notes)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     book.save(Path(path))
     return items
@@ -109,26 +267,39 @@ def write_overdue_report(uow, path: Path) -> list[Overdue]:
 class DailyReport:
     day: date  # the campaign's day the report is for
     path: Path | None  # None: not a working day, nothing written or sent
-    overdue: int = 0
+    overdue: int = 0  # distinct overdue tasks
     queued: int = 0
+    departments: list[dict] = field(default_factory=list)  # by_department's rows (name, tasks, enterprises, worst …)
+    escalated: int = 0  # overdue tasks whose notices reached the office
+    title: str = ""  # the campaign's name
 
 
-def prepare_daily_overdue_report(uow, out_dir: Path) -> DailyReport:
+def daily_report_folder(uow) -> Path:
+    """Where the morning reports go: the campaign's own folder (``<SSJ_FILES_DIR>/<code>/报表``), so two campaigns
+    never write the same file and nothing lands in the serving process's working directory."""
+    return (uow.files_dir / "报表").resolve()
+
+
+def prepare_daily_overdue_report(uow, out_dir: Path | None = None) -> DailyReport:
     """The morning report to the office: on working days only — the calendar decides, a cron cannot know 调休 —
-    written as ``逾期部门报告_<date>.xlsx`` and queued once a day with the file attached."""
+    written as ``逾期部门报告_<date>.xlsx`` (in ``out_dir``, by default the campaign's ``报表`` folder) and queued
+    once a day with the file attached."""
     with uow:
         plan = uow.plan
         day = uow.now.astimezone(plan.tz).date()
         if not uow.calendar.is_workday(day):
-            return DailyReport(day, None)
-    path = Path(out_dir).resolve() / f"逾期部门报告_{day.isoformat()}.xlsx"
+            return DailyReport(day, None, title=plan.name)
+        folder = Path(out_dir).resolve() if out_dir is not None else daily_report_folder(uow)
+    path = folder / f"逾期部门报告_{day.isoformat()}.xlsx"
     items = write_overdue_report(uow, path)
+    departments = by_department(items)
     context = {"campaign_name": plan.name, "campaign_code": plan.code, "day": day.isoformat(), "count": len(items),
                "at": f"{uow.now.astimezone(plan.tz):%Y-%m-%d %H:%M}", "attachment_name": path.name,
-               "departments": [{"name": r["name"], "tasks": r["tasks"], "worst": r["worst"]}
-                               for r in by_department(items)], "attachments": [str(path)],
-               "mail_problems": problem_summary(mail_problems(uow))}
+               "departments": [{"name": r["name"], "tasks": r["tasks"], "worst": r["worst"]} for r in departments],
+               "attachments": [str(path)], "mail_problems": problem_summary(mail_problems(uow))}
     with uow:
         queued = uow.queue(mails(f"overdue-report|{plan.code}|{day.isoformat()}", plan.office_mailboxes, kind="report",
                                  template="overdue_report", context=context))
-    return DailyReport(day, path, len(items), queued)
+    level = office_level(plan.escalation)
+    escalated = sum(level is not None and x.level >= level for x in items)
+    return DailyReport(day, path, len(items), queued, departments, escalated, plan.name)

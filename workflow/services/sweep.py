@@ -38,7 +38,7 @@ class SweepReport:
     planned: int = 0  # tasks whose next notice was planned
     notices: int = 0  # notices decided (one per task and step)
     queued: int = 0  # outbox rows written
-    decided: list[dict] = field(default_factory=list)  # one per notice: task, stage, step, level, USCC (for events)
+    decided: list[dict] = field(default_factory=list)  # one per notice: task, stage, step, level, USCC, names (events)
     uncovered: dict[int, int] = field(default_factory=dict)  # missing calendar year -> tasks whose notice waits on it
 
     def add(self, other: SweepReport) -> None:
@@ -122,7 +122,10 @@ def _sweep_batch(uow, tasks, report: SweepReport) -> None:
                                {**common, **_task_context(people, task, departments, uscc, name, key)}, task.id))
         decided.append({"task": task.key, "stage": notice.stage, "step": notice.step, "level": notice.level,
                         "recipients": recipients, "task_id": task.id, "kind": task.kind, "uscc": uscc,
-                        "departments": departments})
+                        "departments": departments, "enterprise": name, "due": task.due_at,
+                        "provisional": bool(task.provisional), "campaign_name": plan.name,
+                        "department_names": {d: people.departments[d].name for d in departments
+                                             if d in people.departments}})
     if planned:
         report.planned += uow.tasks.plan_notices(planned)
     if waiting:  # out of the due set until the next sweep, which asks again

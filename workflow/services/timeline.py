@@ -43,10 +43,13 @@ def remind_pending_draw(uow) -> int:
 def new_transitions(uow) -> list[dict]:
     """The campaign's transitions recorded since the last call (and the cursor moved past them)."""
     with uow:
-        rows = uow.audit.unannounced(campaign_chain(uow.plan.code))
+        plan = uow.plan
+        rows = [r for r in uow.audit.unannounced(campaign_chain(plan.code)) if r.action in TRANSITIONS]
+        names = uow.directory.enterprises(sorted({r.uscc for r in rows if r.uscc}))
     return [{"seq": r.seq, "trigger": r.action, "uscc": r.uscc, "from": r.from_state, "to": r.to_state,
-             "at": r.occurred_at, "actor": r.actor, "payload": json.loads(r.payload)}
-            for r in rows if r.action in TRANSITIONS]
+             "at": r.occurred_at, "actor": r.actor, "payload": json.loads(r.payload),
+             "enterprise": names[r.uscc].name if r.uscc in names else "", "campaign_name": plan.name}
+            for r in rows]
 
 
 def commit_officer_draw(uow, *, random_bytes: Callable[[int], bytes] = os.urandom) -> str | None:
