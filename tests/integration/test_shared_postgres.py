@@ -9,9 +9,14 @@ chosen by ``search_path`` in ``SSJ_DATABASE_URL`` (psycopg's ``options``), Prefe
 from __future__ import annotations
 
 import io
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 import uuid
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -19,7 +24,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import CLERK, EXAMPLE_CAMPAIGN, _pg_available, _pg_base_url, _pg_database_url
+from tests.conftest import CLERK, EXAMPLE_CAMPAIGN, _pg_available, _pg_base_url, _pg_database_url, free_port
 
 BIN = Path(sys.executable).parent
 DIRECTORY_KINDS = ("departments", "items", "officers", "enterprises")
@@ -130,6 +135,9 @@ def test_prefect_and_ssj_share_one_database_in_separate_schemas(fresh_database, 
     prefect_revision = scalar(fresh_database, "SELECT version_num FROM prefect.alembic_version")
     prefect_upgrade()  # again, after the product's migrations: still its own revision, nothing of ours touched
 
+    flow_id = prefect_server_creates_a_flow(prefect_env, tmp_path / "server.log")
+    assert scalar(fresh_database, f"SELECT name FROM prefect.flow WHERE id = '{flow_id}'") == "共用数据库"
+
     schemas = tables_by_schema(fresh_database)
     assert set(schemas) == {"prefect", "ssj"}, schemas  # public stays empty
     assert {"alembic_version", "flow_run", "deployment", "artifact", "automation"} <= schemas["prefect"]
@@ -138,3 +146,36 @@ def test_prefect_and_ssj_share_one_database_in_separate_schemas(fresh_database, 
     assert scalar(fresh_database, "SELECT version_num FROM prefect.alembic_version") == prefect_revision
     assert scalar(fresh_database, "SELECT version_num FROM ssj.alembic_version") != prefect_revision
     assert scalar(fresh_database, "SELECT count(*) FROM ssj.enterprises") == 2000
+
+
+def prefect_server_creates_a_flow(env: dict[str, str], log: Path) -> str:
+    """The server itself (asyncpg, search_path from its setting) on the shared database: a flow created
+    through its API; returns the flow's id."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/api"
+    with open(log, "wb") as sink:
+        server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port",
+                                   str(port)], env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None, log.read_text(errors="replace")[-2000:]
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
+                    if json.loads(response.read()) is True:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            assert time.monotonic() < deadline, "the Prefect server did not start: " + log.read_text(errors="replace")[-2000:]
+            time.sleep(1)
+        request = urllib.request.Request(f"{base}/flows/", data=json.dumps({"name": "共用数据库"}).encode(),
+                                         headers={"content-type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())["id"]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
