@@ -224,7 +224,7 @@ def busiest_tick(base: str) -> Moment:
     ticks = [(run_id, cards) for run_id, cards in by_run.items() if "summary" in cards]
     if not ticks:
         raise Failure(f"演示运行后，Prefect 上没有抽查任务 {CODE} 的看板（摘要）产物，无法截图。")
-    run_id, cards = max(reversed(ticks), key=lambda t: rows(t[1]["overdue"]) if "overdue" in t[1] else 0)
+    run_id, cards = max(ticks, key=lambda t: rows(t[1]["overdue"]) if "overdue" in t[1] else 0)
     shown = cards["summary"]["created"]
     daily = next((a for a in reports if a["created"] <= shown), None)  # the report that morning, as the office had it
     if daily:
@@ -345,14 +345,18 @@ def retention_days() -> int:
     return (date.today() - date(2019, 11, 1)).days + 365
 
 
-def take_screenshots(out: Path, work: Path) -> list[tuple[Page, Path]]:
+def preflight() -> str:
+    """What this machine must have, checked before anything is started; the Chromium to use."""
     chromium = chromium_path()
     check_chinese_fonts()
     check_playwright()
     for tool in ("prefect", "ssj"):
         if not (BIN / tool).exists():
             raise Failure(f"未找到 {BIN / tool}：请在项目的虚拟环境中运行（make screenshots）。")
+    return chromium
 
+
+def take_screenshots(chromium: str, out: Path, work: Path) -> list[tuple[Page, Path]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SSJ_"))}
@@ -456,23 +460,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None,
                         help="把 Prefect 服务的数据、演示输出和日志留在此目录（默认用临时目录，结束后删除）")
     args = parser.parse_args(argv)
-    if args.keep:
-        args.keep.mkdir(parents=True, exist_ok=True)
-        work, cleanup = args.keep.resolve(), None
-    else:
-        cleanup = tempfile.TemporaryDirectory(prefix="ssj-screenshots-")
-        work = Path(cleanup.name)
     try:
-        placed = take_screenshots(args.out.resolve(), work)
+        chromium = preflight()
     except Failure as exc:
         say(f"无法截图：{exc}")
         return 1
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        work, temporary = args.keep.resolve(), False
+    else:
+        work, temporary = Path(tempfile.mkdtemp(prefix="ssj-screenshots-")), True
+    try:
+        placed = take_screenshots(chromium, args.out.resolve(), work)
+    except Failure as exc:
+        say(f"无法截图：{exc}\n（日志和服务数据留在 {work}，查看后可删除；{args.out} 未改动）")
+        return 1
     except KeyboardInterrupt:
-        say("已中断：本次启动的进程均已停止，docs/ 未改动。")
+        say(f"已中断：本次启动的进程均已停止，{args.out} 未改动。")
+        if temporary:
+            shutil.rmtree(work, ignore_errors=True)
         return 130
-    finally:
-        if cleanup is not None:
-            cleanup.cleanup()
+    if temporary:
+        shutil.rmtree(work, ignore_errors=True)
     say(f"完成：{len(placed)} 张截图已写入 {args.out}：" + "、".join(p.file for p, _ in placed))
     return 0
 
