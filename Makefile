@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: demo test stress live bench install clean
+.PHONY: demo test stress live bench screenshots install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ live: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# README's dashboard pictures: the demo against a Prefect server of its own, taken with Debian's headless
+# Chromium (apt-get install chromium fonts-noto-cjk) into docs/dashboard-*.png
+screenshots: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[screenshots]"
+	$(BIN)/python -m docs.screenshots
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache

@@ -164,10 +164,27 @@ def current_revision(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+def _create_search_path_schema(engine: Engine) -> None:
+    """On PostgreSQL, create the schema the connection's ``search_path`` names when none of it exists yet.
+
+    The product can then share a database with Prefect's server, each in a schema of its own with its own
+    ``alembic_version`` (``SSJ_DATABASE_URL=postgresql://…/db?options=-csearch_path%3Dssj``; see README)."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT current_schema()")).scalar() is not None:
+            return
+        path = conn.execute(text("SHOW search_path")).scalar() or ""
+        names = [n.strip().strip('"') for n in path.split(",") if n.strip() and n.strip() != '"$user"']
+        if names:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{names[0].replace(chr(34), "")}"'))
+
+
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Create or upgrade the schema; returns (revision before, revision after)."""
     from alembic import command
 
+    _create_search_path_schema(engine)
     before = current_revision(engine)
     command.upgrade(_alembic_config(engine), "head")
     return before, head_revision()
