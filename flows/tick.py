@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, runtime, task
+from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
 
 from flows.board import publish_dashboard
@@ -61,21 +62,17 @@ def sweep_deadlines(url: str, code: str, now: datetime, files_dir: str | None) -
                                                for d in n["departments"]))}
 
 
-def _send(url: str, now: datetime) -> tuple[SendReport | None, str | None]:
-    """Every campaign's due mail (the sender is shared: a tick moves all of it, each campaign its fair share);
-    (the report, None) or (None, the Chinese message) when this worker has no SMTP settings."""
-    try:
-        smtp = SmtpConfig.from_env(os.environ)
-    except MailNotConfigured as exc:
-        get_run_logger().error("%s", exc)
-        return None, str(exc)
+def _send(url: str, now: datetime) -> SendReport:
+    """Every campaign's due mail (the sender is shared: a tick moves all of it, each campaign its fair share).
+    ``MailNotConfigured`` when this worker has no SMTP settings."""
+    smtp = SmtpConfig.from_env(os.environ)
     with database(url) as engine:
         report = send_outbox(UnitOfWork(engine, now=now, actor=SYSTEM), smtp,
                              worker=f"tick-{runtime.flow_run.id or os.getpid()}")
     if report.errors:
         get_run_logger().warning("邮件未送出 %d 封（%s）：%s", report.tried - report.sent, report.not_sent(),
                                  report.errors[0])
-    return report, None
+    return report
 
 
 def _counts(report: SendReport | None) -> dict:
@@ -90,8 +87,7 @@ def send_mail(url: str, now: datetime, mail: bool = True) -> dict:
     if not mail:
         get_run_logger().warning("%s：邮件留在发件箱", MAIL_OFF)
         return {**_counts(None), "mail_off": True}
-    report, not_configured = _send(url, now)
-    return {**_counts(report), **({"not_configured": not_configured} if not_configured else {})}
+    return _counts(_send(url, now))  # no SMTP settings: the step fails, as it always did
 
 
 @task(name="发送邮件")
@@ -100,13 +96,18 @@ def send_campaign_mail(url: str, now: datetime, mail: bool = True) -> tuple[Send
     if not mail:
         get_run_logger().warning("%s：邮件留在发件箱", MAIL_OFF)
         return None, None
-    return _send(url, now)
+    try:
+        return _send(url, now), None
+    except MailNotConfigured as exc:  # a misconfigured worker: the board is still updated, then the run fails
+        get_run_logger().error("%s", exc)
+        return None, str(exc)
 
 
-@task(name="检查邮件是否发出")
+@task(name="检查邮件是否发出", cache_policy=NO_CACHE)  # its input, the run's report, is not worth hashing
 def judge_campaign_mail(url: str, code: str, now: datetime, mail: bool, report: SendReport | None,
                         not_configured: str | None, swept: dict) -> tuple[MailVerdict, list[MailVerdict], str]:
-    """The campaign's verdict, the verdicts of other campaigns whose mail this run failed to send, the summary line."""
+    """The campaign's verdict, the verdicts of other campaigns whose messages this run set aside (退信, 无法生成,
+    投递不明: their own tick would not see them as new; their failing 待发 their own tick reports), the summary line."""
     run = report.of(code) if report else None
     with database(url) as engine:
         def unit(campaign: str) -> UnitOfWork:
@@ -114,7 +115,7 @@ def judge_campaign_mail(url: str, code: str, now: datetime, mail: bool, report: 
 
         verdict = judge_mail(unit(code), run, enabled=mail, not_configured=not_configured)
         others = [judge_mail(unit(other), share) for other, share in sorted((report.campaigns if report else {}).items())
-                  if other != code and (share.failed or share.problems)]
+                  if other != code and share.problems]
         others_sent = sum(share.sent for other, share in (report.campaigns if report else {}).items() if other != code)
         line = tick_summary(unit(code), swept, run, verdict, others_sent=others_sent)
     return verdict, others, line
@@ -178,7 +179,7 @@ def campaign_tick(code: str, now: str | None = None, url: str | None = None, fil
     verdict, others, line = judge_campaign_mail(url, code, when, mail, report, not_configured, swept)
     logger = get_run_logger()
     (logger.error if verdict.failed else logger.info)("%s", line)
-    for other in others:  # their mail went (or not) in this run: their automations hear of it now
+    for other in others:  # their messages were set aside in this run: their automations hear of it now
         logger.warning("抽查任务 %s：%s", other.code, other.message)
         announce_mail(other)
     announce_mail(verdict)

@@ -165,3 +165,52 @@ def test_a_worker_without_smtp_settings_does_its_other_work_then_fails_naming_ss
     done = tick_result(state)
     assert done["notices"] > 0 and done["queued"] > 0, "the sweep decided its notices before the mail was refused"
     summary_board(state.state_details.flow_run_id)
+
+
+def test_a_tick_tells_another_campaign_of_the_bounces_its_run_caused(prefect_api, drawn, db_url, tmp_path, monkeypatch):
+    """The sender is shared: a tick that bounces another campaign's mail emits that campaign's ssj.mail.failed and
+    is itself judged on its own campaign only."""
+    from sqlalchemy import update
+
+    from flows.events import MAIL_FAILED
+    from flows.tick import campaign_tick
+    from tests.conftest import EXAMPLE_CAMPAIGN, serve_smtp
+    from tests.integration.test_mail_faults import Server
+    from workflow.persistence.database import make_engine
+    from workflow.persistence.orm import OutboxMessage
+
+    other = tmp_path / "other.toml"
+    other.write_text(EXAMPLE_CAMPAIGN.read_text(encoding="utf-8").replace(CODE, "luquan-2020-h1"), encoding="utf-8")
+    draw_campaign(drawn, other, "luquan-2020-h1")
+    o = OutboxMessage.__table__
+    engine = make_engine(db_url)
+    with engine.begin() as conn:  # refused twice already: the next refusal is its third, a 退信
+        conn.execute(update(o).where(o.c.campaign_code == "luquan-2020-h1")
+                     .values(recipient="gone@refused.luquan.example", rejections=2))
+    engine.dispose()
+    handler = Server()
+    handler.refuse.add("gone@refused.luquan.example")
+    since = datetime.now(timezone.utc) - timedelta(minutes=1)
+    with serve_smtp(handler, monkeypatch):
+        state = campaign_tick(CODE, now="2019-11-27T09:15", url=db_url, return_state=True)
+    assert state.is_completed(), "its own campaign's mail all went"
+    run_id = state.state_details.flow_run_id
+    from prefect.client.orchestration import get_client
+    from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
+
+    wanted = EventFilter(occurred=EventOccurredFilter(since=since, until=datetime.now(timezone.utc) + timedelta(hours=1)),
+                         event=EventNameFilter(name=[MAIL_FAILED]),
+                         resource=EventResourceFilter(id=["ssj.campaign.luquan-2020-h1"]))
+
+    async def read():
+        async with get_client() as client:
+            return (await client.read_events(filter=wanted, limit=50)).events
+
+    deadline = time.monotonic() + 60
+    while not (found := [e for e in asyncio.run(read()) if f"prefect.flow-run.{run_id}" in {r.id for r in e.related}]):
+        assert time.monotonic() < deadline, "the other campaign's ssj.mail.failed was not emitted"
+        time.sleep(0.5)
+    [bounced] = found
+    assert bounced.payload["本次退信（封）"] == 7 and bounced.payload["抽查任务"] == "luquan-2020-h1"
+    line = [m for m in logs(run_id) if m.startswith("抽查任务 luquan-2020-h1：")]
+    assert line and "邮件发送失败 7 封" in line[0] and "本次退信 7 封" in line[0]

@@ -61,4 +61,7 @@ def tick_summary(uow, swept: dict, run: CampaignSend | None, verdict: MailVerdic
         parts.append(sent_by_kind_and_department(uow, run or CampaignSend())
                      + (f"（另代发其他抽查任务的邮件 {others_sent} 封）" if others_sent else ""))
     parts.append(verdict.message or ("邮件无发送失败" if verdict.health.enabled else ""))
+    waiting = {state: n for state, n in verdict.health.problems.items() if n}
+    if waiting:  # set aside by earlier runs: not this run's failure, still the office's to look at
+        parts.append("另有 " + "、".join(f"{state} {n} 封" for state, n in waiting.items()) + " 等待办公室处理（见看板）")
     return f"巡查 {plan.code} {when:%m-%d %H:%M}：" + "；".join(p for p in parts if p)
