@@ -28,13 +28,13 @@ def _chosen(call: Call, codes: tuple[str, ...]) -> list[str]:
 
 @command(cli, "tick", changes=True, json_output=True, scheduled=True,
          help="推进一次抽查任务（不经 Prefect，适合 cron 或排障）：巡查期限、排队并发送提醒和逾期通知；"
-              "本任务的邮件未能全部发出时在标准错误输出“错误：……邮件发送失败”。")
+              "本任务的邮件未能全部发出时，做完其余工作后说明原因并以退出码 1 结束。")
 @CODE
 @NO_MAIL
 def tick_cmd(call: Call, code: str, no_mail: bool) -> None:
-    """Exit 0: the tick's work is done — mail that failed is said on stderr (错误：…邮件发送失败 N 封…; --json:
-    ``mail_failed``, ``mail_message``), not in the exit code (README "Mail that did not go"); 1: a step waits for a
-    year's calendar file; 2: no SMTP settings and no --no-mail (nothing done)."""
+    """Exit 0: done, the campaign's mail went (or --no-mail); 1: done, but the campaign's mail failed in this run or
+    is failing (错误：…邮件发送失败 N 封…; --json: ``mail_failed``, ``mail_message``), or a step waits for a year's
+    calendar file — what cron or a systemd timer must notice; 2: no SMTP settings and no --no-mail (nothing done)."""
     from workflow.identity import SYSTEM
     from workflow.services.mail_health import MAIL_OFF, judge_mail
     from workflow.services.outbox import SendReport, mail_problems, problem_summary, send_outbox
@@ -50,7 +50,7 @@ def tick_cmd(call: Call, code: str, no_mail: bool) -> None:
     verdict = judge_mail(call.uow(code, changes=False), sent.of(code), enabled=smtp is not None)
     problems = mail_problems(call.uow(code, changes=False))
     swept = advanced.swept
-    failed = bool(advanced.missing_years)
+    failed = bool(advanced.missing_years) or verdict.failed
     if call.as_json:
         emit_json({"planned": swept.planned, "notices": swept.notices, "queued": swept.queued, "sent": sent.sent,
                    "failed": sent.failed, "bounced": sent.bounced, "unbuildable": sent.unbuildable,
@@ -69,7 +69,7 @@ def tick_cmd(call: Call, code: str, no_mail: bool) -> None:
         err(f"警告：抽查任务 {code} {summary}；详见 ssj campaign status {code}")
     if verdict.failed:  # the rest was done; the campaign's mail did not all go
         err(f"错误：抽查任务 {code} {verdict.message}")
-    if failed:  # the rest was done; a step waits for a year's calendar file (said above)
+    if failed:  # the rest was done; mail failed, or a step waits for a year's calendar file (said above)
         raise click.exceptions.Exit(1)
 
 

@@ -1,6 +1,6 @@
 """What ``ssj tick`` and the board say about a campaign's mail (issue 15), on SQLite and PostgreSQL, real SMTP on
 loopback: no SMTP settings refuse the tick before anything; ``--no-mail`` says 未发信; mail failing now is said as an
-错误 line with the count and the reason in Chinese; a 退信 fails the run it happened in, not every later one, and stays
+错误 line with the count and the reason in Chinese (exit 1); a 退信 fails the run it happened in, not every later one, and stays
 on the board with its recipient and the server's reply.
 """
 
@@ -66,12 +66,13 @@ def test_ssj_tick_says_mail_failing_with_its_count_and_reason_in_chinese(loaded,
     """The ``ssj`` fixture's default: a mail server that is down (nothing listens on its port)."""
     draw_campaign(loaded)
     result = loaded("tick", CODE, "--now", "2019-11-27T09:15")
-    assert result.code == 0, "the tick's own work is done: mail failing is said, not an exit code (README)"
+    assert result.code == 1, "the tick's own work is done, its mail failing: said on stderr, exit 1 (README)"
     [line] = [x for x in result.err_lines if x.startswith("错误：")]
     assert line.startswith(f"错误：抽查任务 {CODE} 邮件发送失败 7 封：无法连接邮件服务器 127.0.0.1:"), line
     assert "连接被拒绝" in line and "Connection refused" in line and "ConnectionRefusedError" not in line
-    doc = json.loads(loaded("tick", CODE, "--now", "2019-11-27T09:20", "--json").out)
-    assert doc["mail_failed"] == 7 and doc["mail_message"].startswith("邮件发送失败 7 封")
+    again = loaded("tick", CODE, "--now", "2019-11-27T09:20", "--json")
+    doc = json.loads(again.out)
+    assert again.code == 1 and doc["mail_failed"] == 7 and doc["mail_message"].startswith("邮件发送失败 7 封")
 
 
 def test_a_bounce_fails_the_run_it_happens_in_and_then_waits_on_the_board(loaded, engine, server):
@@ -79,12 +80,13 @@ def test_a_bounce_fails_the_run_it_happens_in_and_then_waits_on_the_board(loaded
     [refused] = [r for r in rows_of(engine) if r.kind == "dispatch"][:1]
     server.refuse.add(refused.recipient)
     first = loaded("tick", CODE, "--now", "2019-11-27T09:05")
-    assert "错误：抽查任务 luquan-2019-h2 邮件发送失败 1 封：" in first.err and "拒收（第 1 次" in first.err
+    assert first.code == 1 and "错误：抽查任务 luquan-2019-h2 邮件发送失败 1 封：" in first.err
+    assert "拒收（第 1 次" in first.err
     loaded("tick", CODE, "--now", "2019-11-27T09:10")
     third = loaded("tick", CODE, "--now", "2019-11-27T09:20")
-    assert "邮件发送失败 1 封" in third.err and "本次退信 1 封" in third.err, third.err
+    assert third.code == 1 and "邮件发送失败 1 封" in third.err and "本次退信 1 封" in third.err, third.err
     later = loaded("tick", CODE, "--now", "2019-11-27T09:40")
-    assert "错误" not in later.err, "an earlier bounce does not fail every later tick"
+    assert later.code == 0 and "错误" not in later.err, "an earlier bounce does not fail every later tick"
     assert "警告" in later.err and "退信 1 封" in later.err, "it is still said, every run, until the office acts"
     health = mail_health(UnitOfWork(engine, now=at("2019-11-27T09:40"), actor=SYSTEM, campaign=CODE, changes=False))
     assert health.problems["退信"] == 1 and health.failing == 0 and health.sent_today == 6
