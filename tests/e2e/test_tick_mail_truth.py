@@ -18,7 +18,9 @@ from tests.conftest import draw_campaign, free_port, rows
 
 CODE = "luquan-2019-h2"
 NAME = "石家庄市鹿泉区2019年下半年跨部门“双随机、一公开”联合抽查"
-pytestmark = pytest.mark.slow  # the session's Prefect server starts with the first of them (~15 s)
+# The session's Prefect server starts with the first of them (~15 s). On PostgreSQL only, the backend ssj serve runs
+# on: the verdict itself is tested on both backends in tests/integration/test_mail_verdict.py.
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)]
 
 
 @pytest.fixture

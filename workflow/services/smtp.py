@@ -93,7 +93,8 @@ def reason(exc: BaseException) -> str:
     ``连接被拒绝，服务器未运行或端口不对（Connection refused）``."""
     said = (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)).strip()
     if isinstance(exc, smtplib.SMTPResponseException):
-        said = f"{exc.smtp_code} {exc.smtp_error.decode('utf-8', 'replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
+        reply = exc.smtp_error
+        said = f"{exc.smtp_code} {reply.decode('utf-8', 'replace') if isinstance(reply, bytes) else reply}"
     what = next((text for kind, text in _WHY if isinstance(exc, kind)), "未知错误")
     return f"{what}（{said[:300]}）" if said else what
 
