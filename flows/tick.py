@@ -2,7 +2,17 @@
 
 It orchestrates and decides no rule: every decision is a ``workflow`` service's.
 The deadline sweep and the timeline's own steps, the outbox, events for the
-office's automations and the dashboard's artifacts.
+office's automations, the dashboard's artifacts, then the verdict on the campaign's
+mail (``workflow.services.mail_health.judge_mail``) and one Chinese summary line in
+the run's log.
+
+Mail that did not all go fails the run — after everything else was done — by
+returning ``Failed(message=…, data=MailFailed(message, result))``: Prefect keeps the
+returned state as given (``return_value_to_state``), so the dashboard shows the run
+red with the Chinese message, the work's dict stays in the state's data, and a
+direct caller gets ``MailFailed`` raised (a dict could not be raised: Prefect turns
+a failed state's data into the exception it raises). A caller that must go on reads
+the dict with ``campaign_tick(..., return_state=True)`` and ``tick_result(state)``.
 """
 
 from __future__ import annotations
@@ -13,13 +23,18 @@ from datetime import datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, runtime, task
+from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed
 
 from flows.board import publish_dashboard
 from flows.common import database, flow_now
-from flows.events import announce_sweep
+from flows.events import MAIL_FAILED, MAIL_FAILING_FOR_AN_HOUR, announce_sweep, campaign_resource, emit
 from workflow.identity import SYSTEM
 from workflow.persistence.database import database_url
-from workflow.services.outbox import SmtpConfig, send_outbox
+from workflow.services.mail_health import MAIL_OFF, MailVerdict, judge_mail
+from workflow.services.outbox import SendReport, SmtpConfig, send_outbox
+from workflow.services.smtp import MailNotConfigured
+from workflow.services.tick_summary import tick_summary
 from workflow.services.tick import WARNING, advance
 from workflow.services.timeline import new_transitions
 from workflow.services.uow import UnitOfWork
@@ -41,31 +56,135 @@ def sweep_deadlines(url: str, code: str, now: datetime, files_dir: str | None) -
             "transitions": len(transitions), "stages": dict(Counter(n["stage"] for n in report.decided)),
             "to_office": sum(n["step"] == "office" for n in report.decided),
             "forms": advanced.forms.forms if advanced.forms else 0,
-            "officer_commitment": advanced.officer_commitment, "problems": advanced.problems}
+            "officer_commitment": advanced.officer_commitment, "problems": advanced.problems,
+            "moved": sum(m.before != m.after for m in advanced.moved),
+            "office_departments": dict(Counter(d for n in report.decided if n["step"] == "office"
+                                               for d in n["departments"]))}
 
 
-@task(name="发送邮件")
-def send_mail(url: str, now: datetime, mail: bool = True) -> dict:
-    """``mail=False`` (``--no-mail``): nothing is sent, the outbox keeps what was queued."""
-    if not mail:
-        get_run_logger().warning("未发信（--no-mail）：邮件留在发件箱")
-        return {"sent": 0, "failed": 0, "bounced": 0, "unbuildable": 0, "unclear": 0, "mail_off": True}
+def _send(url: str, now: datetime) -> SendReport:
+    """Every campaign's due mail (the sender is shared: a tick moves all of it, each campaign its fair share).
+    ``MailNotConfigured`` when this worker has no SMTP settings."""
+    smtp = SmtpConfig.from_env(os.environ)
     with database(url) as engine:
-        report = send_outbox(UnitOfWork(engine, now=now, actor=SYSTEM), SmtpConfig.from_env(os.environ),
+        report = send_outbox(UnitOfWork(engine, now=now, actor=SYSTEM), smtp,
                              worker=f"tick-{runtime.flow_run.id or os.getpid()}")
     if report.errors:
         get_run_logger().warning("邮件未送出 %d 封（%s）：%s", report.tried - report.sent, report.not_sent(),
                                  report.errors[0])
+    return report
+
+
+def _counts(report: SendReport | None) -> dict:
+    report = report or SendReport()
     return {"sent": report.sent, "failed": report.failed, "bounced": report.bounced,
             "unbuildable": report.unbuildable, "unclear": report.unclear}
 
 
-@flow(name="campaign-tick", description="抽查任务例行推进：到期的步骤（执法人员抽取承诺、一企一表派发）、巡查期限、发送提醒和逾期通知、更新看板。")
+@task(name="发送邮件")
+def send_mail(url: str, now: datetime, mail: bool = True) -> dict:
+    """``mail=False`` (``--no-mail``): nothing is sent, the outbox keeps what was queued. (The daily report's step.)"""
+    if not mail:
+        get_run_logger().warning("%s：邮件留在发件箱", MAIL_OFF)
+        return {**_counts(None), "mail_off": True}
+    return _counts(_send(url, now))  # no SMTP settings: the step fails, as it always did
+
+
+@task(name="发送邮件")
+def send_campaign_mail(url: str, now: datetime, mail: bool = True) -> tuple[SendReport | None, str | None]:
+    """The tick's send: the whole report, so the tick can judge its own campaign's share and tell the others'."""
+    if not mail:
+        get_run_logger().warning("%s：邮件留在发件箱", MAIL_OFF)
+        return None, None
+    try:
+        return _send(url, now), None
+    except MailNotConfigured as exc:  # a misconfigured worker: the board is still updated, then the run fails
+        get_run_logger().error("%s", exc)
+        return None, str(exc)
+
+
+@task(name="检查邮件是否发出", cache_policy=NO_CACHE)  # its input, the run's report, is not worth hashing
+def judge_campaign_mail(url: str, code: str, now: datetime, mail: bool, report: SendReport | None,
+                        not_configured: str | None, swept: dict) -> tuple[MailVerdict, list[MailVerdict], str]:
+    """The campaign's verdict, the verdicts of other campaigns whose messages this run set aside (退信, 无法生成,
+    投递不明: their own tick would not see them as new; their failing 待发 their own tick reports), the summary line."""
+    run = report.of(code) if report else None
+    with database(url) as engine:
+        def unit(campaign: str) -> UnitOfWork:
+            return UnitOfWork(engine, now=now, actor=SYSTEM, campaign=campaign, changes=False)
+
+        verdict = judge_mail(unit(code), run, enabled=mail, not_configured=not_configured)
+        others = [judge_mail(unit(other), share) for other, share in sorted((report.campaigns if report else {}).items())
+                  if other != code and share.problems]
+        others_sent = sum(share.sent for other, share in (report.campaigns if report else {}).items() if other != code)
+        line = tick_summary(unit(code), swept, run, verdict, others_sent=others_sent)
+    return verdict, others, line
+
+
+class MailFailed(Exception):
+    """The tick did all its work but its campaign's mail did not all go: the data of its Failed state.
+
+    Called directly, ``campaign_tick(...)`` raises it (``.result``: the tick's dict); with ``return_state=True``
+    read the dict with ``tick_result(state)``."""
+
+    def __init__(self, message: str, result: dict):
+        super().__init__(message, result)
+
+    @property
+    def message(self) -> str:
+        return self.args[0]
+
+    @property
+    def result(self) -> dict:
+        return self.args[1]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def tick_result(state) -> dict:
+    """A finished tick's dict, Completed or failed for its mail; any other failure is raised."""
+    value = state.result(raise_on_failure=False)
+    if isinstance(value, MailFailed):
+        return value.result
+    if isinstance(value, BaseException):
+        raise value
+    return value
+
+
+def announce_mail(verdict: MailVerdict) -> None:
+    """``ssj.mail.failed`` for a campaign whose mail failed; ``ssj.mail.failing-for-an-hour`` past the hour.
+
+    They occur on the wall clock, not the tick's (perhaps simulated) instant: the sender is failing now, and an
+    automation must hear it now; the payload gives the campaign's own times."""
+    resource = campaign_resource(verdict.code, verdict.name)
+    if verdict.failed:
+        emit(MAIL_FAILED, resource, payload=verdict.payload)
+    if verdict.failing_too_long:
+        emit(MAIL_FAILING_FOR_AN_HOUR, resource, payload=verdict.payload)
+
+
+@flow(name="campaign-tick", description="抽查任务例行推进：到期的步骤（执法人员抽取承诺、一企一表派发）、巡查期限、发送提醒和逾期通知、更新看板；"
+                                         "本任务的邮件未能全部发出时，做完其余工作后以“失败”结束并发出 ssj.mail.failed 事件。")
 def campaign_tick(code: str, now: str | None = None, url: str | None = None, files_dir: str | None = None,
-                  mail: bool = True) -> dict:
-    """``files_dir``: the campaign's folder (default ``<SSJ_FILES_DIR>/<code>``); ``mail=False``: ``--no-mail``."""
+                  mail: bool = True):
+    """``files_dir``: the campaign's folder (default ``<SSJ_FILES_DIR>/<code>``); ``mail=False``: ``--no-mail``.
+
+    Returns the tick's dict; when the campaign's mail failed (see ``workflow.services.mail_health``) the run ends
+    Failed after everything else was done, its message in Chinese, its data a ``MailFailed`` carrying the dict."""
     when, url = flow_now(now), url or database_url()
     swept = sweep_deadlines(url, code, when, files_dir)
-    mailed = send_mail(url, when, mail)
+    report, not_configured = send_campaign_mail(url, when, mail)
     board = publish_dashboard(url, code, when, mail)
-    return {**swept, **mailed, **board}
+    verdict, others, line = judge_campaign_mail(url, code, when, mail, report, not_configured, swept)
+    logger = get_run_logger()
+    (logger.error if verdict.failed else logger.info)("%s", line)
+    for other in others:  # their messages were set aside in this run: their automations hear of it now
+        logger.warning("抽查任务 %s：%s", other.code, other.message)
+        announce_mail(other)
+    announce_mail(verdict)
+    result = {**swept, **_counts(report), **({"mail_off": True} if not mail else {}), **board,
+              "mail_failed": verdict.count, "summary": line}
+    if verdict.failed:
+        return Failed(message=verdict.message, data=MailFailed(verdict.message, result))
+    return result

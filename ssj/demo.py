@@ -207,7 +207,14 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
     ``ssj serve`` runs them.
     """
     from flows.daily_report import daily_overdue_report
-    from flows.tick import campaign_tick
+    from flows.tick import campaign_tick, tick_result
+
+    def ticked(t: datetime) -> dict:
+        """The tick's dict; a tick whose mail failed (never with the demo's own mail server) is said, not fatal."""
+        state = campaign_tick(plan.code, now=t.isoformat(), url=url, files_dir=str(out), return_state=True)
+        if state.is_failed():
+            echo(f"   {t:%m-%d %H:%M}  巡查未成功：{state.message}")
+        return tick_result(state)
 
     calendar = WorkdayCalendar.default(provisional=plan.provisional_calendar)
     engine = make_engine(url)
@@ -225,7 +232,7 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
     echo("   连接 Prefect API（未设置 PREFECT_API_URL 时启动本地临时服务，约 10 秒）……")
     try:
         with _local_mail_server(out / "邮件") as mail, _short_runs():
-            tick = campaign_tick(plan.code, now=t.isoformat(), url=url, files_dir=str(out))  # the draw's dispatch
+            tick = ticked(t)  # the draw's dispatch
             ticks += 1
             while True:
                 notice = _next_notice(engine, plan.code, t)
@@ -247,7 +254,7 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
                         echo(f"   {t:%m-%d %H:%M}  逾期部门报告：逾期事项 {report['overdue']} 项 → "
                              f"{Path(report['report']).name}，已发领导小组办公室")
                 if run_tick:
-                    tick = campaign_tick(plan.code, now=t.isoformat(), url=url, files_dir=str(out))
+                    tick = ticked(t)
                     ticks += 1
                     tally.update(tick["stages"])
                     tally["to_office"] += tick["to_office"]

@@ -26,29 +26,37 @@ def _chosen(call: Call, codes: tuple[str, ...]) -> list[str]:
 
 
 @command(cli, "tick", changes=True, json_output=True, scheduled=True,
-         help="推进一次抽查任务（不经 Prefect，适合 cron 或排障）：巡查期限、排队并发送提醒和逾期通知。")
+         help="推进一次抽查任务（不经 Prefect，适合 cron 或排障）：巡查期限、排队并发送提醒和逾期通知；"
+              "本任务的邮件未能全部发出时，做完其余工作后说明原因并以退出码 1 结束。")
 @CODE
 @NO_MAIL
 def tick_cmd(call: Call, code: str, no_mail: bool) -> None:
+    """Exit 0: done, the campaign's mail went (or --no-mail); 1: done, but the campaign's mail failed in this run or
+    is failing (错误：…邮件发送失败 N 封…; --json: ``mail_failed``, ``mail_message``), or a step waits for a year's
+    calendar file — what cron or a systemd timer must notice; 2: no SMTP settings and no --no-mail (nothing done)."""
     from workflow.identity import SYSTEM
+    from workflow.services.mail_health import MAIL_OFF, judge_mail
     from workflow.services.outbox import SendReport, mail_problems, problem_summary, send_outbox
     from workflow.services.tick import advance
 
-    smtp = mail_config(no_mail)
+    smtp = mail_config(no_mail)  # before anything: without it, nothing is done (exit 2)
     advanced = advance(call.uow(code, actor=SYSTEM))
     for _, note in advanced.notes():
         err(note)
     sent = send_outbox(call.uow(actor=SYSTEM), smtp, worker=f"cli-{os.getpid()}") if smtp else SendReport()
     if not smtp:
-        err("未发信（--no-mail）：邮件留在发件箱，配置 SSJ_SMTP_HOST 后由下一次推进发出。")
+        err(f"{MAIL_OFF}：邮件留在发件箱，配置 SSJ_SMTP_HOST 后由下一次推进发出。")
+    verdict = judge_mail(call.uow(code, changes=False), sent.of(code), enabled=smtp is not None)
     problems = mail_problems(call.uow(code, changes=False))
     swept = advanced.swept
+    failed = bool(advanced.missing_years) or verdict.failed
     if call.as_json:
         emit_json({"planned": swept.planned, "notices": swept.notices, "queued": swept.queued, "sent": sent.sent,
                    "failed": sent.failed, "bounced": sent.bounced, "unbuildable": sent.unbuildable,
                    "unclear": sent.unclear, "mail_problems": problems["counts"],
+                   "mail_failed": verdict.count, "mail_message": verdict.message,
                    "missing_calendar_years": advanced.missing_years})
-        if advanced.missing_years:
+        if failed:
             raise click.exceptions.Exit(1)
         return
     unsent = sent.not_sent()
@@ -58,7 +66,9 @@ def tick_cmd(call: Call, code: str, no_mail: bool) -> None:
         err(f"邮件发送失败：{error}")
     if summary := problem_summary(problems):
         err(f"警告：抽查任务 {code} {summary}；详见 ssj campaign status {code}")
-    if advanced.missing_years:  # the rest was done; a step waits for a year's calendar file (said above)
+    if verdict.failed:  # the rest was done; the campaign's mail did not all go
+        err(f"错误：抽查任务 {code} {verdict.message}")
+    if failed:  # the rest was done; mail failed, or a step waits for a year's calendar file (said above)
         raise click.exceptions.Exit(1)
 
 

@@ -56,11 +56,11 @@ def test_a_years_file_moves_deadlines_later_but_never_earlier_when_provisional(c
     # Provisional (statutory holidays only): 09-24 → Mon 09-27, Tue 09-28; 09-29 → 09-30, Mon 10-04.
     assert dues(engine, early) == {(utc(2027, 9, 29), True)}
     assert dues(engine, late) == {(utc(2027, 10, 5), True)}
-    assert ssj("tick", CODE, "--now", "2027-09-29T12:00").code == 0
+    assert ssj("tick", CODE, "--now", "2027-09-29T12:00", "--no-mail").code == 0
     monkeypatch.setenv("SSJ_CALENDAR_FILES", str(FICTIONAL_2027))
     # The year's file: Sun 09-26 is a working day (it would bring 09-24's deadline forward to 09-27: kept),
     # 10-01..10-07 are holidays (09-29's deadline moves to the end of Fri 10-08).
-    result = ssj("tick", CODE, "--now", "2027-09-29T12:05")
+    result = ssj("tick", CODE, "--now", "2027-09-29T12:05", "--no-mail")
     assert result.code == 0, result.err
     assert "暂定期限不提前" in result.err
     assert dues(engine, early) == {(utc(2027, 9, 29), False)}
@@ -70,7 +70,7 @@ def test_a_years_file_moves_deadlines_later_but_never_earlier_when_provisional(c
         mails = conn.execute(select(orm.OutboxMessage.recipient).where(
             orm.OutboxMessage.template == "deadline_moved")).scalars().all()
     assert len(moved) == 14 and len(mails) == 7, "all re-resolved and audited; only the moved ones announced"
-    again = ssj("tick", CODE, "--now", "2027-09-29T12:10")
+    again = ssj("tick", CODE, "--now", "2027-09-29T12:10", "--no-mail")
     assert again.code == 0 and "期限调整" not in again.err, "the same files move nothing twice"
     forced = ssj("calendar", "reload", CODE, "--now", "2027-09-29T12:15")
     assert forced.code == 0 and "调整 0 项" in forced.out

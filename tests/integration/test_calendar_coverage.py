@@ -82,7 +82,8 @@ def test_a_missing_year_is_said_with_exit_1_and_blocks_nothing_else(loaded, db_u
 
     # the seed campaign's reminders are queued while the mail server is away …
     monkeypatch.setenv("SSJ_SMTP_PORT", "1")
-    assert loaded("tick", "luquan-2019-h2", "--now", "2019-11-28T10:00").code == 0
+    down = loaded("tick", "luquan-2019-h2", "--now", "2019-11-28T10:00")
+    assert down.code == 1 and "邮件发送失败" in down.err, "its work done, its mail failing: exit 1 (issue 15)"
     queued = rows(db_url, select(orm.OutboxMessage.id).where(orm.OutboxMessage.sent_at.is_(None)))
     assert queued
     monkeypatch.setenv("SSJ_SMTP_PORT", port)

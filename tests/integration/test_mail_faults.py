@@ -90,9 +90,10 @@ def change(engine, statement) -> None:
         conn.execute(statement)
 
 
-def tick(ssj, when: str, code: str = CODE):
+def tick(ssj, when: str, code: str = CODE, expect: int = 0):
+    """``ssj tick``; ``expect=1`` where the campaign's mail fails in this run or is still failing (issue 15)."""
     result = ssj("tick", code, "--now", when)
-    assert result.code == 0, result.err
+    assert result.code == expect, result.err
     return result
 
 
@@ -132,7 +133,7 @@ def test_a_deleted_forms_folder_does_not_stop_the_mail(assigned, engine, server)
     change(engine, update(_o).where(_o.c.id == legacy.id).values(context=json.dumps(context, ensure_ascii=False)))
 
     shutil.rmtree(forms)
-    result = tick(ssj, "2019-12-03T10:00")
+    result = tick(ssj, "2019-12-03T10:00", expect=1)  # set aside in this run: the run says so
     assert "无法生成 1 封" in result.out
     assert "警告" in result.err and "无法生成 1 封" in result.err
     [failed] = rows(engine, state="无法生成")
@@ -164,11 +165,11 @@ def test_a_refused_recipient_bounces_after_three_answers_and_stays_put(loaded, e
     dispatch = rows(engine, kind="dispatch")
     refused = dispatch[0].recipient
     server.refuse.add(refused)
-    first = tick(loaded, "2019-11-27T09:05")
+    first = tick(loaded, "2019-11-27T09:05", expect=1)
     assert "稍后重试 1 封" in first.out and "550" in first.err
     assert all(server.to(r.recipient) for r in dispatch[1:]), "the other departments have their lists"
-    tick(loaded, "2019-11-27T09:07")
-    third = tick(loaded, "2019-11-27T09:10")
+    tick(loaded, "2019-11-27T09:07", expect=1)
+    third = tick(loaded, "2019-11-27T09:10", expect=1)  # the bounce fails the run it happens in, no later one
     assert "退信 1 封" in third.out
     assert "警告" in third.err and "退信 1 封" in third.err and f"ssj campaign status {CODE}" in third.err
     [bounced] = rows(engine, state="退信")
@@ -201,14 +202,14 @@ def test_a_connection_lost_after_data_is_resent_once_under_the_same_message_id(l
     dispatch = rows(engine, kind="dispatch")
     lost = dispatch[0]
     server.hang_up.add(lost.recipient)
-    first = tick(loaded, "2019-11-27T09:05")
+    first = tick(loaded, "2019-11-27T09:05", expect=1)
     assert "稍后重试 1 封" in first.out and "不确定是否送达" in first.err
     assert {r.state for r in rows(engine) if r.id != lost.id} == {"已发"}, "the rest of the batch went"
     assert all(server.to(r.recipient) for r in dispatch[1:])
-    second = tick(loaded, "2019-11-27T09:10")
+    second = tick(loaded, "2019-11-27T09:10", expect=1)
     assert "投递不明 1 封" in second.out and "警告" in second.err
-    for when in ("2019-11-27T10:00", "2019-11-28T12:00"):
-        tick(loaded, when)
+    tick(loaded, "2019-11-27T10:00")
+    tick(loaded, "2019-11-28T12:00", expect=1)  # the day's reminders to that address are hung up on too
     tries = [mid for _, mid in server.data_seen if mid == lost.message_id]
     assert len(tries) == 2, "sent, re-sent once under the same Message-ID, no more"
     [unclear] = rows(engine, state="投递不明")

@@ -18,7 +18,7 @@ from workflow.audit import canonical_json
 from workflow.files.email import message_id
 from workflow.mail import SENT, UNBUILDABLE, WAITING, Mail
 from workflow.persistence.bulk import Bulk
-from workflow.persistence.orm import OutboxAttachment, OutboxMessage
+from workflow.persistence.orm import Department, Officer, OutboxAttachment, OutboxMessage, TaskRow
 
 _o = OutboxMessage.__table__
 _a = OutboxAttachment.__table__
@@ -123,16 +123,43 @@ class OutboxRepository:
             _o.c.state.in_(list(states)), _o.c.campaign_code == campaign_code).group_by(_o.c.state)).all())
 
     def health(self, campaign_code: str, day_start: datetime) -> dict:
-        """The campaign's outbox at a glance: waiting, sent since ``day_start``, and what failed and still waits."""
+        """The campaign's outbox at a glance: waiting (due or in backoff), sent since ``day_start``, and what failed
+        and still waits (``failing``: 待发 after at least one attempt; ``failing_since``: the oldest of them was
+        queued then — a message is tried in the tick that queues it, so that is about when it first failed)."""
         c = _o.c
         waiting = c.state == WAITING
+        failing = and_(waiting, c.attempts > 0)
         row = self.conn.execute(select(
             func.count().filter(waiting),
             func.count().filter(c.sent_at >= day_start),
-            func.count().filter(and_(waiting, c.attempts > 0)),
-            func.min(c.created_at).filter(and_(waiting, c.attempts > 0)),
+            func.count().filter(failing),
+            func.min(c.created_at).filter(failing),
         ).where(c.campaign_code == campaign_code)).one()
         last_error = self.conn.execute(select(c.last_error).where(
-            c.campaign_code == campaign_code, waiting, c.attempts > 0).order_by(c.id.desc()).limit(1)).scalar()
+            c.campaign_code == campaign_code, failing).order_by(c.id.desc()).limit(1)).scalar()
         return {"waiting": row[0], "sent_today": row[1], "failing": row[2], "failing_since": row[3],
                 "last_error": last_error}
+
+    def departments_of(self, task_ids: Iterable[int], recipients: Iterable[str]) -> tuple[dict[int, str], dict[str, str]]:
+        """Which department a message concerns: per task, its department (an officer's task: the officer's);
+        per recipient address, the department whose admin, leader, contact or officer it is."""
+        tasks: dict[int, str] = {}
+        ids = sorted(set(task_ids))
+        t, o, d = TaskRow.__table__.c, Officer.__table__.c, Department.__table__.c
+        for i in range(0, len(ids), 500):
+            for r in self.conn.execute(select(t.id, func.coalesce(t.department_code, o.department_code))
+                                       .select_from(TaskRow.__table__.outerjoin(Officer.__table__,
+                                                                             o.certificate_no == t.certificate_no))
+                                       .where(t.id.in_(ids[i:i + 500]))):
+                if r[1]:
+                    tasks[r[0]] = r[1]
+        people: dict[str, str] = {}
+        wanted = sorted(set(recipients))
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            for column in (d.contact_email, d.admin_email, d.leader_email):
+                for email, code in self.conn.execute(select(column, d.code).where(column.in_(chunk))):
+                    people.setdefault(email, code)
+            for email, code in self.conn.execute(select(o.email, o.department_code).where(o.email.in_(chunk))):
+                people.setdefault(email, code)
+        return tasks, people

@@ -30,13 +30,31 @@ from workflow.files.email import Unbuildable, build_message, inputs_digest, read
 from workflow.mail import BOUNCED, UNBUILDABLE, UNCLEAR
 from workflow.services.smtp import Refused, SmtpConfig, SmtpSession, Temporary, Unclear, Unreachable
 
-__all__ = ["SmtpConfig", "send_outbox", "mail_problems", "problem_summary", "SendReport"]
+__all__ = ["SmtpConfig", "send_outbox", "mail_problems", "problem_summary", "SendReport", "CampaignSend", "KINDS"]
 
 REFUSALS_BEFORE_BOUNCE = 3
 RESENDS_WHEN_UNCLEAR = 1
 PROBLEMS = (BOUNCED, UNBUILDABLE, UNCLEAR)
-_KINDS = {"remind": "提醒", "overdue": "逾期通知", "escalate": "督办", "dispatch": "派发名单", "forms": "一企一表",
+KINDS = {"remind": "提醒", "overdue": "逾期通知", "escalate": "督办", "dispatch": "派发名单", "forms": "一企一表",
           "report": "逾期部门报告", "deadline_moved": "期限调整"}
+
+
+@dataclass
+class CampaignSend:
+    """One campaign's share of a sender's run: what went, what did not, and why."""
+
+    sent: int = 0
+    failed: int = 0  # to be tried again later
+    bounced: int = 0  # 退信 in this run
+    unbuildable: int = 0  # 无法生成 in this run
+    unclear: int = 0  # 投递不明 in this run
+    errors: list[str] = field(default_factory=list)  # the first few reasons, in order
+    delivered: list[tuple[str, int | None, str]] = field(default_factory=list)  # (kind, task id, recipient) sent
+
+    @property
+    def problems(self) -> int:
+        """Messages this run set aside for the office (退信, 无法生成, 投递不明)."""
+        return self.bounced + self.unbuildable + self.unclear
 
 
 @dataclass
@@ -48,10 +66,25 @@ class SendReport:
     unclear: int = 0  # 投递不明 in this run
     revived: int = 0  # 无法生成 messages whose inputs changed, back in the queue
     errors: list[str] = field(default_factory=list)
+    campaigns: dict[str, CampaignSend] = field(default_factory=dict)  # the same, per campaign (a run sends them all)
 
     @property
     def tried(self) -> int:
         return self.sent + self.failed + self.bounced + self.unbuildable + self.unclear
+
+    def of(self, code: str) -> CampaignSend:
+        """The campaign's share of this run (empty when none of its mail was due)."""
+        return self.campaigns.get(code) or CampaignSend()
+
+    def count(self, row, what: str, error: str | None = None) -> None:
+        """One message ended ``what`` (sent, failed, bounced, unbuildable, unclear) in this run."""
+        setattr(self, what, getattr(self, what) + 1)
+        mine = self.campaigns.setdefault(row.campaign_code, CampaignSend())
+        setattr(mine, what, getattr(mine, what) + 1)
+        if what == "sent":
+            mine.delivered.append((row.kind, row.task_id, row.recipient))
+        if error and len(mine.errors) < 20 and error not in mine.errors:
+            mine.errors.append(error)
 
     def not_sent(self) -> str:
         """What did not go in this run, in the office's words ("稍后重试 2 封，退信 1 封"), or ""."""
@@ -66,7 +99,7 @@ def backoff(attempts: int) -> timedelta:
 def about(row) -> str:
     """Which message, in the office's words: the campaign, what it is about, its recipient."""
     task = f"（任务 #{row.task_id}）" if row.task_id else ""
-    return f"抽查任务 {row.campaign_code}，{_KINDS.get(row.kind, row.kind)}{task}，收件人 {row.recipient}"
+    return f"抽查任务 {row.campaign_code}，{KINDS.get(row.kind, row.kind)}{task}，收件人 {row.recipient}"
 
 
 def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 100, most: int = 20_000,
@@ -145,7 +178,6 @@ def _send_batch(uow, smtp: SmtpConfig, rows, senders: dict[str, str], report: Se
             except Exception as exc:  # noqa: BLE001 - whatever this message's data does, it stops this message only
                 reason = str(exc) if isinstance(exc, Unbuildable) else f"{type(exc).__name__}: {exc}"
                 _settle(uow, row, UNBUILDABLE, f"无法生成邮件（{about(row)}）：{reason}", report, inputs_sha256=digest)
-                report.unbuildable += 1
                 continue
             try:
                 session.deliver(message, sender, row.recipient)
@@ -165,7 +197,7 @@ def _send_batch(uow, smtp: SmtpConfig, rows, senders: dict[str, str], report: Se
                 after_send(row)
             with uow:
                 uow.outbox.mark_sent(row, uow.now)
-            report.sent += 1
+            report.count(row, "sent")
     finally:
         session.close()
     return True
@@ -179,7 +211,6 @@ def _refused(uow, row, reply: str, report: SendReport) -> None:
         return
     _settle(uow, row, BOUNCED, f"退信（{about(row)}）：邮件服务器 {rejections} 次拒收，答复：{reply}"[:1000], report,
             rejections=rejections)
-    report.bounced += 1
 
 
 def _unclear(uow, row, what: str, report: SendReport) -> None:
@@ -189,19 +220,23 @@ def _unclear(uow, row, what: str, report: SendReport) -> None:
         return
     _settle(uow, row, UNCLEAR, f"投递不明（{about(row)}）：{what}，已重发 {RESENDS_WHEN_UNCLEAR} 次，"
                                f"请向收件人核实（Message-ID {row.message_id}）", report, unclear=unclear)
-    report.unclear += 1
+
+
+_ENDED = {BOUNCED: "bounced", UNBUILDABLE: "unbuildable", UNCLEAR: "unclear"}
 
 
 def _settle(uow, row, state: str, error: str, report: SendReport, **values) -> None:
     with uow:
         uow.outbox.settle(row, state, error, **values)
+    report.count(row, _ENDED[state], error)
     report.errors.append(error)
 
 
 def _failed(uow, rows, error: str, report: SendReport, **counted: int) -> None:
     with uow:
         uow.outbox.back_off(rows, uow.now, error, backoff, **counted)
-    report.failed += len(rows)
+    for row in rows:
+        report.count(row, "failed", error)
     report.errors.append(error)
 
 

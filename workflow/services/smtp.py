@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 import smtplib
+import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -71,6 +72,33 @@ class SmtpConfig:
         return server
 
 
+_WHY = (  # the most specific first: what an office's IT person can act on, with the system's own words kept
+    (ConnectionRefusedError, "连接被拒绝，服务器未运行或端口不对"),
+    (ConnectionResetError, "连接被服务器重置"),
+    (TimeoutError, "连接超时"),
+    (socket.gaierror, "无法解析服务器地址"),
+    (ssl.SSLCertVerificationError, "服务器证书验证失败"),
+    (ssl.SSLError, "加密连接（TLS）建立失败"),
+    (smtplib.SMTPAuthenticationError, "登录被拒绝，请检查 SSJ_SMTP_USER 和 SSJ_SMTP_PASSWORD"),
+    (smtplib.SMTPNotSupportedError, "服务器不支持所需的功能（如 STARTTLS 或登录），请检查 SSJ_SMTP_SECURITY"),
+    (smtplib.SMTPServerDisconnected, "连接被服务器关闭"),
+    (smtplib.SMTPConnectError, "服务器拒绝建立会话"),
+    (smtplib.SMTPException, "邮件服务器返回错误"),
+    (OSError, "网络错误"),
+)
+
+
+def reason(exc: BaseException) -> str:
+    """Why a connection failed, in Chinese, with the system's own words in brackets (never a bare class name):
+    ``连接被拒绝，服务器未运行或端口不对（Connection refused）``."""
+    said = (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)).strip()
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = exc.smtp_error
+        said = f"{exc.smtp_code} {reply.decode('utf-8', 'replace') if isinstance(reply, bytes) else reply}"
+    what = next((text for kind, text in _WHY if isinstance(exc, kind)), "未知错误")
+    return f"{what}（{said[:300]}）" if said else what
+
+
 class Unreachable(Exception):
     """No session could be opened: nothing was tried."""
 
@@ -108,7 +136,7 @@ class SmtpSession:
             try:
                 self.server = self.config.connect()
             except (OSError, smtplib.SMTPException) as exc:
-                raise Unreachable(f"无法连接邮件服务器 {self.config.host}:{self.config.port}：{type(exc).__name__}") from exc
+                raise Unreachable(f"无法连接邮件服务器 {self.config.host}:{self.config.port}：{reason(exc)}") from exc
         server = self.server
         try:
             server.ehlo_or_helo_if_needed()
@@ -117,16 +145,16 @@ class SmtpSession:
             self._expect(server.docmd("DATA"), (354,))
         except LOST as exc:
             self.close()
-            raise Temporary(f"与邮件服务器的连接中断（{type(exc).__name__}），邮件未送出") from exc
+            raise Temporary(f"与邮件服务器的连接中断，邮件未送出：{reason(exc)}") from exc
         except smtplib.SMTPException as exc:
             self.close()
-            raise Temporary(f"{type(exc).__name__}: {exc}") from exc
+            raise Temporary(f"邮件服务器会话出错，邮件未送出：{reason(exc)}") from exc
         try:
             server.send(_wire(message))
             answer = server.getreply()
         except LOST as exc:
             self.close()
-            raise Unclear(f"邮件内容已发出后与邮件服务器的连接中断（{type(exc).__name__}），不确定是否送达") from exc
+            raise Unclear(f"邮件内容已发出后与邮件服务器的连接中断（{reason(exc)}），不确定是否送达") from exc
         self._expect(answer, (250,))
 
     def _expect(self, answer: tuple[int, bytes], ok: tuple[int, ...], sender: str = "") -> None:
