@@ -72,6 +72,12 @@ def _escaped(name: str) -> str:
     return name.replace("{", "{{").replace("}", "}}")
 
 
+def run_for_campaign(subflow, code: str, name: str, **parameters):
+    """One campaign's flow run as the office finds it on the board: named ``name``, tagged with the code; its state."""
+    with tags(code, "ssj"):
+        return subflow.with_options(flow_run_name=_escaped(name))(code=code, return_state=True, **parameters)
+
+
 def _each(codes: list[str], subflow, run_name, per_code=lambda code: {}, **parameters) -> tuple[list[str], list[str]]:
     """Run ``subflow`` for each campaign, tagged with its code (``per_code``: its own parameters); (succeeded,
     failed). A failure stops nothing."""
@@ -79,9 +85,7 @@ def _each(codes: list[str], subflow, run_name, per_code=lambda code: {}, **param
     done, failed = [], []
     for code in codes:
         try:
-            with tags(code, "ssj"):
-                state = subflow.with_options(flow_run_name=_escaped(run_name(code)))(
-                    code=code, return_state=True, **parameters, **per_code(code))
+            state = run_for_campaign(subflow, code, run_name(code), **parameters, **per_code(code))
             ok = not (state.is_failed() or state.is_crashed() or state.is_cancelled())
             message = state.message
         except Exception as exc:  # the subflow could not even start: the others still run

@@ -207,14 +207,20 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
     ``ssj serve`` runs them.
     """
     from flows.daily_report import daily_overdue_report
+    from flows.dispatch import report_run_name, run_for_campaign, tick_run_name
     from flows.tick import campaign_tick, tick_result
 
     def ticked(t: datetime) -> dict:
         """The tick's dict; a tick whose mail failed (never with the demo's own mail server) is said, not fatal."""
-        state = campaign_tick(plan.code, now=t.isoformat(), url=url, files_dir=str(out), return_state=True)
+        state = run_for_campaign(campaign_tick, plan.code, tick_run_name(plan.code, t), now=t.isoformat(), url=url,
+                                 files_dir=str(out))
         if state.is_failed():
             echo(f"   {t:%m-%d %H:%M}  巡查未成功：{state.message}")
         return tick_result(state)
+
+    def reported(t: datetime) -> dict:
+        return run_for_campaign(daily_overdue_report, plan.code, report_run_name(plan.code, t), now=t.isoformat(),
+                                url=url, out_dir=str(out / "报表")).result()
 
     calendar = WorkdayCalendar.default(provisional=plan.provisional_calendar)
     engine = make_engine(url)
@@ -248,7 +254,7 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
                     if not act.quiet:
                         echo(f"   {t:%m-%d %H:%M}  {act.label}：{done}")
                 if t.time() == MORNING:
-                    report = daily_overdue_report(plan.code, now=t.isoformat(), url=url, out_dir=str(out / "报表"))
+                    report = reported(t)
                     reports += 1
                     if "report" in report:
                         echo(f"   {t:%m-%d %H:%M}  逾期部门报告：逾期事项 {report['overdue']} 项 → "

@@ -13,13 +13,13 @@ from workflow.campaign_file import DEADLINE_LABELS
 from workflow.inspection import PUBLISHED, REPORTED, STATE_LABELS, STATES, WITHDRAWN
 from workflow.plan_checker import check_plan
 from workflow.services.campaigns import redraw_note
-from workflow.services.mail_health import mail_health
+from workflow.services.mail_health import MAIL_OFF, mail_health
 from workflow.services.outbox import problem_summary
 from workflow.services.overdue import (Owners, by_department, due_label, due_soon, escalated_to_office, joint_note,
                                        overdue_tasks)
 from workflow.tasks import TASK_LABELS
 
-NO_MAIL = "未发信（--no-mail）"
+NO_MAIL = MAIL_OFF
 LISTED = 50  # rows of a list on the summary card; the rest are in the overdue report
 BAR = 20  # characters of the text progress bar
 
@@ -119,7 +119,7 @@ def dashboard(uow, *, mail: bool = True) -> Board:
     progress = round(100.0 * done / live, 1) if live else 0.0
     local = uow.now.astimezone(tz)
 
-    lines = [f"> **{NO_MAIL}：本抽查任务的提醒和通知只排入发件箱，没有发出。**", ""] if not mail else []
+    lines = [f"> **{NO_MAIL}**（见下方“邮件”）", ""] if not mail else []
     lines += [f"# {plan.name}", "", f"{plan.document_no} · {plan.office} · 更新于 {local:%Y-%m-%d %H:%M}（北京时间）", ""]
     if note:
         lines += [f"**{note}**", ""]
