@@ -206,7 +206,7 @@ def card_kind(artifact: dict) -> str | None:
         return "overdue"
     if "progress" in key:
         return "progress-table"
-    if "report" in key or "daily" in key:
+    if key.endswith("-daily-report"):  # the counts card (its "-daily-report-file" sibling is only the link)
         return "daily-report"
     return None
 

@@ -60,6 +60,11 @@ def _finding(f) -> str:
     return f"- {f.severity} {subject}：{f.message}"
 
 
+def _owners(x) -> str:
+    """Who owes an overdue task and whom to ring: per department, its people with their phones."""
+    return "；".join(f"{o.department}：{o.people}" if o.people else o.department for o in x.owners)
+
+
 def _more(lines: list[str], total: int, where: str) -> list[str]:
     return lines + (["", f"另有 {total - LISTED} 项未列出，见{where}。"] if total > LISTED else [])
 
@@ -135,10 +140,11 @@ def dashboard(uow, *, mail: bool = True) -> Board:
         lines += [joint_note(overdue), ""]
         lines += [f"- {r['name']}：{r['tasks']} 项，涉及企业 {r['enterprises']} 户，最长逾期 {r['worst']} 个工作日"
                   for r in departments]
-        lines += ["", "| 企业 | 事项 | 部门 | 责任人及联系电话 | 截止 | 逾期（工作日） |", "|---|---|---|---|---|---:|"]
+        lines += ["", "逐项（最久的在前；一项一行，联系人在下一行，页面再窄也不会被截掉）：", ""]
         rows = sorted(overdue, key=lambda x: (-x.workdays, x.due, x.task_id))
-        lines += _more([f"| {_cell(x.enterprise or '—')} | {TASK_LABELS.get(x.kind, x.kind)} | {_cell(x.department)} | "
-                        f"{_cell(x.responsible)} | {due_label(x.due, tz)} | {x.workdays} |" for x in rows[:LISTED]],
+        lines += _more([f"- **{x.enterprise or '本抽查任务'}** · {TASK_LABELS.get(x.kind, x.kind)} · 截止 "
+                        f"{due_label(x.due, tz)} · 逾期 **{x.workdays}** 个工作日\n"
+                        f"  - 负责：{_owners(x)}" for x in rows[:LISTED]],
                        len(rows), "逾期部门报告（ssj report overdue）")
     else:
         lines += ["无逾期事项。"]
