@@ -87,9 +87,10 @@ def test_the_summary_counts_each_overdue_task_once_and_names_whom_to_ring(visite
     for cert in team:
         assert f"{people[cert].name}（手机 {people[cert].mobile}）" in overdue, "the officer and the mobile to ring"
         assert cert not in board.markdown, "never a bare certificate number"
-    rows = [line for line in overdue.splitlines() if line.startswith("| ") and "回填检查结果" in line]
-    assert len(rows) == len(joint), "one row per task, however many departments owe it"
-    assert all("2019-12-17（周二）" in r and r.endswith("| 3 |") for r in rows), "due date, working days overdue"
+    rows = [line for line in overdue.splitlines() if line.startswith("- **") and "回填检查结果" in line]
+    assert len(rows) == len(joint), "one line per task, however many departments owe it"
+    assert all("截止 2019-12-17（周二）" in r and r.endswith("逾期 **3** 个工作日") for r in rows), \
+        "due date, working days overdue"
 
     escalated = section(board.markdown, "已督办至领导小组办公室")
     assert board.escalated > 0 and escalated.startswith(f"：{board.escalated} 项")

@@ -14,10 +14,9 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign, rows, serve_smtp, snapshot
-from tests.integration.test_mail_faults import Server
+from tests.integration.test_mail_faults import Server, engine, server  # noqa: F401 (the same fixtures)
 from workflow.identity import SYSTEM
 from workflow.persistence import orm
-from workflow.persistence.database import make_engine
 from workflow.services.mail_health import judge_mail, mail_health
 from workflow.services.outbox import send_outbox
 from workflow.services.uow import UnitOfWork
@@ -30,20 +29,6 @@ _o = orm.OutboxMessage.__table__
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=BEIJING)
-
-
-@pytest.fixture
-def server(monkeypatch):
-    handler = Server()
-    with serve_smtp(handler, monkeypatch):
-        yield handler
-
-
-@pytest.fixture
-def engine(db_url):
-    engine = make_engine(db_url)
-    yield engine
-    engine.dispose()
 
 
 def test_ssj_tick_without_smtp_settings_exits_2_naming_ssj_smtp_host_and_changes_nothing(loaded, db_url, monkeypatch):

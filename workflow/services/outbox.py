@@ -40,8 +40,8 @@ KINDS = {"remind": "提醒", "overdue": "逾期通知", "escalate": "督办", "d
 
 
 @dataclass
-class CampaignSend:
-    """One campaign's share of a sender's run: what went, what did not, and why."""
+class Tally:
+    """What a sender's run did with messages: sent, to be tried again, set aside (and the first reasons)."""
 
     sent: int = 0
     failed: int = 0  # to be tried again later
@@ -49,6 +49,12 @@ class CampaignSend:
     unbuildable: int = 0  # 无法生成 in this run
     unclear: int = 0  # 投递不明 in this run
     errors: list[str] = field(default_factory=list)  # the first few reasons, in order
+
+
+@dataclass
+class CampaignSend(Tally):
+    """One campaign's share of a sender's run: what went, what did not, and why."""
+
     delivered: list[tuple[str, int | None, str]] = field(default_factory=list)  # (kind, task id, recipient) sent
 
     @property
@@ -58,14 +64,8 @@ class CampaignSend:
 
 
 @dataclass
-class SendReport:
-    sent: int = 0
-    failed: int = 0  # to be tried again later
-    bounced: int = 0  # 退信 in this run
-    unbuildable: int = 0  # 无法生成 in this run
-    unclear: int = 0  # 投递不明 in this run
+class SendReport(Tally):
     revived: int = 0  # 无法生成 messages whose inputs changed, back in the queue
-    errors: list[str] = field(default_factory=list)
     campaigns: dict[str, CampaignSend] = field(default_factory=dict)  # the same, per campaign (a run sends them all)
 
     @property
