@@ -106,7 +106,8 @@ _TEMPLATES = {
 截至 {{ at }}（北京时间），抽查任务“{{ campaign_name }}”（{{ campaign_code }}）共有逾期事项 {{ count }} 项。
 {% for row in departments %}- {{ row.name }}：{{ row.tasks }} 项，最长逾期 {{ row.worst }} 个工作日
 {% else %}各部门均无逾期事项。
-{% endfor %}
+{% endfor %}{% if joint is defined and joint %}注：{{ joint }}
+{% endif %}
 逾期部门报告见附件（{{ attachment_name }}）。
 {% if mail_problems is defined and mail_problems %}
 邮件：{{ mail_problems }}（ssj campaign status {{ campaign_code }}）。

@@ -296,7 +296,8 @@ def prepare_daily_overdue_report(uow, out_dir: Path | None = None) -> DailyRepor
     context = {"campaign_name": plan.name, "campaign_code": plan.code, "day": day.isoformat(), "count": len(items),
                "at": f"{uow.now.astimezone(plan.tz):%Y-%m-%d %H:%M}", "attachment_name": path.name,
                "departments": [{"name": r["name"], "tasks": r["tasks"], "worst": r["worst"]} for r in departments],
-               "attachments": [str(path)], "mail_problems": problem_summary(mail_problems(uow))}
+               "attachments": [str(path)], "mail_problems": problem_summary(mail_problems(uow)),
+               "joint": joint_note(items) if any(len(x.owners) > 1 for x in items) else ""}
     with uow:
         queued = uow.queue(mails(f"overdue-report|{plan.code}|{day.isoformat()}", plan.office_mailboxes, kind="report",
                                  template="overdue_report", context=context))
