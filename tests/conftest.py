@@ -420,13 +420,18 @@ def smtp_server(monkeypatch):
         yield inbox, config
 
 
-def pytest_collection_modifyitems(config, items):
+def pytest_itemcollected(item):
     """Under ``pytest -n 2`` (``make test``), tests that share one expensive thing run on the same worker: the
-    Prefect server (started once per worker that needs it) and the benchmarks (they share ``bench/out``). The slow
-    tests are handed out first (longest first is what keeps two workers busy to the end), the rest in file order."""
+    Prefect server (started once per worker that needs it) and the benchmarks (they share ``bench/out``). Marked as
+    each test is collected, so xdist's loadgroup finds the group whatever the order of the collection hooks (marked in
+    ``pytest_collection_modifyitems`` it was read too late, and two workers each started a Prefect server)."""
+    if "prefect_api" in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.xdist_group("prefect"))
+    elif item.path.name == "test_benchmarks.py":
+        item.add_marker(pytest.mark.xdist_group("bench"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """The slow tests are handed out first (longest first is what keeps two workers busy to the end), the rest in file
+    order."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-    for item in items:
-        if "prefect_api" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("prefect"))
-        elif item.path.name == "test_benchmarks.py":
-            item.add_marker(pytest.mark.xdist_group("bench"))
