@@ -24,7 +24,7 @@ from workflow.persistence import orm
 SSJ = str(Path(sys.executable).with_name("ssj"))
 WORKERS = 4
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.stress]  # processes racing and killed: make stress, .ci/run (three rounds)
 
 
 def started(db_url: str, files: Path, when: str, *args: str) -> subprocess.Popen:

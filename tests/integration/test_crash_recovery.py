@@ -34,7 +34,7 @@ from workflow.persistence import orm
 KILLS = 5
 SEED = 20191202
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.stress]  # processes racing and killed: make stress, .ci/run (three rounds)
 
 
 def tick_process(db_url, files, when: datetime) -> subprocess.Popen:
