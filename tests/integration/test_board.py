@@ -98,7 +98,7 @@ def test_the_summary_counts_each_overdue_task_once_and_names_whom_to_ring(visite
         enterprises = dict(conn.execute(select(orm.Enterprise.uscc, orm.Enterprise.name)
                                         .where(orm.Enterprise.uscc.in_(joint))).all())
     [backfill] = [line for line in escalated.splitlines() if "回填检查结果" in line]
-    assert backfill.startswith("| 2019-12-20 09:00 起 |") and backfill.endswith(f"| {len(joint)} |"), "since when"
+    assert backfill.startswith("- 2019-12-20 09:00 起 · ") and f" · {len(joint)} 项：" in backfill, "since when, how many"
     assert all(enterprises[u] in backfill for u in joint), "the enterprises the office now chases"
 
     report = ssj("report", "overdue", CODE, "--out", tmp_path / "overdue.xlsx", "--now", "2019-12-20T10:00")

@@ -140,7 +140,7 @@ def dashboard(uow, *, mail: bool = True) -> Board:
         lines += [joint_note(overdue), ""]
         lines += [f"- {r['name']}：{r['tasks']} 项，涉及企业 {r['enterprises']} 户，最长逾期 {r['worst']} 个工作日"
                   for r in departments]
-        lines += ["", "逐项（最久的在前；一项一行，联系人在下一行，页面再窄也不会被截掉）：", ""]
+        lines += ["", "逐项（逾期最久的在前）：", ""]
         rows = sorted(overdue, key=lambda x: (-x.workdays, x.due, x.task_id))
         lines += _more([f"- **{x.enterprise or '本抽查任务'}** · {TASK_LABELS.get(x.kind, x.kind)} · 截止 "
                         f"{due_label(x.due, tz)} · 逾期 **{x.workdays}** 个工作日\n"
@@ -151,10 +151,9 @@ def dashboard(uow, *, mail: bool = True) -> Board:
 
     lines += ["", f"## 已督办至领导小组办公室：{len(escalated)} 项", ""]
     if escalated:
-        lines += ["通知已逐级发到领导小组办公室、仍未完成的事项（办公室直接督办）：", "",
-                  "| 督办至办公室 | 事项 | 截止 | 企业或部门 | 项数 |", "|---|---|---|---|---:|"]
+        lines += ["通知已逐级发到领导小组办公室、仍未完成的事项（办公室直接督办）：", ""]
         groups = _escalation_groups(escalated, tz)
-        lines += _more([f"| {since} | {what} | {due} | {_cell(who)} | {n} |" for since, what, due, who, n in
+        lines += _more([f"- {since} · **{what}** · 截止 {due} · {n} 项：{who}" for since, what, due, who, n in
                         groups[:LISTED]], len(groups), "逾期部门报告的“已通知到”一列")
     else:
         lines += ["无。"]
