@@ -11,6 +11,8 @@ from tests.integration.test_board import events_about
 
 CODE = "luquan-2019-h2"
 NAME = "石家庄市鹿泉区2019年下半年跨部门“双随机、一公开”联合抽查"
+# On PostgreSQL only, the backend ssj serve runs on: the board itself is tested on both in tests/integration/test_board.py.
+pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 
 
 @pytest.fixture

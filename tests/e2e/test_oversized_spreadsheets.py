@@ -27,6 +27,9 @@ HEADER = [c.header for c in DIRECTORIES["enterprises"].columns]
 MiB = 1 << 20
 
 
+pytestmark = [pytest.mark.slow, pytest.mark.stress]  # files at Excel's limits, tens of MB each: make stress, .ci/run
+
+
 def _numbered_rows(first: int, last: int):
     """Rows of distinct text (a USCC-like key, a name), so the sheet compresses like a real one."""
     batch = []
@@ -107,7 +110,6 @@ def refused(env, tmp_path, path: Path, *words, command=("import", "enterprises")
     return err
 
 
-@pytest.mark.slow
 def test_a_zip_bomb_is_refused_before_it_is_decompressed(database, tmp_path):
     bomb = zip_bomb(tmp_path / "炸弹.xlsx")
     refused(database, tmp_path, bomb, "压缩比异常", "xl/worksheets/sheet1.xml", "疑似“压缩炸弹”")
@@ -121,7 +123,6 @@ def test_a_400_kb_file_with_one_huge_shared_string(database, tmp_path):
     refused(database, tmp_path, path, "压缩比异常", command=("results", "import"))
 
 
-@pytest.mark.slow
 def test_a_3_mb_file_of_shared_strings(database, tmp_path):
     path = huge_shared_string(tmp_path / "shared-3m.xlsx", 3200)
     assert path.stat().st_size < 4 * MiB
@@ -129,21 +130,18 @@ def test_a_3_mb_file_of_shared_strings(database, tmp_path):
     refused(database, tmp_path, path, "xl/sharedStrings.xml", command=("results", "import"))
 
 
-@pytest.mark.slow
 def test_a_sheet_declaring_1048576_rows_is_refused_before_its_rows_are_read(database, tmp_path):
     path = million_rows(tmp_path / "百万行.xlsx", declared=True)
     refused(database, tmp_path, path, "声明有 1,048,576 行（A1:B1048576），超过上限 200,000 行")
     refused(database, tmp_path, path, "不是本系统生成的一企一表", command=("results", "import"))
 
 
-@pytest.mark.slow
 def test_1048576_rows_without_a_declaration_stop_at_the_limit(database, tmp_path):
     path = million_rows(tmp_path / "百万行-未声明.xlsx", declared=False)
     err = refused(database, tmp_path, path, "超过 200,000 行（第 200,001 行）")
     assert err.splitlines()[0].endswith("拒绝读取（请拆分文件，或另存为 CSV）"), "the whole-file problem comes first"
 
 
-@pytest.mark.slow
 def test_a_form_of_ours_with_a_million_rows_below_is_read_only_as_far_as_its_cells(database, tmp_path):
     path = million_rows(tmp_path / "一企一表-百万行.xlsx", declared=False, sheets=("一企一表",),
                         mapping=[["key", "value"], ["campaign", "no-such-campaign"], ["uscc", "91130110MA0C00000X"],
@@ -152,7 +150,6 @@ def test_a_form_of_ours_with_a_million_rows_below_is_read_only_as_far_as_its_cel
     refused(database, tmp_path, path, "ssj!B2", "no-such-campaign", command=("results", "import"))
 
 
-@pytest.mark.slow
 def test_cells_at_excels_limit_are_each_reported_in_bounded_memory(database, tmp_path):
     shared = long_shared_cells(tmp_path / "长单元格-共享.xlsx")
     refused(database, tmp_path, shared, ":2: 企业名称: 内容过长", "个问题未列出")
@@ -166,7 +163,6 @@ def test_a_cell_over_excels_limit_is_refused_by_name(database, tmp_path):
     refused(database, tmp_path, path, "单元格 B2 超过 32,767 个字符（Excel 单元格的上限）")
 
 
-@pytest.mark.slow
 def test_a_csv_line_of_50_mb_is_refused_as_it_is_read(database, tmp_path):
     path = tmp_path / "一行.csv"
     with open(path, "w", encoding="utf-8") as fh:

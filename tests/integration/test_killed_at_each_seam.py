@@ -24,7 +24,7 @@ from tests.integration.conftest import CODE
 from workflow.persistence import orm
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.stress]  # processes killed at each seam: make stress, .ci/run
 
 
 def killed(what: str, seam: str, db_url: str, now: str, files: Path, out: Path | None = None) -> None:
