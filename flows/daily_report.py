@@ -1,18 +1,20 @@
 """``daily_overdue_report``: each morning, the overdue-department report to the office (on working days only).
 
 The file goes to the campaign's own folder (``<SSJ_FILES_DIR>/<code>/报表/``) and onto the
-board (its counts and a link to the file), then the mail goes out with it attached.
+board (its counts and a link to the file), then the mail goes out with it attached; mail that did not go
+fails the run afterwards, as a tick's does (``flows.tick``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from prefect import flow
+from prefect import flow, get_run_logger
+from prefect.states import Failed
 
 from flows.board import publish_daily_report
 from flows.common import database, flow_now
-from flows.tick import send_mail
+from flows.tick import MailFailed, announce_mail, judge_report_mail, mail_counts, send_campaign_mail
 from workflow.identity import SYSTEM
 from workflow.persistence.database import database_url
 from workflow.services.overdue import prepare_daily_overdue_report
@@ -32,6 +34,12 @@ def daily_overdue_report(code: str, now: str | None = None, url: str | None = No
     if report.path is None:
         return {"skipped": f"{report.day:%Y-%m-%d} 不是工作日"}
     publish_daily_report(code, report, mail)
-    mailed = send_mail(url, when, mail)
-    return {"report": str(report.path), "overdue": report.overdue, "escalated": report.escalated,
-            "queued": report.queued, **mailed}
+    sent, not_configured = send_campaign_mail(url, when, mail)
+    verdict = judge_report_mail(url, code, when, mail, sent, not_configured)
+    announce_mail(verdict)
+    result = {"report": str(report.path), "overdue": report.overdue, "escalated": report.escalated,
+              "queued": report.queued, **mail_counts(sent), **({"mail_off": True} if not mail else {})}
+    if verdict.failed:  # the file is written and on the board; the office must know the mail did not go
+        get_run_logger().error("%s", verdict.message)
+        return Failed(message=verdict.message, data=MailFailed(verdict.message, result))
+    return result

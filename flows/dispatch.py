@@ -20,7 +20,6 @@ from flows.daily_report import daily_overdue_report
 from flows.events import TICK_RAN, campaign_resource, emit
 from flows.pruning import REPORT_FLOWS, prune_old_runs
 from flows.tick import campaign_tick
-from workflow.files.location import campaign_folder
 from workflow.identity import SYSTEM
 from workflow.persistence.database import database_url
 from workflow.services.campaigns import active_campaigns
@@ -78,14 +77,13 @@ def run_for_campaign(subflow, code: str, name: str, **parameters):
         return subflow.with_options(flow_run_name=_escaped(name))(code=code, return_state=True, **parameters)
 
 
-def _each(codes: list[str], subflow, run_name, per_code=lambda code: {}, **parameters) -> tuple[list[str], list[str]]:
-    """Run ``subflow`` for each campaign, tagged with its code (``per_code``: its own parameters); (succeeded,
-    failed). A failure stops nothing."""
+def _each(codes: list[str], subflow, run_name, **parameters) -> tuple[list[str], list[str]]:
+    """Run ``subflow`` for each campaign, tagged with its code; (succeeded, failed). A failure stops nothing."""
     logger = get_run_logger()
     done, failed = [], []
     for code in codes:
         try:
-            state = run_for_campaign(subflow, code, run_name(code), **parameters, **per_code(code))
+            state = run_for_campaign(subflow, code, run_name(code), **parameters)
             ok = not (state.is_failed() or state.is_crashed() or state.is_cancelled())
             message = state.message
         except Exception as exc:  # the subflow could not even start: the others still run
@@ -125,7 +123,7 @@ def daily_report_all(codes: list[str] | None = None, mail: bool = True, now: str
     when, url = flow_now(now), url or database_url()
     active = list_active(url, when, codes)
     done, failed = _each(active, daily_overdue_report, lambda code: report_run_name(code, when),
-                         lambda code: {"out_dir": str(campaign_folder(code) / "报表")}, now=now, url=url, mail=mail)
+                         now=now, url=url, mail=mail)
     prune_old_runs(keep_days, keep_failed_days, REPORT_FLOWS)
     if failed:
         return Failed(message=f"逾期日报未完成的抽查任务 {len(failed)} 个：{'、'.join(failed)}（详见各自的子流程）")

@@ -75,24 +75,16 @@ def _send(url: str, now: datetime) -> SendReport:
     return report
 
 
-def _counts(report: SendReport | None) -> dict:
+def mail_counts(report: SendReport | None) -> dict:
     report = report or SendReport()
     return {"sent": report.sent, "failed": report.failed, "bounced": report.bounced,
             "unbuildable": report.unbuildable, "unclear": report.unclear}
 
 
 @task(name="发送邮件")
-def send_mail(url: str, now: datetime, mail: bool = True) -> dict:
-    """``mail=False`` (``--no-mail``): nothing is sent, the outbox keeps what was queued. (The daily report's step.)"""
-    if not mail:
-        get_run_logger().warning("%s：邮件留在发件箱", MAIL_OFF)
-        return {**_counts(None), "mail_off": True}
-    return _counts(_send(url, now))  # no SMTP settings: the step fails, as it always did
-
-
-@task(name="发送邮件")
 def send_campaign_mail(url: str, now: datetime, mail: bool = True) -> tuple[SendReport | None, str | None]:
-    """The tick's send: the whole report, so the tick can judge its own campaign's share and tell the others'."""
+    """The send of a tick or a morning report: the whole report, so the run can judge its own campaign's share (and
+    the tick tell the others'); the reason when this worker has no SMTP settings."""
     if not mail:
         get_run_logger().warning("%s：邮件留在发件箱", MAIL_OFF)
         return None, None
@@ -121,8 +113,18 @@ def judge_campaign_mail(url: str, code: str, now: datetime, mail: bool, report: 
     return verdict, others, line
 
 
+@task(name="检查邮件是否发出", cache_policy=NO_CACHE)
+def judge_report_mail(url: str, code: str, now: datetime, mail: bool, report: SendReport | None,
+                      not_configured: str | None) -> MailVerdict:
+    """The morning report's verdict on its campaign's mail: the same rule as the tick's."""
+    with database(url) as engine:
+        return judge_mail(UnitOfWork(engine, now=now, actor=SYSTEM, campaign=code, changes=False),
+                          report.of(code) if report else None, enabled=mail, not_configured=not_configured)
+
+
 class MailFailed(Exception):
-    """The tick did all its work but its campaign's mail did not all go: the data of its Failed state.
+    """The run (a tick, a morning report) did all its work but its campaign's mail did not all go: the data of its
+    Failed state.
 
     Called directly, ``campaign_tick(...)`` raises it (``.result``: the tick's dict); with ``return_state=True``
     read the dict with ``tick_result(state)``."""
@@ -183,7 +185,7 @@ def campaign_tick(code: str, now: str | None = None, url: str | None = None, fil
         logger.warning("抽查任务 %s：%s", other.code, other.message)
         announce_mail(other)
     announce_mail(verdict)
-    result = {**swept, **_counts(report), **({"mail_off": True} if not mail else {}), **board,
+    result = {**swept, **mail_counts(report), **({"mail_off": True} if not mail else {}), **board,
               "mail_failed": verdict.count, "summary": line}
     if verdict.failed:
         return Failed(message=verdict.message, data=MailFailed(verdict.message, result))

@@ -219,8 +219,11 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
         return tick_result(state)
 
     def reported(t: datetime) -> dict:
-        return run_for_campaign(daily_overdue_report, plan.code, report_run_name(plan.code, t), now=t.isoformat(),
-                                url=url, out_dir=str(out / "报表")).result()
+        state = run_for_campaign(daily_overdue_report, plan.code, report_run_name(plan.code, t), now=t.isoformat(),
+                                 url=url, out_dir=str(out / "报表"))
+        if state.is_failed():
+            echo(f"   {t:%m-%d %H:%M}  逾期日报的邮件未成功：{state.message}")
+        return tick_result(state)
 
     calendar = WorkdayCalendar.default(provisional=plan.provisional_calendar)
     engine = make_engine(url)

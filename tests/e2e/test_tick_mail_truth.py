@@ -126,7 +126,28 @@ def test_a_tick_with_the_smtp_server_down_ends_failed_after_its_other_work_and_e
     assert hour.payload["已失败超过一小时"] == "是" and hour.resource.name == NAME
     with pytest.raises(MailFailed) as called:  # a caller that does not ask for the state gets the Chinese reason
         campaign_tick(CODE, now="2019-11-27T10:20", url=db_url)
-    assert str(called.value).startswith("邮件发送失败 7 封") and called.value.result["failed"] + 7 >= 7
+    assert str(called.value).startswith("邮件发送失败 7 封") and called.value.result["mail_failed"] == 7
+
+
+def test_a_morning_report_whose_mail_cannot_go_is_written_and_on_the_board_but_ends_failed(
+        prefect_api, drawn, db_url, smtp_down, tmp_path):
+    from prefect.artifacts import Artifact
+
+    from flows.common import artifact_key
+    from flows.daily_report import daily_overdue_report
+    from flows.events import MAIL_FAILED
+    from flows.tick import tick_result
+
+    since = datetime.now(timezone.utc) - timedelta(minutes=1)
+    state = daily_overdue_report(CODE, now="2019-12-02T08:30", url=db_url, out_dir=str(tmp_path), return_state=True)
+    assert state.is_failed() and state.message.startswith("邮件发送失败 "), state.message
+    done = tick_result(state)
+    assert (tmp_path / "逾期部门报告_2019-12-02.xlsx").exists() and done["queued"] >= 1, "the file is made and queued"
+    card = Artifact.get(artifact_key(CODE, "daily-report"))
+    assert card is not None and card.flow_run_id == state.state_details.flow_run_id, "and on the board"
+    [failed] = events(MAIL_FAILED, state.state_details.flow_run_id, since)
+    assert failed.payload["发送失败（封）"] == failed.payload["待重试（封）"] == waiting_failed(db_url) > 7, \
+        "the report waits for the server with the 7 dispatch emails before it"
 
 
 def test_a_tick_whose_mail_goes_completes_and_says_what_went_by_kind_and_department(
