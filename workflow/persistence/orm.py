@@ -227,8 +227,9 @@ class DrawRow(Base):
     round: Mapped[int] = mapped_column(Integer)
     algorithm: Mapped[str] = mapped_column(String(32))
     redraw_reason: Mapped[str | None] = mapped_column(Text)
-    secret_hex: Mapped[str] = mapped_column(String(64))
-    commitment: Mapped[Digest]
+    secret_hex: Mapped[str | None] = mapped_column(String(64))  # ssj-*-v1 only: the office's secret
+    commitment: Mapped[str | None] = mapped_column(String(64))  # ssj-*-v1 only
+    parties: Mapped[str | None] = mapped_column(Text)  # ssj-*-v2: canonical JSON [{party, commitment, secret}]
     snapshot: Mapped[str] = mapped_column(Text)
     snapshot_sha256: Mapped[Digest]
     eligible: Mapped[int] = mapped_column(Integer)
@@ -395,6 +396,33 @@ class TaskRow(Base):
     no_earlier: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
+# --- the database itself and who may run ssj on it -------------------------------
+
+
+class DatabaseSetting(Base):
+    """Facts about the database fixed at ``ssj init``: ``simulation`` ("true"/"false"), ``administrator``
+    (the operating-system account that initialised it), ``initialised_at``."""
+
+    __tablename__ = "database_settings"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class StaffMember(Base):
+    """The office's staff: who may import directories, create campaigns, draw, withdraw, publish, reload calendars.
+
+    ``os_account`` is the operating-system login that runs ``ssj`` as this person."""
+
+    __tablename__ = "staff"
+
+    email: Mapped[Email] = mapped_column(primary_key=True)
+    name: Mapped[PersonName]
+    os_account: Mapped[str | None] = mapped_column(String(64), unique=True)
+    added_at: Mapped[Instant]
+    added_by: Mapped[str] = mapped_column(String(254))
+
+
 # --- the audit trail ------------------------------------------------------------
 
 
@@ -417,7 +445,8 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     chain: Mapped[str] = mapped_column(String(100))
     seq: Mapped[int] = mapped_column(Integer)
-    occurred_at: Mapped[Instant]
+    occurred_at: Mapped[Instant]  # the instant the act claims
+    written_at: Mapped[Instant | None]  # the machine's clock when the row was written (None before migration 0007)
     actor: Mapped[Who]
     action: Mapped[str] = mapped_column(String(40))
     campaign_code: Mapped[str | None] = mapped_column(String(64))
