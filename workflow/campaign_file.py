@@ -350,10 +350,24 @@ ESCALATION = Section("escalation", (
         each(kinds.member_of(LADDER_STEPS, "督办层级", ", ")), _ladder_steps_distinct, not_empty("至少列出一个督办层级"))),
 ))
 
+def _two_parties_at_least(parties: tuple[str, ...]) -> Iterator[Problem]:
+    if len(parties) < 2:
+        yield "", f"至少列出两方（各自提交承诺、公开密钥，任何一方都不能单独决定抽取结果），实际为 {len(parties)} 方"
+    for i, _ in _repeated(parties):
+        yield f"[{i}]", "抽取参与方重复"
+    for i, party in enumerate(parties):
+        if "=" in party:
+            yield f"[{i}]", f"参与方名称不能含有“=”（命令行写作 名称=十六进制值），实际为 “{party}”"
+
+
+DRAW = Section("draw", (
+    Field("parties", kinds.text_list, checks=(_two_parties_at_least,)),
+))
+
 EMAIL = Section("email", (Field("sender", kinds.email), Field("office", kinds.email)))
 
 CAMPAIGN_FILE = Section(
-    "", (CAMPAIGN, SAMPLING, DEPARTMENTS, MATCHING, DEADLINES, ESCALATION, EMAIL),
+    "", (CAMPAIGN, SAMPLING, DEPARTMENTS, MATCHING, DEADLINES, DRAW, ESCALATION, EMAIL),
     unknown="未知的节（请检查拼写）", checks=(_lead_department_takes_part,),
 )
 
@@ -422,6 +436,7 @@ def _plan(document: dict[str, Any]) -> CampaignPlan:
         escalation=Escalation(remind_before=e["remind_before"], grace=e["grace"], ladder=e["ladder"]),
         email_sender=document["email"]["sender"],
         email_office=document["email"]["office"],
+        draw_parties=document["draw"]["parties"],
     )
 
 

@@ -170,6 +170,8 @@ class CampaignPlan:
     escalation: Escalation
     email_sender: str
     email_office: str
+    # The parties of ssj-draw-v2 / ssj-match-v2, in the file's order; () for a campaign stored before v2 (v1 draws).
+    draw_parties: tuple[str, ...] = ()
     extras: dict[str, Any] = field(default_factory=dict)
     # The override files its deadlines were last computed with, as stored (JSON [[name, text], …]): the calendar
     # that stays in force when a file is later found broken.

@@ -19,6 +19,7 @@ Pure Python: no database, no clock.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 import hmac
 import heapq
 from collections import defaultdict
@@ -82,6 +83,28 @@ def commitment(secret: bytes) -> str:
 
 def seed(secret_hex: str, witness: str, snapshot_sha256: str) -> str:
     return sha256_hex(f"{secret_hex}\n{witness}\n{snapshot_sha256}".encode("utf-8"))
+
+
+# --- ssj-draw-v2: every named party commits to its own secret ---------------------------------
+
+ALGORITHM_V2 = "ssj-draw-v2"
+
+
+def normalise_witness(text: str) -> str:
+    """The witness text as used, stored and published: NFKC, each run of whitespace one space, trimmed.
+
+    So two texts a person cannot tell apart (a trailing space, a full-width letter) are one text:
+    whoever types it cannot try invisible variants until the sample suits them."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def seed_v2(prefix: str, snapshot_sha256: str, reveals: Sequence[tuple[str, str]], witness: str) -> str:
+    """``sha256(prefix + "\\n" + snapshot_sha256 + "\\n" + P1 + "=" + s1 + "\\n" + … + Pk + "=" + sk + "\\n" + witness)``.
+
+    ``prefix`` is the algorithm's name (``ssj-draw-v2`` or ``ssj-match-v2``), ``reveals`` the parties'
+    (name, secret hex in lower case) in the campaign file's order, ``witness`` already normalised."""
+    lines = [prefix, snapshot_sha256, *(f"{party}={secret_hex}" for party, secret_hex in reveals), witness]
+    return sha256_hex("\n".join(lines).encode("utf-8"))
 
 
 def rank(seed_hex: str, uscc: str) -> str:
