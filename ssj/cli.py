@@ -1,7 +1,8 @@
 """``ssj``: the command line, a thin shell over the services in ``workflow``.
 
 Conventions (FORMATS.md): Chinese messages; ``--now`` on every command and
-``--user`` on every command that changes something; results on stdout, messages
+``--user`` on every command that changes something (both claimed only on a
+simulation database: ``workflow.simulation``); files created 0600, folders 0700; results on stdout, messages
 on stderr; ``--json`` prints exactly one JSON document; exit 0 success, 2 bad
 input or a forbidden action, 1 a failed check or an internal failure. The
 commands live by group in ``ssj/commands/``; this module runs them.
@@ -22,7 +23,7 @@ from ssj import zh_click
 zh_click.install()
 
 from ssj.commands import cli, close_calls, current_call, err  # noqa: E402  (Click speaks Chinese before commands are declared)
-from ssj.commands import answers, audit, campaign, directories, draws, reports, timeline  # noqa: E402,F401
+from ssj.commands import answers, audit, campaign, directories, draws, reports, staff, timeline  # noqa: E402,F401
 from workflow.errors import CannotComplete, UserError  # noqa: E402
 from workflow.importing import ImportRejected  # noqa: E402
 from workflow.persistence.contention import connection_lost, contended  # noqa: E402
@@ -38,9 +39,13 @@ def _prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".prefect"))
 
 
+PRIVATE_UMASK = 0o077  # what the product creates (database, folders, outputs) is its owner's alone: 0600/0700
+
+
 def run(args: list[str] | None = None) -> int:
     """Run ``ssj`` with ``args``; returns the exit code instead of exiting."""
     _prefect_defaults()
+    umask = os.umask(PRIVATE_UMASK)
     try:
         result = cli.main(args=args, prog_name="ssj", standalone_mode=False)
         return result if isinstance(result, int) else 0
@@ -82,6 +87,7 @@ def run(args: list[str] | None = None) -> int:
         return 1
     finally:
         close_calls()
+        os.umask(umask)
 
 
 def database_failure(exc: Exception) -> str:

@@ -40,12 +40,13 @@ WITNESS = click.option("--witness", required=True, metavar="文本", help="见�
 SECRET = click.option("--secret", metavar="HEX", help="指定密钥（恰好 64 位十六进制数字）；不指定则随机生成")
 
 
-def parse_now(text: str | None, environ: dict[str, str] | None = None) -> datetime:
-    """``--now``, else ``$SSJ_NOW``, else the wall clock; no offset means Beijing time."""
+def parse_now(text: str | None, environ: dict[str, str] | None = None) -> datetime | None:
+    """The instant claimed: ``--now``, else ``$SSJ_NOW``, else None (the machine's clock); no offset means Beijing
+    time. Whether it may be claimed depends on the database (``workflow.simulation``)."""
     env = os.environ if environ is None else environ
     text = text or env.get("SSJ_NOW") or None
     if text is None:
-        return datetime.now(BEIJING)
+        return None
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -57,6 +58,7 @@ def parse_now(text: str | None, environ: dict[str, str] | None = None) -> dateti
 
 
 def resolve_user(user: str | None) -> str:
+    """The simulated actor (a simulation database): ``--user``, else ``$SSJ_USER``, else the login name."""
     who = (user or os.environ.get("SSJ_USER") or getpass.getuser()).strip()
     if who.lower() == SYSTEM:
         raise click.BadParameter(f"“{who}”是系统自身（定时推进）使用的身份，不能作为操作人", param_hint="--user")
@@ -67,6 +69,41 @@ def resolve_user(user: str | None) -> str:
     if problem:
         raise click.BadParameter(f"“{who}”不是有效的电子邮箱地址：{problem}", param_hint="--user")
     return who
+
+
+def os_account() -> str:
+    """The operating-system account running ``ssj``: its effective uid's login name (never an environment variable)."""
+    import pwd
+
+    uid = os.geteuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:  # a uid without a passwd entry (a container): the number itself
+        return str(uid)
+
+
+def on_behalf_option(party: str | None, evidence: str | None, reason: str | None):
+    """``--on-behalf-of DEPT|CERT`` with ``--evidence FILE`` (its name and SHA-256 recorded) or ``--reason TEXT``."""
+    import hashlib
+
+    from workflow.identity import OnBehalf
+
+    if party is None:
+        if evidence is not None or reason is not None:
+            raise UserError("--evidence 和 --reason 只与 --on-behalf-of 一起使用")
+        return None
+    if not party.strip():
+        raise UserError("--on-behalf-of 须给出部门代码或执法证号")
+    if reason is not None and not reason.strip():
+        raise UserError("--reason 不能为空")
+    digest = None
+    if evidence is not None:
+        try:
+            digest = hashlib.sha256(Path(evidence).read_bytes()).hexdigest()
+        except OSError as exc:
+            raise UserError(f"--evidence {evidence}: 无法读取：{exc.strerror or exc}") from None
+    return OnBehalf(party.strip(), Path(evidence).name if evidence is not None else None, digest,
+                    reason.strip() if reason is not None else None)
 
 
 # Options whose text may run over several lines; every other option and argument is one line (workflow.text_rules).
@@ -85,15 +122,24 @@ def _refuse_control_characters(params: dict[str, Any]) -> None:
 
 @dataclass
 class Call:
-    """What every command receives: the instant, the acting identity, the database."""
+    """What every command receives: the instant, the acting identity, the database.
 
-    now: datetime
-    user: str
+    The instant and the actor depend on the database's kind (``workflow.simulation``): they are settled when the
+    command first opens its database — on a simulation database as claimed (``--now``, ``--user``), on a real one
+    the machine's clock and the operating-system account's staff email."""
+
+    claimed_now: datetime | None
+    claimed_user: str | None  # --user (None: $SSJ_USER or the login name, on a simulation database)
     url: str
     as_json: bool = False
     changes: bool = False  # the command changes something: refused on a read-only database
     scheduled: bool = False  # the timeline's own step (ssj tick): what it leaves undone, the next tick does
+    person: bool = True  # a change by a person: on a real database the account must be office staff
+    on_behalf: object = None  # workflow.identity.OnBehalf: acting for a department or an officer
     spoke: bool = False  # something was printed
+    kind: object = None  # workflow.services.identities.DatabaseKind, once the database was opened
+    _now: datetime | None = None
+    _user: str | None = None
     _engines: list = field(default_factory=list)
     _uows: list = field(default_factory=list)
 
@@ -102,13 +148,50 @@ class Call:
             self._engines.append(ready_engine(self.url))
             if self.changes and is_read_only(self._engines[0]):  # an auditor's copy: refused before anything
                 raise DatabaseReadOnly(self.url)
+            self._settle(self._engines[0])
         return self._engines[0]
+
+    def _settle(self, engine) -> None:
+        """The instant and the actor, by the database's kind (refused on a real one when claimed by a change)."""
+        from workflow.services.identities import database_kind, person_of
+        from workflow.simulation import acting_instant, refuse_claimed_actor
+
+        self.kind = kind = database_kind(engine)
+        self._now = acting_instant(self.claimed_now, lambda: datetime.now(BEIJING), simulation=kind.simulation,
+                                   changes=self.changes)
+        if kind.simulation:
+            self._user = resolve_user(self.claimed_user)
+            return
+        if self.changes and self.person:
+            if self.claimed_user is not None:
+                refuse_claimed_actor(simulation=False, source="--user")
+            if os.environ.get("SSJ_USER"):
+                refuse_claimed_actor(simulation=False, source="环境变量 SSJ_USER（请取消设置）")
+        account = os_account()
+        self._user = person_of(engine, account)
+        if self._user is None:
+            if self.changes and self.person and not self.scheduled:
+                raise UserError(f"这是正式数据库：操作系统账户“{account}”不在办公室人员名录中，不能作任何更改"
+                                "（由初始化数据库的管理员用 ssj staff add 邮箱 --name 姓名 --os-account 账户 添加）")
+            self._user = account
+
+    @property
+    def now(self) -> datetime:
+        if self._now is None:
+            self.engine()
+        return self._now
+
+    @property
+    def user(self) -> str:
+        if self._user is None:
+            self.engine()
+        return self._user
 
     def uow(self, code: str | None = None, *, actor: str | None = None, files_dir: Path | None = None,
             changes: bool = True) -> UnitOfWork:
         """A unit of work on the database, acting as the command's user (or ``actor``) at its instant."""
         uow = UnitOfWork(self.engine(), now=self.now, actor=actor or self.user, campaign=code, files_dir=files_dir,
-                         changes=changes)
+                         changes=changes, on_behalf=self.on_behalf if actor is None else None)
         self._uows.append(uow)
         return uow
 
@@ -130,26 +213,41 @@ _calls: list[Call] = []  # the command running now, so ``run`` can close its dat
 
 
 def command(group: click.Group, name: str, *, changes: bool = False, json_output: bool = False,
-            scheduled: bool = False, **kwargs):
+            scheduled: bool = False, person: bool = True, for_party: bool = False, **kwargs):
     """Register a command with the FORMATS.md options and pass it a ``Call``.
 
+    ``changes``: it changes something (``--user`` on a simulation database; on a real one the account must be
+    office staff unless ``person`` is False); ``for_party``: a department's or an officer's act, which office staff
+    may do for them (``--on-behalf-of`` with ``--evidence`` or ``--reason``).
     A command that lost a deadlock (or a serialisation failure) before it committed
     or printed anything is run again, a bounded number of times (``contention.retried``)."""
 
     def decorate(fn: Callable[..., Any]):
         @functools.wraps(fn)
-        def wrapper(now: str | None, user: str | None = None, as_json: bool = False, **params):
+        def wrapper(now: str | None, user: str | None = None, as_json: bool = False, on_behalf_of: str | None = None,
+                    evidence: str | None = None, on_behalf_reason: str | None = None, **params):
             _refuse_control_characters(params)
-            call = Call(now=parse_now(now), user=resolve_user(user), url=database_url(), as_json=as_json,
-                        changes=changes, scheduled=scheduled)
+            _refuse_control_characters({"on_behalf_of": on_behalf_of, "reason": on_behalf_reason})
+            call = Call(claimed_now=parse_now(now), claimed_user=user, url=database_url(),
+                        as_json=as_json, changes=changes, scheduled=scheduled, person=person and not scheduled,
+                        on_behalf=on_behalf_option(on_behalf_of, evidence, on_behalf_reason))
             _calls.append(call)
             return retried(lambda: fn(call, **params), redo_safe=call.untouched)
 
         decorated = click.option("--now", metavar="ISO8601",
-                                 help="当前时间（默认 $SSJ_NOW，否则为系统时钟；不带时区按北京时间）")(wrapper)
+                                 help="当前时间（默认 $SSJ_NOW，否则为系统时钟；不带时区按北京时间）：查询可用于任何数据库，"
+                                      "变更只用于模拟数据库")(wrapper)
         if changes:
             decorated = click.option("--user", metavar="身份",
-                                     help="操作人：电子邮箱或执法证号（默认 $SSJ_USER，否则为操作系统用户）")(decorated)
+                                     help="模拟数据库上的操作人：电子邮箱或执法证号（默认 $SSJ_USER，否则为操作系统用户）；"
+                                          "正式数据库上操作人是运行 ssj 的操作系统账户，不能指定")(decorated)
+        if for_party:
+            decorated = click.option("--reason", "on_behalf_reason", metavar="理由",
+                                     help="代为操作的理由（与 --evidence 二选一）")(decorated)
+            decorated = click.option("--evidence", metavar="文件",
+                                     help="代为操作的依据文件（记录文件名和 SHA-256；与 --reason 二选一）")(decorated)
+            decorated = click.option("--on-behalf-of", "on_behalf_of", metavar="部门代码|执法证号",
+                                     help="办公室工作人员代部门或执法人员操作（记录为谁代谁操作）")(decorated)
         if json_output:
             decorated = click.option("--json", "as_json", is_flag=True,
                                      help="以 JSON 输出结果（标准输出只有一个 JSON 文档）")(decorated)

@@ -25,7 +25,7 @@ confirm_group = group(cli, "confirm", "部门比对确认：ssj confirm 任务�
                       "或 ssj confirm import 文件（部门返回的确认表）。", _ConfirmGroup)
 
 
-@command(confirm_group, "answer", changes=True,
+@command(confirm_group, "answer", changes=True, for_party=True,
          help="记录一个部门对一户企业的比对确认（ssj confirm 任务编号 部门代码 统一社会信用代码 …）。"
               "部门管理员或联络人自行确认；期限届满后办公室可代为确认（记录为代为确认）。")
 @CODE
@@ -44,7 +44,7 @@ def confirm_answer_cmd(call: Call, code: str, department: str, uscc: str, inspec
     out(f"已记录部门 {department} 对企业 {uscc} 的比对确认：{what}" + ("，由办公室代为确认" if on_behalf else ""))
 
 
-@command(confirm_group, "import", changes=True, json_output=True,
+@command(confirm_group, "import", changes=True, for_party=True, json_output=True,
          help="导入部门返回的比对确认表（CSV 或 XLSX：抽查任务编号、部门代码、统一社会信用代码、是否检查、不检查理由），全部正确才记录。")
 @click.argument("file", metavar="文件")
 def confirm_import_cmd(call: Call, file: str) -> None:
@@ -57,7 +57,7 @@ def confirm_import_cmd(call: Call, file: str) -> None:
     out(f"已导入比对确认：{file} 共 {recorded} 条" + (f"（其中办公室代为确认 {on_behalf} 条）" if on_behalf else "") + "。")
 
 
-@command(confirm_group, "report", changes=True,
+@command(confirm_group, "report", changes=True, for_party=True,
          help="收到部门盖章的比对确认报告（检查对象、执法人员及手机）：原样保存文件，完成该部门的报送任务。")
 @CODE
 @click.argument("department", metavar="部门代码")
@@ -73,7 +73,7 @@ def confirm_report_cmd(call: Call, code: str, department: str, file: str) -> Non
 summary_group = group(cli, "summary", "部门总结：检查表、工作总结（亮点、经验做法、存在问题）和统计表。")
 
 
-@command(summary_group, "submit", changes=True,
+@command(summary_group, "submit", changes=True, for_party=True,
          help="部门报送总结（DOCX、XLSX 或 PDF，原样保存）：读取其中的亮点、经验做法、存在问题（PDF 用选项给出）。")
 @CODE
 @click.argument("department", metavar="部门代码")
@@ -102,7 +102,7 @@ def _date_option(text: str) -> date:
         raise UserError(f"--date: {exc}") from None
 
 
-@command(results_group, "visit", changes=True,
+@command(results_group, "visit", changes=True, for_party=True,
          help="记录一户企业的联合实地核查（一次性完成）：日期、到场检查人员、法定代表人签字或盖章（或拒绝签字、无人签字及说明）。")
 @CODE
 @USCC
@@ -119,7 +119,7 @@ def results_visit_cmd(call: Call, code: str, uscc: str, day: str, officers: str,
     out(f"已记录企业 {uscc} 的实地核查（{visit.day}，{signature}），状态：已检查；请在回填期限内回填检查结果。")
 
 
-@command(results_group, "record", changes=True,
+@command(results_group, "record", changes=True, for_party=True,
          help="回填一户企业一个抽查事项的检查结果（检查结果代码见 GLOSSARY：1、E、A+B/C/6/D/3/4/5、8、F、7、9）。")
 @CODE
 @USCC
@@ -145,7 +145,7 @@ def results_record_cmd(call: Call, code: str, uscc: str, item: str, codes: str, 
     out(line)
 
 
-@command(results_group, "import", changes=True,
+@command(results_group, "import", changes=True, for_party=True,
          help="导入填好的一企一表（本系统生成的 XLSX，可在 WPS 或 Excel 中填写）：先记录实地核查，再回填各事项结果；有问题时指出单元格，不作记录。")
 @click.argument("file", metavar="文件")
 def results_import_cmd(call: Call, file: str) -> None:

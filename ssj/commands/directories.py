@@ -9,22 +9,32 @@ import click
 from ssj.commands import Call, cli, command, emit_json, err, group, out
 
 
-@command(cli, "init", changes=True)
-def init_cmd(call: Call) -> None:
-    """创建数据库，或将其升级到当前版本。"""
-    from workflow.persistence.database import make_engine, upgrade
+@command(cli, "init", changes=True, person=False)
+@click.option("--simulation", is_flag=True,
+              help="模拟数据库（演示、测试、培训）：变更可用 --now 指定时间、--user 指定操作人，状态和报表注明“模拟”。"
+                   "类型在第一次初始化时确定，之后不能更改")
+def init_cmd(call: Call, simulation: bool) -> None:
+    """创建数据库，或将其升级到当前版本；第一次初始化时记录数据库类型（正式或模拟）和管理员（当前操作系统账户）。"""
+    from datetime import datetime
+
+    from calendars import BEIJING
+    from ssj.commands import os_account
+    from workflow.persistence.database import make_engine, protect_sqlite_file
+    from workflow.services.identities import initialise
 
     engine = make_engine(call.url)
     try:
-        before, after = upgrade(engine)
+        before, after = initialise(engine, simulation=simulation, os_account=os_account(), now=datetime.now(BEIJING))
     finally:
         engine.dispose()
+    protect_sqlite_file(call.url)
+    kind = "模拟数据库" if simulation else "正式数据库"
     if before == after:
-        out(f"数据库已是最新版本（{after}）。")
+        out(f"数据库已是最新版本（{after}，{kind}）。")
     elif before is None:
-        out(f"数据库已创建（版本 {after}）。")
+        out(f"数据库已创建（版本 {after}，{kind}；管理员：操作系统账户“{os_account()}”）。")
     else:
-        out(f"数据库已从版本 {before} 升级到 {after}。")
+        out(f"数据库已从版本 {before} 升级到 {after}（{kind}）。")
 
 
 import_group = group(cli, "import", "导入名录：部门、执法检查人员、企业、抽查事项清单（CSV 或 XLSX）。")

@@ -170,7 +170,7 @@ def forms_cmd(call: Call, code: str, out_dir: str) -> None:
         err(f"企业 {uscc} 未能分派：{'；'.join(line.strip() for line in lines[1:])}")
 
 
-@command(cli, "ack", changes=True, help="执法人员确认收到并知悉其一企一表（本人或办公室记录）。")
+@command(cli, "ack", changes=True, for_party=True, help="执法人员确认收到并知悉其一企一表（本人或办公室记录）。")
 @CODE
 @CERT
 def ack_cmd(call: Call, code: str, cert: str) -> None:

@@ -23,13 +23,7 @@ from workflow.errors import CannotComplete
 _CANNOT_WRITE = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_MODE = 0o666 & ~_umask()  # what open() would have given a new file
+_MODE = 0o600  # a new file holds people's data: its owner alone reads it (an existing file keeps its mode)
 
 
 class FileNotWritten(CannotComplete):

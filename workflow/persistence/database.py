@@ -141,6 +141,20 @@ def sqlite_file(url: str) -> Path | None:
     return Path(u.database)
 
 
+PRIVATE_FILE = 0o600  # the database holds people's data: its owner alone reads it
+
+
+def protect_sqlite_file(url: str) -> None:
+    """A SQLite database (and its ``-wal``/``-shm`` files) readable and writable by its owner only."""
+    path = sqlite_file(url)
+    if path is None:
+        return
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(f"{path}{suffix}")
+        if part.exists():
+            part.chmod(PRIVATE_FILE)
+
+
 def _alembic_config(engine: Engine):
     from alembic.config import Config
 

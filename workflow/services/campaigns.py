@@ -18,6 +18,7 @@ from workflow.draw import sample_size
 from workflow.errors import UserError
 from workflow.plan_checker import check_file
 from workflow.services.calendar_files import calendar_fingerprint, calendar_snapshot
+from workflow.services.identities import not_staff, require_staff
 from workflow.services.outbox import mail_problems
 
 
@@ -57,6 +58,11 @@ def create_campaign(uow, source: str, path: str) -> CampaignPlan:
         lines = [f"{path}: {f.line()}" for f in checked.errors]
         raise UserError(lines[0], [*lines, f"方案检查有 {len(lines)} 个错误，未创建抽查任务（详见 ssj campaign check {path}）"])
     with uow:
+        require_staff(uow, "创建抽查任务")
+        strangers = not_staff(uow, plan.office_staff)
+        if strangers:
+            lines = [f"{path}: office_staff: “{e}”不在办公室人员名录中（由管理员用 ssj staff add 添加）" for e in strangers]
+            raise UserError(lines[0], [*lines, "抽查任务的办公室工作人员须都在办公室人员名录中，未创建抽查任务"])
         if uow.campaigns.row(plan.code) is not None:
             raise UserError(f"{path}: campaign.code: 抽查任务“{plan.code}”已存在")
         problems = reference_problems(uow, plan)

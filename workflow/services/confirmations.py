@@ -30,7 +30,7 @@ def record_answer(uow, department: str, uscc: str, *, inspects: bool, reason: st
         inspection = inspection_of(uow, uscc)
         require(inspection, ANSWER)
         key = task_key("confirm", plan.code, inspection_id=inspection.id, department=department)
-        if not own:
+        if not own and uow.on_behalf is None:  # named with its ground, the office only conveys the department's answer
             due = uow.tasks.due_at(key)
             if due is not None and now < due:
                 raise UserError(f"{dept.name}的比对确认期限为 {due.astimezone(plan.tz):%Y-%m-%d %H:%M}，期限届满前须由"

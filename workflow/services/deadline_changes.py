@@ -18,6 +18,7 @@ from workflow.deadlines import resolve_deadline, visit_instant
 from workflow.errors import UserError
 from workflow.mail import mails
 from workflow.services.calendar_files import calendar_fingerprint, calendar_problem, calendar_snapshot, campaign_calendar
+from workflow.services.identities import require_staff
 from workflow.services.people import People
 from workflow.tasks import TASK_LABELS
 
@@ -86,6 +87,8 @@ def follow_calendar(uow, *, force: bool = False) -> list[MovedDeadline]:
     ``calendar_problem`` and goes on; a forced reload (``ssj calendar reload``) is refused with it.
     """
     with uow:
+        if force:  # a person's reload (the tick follows the files by itself)
+            require_staff(uow, "重新计算期限")
         plan = uow.plan
         stored = uow.campaigns.calendar_sha256(plan.code)
     problem = calendar_problem(plan)

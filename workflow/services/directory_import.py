@@ -18,6 +18,7 @@ from workflow.directory import DIRECTORIES
 from workflow.files.tabular import FileProblem, open_table
 from workflow.importing import HeaderPlan, ImportRejected, Problem, Problems, parse_row, read_header
 from workflow.persistence.directory_writer import DirectoryWriter
+from workflow.services.identities import require_staff
 
 BATCH = 5000
 
@@ -42,6 +43,7 @@ def import_directory(uow, kind: str, path: str, *, full: bool) -> ImportReport:
         with open_table(path, directory.looks_like_header) as table:
             plan = read_header(directory, table.header, path, problems, warnings)
             with uow:
+                require_staff(uow, f"导入{directory.label}")
                 report = _load(uow, kind, plan, table, problems, full=full)
                 if problems:
                     raise ImportRejected(problems, warnings)  # rolls the batches written so far back

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from workflow.errors import UserError
 from workflow.files.forms import Form, FormItem, FormMember, write_form_docx, write_form_xlsx, write_schedule_xlsx
-from workflow.identity import is_office_staff, require_office, same_identity
+from workflow.identity import require_office
+from workflow.services.permissions import officer_actor
 from workflow.inspection import ASSIGNED, CONFIRMED
 from workflow.machine import ASSIGN, ISSUE_FORM, states_allowing
 from workflow.schedule import Slot, schedule_visits
@@ -133,8 +134,7 @@ def acknowledge(uow, certificate_no: str) -> bool:
     """An officer acknowledges his 一企一表 (himself, or the office for him); returns True when late."""
     with uow:
         plan = uow.plan
-        if not same_identity(uow.actor, certificate_no) and not is_office_staff(plan, uow.actor):
-            raise UserError(f"“{uow.actor}”不是执法人员 {certificate_no} 本人，也不是领导小组办公室的工作人员")
+        on_behalf = officer_actor(uow, certificate_no, "确认一企一表")
         key = task_key("acknowledge", plan.code, certificate_no=certificate_no)
         task = uow.tasks.get(key)
         if task is None:
@@ -144,5 +144,5 @@ def acknowledge(uow, certificate_no: str) -> bool:
         uow.tasks.close_key(key, now=uow.now)
         late = is_overdue(task.due_at, uow.now)
         uow.record("acknowledge", payload={"certificate_no": certificate_no, "late": late,
-                                           "on_behalf": not same_identity(uow.actor, certificate_no)})
+                                           "on_behalf": on_behalf})
         return late

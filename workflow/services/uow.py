@@ -43,6 +43,7 @@ from workflow.campaign_file import CampaignPlan
 from workflow.errors import NotFound, UserError
 from workflow.files.email import stored_files
 from workflow.files.location import campaign_folder
+from workflow.identity import OnBehalf
 from workflow.inspection import Inspection, Moved
 from workflow.machine import fire
 from workflow.mail import Mail
@@ -52,6 +53,7 @@ from workflow.persistence.directory import DirectoryReader
 from workflow.persistence.contention import retried
 from workflow.persistence.documents import DocumentRepository
 from workflow.persistence.draws import DrawRepository
+from workflow.persistence.identities import DatabaseSettings, StaffDirectory
 from workflow.persistence.inspections import InspectionRepository
 from workflow.persistence.locks import try_exclusive
 from workflow.persistence.outbox import OutboxRepository
@@ -72,7 +74,8 @@ def unknown_campaign(code: str) -> NotFound:
 
 class UnitOfWork:
     def __init__(self, engine: Engine, *, now: datetime, actor: str, campaign: str | None = None,
-                 files_dir: Path | None = None, on_seam: Callable[[str], None] | None = None, changes: bool = True):
+                 files_dir: Path | None = None, on_seam: Callable[[str], None] | None = None, changes: bool = True,
+                 on_behalf: OnBehalf | None = None):
         self.engine = engine
         self.changes = changes  # False: only reads, so it takes no lock (a dashboard, a report, a verification)
         self.commits = 0  # transactions committed so far: a unit that committed one cannot simply be run again
@@ -80,6 +83,8 @@ class UnitOfWork:
         self.on_seam = on_seam  # called at each named seam between the steps of a long handler (tests kill there)
         self.now = now
         self.actor = actor
+        self.on_behalf = on_behalf  # the actor acts for a department or an officer: every audit row of it says so
+        self._simulation: bool | None = None
         self.code = campaign
         self._files_dir = files_dir
         self._calendars: dict[str, WorkdayCalendar] = {}
@@ -142,6 +147,8 @@ class UnitOfWork:
         self.directory = DirectoryReader(conn)
         self.campaigns = CampaignRepository(conn)
         self.reports = ReportQueries(conn)
+        self.settings = DatabaseSettings(conn)
+        self.staff = StaffDirectory(conn)
 
     def _take_head(self, code: str) -> None:
         """The lock order: a changing transaction holds its campaign's chain head before anything else of it."""
@@ -186,6 +193,23 @@ class UnitOfWork:
             before = self.commits
             return handler(self)
         return retried(attempt, redo_safe=lambda: self.conn is None and self.commits == before)
+
+    @property
+    def simulation(self) -> bool:
+        """Whether the database was initialised as a simulation (``ssj init --simulation``); read once."""
+        if self._simulation is None:
+            if self.conn is not None:
+                self._simulation = self.settings.simulation()
+            else:
+                with self.engine.connect() as conn:
+                    self._simulation = DatabaseSettings(conn).simulation()
+        return self._simulation
+
+    def _stated(self, payload: dict | None) -> dict | None:
+        """An audit row's payload, with whom the actor acted for and on what ground when acting on behalf."""
+        if self.on_behalf is None:
+            return payload
+        return {**(payload or {}), **self.on_behalf.payload()}
 
     @property
     def plan(self) -> CampaignPlan:
@@ -233,7 +257,7 @@ class UnitOfWork:
     def record_all(self, rows: Iterable[tuple[str, str | None, dict | None, str | None]]) -> None:
         """Rows (action, USCC, payload, state reached) in the campaign's audit chain, by this actor at this instant."""
         self.audit.append(campaign_chain(self.plan.code), (
-            Entry(action, self.actor, self.now, self.plan.code, uscc, None, to_state, payload)
+            Entry(action, self.actor, self.now, self.plan.code, uscc, None, to_state, self._stated(payload))
             for action, uscc, payload, to_state in rows))
 
     def queue(self, mails: Sequence[Mail]) -> int:
@@ -270,7 +294,8 @@ class UnitOfWork:
         self.inspections.save(i for i, _ in moved)
         react(self, moved)
         self.audit.append(campaign_chain(self.plan.code), (
-            Entry(m.trigger, m.actor, m.at, self.plan.code, i.uscc, m.source, m.dest, m.payload) for i, m in moved))
+            Entry(m.trigger, m.actor, m.at, self.plan.code, i.uscc, m.source, m.dest, self._stated(m.payload))
+            for i, m in moved))
 
 
 @contextmanager
