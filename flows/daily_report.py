@@ -26,7 +26,8 @@ def daily_overdue_report(code: str, now: str | None = None, url: str | None = No
                          mail: bool = True, files_dir: str | None = None) -> dict:
     """``files_dir``: the campaign's folder (default ``<SSJ_FILES_DIR>/<code>``; the report goes to its ``报表``);
     ``out_dir``: another folder for the report itself; ``mail=False``: ``--no-mail``."""
-    when, url = flow_now(now), url or database_url()
+    url = url or database_url()
+    when = flow_now(now, url)
     with database(url) as engine:
         folder = Path(files_dir) if files_dir else None
         uow = UnitOfWork(engine, now=when, actor=SYSTEM, campaign=code, files_dir=folder)

@@ -101,7 +101,8 @@ def tick_all(codes: list[str] | None = None, mail: bool = True, now: str | None 
              keep_days: int = 7, keep_failed_days: int = 30):
     """``codes``: only these campaigns (``ssj serve CODE…``), none = every active one; ``mail=False``: --no-mail;
     ``now``: a simulated instant (tests, the demo). Old runs of the tick are pruned at the end."""
-    when, url = flow_now(now), url or database_url()
+    url = url or database_url()
+    when = flow_now(now, url)
     active = list_active(url, when, codes)
     stamp = when.astimezone(BEIJING)
     done, failed = _each(active, campaign_tick, lambda code: tick_run_name(code, when), now=now, url=url, mail=mail)
@@ -120,7 +121,8 @@ def daily_report_all(codes: list[str] | None = None, mail: bool = True, now: str
                      url: str | None = None, keep_days: int = 90, keep_failed_days: int = 180):
     """Each campaign's report file goes to its own folder (``<SSJ_FILES_DIR>/<code>/报表/``), never the working
     directory: two campaigns' reports of one day never overwrite each other."""
-    when, url = flow_now(now), url or database_url()
+    url = url or database_url()
+    when = flow_now(now, url)
     active = list_active(url, when, codes)
     done, failed = _each(active, daily_overdue_report, lambda code: report_run_name(code, when),
                          now=now, url=url, mail=mail)

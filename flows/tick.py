@@ -174,7 +174,8 @@ def campaign_tick(code: str, now: str | None = None, url: str | None = None, fil
 
     Returns the tick's dict; when the campaign's mail failed (see ``workflow.services.mail_health``) the run ends
     Failed after everything else was done, its message in Chinese, its data a ``MailFailed`` carrying the dict."""
-    when, url = flow_now(now), url or database_url()
+    url = url or database_url()
+    when = flow_now(now, url)
     swept = sweep_deadlines(url, code, when, files_dir)
     report, not_configured = send_campaign_mail(url, when, mail)
     board = publish_dashboard(url, code, when, mail)

@@ -7,7 +7,8 @@ PostgreSQL is unreachable those tests skip with the reason, except under
 ``CI=true``, where that fails the run.
 
 The states most tests start from are built once per session and backend,
-through the real command line, and copied per test: ``ready`` (``ssj init``)
+through the real command line, and copied per test: ``ready`` (``ssj init
+--simulation``, then ``ssj staff add`` for the office staff the tests act as)
 and ``loaded`` (``ready`` plus the example district imported with ``ssj
 import``). On SQLite the copy is a file copy of the checkpointed template; on
 PostgreSQL a ``CREATE DATABASE … TEMPLATE`` of a template database that
@@ -38,6 +39,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 PG_DEFAULT = "postgresql://root@127.0.0.1:5432/test"
 CLERK = "clerk@office.luquan.example"
+# The office staff the tests act as (the example campaign's office_staff): in the templates' staff directory.
+STAFF = {CLERK: ("办公室文员", "clerk"), "1qqj2463@163.com": ("封勃", "fengbo")}
 DIRECTORY_KINDS = ("departments", "items", "officers", "enterprises")
 
 
@@ -88,6 +91,14 @@ def _cli(url: str, files: Path, *args) -> str:
         code = run([str(a) for a in args])
     assert code == 0, f"ssj {' '.join(map(str, args))} exited {code}: {err.getvalue()}"
     return out.getvalue()
+
+
+def _initialise(url: str, files: Path) -> None:
+    """A simulation database (``--now`` and ``--user`` claimed) whose staff directory holds the office the tests act
+    as."""
+    _cli(url, files, "init", "--simulation")
+    for email, (name, account) in STAFF.items():
+        _cli(url, files, "staff", "add", email, "--name", name, "--os-account", account)
 
 
 def directory_counts(url: str) -> dict[str, int]:
@@ -142,7 +153,7 @@ class Templates:
         self._pg(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
         self.pg_templates.append(name)  # dropped at the end of the session, even if building it fails
         if kind == "ready":
-            _cli(_pg_database_url(name), self.root / "files", "init")
+            _initialise(_pg_database_url(name), self.root / "files")
         else:
             self._load(_pg_database_url(name), "postgresql")
         self._seal(name)
@@ -151,7 +162,7 @@ class Templates:
     def _sqlite_template(self, kind: str) -> str:
         path = self.root / f"{kind}.db"
         if kind == "ready":
-            _cli(f"sqlite:///{path}", self.root / "files", "init")
+            _initialise(f"sqlite:///{path}", self.root / "files")
         else:
             shutil.copyfile(self.template("sqlite", "ready"), path)
             self._load(f"sqlite:///{path}", "sqlite")

@@ -16,6 +16,7 @@ from datetime import datetime
 from workflow.errors import UserError
 
 SIMULATION_MARK = "模拟"  # what every status and report of a simulation database says
+SIMULATION_NOTE = "【模拟】模拟数据库（ssj init --simulation）：时间和操作人均为模拟，不是正式抽查记录"
 
 
 def acting_instant(claimed: datetime | None, wall_clock: Callable[[], datetime], *, simulation: bool,

@@ -153,7 +153,7 @@ class Call:
 
     def _settle(self, engine) -> None:
         """The instant and the actor, by the database's kind (refused on a real one when claimed by a change)."""
-        from workflow.services.identities import database_kind, person_of
+        from workflow.persistence.identities import database_kind, person_of
         from workflow.simulation import acting_instant, refuse_claimed_actor
 
         self.kind = kind = database_kind(engine)

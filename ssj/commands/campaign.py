@@ -9,6 +9,7 @@ import click
 
 from ssj.commands import CODE, USCC, Call, act, cli, command, emit_json, group, out, read
 from workflow.errors import UserError
+from workflow.simulation import SIMULATION_NOTE
 
 
 campaign_group = group(cli, "campaign", "抽查任务：检查方案文件、创建、查看进度。")
@@ -86,6 +87,8 @@ def campaign_status_cmd(call: Call, code: str) -> None:
     if call.as_json:
         emit_json(status)
         return
+    if status["simulation"]:
+        out(SIMULATION_NOTE)
     out(f"{status['name']}（{status['code']}）")
     out(f"  文号：{status['document_no']}    组织：{status['office']}")
     out(f"  时间：{status['window'][0]} 至 {status['window'][1]}    抽取：{status['draw_at']}")

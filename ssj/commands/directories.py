@@ -20,7 +20,7 @@ def init_cmd(call: Call, simulation: bool) -> None:
     from calendars import BEIJING
     from ssj.commands import os_account
     from workflow.persistence.database import make_engine, protect_sqlite_file
-    from workflow.services.identities import initialise
+    from workflow.persistence.identities import initialise
 
     engine = make_engine(call.url)
     try:

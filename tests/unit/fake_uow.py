@@ -239,6 +239,7 @@ class FakeUnitOfWork(UnitOfWork):
     def __init__(self, store: Store, *, now: datetime, actor: str, campaign: str | None = None):
         super().__init__(None, now=now, actor=actor, campaign=campaign)
         self.store = store
+        self._simulation = True  # a simulation database, as the whole suite uses
 
     def _begin(self) -> None:
         self._saved = self._savepoint()

@@ -19,6 +19,7 @@ from workflow.errors import UserError
 from workflow.plan_checker import check_file
 from workflow.services.calendar_files import calendar_fingerprint, calendar_snapshot
 from workflow.services.identities import not_staff, require_staff
+from workflow.simulation import SIMULATION_NOTE
 from workflow.services.outbox import mail_problems
 
 
@@ -164,6 +165,12 @@ def redraw_note(uow) -> str:
     return "本任务经重新抽取（" + "；".join(f"第 {r.round} 轮：{r.redraw_reason}" for r in rounds) + "）"
 
 
+def report_note(uow) -> str:
+    """The line under every report's and the board's title: 模拟 on a simulation database, a re-drawn campaign."""
+    marks = [SIMULATION_NOTE] if uow.simulation else []
+    return "；".join([*marks, *filter(None, [redraw_note(uow)])])
+
+
 def draw_summary(uow) -> dict[str, Any] | None:
     """The enterprise draw as people should see it — a re-drawn campaign shows every round."""
     rounds = uow.draws.rounds(uow.plan.code)
@@ -192,9 +199,11 @@ def campaign_status(uow) -> dict[str, Any]:
         numbers = directory_numbers(uow, plan)
         draw = draw_summary(uow)
         counts = uow.campaigns.state_counts(plan.code)
+        simulation = uow.simulation
     mail = mail_problems(uow)
     return {
         "code": plan.code,
+        "simulation": simulation,  # a simulation database (ssj init --simulation): its status says 模拟
         "name": plan.name,
         "document_no": plan.document_no,
         "office": plan.office,

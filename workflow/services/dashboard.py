@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from workflow.campaign_file import DEADLINE_LABELS
 from workflow.inspection import PUBLISHED, REPORTED, STATE_LABELS, STATES, WITHDRAWN
 from workflow.plan_checker import check_plan
-from workflow.services.campaigns import redraw_note
+from workflow.services.campaigns import report_note
 from workflow.services.mail_health import MAIL_OFF, mail_health
 from workflow.services.outbox import problem_summary
 from workflow.services.overdue import (Owners, by_department, due_label, due_soon, escalated_to_office, joint_note,
@@ -105,7 +105,7 @@ def dashboard(uow, *, mail: bool = True) -> Board:
         overdue = overdue_tasks(uow, owners)
         escalated = escalated_to_office(uow, owners)
         period, soon, soon_total = due_soon(uow, owners=owners)
-        note = redraw_note(uow)
+        note = report_note(uow)
         findings = check_plan(plan, uow.calendar)
     health = mail_health(uow, enabled=mail)
     mail_line = problem_summary({"counts": health.problems})

@@ -10,59 +10,10 @@ publication are its ``office_staff``'s, every one of them staff).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy import Engine
-
 from workflow.audit import DIRECTORY_CHAIN, Entry
 from workflow.email_address import address_problem
 from workflow.errors import UserError
 from workflow.identity import SYSTEM
-from workflow.persistence.database import current_revision, upgrade
-from workflow.persistence.identities import ADMINISTRATOR, INITIALISED_AT, SIMULATION, DatabaseSettings, StaffDirectory
-
-
-@dataclass(frozen=True)
-class DatabaseKind:
-    simulation: bool
-    administrator: str | None
-
-    @property
-    def label(self) -> str:
-        return "模拟数据库" if self.simulation else "正式数据库"
-
-
-def database_kind(engine: Engine) -> DatabaseKind:
-    """The database's kind as ``ssj init`` fixed it (one upgraded from before the setting existed is real)."""
-    with engine.connect() as conn:
-        settings = DatabaseSettings(conn)
-        return DatabaseKind(settings.simulation(), settings.administrator())
-
-
-def initialise(engine: Engine, *, simulation: bool, os_account: str, now: datetime) -> tuple[str | None, str]:
-    """Create or upgrade the schema and fix the database's kind; (revision before, revision after).
-
-    A database that exists keeps its kind: asking for the other is refused before anything is changed. The
-    settings are recorded on the first ``ssj init`` (for a database from before they existed, on its upgrade:
-    a real one, administered by whoever upgrades it)."""
-    if current_revision(engine) is not None:
-        kind = database_kind(engine)
-        if kind.simulation != simulation:
-            raise UserError(f"该数据库是{kind.label}，类型在初始化时已确定，不能改为"
-                            f"{'模拟数据库（--simulation）' if simulation else '正式数据库（不带 --simulation）'}；"
-                            "本次未作任何更改" + ("（升级模拟数据库请运行 ssj init --simulation）" if kind.simulation else ""))
-    before, after = upgrade(engine)
-    with engine.begin() as conn:
-        DatabaseSettings(conn).fix({SIMULATION: "true" if simulation else "false", ADMINISTRATOR: os_account,
-                                    INITIALISED_AT: now.isoformat()})
-    return before, after
-
-
-def person_of(engine: Engine, os_account: str) -> str | None:
-    """The staff email the operating-system account runs ``ssj`` as, or None."""
-    with engine.connect() as conn:
-        return StaffDirectory(conn).by_os_account(os_account)
 
 
 def is_staff(uow, who: str) -> bool:

@@ -18,7 +18,7 @@ from calendars import CalendarCoverageError
 from workflow.files.report_books import ReportBook
 from workflow.mail import mails
 from workflow.notices import LADDER_LABELS, schedule
-from workflow.services.campaigns import redraw_note
+from workflow.services.campaigns import report_note
 from workflow.services.outbox import mail_problems, problem_summary
 from workflow.tasks import TASK_LABELS
 
@@ -242,7 +242,7 @@ def write_overdue_report(uow, path: Path) -> list[Overdue]:
     with uow:
         plan = uow.plan
         items = overdue_tasks(uow)
-        note = redraw_note(uow)
+        note = report_note(uow)
     local = uow.now.astimezone(plan.tz)
     book = ReportBook()
     notes = [f"统计时间：{local:%Y-%m-%d %H:%M}（北京时间）", *([note] if note else [])]

@@ -14,7 +14,7 @@ from workflow.files.statistics_table import write_statistics_csv, write_statisti
 from workflow.inspection import STATE_LABELS, STATES
 from workflow.plan_checker import check_plan
 from workflow.results import ABNORMAL_CODES, HANDLING, PROBLEM_CODES, enterprise_codes, wording
-from workflow.services.campaigns import redraw_note
+from workflow.services.campaigns import report_note
 from workflow.statistics import COLUMNS, StatsRow
 
 
@@ -46,7 +46,7 @@ def write_statistics(uow, path: Path, *, fmt: str = "xlsx") -> list[StatsRow]:
         plan = uow.plan
         rows = statistics(uow)
         detail = enterprise_results(uow) if fmt == "xlsx" else []
-        note = redraw_note(uow)
+        note = report_note(uow)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
@@ -71,7 +71,7 @@ def write_confirmation_report(uow, path: Path) -> dict[str, dict]:
         answers = uow.reports.answers(plan.code)
         on_teams = uow.teams.people(plan.code)
         pool = uow.directory.roster(plan.department_codes)
-        notes = _notes(uow, redraw_note(uow))
+        notes = _notes(uow, report_note(uow))
     order = {x.code: n for n, x in enumerate(plan.departments)}
     empty = {"dispatched": 0, "inspect": 0, "decline": 0, "waiting": 0, "on_behalf": 0}
     summary: dict[str, dict] = {names.get(x.code, x.code): dict(empty) for x in plan.departments}
@@ -131,7 +131,7 @@ def write_summary_report(uow, path: Path) -> None:
         counts = uow.campaigns.state_counts(plan.code)
         names = uow.directory.department_names()
         latest = uow.documents.latest(plan.code, "summary")
-        notes = _notes(uow, redraw_note(uow), head=f"{plan.office}  {plan.document_no}  ")
+        notes = _notes(uow, report_note(uow), head=f"{plan.office}  {plan.document_no}  ")
         findings = check_plan(plan, uow.calendar)
     book = ReportBook()
     figures = [(label, value) for (_, label), value in zip(COLUMNS, rows[0].cells())]
