@@ -44,7 +44,9 @@ BARE_QUERY = (
 
 def _setup(db: Path) -> None:
     from ssj.demo import seed_campaign_source
-    from workflow.persistence.database import make_engine, upgrade
+    from ssj.demo import simulation_database
+    from workflow.campaign_file import parse_campaign
+    from workflow.persistence.database import make_engine
     from workflow.services.campaigns import create_campaign
     from workflow.services.directory_import import import_directory
     from workflow.services.uow import UnitOfWork
@@ -53,7 +55,7 @@ def _setup(db: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{db}")
-    upgrade(engine)
+    simulation_database(engine, parse_campaign(seed_campaign_source()).office_staff, COMMIT_AT)
     district = csv_path.parent
     office = UnitOfWork(engine, now=COMMIT_AT, actor=CLERK)
     for kind in ("departments", "items"):

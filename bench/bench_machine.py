@@ -46,7 +46,9 @@ PUBLISHED = datetime(2019, 12, 17, 15, 0, tzinfo=BEIJING)
 
 def _setup(db: Path) -> None:
     from ssj.demo import seed_campaign_source
-    from workflow.persistence.database import make_engine, upgrade
+    from ssj.demo import simulation_database
+    from workflow.campaign_file import parse_campaign
+    from workflow.persistence.database import make_engine
     from workflow.services.campaigns import create_campaign
     from workflow.services.directory_import import import_directory
     from workflow.services.inspections import start_inspections
@@ -56,7 +58,7 @@ def _setup(db: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{db}")
-    upgrade(engine)
+    simulation_database(engine, parse_campaign(seed_campaign_source()).office_staff, DRAWN)
     office = UnitOfWork(engine, now=DRAWN, actor=CLERK, campaign=CODE)
     for kind in ("departments", "items"):
         import_directory(office, kind, str(district / f"{kind}.csv"), full=False)

@@ -34,13 +34,15 @@ from workflow.directory import ENTERPRISE_CATEGORIES, ENTERPRISE_STATUSES
 from workflow.files.atomic import write_atomically, write_text_atomically
 from workflow.identity import SYSTEM
 from workflow.notices import STAGE_LABELS
-from workflow.persistence.database import make_engine, upgrade
+from workflow.persistence.database import make_engine
+from workflow.persistence.identities import initialise
 from workflow.plan_checker import check_plan, planned_deadlines
 from workflow.services import lookups
 from workflow.services.audit_trail import verify_chains
 from workflow.services.campaigns import create_campaign, directory_numbers
 from workflow.services.directory_import import import_directory
 from workflow.services.draws import commit_draw, draw_document, run_draw, verify_draw
+from workflow.services.identities import add_staff
 from workflow.services.uow import UnitOfWork
 
 SEED_CAMPAIGN = "luquan-2019-h2.toml"
@@ -58,6 +60,18 @@ def _fresh_sqlite(out: Path) -> str:
     return f"sqlite:///{db}"
 
 
+def simulation_database(engine, staff, now: datetime) -> None:
+    """A simulation database (its instants and people are played: the demo, the benchmarks), administered by whoever
+    runs it, whose staff directory holds ``staff`` (the emails the office acts as)."""
+    from ssj.commands import os_account
+
+    administrator = os_account()
+    initialise(engine, simulation=True, os_account=administrator, now=now)
+    for n, email in enumerate(dict.fromkeys(staff), start=1):
+        add_staff(UnitOfWork(engine, now=now, actor=administrator), email, f"办公室工作人员{n}", f"simulated-staff-{n}",
+                  by_account=administrator)
+
+
 def run_demo(out: Path, *, enterprises: int, seed: int, echo: Callable[[str], None]) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     source = seed_campaign_source()
@@ -70,7 +84,7 @@ def run_demo(out: Path, *, enterprises: int, seed: int, echo: Callable[[str], No
     url = _fresh_sqlite(out)
     engine = make_engine(url)
     try:
-        upgrade(engine)
+        simulation_database(engine, plan.office_staff, clock)
         directory = out / "名录"
         paths = write_example_data(directory, enterprises, seed)
         echo(f"\n1. 生成示例辖区名录（{enterprises} 户企业，种子 {seed}）：{directory}")

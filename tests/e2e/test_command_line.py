@@ -5,6 +5,7 @@ import email
 import email.policy
 import json
 import os
+import stat
 import subprocess
 import sys
 from datetime import date
@@ -32,9 +33,13 @@ def test_help_and_usage_errors_are_chinese(tmp_path):
     assert bad_now.returncode == 2 and "不是 ISO 8601 时间" in bad_now.stderr
 
 
-def test_default_database_is_ssj_db_in_the_working_directory(tmp_path):
+def test_default_database_is_ssj_db_in_the_working_directory_and_its_owners_alone(tmp_path):
     assert run("init", cwd=tmp_path).returncode == 0
-    assert (tmp_path / "ssj.db").exists()
+    assert stat.S_IMODE((tmp_path / "ssj.db").stat().st_mode) == 0o600  # people's data: nobody else reads it
+    data = tmp_path / "d"
+    assert run("example-data", "--enterprises", 100, "--out", data, cwd=tmp_path).returncode == 0
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()} == {0o600}
 
 
 @pytest.mark.slow
@@ -126,7 +131,9 @@ def test_demo_reports_the_district_it_built(tmp_path, prefect_api):
 @pytest.mark.slow
 def test_campaign_status_json_is_one_document(tmp_path):
     env = {"SSJ_USER": "clerk@office.luquan.example"}
-    assert run("init", cwd=tmp_path).returncode == 0
+    assert run("init", "--simulation", cwd=tmp_path).returncode == 0
+    for email, account in (("clerk@office.luquan.example", "clerk"), ("1qqj2463@163.com", "fengbo")):
+        assert run("staff", "add", email, "--name", "办公室", "--os-account", account, cwd=tmp_path).returncode == 0
     data = tmp_path / "d"
     run("example-data", "--enterprises", 500, "--out", data, cwd=tmp_path)
     for kind in ("departments", "items", "officers", "enterprises"):

@@ -87,7 +87,9 @@ def long_inline_cells(path: Path, length: int = 32_767, rows: int = 300) -> Path
 def database(tmp_path_factory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("oversized-db")
     env = {**os.environ, "SSJ_DATABASE_URL": f"sqlite:///{folder / 'ssj.db'}", "SSJ_USER": "office@luquan.example"}
-    subprocess.run([SSJ, "init"], env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run([SSJ, "init", "--simulation"], env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run([SSJ, "staff", "add", env["SSJ_USER"], "--name", "办公室", "--os-account", "office"], env=env,
+                   check=True, capture_output=True, timeout=120)
     return env
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import CLERK, EXAMPLE_CAMPAIGN, _pg_available, _pg_base_url, _pg_database_url, free_port
+from tests.conftest import CLERK, EXAMPLE_CAMPAIGN, STAFF, _pg_available, _pg_base_url, _pg_database_url, free_port
 
 BIN = Path(sys.executable).parent
 DIRECTORY_KINDS = ("departments", "items", "officers", "enterprises")
@@ -68,6 +68,12 @@ def run_ssj(url: str, files: Path, *args) -> str:
     return out.getvalue() + err.getvalue()
 
 
+def add_staff(url: str, files: Path) -> None:
+    """The office staff the campaign names, in the staff directory (as the test templates have them)."""
+    for email, (name, account) in STAFF.items():
+        run_ssj(url, files, "staff", "add", email, "--name", name, "--os-account", account)
+
+
 def tables_by_schema(name: str) -> dict[str, set[str]]:
     engine = create_engine(_pg_database_url(name))
     try:
@@ -94,8 +100,9 @@ def scalar(name: str, query: str):
 
 def test_ssj_init_creates_its_own_schema_and_leaves_public_empty(fresh_database, district, tmp_path):
     url = ssj_url(fresh_database)
-    assert "数据库已创建" in run_ssj(url, tmp_path, "init")
-    assert "数据库已是最新版本" in run_ssj(url, tmp_path, "init")  # a second init finds its own alembic_version
+    assert "数据库已创建" in run_ssj(url, tmp_path, "init", "--simulation")
+    assert "数据库已是最新版本" in run_ssj(url, tmp_path, "init", "--simulation")  # a second init finds its own alembic_version
+    add_staff(url, tmp_path)
     for kind in DIRECTORY_KINDS:
         run_ssj(url, tmp_path, "import", kind, district[kind])
     run_ssj(url, tmp_path, "campaign", "create", EXAMPLE_CAMPAIGN)
@@ -128,8 +135,9 @@ def test_prefect_and_ssj_share_one_database_in_separate_schemas(fresh_database, 
 
     prefect_upgrade()
     url = ssj_url(fresh_database)
-    assert "数据库已创建" in run_ssj(url, tmp_path, "init")  # not fooled by Prefect's alembic_version
-    assert "数据库已是最新版本" in run_ssj(url, tmp_path, "init")
+    assert "数据库已创建" in run_ssj(url, tmp_path, "init", "--simulation")  # not fooled by Prefect's alembic_version
+    assert "数据库已是最新版本" in run_ssj(url, tmp_path, "init", "--simulation")
+    add_staff(url, tmp_path)
     for kind in DIRECTORY_KINDS:
         run_ssj(url, tmp_path, "import", kind, district[kind])
     prefect_revision = scalar(fresh_database, "SELECT version_num FROM prefect.alembic_version")

@@ -47,12 +47,13 @@ def write_statistics(uow, path: Path, *, fmt: str = "xlsx") -> list[StatsRow]:
         rows = statistics(uow)
         detail = enterprise_results(uow) if fmt == "xlsx" else []
         note = report_note(uow)
+        mark = "【模拟】" if uow.simulation else ""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         write_statistics_csv(rows, path)
     else:
-        write_statistics_xlsx(f"{plan.name}抽查情况统计表", plan.office, f"{uow.now.astimezone(plan.tz):%Y年%m月%d日}",
+        write_statistics_xlsx(f"{mark}{plan.name}抽查情况统计表", plan.office, f"{uow.now.astimezone(plan.tz):%Y年%m月%d日}",
                               rows, detail, path, note=note)
     return rows
 
