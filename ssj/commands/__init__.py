@@ -107,7 +107,8 @@ def on_behalf_option(party: str | None, evidence: str | None, reason: str | None
 
 
 # Options whose text may run over several lines; every other option and argument is one line (workflow.text_rules).
-MULTI_LINE = frozenset({"reason", "decline", "finding", "note", "handling_note", "highlights", "practices", "problems"})
+MULTI_LINE = frozenset({"reason", "on_behalf_reason", "decline", "finding", "note", "handling_note", "highlights",
+                        "practices", "problems"})
 
 
 def _refuse_control_characters(params: dict[str, Any]) -> None:
@@ -137,7 +138,7 @@ class Call:
     person: bool = True  # a change by a person: on a real database the account must be office staff
     on_behalf: object = None  # workflow.identity.OnBehalf: acting for a department or an officer
     spoke: bool = False  # something was printed
-    kind: object = None  # workflow.services.identities.DatabaseKind, once the database was opened
+    kind: object = None  # workflow.persistence.identities.DatabaseKind, once the database was opened
     _now: datetime | None = None
     _user: str | None = None
     _engines: list = field(default_factory=list)
@@ -227,7 +228,8 @@ def command(group: click.Group, name: str, *, changes: bool = False, json_output
         def wrapper(now: str | None, user: str | None = None, as_json: bool = False, on_behalf_of: str | None = None,
                     evidence: str | None = None, on_behalf_reason: str | None = None, **params):
             _refuse_control_characters(params)
-            _refuse_control_characters({"on_behalf_of": on_behalf_of, "reason": on_behalf_reason})
+            if on_behalf_of is not None or on_behalf_reason is not None:
+                _refuse_control_characters({"on_behalf_of": on_behalf_of, "on_behalf_reason": on_behalf_reason})
             call = Call(claimed_now=parse_now(now), claimed_user=user, url=database_url(),
                         as_json=as_json, changes=changes, scheduled=scheduled, person=person and not scheduled,
                         on_behalf=on_behalf_option(on_behalf_of, evidence, on_behalf_reason))

@@ -344,9 +344,11 @@ def test_directory_imports_have_their_own_chain(loaded, db_url):
     with engine.connect() as conn:
         rows = audit_rows(conn, "directories")
     engine.dispose()
-    assert [json.loads(r.payload)["kind"] for r in rows] == ["departments", "items", "officers", "enterprises"]
+    # the office's staff added at initialisation (tests/conftest.py: STAFF), then the four imports
+    assert [r.action for r in rows[:2]] == ["staff_added", "staff_added"]
+    assert [json.loads(r.payload)["kind"] for r in rows[2:]] == ["departments", "items", "officers", "enterprises"]
     verified = loaded("audit", "verify", "--json")
-    assert verified.code == 0 and json.loads(verified.out)["chains"][0]["rows"] == 4
+    assert verified.code == 0 and json.loads(verified.out)["chains"][0]["rows"] == 6
 
 
 TAMPERING = {
@@ -375,7 +377,7 @@ def test_audit_verify_names_the_first_bad_row(started, how):
     bad = [line for line in result.out.splitlines() if line.startswith(f"审计链 {campaign_chain(CODE)}")]
     first_bad = 3 if how == "delete" else 2
     assert len(bad) == 1 and f"第 {first_bad} 条" in bad[0] and EXPECTED[how] in bad[0], result.out
-    assert "directories：4 条，完整" in result.out, "the other chain is still reported intact"
+    assert "directories：6 条，完整" in result.out, "the other chain is still reported intact"
 
 
 def test_audit_verify_catches_rows_cut_off_the_end(started):

@@ -92,3 +92,26 @@ def test_a_draw_by_a_department_is_refused_before_anything_is_fixed(loaded, db_u
     result = loaded("draw", "commit", CODE, "--now", "2019-11-27T08:30", "--user", "contact@sj.luquan.example")
     assert result.code == 2 and "只有领导小组办公室可以提交抽取承诺" in result.err
     assert json.loads(loaded("campaign", "status", CODE, "--json").out)["draw"] in (None, {}, [])
+
+
+def test_the_office_records_a_visit_for_a_team_only_naming_one_of_its_officers(assigned, db_url):
+    ssj, sampled, teams, _ = assigned
+    uscc, other = sampled[0], sampled[1]
+    team = [c for c, _ in teams["teams"][uscc]]
+    stranger = next(c for c, _ in teams["teams"][other] if c not in team)
+    visit = ("results", "visit", CODE, uscc, "--date", "2019-12-10", "--officers", ",".join(team),
+             "--signature", "签字", "--now", "2019-12-10T17:00")
+    wrong = ssj(*visit, "--on-behalf-of", stranger, "--reason", "检查组电话报告")
+    assert wrong.code == 2 and f"--on-behalf-of {stranger}：不是企业 {uscc} 检查组的执法人员" in wrong.err
+    done = ssj(*visit, "--on-behalf-of", team[0], "--reason", "检查组电话报告")
+    assert done.code == 0, done.err
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            actor, payload = conn.execute(select(orm.AuditEvent.actor, orm.AuditEvent.payload)
+                                          .where(orm.AuditEvent.uscc == uscc, orm.AuditEvent.to_state == "inspected")
+                                          ).one()
+    finally:
+        engine.dispose()
+    assert actor == "clerk@office.luquan.example"
+    assert json.loads(payload)["on_behalf_of"] == team[0] and json.loads(payload)["on_behalf_reason"] == "检查组电话报告"

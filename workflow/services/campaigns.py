@@ -166,9 +166,13 @@ def redraw_note(uow) -> str:
 
 
 def report_note(uow) -> str:
-    """The line under every report's and the board's title: 模拟 on a simulation database, a re-drawn campaign."""
-    marks = [SIMULATION_NOTE] if uow.simulation else []
-    return "；".join([*marks, *filter(None, [redraw_note(uow)])])
+    """The board's line under its title: 模拟 on a simulation database, a re-drawn campaign."""
+    return "；".join(filter(None, [simulation_mark(uow).strip(), redraw_note(uow)]))
+
+
+def simulation_mark(uow) -> str:
+    """What starts the first line under every report's title on a simulation database ("" on a real one)."""
+    return f"{SIMULATION_NOTE}　" if uow.simulation else ""
 
 
 def draw_summary(uow) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from calendars import CalendarCoverageError
 from workflow.files.report_books import ReportBook
 from workflow.mail import mails
 from workflow.notices import LADDER_LABELS, schedule
-from workflow.services.campaigns import report_note
+from workflow.services.campaigns import redraw_note, simulation_mark
 from workflow.services.outbox import mail_problems, problem_summary
 from workflow.tasks import TASK_LABELS
 
@@ -242,10 +242,11 @@ def write_overdue_report(uow, path: Path) -> list[Overdue]:
     with uow:
         plan = uow.plan
         items = overdue_tasks(uow)
-        note = report_note(uow)
+        note = redraw_note(uow)
+        mark = simulation_mark(uow)
     local = uow.now.astimezone(plan.tz)
     book = ReportBook()
-    notes = [f"统计时间：{local:%Y-%m-%d %H:%M}（北京时间）", *([note] if note else [])]
+    notes = [f"{mark}统计时间：{local:%Y-%m-%d %H:%M}（北京时间）", *([note] if note else [])]
     table = book.sheet("逾期部门", f"{plan.name} 逾期部门情况", ("部门", "逾期事项（项）", "涉及企业（户）", "最长逾期（工作日）",
                                                              "责任人及联系电话"),
                        [(r["name"], r["tasks"], r["enterprises"], r["worst"], r["people"])

@@ -14,7 +14,7 @@ from workflow.files.statistics_table import write_statistics_csv, write_statisti
 from workflow.inspection import STATE_LABELS, STATES
 from workflow.plan_checker import check_plan
 from workflow.results import ABNORMAL_CODES, HANDLING, PROBLEM_CODES, enterprise_codes, wording
-from workflow.services.campaigns import report_note
+from workflow.services.campaigns import redraw_note, simulation_mark
 from workflow.statistics import COLUMNS, StatsRow
 
 
@@ -46,7 +46,7 @@ def write_statistics(uow, path: Path, *, fmt: str = "xlsx") -> list[StatsRow]:
         plan = uow.plan
         rows = statistics(uow)
         detail = enterprise_results(uow) if fmt == "xlsx" else []
-        note = report_note(uow)
+        note = redraw_note(uow)
         mark = "【模拟】" if uow.simulation else ""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,7 +61,7 @@ def write_statistics(uow, path: Path, *, fmt: str = "xlsx") -> list[StatsRow]:
 def _notes(uow, note: str, *, head: str = "") -> list[str]:
     """The lines under every report's title: when it was made (Beijing time), and a re-drawn campaign's mark."""
     local = uow.now.astimezone(uow.plan.tz)
-    return [f"{head}统计时间：{local:%Y-%m-%d %H:%M}（北京时间）", *([note] if note else [])]
+    return [f"{simulation_mark(uow)}{head}统计时间：{local:%Y-%m-%d %H:%M}（北京时间）", *([note] if note else [])]
 
 
 def write_confirmation_report(uow, path: Path) -> dict[str, dict]:
@@ -72,7 +72,7 @@ def write_confirmation_report(uow, path: Path) -> dict[str, dict]:
         answers = uow.reports.answers(plan.code)
         on_teams = uow.teams.people(plan.code)
         pool = uow.directory.roster(plan.department_codes)
-        notes = _notes(uow, report_note(uow))
+        notes = _notes(uow, redraw_note(uow))
     order = {x.code: n for n, x in enumerate(plan.departments)}
     empty = {"dispatched": 0, "inspect": 0, "decline": 0, "waiting": 0, "on_behalf": 0}
     summary: dict[str, dict] = {names.get(x.code, x.code): dict(empty) for x in plan.departments}
@@ -132,7 +132,7 @@ def write_summary_report(uow, path: Path) -> None:
         counts = uow.campaigns.state_counts(plan.code)
         names = uow.directory.department_names()
         latest = uow.documents.latest(plan.code, "summary")
-        notes = _notes(uow, report_note(uow), head=f"{plan.office}  {plan.document_no}  ")
+        notes = _notes(uow, redraw_note(uow), head=f"{plan.office}  {plan.document_no}  ")
         findings = check_plan(plan, uow.calendar)
     book = ReportBook()
     figures = [(label, value) for (_, label), value in zip(COLUMNS, rows[0].cells())]
