@@ -320,6 +320,7 @@ def test_a_second_commit_is_refused_and_a_redraw_opens_a_new_round(committed, db
     status = json.loads(ssj("campaign", "status", CODE, "--json").out)
     assert status["draw"]["round"] == 2 and status["draw"]["redraws"] == [
         {"round": 2, "reason": "名录导出有误，已更正", "at": "2019-11-27T08:45:00+08:00"}]
+    assert status["draw"]["parties"] == [{"party": p, "commitment": s["commitment"]} for p, s in fresh.secrets.items()]
     text_status = ssj("campaign", "status", CODE)
     assert "重新抽取" in text_status.out and "名录导出有误" in text_status.out
     old = ssj("draw", "run", CODE, *parties.reveals(), "--witness", WITNESS, "--now", RUN_AT)
