@@ -39,7 +39,7 @@ def draw_secret_cmd(call: Call) -> None:
     out("公开抽取时由本方当场公开密钥（ssj draw run --reveal 参与方=密钥）；本方不公开，抽取就不能进行（推迟会被记录）。")
 
 
-@command(draw_group, "commit", changes=True, json_output=True,
+@command(draw_group, "commit", changes=True, json_output=True, short_help="固定企业快照，记录各参与方的承诺值（公开抽取前）。",
          help="固定符合条件的企业快照（按 --now 的日期）并记录各参与方的承诺值（每方一个 --commitment）；"
               "公开抽取前不能更改，数据库中不存任何密钥。")
 @CODE
@@ -77,7 +77,7 @@ def draw_commit_cmd(call: Call, code: str, commitments: tuple[str, ...], redraw:
     out("请在公开抽取前公布以上各值；快照可用 ssj draw snapshot 导出。数据库中没有任何一方的密钥。")
 
 
-@command(draw_group, "run", changes=True, json_output=True,
+@command(draw_group, "run", changes=True, json_output=True, short_help="公开抽取：各方公开密钥，见证人提供文本，推导并派发抽中的企业。",
          help="公开抽取：各参与方当场公开密钥（每方一个 --reveal，须与承诺值相符），见证人提供文本，推导抽中的企业并派发到各参加部门；"
               "有参与方未公开密钥时抽取推迟并记录。")
 @CODE

@@ -310,13 +310,14 @@ def parties_checks(uow, record: DrawRecord, commit_action: str, run_action: str,
     if record.run_at is None:
         return checks, None
     revealed = {p.get("party"): p.get("secret") for p in ran.get("parties", [])}
-    bad = [p["party"] for p in record.parties
-           if not (isinstance(p["secret"], str) and algorithm.is_secret_hex(p["secret"])
-                   and algorithm.commitment_of(p["secret"]) == p["commitment"] and revealed.get(p["party"]) == p["secret"])]
+    secrets = {p["party"]: p["secret"] for p in record.parties}
+    bad = [party for party, secret in secrets.items()
+           if not (isinstance(secret, str) and algorithm.is_secret_hex(secret)
+                   and algorithm.commitment_of(secret) == stored[party] and revealed.get(party) == secret)]
     checks.append(Check("密钥", not bad and list(revealed) == names,
                         f"各方公开的密钥与其承诺值相符、与抽取时公布的相同：{'、'.join(names)}" if not bad else
-                        "不符的参与方：" + "、".join(f"{p}（密钥 {next(q['secret'] for q in record.parties if q['party'] == p)}，"
-                                                   f"抽取时公布为 {revealed.get(p)}）" for p in bad)))
+                        "不符的参与方：" + "、".join(f"{party}（记录的密钥 {secrets[party]}，抽取时公布为 {revealed.get(party)}，"
+                                                   f"承诺值 {stored[party]}）" for party in bad)))
     seed = algorithm.seed_v2(prefix, record.snapshot_sha256, [(p["party"], p["secret"] or "") for p in record.parties],
                              record.witness or "")
     normalised = record.witness == algorithm.normalise_witness(record.witness or "")
