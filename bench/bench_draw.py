@@ -74,6 +74,17 @@ def _setup(db: Path) -> None:
     con.close()
 
 
+def party_items() -> tuple[list[str], list[str]]:
+    """The seed campaign's draw parties with fixed secrets: (``--commitment`` items, ``--reveal`` items)."""
+    from ssj.demo import seed_campaign_source
+    from workflow.campaign_file import parse_campaign
+    from workflow.draw import commitment_of
+
+    secrets = {p: hashlib.sha256(f"bench:{p}".encode()).hexdigest()
+               for p in parse_campaign(seed_campaign_source()).draw_parties}
+    return [f"{p}={commitment_of(s)}" for p, s in secrets.items()], [f"{p}={s}" for p, s in secrets.items()]
+
+
 def product(db: Path) -> None:
     """Runs in its own process: ``python -m bench.bench_draw --product DB``; prints work time and VmHWM."""
     from workflow.persistence.database import make_engine
@@ -82,9 +93,10 @@ def product(db: Path) -> None:
 
     engine = make_engine(f"sqlite:///{db}")
     started = time.perf_counter()
-    record = commit_draw(UnitOfWork(engine, now=COMMIT_AT, actor=CLERK, campaign=CODE))
+    commitments, reveals = party_items()
+    record = commit_draw(UnitOfWork(engine, now=COMMIT_AT, actor=CLERK, campaign=CODE), commitments=commitments)
     outcome = run_draw(UnitOfWork(engine, now=RUN_AT, actor=CLERK, campaign=CODE, files_dir=OUT / "files"),
-                       witness="见证人 2019-11-27")
+                       witness="见证人 2019-11-27", reveals=reveals)
     work = time.perf_counter() - started
     print(f"  eligible {record.eligible:,}, sampled {outcome.record.result['sample_size']:,}", file=sys.stderr)
     report_work(work)

@@ -81,7 +81,7 @@ def _template_from_sqlite(sqlite_db: Path, template: str) -> None:
 
 def draw_product(url: str) -> None:
     """Its own process: ``python -m bench.bench_postgres --draw URL``; prints work time and VmHWM."""
-    from bench.bench_draw import CLERK, CODE, COMMIT_AT, RUN_AT
+    from bench.bench_draw import CLERK, CODE, COMMIT_AT, RUN_AT, party_items
     from bench.rounds import report_work
     from workflow.persistence.database import make_engine
     from workflow.services.draws import commit_draw, run_draw
@@ -89,8 +89,10 @@ def draw_product(url: str) -> None:
 
     engine = make_engine(url)
     start = time.perf_counter()
-    commit_draw(UnitOfWork(engine, now=COMMIT_AT, actor=CLERK, campaign=CODE), secret=bytes(32))
-    run_draw(UnitOfWork(engine, now=RUN_AT, actor=CLERK, campaign=CODE, files_dir=OUT / "files"), witness="bench")
+    commitments, reveals = party_items()
+    commit_draw(UnitOfWork(engine, now=COMMIT_AT, actor=CLERK, campaign=CODE), commitments=commitments)
+    run_draw(UnitOfWork(engine, now=RUN_AT, actor=CLERK, campaign=CODE, files_dir=OUT / "files"), witness="bench",
+             reveals=reveals)
     report_work(time.perf_counter() - start)
 
 

@@ -31,6 +31,7 @@ from ssj.display import ljust, rjust
 from ssj.example_district import write_example_data
 from workflow.campaign_file import parse_campaign
 from workflow.directory import ENTERPRISE_CATEGORIES, ENTERPRISE_STATUSES
+from workflow.draw import new_secret
 from workflow.files.atomic import write_atomically, write_text_atomically
 from workflow.identity import SYSTEM
 from workflow.notices import STAGE_LABELS
@@ -41,7 +42,7 @@ from workflow.services import lookups
 from workflow.services.audit_trail import verify_chains
 from workflow.services.campaigns import create_campaign, directory_numbers
 from workflow.services.directory_import import import_directory
-from workflow.services.draws import commit_draw, draw_document, run_draw, verify_draw
+from workflow.services.draws import chain_head, commit_draw, draw_document, run_draw, verify_draw
 from workflow.services.identities import add_staff
 from workflow.services.uow import UnitOfWork
 
@@ -122,32 +123,42 @@ def run_demo(out: Path, *, enterprises: int, seed: int, echo: Callable[[str], No
 
 
 def _draw(url: str, plan, clerk: str, seed: int, out: Path, echo: Callable[[str], None]) -> list[str]:
-    """The public draw as the office holds it: commitment published first, witnesses speak, everyone can check."""
+    """The public draw (ssj-draw-v2) as it is held: each party draws its own secret and hands over only the
+    commitment; the office records the commitments; at the draw every party reveals and the witnesses speak."""
     engine = make_engine(url)
     committed_at = plan.draw_at - timedelta(minutes=30)
-    secret = hashlib.sha256(f"ssj-demo-{seed}".encode()).digest()  # fixed, so the demo replays identically
+    # Each party runs ``ssj draw secret`` on its own device; fixed here so the demo replays identically.
+    secrets = {party: new_secret(lambda n, p=party: hashlib.sha256(f"ssj-demo-{seed}-{p}".encode()).digest()[:n])
+               for party in plan.draw_parties}
+    echo("\n4. 抽取参与方各自在自己的设备上运行 ssj draw secret，只把承诺值交给办公室（密钥各自保管到公开抽取）：")
+    for party, (_, commitment) in secrets.items():
+        echo(f"   {party}：commitment {commitment}")
     try:
-        record = commit_draw(UnitOfWork(engine, now=committed_at, actor=clerk, campaign=plan.code), secret=secret)
-        echo(f"\n4. 抽取承诺（{committed_at:%Y-%m-%d %H:%M}，公开抽取前公布）：")
-        echo(f"   符合条件 {record.eligible} 户；snapshot_sha256 {record.snapshot_sha256}")
-        echo(f"   commitment {record.commitment}")
+        record = commit_draw(UnitOfWork(engine, now=committed_at, actor=clerk, campaign=plan.code),
+                             commitments=[f"{p}={c}" for p, (_, c) in secrets.items()])
+        echo(f"   办公室记录各方承诺（ssj draw commit，{committed_at:%Y-%m-%d %H:%M}，公开抽取前公布）：")
+        echo(f"   符合条件 {record.eligible} 户；snapshot_sha256 {record.snapshot_sha256}；数据库中没有任何一方的密钥")
         witness = f"{plan.draw_at:%Y-%m-%d %H:%M} 公开抽取，见证人：区人大代表、企业代表；骰子 3-6-1-4"
         office = UnitOfWork(engine, now=plan.draw_at, actor=clerk, campaign=plan.code, files_dir=out)
-        outcome = run_draw(office, witness=witness)
+        outcome = run_draw(office, witness=witness, reveals=[f"{p}={s}" for p, (s, _) in secrets.items()])
         checks = verify_draw(office)
+        head = chain_head(office)
         names = lookups.enterprise_names(office, outcome.record.result["sampled"])
     finally:
         engine.dispose()
     drawn = outcome.record.result["sampled"]
     write_text_atomically(out / "draw.json",
                           json.dumps(draw_document(outcome.record, plan.code), ensure_ascii=False, indent=2) + "\n")
-    echo(f"\n5. 公开抽取（ssj-draw-v1，见证文本：“{witness}”）：")
+    echo(f"\n5. 公开抽取（ssj-draw-v2，{'、'.join(plan.draw_parties)} 当场公开各自的密钥，均与承诺值相符；"
+         f"见证文本：“{outcome.record.witness}”）：")
     echo(f"   seed {outcome.record.seed}")
     echo(f"   抽中 {len(drawn)} 户，已派发到 {len(plan.departments)} 个参加部门比对确认"
          f"（各部门清单：{out / '派发'}，随邮件发给联络人；抽取结果：{out / 'draw.json'}）：")
     for n, uscc in enumerate(drawn, start=1):
         echo(f"   {n:>3}  {uscc}  {names.get(uscc, '')}")
     echo(f"   复核（ssj draw verify）：{'一致' if all(c.ok for c in checks) else '不一致'}")
+    if head is not None:
+        echo(f"   审计链当前链头（与抽取结果一并公布）：{head[0]} 第 {head[1]} 条，哈希 {head[2]}")
     return list(drawn)
 
 

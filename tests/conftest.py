@@ -354,11 +354,65 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
 EXAMPLE_CAMPAIGN = Path(__file__).resolve().parents[1] / "examples" / "luquan-2019-h2.toml"
 
 
+def draw_parties(campaign: Path = EXAMPLE_CAMPAIGN) -> list[str]:
+    """The campaign file's ``[draw] parties``, in its order."""
+    import tomllib
+
+    return tomllib.loads(Path(campaign).read_text(encoding="utf-8"))["draw"]["parties"]
+
+
+@dataclass
+class Parties:
+    """Each draw party's secret and commitment: what ``--commitment`` and ``--reveal`` are given."""
+
+    secrets: dict[str, dict[str, str]]  # party → {"secret", "commitment"}
+
+    @classmethod
+    def drawn(cls, ssj, campaign: Path = EXAMPLE_CAMPAIGN) -> Parties:
+        """Each party runs ``ssj draw secret --json`` (on its own device, no database)."""
+        secrets = {}
+        for party in draw_parties(campaign):
+            result = ssj("draw", "secret", "--json")
+            assert result.code == 0, result.err
+            secrets[party] = json.loads(result.out)
+        return cls(secrets)
+
+    @classmethod
+    def fixed(cls, campaign: Path = EXAMPLE_CAMPAIGN, salt: str = "") -> Parties:
+        """Secrets derived from the party names: the same in every test that splits commit and run apart."""
+        import hashlib
+
+        secrets = {}
+        for party in draw_parties(campaign):
+            secret = hashlib.sha256(f"test-secret:{salt}:{party}".encode()).digest()
+            secrets[party] = {"secret": secret.hex(), "commitment": hashlib.sha256(secret).hexdigest()}
+        return cls(secrets)
+
+    def commitments(self) -> list[str]:
+        return [a for party, s in self.secrets.items() for a in ("--commitment", f"{party}={s['commitment']}")]
+
+    def reveals(self) -> list[str]:
+        return [a for party, s in self.secrets.items() for a in ("--reveal", f"{party}={s['secret']}")]
+
+
+def commit_draw_args(code: str, campaign: Path = EXAMPLE_CAMPAIGN, salt: str = "") -> list[str]:
+    """``draw commit CODE --commitment …`` with ``Parties.fixed``: for tests whose subject is not the draw."""
+    return ["draw", "commit", code, *Parties.fixed(campaign, salt).commitments()]
+
+
+def run_draw_args(code: str, campaign: Path = EXAMPLE_CAMPAIGN, salt: str = "") -> list[str]:
+    """``draw run CODE --reveal …`` with ``Parties.fixed`` (add ``--witness``)."""
+    return ["draw", "run", code, *Parties.fixed(campaign, salt).reveals()]
+
+
 def draw_campaign(ssj, campaign: Path = EXAMPLE_CAMPAIGN, code: str = "luquan-2019-h2") -> dict:
-    """Create the campaign (11-26), commit (11-27 08:30) and hold the public draw (09:00): its ``--json`` object."""
+    """Create the campaign (11-26); each party draws its secret (``ssj draw secret``); commit their commitments
+    (11-27 08:30) and hold the public draw with their reveals (09:00): its ``--json`` object."""
     assert ssj("campaign", "create", campaign, "--now", "2019-11-26T10:00").code == 0
-    assert ssj("draw", "commit", code, "--now", "2019-11-27T08:30").code == 0
-    result = ssj("draw", "run", code, "--witness", "w", "--now", "2019-11-27T09:00", "--json")
+    parties = Parties.drawn(ssj, campaign)
+    committed = ssj("draw", "commit", code, *parties.commitments(), "--now", "2019-11-27T08:30")
+    assert committed.code == 0, committed.err
+    result = ssj("draw", "run", code, *parties.reveals(), "--witness", "w", "--now", "2019-11-27T09:00", "--json")
     assert result.code == 0, result.err
     return json.loads(result.out)
 

@@ -1,19 +1,25 @@
-"""The enterprise draw, algorithm ``ssj-draw-v1`` (commit–reveal), exactly as README documents it.
+"""The enterprise draw, exactly as README documents it: ``ssj-draw-v2`` (every party commits), and ``ssj-draw-v1``.
 
-1. Commit (before the public draw): the eligible snapshot is fixed — its lines are
-   the eligible USCCs sorted by code point, or ``USCC\\tSTRATUM`` sorted by USCC when
-   the campaign has strata — and a 32-byte secret is drawn. Published:
-   ``commitment = sha256(secret)`` and ``snapshot_sha256 = sha256("\\n".join(lines))``.
-2. Run (at the public draw, witnesses speak): ``seed = sha256(secret_hex + "\\n" +
-   witness + "\\n" + snapshot_sha256)``; ``rank(USCC) = HMAC-SHA256(bytes.fromhex(seed),
-   USCC)``; the sample is the n smallest ranks (ties by USCC), n = ratio × eligible in
-   ``Decimal``, rounded by the campaign's rule, clamped to [min(minimum, eligible), eligible];
-   per stratum when there are strata.
+``ssj-draw-v2`` — no single party can choose the sample:
 
-Neither the office (it committed to the secret before hearing the witnesses) nor
-the witnesses (they do not know the secret) can choose the outcome, and anyone
-holding the published snapshot, secret and witness text can re-derive it.
-Pure Python: no database, no clock.
+1. Each party named in the campaign file (``[draw] parties``) draws a 32-byte secret on its own
+   device (``ssj draw secret``) and hands over only ``commitment = sha256(secret)``.
+2. Commit: the eligible snapshot is fixed — its lines are the eligible USCCs sorted by code
+   point, or ``USCC\tSTRATUM`` sorted by USCC when the campaign has strata — and every
+   party's commitment recorded; ``snapshot_sha256 = sha256("\n".join(lines))``. No secret is
+   stored: nothing recorded lets anyone compute the sample.
+3. Run (the public draw): every party reveals its secret, each checked against its commitment;
+   the witness text is normalised (``normalise_witness``); ``seed = sha256("ssj-draw-v2\n" +
+   snapshot_sha256 + "\n" + P1 + "=" + s1 + "\n" + … + Pk + "=" + sk + "\n" + witness)`` (parties
+   in the file's order). The sample follows from the seed exactly as in v1 (below).
+
+``ssj-draw-v1`` (draws recorded before v2, which still verify): one secret drawn by the office;
+``seed = sha256(secret_hex + "\n" + witness + "\n" + snapshot_sha256)``. Both: ``rank(USCC) =
+HMAC-SHA256(bytes.fromhex(seed), USCC)``; the sample is the n smallest ranks (ties by USCC),
+n = ratio × eligible in ``Decimal``, rounded by the campaign's rule, clamped to
+[min(minimum, eligible), eligible]; per stratum when there are strata.
+
+Pure Python: no database, no clock (randomness is passed in).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import unicodedata
 import hmac
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
@@ -38,9 +44,14 @@ class BadSecret(ValueError):
     """A secret given by hand that is not exactly 64 hex digits."""
 
 
+def is_secret_hex(text: str) -> bool:
+    """Exactly 64 hex digits (either case; stored and hashed in lower case)."""
+    return len(text) == 2 * SECRET_BYTES and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
 def parse_secret(text: str) -> bytes:
     cleaned = text.strip()
-    if len(cleaned) != 2 * SECRET_BYTES or any(c not in "0123456789abcdefABCDEF" for c in cleaned):
+    if not is_secret_hex(cleaned):
         raise BadSecret(f"密钥应为恰好 64 位十六进制数字（32 字节），实际为 {len(cleaned)} 个字符")
     return bytes.fromhex(cleaned)
 
@@ -162,3 +173,57 @@ def draw(snapshot: Sequence[tuple[str, str | None]], seed_hex: str, sampling: Sa
         strata[stratum] = {"eligible": len(members), "sample_size": n}
     chosen.sort(key=lambda r: (r[0], r[1]))
     return DrawResult(len(ranked), len(chosen), tuple(u for _, u, _ in chosen), strata)
+
+
+# --- ssj-draw-v2: the parties' values on the command line -----------------------------------------
+
+
+class BadPartyValues(ValueError):
+    """``PARTY=HEX`` values that do not fit the campaign's parties: every problem, one line each (Chinese)."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def new_secret(random_bytes: Callable[[int], bytes]) -> tuple[str, str]:
+    """A party's fresh secret and its commitment, both hex: what ``ssj draw secret`` prints."""
+    secret = random_bytes(SECRET_BYTES)
+    if len(secret) != SECRET_BYTES:
+        raise ValueError(f"the random source gave {len(secret)} bytes, not {SECRET_BYTES}")
+    return secret.hex(), commitment(secret)
+
+
+def commitment_of(secret_hex: str) -> str:
+    """sha256 of the secret's 32 bytes (not of its hex text), lower-case hex."""
+    return commitment(bytes.fromhex(secret_hex))
+
+
+def party_values(items: Sequence[str], parties: Sequence[str], option: str) -> dict[str, str]:
+    """``PARTY=HEX`` items → {party: lower-case hex}, in the campaign file's party order.
+
+    Refused (``BadPartyValues``, each problem naming the item): no ``=``, a party the campaign does
+    not name, a party given twice, a value that is not exactly 64 hex digits. Missing parties are the
+    caller's judgement (at commit an error, at the run a postponement)."""
+    problems, given = [], {}
+    for item in items:
+        party, sep, value = item.partition("=")
+        party, value = party.strip(), value.strip()
+        if not sep:
+            problems.append(f"{option} “{item}”：应写作 参与方=64位十六进制值")
+        elif party not in parties:
+            problems.append(f"{option} “{party}”：不是本任务的抽取参与方（[draw] parties：{'、'.join(parties)}）")
+        elif party in given:
+            problems.append(f"{option} “{party}”：同一参与方给出了两次")
+        elif not is_secret_hex(value):
+            problems.append(f"{option} “{party}”：值应为恰好 64 位十六进制数字（32 字节），实际为 {len(value)} 个字符")
+        else:
+            given[party] = value.lower()
+    if problems:
+        raise BadPartyValues(problems)
+    return {party: given[party] for party in parties if party in given}
+
+
+def unmatched_reveals(reveals: dict[str, str], commitments: dict[str, str]) -> list[str]:
+    """The parties whose revealed secret does not hash to their recorded commitment, in the given order."""
+    return [party for party, secret_hex in reveals.items() if commitment_of(secret_hex) != commitments.get(party)]

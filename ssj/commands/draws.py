@@ -12,34 +12,113 @@ from ssj.commands import (CERT, CODE, SECRET, WITNESS, Call, act, cli, command, 
 from workflow.errors import UserError
 
 
-draw_group = group(cli, "draw", "随机抽取检查对象（算法 ssj-draw-v1：先公布承诺，公开抽取时由见证人提供文本，任何人可复核）。")
+draw_group = group(cli, "draw", "随机抽取检查对象（算法 ssj-draw-v2：各参与方先各自提交承诺，公开抽取时公开各自的密钥，"
+                               "见证人提供文本，任何一方都不能单独决定结果，任何人可复核）。")
+
+COMMITMENT = click.option("--commitment", "commitments", multiple=True, metavar="参与方=HEX",
+                          help="一个参与方的承诺值（其 ssj draw secret 输出的 commitment）；任务文件 [draw] parties 中每方各一个")
+REVEAL = click.option("--reveal", "reveals", multiple=True, metavar="参与方=HEX",
+                      help="一个参与方当场公开的密钥（其 ssj draw secret 输出的 secret）；每方各一个，须与其承诺值相符")
+NORMALISED_WITNESS = click.option("--witness", required=True, metavar="文本",
+                                  help="见证人在抽取现场提供的文本；规范化后使用、记录和公布（NFKC，连续空白合为一个空格，去掉首尾空白）")
 
 
-@command(draw_group, "commit", changes=True, json_output=True,
-         help="固定符合条件的企业快照（按 --now 的日期）并承诺一个密钥：公布承诺值和快照哈希，公开抽取前不能更改。")
+@command(draw_group, "secret", json_output=True,
+         help="参与方在自己的设备上生成一个密钥及其承诺值（不读写数据库）：只交出承诺值，密钥自己保管到公开抽取时再公开。")
+def draw_secret_cmd(call: Call) -> None:
+    import os
+
+    from workflow.draw import new_secret
+
+    secret, commitment = new_secret(os.urandom)
+    if call.as_json:
+        emit_json({"secret": secret, "commitment": commitment})
+        return
+    out(f"密钥 secret（32 字节，请自行妥善保管，公开抽取前不要交给任何人，包括办公室）：\n  {secret}")
+    out(f"承诺值 commitment（密钥的 SHA-256，现在交给办公室，用于 ssj draw commit --commitment 参与方=承诺值）：\n  {commitment}")
+    out("公开抽取时由本方当场公开密钥（ssj draw run --reveal 参与方=密钥）；本方不公开，抽取就不能进行（推迟会被记录）。")
+
+
+@command(draw_group, "commit", changes=True, json_output=True, short_help="固定企业快照，记录各参与方的承诺值（公开抽取前）。",
+         help="固定符合条件的企业快照（按 --now 的日期）并记录各参与方的承诺值（每方一个 --commitment）；"
+              "公开抽取前不能更改，数据库中不存任何密钥。")
 @CODE
-@SECRET
+@COMMITMENT
 @click.option("--redraw", is_flag=True, help="重新抽取：开启新一轮（须 --reason；公开抽取后不允许）")
 @click.option("--reason", metavar="理由", help="重新抽取的理由")
-def draw_commit_cmd(call: Call, code: str, secret: str | None, redraw: bool, reason: str | None) -> None:
-    from workflow.services.draws import commit_draw
+def draw_commit_cmd(call: Call, code: str, commitments: tuple[str, ...], redraw: bool, reason: str | None) -> None:
+    from workflow.services.draws import commit_draw, commitments_given
 
     if redraw and reason is None:
         raise UserError("--redraw 须同时用 --reason 说明重新抽取的理由")
     if reason is not None and not redraw:
         raise UserError("--reason 只用于 --redraw")
-    secret_bytes = secret_option(secret)
+    read(call, code, lambda uow: commitments_given(uow, commitments))  # bad input: refused, nothing recorded
     record = act(call, code, "draw_commit", lambda uow: commit_draw(
-        uow, secret=secret_bytes, redraw_reason=reason if redraw else None))
+        uow, commitments=commitments, redraw_reason=reason if redraw else None))
     if call.as_json:
-        emit_json({"campaign": code, "round": record.round, "eligible": record.eligible,
-                   "commitment": record.commitment, "snapshot_sha256": record.snapshot_sha256})
+        doc = {"campaign": code, "round": record.round, "algorithm": record.algorithm, "eligible": record.eligible,
+               "snapshot_sha256": record.snapshot_sha256}
+        if record.parties is None:
+            doc["commitment"] = record.commitment
+        else:
+            doc["parties"] = [{"party": p["party"], "commitment": p["commitment"]} for p in record.parties]
+        emit_json(doc)
         return
-    out(f"抽查任务 {code} 第 {record.round} 轮抽取承诺已记录（{record.committed_at.astimezone(BEIJING):%Y-%m-%d %H:%M}）：")
+    out(f"抽查任务 {code} 第 {record.round} 轮抽取承诺已记录（{record.algorithm}，"
+        f"{record.committed_at.astimezone(BEIJING):%Y-%m-%d %H:%M}）：")
     out(f"  符合条件的企业：{record.eligible} 户")
-    out(f"  commitment（密钥的 SHA-256）：{record.commitment}")
     out(f"  snapshot_sha256（快照的 SHA-256）：{record.snapshot_sha256}")
-    out("请在公开抽取前公布以上两个值；快照可用 ssj draw snapshot 导出。")
+    if record.parties is None:
+        out(f"  commitment（密钥的 SHA-256）：{record.commitment}")
+    else:
+        for p in record.parties:
+            out(f"  {p['party']} 的承诺值 commitment：{p['commitment']}")
+    out("请在公开抽取前公布以上各值；快照可用 ssj draw snapshot 导出。数据库中没有任何一方的密钥。")
+
+
+@command(draw_group, "run", changes=True, json_output=True, short_help="公开抽取：各方公开密钥，见证人提供文本，推导并派发抽中的企业。",
+         help="公开抽取：各参与方当场公开密钥（每方一个 --reveal，须与承诺值相符），见证人提供文本，推导抽中的企业并派发到各参加部门；"
+              "有参与方未公开密钥时抽取推迟并记录。")
+@CODE
+@REVEAL
+@NORMALISED_WITNESS
+def draw_run_cmd(call: Call, code: str, reveals: tuple[str, ...], witness: str) -> None:
+    from workflow.services.draws import chain_head, draw_document, reveals_given, run_draw
+
+    read(call, code, lambda uow: reveals_given(uow, reveals, witness))  # a wrong reveal: refused, nothing recorded
+    outcome = act(call, code, "draw_run", lambda uow: run_draw(uow, witness=witness, reveals=reveals))
+    head = read(call, code, chain_head)
+    if outcome.postponed:
+        lines = [f"公开抽取推迟：参与方 {'、'.join(outcome.postponed)} 未公开密钥（--reveal 参与方=密钥），未抽取。",
+                 f"推迟已记入审计链（draw_postponed）：{_head_text(head)}。",
+                 f"各方公开密钥后可再运行 ssj draw run {code}（承诺不变）；"
+                 f"如某方始终不公开，可用 ssj draw commit {code} --redraw --reason 理由 重新提交承诺。"]
+        raise UserError(lines[0], lines)
+    if outcome.warning:
+        err(outcome.warning)
+    document = draw_document(outcome.record, code)
+    if call.as_json:
+        emit_json(document)
+        return
+    _show_draw(code, outcome.record, document)
+    out(f"审计链当前链头（请与抽取结果一并公布）：{_head_text(head)}")
+
+
+def _head_text(head) -> str:
+    if head is None:
+        return "（无）"
+    chain, seq, hash_ = head
+    return f"{chain} 第 {seq} 条，哈希 {hash_}"
+
+
+@command(draw_group, "verify",
+         help="按记录的快照、各方密钥（v1：办公室的密钥）和见证文本重新推导：一致返回 0，不一致返回 1 并指出哪一项。")
+@CODE
+def draw_verify_cmd(call: Call, code: str) -> None:
+    from workflow.services.draws import verify_draw
+
+    report_checks(read(call, code, verify_draw))
 
 
 def _public_draw_commands(group: click.Group, module: str, *, run_help: str, run: str, document: str, show,
@@ -75,17 +154,15 @@ def _show_draw(code: str, record, document: dict) -> None:
     for key, label in (("eligible", "符合条件（户）"), ("sample_size", "抽取（户）"),
                        ("snapshot_sha256", "快照哈希 snapshot_sha256"), ("commitment", "承诺值 commitment"),
                        ("secret", "密钥 secret"), ("witness", "见证文本 witness"), ("seed", "种子 seed")):
-        out(f"  {label}：{document[key]}")
+        if key in document:
+            out(f"  {label}：{document[key]}")
+    for p in document.get("parties", []):
+        out(f"  参与方 {p['party']}：承诺值 {p['commitment']}，公开的密钥 {p['secret']}")
     for stratum, numbers in document.get("strata", {}).items():
         out(f"  分层 {stratum}：符合条件 {numbers['eligible']} 户，抽取 {numbers['sample_size']} 户")
     out("抽中的企业（按排序值）：")
     for n, uscc in enumerate(document["sampled"], start=1):
         out(f"  {n:>4}  {uscc}")
-
-
-_public_draw_commands(draw_group, "workflow.services.draws", run="run_draw", document="draw_document", show=_show_draw,
-                      verify="verify_draw",
-                      run_help="公开抽取：用见证人提供的文本（原样使用）揭示密钥并推导抽中的企业，派发到各参加部门。")
 
 
 @command(draw_group, "snapshot", help="导出抽取快照：正是计算 snapshot_sha256 的字节（UTF-8，行间以换行分隔，末尾无换行）。")

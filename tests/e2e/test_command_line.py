@@ -88,6 +88,8 @@ def test_demo_reports_the_district_it_built(tmp_path, prefect_api):
     sample = -(-expected // 100)
     draw = json.loads((demo / "draw.json").read_text(encoding="utf-8"))
     assert draw["campaign"] == "luquan-2019-h2" and draw["sample_size"] == len(draw["sampled"]) == sample
+    assert draw["algorithm"] == "ssj-draw-v2" and [p["party"] for p in draw["parties"]] == [
+        "区市场监管局", "区纪委监委派驻纪检监察组"], "both parties committed and revealed"
     assert len(list((demo / "一企一表").glob("*.xlsx"))) == len(list((demo / "一企一表").glob("*.docx"))) == sample
     assert len(list((demo / "派发").glob("*.xlsx"))) == 7, "one list per participating department"
 

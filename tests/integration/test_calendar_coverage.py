@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign, rows, snapshot
+from tests.conftest import EXAMPLE_CAMPAIGN, commit_draw_args, draw_campaign, rows, run_draw_args, snapshot
 from workflow.persistence import orm
 
 FICTIONAL_2027 = Path(__file__).resolve().parents[1] / "unit" / "calendar_files" / "fictional-2027.toml"
@@ -74,8 +74,8 @@ def test_a_missing_year_is_said_with_exit_1_and_blocks_nothing_else(loaded, db_u
     monkeypatch.setenv("SSJ_CALENDAR_FILES", str(FICTIONAL_2027))
     plan = december_campaign(tmp_path)
     assert loaded("campaign", "create", plan, "--now", "2026-12-01T10:00").code == 0
-    assert loaded("draw", "commit", DEC, "--now", "2026-12-07T08:30").code == 0
-    assert loaded("draw", "run", DEC, "--witness", "w", "--now", "2026-12-07T09:00").code == 0
+    assert loaded(*commit_draw_args(DEC), "--now", "2026-12-07T08:30").code == 0
+    assert loaded(*run_draw_args(DEC), "--witness", "w", "--now", "2026-12-07T09:00").code == 0
     assert loaded("tick", DEC, "--now", "2026-12-07T10:00").code == 0
     draw_campaign(loaded)  # a second campaign in the same database
     monkeypatch.delenv("SSJ_CALENDAR_FILES")  # the file went away: the campaign's deadlines reach into 2027
@@ -119,16 +119,16 @@ def test_a_public_draw_that_needs_a_missing_year_says_so_and_records_nothing(loa
     plan = tmp_path / "late-december.toml"
     plan.write_text(source, encoding="utf-8")
     assert loaded("campaign", "create", plan, "--now", "2026-12-21T10:00").code == 0
-    assert loaded("draw", "commit", DEC, "--now", "2026-12-30T08:30").code == 0
+    assert loaded(*commit_draw_args(DEC), "--now", "2026-12-30T08:30").code == 0
     monkeypatch.delenv("SSJ_CALENDAR_FILES")  # confirmations are due two working days later: in 2027
 
     before = snapshot(db_url)
-    drawn = loaded("draw", "run", DEC, "--witness", "w", "--now", "2026-12-30T09:00")
+    drawn = loaded(*run_draw_args(DEC), "--witness", "w", "--now", "2026-12-30T09:00")
     assert drawn.code == 1 and ADD_THE_FILE in drawn.err and "内部错误" not in drawn.err, drawn.err
     assert snapshot(db_url) == before, "the draw is not half-recorded"
     assert loaded("audit", "verify").code == 0
 
     monkeypatch.setenv("SSJ_CALENDAR_FILES", str(FICTIONAL_2027))
-    assert loaded("draw", "run", DEC, "--witness", "w", "--now", "2026-12-30T09:00").code == 0
+    assert loaded(*run_draw_args(DEC), "--witness", "w", "--now", "2026-12-30T09:00").code == 0
     assert loaded("draw", "verify", DEC).code == 0
     assert loaded("audit", "verify").code == 0

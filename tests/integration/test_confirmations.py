@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import EXAMPLE_CAMPAIGN, snapshot
+from tests.conftest import EXAMPLE_CAMPAIGN, commit_draw_args, run_draw_args, snapshot
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine
 from workflow.uscc import make
@@ -28,8 +28,8 @@ def drawn(loaded, tmp_path):
     campaign.write_text(EXAMPLE_CAMPAIGN.read_text(encoding="utf-8").replace('ratio = "1%"', 'ratio = "5%"'),
                         encoding="utf-8")
     assert loaded("campaign", "create", campaign, "--now", "2019-11-26T10:00").code == 0
-    assert loaded("draw", "commit", CODE, "--now", "2019-11-27T08:30").code == 0
-    run = loaded("draw", "run", CODE, "--witness", "见证", "--now", "2019-11-27T09:00", "--json")
+    assert loaded(*commit_draw_args(CODE), "--now", "2019-11-27T08:30").code == 0
+    run = loaded(*run_draw_args(CODE), "--witness", "见证", "--now", "2019-11-27T09:00", "--json")
     assert run.code == 0, run.err
     sampled = json.loads(run.out)["sampled"]
     assert len(sampled) >= 5

@@ -132,12 +132,12 @@ def test_overdue_confirmation_and_summary_reports(reported, db_url, tmp_path):
 
 
 def test_every_report_shows_a_redrawn_campaign(loaded, tmp_path):
-    from tests.conftest import EXAMPLE_CAMPAIGN
+    from tests.conftest import EXAMPLE_CAMPAIGN, commit_draw_args, run_draw_args
 
     assert loaded("campaign", "create", EXAMPLE_CAMPAIGN, "--now", "2019-11-26T10:00").code == 0
-    assert loaded("draw", "commit", CODE, "--now", "2019-11-27T08:00").code == 0
-    assert loaded("draw", "commit", CODE, "--redraw", "--reason", "名录导出有误", "--now", "2019-11-27T08:30").code == 0
-    assert loaded("draw", "run", CODE, "--witness", "w", "--now", "2019-11-27T09:00").code == 0
+    assert loaded(*commit_draw_args(CODE, salt="1"), "--now", "2019-11-27T08:00").code == 0
+    assert loaded(*commit_draw_args(CODE), "--redraw", "--reason", "名录导出有误", "--now", "2019-11-27T08:30").code == 0
+    assert loaded(*run_draw_args(CODE), "--witness", "w", "--now", "2019-11-27T09:00").code == 0
     for name in ("stats", "overdue", "confirmation", "summary"):
         assert loaded("report", name, CODE, "--out", tmp_path / f"{name}.xlsx", "--now", "2019-12-01T09:00").code == 0
         book = openpyxl.load_workbook(tmp_path / f"{name}.xlsx")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign
+from tests.conftest import EXAMPLE_CAMPAIGN, commit_draw_args, draw_campaign, run_draw_args
 from workflow.identity import SYSTEM
 from workflow.persistence.database import make_engine
 from workflow.services.timeline import new_transitions
@@ -24,8 +24,8 @@ def test_the_office_is_reminded_once_a_day_until_the_draw_is_held(loaded, smtp_s
     assert inbox.subjects() == ["【提醒】石家庄市鹿泉区2019年下半年跨部门“双随机、一公开”联合抽查：公开抽取尚未进行"] * 2
     assert json.loads(loaded("tick", CODE, "--now", "2019-11-27T15:00", "--json").out)["sent"] == 0, "once a day"
     assert json.loads(loaded("tick", CODE, "--now", "2019-11-28T09:00", "--json").out)["sent"] == 2
-    assert loaded("draw", "commit", CODE, "--now", "2019-11-28T09:10").code == 0
-    assert loaded("draw", "run", CODE, "--witness", "w", "--now", "2019-11-28T09:30").code == 0
+    assert loaded(*commit_draw_args(CODE), "--now", "2019-11-28T09:10").code == 0
+    assert loaded(*run_draw_args(CODE), "--witness", "w", "--now", "2019-11-28T09:30").code == 0
     after = json.loads(loaded("tick", CODE, "--now", "2019-11-29T09:00", "--json").out)
     assert not any("公开抽取尚未进行" in s for s in inbox.subjects()[4:]), "held: no more reminders"
     assert after["sent"] >= 7, "the dispatch emails went out instead"

@@ -1,4 +1,4 @@
-"""``ssj-draw-v1`` against an independent implementation written from the issue's text."""
+"""``ssj-draw-v1`` and ``ssj-draw-v2`` against independent implementations written from the issues' text."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workflow.campaign_file import Sampling, Stratum
-from workflow.draw import BadSecret, draw, parse_secret, parse_snapshot, sample_size, seed, snapshot_text
+from workflow.draw import (ALGORITHM_V2, BadPartyValues, BadSecret, commitment_of, draw, new_secret, normalise_witness,
+                           parse_secret, parse_snapshot, party_values, sample_size, seed, seed_v2, snapshot_text,
+                           unmatched_reveals)
 from workflow.uscc import make
 
 BASE = Sampling(categories=("内资企业",), statuses=("存续",), capital_min=None, capital_max=None,
@@ -128,3 +130,94 @@ def test_the_batch_ranks_are_hmac_sha256():
         assert [r.hex() for r in _ranks(seed_hex, names)] == [
             hmac.new(bytes.fromhex(seed_hex), n.encode(), hashlib.sha256).hexdigest() for n in names]
         assert [r.hex() for r in _ranks(seed_hex, names[:1])] == [rank(seed_hex, names[0])]
+
+
+# --- ssj-draw-v2 ------------------------------------------------------------------------------------
+
+PARTIES = ("区市场监管局", "区纪委监委派驻纪检监察组")
+
+
+def reference_seed_v2(snapshot_sha256, reveals, witness):
+    """Issue 16's words: NFKC, every run of whitespace one space, trimmed; then sha256 hex of the UTF-8 bytes of
+    "ssj-draw-v2\\n" + snapshot_sha256 + "\\n" + P1 + "=" + s1 + "\\n" + … + Pk + "=" + sk + "\\n" + witness."""
+    import re
+    import unicodedata
+
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", witness)).strip()
+    message = "ssj-draw-v2\n" + snapshot_sha256 + "\n"
+    for party, secret in reveals:
+        message += party + "=" + secret + "\n"
+    return hashlib.sha256((message + text).encode("utf-8")).hexdigest()
+
+
+@settings(max_examples=60, deadline=None)
+@given(secrets=st.lists(st.binary(min_size=32, max_size=32), min_size=2, max_size=4),
+       witness=st.text(max_size=40), n=st.integers(1, 300))
+def test_the_v2_seed_and_sample_agree_with_the_reference(secrets, witness, n):
+    parties = [f"参与方{i}" for i in range(len(secrets))]
+    reveals = [(p, s.hex()) for p, s in zip(parties, secrets)]
+    eligible = [(u, None) for u in usccs(n, 5)]
+    text = snapshot_text(eligible, False)
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    the_seed = seed_v2(ALGORITHM_V2, sha, reveals, normalise_witness(witness))
+    assert the_seed == reference_seed_v2(sha, reveals, witness)
+    sampling = replace(BASE, ratio=Decimal("0.05"), ratio_text="5%")
+    # from the seed on, v2 is v1's rule: the reference's ranks, n and ties
+    ranked = sorted((u for u, _ in eligible),
+                    key=lambda u: (hmac.new(bytes.fromhex(the_seed), u.encode(), hashlib.sha256).hexdigest(), u))
+    expected_n = max(min(1, n), min(int((Decimal("0.05") * n).to_integral_value(ROUND_CEILING)), n))
+    assert list(draw(parse_snapshot(text), the_seed, sampling).sampled) == ranked[:expected_n]
+
+
+def test_the_parties_order_and_every_secret_change_the_seed():
+    reveals = [(PARTIES[0], "11" * 32), (PARTIES[1], "22" * 32)]
+    base = seed_v2(ALGORITHM_V2, "ab" * 32, reveals, "w")
+    assert seed_v2(ALGORITHM_V2, "ab" * 32, reveals[::-1], "w") != base
+    assert seed_v2(ALGORITHM_V2, "ab" * 32, [reveals[0], (PARTIES[1], "23" + "22" * 31)], "w") != base
+    assert seed_v2("ssj-match-v2", "ab" * 32, reveals, "w") != base
+
+
+@pytest.mark.parametrize("variant", [
+    "见证人:王某 2019-11-27 骰子 3-6-1", "  见证人:王某 2019-11-27 骰子 3-6-1  ", "见证人:王某\t2019-11-27\n骰子 3-6-1",
+    "见证人：王某\u30002019-11-27\u00a0骰子\u20033-6-1", "见证人:王某 ２０１９-１１-２７ 骰子 ３-６-１",
+    "见证人:王某    2019-11-27\r\n\r\n骰子 3-6-1"])
+def test_witness_variants_normalise_to_one_text_and_one_seed(variant):
+    """What the grinding attack tried (trailing spaces and the like) yields one text, so one seed."""
+    assert normalise_witness(variant) == "见证人:王某 2019-11-27 骰子 3-6-1"
+    reveals = [(PARTIES[0], "11" * 32), (PARTIES[1], "22" * 32)]
+    assert seed_v2(ALGORITHM_V2, "ab" * 32, reveals, normalise_witness(variant)) == \
+        seed_v2(ALGORITHM_V2, "ab" * 32, reveals, "见证人:王某 2019-11-27 骰子 3-6-1")
+
+
+def test_a_secret_and_its_commitment():
+    secret, commitment = new_secret(lambda n: bytes(range(n)))
+    assert secret == bytes(range(32)).hex()
+    assert commitment == hashlib.sha256(bytes(range(32))).hexdigest() == commitment_of(secret)
+    assert commitment != hashlib.sha256(secret.encode()).hexdigest(), "of the 32 bytes, not of their hex text"
+    with pytest.raises(ValueError):
+        new_secret(lambda n: b"short")
+
+
+def test_party_values_follow_the_file_order_in_lower_case():
+    items = [f"{PARTIES[1]}=" + "AB" * 32, f" {PARTIES[0]} = " + "cd" * 32]
+    assert list(party_values(items, PARTIES, "--commitment").items()) == [
+        (PARTIES[0], "cd" * 32), (PARTIES[1], "ab" * 32)]
+    assert party_values([f"{PARTIES[0]}=" + "cd" * 32], PARTIES, "--reveal") == {PARTIES[0]: "cd" * 32}
+
+
+@pytest.mark.parametrize("items, named", [
+    (["某某局=" + "ab" * 32], "某某局"), ([f"{PARTIES[0]}=" + "ab" * 32, f"{PARTIES[0]}=" + "cd" * 32], PARTIES[0]),
+    ([f"{PARTIES[0]}=" + "ab" * 31], PARTIES[0]), ([f"{PARTIES[0]}=" + "gg" * 32], PARTIES[0]), (["ab" * 32], "ab"),
+])
+def test_party_values_name_each_bad_item(items, named):
+    with pytest.raises(BadPartyValues) as caught:
+        party_values(items, PARTIES, "--reveal")
+    assert len(caught.value.problems) == 1 and named in caught.value.problems[0]
+
+
+def test_a_reveal_must_open_its_commitment():
+    secrets = {PARTIES[0]: "11" * 32, PARTIES[1]: "22" * 32}
+    commitments = {p: commitment_of(s) for p, s in secrets.items()}
+    assert unmatched_reveals(secrets, commitments) == []
+    assert unmatched_reveals({**secrets, PARTIES[1]: "23" + "22" * 31}, commitments) == [PARTIES[1]]
+    assert unmatched_reveals({PARTIES[0]: secrets[PARTIES[1]]}, commitments) == [PARTIES[0]], "another's secret"

@@ -80,7 +80,9 @@ _TEMPLATES = {
 领导小组办公室：
 
 抽查任务“{{ campaign_name }}”（{{ campaign_code }}）计划于 {{ draw_at }}（北京时间）公开抽取，至 {{ now }} 尚未进行。
-请先公布承诺（ssj draw commit {{ campaign_code }}），再在见证人到场时公开抽取（ssj draw run {{ campaign_code }} --witness …）。
+请各抽取参与方在自己的设备上生成密钥（ssj draw secret），只交出承诺值；先记录并公布各方承诺
+（ssj draw commit {{ campaign_code }} --commitment 参与方=承诺值 …），再在见证人到场时由各方公开密钥、公开抽取
+（ssj draw run {{ campaign_code }} --reveal 参与方=密钥 … --witness …）。
 
 （本邮件由双随机抽查系统自动发送，每天至多一次。）
 """,

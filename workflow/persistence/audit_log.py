@@ -55,6 +55,11 @@ class AuditLog:
                                 .with_for_update()).one()
         return row.last_seq, row.last_hash
 
+    def head(self, chain: str) -> tuple[int, str] | None:
+        """The chain's head as stored (last seq, its full hash); None for a chain never written."""
+        row = self.conn.execute(select(_heads.c.last_seq, _heads.c.last_hash).where(_heads.c.chain == chain)).first()
+        return (row.last_seq, row.last_hash) if row else None
+
     def entries(self, chain: str) -> Iterator[SealedEntry]:
         """A chain's rows in sequence order, streamed."""
         e = _events.c

@@ -184,7 +184,8 @@ def draw_summary(uow) -> dict[str, Any] | None:
     return {
         "round": last.round,
         "committed_at": last.committed_at.astimezone(tz).isoformat(),
-        "commitment": last.commitment,
+        "commitment": last.commitment,  # ssj-draw-v1; v2: each party's in "parties"
+        "parties": [{"party": p["party"], "commitment": p["commitment"]} for p in last.parties or ()] or None,
         "snapshot_sha256": last.snapshot_sha256,
         "eligible": last.eligible,
         "run_at": last.run_at.astimezone(tz).isoformat() if last.run_at else None,

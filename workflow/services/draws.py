@@ -2,7 +2,11 @@
 
 Every round is a row of ``draws`` and every step is in the campaign's audit
 chain, so a re-drawn campaign shows as such and the recorded inputs re-derive
-the recorded outcome (``verify_draw``).
+the recorded outcome (``verify_draw``). A campaign whose file names ``[draw]
+parties`` draws by ``ssj-draw-v2``: each party commits, nothing secret is stored
+until every party reveals at the public draw, and a party that does not reveal
+postpones the draw — recorded, so a refusal is visible. A campaign stored before
+v2 (no parties) keeps ``ssj-draw-v1``, and v1 rounds already recorded still verify.
 """
 
 from __future__ import annotations
@@ -21,29 +25,87 @@ from workflow.services.inspections import start_inspections
 
 
 def draw_document(record: DrawRecord, code: str) -> dict:
-    """The ``draw run --json`` object: exactly these keys (strata only for a stratified draw)."""
-    doc = {"campaign": code, "algorithm": algorithm.ALGORITHM, "eligible": record.eligible,
-           "sample_size": record.result["sample_size"], "snapshot_sha256": record.snapshot_sha256,
-           "commitment": record.commitment, "secret": record.secret_hex, "witness": record.witness,
-           "seed": record.seed, "sampled": record.result["sampled"]}
+    """The ``draw run --json`` object: exactly these keys (strata only for a stratified draw).
+
+    v2: ``parties`` ([{party, commitment, secret}] in the file's order) where v1 had ``commitment`` and ``secret``."""
+    doc = {"campaign": code, "algorithm": record.algorithm, "eligible": record.eligible,
+           "sample_size": record.result["sample_size"], "snapshot_sha256": record.snapshot_sha256}
+    if record.parties is None:
+        doc |= {"commitment": record.commitment, "secret": record.secret_hex}
+    else:
+        doc["parties"] = [{"party": p["party"], "commitment": p["commitment"], "secret": p["secret"]}
+                          for p in record.parties]
+    doc |= {"witness": record.witness, "seed": record.seed, "sampled": record.result["sampled"]}
     if record.result.get("strata"):
         doc["strata"] = record.result["strata"]
     return doc
 
 
-def commit_draw(uow, *, secret: bytes | None = None, redraw_reason: str | None = None,
-                random_bytes: Callable[[int], bytes] = os.urandom) -> DrawRecord:
-    """Fix the eligible snapshot at ``now`` and commit to a secret (a new round with ``redraw_reason``)."""
+def _v1_only(plan) -> bool:
+    """A campaign stored before ssj-draw-v2: its file named no draw parties."""
+    return not plan.draw_parties
+
+
+def _party_values(plan, items, option: str, *, all_required: bool) -> dict[str, str]:
+    """The ``PARTY=HEX`` items checked against the campaign's parties (``UserError`` naming each problem)."""
+    try:
+        given = algorithm.party_values(items, plan.draw_parties, option)
+    except algorithm.BadPartyValues as exc:
+        raise UserError(exc.problems[0], exc.problems) from None
+    missing = [p for p in plan.draw_parties if p not in given]
+    if all_required and missing:
+        raise UserError(f"{option}：缺少参与方 {'、'.join(missing)} 的值（每个参与方各一个：{'、'.join(plan.draw_parties)}）")
+    return given
+
+
+def commitments_given(uow, items) -> dict[str, str]:
+    """``draw commit``'s ``--commitment`` items checked before anything is written (the refusal is then not audited).
+
+    Someone who may not draw at all is left to the act itself, whose refusal is audited."""
     with uow:
-        return _commit_draw(uow, secret, redraw_reason, random_bytes)
+        if not _may_draw(uow):
+            return {}
+        return _commitments(uow.plan, items)
 
 
-def _commit_draw(uow, secret, redraw_reason, random_bytes) -> DrawRecord:
+def _may_draw(uow) -> bool:
+    try:
+        require_office(uow.plan, uow.actor, "抽取")
+    except UserError:
+        return False
+    return True
+
+
+def _commitments(plan, items) -> dict[str, str]:
+    if _v1_only(plan):
+        if items:
+            raise UserError(f"抽查任务“{plan.code}”创建于 ssj-draw-v2 之前（任务文件没有 [draw] parties），"
+                            "仍按 ssj-draw-v1 由办公室抽取密钥：不用 --commitment")
+        return {}
+    given = _party_values(plan, items, "--commitment", all_required=True)
+    seen: dict[str, str] = {}
+    for party, value in given.items():
+        if value in seen:
+            raise UserError(f"--commitment “{party}”：与“{seen[value]}”的承诺值相同；各参与方须各自生成密钥（ssj draw secret）")
+        seen[value] = party
+    return given
+
+
+def commit_draw(uow, *, commitments=(), redraw_reason: str | None = None,
+                random_bytes: Callable[[int], bytes] = os.urandom) -> DrawRecord:
+    """Fix the eligible snapshot at ``now`` and record every party's commitment (``PARTY=HEX`` items; a new round
+    with ``redraw_reason``). A campaign stored before v2 commits by v1: a secret from ``random_bytes``."""
+    with uow:
+        return _commit_draw(uow, commitments, redraw_reason, random_bytes)
+
+
+def _commit_draw(uow, items, redraw_reason, random_bytes) -> DrawRecord:
     plan, now = uow.plan, uow.now
     require_office(plan, uow.actor, "提交抽取承诺")
+    commitments = _commitments(plan, items)
     existing = uow.draws.current(plan.code)
     if existing is not None and redraw_reason is None:
-        raise UserError(f"抽查任务“{plan.code}”已提交抽取承诺（第 {existing.round} 轮，承诺值 {existing.commitment}）；"
+        raise UserError(f"抽查任务“{plan.code}”已提交抽取承诺（第 {existing.round} 轮，快照哈希 {existing.snapshot_sha256}）；"
                         "如确需重新抽取，请用 --redraw --reason 理由")
     if existing is None and redraw_reason is not None:
         raise UserError(f"抽查任务“{plan.code}”尚未提交过抽取承诺，不需要 --redraw")
@@ -59,15 +121,21 @@ def _commit_draw(uow, secret, redraw_reason, random_bytes) -> DrawRecord:
         raise UserError(f"抽查任务“{plan.code}”在 {at:%Y-%m-%d} 没有符合抽取条件的企业，未作记录")
     snapshot = algorithm.snapshot_text(rows, stratified)
     snapshot_sha256 = algorithm.sha256_hex(snapshot.encode("utf-8"))
-    secret = secret if secret is not None else random_bytes(algorithm.SECRET_BYTES)
     round_ = existing.round + 1 if existing else 1
-    commitment = algorithm.commitment(secret)
-    record = uow.draws.commit(plan.code, ENTERPRISES, round_=round_, algorithm=algorithm.ALGORITHM,
-                              secret_hex=secret.hex(), commitment=commitment, snapshot=snapshot,
-                              snapshot_sha256=snapshot_sha256, eligible=len(rows), now=now, actor=uow.actor,
-                              redraw_reason=redraw_reason.strip() if redraw_reason else None)
-    payload = {"round": round_, "algorithm": algorithm.ALGORITHM, "commitment": commitment,
-               "snapshot_sha256": snapshot_sha256, "eligible": len(rows)}
+    common = dict(round_=round_, snapshot=snapshot, snapshot_sha256=snapshot_sha256, eligible=len(rows), now=now,
+                  actor=uow.actor, redraw_reason=redraw_reason.strip() if redraw_reason else None)
+    if _v1_only(plan):
+        secret = random_bytes(algorithm.SECRET_BYTES)
+        commitment = algorithm.commitment(secret)
+        record = uow.draws.commit(plan.code, ENTERPRISES, algorithm=algorithm.ALGORITHM, secret_hex=secret.hex(),
+                                  commitment=commitment, **common)
+        payload = {"round": round_, "algorithm": algorithm.ALGORITHM, "commitment": commitment}
+    else:
+        parties = [{"party": p, "commitment": c, "secret": None} for p, c in commitments.items()]
+        record = uow.draws.commit(plan.code, ENTERPRISES, algorithm=algorithm.ALGORITHM_V2, parties=parties, **common)
+        payload = {"round": round_, "algorithm": algorithm.ALGORITHM_V2,
+                   "parties": [{"party": p, "commitment": c} for p, c in commitments.items()]}
+    payload |= {"snapshot_sha256": snapshot_sha256, "eligible": len(rows)}
     if redraw_reason:
         payload["redraw_reason"] = redraw_reason.strip()
     uow.record("draw_commit", payload=payload)
@@ -79,6 +147,7 @@ class RunOutcome:
     record: DrawRecord
     already_run: bool = False
     warning: str | None = None
+    postponed: tuple[str, ...] = ()  # v2: the parties that did not reveal (the draw was not held; recorded)
 
 
 def already_run(uow, record: DrawRecord, witness: str, action: str, warning: str) -> RunOutcome:
@@ -89,26 +158,71 @@ def already_run(uow, record: DrawRecord, witness: str, action: str, warning: str
     return RunOutcome(record, already_run=True, warning=warning)
 
 
-def run_draw(uow, *, witness: str) -> RunOutcome:
-    """The public draw: reveal, derive the sample, and dispatch it (the sampled inspections and their tasks;
-    each department's list written to the campaign's folder and emailed to its contact)."""
+def reveals_given(uow, items, witness: str) -> None:
+    """``draw run``'s reveals and witness checked before anything is written (a refusal then records nothing):
+    each reveal must hash to its party's commitment, the normalised witness must not be empty."""
+    with uow:
+        record = uow.draws.current(uow.plan.code)
+        if _may_draw(uow) and record is not None and record.run_at is None and record.parties is not None:
+            _reveals(uow.plan, record, items, witness)
+
+
+def _reveals(plan, record: DrawRecord, items, witness: str) -> tuple[dict[str, str], str]:
+    """The revealed secrets ({party: hex}, file order; some may be missing) and the normalised witness."""
+    given = _party_values(plan, items, "--reveal", all_required=False)
+    committed = {p["party"]: p["commitment"] for p in record.parties}
+    wrong = algorithm.unmatched_reveals(given, committed)
+    if wrong:
+        raise UserError(f"--reveal “{wrong[0]}”：公开的密钥与其承诺值不符（承诺值 {committed[wrong[0]]}），未作记录",
+                        [f"--reveal “{party}”：公开的密钥与其承诺值不符（承诺值 {committed[party]}），未作记录"
+                         for party in wrong])
+    normalised = algorithm.normalise_witness(witness)
+    if not normalised:
+        raise UserError("--witness：见证文本为空（去掉空白后没有内容）；请由见证人在现场提供文本")
+    return given, normalised
+
+
+def run_draw(uow, *, witness: str, reveals=()) -> RunOutcome:
+    """The public draw: every party reveals, the sample is derived and dispatched (the sampled inspections and their
+    tasks; each department's list written to the campaign's folder and emailed to its contact).
+
+    ``reveals``: ``PARTY=HEX`` items (v2). A party that does not reveal postpones the draw: that is recorded
+    (``draw_postponed``, naming who did not reveal) and the round stays open for a later run."""
     with uow:
         plan = uow.plan
         require_office(plan, uow.actor, "公开抽取")
         record = uow.draws.current(plan.code)
         if record is None:
             raise UserError(f"抽查任务“{plan.code}”尚未提交抽取承诺（先运行 ssj draw commit {plan.code}）")
+        v2 = record.parties is not None
         if record.run_at is not None:
-            return already_run(uow, record, witness, "draw_run_ignored",
+            return already_run(uow, record, algorithm.normalise_witness(witness) if v2 else witness, "draw_run_ignored",
                                f"警告：抽查任务“{plan.code}”已于 {record.run_at.astimezone(plan.tz):%Y-%m-%d %H:%M} "
                                "公开抽取，本次提供的见证文本与记录不同，已忽略；以下为已记录的抽取结果")
-        seed = algorithm.seed(record.secret_hex, witness, record.snapshot_sha256)
+        if not v2:
+            if reveals:
+                raise UserError(f"抽查任务“{plan.code}”第 {record.round} 轮按 ssj-draw-v1 承诺（办公室的密钥）：不用 --reveal")
+            seed = algorithm.seed(record.secret_hex, witness, record.snapshot_sha256)
+            parties, audited_secrets = None, {"secret": record.secret_hex}
+        else:
+            given, witness = _reveals(plan, record, reveals, witness)
+            missing = [p["party"] for p in record.parties if p["party"] not in given]
+            if missing:
+                uow.record("draw_postponed", payload={"round": record.round, "missing": missing,
+                                                      "revealed": list(given)})
+                return RunOutcome(record, postponed=tuple(missing))
+            parties = [{"party": p["party"], "commitment": p["commitment"], "secret": given[p["party"]]}
+                       for p in record.parties]
+            seed = algorithm.seed_v2(algorithm.ALGORITHM_V2, record.snapshot_sha256,
+                                     [(p["party"], p["secret"]) for p in parties], witness)
+            audited_secrets = {"parties": parties}
         result = algorithm.draw(algorithm.parse_snapshot(record.snapshot), seed, plan.sampling)
         stored = {"sample_size": result.sample_size, "sampled": list(result.sampled)}
         if result.strata:
             stored["strata"] = result.strata
-        record = uow.draws.record_run(record, witness=witness, seed=seed, result=stored, now=uow.now, actor=uow.actor)
-        uow.record("draw_run", payload={"round": record.round, "secret": record.secret_hex, "witness": witness,
+        record = uow.draws.record_run(record, witness=witness, seed=seed, result=stored, now=uow.now, actor=uow.actor,
+                                      parties=parties)
+        uow.record("draw_run", payload={"round": record.round, **audited_secrets, "witness": witness,
                                         "seed": seed, "sample_size": result.sample_size,
                                         "sampled": list(result.sampled)})
         start_inspections(uow, result.sampled, draw_id=record.id)
@@ -117,9 +231,23 @@ def run_draw(uow, *, witness: str) -> RunOutcome:
         return RunOutcome(record)
 
 
+def chain_head(uow) -> tuple[str, int, str] | None:
+    """The campaign chain's head (name, seq, full hash), to print after the public draw for anyone to keep."""
+    with uow:
+        chain = campaign_chain(uow.plan.code)
+        head = uow.audit.head(chain)
+    return (chain, *head) if head else None
+
+
+def campaign_parties(uow) -> tuple[str, ...]:
+    """The campaign's draw parties in its file's order (() for a campaign stored before ssj-draw-v2)."""
+    with uow:
+        return uow.plan.draw_parties
+
+
 @dataclass(frozen=True)
 class Check:
-    subject: str  # 快照 / 密钥 / 见证 / 抽取结果 / 检查对象
+    subject: str  # 快照 / 承诺 / 密钥 / 见证 / 抽取结果 / 检查对象
     ok: bool
     detail: str
 
@@ -129,13 +257,18 @@ def verify_draw(uow) -> list[Check]:
 
     The draw row is compared with itself and with the hash-chained audit rows written
     at commit and run, so editing a value and its hash together is still caught.
+    A v1 round (its ``secret_hex`` recorded) is checked by v1, a v2 round by v2.
     """
     with uow:
         plan = uow.plan
         record = uow.draws.current(plan.code)
         if record is None:
             raise UserError(f"抽查任务“{plan.code}”尚未抽取")
-        checks, seed = commit_reveal_checks(uow, record, "draw_commit", "draw_run")
+        if record.parties is None:
+            checks, seed = commit_reveal_checks(uow, record, "draw_commit", "draw_run")
+        else:
+            checks, seed = parties_checks(uow, record, "draw_commit", "draw_run", algorithm.ALGORITHM_V2,
+                                          plan.draw_parties)
         if record.run_at is None:
             return checks
         ran = audited(uow, record.round, "draw_run").get("draw_run", {})
@@ -150,6 +283,49 @@ def verify_draw(uow) -> list[Check]:
                         + ("" if in_db == set(result.sampled) else
                            f"，与抽取结果不同：{'、'.join(sorted(in_db ^ set(result.sampled))[:10])}")))
     return checks
+
+
+def parties_checks(uow, record: DrawRecord, commit_action: str, run_action: str, prefix: str,
+                   parties: tuple[str, ...]) -> tuple[list[Check], str | None]:
+    """The v2 checks (``ssj-draw-v2``; ``ssj-match-v2`` may share them): the snapshot; the parties and their
+    commitments as the campaign file names them and as published at commit; once run, each revealed secret
+    against its commitment and as published at the run, and the seed from snapshot, secrets and witness.
+
+    Returns the checks and the re-derived seed (None before the run)."""
+    recorded = audited(uow, record.round, commit_action, run_action)
+    committed, ran = recorded.get(commit_action, {}), recorded.get(run_action, {})
+    snapshot_hash = algorithm.sha256_hex(record.snapshot.encode("utf-8"))
+    names = [p["party"] for p in record.parties]
+    published = {p.get("party"): p.get("commitment") for p in committed.get("parties", [])}
+    stored = {p["party"]: p["commitment"] for p in record.parties}
+    checks = [
+        Check("快照", snapshot_hash == record.snapshot_sha256 == committed.get("snapshot_sha256"),
+              f"快照的 SHA-256 为 {snapshot_hash}，记录为 {record.snapshot_sha256}，"
+              f"承诺时公布为 {committed.get('snapshot_sha256')}"),
+        Check("承诺", names == list(parties) and stored == published and list(published) == names,
+              f"参与方 {'、'.join(names)}（任务文件：{'、'.join(parties)}）"
+              + "".join(f"；{p} 的承诺值记录为 {stored.get(p)}，承诺时公布为 {published.get(p)}"
+                        for p in names if stored.get(p) != published.get(p))),
+    ]
+    if record.run_at is None:
+        return checks, None
+    revealed = {p.get("party"): p.get("secret") for p in ran.get("parties", [])}
+    secrets = {p["party"]: p["secret"] for p in record.parties}
+    bad = [party for party, secret in secrets.items()
+           if not (isinstance(secret, str) and algorithm.is_secret_hex(secret)
+                   and algorithm.commitment_of(secret) == stored[party] and revealed.get(party) == secret)]
+    checks.append(Check("密钥", not bad and list(revealed) == names,
+                        f"各方公开的密钥与其承诺值相符、与抽取时公布的相同：{'、'.join(names)}" if not bad else
+                        "不符的参与方：" + "、".join(f"{party}（记录的密钥 {secrets[party]}，抽取时公布为 {revealed.get(party)}，"
+                                                   f"承诺值 {stored[party]}）" for party in bad)))
+    seed = algorithm.seed_v2(prefix, record.snapshot_sha256, [(p["party"], p["secret"] or "") for p in record.parties],
+                             record.witness or "")
+    normalised = record.witness == algorithm.normalise_witness(record.witness or "")
+    checks.append(Check("见证", normalised and seed == record.seed == ran.get("seed")
+                        and record.witness == ran.get("witness"),
+                        f"由快照、各方密钥和见证文本算得种子 {seed}，记录为 {record.seed}，抽取时公布为 {ran.get('seed')}"
+                        + ("" if normalised else "；记录的见证文本不是规范化后的文本")))
+    return checks, seed
 
 
 def commit_reveal_checks(uow, record: DrawRecord, commit_action: str,
