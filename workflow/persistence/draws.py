@@ -33,8 +33,8 @@ class DrawRecord:
     round: int
     algorithm: str
     redraw_reason: str | None
-    secret_hex: str
-    commitment: str
+    secret_hex: str | None  # ssj-*-v1 only
+    commitment: str | None  # ssj-*-v1 only
     snapshot: str
     snapshot_sha256: str
     eligible: int
@@ -43,12 +43,14 @@ class DrawRecord:
     seed: str | None
     result: dict | None
     run_at: datetime | None
+    parties: list[dict] | None = None  # ssj-*-v2: [{party, commitment, secret}], secret None until the run
 
 
 def _record(row) -> DrawRecord:
     return DrawRecord(row.id, row.round, row.algorithm, row.redraw_reason, row.secret_hex, row.commitment,
                       row.snapshot, row.snapshot_sha256, row.eligible, row.committed_at, row.witness, row.seed,
-                      json.loads(row.result) if row.result else None, row.run_at)
+                      json.loads(row.result) if row.result else None, row.run_at,
+                      json.loads(row.parties) if row.parties else None)
 
 
 class DrawRepository:
@@ -70,21 +72,25 @@ class DrawRepository:
         return self.conn.execute(select(_d.c.id).where(_d.c.campaign_code == campaign_code, _d.c.kind == kind,
                                                        _d.c.run_at.is_not(None))).first() is not None
 
-    def commit(self, campaign_code: str, kind: str, *, round_: int, algorithm: str, secret_hex: str, commitment: str,
-               snapshot: str, snapshot_sha256: str, eligible: int, now: datetime, actor: str,
+    def commit(self, campaign_code: str, kind: str, *, round_: int, algorithm: str, snapshot: str,
+               snapshot_sha256: str, eligible: int, now: datetime, actor: str, secret_hex: str | None = None,
+               commitment: str | None = None, parties: list[dict] | None = None,
                redraw_reason: str | None = None) -> DrawRecord:
         try:
             self.conn.execute(insert(_d).values(
                 campaign_code=campaign_code, kind=kind, round=round_, algorithm=algorithm,
-                redraw_reason=redraw_reason, secret_hex=secret_hex, commitment=commitment, snapshot=snapshot,
+                redraw_reason=redraw_reason, secret_hex=secret_hex, commitment=commitment,
+                parties=canonical_json(parties) if parties is not None else None, snapshot=snapshot,
                 snapshot_sha256=snapshot_sha256, eligible=eligible, committed_at=now, committed_by=actor))
         except IntegrityError:  # the unique (campaign, kind, round): someone else committed it first
             raise RoundTaken(f"抽查任务“{campaign_code}”第 {round_} 轮抽取承诺已由另一操作同时提交，以先提交者为准") from None
         return self.current(campaign_code, kind)
 
     def record_run(self, record: DrawRecord, *, witness: str, seed: str, result: dict, now: datetime,
-                   actor: str) -> DrawRecord:
+                   actor: str, parties: list[dict] | None = None) -> DrawRecord:
+        """The public run; ``parties`` (v2) now with every party's revealed secret."""
+        values = {"parties": canonical_json(parties)} if parties is not None else {}
         self.conn.execute(update(_d).where(_d.c.id == record.id).values(
-            witness=witness, seed=seed, result=canonical_json(result), run_at=now, run_by=actor))
+            witness=witness, seed=seed, result=canonical_json(result), run_at=now, run_by=actor, **values))
         row = self.conn.execute(select(_d).where(_d.c.id == record.id)).one()
         return _record(row)
