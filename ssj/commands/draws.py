@@ -183,6 +183,20 @@ def match_run_cmd(call: Call, code: str, values: tuple[tuple[str, str], ...], wi
         _show_teams(code, outcome.record, document)
 
 
+@command(match_group, "snapshot", help="导出执法人员库快照：正是计算 snapshot_sha256 的字节（UTF-8，行间以换行分隔，末尾无换行）。")
+@CODE
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="输出文件")
+def match_snapshot_cmd(call: Call, code: str, out_file: str) -> None:
+    from workflow.files.atomic import write_text_atomically
+    from workflow.services.officer_draw import officer_round
+
+    record = read(call, code, officer_round)
+    if record is None:
+        raise UserError(f"抽查任务“{code}”尚未提交执法人员抽取承诺")
+    write_text_atomically(out_file, record.snapshot)
+    out(f"已写入 {out_file}（{record.eligible} 名执法人员，SHA-256 {record.snapshot_sha256}）")
+
+
 @command(match_group, "replace", changes=True, help="更换一名不能到位的执法人员：按同样规则从剩余人员中抽取替补（同一部门），记录理由。")
 @team_member("更换理由（如：病假）")
 def match_replace_cmd(call: Call, code: str, uscc: str, cert: str, reason: str) -> None:

@@ -362,3 +362,30 @@ def test_an_officer_draw_recorded_as_v1_still_verifies(loaded, db_url, tmp_path)
     engine.dispose()
     result = loaded("match", "verify", CODE)
     assert result.code == 1 and "密钥：不一致" in result.out
+
+
+def test_the_readme_officer_verifier_checks_a_real_v2_draw(matched, tmp_path):
+    """README's officer verifier, run as printed against the exported snapshot and the published run: it accepts
+    the real draw and refuses the same draw with its witness text changed."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ssj, _, doc = matched
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**Officers, `ssj-match-v2`**"):]
+    script = tmp_path / "verify_match.py"
+    script.write_text(re.search(r"```python\n(.*?)```", section, re.S).group(1), encoding="utf-8")
+    exported = ssj("match", "snapshot", CODE, "--out", tmp_path / "officers.txt")
+    assert exported.code == 0 and doc["snapshot_sha256"] in exported.out, exported.err
+    published = tmp_path / "run.json"
+    published.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    checked = subprocess.run([sys.executable, script, tmp_path / "officers.txt", published],
+                             capture_output=True, text=True, encoding="utf-8")
+    assert checked.returncode == 0, checked.stderr
+    assert sorted(checked.stdout.split()) == sorted(doc["teams"])
+    published.write_text(json.dumps({**doc, "witness": doc["witness"] + "。"}, ensure_ascii=False), encoding="utf-8")
+    forged = subprocess.run([sys.executable, script, tmp_path / "officers.txt", published],
+                            capture_output=True, text=True, encoding="utf-8")
+    assert forged.returncode == 1 and "AssertionError" in forged.stderr

@@ -249,6 +249,12 @@ def verify_match(uow) -> list[Check]:
     return checks
 
 
+def officer_round(uow) -> DrawRecord | None:
+    """The officer draw as recorded (its snapshot is what ``ssj match snapshot`` exports)."""
+    with uow:
+        return uow.draws.current(uow.plan.code, OFFICERS)
+
+
 def replace_member(uow, uscc: str, certificate_no: str, *, reason: str) -> matching.Member:
     """Draw a substitute for an unavailable officer, under the same rules, from the remaining pool."""
     with uow:
