@@ -105,6 +105,7 @@ def officer_rounds(db_url) -> int:
 
     engine = make_engine(db_url)
     with engine.connect() as conn:
-        count = conn.execute(select(func.count()).select_from(orm.DrawRow).where(orm.DrawRow.kind == "officers")).scalar()
+        count = conn.execute(select(func.count()).select_from(orm.DrawRow)
+                             .where(orm.DrawRow.kind == "officers")).scalar()
     engine.dispose()
     return count

@@ -108,9 +108,9 @@ def commit_match(uow, *, commitments: Sequence[tuple[str, str]]) -> DrawRecord:
         local = uow.now.astimezone(plan.tz)
         uow.queue(mails(f"match-commit|{plan.code}|{record.round}", plan.office_mailboxes, kind="match_committed",
                         template="match_committed",
-                        context={"campaign_name": plan.name, "campaign_code": plan.code, "at": f"{local:%Y-%m-%d %H:%M}",
-                                 "algorithm": record.algorithm, "snapshot_sha256": snapshot_sha256,
-                                 "officers": len(officers),
+                        context={"campaign_name": plan.name, "campaign_code": plan.code,
+                                 "at": f"{local:%Y-%m-%d %H:%M}", "algorithm": record.algorithm,
+                                 "snapshot_sha256": snapshot_sha256, "officers": len(officers),
                                  "parties": [{"party": p["party"], "commitment": p["commitment"]} for p in parties]}))
         return record
 
