@@ -130,6 +130,15 @@ def match_commit_cmd(call: Call, code: str, values: tuple[tuple[str, str], ...])
     from workflow.services.officer_draw import commit_match
 
     record = act(call, code, "match_commit", lambda uow: commit_match(uow, commitments=values))
+    if record.parties is None:  # a campaign stored before v2: the office's secret (ssj-match-v1)
+        if call.as_json:
+            emit_json({"campaign": code, "algorithm": record.algorithm, "officers": record.eligible,
+                       "snapshot_sha256": record.snapshot_sha256, "commitment": record.commitment})
+            return
+        out(f"抽查任务 {code} 执法人员抽取承诺已记录（{record.algorithm}）：人员库 {record.eligible} 人")
+        out(f"  commitment（密钥的 SHA-256）：{record.commitment}")
+        out(f"  snapshot_sha256（快照的 SHA-256）：{record.snapshot_sha256}")
+        return
     parties = [{"party": p["party"], "commitment": p["commitment"]} for p in record.parties]
     if call.as_json:
         emit_json({"campaign": code, "algorithm": record.algorithm, "officers": record.eligible,

@@ -284,7 +284,9 @@ def test_commitments_must_be_exactly_the_named_parties(loaded, db_url, tmp_path)
                         ((("--commitment", first), ("--commitment", second), ("--commitment", f"区税务局={'0' * 64}")),
                          "区税务局"),
                         ((("--commitment", first), ("--commitment", first), ("--commitment", second)), PARTIES[0]),
-                        ((("--commitment", first), ("--commitment", f"{PARTIES[1]}=abc")), PARTIES[1])):
+                        ((("--commitment", first), ("--commitment", f"{PARTIES[1]}=abc")), PARTIES[1]),
+                        ((("--commitment", first), ("--commitment", f"{PARTIES[1]}={parties.commitment(PARTIES[0])}")),
+                         "各自生成密钥")):
         result = loaded("match", "commit", CODE, *(a for pair in args for a in pair), "--now", "2019-12-02T09:00")
         assert result.code == 2 and named in result.err, (args, result.err)
     assert officer_draws(db_url) == [], "nothing recorded"
@@ -393,3 +395,28 @@ def test_the_readme_officer_verifier_checks_a_real_v2_draw(matched, tmp_path):
     forged = subprocess.run([sys.executable, script, tmp_path / "officers.txt", published],
                             capture_output=True, text=True, encoding="utf-8")
     assert forged.returncode == 1 and "AssertionError" in forged.stderr
+
+
+def test_a_campaign_stored_before_v2_draws_its_officers_by_v1(loaded, db_url, tmp_path):
+    """A stored plan without draw parties (created before ssj-match-v2): the office's secret, as before — no
+    --commitment, no --reveal — and the draw verifies."""
+    confirmed_campaign(loaded, tmp_path)
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        c = orm.Campaign.__table__
+        plan = conn.execute(select(c.c.plan).where(c.c.code == CODE)).scalar_one()
+        plan = json.loads(plan) if isinstance(plan, str) else dict(plan)
+        del plan["draw_parties"]
+        conn.execute(c.update().where(c.c.code == CODE).values(plan=plan))
+    engine.dispose()
+    refused = loaded("match", "commit", CODE, *Parties().commitments(), "--now", "2019-12-02T09:00")
+    assert refused.code == 2 and "ssj-match-v1" in refused.err and officer_draws(db_url) == []
+    committed = loaded("match", "commit", CODE, "--now", "2019-12-02T09:00", "--json")
+    assert committed.code == 0, committed.err
+    commitment = json.loads(committed.out)["commitment"]
+    run = loaded("match", "run", CODE, "--witness", WITNESS, "--now", "2019-12-02T10:00", "--json")
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    assert doc["algorithm"] == "ssj-match-v1" and doc["commitment"] == commitment
+    assert hashlib.sha256(bytes.fromhex(doc["secret"])).hexdigest() == commitment
+    assert loaded("match", "verify", CODE).code == 0

@@ -1,7 +1,9 @@
-"""The ``draws`` table: each round of a draw (enterprises or officers), its commitment and its public run.
+"""The ``draws`` table: each round of a draw (enterprises or officers), its commitments and its public run.
 
 ``snapshot`` holds exactly the text that was hashed, so a later directory update
-never invalidates a past draw; ``witness`` is kept exactly as received.
+never invalidates a past draw. A v2 round keeps ``parties`` (canonical JSON
+``[{party, commitment, secret}]``, every secret null until the public draw) and
+no ``secret_hex``/``commitment``; a v1 round the reverse.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ class DrawRecord:
     round: int
     algorithm: str
     redraw_reason: str | None
-    secret_hex: str | None  # ssj-*-v1 only
-    commitment: str | None  # ssj-*-v1 only
+    secret_hex: str | None  # v1 only
+    commitment: str | None  # v1 only
     snapshot: str
     snapshot_sha256: str
     eligible: int
@@ -43,7 +45,7 @@ class DrawRecord:
     seed: str | None
     result: dict | None
     run_at: datetime | None
-    parties: list[dict] | None = None  # ssj-*-v2: [{party, commitment, secret}], secret None until the run
+    parties: list[dict] | None = None  # v2 only: [{party, commitment, secret}] in the campaign file's order
 
 
 def _record(row) -> DrawRecord:
@@ -72,10 +74,11 @@ class DrawRepository:
         return self.conn.execute(select(_d.c.id).where(_d.c.campaign_code == campaign_code, _d.c.kind == kind,
                                                        _d.c.run_at.is_not(None))).first() is not None
 
-    def commit(self, campaign_code: str, kind: str, *, round_: int, algorithm: str, snapshot: str,
-               snapshot_sha256: str, eligible: int, now: datetime, actor: str, secret_hex: str | None = None,
-               commitment: str | None = None, parties: list[dict] | None = None,
+    def commit(self, campaign_code: str, kind: str, *, round_: int, algorithm: str, secret_hex: str | None = None,
+               commitment: str | None = None, parties: list[dict] | None = None, snapshot: str,
+               snapshot_sha256: str, eligible: int, now: datetime, actor: str,
                redraw_reason: str | None = None) -> DrawRecord:
+        """A new round: v1 with ``secret_hex`` and ``commitment``, v2 with ``parties`` (their secrets null)."""
         try:
             self.conn.execute(insert(_d).values(
                 campaign_code=campaign_code, kind=kind, round=round_, algorithm=algorithm,
@@ -88,9 +91,10 @@ class DrawRepository:
 
     def record_run(self, record: DrawRecord, *, witness: str, seed: str, result: dict, now: datetime,
                    actor: str, parties: list[dict] | None = None) -> DrawRecord:
-        """The public run; ``parties`` (v2) now with every party's revealed secret."""
-        values = {"parties": canonical_json(parties)} if parties is not None else {}
-        self.conn.execute(update(_d).where(_d.c.id == record.id).values(
-            witness=witness, seed=seed, result=canonical_json(result), run_at=now, run_by=actor, **values))
+        """The public draw's outcome; a v2 round also gets its ``parties`` with the revealed secrets."""
+        values = dict(witness=witness, seed=seed, result=canonical_json(result), run_at=now, run_by=actor)
+        if parties is not None:
+            values["parties"] = canonical_json(parties)
+        self.conn.execute(update(_d).where(_d.c.id == record.id).values(**values))
         row = self.conn.execute(select(_d).where(_d.c.id == record.id)).one()
         return _record(row)

@@ -9,7 +9,8 @@ campaign's audit chain.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -73,18 +74,37 @@ def _by_party(plan, given: Sequence[tuple[str, str]], option: str) -> dict[str, 
     return out
 
 
-def commit_match(uow, *, commitments: Sequence[tuple[str, str]]) -> DrawRecord:
+def _commitments(plan, commitments: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Exactly one commitment per named party, each its own (two parties with one value did not each draw a secret).
+    A campaign stored before ssj-match-v2 (no ``[draw] parties``) takes none: the office's secret, as v1."""
+    if not plan.draw_parties:
+        if commitments:
+            raise UserError(f"抽查任务“{plan.code}”创建于 ssj-match-v2 之前（任务文件没有 [draw] parties），"
+                            "仍按 ssj-match-v1 由办公室抽取密钥：不用 --commitment")
+        return {}
+    given = _by_party(plan, commitments, "--commitment")
+    missing = [p for p in plan.draw_parties if p not in given]
+    if missing:
+        raise UserError(f"--commitment：缺少{'、'.join(f'“{p}”' for p in missing)}的承诺值"
+                        f"（每个参与方恰好一个：{'、'.join(plan.draw_parties)}），未作记录")
+    seen: dict[str, str] = {}
+    for party, value in given.items():
+        if value in seen:
+            raise UserError(f"--commitment：“{party}”与“{seen[value]}”的承诺值相同；各参与方须各自生成密钥（ssj draw secret）")
+        seen[value] = party
+    return given
+
+
+def commit_match(uow, *, commitments: Sequence[tuple[str, str]] = (),
+                 random_bytes: Callable[[int], bytes] = os.urandom) -> DrawRecord:
     """Fix the officer pool snapshot once every confirmation is closed and record each party's commitment
     (``ssj-match-v2``): no secret is stored, so nothing in the database yet decides the teams. The office
-    mailbox gets the values to publish before the public draw (【待公布】)."""
+    mailbox gets the values to publish before the public draw (【待公布】). A campaign stored before v2 commits
+    by v1: a secret from ``random_bytes``, stored."""
     with uow:
         plan = uow.plan
         require_office(plan, uow.actor, "提交执法人员抽取承诺")
-        given = _by_party(plan, commitments, "--commitment")
-        missing = [p for p in plan.draw_parties if p not in given]
-        if missing:
-            raise UserError(f"--commitment：缺少{'、'.join(f'“{p}”' for p in missing)}的承诺值"
-                            f"（每个参与方恰好一个：{'、'.join(plan.draw_parties)}），未作记录")
+        given = _commitments(plan, commitments)
         existing = uow.draws.current(plan.code, OFFICERS)
         if existing is not None:
             raise UserError(f"抽查任务“{plan.code}”已提交执法人员抽取承诺（快照哈希 {existing.snapshot_sha256}）")
@@ -96,22 +116,32 @@ def commit_match(uow, *, commitments: Sequence[tuple[str, str]]) -> DrawRecord:
             raise UserError(f"抽查任务“{plan.code}”没有已确认的检查对象，无需抽取执法人员")
         snapshot = matching.snapshot_text(officers, needs, exclusions)
         snapshot_sha256 = commit_reveal.sha256_hex(snapshot.encode("utf-8"))
-        parties = [{"party": p, "commitment": given[p], "secret": None} for p in plan.draw_parties]
-        record = uow.draws.commit(plan.code, OFFICERS, round_=1, algorithm=matching.ALGORITHM_V2, parties=parties,
-                                  snapshot=snapshot, snapshot_sha256=snapshot_sha256, eligible=len(officers),
-                                  now=uow.now, actor=uow.actor)
-        uow.record("match_commit", payload={
-            "round": 1, "algorithm": matching.ALGORITHM_V2,
-            "parties": [{"party": p["party"], "commitment": p["commitment"]} for p in parties],
-            "snapshot_sha256": snapshot_sha256, "officers": len(officers), "enterprises": len(needs),
-            "exclusions": len(exclusions)})
+        facts = {"snapshot_sha256": snapshot_sha256, "officers": len(officers), "enterprises": len(needs),
+                 "exclusions": len(exclusions)}
+        if plan.draw_parties:
+            parties = [{"party": p, "commitment": given[p], "secret": None} for p in plan.draw_parties]
+            published = [{"party": p["party"], "commitment": p["commitment"]} for p in parties]
+            record = uow.draws.commit(plan.code, OFFICERS, round_=1, algorithm=matching.ALGORITHM_V2, parties=parties,
+                                      snapshot=snapshot, snapshot_sha256=snapshot_sha256, eligible=len(officers),
+                                      now=uow.now, actor=uow.actor)
+            uow.record("match_commit", payload={"round": 1, "algorithm": matching.ALGORITHM_V2, "parties": published,
+                                                **facts})
+        else:
+            secret = random_bytes(commit_reveal.SECRET_BYTES)
+            published = [{"party": plan.office, "commitment": commit_reveal.commitment(secret)}]
+            record = uow.draws.commit(plan.code, OFFICERS, round_=1, algorithm=matching.ALGORITHM,
+                                      secret_hex=secret.hex(), commitment=published[0]["commitment"],
+                                      snapshot=snapshot, snapshot_sha256=snapshot_sha256, eligible=len(officers),
+                                      now=uow.now, actor=uow.actor)
+            uow.record("match_commit", payload={"round": 1, "algorithm": matching.ALGORITHM,
+                                                "commitment": record.commitment, **facts})
         local = uow.now.astimezone(plan.tz)
         uow.queue(mails(f"match-commit|{plan.code}|{record.round}", plan.office_mailboxes, kind="match_committed",
                         template="match_committed",
                         context={"campaign_name": plan.name, "campaign_code": plan.code,
                                  "at": f"{local:%Y-%m-%d %H:%M}", "algorithm": record.algorithm,
                                  "snapshot_sha256": snapshot_sha256, "officers": len(officers),
-                                 "parties": [{"party": p["party"], "commitment": p["commitment"]} for p in parties]}))
+                                 "parties": published}))
         return record
 
 
