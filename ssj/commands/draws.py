@@ -127,8 +127,9 @@ def _party_values(option: str, metavar: str):
 @CODE
 @_party_values("--commitment", "承诺值")
 def match_commit_cmd(call: Call, code: str, values: tuple[tuple[str, str], ...]) -> None:
-    from workflow.services.officer_draw import commit_match
+    from workflow.services.officer_draw import commit_match, commitments_checked
 
+    read(call, code, lambda uow: commitments_checked(uow, values))  # bad input: refused, nothing recorded
     record = act(call, code, "match_commit", lambda uow: commit_match(uow, commitments=values))
     if record.parties is None:  # a campaign stored before v2: the office's secret (ssj-match-v1)
         if call.as_json:
@@ -178,8 +179,9 @@ def match_verify_cmd(call: Call, code: str) -> None:
 @_party_values("--reveal", "密钥")
 @click.option("--witness", required=True, metavar="文本", help="见证人在抽取现场提供的文本（规范化后使用、保存和公布）")
 def match_run_cmd(call: Call, code: str, values: tuple[tuple[str, str], ...], witness: str) -> None:
-    from workflow.services.officer_draw import Postponed, run_match, teams_document
+    from workflow.services.officer_draw import Postponed, reveals_checked, run_match, teams_document
 
+    read(call, code, lambda uow: reveals_checked(uow, values, witness))  # bad input: refused, nothing recorded
     outcome = act(call, code, "match_run", lambda uow: run_match(uow, reveals=values, witness=witness))
     if isinstance(outcome, Postponed):
         raise UserError(outcome.message)

@@ -95,6 +95,47 @@ def _commitments(plan, commitments: Sequence[tuple[str, str]]) -> dict[str, str]
     return given
 
 
+def _may_draw(uow) -> bool:
+    try:
+        require_office(uow.plan, uow.actor, "执法人员抽取")
+    except UserError:
+        return False
+    return True
+
+
+def commitments_checked(uow, commitments: Sequence[tuple[str, str]]) -> None:
+    """``match commit``'s commitments checked before the act, so a bad one is refused with nothing recorded (not even
+    a refusal row); one who may not draw at all is left to the act, whose refusal is audited."""
+    with uow:
+        if _may_draw(uow):
+            _commitments(uow.plan, commitments)
+
+
+def reveals_checked(uow, reveals: Sequence[tuple[str, str]], witness: str) -> None:
+    """``match run``'s reveals and witness checked before the act (a refusal then records nothing): each reveal
+    must open its party's commitment, the normalised witness must not be empty. A missing reveal is the act's:
+    it postpones the draw, recorded."""
+    _witness(witness)
+    with uow:
+        if not _may_draw(uow):
+            return
+        record = uow.draws.current(uow.plan.code, OFFICERS)
+        if record is None or record.run_at is not None:
+            return
+        if record.algorithm == matching.ALGORITHM_V2:
+            _revealed(uow, record, reveals)
+        elif reveals:
+            raise UserError(f"抽查任务“{uow.plan.code}”的执法人员抽取承诺为 {record.algorithm}（办公室单方密钥），"
+                            "不需要 --reveal")
+
+
+def _witness(text: str) -> str:
+    witness = commit_reveal.normalise_witness(text)
+    if not witness:
+        raise UserError("--witness：见证文本不能为空（去掉空白后没有内容）")
+    return witness
+
+
 def commit_match(uow, *, commitments: Sequence[tuple[str, str]] = (),
                  random_bytes: Callable[[int], bytes] = os.urandom) -> DrawRecord:
     """Fix the officer pool snapshot once every confirmation is closed and record each party's commitment
@@ -180,9 +221,7 @@ def run_match(uow, *, reveals: Sequence[tuple[str, str]] = (), witness: str) -> 
 
     A reveal that does not match its commitment, or a rule that cannot be met, is refused and records
     nothing; a party that does not reveal postpones the draw, which is recorded (``match_postponed``)."""
-    witness = commit_reveal.normalise_witness(witness)
-    if not witness:
-        raise UserError("--witness：见证文本不能为空（去掉空白后没有内容）")
+    witness = _witness(witness)
     with uow:
         plan = uow.plan
         require_office(plan, uow.actor, "执法人员公开抽取")
