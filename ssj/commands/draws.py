@@ -121,7 +121,7 @@ def _party_values(option: str, metavar: str):
                         help=f"每个参与方一次（抽查任务文件 [draw] parties 中的名称），{metavar}为 64 位十六进制")
 
 
-@command(match_group, "commit", changes=True, json_output=True,
+@command(match_group, "commit", changes=True, json_output=True, short_help="固定执法人员库快照，记录各参与方的承诺值（公开抽取前）。",
          help="比对确认结束后，固定执法人员库快照（在岗、执法证覆盖实地核查期、回避和近期检查关系），记录各参与方的承诺值"
               "（各方在自己的设备上运行 ssj draw secret，只把承诺值交给办公室）；不保存任何密钥。")
 @CODE
@@ -172,7 +172,7 @@ def match_verify_cmd(call: Call, code: str) -> None:
     report_checks(read(call, code, verify_match))
 
 
-@command(match_group, "run", changes=True, json_output=True,
+@command(match_group, "run", changes=True, json_output=True, short_help="公开抽取执法人员：各参与方公开密钥，见证人提供文本，组成检查组。",
          help="公开抽取执法人员：各参与方当场公开密钥（须与承诺值相符），见证文本规范化后使用（NFKC，空白合并为一个空格，去掉首尾空白），"
               "按规则为每户企业组成检查组；规则无法满足时指出企业、部门和原因，不作记录；有参与方未公开密钥则推迟并记录。")
 @CODE
