@@ -3,10 +3,10 @@
 In order: deadlines follow a changed calendar; the office is reminded of a public
 draw not held; the office is asked (once) for the draw parties' commitments to the
 officer draw once confirmations close; the 一企一表 are dispatched once the officer
-draw has been run; then the sweep queues what is due. Sending is the outbox's job. Every step is idempotent, so a tick
-re-run after a crash, or run twice at once, does each thing once; a step whose
-transaction lost a deadlock before it committed is taken again at once
-(``uow.retried``; the sweep does that per batch).
+draw has been run; then the sweep queues what is due. Sending is the outbox's job.
+Every step is idempotent, so a tick re-run after a crash, or run twice at once,
+does each thing once; a step whose transaction lost a deadlock before it committed
+is taken again at once (``uow.retried``; the sweep does that per batch).
 """
 
 from __future__ import annotations
