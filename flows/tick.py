@@ -56,7 +56,7 @@ def sweep_deadlines(url: str, code: str, now: datetime, files_dir: str | None) -
             "transitions": len(transitions), "stages": dict(Counter(n["stage"] for n in report.decided)),
             "to_office": sum(n["step"] == "office" for n in report.decided),
             "forms": advanced.forms.forms if advanced.forms else 0,
-            "officer_commitment": advanced.officer_commitment, "problems": advanced.problems,
+            "commitments_requested": advanced.commitments_requested, "problems": advanced.problems,
             "moved": sum(m.before != m.after for m in advanced.moved),
             "office_departments": dict(Counter(d for n in report.decided if n["step"] == "office"
                                                for d in n["departments"]))}
@@ -166,7 +166,7 @@ def announce_mail(verdict: MailVerdict) -> None:
         emit(MAIL_FAILING_FOR_AN_HOUR, resource, payload=verdict.payload)
 
 
-@flow(name="campaign-tick", description="抽查任务例行推进：到期的步骤（执法人员抽取承诺、一企一表派发）、巡查期限、发送提醒和逾期通知、更新看板；"
+@flow(name="campaign-tick", description="抽查任务例行推进：到期的步骤（征集执法人员抽取承诺、一企一表派发）、巡查期限、发送提醒和逾期通知、更新看板；"
                                          "本任务的邮件未能全部发出时，做完其余工作后以“失败”结束并发出 ssj.mail.failed 事件。")
 def campaign_tick(code: str, now: str | None = None, url: str | None = None, files_dir: str | None = None,
                   mail: bool = True):

@@ -253,7 +253,7 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
     calendar = WorkdayCalendar.default(provisional=plan.provisional_calendar)
     engine = make_engine(url)
     people = People(engine, plan, out, seed, calendar)
-    agenda = [*people.answers(sampled), people.officer_draw(), *people.confirmation_reports(), *people.summaries(),
+    agenda = [*people.answers(sampled), *people.officer_draw(), *people.confirmation_reports(), *people.summaries(),
               *people.publication()]
     heapq.heapify(agenda)
     end = people.at("2019-12-20", "18:00")

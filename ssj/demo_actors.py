@@ -85,8 +85,8 @@ class People:
             choices = {u: dept == self.plan.lead_department or self.rng.random() < share for u in sampled}
             when = self.at("2019-11-28" if n % 3 else "2019-11-29", f"{10 + n:02d}:{self.rng.randint(0, 59):02d}")
             acts.append(Act(when, 0, f"{self.names[dept]}答复比对确认", self._answer(dept, choices, reason)))
-        acts.append(Act(self.at("2019-12-02", "08:30"), 0, "办公室代区统计局确认，并提交执法人员抽取承诺",
-                        self._office_closes_confirmation(sampled)))
+        acts.append(Act(self.at("2019-12-02", "08:30"), 0, "办公室代区统计局确认",
+                        self._office_closes_confirmation(sampled), tick_after=True))  # the tick asks for commitments
         return acts
 
     def _answer(self, dept: str, choices: dict[str, bool], reason: str) -> Callable[[datetime], str]:
@@ -102,19 +102,30 @@ class People:
             for uscc in sampled:
                 record_answer(self.uow(now, self.clerk), SILENT, uscc, inspects=False,
                               reason="统计调查不在本次联合抽查范围（电话确认）")
-            secret = hashlib.sha256(f"ssj-demo-match-{self.seed}".encode()).digest()  # fixed: the demo replays
-            record = commit_match(self.uow(now, self.clerk), secret=secret)
             self.late.append(f"{self.names[SILENT]}未答复比对确认，期限届满后由办公室代为确认 {len(sampled)} 户")
-            return f"代为确认 {len(sampled)} 户；执法人员抽取承诺 {record.commitment[:16]}…"
+            return f"代为确认 {len(sampled)} 户；比对确认结束，系统请办公室收集各参与方的执法人员抽取承诺值"
         return run
 
-    def officer_draw(self) -> Act:
+    def officer_draw(self) -> list[Act]:
+        """The officer draw by the campaign's draw parties (ssj-match-v2): each makes its own secret on its own
+        device (as ``ssj draw secret``) and hands the office only its commitment; at the public draw each reveals."""
+        secrets = {party: hashlib.sha256(f"ssj-demo-match-{self.seed}-{party}".encode()).hexdigest()  # the demo replays
+                   for party in self.plan.draw_parties}
+
+        def commit(now: datetime) -> str:
+            given = [(party, hashlib.sha256(bytes.fromhex(s)).hexdigest()) for party, s in secrets.items()]
+            record = commit_match(self.uow(now, self.clerk), commitments=given)
+            return "；".join(f"{p['party']} {p['commitment'][:16]}…" for p in record.parties)
+
         def run(now: datetime) -> str:
-            run_match(self.uow(now, self.clerk), witness=OFFICER_WITNESS)
+            run_match(self.uow(now, self.clerk), reveals=list(secrets.items()), witness=OFFICER_WITNESS)
             teams = lookups.teams(self.uow(now, self.clerk))
             people = sum(1 for team in teams.values() for m in team if not m["specialist"])
-            return f"{len(teams)} 个检查组，{people} 人次（ssj-match-v1，见证文本“{OFFICER_WITNESS}”）"
-        return Act(self.at("2019-12-02", "10:00"), 0, "执法人员公开抽取", run, tick_after=True)
+            return (f"{'、'.join(secrets)}当场公开密钥；{len(teams)} 个检查组，{people} 人次"
+                    f"（ssj-match-v2，见证文本“{OFFICER_WITNESS}”）")
+        return [Act(self.at("2019-12-02", "09:00"), 0, "各参与方交来执法人员抽取承诺值，办公室记录（ssj match commit）",
+                    commit),
+                Act(self.at("2019-12-02", "10:00"), 0, "执法人员公开抽取", run, tick_after=True)]
 
     def confirmation_reports(self) -> list[Act]:
         """The office issues the confirmation report; each department returns it stamped — one of them days late."""

@@ -1,4 +1,4 @@
-"""The officer draw and matching, algorithm ``ssj-match-v1`` — the second random of 双随机.
+"""The officer draw and matching, algorithm ``ssj-match-v2`` (and ``ssj-match-v1``) — the second random of 双随机.
 
 Commit (once every enterprise's confirmation is closed) fixes a snapshot, one line
 per fact, sorted by code point and joined by ``\\n``:
@@ -7,9 +7,13 @@ per fact, sorted by code point and joined by ``\\n``:
     E\\t<USCC>\\t<department>,<department>…                        an enterprise and who inspects it
     X\\t<certificate>\\t<USCC>\\t<conflict|recent>                  a pair that must never be matched
 
-and commits to a secret, as the enterprise draw does. At the run, ``seed`` is
-derived the same way (``sha256(secret_hex + "\\n" + witness + "\\n" + snapshot_sha256)``)
-and ``rank(text) = HMAC-SHA256(bytes.fromhex(seed), text)``. Enterprises are served
+and records each named party's commitment (``ssj-match-v2``: ``sha256`` of a 32-byte
+secret the party drew on its own device), as the enterprise draw does. At the run,
+every party reveals its secret and ``seed = sha256(utf8("ssj-match-v2\\n" +
+snapshot_sha256 + "\\n" + P1 + "=" + s1 + "\\n" + … + Pk + "=" + sk + "\\n" + witness))``
+(parties in the campaign file's order, the witness text normalised; ``ssj-match-v1``,
+one office secret: ``sha256(secret_hex + "\\n" + witness + "\\n" + snapshot_sha256)``).
+Then ``rank(text) = HMAC-SHA256(bytes.fromhex(seed), text)``. Enterprises are served
 in order of ``rank("E\\n" + USCC)``. For each, first every inspecting department
 (by code) gets ``per_department_minimum`` officers, then the team is filled to
 ``officers_per_enterprise`` from all its inspecting departments; each pick is the
@@ -27,7 +31,8 @@ import hmac
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-ALGORITHM = "ssj-match-v1"
+ALGORITHM = "ssj-match-v1"  # the office's secret alone: draws recorded so still verify
+ALGORITHM_V2 = "ssj-match-v2"  # every party of the campaign's [draw] parties commits and reveals its own secret
 CONFLICT = "conflict"  # declared 回避企业
 RECENT = "recent"  # inspected the enterprise within the conflict window
 

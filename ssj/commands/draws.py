@@ -180,36 +180,109 @@ def draw_snapshot_cmd(call: Call, code: str, out_file: str) -> None:
     out(f"已写入 {out_file}（{record.eligible} 行，SHA-256 {record.snapshot_sha256}）")
 
 
-match_group = group(cli, "match", "随机抽取执法检查人员并组成检查组（算法 ssj-match-v1，与抽取企业同样先承诺后公开、可复核）。")
+match_group = group(cli, "match", "随机抽取执法检查人员并组成检查组（算法 ssj-match-v2：抽查任务文件 [draw] parties 的各参与方"
+                                 "各自承诺、公开抽取时公开密钥，与抽取企业同样可复核）。")
 
 
-@command(match_group, "commit", changes=True, json_output=True,
-         help="比对确认结束后，固定执法人员库快照（在岗、执法证覆盖实地核查期、回避和近期检查关系）并承诺一个新密钥。")
+def _party_values(option: str, metavar: str):
+    """A repeatable ``--commitment``/``--reveal 参与方=十六进制`` option, given to the handler as (party, hex) pairs."""
+    def split(ctx, param, values):
+        pairs = []
+        for value in values:
+            party, sep, hex_ = value.rpartition("=")
+            if not sep or not party.strip():
+                raise click.BadParameter(f"“{value}”应写作 参与方=十六进制（如 区市场监管局=3f…）", ctx=ctx, param=param)
+            pairs.append((party.strip(), hex_.strip()))
+        return tuple(pairs)
+    return click.option(option, "values", multiple=True, metavar=f"参与方={metavar}", callback=split,
+                        help=f"每个参与方一次（抽查任务文件 [draw] parties 中的名称），{metavar}为 64 位十六进制")
+
+
+@command(match_group, "commit", changes=True, json_output=True, short_help="固定执法人员库快照，记录各参与方的承诺值（公开抽取前）。",
+         help="比对确认结束后，固定执法人员库快照（在岗、执法证覆盖实地核查期、回避和近期检查关系），记录各参与方的承诺值"
+              "（各方在自己的设备上运行 ssj draw secret，只把承诺值交给办公室）；不保存任何密钥。")
 @CODE
-@SECRET
-def match_commit_cmd(call: Call, code: str, secret: str | None) -> None:
-    from workflow.services.officer_draw import commit_match
+@_party_values("--commitment", "承诺值")
+def match_commit_cmd(call: Call, code: str, values: tuple[tuple[str, str], ...]) -> None:
+    from workflow.services.officer_draw import commit_match, commitments_checked
 
-    secret_bytes = secret_option(secret)
-    record = act(call, code, "match_commit", lambda uow: commit_match(uow, secret=secret_bytes))
-    if call.as_json:
-        emit_json({"campaign": code, "officers": record.eligible, "commitment": record.commitment,
-                   "snapshot_sha256": record.snapshot_sha256})
+    read(call, code, lambda uow: commitments_checked(uow, values))  # bad input: refused, nothing recorded
+    record = act(call, code, "match_commit", lambda uow: commit_match(uow, commitments=values))
+    if record.parties is None:  # a campaign stored before v2: the office's secret (ssj-match-v1)
+        if call.as_json:
+            emit_json({"campaign": code, "algorithm": record.algorithm, "officers": record.eligible,
+                       "snapshot_sha256": record.snapshot_sha256, "commitment": record.commitment})
+            return
+        out(f"抽查任务 {code} 执法人员抽取承诺已记录（{record.algorithm}）：人员库 {record.eligible} 人")
+        out(f"  commitment（密钥的 SHA-256）：{record.commitment}")
+        out(f"  snapshot_sha256（快照的 SHA-256）：{record.snapshot_sha256}")
         return
-    out(f"抽查任务 {code} 执法人员抽取承诺已记录：人员库 {record.eligible} 人")
-    out(f"  commitment（密钥的 SHA-256）：{record.commitment}")
+    parties = [{"party": p["party"], "commitment": p["commitment"]} for p in record.parties]
+    if call.as_json:
+        emit_json({"campaign": code, "algorithm": record.algorithm, "officers": record.eligible,
+                   "snapshot_sha256": record.snapshot_sha256, "parties": parties})
+        return
+    out(f"抽查任务 {code} 执法人员抽取承诺已记录（{record.algorithm}）：人员库 {record.eligible} 人")
     out(f"  snapshot_sha256（快照的 SHA-256）：{record.snapshot_sha256}")
+    for p in parties:
+        out(f"  {p['party']} 的承诺值 commitment：{p['commitment']}")
+    out(f"请在公开抽取前公布以上各值；公开抽取时各参与方当场公开密钥：ssj match run {code} "
+        + " ".join(f"--reveal {p['party']}=密钥" for p in parties) + " --witness 见证文本")
 
 
 def _show_teams(code: str, record, document: dict) -> None:
-    out(f"抽查任务 {code} 执法人员抽取（{document['algorithm']}）：seed {document['seed']}")
+    out(f"抽查任务 {code} 执法人员抽取（{document['algorithm']}）：")
+    out(f"  快照哈希 snapshot_sha256：{document['snapshot_sha256']}")
+    for p in document.get("parties", ()):
+        out(f"  {p['party']}：承诺值 {p['commitment']}，密钥 {p['secret']}")
+    out(f"  见证文本 witness：{document['witness']}")
+    out(f"  种子 seed：{document['seed']}")
     for uscc, team in document["teams"].items():
         out(f"  {uscc}：{'、'.join(f'{cert}（{dept}）' for cert, dept in team)}")
 
 
-_public_draw_commands(match_group, "workflow.services.officer_draw", run="run_match", document="teams_document",
-                      show=_show_teams, verify="verify_match",
-                      run_help="公开抽取执法人员：用见证文本揭示密钥，按规则为每户企业组成检查组；规则无法满足时指出企业、部门和原因，不作记录。")
+@command(match_group, "verify", help="按记录的快照、各参与方密钥和见证文本重新推导：一致返回 0，不一致返回 1 并指出哪一项。")
+@CODE
+def match_verify_cmd(call: Call, code: str) -> None:
+    from workflow.services.officer_draw import verify_match
+
+    report_checks(read(call, code, verify_match))
+
+
+@command(match_group, "run", changes=True, json_output=True, short_help="公开抽取执法人员：各参与方公开密钥，见证人提供文本，组成检查组。",
+         help="公开抽取执法人员：各参与方当场公开密钥（须与承诺值相符），见证文本规范化后使用（NFKC，空白合并为一个空格，去掉首尾空白），"
+              "按规则为每户企业组成检查组；规则无法满足时指出企业、部门和原因，不作记录；有参与方未公开密钥则推迟并记录。")
+@CODE
+@_party_values("--reveal", "密钥")
+@click.option("--witness", required=True, metavar="文本", help="见证人在抽取现场提供的文本（规范化后使用、保存和公布）")
+def match_run_cmd(call: Call, code: str, values: tuple[tuple[str, str], ...], witness: str) -> None:
+    from workflow.services.officer_draw import Postponed, reveals_checked, run_match, teams_document
+
+    read(call, code, lambda uow: reveals_checked(uow, values, witness))  # bad input: refused, nothing recorded
+    outcome = act(call, code, "match_run", lambda uow: run_match(uow, reveals=values, witness=witness))
+    if isinstance(outcome, Postponed):
+        raise UserError(outcome.message)
+    if outcome.warning:
+        err(outcome.warning)
+    document = teams_document(outcome.record, code)
+    if call.as_json:
+        emit_json(document)
+    else:
+        _show_teams(code, outcome.record, document)
+
+
+@command(match_group, "snapshot", help="导出执法人员库快照：正是计算 snapshot_sha256 的字节（UTF-8，行间以换行分隔，末尾无换行）。")
+@CODE
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="输出文件")
+def match_snapshot_cmd(call: Call, code: str, out_file: str) -> None:
+    from workflow.files.atomic import write_text_atomically
+    from workflow.services.officer_draw import officer_round
+
+    record = read(call, code, officer_round)
+    if record is None:
+        raise UserError(f"抽查任务“{code}”尚未提交执法人员抽取承诺")
+    write_text_atomically(out_file, record.snapshot)
+    out(f"已写入 {out_file}（{record.eligible} 名执法人员，SHA-256 {record.snapshot_sha256}）")
 
 
 @command(match_group, "replace", changes=True, help="更换一名不能到位的执法人员：按同样规则从剩余人员中抽取替补（同一部门），记录理由。")

@@ -106,7 +106,7 @@ def test_demo_reports_the_district_it_built(tmp_path, prefect_api):
     mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
              for p in sorted((demo / "邮件").glob("*.eml"))]
     subjects = [str(m["Subject"]) for m in mails]
-    for prefix in ("【派发】", "【提醒】", "【逾期】", "【督办】", "【一企一表】", "【逾期报告】"):
+    for prefix in ("【派发】", "【提醒】", "【逾期】", "【督办】", "【执法人员抽取】", "【待公布】", "【一企一表】", "【逾期报告】"):
         assert any(s.startswith(prefix) for s in subjects), prefix
     assert any(s.startswith("【督办】") and m["To"] == "1qqj2463@163.com" for s, m in zip(subjects, mails)), \
         "at least one escalation climbed to the office"

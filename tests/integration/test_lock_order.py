@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import make_url, select
 
 from tests.conftest import CLERK, EXAMPLE_CAMPAIGN, draw_campaign, rows
-from tests.integration.conftest import DEPARTMENTS, HEADER, WITNESS
+from tests.integration.conftest import DEPARTMENTS, HEADER, WITNESS, Parties
 from tests.integration.test_concurrent_ticks import WORKERS, started
 from workflow.persistence import orm
 
@@ -85,10 +85,12 @@ def answers(ssj, db_url: str, tmp_path: Path, c: Campaign) -> list:
 
 
 def officer_draw(ssj, db_url: str, tmp_path: Path, c: Campaign) -> list:
-    """The public officer draw (committed by a tick once the confirmations closed) while the ticks run."""
-    assert ssj("tick", c.code, "--now", "2019-12-02T09:00").code == 0  # the commitment, if no tick made it yet
+    """The public officer draw (the parties' commitments recorded once the confirmations closed) while the ticks run."""
+    assert ssj("tick", c.code, "--now", "2019-12-02T09:00").code == 0  # the office asked for the commitments
+    parties = Parties()
+    assert ssj("match", "commit", c.code, *parties.commitments(), "--now", "2019-12-02T09:10").code == 0
     finished = at_once(db_url, tmp_path / "files", "2019-12-02T10:00", c.code, c.withdraw(1),
-                       ("match", "run", c.code, "--witness", WITNESS, "--json", "--user", CLERK))
+                       ("match", "run", c.code, *parties.reveals(), "--witness", WITNESS, "--json", "--user", CLERK))
     c.teams = next(json.loads(out) for args, _, out, _ in finished if args[:2] == ("match", "run"))["teams"]
     return finished
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 
 from sqlalchemy import select, text
@@ -12,7 +13,7 @@ from tests.conftest import snapshot
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine
 
-from tests.integration.conftest import CODE, WITNESS, confirmed_campaign
+from tests.integration.conftest import CODE, PARTIES, WITNESS, Parties, confirmed_campaign
 
 
 def officers(db_url):
@@ -96,9 +97,10 @@ def test_verify_catches_an_edited_team(matched, db_url):
 
 def test_an_impossible_pool_says_where_and_records_nothing(loaded, db_url, tmp_path):
     confirmed_campaign(loaded, tmp_path, per_department_minimum=9)
-    assert loaded("match", "commit", CODE, "--now", "2019-12-02T09:00").code == 0
+    parties = Parties()
+    assert loaded("match", "commit", CODE, *parties.commitments(), "--now", "2019-12-02T09:00").code == 0
     before = snapshot(db_url)
-    result = loaded("match", "run", CODE, "--witness", WITNESS, "--now", "2019-12-02T10:00")
+    result = loaded("match", "run", CODE, *parties.reveals(), "--witness", WITNESS, "--now", "2019-12-02T10:00")
     assert result.code == 2
     assert result.err_lines[0].startswith("无法按规则组成检查组")
     assert any("国家税务总局石家庄市鹿泉区税务局可派的执法人员不足，需要 9 人" in line for line in result.err_lines)
@@ -200,13 +202,218 @@ def test_officers_acknowledge_and_specialists_do_not_count(matched, db_url, tmp_
 
 
 def test_verify_catches_a_secret_and_its_commitment_edited_together(matched, db_url):
-    """The commitment published at the officer draw is in the audit chain: rewriting both still shows."""
+    """The commitments published at the officer draw are in the audit chain: rewriting a party's secret and its
+    commitment together in ``draws`` still shows, naming the party."""
     ssj, _, _ = matched
-    secret = "7c" * 32
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        parties = json.loads(conn.execute(text("SELECT parties FROM draws WHERE kind = 'officers'")).scalar())
+        parties[1]["secret"] = "7c" * 32
+        parties[1]["commitment"] = hashlib.sha256(bytes.fromhex("7c" * 32)).hexdigest()
+        conn.execute(text("UPDATE draws SET parties = :p WHERE kind = 'officers'"), {"p": json.dumps(parties)})
+    engine.dispose()
+    result = ssj("match", "verify", CODE)
+    assert result.code == 1 and f"密钥（{PARTIES[1]}）：不一致" in result.out, result.out
+
+
+def officer_draws(db_url) -> list:
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        found = conn.execute(select(orm.DrawRow.__table__).where(orm.DrawRow.kind == "officers")).all()
+    engine.dispose()
+    return found
+
+
+def audited(db_url, action: str) -> list[dict]:
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        found = conn.execute(select(orm.AuditEvent.payload).where(orm.AuditEvent.action == action)
+                             .order_by(orm.AuditEvent.seq)).scalars().all()
+    engine.dispose()
+    return [json.loads(p) for p in found]
+
+
+def test_the_v2_officer_draw_is_the_parties_secrets_and_anyone_re_derives_its_seed(loaded, db_url, tmp_path):
+    """Commit records only commitments; the run takes every reveal and the witness normalised; the seed is the
+    README's formula over the published values; verify says 一致."""
+    sampled = confirmed_campaign(loaded, tmp_path)
+    parties = Parties()
+    committed = loaded("match", "commit", CODE, *parties.commitments(), "--now", "2019-12-02T09:00", "--json")
+    assert committed.code == 0, committed.err
+    doc = json.loads(committed.out)
+    assert doc["algorithm"] == "ssj-match-v2"
+    assert doc["parties"] == [{"party": p, "commitment": parties.commitment(p)} for p in PARTIES]
+    [row] = officer_draws(db_url)
+    assert row.secret_hex is None and row.commitment is None and row.run_at is None
+    assert json.loads(row.parties) == [{"party": p, "commitment": parties.commitment(p), "secret": None}
+                                       for p in PARTIES], "no secret anywhere before the public draw"
+    commitments = {parties.commitment(p) for p in PARTIES}
+    for table, rows in snapshot(db_url).items():  # the grinding attack: nothing in the database opens a commitment
+        for value in (v for r in rows for v in r if isinstance(v, str)):
+            for candidate in re.findall(r"[0-9a-fA-F]{64}", value):
+                assert hashlib.sha256(bytes.fromhex(candidate)).hexdigest() not in commitments, table
+
+    typed = "  见证人：区纪委监委　李某   ２０１９-12-02  "  # a full-width space and digits, runs of spaces
+    run = loaded("match", "run", CODE, *parties.reveals()[2:], *parties.reveals()[:2],
+                 "--witness", typed, "--now", "2019-12-02T10:00", "--json")
+    assert run.code == 0, run.err
+    teams = json.loads(run.out)
+    assert teams["algorithm"] == "ssj-match-v2" and "secret" not in teams and "commitment" not in teams
+    assert teams["parties"] == [{"party": p, "commitment": parties.commitment(p), "secret": parties.secrets[p]}
+                                for p in PARTIES], "the campaign file's order, whatever the order typed"
+    assert teams["witness"] == "见证人:区纪委监委 李某 2019-12-02", "NFKC, one space per run, trimmed"
+    text_ = "\n".join(["ssj-match-v2", teams["snapshot_sha256"], *(f"{p}={parties.secrets[p]}" for p in PARTIES),
+                       teams["witness"]])
+    assert teams["seed"] == hashlib.sha256(text_.encode("utf-8")).hexdigest()
+    assert set(teams["teams"]) == set(sampled)
+    [row] = officer_draws(db_url)
+    assert row.witness == teams["witness"] and row.seed == teams["seed"]
+    [ran] = audited(db_url, "match_run")
+    assert ran["parties"] == teams["parties"] and ran["witness"] == teams["witness"]
+    verified = loaded("match", "verify", CODE)
+    assert verified.code == 0 and verified.out.strip().endswith("一致"), verified.out
+    assert f"密钥（{PARTIES[0]}）：一致" in verified.out and f"密钥（{PARTIES[1]}）：一致" in verified.out
+    assert loaded("audit", "verify").code == 0
+
+
+def test_commitments_must_be_exactly_the_named_parties(loaded, db_url, tmp_path):
+    confirmed_campaign(loaded, tmp_path)
+    parties = Parties()
+    first, second = parties.commitments()[1], parties.commitments()[3]
+    for args, named in (((("--commitment", first),), PARTIES[1]),
+                        ((("--commitment", first), ("--commitment", second), ("--commitment", f"区税务局={'0' * 64}")),
+                         "区税务局"),
+                        ((("--commitment", first), ("--commitment", first), ("--commitment", second)), PARTIES[0]),
+                        ((("--commitment", first), ("--commitment", f"{PARTIES[1]}=abc")), PARTIES[1]),
+                        ((("--commitment", first), ("--commitment", f"{PARTIES[1]}={parties.commitment(PARTIES[0])}")),
+                         "各自生成密钥")):
+        result = loaded("match", "commit", CODE, *(a for pair in args for a in pair), "--now", "2019-12-02T09:00")
+        assert result.code == 2 and named in result.err, (args, result.err)
+    assert officer_draws(db_url) == [] and audited(db_url, "refused") == [], "nothing recorded"
+    old = loaded("match", "commit", CODE, "--secret", "7c" * 32, *parties.commitments())
+    assert old.code == 2 and officer_draws(db_url) == [], "--secret is gone: the office draws no secret"
+
+
+def test_a_tampered_reveal_is_refused_naming_the_party_and_changes_nothing(loaded, db_url, tmp_path):
+    confirmed_campaign(loaded, tmp_path)
+    parties = Parties()
+    assert loaded("match", "commit", CODE, *parties.commitments(), "--now", "2019-12-02T09:00").code == 0
+    before = snapshot(db_url)
+    honest = parties.reveals()
+    forged = [*honest[:2], "--reveal", f"{PARTIES[1]}={'00' * 32}"]
+    result = loaded("match", "run", CODE, *forged, "--witness", WITNESS, "--now", "2019-12-02T10:00")
+    assert result.code == 2 and PARTIES[1] in result.err and "承诺值不符" in result.err, result.err
+    assert PARTIES[0] not in result.err
+    assert snapshot(db_url) == before, "nothing recorded, not even a refusal"
+
+
+def test_a_party_that_does_not_reveal_postpones_the_draw_which_is_recorded(loaded, db_url, tmp_path):
+    confirmed_campaign(loaded, tmp_path)
+    parties = Parties()
+    assert loaded("match", "commit", CODE, *parties.commitments(), "--now", "2019-12-02T09:00").code == 0
+    result = loaded("match", "run", CODE, *parties.reveals(without=(PARTIES[1],)), "--witness", WITNESS,
+                    "--now", "2019-12-02T10:00")
+    assert result.code == 2 and PARTIES[1] in result.err and "推迟" in result.err, result.err
+    [postponed] = audited(db_url, "match_postponed")
+    assert postponed["missing"] == [PARTIES[1]] and postponed["revealed"] == [PARTIES[0]]
+    assert parties.secrets[PARTIES[0]] not in json.dumps(postponed), "a secret revealed alone is not kept"
+    [row] = officer_draws(db_url)
+    assert row.run_at is None and all(p["secret"] is None for p in json.loads(row.parties))
+    assert loaded("match", "verify", CODE).code == 2, "not drawn yet"
+    held = loaded("match", "run", CODE, *parties.reveals(), "--witness", WITNESS, "--now", "2019-12-03T10:00")
+    assert held.code == 0, held.err
+    assert loaded("match", "verify", CODE).code == 0
+
+
+def test_an_officer_draw_recorded_as_v1_still_verifies(loaded, db_url, tmp_path):
+    """A round committed by the earlier version (one office secret, stored) runs and verifies as ssj-match-v1;
+    its secret and commitment edited together in SQL are still caught."""
+    from datetime import datetime
+
+    from tests.conftest import CLERK
+    from workflow import draw as commit_reveal
+    from workflow import matching
+    from workflow.persistence.draws import OFFICERS
+    from workflow.services.officer_draw import _pool_facts
+    from workflow.services.uow import UnitOfWork
+
+    confirmed_campaign(loaded, tmp_path)
+    secret = "5a" * 32
+    engine = make_engine(db_url)
+    uow = UnitOfWork(engine, now=datetime.fromisoformat("2019-12-02T09:00+08:00"), actor=CLERK, campaign=CODE)
+    with uow:  # what ssj-match-v1's commit wrote
+        snapshot_ = matching.snapshot_text(*_pool_facts(uow))
+        digest = commit_reveal.sha256_hex(snapshot_.encode("utf-8"))
+        record = uow.draws.commit(CODE, OFFICERS, round_=1, algorithm=matching.ALGORITHM, secret_hex=secret,
+                                  commitment=commit_reveal.commitment(bytes.fromhex(secret)), snapshot=snapshot_,
+                                  snapshot_sha256=digest, eligible=snapshot_.count("O\t"), now=uow.now, actor=CLERK)
+        uow.record("match_commit", payload={"round": 1, "algorithm": matching.ALGORITHM,
+                                            "commitment": record.commitment, "snapshot_sha256": digest})
+    engine.dispose()
+    run = loaded("match", "run", CODE, "--witness", WITNESS, "--now", "2019-12-02T10:00", "--json")
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    assert doc["algorithm"] == "ssj-match-v1" and doc["secret"] == secret and "parties" not in doc
+    assert doc["witness"] == commit_reveal.normalise_witness(WITNESS)
+    assert doc["seed"] == commit_reveal.seed(secret, doc["witness"], doc["snapshot_sha256"])
+    verified = loaded("match", "verify", CODE)
+    assert verified.code == 0 and verified.out.strip().endswith("一致"), verified.out
+    other = "7c" * 32
     engine = make_engine(db_url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE draws SET secret_hex = :s, commitment = :c WHERE kind = 'officers'"),
-                     {"s": secret, "c": hashlib.sha256(bytes.fromhex(secret)).hexdigest()})
+                     {"s": other, "c": hashlib.sha256(bytes.fromhex(other)).hexdigest()})
     engine.dispose()
-    result = ssj("match", "verify", CODE)
+    result = loaded("match", "verify", CODE)
     assert result.code == 1 and "密钥：不一致" in result.out
+
+
+def test_the_readme_officer_verifier_checks_a_real_v2_draw(matched, tmp_path):
+    """README's officer verifier, run as printed against the exported snapshot and the published run: it accepts
+    the real draw and refuses the same draw with its witness text changed."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ssj, _, doc = matched
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**Officers, `ssj-match-v2`**"):]
+    script = tmp_path / "verify_match.py"
+    script.write_text(re.search(r"```python\n(.*?)```", section, re.S).group(1), encoding="utf-8")
+    exported = ssj("match", "snapshot", CODE, "--out", tmp_path / "officers.txt")
+    assert exported.code == 0 and doc["snapshot_sha256"] in exported.out, exported.err
+    published = tmp_path / "run.json"
+    published.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    checked = subprocess.run([sys.executable, script, tmp_path / "officers.txt", published],
+                             capture_output=True, text=True, encoding="utf-8")
+    assert checked.returncode == 0, checked.stderr
+    assert sorted(checked.stdout.split()) == sorted(doc["teams"])
+    published.write_text(json.dumps({**doc, "witness": doc["witness"] + "。"}, ensure_ascii=False), encoding="utf-8")
+    forged = subprocess.run([sys.executable, script, tmp_path / "officers.txt", published],
+                            capture_output=True, text=True, encoding="utf-8")
+    assert forged.returncode == 1 and "AssertionError" in forged.stderr
+
+
+def test_a_campaign_stored_before_v2_draws_its_officers_by_v1(loaded, db_url, tmp_path):
+    """A stored plan without draw parties (created before ssj-match-v2): the office's secret, as before — no
+    --commitment, no --reveal — and the draw verifies."""
+    confirmed_campaign(loaded, tmp_path)
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        c = orm.Campaign.__table__
+        plan = conn.execute(select(c.c.plan).where(c.c.code == CODE)).scalar_one()
+        plan = json.loads(plan) if isinstance(plan, str) else dict(plan)
+        del plan["draw_parties"]
+        conn.execute(c.update().where(c.c.code == CODE).values(plan=plan))
+    engine.dispose()
+    refused = loaded("match", "commit", CODE, *Parties().commitments(), "--now", "2019-12-02T09:00")
+    assert refused.code == 2 and "ssj-match-v1" in refused.err and officer_draws(db_url) == []
+    committed = loaded("match", "commit", CODE, "--now", "2019-12-02T09:00", "--json")
+    assert committed.code == 0, committed.err
+    commitment = json.loads(committed.out)["commitment"]
+    run = loaded("match", "run", CODE, "--witness", WITNESS, "--now", "2019-12-02T10:00", "--json")
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    assert doc["algorithm"] == "ssj-match-v1" and doc["commitment"] == commitment
+    assert hashlib.sha256(bytes.fromhex(doc["secret"])).hexdigest() == commitment
+    assert loaded("match", "verify", CODE).code == 0

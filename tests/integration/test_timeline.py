@@ -1,4 +1,5 @@
-"""The tick's timeline steps: the office reminded of a public draw not held; transitions announced once."""
+"""The tick's timeline steps: the office reminded of a public draw not held, asked once for the officer draw's
+commitments; transitions announced once."""
 
 from __future__ import annotations
 
@@ -47,29 +48,43 @@ def test_transitions_are_announced_once(loaded, db_url):
 
 
 
-def test_the_tick_commits_the_officer_draw_once_confirmations_close_and_dispatches_the_forms(
-        loaded, smtp_server, tmp_path):
-    from tests.integration.conftest import WITNESS, confirmed_campaign
+def test_the_tick_asks_the_office_for_the_parties_commitments_once_and_dispatches_the_forms_after_the_draw(
+        loaded, db_url, smtp_server, tmp_path):
+    from tests.integration.conftest import PARTIES, WITNESS, Parties, confirmed_campaign
 
     inbox, _ = smtp_server
+    asked = "请各参与方提交承诺值"
 
     def still_open():
         assert loaded("tick", CODE, "--now", "2019-11-28T14:00").code == 0
-        assert "承诺" not in "".join(inbox.subjects()), "one department has not answered: nothing committed"
+        assert not any(asked in s for s in inbox.subjects()), "one department has not answered: nothing asked"
 
     sampled = confirmed_campaign(loaded, tmp_path, still_open)
     tick = loaded("tick", CODE, "--now", "2019-11-28T15:30")
-    assert tick.code == 0 and "已提交执法人员抽取承诺" in tick.err, tick.err
-    mails = [(to, m) for to, m in inbox.messages if "执法人员抽取承诺已生成" in str(m["Subject"])]
+    assert tick.code == 0 and "各参与方的执法人员抽取承诺值" in tick.err, tick.err
+    mails = [(to, m) for to, m in inbox.messages if asked in str(m["Subject"])]
     assert sorted(to[0] for to, _ in mails) == ["1qqj2463@163.com", "clerk@office.luquan.example"]
-    assert all(str(m["Subject"]).startswith("【待公布】") for _, m in mails)
     body = mails[0][1].get_body().get_content()
-    assert "抽取承诺" not in loaded("tick", CODE, "--now", "2019-11-28T16:00").err, "committed once"
-    refused = loaded("match", "commit", CODE, "--now", "2019-11-29T09:00")
-    assert refused.code == 2 and "已提交执法人员抽取承诺" in refused.err
+    assert all(party in body for party in PARTIES) and "ssj draw secret" in body
+    assert f"ssj match commit {CODE} --commitment {PARTIES[0]}=<承诺值> --commitment {PARTIES[1]}=<承诺值>" in body
+    assert f"ssj match run {CODE} --reveal {PARTIES[0]}=<密钥> --reveal {PARTIES[1]}=<密钥>" in body
+    assert officer_rounds(db_url) == 0, "the tick commits nothing: no officer draw until the parties commit"
+    for at in ("2019-11-28T16:00", "2019-11-29T09:00", "2019-12-02T08:00"):
+        later = loaded("tick", CODE, "--now", at)
+        assert later.code == 0 and "承诺值" not in later.err, later.err
+    assert sum(asked in s for s in inbox.subjects()) == 2, "asked once: later ticks queue nothing more"
+    assert officer_rounds(db_url) == 0
 
-    run = json.loads(loaded("match", "run", CODE, "--witness", WITNESS, "--now", "2019-12-02T10:00", "--json").out)
-    assert run["commitment"] in body, "the value the office published is the one the draw reveals"
+    parties = Parties()
+    committed = loaded("match", "commit", CODE, *parties.commitments(), "--now", "2019-12-02T09:00")
+    assert committed.code == 0, committed.err
+    assert loaded("tick", CODE, "--now", "2019-12-02T09:05").code == 0
+    [published] = [m for to, m in inbox.messages if to == ["clerk@office.luquan.example"]
+                   and str(m["Subject"]).startswith("【待公布】")]
+    assert all(parties.commitment(p) in published.get_body().get_content() for p in PARTIES)
+    assert sum(asked in s for s in inbox.subjects()) == 2, "committed: never asked again"
+    run = json.loads(loaded("match", "run", CODE, *parties.reveals(), "--witness", WITNESS,
+                            "--now", "2019-12-02T10:00", "--json").out)
     before = len(inbox.messages)
     forms = loaded("tick", CODE, "--now", "2019-12-02T10:15")
     assert forms.code == 0 and f"已生成一企一表 {len(sampled)} 份" in forms.err, forms.err
@@ -81,3 +96,16 @@ def test_the_tick_commits_the_officer_draw_once_confirmations_close_and_dispatch
     officers = {cert for team in run["teams"].values() for cert, _ in team}
     assert sum(s.startswith("【一企一表】") for s in inbox.subjects()[before:]) == len(officers)
     assert "一企一表" not in loaded("tick", CODE, "--now", "2019-12-02T10:30").err, "dispatched once"
+
+
+def officer_rounds(db_url) -> int:
+    from sqlalchemy import func, select
+
+    from workflow.persistence import orm
+
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(orm.DrawRow)
+                             .where(orm.DrawRow.kind == "officers")).scalar()
+    engine.dispose()
+    return count

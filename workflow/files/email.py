@@ -86,18 +86,51 @@ _TEMPLATES = {
 
 （本邮件由双随机抽查系统自动发送，每天至多一次。）
 """,
-    "match_committed.subject": "【待公布】{{ campaign_name }}：执法人员抽取承诺已生成",
+    "match_commitments.subject": "【执法人员抽取】{{ campaign_name }}：比对确认已完成，{% if parties %}请各参与方提交承诺值{% else %}请提交执法人员抽取承诺{% endif %}",
+    "match_commitments.body": """\
+领导小组办公室：
+
+抽查任务“{{ campaign_name }}”（{{ campaign_code }}）的比对确认已全部完成（截至 {{ at }}，北京时间），
+{{ confirmed }} 户企业需要实地核查。下一步是随机抽取执法检查人员。
+{% if parties %}
+为保证办公室、任何一个参与方和本系统都不能单独决定抽取结果，执法人员抽取由以下参与方共同完成：
+{% for p in parties %}  {{ loop.index }}. {{ p }}
+{% endfor %}
+请按以下步骤办理：
+
+一、各参与方在本方自己的电脑上运行 ssj draw secret，得到本方的密钥（secret）和承诺值（commitment）。
+    密钥由本方保管，公开抽取之前不交给任何人（包括办公室）；只把承诺值交给办公室。
+
+二、办公室收齐各方的承诺值后运行（尖括号处换成各方交来的承诺值）：
+    ssj match commit {{ campaign_code }}{% for p in parties %} --commitment {{ p }}=<承诺值>{% endfor %}
+    系统固定执法人员名录快照，并将快照哈希和各方承诺值发到本邮箱，请在公开抽取前公布。
+
+三、公开抽取时，各参与方到场当场公开本方密钥，见证人提供见证文本，办公室运行：
+    ssj match run {{ campaign_code }}{% for p in parties %} --reveal {{ p }}=<密钥>{% endfor %} --witness "<见证文本>"
+    密钥与承诺值不符的，系统拒绝并指出是哪一方；有参与方未公开密钥的，抽取推迟并记入审计记录。
+    抽取后系统自动生成一企一表并派发给执法人员。
+{% else %}
+本抽查任务创建于 ssj-match-v2 之前（任务文件没有 [draw] parties），仍按 ssj-match-v1 抽取：
+请运行 ssj match commit {{ campaign_code }} 固定执法人员名录快照并提交承诺，公布承诺值和快照哈希后，
+在见证人到场时运行 ssj match run {{ campaign_code }} --witness "<见证文本>"。抽取后系统自动生成一企一表并派发给执法人员。
+{% endif %}
+（本邮件由双随机抽查系统自动发送，只发送一次。）
+""",
+    "match_committed.subject": "【待公布】{{ campaign_name }}：执法人员抽取承诺已记录",
     "match_committed.body": """\
 领导小组办公室：
 
-抽查任务“{{ campaign_name }}”（{{ campaign_code }}）的比对确认已全部完成。系统于 {{ at }}（北京时间）
-固定了执法人员名录快照（{{ officers }} 名执法人员），并提交了抽取承诺：
+抽查任务“{{ campaign_name }}”（{{ campaign_code }}）的执法人员抽取承诺已于 {{ at }}（北京时间）记录（{{ algorithm }}）：
+系统固定了执法人员名录快照（{{ officers }} 名执法人员）{% if algorithm == "ssj-match-v1" %}并抽取了密钥{% else %}，各参与方提交了承诺值{% endif %}：
 
-  承诺值 commitment：{{ commitment }}
   快照哈希 snapshot_sha256：{{ snapshot_sha256 }}
-
-请在执法人员公开抽取前公布以上两个值，然后在见证人到场时公开抽取
-（ssj match run {{ campaign_code }} --witness …）。抽取后系统自动生成一企一表并派发给执法人员。
+{% for p in parties %}  {{ p.party }} 的承诺值 commitment：{{ p.commitment }}
+{% endfor %}
+{% if algorithm == "ssj-match-v1" %}请在执法人员公开抽取前公布以上各值，然后在见证人到场时公开抽取：
+  ssj match run {{ campaign_code }} --witness "<见证文本>"
+{% else %}请在执法人员公开抽取前公布以上各值。公开抽取时各参与方到场公开本方密钥，由见证人提供见证文本：
+  ssj match run {{ campaign_code }}{% for p in parties %} --reveal {{ p.party }}=<密钥>{% endfor %} --witness "<见证文本>"
+{% endif %}抽取后系统自动生成一企一表并派发给执法人员。
 
 （本邮件由双随机抽查系统自动发送。）
 """,

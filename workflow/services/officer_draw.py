@@ -1,13 +1,17 @@
 """The officer draw in the database: commit the pool, the public run (the teams), verify, substitute.
 
-Rows of ``draws`` with kind ``officers``; the teams are ``team_members`` rows, each
-with why the officer was eligible; every step is in the campaign's audit chain.
+Rows of ``draws`` with kind ``officers`` (``ssj-match-v2``: the campaign file's draw
+parties each commit to a secret of their own and reveal it at the public draw, so
+neither the office nor any one party can choose the teams); the teams are
+``team_members`` rows, each with why the officer was eligible; every step is in the
+campaign's audit chain.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from workflow import draw as commit_reveal
@@ -16,8 +20,9 @@ from workflow.errors import NotFound, UserError
 from workflow.identity import require_office
 from workflow.inspection import ASSIGNED, CONFIRMED, SAMPLED
 from workflow.machine import CHANGE_TEAM, require
+from workflow.mail import mails
 from workflow.persistence.draws import OFFICERS, DrawRecord
-from workflow.services.draws import Check, RunOutcome, already_run, commit_reveal_checks
+from workflow.services.draws import Check, RunOutcome, already_run, audited, commit_reveal_checks
 from workflow.services.inspections import inspection_of
 from workflow.services.permissions import department_actor
 from workflow.services.reactions import dispatch_to_officers, release_idle
@@ -44,15 +49,106 @@ def _pool_facts(uow) -> tuple[list, list, list]:
     return officers, needs, exclusions
 
 
-def commit_match(uow, *, secret: bytes | None = None,
+@dataclass(frozen=True)
+class Postponed:
+    """The public officer draw could not be held: a named party did not reveal its secret (recorded, not run)."""
+
+    missing: tuple[str, ...]
+    message: str
+
+
+def _by_party(plan, given: Sequence[tuple[str, str]], option: str) -> dict[str, str]:
+    """``PARTY=HEX`` values: each a party of the campaign file's ``[draw] parties``, at most once, 64 hex digits
+    (returned in lower case). Anything else is refused naming the party."""
+    named = "、".join(plan.draw_parties)
+    out: dict[str, str] = {}
+    for party, value in given:
+        if party not in plan.draw_parties:
+            raise UserError(f"{option}：“{party}”不是本抽查任务的抽取参与方（抽查任务文件 [draw] parties：{named}）")
+        if party in out:
+            raise UserError(f"{option}：“{party}”给出了两次（每个参与方恰好一次）")
+        try:
+            out[party] = commit_reveal.parse_secret(value).hex()
+        except commit_reveal.BadSecret as exc:
+            raise UserError(f"{option}：“{party}”的值不正确：{exc}") from None
+    return out
+
+
+def _commitments(plan, commitments: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Exactly one commitment per named party, each its own (two parties with one value did not each draw a secret).
+    A campaign stored before ssj-match-v2 (no ``[draw] parties``) takes none: the office's secret, as v1."""
+    if not plan.draw_parties:
+        if commitments:
+            raise UserError(f"抽查任务“{plan.code}”创建于 ssj-match-v2 之前（任务文件没有 [draw] parties），"
+                            "仍按 ssj-match-v1 由办公室抽取密钥：不用 --commitment")
+        return {}
+    given = _by_party(plan, commitments, "--commitment")
+    missing = [p for p in plan.draw_parties if p not in given]
+    if missing:
+        raise UserError(f"--commitment：缺少{'、'.join(f'“{p}”' for p in missing)}的承诺值"
+                        f"（每个参与方恰好一个：{'、'.join(plan.draw_parties)}），未作记录")
+    seen: dict[str, str] = {}
+    for party, value in given.items():
+        if value in seen:
+            raise UserError(f"--commitment：“{party}”与“{seen[value]}”的承诺值相同；各参与方须各自生成密钥（ssj draw secret）")
+        seen[value] = party
+    return given
+
+
+def _may_draw(uow) -> bool:
+    try:
+        require_office(uow.plan, uow.actor, "执法人员抽取")
+    except UserError:
+        return False
+    return True
+
+
+def commitments_checked(uow, commitments: Sequence[tuple[str, str]]) -> None:
+    """``match commit``'s commitments checked before the act, so a bad one is refused with nothing recorded (not even
+    a refusal row); one who may not draw at all is left to the act, whose refusal is audited."""
+    with uow:
+        if _may_draw(uow):
+            _commitments(uow.plan, commitments)
+
+
+def reveals_checked(uow, reveals: Sequence[tuple[str, str]], witness: str) -> None:
+    """``match run``'s reveals and witness checked before the act (a refusal then records nothing): each reveal
+    must open its party's commitment, the normalised witness must not be empty. A missing reveal is the act's:
+    it postpones the draw, recorded."""
+    _witness(witness)
+    with uow:
+        if not _may_draw(uow):
+            return
+        record = uow.draws.current(uow.plan.code, OFFICERS)
+        if record is None or record.run_at is not None:
+            return
+        if record.algorithm == matching.ALGORITHM_V2:
+            _revealed(uow, record, reveals)
+        elif reveals:
+            raise UserError(f"抽查任务“{uow.plan.code}”的执法人员抽取承诺为 {record.algorithm}（办公室单方密钥），"
+                            "不需要 --reveal")
+
+
+def _witness(text: str) -> str:
+    witness = commit_reveal.normalise_witness(text)
+    if not witness:
+        raise UserError("--witness：见证文本不能为空（去掉空白后没有内容）")
+    return witness
+
+
+def commit_match(uow, *, commitments: Sequence[tuple[str, str]] = (),
                  random_bytes: Callable[[int], bytes] = os.urandom) -> DrawRecord:
-    """Fix the officer pool snapshot once every confirmation is closed, and commit to a new secret."""
+    """Fix the officer pool snapshot once every confirmation is closed and record each party's commitment
+    (``ssj-match-v2``): no secret is stored, so nothing in the database yet decides the teams. The office
+    mailbox gets the values to publish before the public draw (【待公布】). A campaign stored before v2 commits
+    by v1: a secret from ``random_bytes``, stored."""
     with uow:
         plan = uow.plan
-        require_office(plan, uow.actor, "提交执法人员抽取承诺", system_may=True)
+        require_office(plan, uow.actor, "提交执法人员抽取承诺")
+        given = _commitments(plan, commitments)
         existing = uow.draws.current(plan.code, OFFICERS)
         if existing is not None:
-            raise UserError(f"抽查任务“{plan.code}”已提交执法人员抽取承诺（承诺值 {existing.commitment}）")
+            raise UserError(f"抽查任务“{plan.code}”已提交执法人员抽取承诺（快照哈希 {existing.snapshot_sha256}）")
         waiting = len(uow.inspections.in_campaign(plan.code, state=SAMPLED))
         if waiting:
             raise UserError(f"尚有 {waiting} 户企业未完成比对确认（状态为“已抽取”），比对确认结束后才能抽取执法人员")
@@ -61,38 +157,95 @@ def commit_match(uow, *, secret: bytes | None = None,
             raise UserError(f"抽查任务“{plan.code}”没有已确认的检查对象，无需抽取执法人员")
         snapshot = matching.snapshot_text(officers, needs, exclusions)
         snapshot_sha256 = commit_reveal.sha256_hex(snapshot.encode("utf-8"))
-        secret = secret if secret is not None else random_bytes(commit_reveal.SECRET_BYTES)
-        commitment = commit_reveal.commitment(secret)
-        record = uow.draws.commit(plan.code, OFFICERS, round_=1, algorithm=matching.ALGORITHM, secret_hex=secret.hex(),
-                                  commitment=commitment, snapshot=snapshot, snapshot_sha256=snapshot_sha256,
-                                  eligible=len(officers), now=uow.now, actor=uow.actor)
-        uow.record("match_commit", payload={
-            "round": 1, "algorithm": matching.ALGORITHM, "commitment": commitment, "snapshot_sha256": snapshot_sha256,
-            "officers": len(officers), "enterprises": len(needs), "exclusions": len(exclusions)})
+        facts = {"snapshot_sha256": snapshot_sha256, "officers": len(officers), "enterprises": len(needs),
+                 "exclusions": len(exclusions)}
+        if plan.draw_parties:
+            parties = [{"party": p, "commitment": given[p], "secret": None} for p in plan.draw_parties]
+            published = [{"party": p["party"], "commitment": p["commitment"]} for p in parties]
+            record = uow.draws.commit(plan.code, OFFICERS, round_=1, algorithm=matching.ALGORITHM_V2, parties=parties,
+                                      snapshot=snapshot, snapshot_sha256=snapshot_sha256, eligible=len(officers),
+                                      now=uow.now, actor=uow.actor)
+            uow.record("match_commit", payload={"round": 1, "algorithm": matching.ALGORITHM_V2, "parties": published,
+                                                **facts})
+        else:
+            secret = random_bytes(commit_reveal.SECRET_BYTES)
+            published = [{"party": plan.office, "commitment": commit_reveal.commitment(secret)}]
+            record = uow.draws.commit(plan.code, OFFICERS, round_=1, algorithm=matching.ALGORITHM,
+                                      secret_hex=secret.hex(), commitment=published[0]["commitment"],
+                                      snapshot=snapshot, snapshot_sha256=snapshot_sha256, eligible=len(officers),
+                                      now=uow.now, actor=uow.actor)
+            uow.record("match_commit", payload={"round": 1, "algorithm": matching.ALGORITHM,
+                                                "commitment": record.commitment, **facts})
+        local = uow.now.astimezone(plan.tz)
+        uow.queue(mails(f"match-commit|{plan.code}|{record.round}", plan.office_mailboxes, kind="match_committed",
+                        template="match_committed",
+                        context={"campaign_name": plan.name, "campaign_code": plan.code,
+                                 "at": f"{local:%Y-%m-%d %H:%M}", "algorithm": record.algorithm,
+                                 "snapshot_sha256": snapshot_sha256, "officers": len(officers),
+                                 "parties": published}))
         return record
 
 
-def _derive(uow, record: DrawRecord, witness: str) -> tuple[str, matching.MatchResult]:
-    seed = commit_reveal.seed(record.secret_hex, witness, record.snapshot_sha256)
+def _seed(record: DrawRecord, witness: str) -> str:
+    """The seed of the recorded round from its recorded inputs (v2: every party's secret; v1: the office's)."""
+    if record.algorithm == matching.ALGORITHM:
+        return commit_reveal.seed(record.secret_hex, witness, record.snapshot_sha256)
+    return commit_reveal.seed_v2(matching.ALGORITHM_V2, record.snapshot_sha256,
+                                 [(p["party"], p["secret"]) for p in record.parties], witness)
+
+
+def _teams(uow, record: DrawRecord, seed: str) -> matching.MatchResult:
     officers, needs, exclusions = matching.parse_snapshot(record.snapshot)
     m = uow.plan.matching
-    return seed, matching.match(officers, needs, exclusions, seed, per_enterprise=m.officers_per_enterprise,
-                                per_department_minimum=m.per_department_minimum,
-                                window_days=m.conflict_window_days, department_names=uow.directory.department_names())
+    return matching.match(officers, needs, exclusions, seed, per_enterprise=m.officers_per_enterprise,
+                          per_department_minimum=m.per_department_minimum,
+                          window_days=m.conflict_window_days, department_names=uow.directory.department_names())
 
 
-def run_match(uow, *, witness: str) -> RunOutcome:
-    """The public officer draw: derive every team; when a rule cannot be met, say where and record nothing."""
+def _revealed(uow, record: DrawRecord, reveals: Sequence[tuple[str, str]]) -> tuple[list[dict], list[str]]:
+    """The parties with the secrets revealed now, and who did not reveal; a secret that does not hash to its
+    party's commitment is refused naming the party (nothing recorded)."""
+    given = _by_party(uow.plan, reveals, "--reveal")
+    parties = []
+    for p in record.parties:
+        secret = given.get(p["party"])
+        if secret is not None and commit_reveal.commitment(bytes.fromhex(secret)) != p["commitment"]:
+            raise UserError(f"--reveal：“{p['party']}”公开的密钥与其承诺值不符（密钥的 SHA-256 为 "
+                            f"{commit_reveal.commitment(bytes.fromhex(secret))}，承诺值为 {p['commitment']}），未作记录")
+        parties.append({**p, "secret": secret})
+    return parties, [p["party"] for p in parties if p["secret"] is None]
+
+
+def run_match(uow, *, reveals: Sequence[tuple[str, str]] = (), witness: str) -> RunOutcome | Postponed:
+    """The public officer draw: every party reveals, the witnesses speak, every team is derived.
+
+    A reveal that does not match its commitment, or a rule that cannot be met, is refused and records
+    nothing; a party that does not reveal postpones the draw, which is recorded (``match_postponed``)."""
+    witness = _witness(witness)
     with uow:
         plan = uow.plan
         require_office(plan, uow.actor, "执法人员公开抽取")
         record = uow.draws.current(plan.code, OFFICERS)
         if record is None:
-            raise UserError(f"抽查任务“{plan.code}”尚未提交执法人员抽取承诺（先运行 ssj match commit {plan.code}）")
+            raise UserError(f"抽查任务“{plan.code}”尚未提交执法人员抽取承诺（各参与方提交承诺值后运行 "
+                            f"ssj match commit {plan.code} --commitment 参与方=承诺值 …）")
         if record.run_at is not None:
             return already_run(uow, record, witness, "match_run_ignored",
                                "警告：执法人员已公开抽取，本次提供的见证文本与记录不同，已忽略；以下为已记录的结果")
-        seed, result = _derive(uow, record, witness)
+        parties = None
+        if record.algorithm == matching.ALGORITHM_V2:
+            parties, missing = _revealed(uow, record, reveals)
+            if missing:
+                revealed = [p["party"] for p in parties if p["secret"] is not None]
+                uow.record("match_postponed", payload={"round": record.round, "missing": missing,
+                                                       "revealed": revealed, "witness": witness})
+                return Postponed(tuple(missing), f"{'、'.join(f'“{p}”' for p in missing)}未公开密钥，执法人员公开抽取"
+                                 "推迟（已记入审计记录）；各参与方到场后再运行 ssj match run，每方一个 --reveal")
+            record = replace(record, parties=parties)
+        elif reveals:
+            raise UserError(f"抽查任务“{plan.code}”的执法人员抽取承诺为 {record.algorithm}（办公室单方密钥），不需要 --reveal")
+        seed = _seed(record, witness)
+        result = _teams(uow, record, seed)
         if result.shortages:
             head = f"无法按规则组成检查组（{len(result.shortages)} 处），未作记录："
             raise UserError(head, [head, *result.shortages])
@@ -103,21 +256,58 @@ def run_match(uow, *, witness: str) -> RunOutcome:
                         "eligibility": m.why} for uscc, team in result.teams.items() for m in team], uow.now)
         teams = {uscc: [[m.certificate_no, m.department] for m in team] for uscc, team in sorted(result.teams.items())}
         record = uow.draws.record_run(record, witness=witness, seed=seed, result={"teams": teams}, now=uow.now,
-                                      actor=uow.actor)
-        uow.record("match_run", payload={"round": 1, "secret": record.secret_hex, "witness": witness, "seed": seed,
-                                         "teams": teams})
+                                      actor=uow.actor, parties=parties)
+        revealed = {"parties": parties} if parties is not None else {"secret": record.secret_hex}
+        uow.record("match_run", payload={"round": 1, "algorithm": record.algorithm, **revealed, "witness": witness,
+                                         "seed": seed, "teams": teams})
         return RunOutcome(record)
 
 
+def _party_checks(uow, record: DrawRecord) -> tuple[list[Check], str | None]:
+    """``ssj-match-v2``: the snapshot, each party's secret against its commitment, and the seed from them all —
+    each also against what the audit chain recorded at the commit and at the run."""
+    recorded = audited(uow, record.round, "match_commit", "match_run")
+    committed, ran = recorded.get("match_commit", {}), recorded.get("match_run", {})
+    snapshot_hash = commit_reveal.sha256_hex(record.snapshot.encode("utf-8"))
+    checks = [Check("快照", snapshot_hash == record.snapshot_sha256 == committed.get("snapshot_sha256"),
+                    f"快照的 SHA-256 为 {snapshot_hash}，记录为 {record.snapshot_sha256}，"
+                    f"承诺时公布为 {committed.get('snapshot_sha256')}")]
+    published = {p.get("party"): p.get("commitment") for p in committed.get("parties", [])}
+    revealed = {p.get("party"): p.get("secret") for p in ran.get("parties", [])}
+    names = [p["party"] for p in record.parties]
+    checks.append(Check("参与方", names == list(uow.plan.draw_parties) == list(published),
+                        f"记录的参与方：{'、'.join(names)}；抽查任务文件：{'、'.join(uow.plan.draw_parties)}"))
+    for p in record.parties:
+        secret = p["secret"] or ""
+        digest = commit_reveal.sha256_hex(bytes.fromhex(secret)) if len(secret) == 64 else "（无效密钥）"
+        ok = digest == p["commitment"] == published.get(p["party"]) and secret == revealed.get(p["party"])
+        checks.append(Check(f"密钥（{p['party']}）", ok,
+                            f"密钥的 SHA-256 为 {digest}，承诺值记录为 {p['commitment']}，"
+                            f"承诺时公布为 {published.get(p['party'])}"))
+    if any(not c.ok for c in checks[2:]):
+        return checks, None
+    seed = _seed(record, record.witness)
+    ok = (seed == record.seed == ran.get("seed") and record.witness == ran.get("witness")
+          and record.witness == commit_reveal.normalise_witness(record.witness))
+    checks.append(Check("见证", ok, f"由各方密钥、见证文本和快照算得种子 {seed}，记录为 {record.seed}，"
+                                    f"抽取时公布为 {ran.get('seed')}"))
+    return checks, seed
+
+
 def verify_match(uow) -> list[Check]:
-    """Re-derive the teams from the recorded snapshot, secret and witness; compare with every record of them."""
+    """Re-derive the teams from the recorded snapshot, secrets and witness; compare with every record of them."""
     with uow:
         plan = uow.plan
         record = uow.draws.current(plan.code, OFFICERS)
         if record is None or record.run_at is None:
             raise UserError(f"抽查任务“{plan.code}”尚未公开抽取执法人员")
-        checks, _ = commit_reveal_checks(uow, record, "match_commit", "match_run")
-        _, result = _derive(uow, record, record.witness)
+        if record.algorithm == matching.ALGORITHM:
+            checks, seed = commit_reveal_checks(uow, record, "match_commit", "match_run")
+        else:
+            checks, seed = _party_checks(uow, record)
+        if seed is None:  # a secret does not hash to its commitment: nothing can be derived from it
+            return checks
+        result = _teams(uow, record, seed)
         drawn = uow.teams.drawn(plan.code)
     derived = {u: [[m.certificate_no, m.department] for m in team] for u, team in sorted(result.teams.items())}
     recorded = record.result["teams"]
@@ -126,6 +316,12 @@ def verify_match(uow) -> list[Check]:
     as_sets = {u: {tuple(m) for m in team} for u, team in derived.items()}
     checks.append(Check("检查组成员", drawn == as_sets, f"数据库中抽取的检查组成员 {sum(map(len, drawn.values()))} 人次"))
     return checks
+
+
+def officer_round(uow) -> DrawRecord | None:
+    """The officer draw as recorded (its snapshot is what ``ssj match snapshot`` exports)."""
+    with uow:
+        return uow.draws.current(uow.plan.code, OFFICERS)
 
 
 def replace_member(uow, uscc: str, certificate_no: str, *, reason: str) -> matching.Member:
@@ -172,9 +368,13 @@ def replace_member(uow, uscc: str, certificate_no: str, *, reason: str) -> match
 
 
 def teams_document(record: DrawRecord, code: str) -> dict:
-    return {"campaign": code, "algorithm": matching.ALGORITHM, "officers": record.eligible,
-            "snapshot_sha256": record.snapshot_sha256, "commitment": record.commitment, "secret": record.secret_hex,
-            "witness": record.witness, "seed": record.seed, "teams": record.result["teams"]}
+    """The ``match run --json`` object: v2 lists ``parties`` ({party, commitment, secret}, the file's order) where
+    v1 had one ``commitment`` and ``secret``."""
+    revealed = ({"parties": record.parties} if record.algorithm == matching.ALGORITHM_V2
+                else {"commitment": record.commitment, "secret": record.secret_hex})
+    return {"campaign": code, "algorithm": record.algorithm, "officers": record.eligible,
+            "snapshot_sha256": record.snapshot_sha256, **revealed, "witness": record.witness, "seed": record.seed,
+            "teams": record.result["teams"]}
 
 
 def attach_specialist(uow, uscc: str, certificate_no: str, *, reason: str) -> None:

@@ -36,7 +36,8 @@ REFUSALS_BEFORE_BOUNCE = 3
 RESENDS_WHEN_UNCLEAR = 1
 PROBLEMS = (BOUNCED, UNBUILDABLE, UNCLEAR)
 KINDS = {"remind": "提醒", "overdue": "逾期通知", "escalate": "督办", "dispatch": "派发名单", "forms": "一企一表",
-          "report": "逾期部门报告", "deadline_moved": "期限调整"}
+          "report": "逾期部门报告", "deadline_moved": "期限调整", "match_commitments": "执法人员抽取承诺征集",
+          "match_committed": "执法人员抽取承诺"}
 
 
 @dataclass

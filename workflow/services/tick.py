@@ -1,12 +1,12 @@
 """One step of a campaign's timeline, the same from the Prefect tick and from ``ssj tick``.
 
 In order: deadlines follow a changed calendar; the office is reminded of a public
-draw not held; the officer draw is committed once confirmations close; the
-一企一表 are dispatched once the officer draw has been run; then the sweep queues
-what is due. Sending is the outbox's job. Every step is idempotent, so a tick
-re-run after a crash, or run twice at once, does each thing once; a step whose
-transaction lost a deadlock before it committed is taken again at once
-(``uow.retried``; the sweep does that per batch).
+draw not held; the office is asked (once) for the draw parties' commitments to the
+officer draw once confirmations close; the 一企一表 are dispatched once the officer
+draw has been run; then the sweep queues what is due. Sending is the outbox's job.
+Every step is idempotent, so a tick re-run after a crash, or run twice at once,
+does each thing once; a step whose transaction lost a deadlock before it committed
+is taken again at once (``uow.retried``; the sweep does that per batch).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from workflow.services.calendar_files import calendar_problem
 from workflow.services.deadline_changes import MovedDeadline, follow_calendar
 from workflow.services.forms import FormsReport
 from workflow.services.sweep import SweepReport, sweep
-from workflow.services.timeline import commit_officer_draw, dispatch_forms, remind_pending_draw
+from workflow.services.timeline import dispatch_forms, remind_pending_draw, request_officer_commitments
 from workflow.tasks import TASK_LABELS
 
 INFO, WARNING = "info", "warning"
@@ -32,7 +32,7 @@ class Advanced:
     moved: list[MovedDeadline]
     draw_reminders: int
     swept: SweepReport
-    officer_commitment: str | None = None
+    commitments_requested: int = 0  # mails asking the office for the draw parties' commitments
     forms: FormsReport | None = None
     problems: list[str] = field(default_factory=list)
     missing_years: list[int] = field(default_factory=list)  # calendar years a step waits for (ssj tick exits 1)
@@ -40,8 +40,8 @@ class Advanced:
     def notes(self) -> list[tuple[str, str]]:
         """What the tick did that the office should read, in Chinese, with its level (the log, or stderr)."""
         tz, notes = self.tz, []
-        if self.officer_commitment:
-            notes.append((INFO, f"比对确认已全部完成，已提交执法人员抽取承诺 {self.officer_commitment}（已通知领导小组办公室公布）"))
+        if self.commitments_requested:
+            notes.append((INFO, "比对确认已全部完成，已请领导小组办公室收集各参与方的执法人员抽取承诺值（ssj match commit）"))
         if self.forms:
             notes.append((INFO, f"已生成一企一表 {self.forms.forms} 份并派发给执法人员：{self.forms.schedule.parent.resolve() / '一企一表'}"))
         notes += [(WARNING, problem) for problem in self.problems]
@@ -77,10 +77,10 @@ def advance(uow) -> Advanced:
 
     moved = step("期限重新计算", follow_calendar, [])
     reminders = step("公开抽取提醒", remind_pending_draw, 0)
-    commitment, forms = None, None
+    requested, forms = 0, None
     with uow.exclusive(f"timeline|{plan.code}") as mine:
         if mine:  # else another tick is taking these steps right now
-            commitment = step("执法人员抽取承诺", commit_officer_draw)
+            requested = step("执法人员抽取承诺征集", request_officer_commitments, 0)
             try:
                 forms = step("一企一表派发", dispatch_forms)
             except (UserError, CannotComplete) as refused:  # teams, dates, a full disk: the next tick tries again
@@ -89,4 +89,4 @@ def advance(uow) -> Advanced:
     swept = _covered(problems, missing, "巡查期限", lambda: sweep(uow), SweepReport())  # retried batch by batch
     for year, count in sorted(swept.uncovered.items()):
         problems.append(f"{count} 项事项的提醒或督办无法确定：{CalendarCoverageError(year)}（添加后下一次定时推进会自动补上）")
-    return Advanced(plan.tz, moved, reminders, swept, commitment, forms, problems, sorted(missing | set(swept.uncovered)))
+    return Advanced(plan.tz, moved, reminders, swept, requested, forms, problems, sorted(missing | set(swept.uncovered)))

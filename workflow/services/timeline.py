@@ -1,7 +1,8 @@
 """Steps of the campaign's timeline whose time has come, and what the office watches happen.
 
 The tick reminds the office when the planned public draw has passed without it
-(once a day), commits the officer draw once confirmations close, dispatches the
+(once a day), asks the office for the draw parties' commitments to the officer
+draw once confirmations close (once; it never commits by itself), dispatches the
 一企一表 once the officer draw has been run, and turns the audit chain's new
 transitions into events for the office's automations — each exactly once: every
 step reads the database first and writes in one transaction, so a step killed
@@ -11,16 +12,13 @@ half-way is simply taken again by the next tick.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable
 
 from workflow.audit import campaign_chain
 from workflow.inspection import CONFIRMED, SAMPLED
 from workflow.machine import MOVES
 from workflow.mail import mails
-from workflow.persistence.draws import ENTERPRISES, OFFICERS, RoundTaken
+from workflow.persistence.draws import ENTERPRISES, OFFICERS
 from workflow.services.forms import FormsReport, generate_forms
-from workflow.services.officer_draw import commit_match
 from workflow.services.inspections import SAMPLE
 
 TRANSITIONS = {SAMPLE, *(m.trigger for m in MOVES)}
@@ -52,30 +50,29 @@ def new_transitions(uow) -> list[dict]:
             for r in rows]
 
 
-def commit_officer_draw(uow, *, random_bytes: Callable[[int], bytes] = os.urandom) -> str | None:
-    """Once every confirmation is closed, fix the officer pool and commit; the office gets the values to publish.
+def request_officer_commitments(uow) -> int:
+    """Once every confirmation is closed, ask the office (once) for the draw parties' commitments; returns the mails
+    queued (0 when asked already).
 
-    Nothing happens before the public draw, while an enterprise still waits for an
-    answer, or when the office has already committed (``ssj match commit``).
+    The tick commits nothing: each party draws its own secret on its own device (``ssj draw secret``) and hands
+    the office only its commitment, so no one — the system included — holds what decides the teams before the
+    public draw. Nothing happens before the public enterprise draw, while an enterprise still waits for an
+    answer, or once the office has committed (``ssj match commit``). The mail's key is the campaign's alone: a
+    later tick queues nothing more.
     """
     with uow:
         plan = uow.plan
         if not uow.draws.was_run(plan.code, ENTERPRISES) or uow.draws.current(plan.code, OFFICERS) is not None:
-            return None
+            return 0
         states = uow.inspections.states(plan.code)
         if SAMPLED in states or CONFIRMED not in states:
-            return None
-        try:
-            record = commit_match(uow, random_bytes=random_bytes)  # its own block: a savepoint
-        except RoundTaken:
-            return None  # another tick committed at the same moment: theirs stands
+            return 0
         local = uow.now.astimezone(plan.tz)
-        uow.queue(mails(f"match-commit|{plan.code}|{record.round}", plan.office_mailboxes, kind="match_committed",
-                        template="match_committed",
-                        context={"campaign_name": plan.name, "campaign_code": plan.code,
-                                 "at": f"{local:%Y-%m-%d %H:%M}", "commitment": record.commitment,
-                                 "snapshot_sha256": record.snapshot_sha256, "officers": record.eligible}))
-    return record.commitment
+        return uow.queue(mails(f"match-commitments|{plan.code}", plan.office_mailboxes, kind="match_commitments",
+                               template="match_commitments",
+                               context={"campaign_name": plan.name, "campaign_code": plan.code,
+                                        "at": f"{local:%Y-%m-%d %H:%M}", "parties": list(plan.draw_parties),
+                                        "confirmed": len(uow.inspections.in_campaign(plan.code, state=CONFIRMED))}))
 
 
 def dispatch_forms(uow) -> FormsReport | None:
