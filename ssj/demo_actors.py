@@ -113,12 +113,12 @@ class People:
                    for party in self.plan.draw_parties}
 
         def commit(now: datetime) -> str:
-            given = [(party, hashlib.sha256(bytes.fromhex(s)).hexdigest()) for party, s in secrets.items()]
+            given = [f"{party}={hashlib.sha256(bytes.fromhex(s)).hexdigest()}" for party, s in secrets.items()]
             record = commit_match(self.uow(now, self.clerk), commitments=given)
             return "；".join(f"{p['party']} {p['commitment'][:16]}…" for p in record.parties)
 
         def run(now: datetime) -> str:
-            run_match(self.uow(now, self.clerk), reveals=list(secrets.items()), witness=OFFICER_WITNESS)
+            run_match(self.uow(now, self.clerk), reveals=[f"{p}={s}" for p, s in secrets.items()], witness=OFFICER_WITNESS)
             teams = lookups.teams(self.uow(now, self.clerk))
             people = sum(1 for team in teams.values() for m in team if not m["specialist"])
             return (f"{'、'.join(secrets)}当场公开密钥；{len(teams)} 个检查组，{people} 人次"

@@ -36,8 +36,6 @@ CODE = click.argument("code", metavar="任务编号")
 USCC = click.argument("uscc", metavar="统一社会信用代码",  # as people type it: spaces, full width, lower case
                       callback=lambda ctx, param, value: _normalised(value))
 CERT = click.argument("cert", metavar="执法证号")
-WITNESS = click.option("--witness", required=True, metavar="文本", help="见证人在抽取现场提供的文本，原样使用")
-SECRET = click.option("--secret", metavar="HEX", help="指定密钥（恰好 64 位十六进制数字）；不指定则随机生成")
 
 
 def parse_now(text: str | None, environ: dict[str, str] | None = None) -> datetime | None:
@@ -326,16 +324,6 @@ def report_checks(checks) -> None:
         return
     out("不一致：" + "、".join(c.subject for c in checks if not c.ok))
     raise click.exceptions.Exit(1)
-
-
-def secret_option(text: str | None) -> bytes | None:
-    """``--secret``: exactly 64 hex digits, or none (then a random one is drawn)."""
-    from workflow.draw import BadSecret, parse_secret
-
-    try:
-        return parse_secret(text) if text is not None else None
-    except BadSecret as exc:
-        raise UserError(f"--secret: {exc}") from None
 
 
 def _normalised(uscc: str) -> str:

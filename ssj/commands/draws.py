@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from calendars import BEIJING
-from ssj.commands import (CERT, CODE, SECRET, WITNESS, Call, act, cli, command, emit_json, err, group, lazy, out,
-                          read, report_checks, secret_option, team_member)
+from ssj.commands import (CERT, CODE, Call, act, cli, command, emit_json, err, group, out, read, report_checks,
+                          team_member)
 from workflow.errors import UserError
 
 
@@ -121,34 +121,6 @@ def draw_verify_cmd(call: Call, code: str) -> None:
     report_checks(read(call, code, verify_draw))
 
 
-def _public_draw_commands(group: click.Group, module: str, *, run_help: str, run: str, document: str, show,
-                          verify: str) -> None:
-    """``run`` and ``verify`` of a draw (``ssj draw`` / ``ssj match``), the handlers named in ``module``.
-
-    ``run``: the public draw with the witnesses' text — or its record shown again, with a warning when the text
-    differs; ``--json`` prints its document, else ``show`` says it. ``verify``: re-derive and compare (exit 1 when
-    anything disagrees)."""
-    what, run_draw, document_of = f"{group.name}_run", lazy(module, run), lazy(module, document)
-
-    @command(group, "verify", help="按记录的快照、密钥和见证文本重新推导：一致返回 0，不一致返回 1 并指出哪一项。")
-    @CODE
-    def verify_cmd(call: Call, code: str) -> None:
-        report_checks(read(call, code, lazy(module, verify)))
-
-    @command(group, "run", changes=True, json_output=True, help=run_help)
-    @CODE
-    @WITNESS
-    def run_cmd(call: Call, code: str, witness: str) -> None:
-        outcome = act(call, code, what, lambda uow: run_draw(uow, witness=witness))
-        if outcome.warning:
-            err(outcome.warning)
-        document = document_of(outcome.record, code)
-        if call.as_json:
-            emit_json(document)
-        else:
-            show(code, outcome.record, document)
-
-
 def _show_draw(code: str, record, document: dict) -> None:
     out(f"抽查任务 {code} 第 {record.round} 轮抽取（{document['algorithm']}）：")
     for key, label in (("eligible", "符合条件（户）"), ("sample_size", "抽取（户）"),
@@ -184,30 +156,16 @@ match_group = group(cli, "match", "随机抽取执法检查人员并组成检查
                                  "各自承诺、公开抽取时公开密钥，与抽取企业同样可复核）。")
 
 
-def _party_values(option: str, metavar: str):
-    """A repeatable ``--commitment``/``--reveal 参与方=十六进制`` option, given to the handler as (party, hex) pairs."""
-    def split(ctx, param, values):
-        pairs = []
-        for value in values:
-            party, sep, hex_ = value.rpartition("=")
-            if not sep or not party.strip():
-                raise click.BadParameter(f"“{value}”应写作 参与方=十六进制（如 区市场监管局=3f…）", ctx=ctx, param=param)
-            pairs.append((party.strip(), hex_.strip()))
-        return tuple(pairs)
-    return click.option(option, "values", multiple=True, metavar=f"参与方={metavar}", callback=split,
-                        help=f"每个参与方一次（抽查任务文件 [draw] parties 中的名称），{metavar}为 64 位十六进制")
-
-
 @command(match_group, "commit", changes=True, json_output=True, short_help="固定执法人员库快照，记录各参与方的承诺值（公开抽取前）。",
          help="比对确认结束后，固定执法人员库快照（在岗、执法证覆盖实地核查期、回避和近期检查关系），记录各参与方的承诺值"
               "（各方在自己的设备上运行 ssj draw secret，只把承诺值交给办公室）；不保存任何密钥。")
 @CODE
-@_party_values("--commitment", "承诺值")
-def match_commit_cmd(call: Call, code: str, values: tuple[tuple[str, str], ...]) -> None:
+@COMMITMENT
+def match_commit_cmd(call: Call, code: str, commitments: tuple[str, ...]) -> None:
     from workflow.services.officer_draw import commit_match, commitments_checked
 
-    read(call, code, lambda uow: commitments_checked(uow, values))  # bad input: refused, nothing recorded
-    record = act(call, code, "match_commit", lambda uow: commit_match(uow, commitments=values))
+    read(call, code, lambda uow: commitments_checked(uow, commitments))  # bad input: refused, nothing recorded
+    record = act(call, code, "match_commit", lambda uow: commit_match(uow, commitments=commitments))
     if record.parties is None:  # a campaign stored before v2: the office's secret (ssj-match-v1)
         if call.as_json:
             emit_json({"campaign": code, "algorithm": record.algorithm, "officers": record.eligible,
@@ -253,13 +211,13 @@ def match_verify_cmd(call: Call, code: str) -> None:
          help="公开抽取执法人员：各参与方当场公开密钥（须与承诺值相符），见证文本规范化后使用（NFKC，空白合并为一个空格，去掉首尾空白），"
               "按规则为每户企业组成检查组；规则无法满足时指出企业、部门和原因，不作记录；有参与方未公开密钥则推迟并记录。")
 @CODE
-@_party_values("--reveal", "密钥")
-@click.option("--witness", required=True, metavar="文本", help="见证人在抽取现场提供的文本（规范化后使用、保存和公布）")
-def match_run_cmd(call: Call, code: str, values: tuple[tuple[str, str], ...], witness: str) -> None:
+@REVEAL
+@NORMALISED_WITNESS
+def match_run_cmd(call: Call, code: str, reveals: tuple[str, ...], witness: str) -> None:
     from workflow.services.officer_draw import Postponed, reveals_checked, run_match, teams_document
 
-    read(call, code, lambda uow: reveals_checked(uow, values, witness))  # bad input: refused, nothing recorded
-    outcome = act(call, code, "match_run", lambda uow: run_match(uow, reveals=values, witness=witness))
+    read(call, code, lambda uow: reveals_checked(uow, reveals, witness))  # bad input: refused, nothing recorded
+    outcome = act(call, code, "match_run", lambda uow: run_match(uow, reveals=reveals, witness=witness))
     if isinstance(outcome, Postponed):
         raise UserError(outcome.message)
     if outcome.warning:

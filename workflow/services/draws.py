@@ -20,6 +20,7 @@ from workflow.audit import campaign_chain
 from workflow.errors import UserError
 from workflow.identity import require_office
 from workflow.persistence.draws import ENTERPRISES, DrawRecord
+from workflow.services import draw_parties as party_rules
 from workflow.services.dispatch import open_department_files, queue_dispatch
 from workflow.services.inspections import start_inspections
 
@@ -46,49 +47,14 @@ def _v1_only(plan) -> bool:
     return not plan.draw_parties
 
 
-def _party_values(plan, items, option: str, *, all_required: bool) -> dict[str, str]:
-    """The ``PARTY=HEX`` items checked against the campaign's parties (``UserError`` naming each problem)."""
-    try:
-        given = algorithm.party_values(items, plan.draw_parties, option)
-    except algorithm.BadPartyValues as exc:
-        raise UserError(exc.problems[0], exc.problems) from None
-    missing = [p for p in plan.draw_parties if p not in given]
-    if all_required and missing:
-        raise UserError(f"{option}：缺少参与方 {'、'.join(missing)} 的值（每个参与方各一个：{'、'.join(plan.draw_parties)}）")
-    return given
-
-
 def commitments_given(uow, items) -> dict[str, str]:
     """``draw commit``'s ``--commitment`` items checked before anything is written (the refusal is then not audited).
 
     Someone who may not draw at all is left to the act itself, whose refusal is audited."""
     with uow:
-        if not _may_draw(uow):
+        if not party_rules.may_draw(uow, "抽取"):
             return {}
-        return _commitments(uow.plan, items)
-
-
-def _may_draw(uow) -> bool:
-    try:
-        require_office(uow.plan, uow.actor, "抽取")
-    except UserError:
-        return False
-    return True
-
-
-def _commitments(plan, items) -> dict[str, str]:
-    if _v1_only(plan):
-        if items:
-            raise UserError(f"抽查任务“{plan.code}”创建于 ssj-draw-v2 之前（任务文件没有 [draw] parties），"
-                            "仍按 ssj-draw-v1 由办公室抽取密钥：不用 --commitment")
-        return {}
-    given = _party_values(plan, items, "--commitment", all_required=True)
-    seen: dict[str, str] = {}
-    for party, value in given.items():
-        if value in seen:
-            raise UserError(f"--commitment “{party}”：与“{seen[value]}”的承诺值相同；各参与方须各自生成密钥（ssj draw secret）")
-        seen[value] = party
-    return given
+        return party_rules.commitments(uow.plan, items, algorithm.ALGORITHM)
 
 
 def commit_draw(uow, *, commitments=(), redraw_reason: str | None = None,
@@ -102,7 +68,7 @@ def commit_draw(uow, *, commitments=(), redraw_reason: str | None = None,
 def _commit_draw(uow, items, redraw_reason, random_bytes) -> DrawRecord:
     plan, now = uow.plan, uow.now
     require_office(plan, uow.actor, "提交抽取承诺")
-    commitments = _commitments(plan, items)
+    commitments = party_rules.commitments(plan, items, algorithm.ALGORITHM)
     existing = uow.draws.current(plan.code)
     if existing is not None and redraw_reason is None:
         raise UserError(f"抽查任务“{plan.code}”已提交抽取承诺（第 {existing.round} 轮，快照哈希 {existing.snapshot_sha256}）；"
@@ -163,23 +129,9 @@ def reveals_given(uow, items, witness: str) -> None:
     each reveal must hash to its party's commitment, the normalised witness must not be empty."""
     with uow:
         record = uow.draws.current(uow.plan.code)
-        if _may_draw(uow) and record is not None and record.run_at is None and record.parties is not None:
-            _reveals(uow.plan, record, items, witness)
-
-
-def _reveals(plan, record: DrawRecord, items, witness: str) -> tuple[dict[str, str], str]:
-    """The revealed secrets ({party: hex}, file order; some may be missing) and the normalised witness."""
-    given = _party_values(plan, items, "--reveal", all_required=False)
-    committed = {p["party"]: p["commitment"] for p in record.parties}
-    wrong = algorithm.unmatched_reveals(given, committed)
-    if wrong:
-        raise UserError(f"--reveal “{wrong[0]}”：公开的密钥与其承诺值不符（承诺值 {committed[wrong[0]]}），未作记录",
-                        [f"--reveal “{party}”：公开的密钥与其承诺值不符（承诺值 {committed[party]}），未作记录"
-                         for party in wrong])
-    normalised = algorithm.normalise_witness(witness)
-    if not normalised:
-        raise UserError("--witness：见证文本为空（去掉空白后没有内容）；请由见证人在现场提供文本")
-    return given, normalised
+        if party_rules.may_draw(uow, "抽取") and record is not None and record.run_at is None and record.parties is not None:
+            party_rules.reveals(uow.plan, record.parties, items)
+            party_rules.witness(witness)
 
 
 def run_draw(uow, *, witness: str, reveals=()) -> RunOutcome:
@@ -205,7 +157,7 @@ def run_draw(uow, *, witness: str, reveals=()) -> RunOutcome:
             seed = algorithm.seed(record.secret_hex, witness, record.snapshot_sha256)
             parties, audited_secrets = None, {"secret": record.secret_hex}
         else:
-            given, witness = _reveals(plan, record, reveals, witness)
+            given, witness = party_rules.reveals(plan, record.parties, reveals), party_rules.witness(witness)
             missing = [p["party"] for p in record.parties if p["party"] not in given]
             if missing:
                 uow.record("draw_postponed", payload={"round": record.round, "missing": missing,

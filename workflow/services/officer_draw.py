@@ -22,6 +22,7 @@ from workflow.inspection import ASSIGNED, CONFIRMED, SAMPLED
 from workflow.machine import CHANGE_TEAM, require
 from workflow.mail import mails
 from workflow.persistence.draws import OFFICERS, DrawRecord
+from workflow.services import draw_parties as party_rules
 from workflow.services.draws import Check, RunOutcome, already_run, audited, commit_reveal_checks
 from workflow.services.inspections import inspection_of
 from workflow.services.permissions import department_actor
@@ -57,86 +58,33 @@ class Postponed:
     message: str
 
 
-def _by_party(plan, given: Sequence[tuple[str, str]], option: str) -> dict[str, str]:
-    """``PARTY=HEX`` values: each a party of the campaign file's ``[draw] parties``, at most once, 64 hex digits
-    (returned in lower case). Anything else is refused naming the party."""
-    named = "、".join(plan.draw_parties)
-    out: dict[str, str] = {}
-    for party, value in given:
-        if party not in plan.draw_parties:
-            raise UserError(f"{option}：“{party}”不是本抽查任务的抽取参与方（抽查任务文件 [draw] parties：{named}）")
-        if party in out:
-            raise UserError(f"{option}：“{party}”给出了两次（每个参与方恰好一次）")
-        try:
-            out[party] = commit_reveal.parse_secret(value).hex()
-        except commit_reveal.BadSecret as exc:
-            raise UserError(f"{option}：“{party}”的值不正确：{exc}") from None
-    return out
-
-
-def _commitments(plan, commitments: Sequence[tuple[str, str]]) -> dict[str, str]:
-    """Exactly one commitment per named party, each its own (two parties with one value did not each draw a secret).
-    A campaign stored before ssj-match-v2 (no ``[draw] parties``) takes none: the office's secret, as v1."""
-    if not plan.draw_parties:
-        if commitments:
-            raise UserError(f"抽查任务“{plan.code}”创建于 ssj-match-v2 之前（任务文件没有 [draw] parties），"
-                            "仍按 ssj-match-v1 由办公室抽取密钥：不用 --commitment")
-        return {}
-    given = _by_party(plan, commitments, "--commitment")
-    missing = [p for p in plan.draw_parties if p not in given]
-    if missing:
-        raise UserError(f"--commitment：缺少{'、'.join(f'“{p}”' for p in missing)}的承诺值"
-                        f"（每个参与方恰好一个：{'、'.join(plan.draw_parties)}），未作记录")
-    seen: dict[str, str] = {}
-    for party, value in given.items():
-        if value in seen:
-            raise UserError(f"--commitment：“{party}”与“{seen[value]}”的承诺值相同；各参与方须各自生成密钥（ssj draw secret）")
-        seen[value] = party
-    return given
-
-
-def _may_draw(uow) -> bool:
-    try:
-        require_office(uow.plan, uow.actor, "执法人员抽取")
-    except UserError:
-        return False
-    return True
-
-
-def commitments_checked(uow, commitments: Sequence[tuple[str, str]]) -> None:
-    """``match commit``'s commitments checked before the act, so a bad one is refused with nothing recorded (not even
-    a refusal row); one who may not draw at all is left to the act, whose refusal is audited."""
+def commitments_checked(uow, commitments: Sequence[str]) -> None:
+    """``match commit``'s ``PARTY=HEX`` commitments checked before the act, so a bad one is refused with nothing
+    recorded (not even a refusal row); one who may not draw at all is left to the act, whose refusal is audited."""
     with uow:
-        if _may_draw(uow):
-            _commitments(uow.plan, commitments)
+        if party_rules.may_draw(uow, "执法人员抽取"):
+            party_rules.commitments(uow.plan, commitments, matching.ALGORITHM)
 
 
-def reveals_checked(uow, reveals: Sequence[tuple[str, str]], witness: str) -> None:
+def reveals_checked(uow, reveals: Sequence[str], witness: str) -> None:
     """``match run``'s reveals and witness checked before the act (a refusal then records nothing): each reveal
     must open its party's commitment, the normalised witness must not be empty. A missing reveal is the act's:
     it postpones the draw, recorded."""
-    _witness(witness)
+    party_rules.witness(witness)
     with uow:
-        if not _may_draw(uow):
+        if not party_rules.may_draw(uow, "执法人员抽取"):
             return
         record = uow.draws.current(uow.plan.code, OFFICERS)
         if record is None or record.run_at is not None:
             return
         if record.algorithm == matching.ALGORITHM_V2:
-            _revealed(uow, record, reveals)
+            party_rules.reveals(uow.plan, record.parties, reveals)
         elif reveals:
             raise UserError(f"抽查任务“{uow.plan.code}”的执法人员抽取承诺为 {record.algorithm}（办公室单方密钥），"
                             "不需要 --reveal")
 
 
-def _witness(text: str) -> str:
-    witness = commit_reveal.normalise_witness(text)
-    if not witness:
-        raise UserError("--witness：见证文本不能为空（去掉空白后没有内容）")
-    return witness
-
-
-def commit_match(uow, *, commitments: Sequence[tuple[str, str]] = (),
+def commit_match(uow, *, commitments: Sequence[str] = (),
                  random_bytes: Callable[[int], bytes] = os.urandom) -> DrawRecord:
     """Fix the officer pool snapshot once every confirmation is closed and record each party's commitment
     (``ssj-match-v2``): no secret is stored, so nothing in the database yet decides the teams. The office
@@ -145,7 +93,7 @@ def commit_match(uow, *, commitments: Sequence[tuple[str, str]] = (),
     with uow:
         plan = uow.plan
         require_office(plan, uow.actor, "提交执法人员抽取承诺")
-        given = _commitments(plan, commitments)
+        given = party_rules.commitments(plan, commitments, matching.ALGORITHM)
         existing = uow.draws.current(plan.code, OFFICERS)
         if existing is not None:
             raise UserError(f"抽查任务“{plan.code}”已提交执法人员抽取承诺（快照哈希 {existing.snapshot_sha256}）")
@@ -202,26 +150,20 @@ def _teams(uow, record: DrawRecord, seed: str) -> matching.MatchResult:
                           window_days=m.conflict_window_days, department_names=uow.directory.department_names())
 
 
-def _revealed(uow, record: DrawRecord, reveals: Sequence[tuple[str, str]]) -> tuple[list[dict], list[str]]:
-    """The parties with the secrets revealed now, and who did not reveal; a secret that does not hash to its
-    party's commitment is refused naming the party (nothing recorded)."""
-    given = _by_party(uow.plan, reveals, "--reveal")
-    parties = []
-    for p in record.parties:
-        secret = given.get(p["party"])
-        if secret is not None and commit_reveal.commitment(bytes.fromhex(secret)) != p["commitment"]:
-            raise UserError(f"--reveal：“{p['party']}”公开的密钥与其承诺值不符（密钥的 SHA-256 为 "
-                            f"{commit_reveal.commitment(bytes.fromhex(secret))}，承诺值为 {p['commitment']}），未作记录")
-        parties.append({**p, "secret": secret})
+def _revealed(uow, record: DrawRecord, reveals: Sequence[str]) -> tuple[list[dict], list[str]]:
+    """The parties with the secrets revealed now, and who did not reveal (a secret that does not open its
+    party's commitment is refused naming the party, nothing recorded)."""
+    given = party_rules.reveals(uow.plan, record.parties, reveals)
+    parties = [{**p, "secret": given.get(p["party"])} for p in record.parties]
     return parties, [p["party"] for p in parties if p["secret"] is None]
 
 
-def run_match(uow, *, reveals: Sequence[tuple[str, str]] = (), witness: str) -> RunOutcome | Postponed:
+def run_match(uow, *, reveals: Sequence[str] = (), witness: str) -> RunOutcome | Postponed:
     """The public officer draw: every party reveals, the witnesses speak, every team is derived.
 
     A reveal that does not match its commitment, or a rule that cannot be met, is refused and records
     nothing; a party that does not reveal postpones the draw, which is recorded (``match_postponed``)."""
-    witness = _witness(witness)
+    witness = party_rules.witness(witness)
     with uow:
         plan = uow.plan
         require_office(plan, uow.actor, "执法人员公开抽取")
