@@ -8,7 +8,8 @@ Every command and every flow step that changes a campaign opens one::
         uow.move(inspection, WITHDRAW, reason="企业已注销")   # the guard, the row, its reactions, its audit row
 
 It carries who acts and when (``actor``, ``now``: injected, never read from the
-wall clock), loads the campaign's stored plan and its working-day calendar once,
+wall clock) and the machine's clock (``clock``, default the wall clock in UTC; a
+test may pass its own), which only stamps each audit row's ``written_at``, loads the campaign's stored plan and its working-day calendar once,
 and moves inspections through the machine: a move is written together with its
 reactions (``reactions.REACTIONS``) and its audit row, in the same transaction.
 Entering it again inside its own block joins the transaction as a savepoint (a
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
@@ -58,6 +59,7 @@ from workflow.persistence.outbox import OutboxRepository
 from workflow.persistence.queries import ReportQueries
 from workflow.persistence.tasks import TaskRepository
 from workflow.persistence.teams import TeamRepository
+from workflow.services.audit_trail import with_anchor
 from workflow.services.calendar_files import campaign_calendar
 from workflow.services.facts import facts_for
 from workflow.services.reactions import react
@@ -66,14 +68,21 @@ from workflow.services.reactions import react
 T = TypeVar("T")
 
 
+def wall_clock() -> datetime:
+    """The machine's clock, in UTC: when an audit row was really written (never the instant an act claims)."""
+    return datetime.now(timezone.utc)
+
+
 def unknown_campaign(code: str) -> NotFound:
     return NotFound(f"抽查任务“{code}”不存在（用 ssj campaign create 创建）")
 
 
 class UnitOfWork:
     def __init__(self, engine: Engine, *, now: datetime, actor: str, campaign: str | None = None,
-                 files_dir: Path | None = None, on_seam: Callable[[str], None] | None = None, changes: bool = True):
+                 files_dir: Path | None = None, on_seam: Callable[[str], None] | None = None, changes: bool = True,
+                 clock: Callable[[], datetime] = wall_clock):
         self.engine = engine
+        self.clock = clock
         self.changes = changes  # False: only reads, so it takes no lock (a dashboard, a report, a verification)
         self.commits = 0  # transactions committed so far: a unit that committed one cannot simply be run again
         self._held: set[str] = set()  # the campaigns whose chain head this transaction holds
@@ -137,7 +146,7 @@ class UnitOfWork:
         self.draws = DrawRepository(conn)
         self.teams = TeamRepository(conn)
         self.outbox = OutboxRepository(conn)
-        self.audit = AuditLog(conn)
+        self.audit = AuditLog(conn, self.clock)
         self.documents = DocumentRepository(conn)
         self.directory = DirectoryReader(conn)
         self.campaigns = CampaignRepository(conn)
@@ -237,8 +246,9 @@ class UnitOfWork:
             for action, uscc, payload, to_state in rows))
 
     def queue(self, mails: Sequence[Mail]) -> int:
-        """Queue mail in this transaction (sent after it commits; never twice for one key)."""
-        mails, files = stored_files(mails)  # the files go into the database with their message
+        """Queue mail in this transaction (sent after it commits; never twice for one key); the morning report and
+        the 【待公布】 mails carry the campaign's audit chain head (``audit_trail.with_anchor``)."""
+        mails, files = stored_files(with_anchor(self, mails))  # the files go into the database with their message
         return self.outbox.queue(self.plan.code, self.plan.email_sender, mails, self.now, files)
 
     def move(self, inspection: Inspection, trigger: str, *, reason: str = "") -> Moved:
