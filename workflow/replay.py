@@ -191,7 +191,8 @@ def compare(recorded: dict[str, Enterprise], stored: dict[str, Enterprise]) -> l
         if s is None:
             out.append(Difference(uscc, "inspections", "uscc", f"有（状态 {r.state}）", "没有该企业"))
             continue
-        out.extend(_differences(uscc, r, s))
+        if r != s:  # the common case, equal, is one comparison of plain values
+            out.extend(_differences(uscc, r, s))
     return out
 
 

@@ -60,16 +60,28 @@ def rewrite_consistently(db_url: str, seq: int, change) -> None:
         engine.dispose()
 
 
-def published(reported, tmp_path):
+def published(reported, db_url, tmp_path):
+    """The reported campaign with one officer replaced and a specialist added (teams after changes), published."""
     ssj, sampled, teams, done = reported
+    other = sampled[5]
+    assert ssj("match", "replace", CODE, other, teams["teams"][other][0][0], "--reason", "病假",
+               "--now", "2019-12-06T09:00").code == 0
+    on_team = {c for c, _ in teams["teams"][other]}
+    [specialist] = sql(db_url, "SELECT certificate_no FROM officers o WHERE department_code = 'SJ' AND status = '在岗' "
+                               "AND NOT EXISTS (SELECT 1 FROM team_members t JOIN inspections i ON i.id = "
+                               "t.inspection_id WHERE i.uscc = :u AND t.certificate_no = o.certificate_no) "
+                               "ORDER BY certificate_no LIMIT 1", u=other)
+    assert specialist[0] not in on_team
+    added = ssj("match", "helper", CODE, other, specialist[0], "--reason", "特种设备检验", "--now", "2019-12-06T10:00")
+    assert added.code == 0, added.err
     result = ssj("publish", CODE, "--out", tmp_path / "公示", "--now", "2019-12-16T10:00")
     assert result.code == 0, result.err
     return ssj, done
 
 
 def test_an_untouched_campaign_through_publication_verifies_clean_and_its_public_files_carry_the_head(
-        reported, tmp_path):
-    ssj, done = published(reported, tmp_path)
+        reported, db_url, tmp_path):
+    ssj, done = published(reported, db_url, tmp_path)
     verified = ssj("audit", "verify")
     assert verified.code == 0, verified.out + verified.err
     assert f"抽查任务 {CODE}：" in verified.out and "数据表与审计记录一致" in verified.out

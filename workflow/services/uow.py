@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -61,16 +61,12 @@ from workflow.persistence.tasks import TaskRepository
 from workflow.persistence.teams import TeamRepository
 from workflow.services.audit_trail import with_anchor
 from workflow.services.calendar_files import campaign_calendar
+from workflow.services.machine_clock import wall_clock
 from workflow.services.facts import facts_for
 from workflow.services.reactions import react
 
 
 T = TypeVar("T")
-
-
-def wall_clock() -> datetime:
-    """The machine's clock, in UTC: when an audit row was really written (never the instant an act claims)."""
-    return datetime.now(timezone.utc)
 
 
 def unknown_campaign(code: str) -> NotFound:
