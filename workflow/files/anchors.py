@@ -46,6 +46,10 @@ def read_anchors(path: str | Path) -> list[Anchor]:
     names none."""
     try:
         raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{path}: 锚定文件不存在") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: 是目录，应为含锚定行的文件") from None
     except OSError as exc:
         raise UserError(f"{path}: 无法读取锚定文件（{exc.strerror or exc}）") from None
     found = dict.fromkeys(a for text in _texts(raw) for a in parse_anchors(text))
