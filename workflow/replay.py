@@ -23,14 +23,14 @@ from typing import Any, NamedTuple
 
 from workflow.audit import BEIJING
 
-SAMPLE, ANSWER, VISIT, RESULT = "sampled", "answer", "visit", "result"
+SAMPLE, ANSWER, VISIT, RESULT, FORMS = "sampled", "answer", "visit", "result", "forms"
 MATCH_RUN, MATCH_REPLACE, SPECIALIST = "match_run", "match_replace", "specialist"
 STAMPS = ("sampled", "confirmed", "assigned", "inspected", "reported", "published", "withdrawn")
 
 
 def replayed_actions() -> frozenset[str]:
     """The actions (besides the machine's moves) whose rows the replay reads."""
-    return frozenset({SAMPLE, ANSWER, VISIT, RESULT, MATCH_RUN, MATCH_REPLACE, SPECIALIST})
+    return frozenset({SAMPLE, ANSWER, VISIT, RESULT, FORMS, MATCH_RUN, MATCH_REPLACE, SPECIALIST})
 
 
 class _Unrecorded:
@@ -93,6 +93,7 @@ class Enterprise:
     team: dict[str, Member] = field(default_factory=dict)  # certificate number → member, released ones too
     visit: Visit | None = None
     results: dict[str, Result] = field(default_factory=dict)  # item → result
+    planned: tuple[date, int, datetime] | None | Any = None  # the visit schedule: day, group, forms generated at
 
 
 def _text(value: Any) -> str | None:
@@ -115,6 +116,14 @@ def replay(rows: Iterable[Row]) -> dict[str, Enterprise]:
         if row.action == SAMPLE and row.uscc:
             e = out[row.uscc] = Enterprise(row.to_state or "sampled", {"sampled": row.at})
             e.answers = {d: Answer(None, None, False) for d in p.get("departments", ())}
+            continue
+        if row.action == FORMS:
+            schedule = p.get("schedule")
+            for uscc, e in out.items():  # a forms row before the schedule was recorded: not compared from then on
+                if schedule is None:
+                    e.planned = UNRECORDED
+                elif uscc in schedule:
+                    e.planned = (date.fromisoformat(schedule[uscc][0]), int(schedule[uscc][1]), row.at)
             continue
         if row.action == MATCH_RUN:
             for uscc, team in (p.get("teams") or {}).items():
@@ -205,6 +214,11 @@ def _differences(uscc: str, r: Enterprise, s: Enterprise) -> Iterator[Difference
     for state in STAMPS:
         yield from differ("inspections", f"{state}_at", r.stamps.get(state), s.stamps.get(state))
     yield from differ("inspections", "withdraw_reason", r.withdraw_reason, s.withdraw_reason)
+    if r.planned is not UNRECORDED:
+        a, b = r.planned or (None, None, None), s.planned or (None, None, None)
+        yield from differ("inspections", "planned_visit_on", a[0], b[0])
+        yield from differ("inspections", "visit_group", a[1], b[1])
+        yield from differ("inspections", "forms_generated_at", a[2], b[2])
     for dept in sorted(set(r.answers) | set(s.answers)):
         a, b = r.answers.get(dept), s.answers.get(dept)
         if a is None or b is None:

@@ -56,8 +56,10 @@ class ReplayTables:
             m = r._mapping
             visit = None if r.visit_date is None else Visit(r.visit_date, _text(r.visit_signature),
                                                             _text(r.visit_note), frozenset())
+            planned = None if r.forms_generated_at is None else (r.planned_visit_on, r.visit_group,
+                                                                  r.forms_generated_at)
             by_id[r.id] = Enterprise(r.state, {s: m[f"{s}_at"] for s in STAMPS if m[f"{s}_at"] is not None},
-                                     _text(r.withdraw_reason), visit=visit)
+                                     _text(r.withdraw_reason), visit=visit, planned=planned)
             usccs[r.id] = r.uscc
             names[r.uscc] = r.enterprise_name or ""
 
