@@ -83,7 +83,9 @@ def audit_anchor_cmd(call: Call, out_file: str | None) -> None:
         stamp = f"{call.now.astimezone(BEIJING):%Y-%m-%d %H:%M}"
         write_text_atomically(out_file, f"审计链头（{stamp} 导出，北京时间）\n" + "".join(f"{line}\n" for line in lines))
     if call.as_json:
-        emit_json({"heads": [{"chain": h.chain, "seq": h.seq, "hash": h.hash, "at": h.at, "written_at": h.written_at,
+        emit_json({"heads": [{"chain": h.chain, "seq": h.seq, "hash": h.hash,
+                              "at": h.at.isoformat() if h.at else None,
+                              "written_at": h.written_at.isoformat() if h.written_at else None,
                               "line": line} for h, line in zip(heads, lines)]})
     else:
         if not lines:

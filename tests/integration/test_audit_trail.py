@@ -89,6 +89,9 @@ def test_an_untouched_campaign_through_publication_verifies_clean_and_its_public
     assert anchor.code == 0, anchor.err
     line = next(x for x in anchor.out.splitlines() if CHAIN in x)
     assert re.fullmatch(rf"审计链 {CHAIN} 第 \d+ 条 [0-9a-f]{{64}}（2019-12-16 10:00）", line), line
+    [head] = [h for h in json.loads(ssj("audit", "anchor", "--json").out)["heads"] if h["chain"] == CHAIN]
+    assert [(head["seq"], head["hash"])] == sql(db_url, "SELECT last_seq, last_hash FROM audit_chains WHERE chain = :c",
+                                                c=CHAIN) and head["line"] == line
     notice = tmp_path / "公示" / f"{CODE}-检查结果公告.html"
     head_file = tmp_path / "公示" / f"{CODE}-审计链头.txt"
     assert f"审计链 {CHAIN} 第 " in notice.read_text(encoding="utf-8")
