@@ -9,32 +9,91 @@ from pathlib import Path
 
 import click
 
+from calendars import BEIJING
 from ssj.commands import Call, cli, command, emit_json, err, group, out, read
 
 
-audit_group = group(cli, "audit", "审计记录（哈希链）。")
+audit_group = group(cli, "audit", "审计记录（哈希链）：核对、锚定。")
+SHOWN_DIFFERENCES = 100  # per campaign; the rest are counted
 
 
 @command(audit_group, "verify", json_output=True,
-         help="逐条核对每条审计链（每个抽查任务一条，名录导入一条）：发现被修改、删除、插入或调换次序的记录时指出第一条并返回 1。")
-def audit_verify_cmd(call: Call) -> None:
-    from workflow.services.audit_trail import verify_chains
+         help="逐条核对每条审计链（每个抽查任务一条，名录导入一条）：被修改、删除、插入或调换次序的记录，写入时刻倒退，"
+              "以及 --anchors 文件中已锚定（公布）的链头是否仍在链中；再按审计记录重放每个抽查任务，与数据表"
+              "（检查状态、比对确认、检查组、实地核查、检查结果、公示）逐户核对。有任何不符时指出并返回 1。")
+@click.option("--anchors", "anchor_files", multiple=True, type=click.Path(dir_okay=False), metavar="文件",
+              help="含锚定行的文本文件（ssj audit anchor 的输出、保存的每日报告或【待公布】邮件、公示文件），可多次指定")
+def audit_verify_cmd(call: Call, anchor_files: tuple[str, ...]) -> None:
+    from workflow.files.anchors import read_anchors
+    from workflow.services.audit_trail import verify_chains, verify_tables
 
-    reports = read(call, None, verify_chains)
+    anchors = [a for path in anchor_files for a in read_anchors(path)]  # a file naming no anchor: exit 2
+    reports = read(call, None, lambda uow: verify_chains(uow, anchors))
+    tables = read(call, None, verify_tables)
     broken = [r for r in reports if not r.ok]
+    differing = [t for t in tables if not t.ok]
     if call.as_json:
-        emit_json({"ok": not broken, "chains": [{"chain": r.chain, "rows": r.rows, "ok": r.ok, "head": r.head_hash,
-                                                 "problem": r.problem} for r in reports]})
+        emit_json({"ok": not broken and not differing, "anchors": len(anchors),
+                   "chains": [{"chain": r.chain, "rows": r.rows, "ok": r.ok, "head": r.head_hash,
+                               "problem": r.problem, "problems": list(r.problems)} for r in reports],
+                   "tables": [{"campaign": t.code, "enterprises": t.enterprises, "ok": t.ok,
+                               "differences": t.differences} for t in tables]})
     else:
         if not reports:
             out("没有审计记录。")
         for r in reports:
-            out(f"{r.chain}：{r.rows} 条，完整，链头 {r.head_hash[:16]}" if r.ok else r.problem)
-        if reports and not broken:
-            out(f"全部 {len(reports)} 条审计链完整，共 {sum(r.rows for r in reports)} 条记录。")
-    if broken:
-        err(f"{len(broken)} 条审计链被改动。")
+            if r.ok:
+                out(f"{r.chain}：{r.rows} 条，完整，链头 {r.head_hash}")
+            for problem in r.problems:
+                out(problem)
+        if anchors:
+            wrong = sum(1 for r in reports for p in r.problems if "锚定" in p)
+            out(f"锚定：核对 {len(anchors)} 个已公布的链头，" + (f"{wrong} 个不符。" if wrong else "均仍在链中。"))
+        for t in tables:
+            if t.ok:
+                out(f"抽查任务 {t.code}：{t.enterprises} 户企业的数据表与审计记录一致")
+                continue
+            out(f"抽查任务 {t.code}：数据表与审计记录不符 {len(t.differences)} 处：")
+            for line in t.differences[:SHOWN_DIFFERENCES]:
+                out(f"  {line}")
+            if len(t.differences) > SHOWN_DIFFERENCES:
+                out(f"  …… 另有 {len(t.differences) - SHOWN_DIFFERENCES} 处（--json 列出全部）")
+        if reports and not broken and not differing:
+            out(f"全部 {len(reports)} 条审计链完整，共 {sum(r.rows for r in reports)} 条记录；"
+                "数据表与审计记录一致。")
+    if broken or differing:
+        parts = ([f"{len(broken)} 条审计链被改动"] if broken else []) + (
+            [f"{len(differing)} 个抽查任务的数据表与审计记录不符"] if differing else [])
+        err("；".join(parts) + "。")
         raise click.exceptions.Exit(1)
+
+
+@command(audit_group, "anchor", json_output=True,
+         help="列出每条审计链的链头（链、序号、完整哈希、时刻，北京时间）：公布或交存后，"
+              "可用 ssj audit verify --anchors 文件 证明此前的记录此后未被改写。")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), metavar="文件", help="同时写入此文件")
+def audit_anchor_cmd(call: Call, out_file: str | None) -> None:
+    from workflow.services.audit_trail import chain_heads, head_line
+
+    heads = read(call, None, chain_heads)
+    lines = [head_line(h) for h in heads]
+    if out_file:
+        from workflow.files.atomic import write_text_atomically
+
+        stamp = f"{call.now.astimezone(BEIJING):%Y-%m-%d %H:%M}"
+        write_text_atomically(out_file, f"审计链头（{stamp} 导出，北京时间）\n" + "".join(f"{line}\n" for line in lines))
+    if call.as_json:
+        emit_json({"heads": [{"chain": h.chain, "seq": h.seq, "hash": h.hash,
+                              "at": h.at.isoformat() if h.at else None,
+                              "written_at": h.written_at.isoformat() if h.written_at else None,
+                              "line": line} for h, line in zip(heads, lines)]})
+    else:
+        if not lines:
+            out("没有审计记录。")
+        for line in lines:
+            out(line)
+        if out_file:
+            err(f"已写入 {out_file}")
 
 
 machine_group = group(cli, "machine", "检查状态机。")

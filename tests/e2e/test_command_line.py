@@ -121,6 +121,7 @@ def test_demo_reports_the_district_it_built(tmp_path, prefect_api):
         for officer in csv.DictReader(fh):
             assert officer["姓名"] not in public and officer["执法证号"] not in public
     assert "审计链：全部完整" in result.stdout and "督办到领导小组办公室" in result.stdout
+    assert "数据表与审计记录一致" in result.stdout, "the whole campaign's tables replayed from its trail"
     # a second run starts from a fresh database and replays the same campaign, mail for mail
     again = run("demo", "--out", demo, cwd=tmp_path, env=prefect)
     assert again.returncode == 0 and f"：{expected} 户" in again.stdout

@@ -98,5 +98,5 @@ def test_publish_on_a_full_disk_leaves_no_empty_exchange_file(reported, db_url, 
     records = [json.loads(line) for line in (out / f"{CODE}-公示信息.jsonl").read_text(encoding="utf-8").splitlines()]
     assert sorted(r["统一社会信用代码"] for r in records) == sorted(published)
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [f"{CODE}-公示信息.jsonl", f"{CODE}-公示信息.csv", f"{CODE}-检查结果公告.html"])
+        [f"{CODE}-公示信息.jsonl", f"{CODE}-公示信息.csv", f"{CODE}-检查结果公告.html", f"{CODE}-审计链头.txt"])
     assert ssj("audit", "verify").code == 0

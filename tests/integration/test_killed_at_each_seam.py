@@ -70,7 +70,8 @@ def test_the_forms_dispatch_killed_at_each_seam_is_done_once_by_the_next_tick(ma
 def test_the_publication_killed_at_each_seam_is_completed_by_running_it_again(reported, db_url, tmp_path):
     ssj, _, _, published = reported
     out = tmp_path / "公示"
-    files = [out / f"{CODE}-公示信息.jsonl", out / f"{CODE}-公示信息.csv", out / f"{CODE}-检查结果公告.html"]
+    files = [out / f"{CODE}-公示信息.jsonl", out / f"{CODE}-公示信息.csv", out / f"{CODE}-检查结果公告.html",
+             out / f"{CODE}-审计链头.txt"]
     before = snapshot(db_url)
     for seam in ("publish:moved", "publish:written"):
         killed("publish", seam, db_url, "2019-12-16T10:00+08:00", tmp_path / "files", out)

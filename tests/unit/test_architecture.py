@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CLOCK_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),
                ("time", "time"), ("time", "time_ns"), ("pendulum", "now"), ("pendulum", "today")}
+MACHINE_CLOCK = ROOT / "workflow" / "services" / "machine_clock.py"
 DOMAIN = sorted(p for p in (ROOT / "workflow").glob("*.py")) + sorted((ROOT / "calendars").glob("*.py"))
 FRAMEWORKS = ("sqlalchemy", "alembic", "prefect", "click", "openpyxl", "docx")
 
@@ -24,9 +25,17 @@ def _calls(path: Path):
 @pytest.mark.parametrize("path", sorted((ROOT / "workflow").rglob("*.py")) + sorted((ROOT / "calendars").rglob("*.py")),
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_nothing_in_the_domain_or_calendars_reads_the_wall_clock(path):
-    """Time is injected (``now``): that is what lets the demo replay and the tests cross deadlines."""
+    """Time is injected (``now``): that is what lets the demo replay and the tests cross deadlines. The one
+    exception stamps audit rows' ``written_at`` — the machine's real clock, on purpose — and nothing else."""
     found = [f"{path.name}:{line} {a}.{b}()" for a, b, line in _calls(path) if (a, b) in CLOCK_CALLS]
-    assert not found
+    assert not found or path == MACHINE_CLOCK
+
+
+def test_the_machine_clock_only_stamps_written_instants():
+    """Only the unit of work takes it (as its default ``clock``), and only the audit log calls that clock."""
+    users = [p.relative_to(ROOT).as_posix() for p in (ROOT / "workflow").rglob("*.py")
+             if "machine_clock" in p.read_text(encoding="utf-8") and p != MACHINE_CLOCK]
+    assert users == ["workflow/services/uow.py"]
 
 
 @pytest.mark.parametrize("path", DOMAIN, ids=lambda p: str(p.relative_to(ROOT)))

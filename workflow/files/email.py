@@ -162,7 +162,19 @@ def message_id(key: str, sender: str) -> str:
 def render(template: str, context: dict) -> tuple[str, str]:
     subject = _ENV.get_template(f"{template}.subject").render(context).strip()
     body = _ENV.get_template(f"{template}.body").render(context)
+    if context.get("audit_anchor"):
+        body = body.rstrip("\n") + "\n\n" + ANCHOR_NOTE.format(line=context["audit_anchor"])
     return subject, body
+
+
+ANCHOR_NOTE = ("审计链头（请留存本邮件：日后可用 ssj audit verify --anchors 本邮件文件 核对此前的审计记录未被改写）：\n"
+               "{line}\n")
+
+
+def carries_anchor(template: str) -> bool:
+    """The mails that take the campaign's audit chain head out of the database by themselves: the morning report
+    and every 【待公布】 mail (the head is read when the mail is queued, ``services.audit_trail.with_anchor``)."""
+    return template == "overdue_report" or _TEMPLATES.get(f"{template}.subject", "").startswith("【待公布】")
 
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")

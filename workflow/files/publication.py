@@ -31,14 +31,26 @@ table { border-collapse: collapse; width: 100%; font-size: 10.5pt; }
 th, td { border: 1px solid #000; padding: 4px 6px; vertical-align: top; }
 th { background: #eee; }
 .sign { text-align: right; margin-top: 2em; text-indent: 0; }
+.anchor { font-size: 9pt; text-indent: 0; margin-top: 3em; word-break: break-all; }
 @page { size: A4; margin: 2cm; }
 @media print { body { margin: 0; max-width: none; } th { background: none; } tr { page-break-inside: avoid; } }
 """
 
 
+ANCHOR_INTRO = ("本次公示时审计记录的链头如下。任何人可留存此行，日后用 ssj audit verify --anchors 本文件 "
+                "核对此前的审计记录（抽取、比对确认、检查组、核查和检查结果）未被改写：")
+
+
+def write_anchor(plan, now, anchor: str, path: Path) -> None:
+    """The head file published with the results: the campaign, the instant, the anchor line."""
+    write_text_atomically(path, f"{plan.name}（{plan.code}）检查结果公示\n公示时间：{now.astimezone(plan.tz):%Y-%m-%d %H:%M}"
+                                f"（北京时间）\n{ANCHOR_INTRO}\n{anchor}\n", encoding="utf-8")
+
+
 def write_notice(title: str, intro: list[str], records: list[dict[str, str]], office: str, date_line: str,
-                 path: Path) -> None:
-    """A static, printable Chinese page: the title, the introduction, one row per enterprise, the signature."""
+                 path: Path, *, anchor: str | None = None) -> None:
+    """A static, printable Chinese page: the title, the introduction, one row per enterprise, the signature, and
+    the audit chain head at publication (``anchor``) in small print."""
     e = html.escape
     rows = "\n".join(
         f"<tr><td>{n}</td><td>{e(r['企业名称'])}</td><td>{e(r['统一社会信用代码'])}</td><td>{e(r['检查机关'])}</td>"
@@ -58,6 +70,7 @@ def write_notice(title: str, intro: list[str], records: list[dict[str, str]], of
 </tbody>
 </table>
 <p class="sign">{e(office)}<br>{e(date_line)}</p>
+{f'<p class="anchor">{e(ANCHOR_INTRO)}<br><code>{e(anchor)}</code></p>' if anchor else ""}
 </body>
 </html>
 """, encoding="utf-8")

@@ -55,7 +55,8 @@ def generate_forms(uow) -> FormsReport:
             raise UserError("生成一企一表期间检查组、核查安排或企业信息有变化，未派发；请重新生成（定时推进会自动重试）")
         uow.inspections.set_schedule(plan.code, [(f.uscc, f.planned_on, f.group) for f in forms], now=uow.now)
         uow.record("forms", payload={"forms": len(forms), "files": digests,
-                                     "schedule_sha256": hashlib.sha256(schedule_path.read_bytes()).hexdigest()})
+                                     "schedule_sha256": hashlib.sha256(schedule_path.read_bytes()).hexdigest(),
+                                     "schedule": {f.uscc: [f.planned_on.isoformat(), f.group] for f in forms}})
         uow.seam("forms:scheduled")
         before = uow.tasks.count(plan.code, "acknowledge")
         assigned = move_all(uow, ASSIGN, source=CONFIRMED)  # reactions: acknowledgement tasks, officers' mail

@@ -93,7 +93,8 @@ def record_result(uow, uscc: str, result: ItemResult) -> Recorded:
         uow.inspections.store_result(inspection.id, result, now=uow.now, actor=uow.actor)
         uow.record("result", uscc=uscc, payload={
             "item": result.item_code, "codes": sorted(result.codes), "finding": result.finding,
-            "handling": sorted(result.handling), "questions": result.questions})
+            "handling": sorted(result.handling), "questions": result.questions, "method": result.method,
+            "handling_note": result.handling_note})
         abnormal = bool(result.codes & ABNORMAL_CODES)
         done = uow.inspections.results([inspection.id]).get(inspection.id, {})
         if not set(items) <= set(done):

@@ -8,7 +8,8 @@ Every command and every flow step that changes a campaign opens one::
         uow.move(inspection, WITHDRAW, reason="企业已注销")   # the guard, the row, its reactions, its audit row
 
 It carries who acts and when (``actor``, ``now``: injected, never read from the
-wall clock), loads the campaign's stored plan and its working-day calendar once,
+wall clock) and the machine's clock (``clock``, default the wall clock in UTC; a
+test may pass its own), which only stamps each audit row's ``written_at``, loads the campaign's stored plan and its working-day calendar once,
 and moves inspections through the machine: a move is written together with its
 reactions (``reactions.REACTIONS``) and its audit row, in the same transaction.
 Entering it again inside its own block joins the transaction as a savepoint (a
@@ -60,7 +61,9 @@ from workflow.persistence.outbox import OutboxRepository
 from workflow.persistence.queries import ReportQueries
 from workflow.persistence.tasks import TaskRepository
 from workflow.persistence.teams import TeamRepository
+from workflow.services.audit_trail import with_anchor
 from workflow.services.calendar_files import campaign_calendar
+from workflow.services.machine_clock import wall_clock
 from workflow.services.facts import facts_for
 from workflow.services.reactions import react
 
@@ -75,8 +78,9 @@ def unknown_campaign(code: str) -> NotFound:
 class UnitOfWork:
     def __init__(self, engine: Engine, *, now: datetime, actor: str, campaign: str | None = None,
                  files_dir: Path | None = None, on_seam: Callable[[str], None] | None = None, changes: bool = True,
-                 on_behalf: OnBehalf | None = None):
+                 on_behalf: OnBehalf | None = None, clock: Callable[[], datetime] = wall_clock):
         self.engine = engine
+        self.clock = clock
         self.changes = changes  # False: only reads, so it takes no lock (a dashboard, a report, a verification)
         self.commits = 0  # transactions committed so far: a unit that committed one cannot simply be run again
         self._held: set[str] = set()  # the campaigns whose chain head this transaction holds
@@ -142,7 +146,7 @@ class UnitOfWork:
         self.draws = DrawRepository(conn)
         self.teams = TeamRepository(conn)
         self.outbox = OutboxRepository(conn)
-        self.audit = AuditLog(conn)
+        self.audit = AuditLog(conn, self.clock)
         self.documents = DocumentRepository(conn)
         self.directory = DirectoryReader(conn)
         self.campaigns = CampaignRepository(conn)
@@ -261,8 +265,9 @@ class UnitOfWork:
             for action, uscc, payload, to_state in rows))
 
     def queue(self, mails: Sequence[Mail]) -> int:
-        """Queue mail in this transaction (sent after it commits; never twice for one key)."""
-        mails, files = stored_files(mails)  # the files go into the database with their message
+        """Queue mail in this transaction (sent after it commits; never twice for one key); the morning report and
+        the 【待公布】 mails carry the campaign's audit chain head (``audit_trail.with_anchor``)."""
+        mails, files = stored_files(with_anchor(self, mails))  # the files go into the database with their message
         return self.outbox.queue(self.plan.code, self.plan.email_sender, mails, self.now, files)
 
     def move(self, inspection: Inspection, trigger: str, *, reason: str = "") -> Moved:
