@@ -158,7 +158,7 @@ def _draw(url: str, plan, clerk: str, seed: int, out: Path, echo: Callable[[str]
         echo(f"   {n:>3}  {uscc}  {names.get(uscc, '')}")
     echo(f"   复核（ssj draw verify）：{'一致' if all(c.ok for c in checks) else '不一致'}")
     if head is not None:
-        echo(f"   审计链当前链头（与抽取结果一并公布）：{head[0]} 第 {head[1]} 条，哈希 {head[2]}")
+        echo(f"   审计链当前链头（与抽取结果一并公布）：{head}")
     return list(drawn)
 
 

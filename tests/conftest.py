@@ -388,11 +388,32 @@ class Parties:
             secrets[party] = {"secret": secret.hex(), "commitment": hashlib.sha256(secret).hexdigest()}
         return cls(secrets)
 
+    @classmethod
+    def fresh(cls, campaign: Path = EXAMPLE_CAMPAIGN) -> Parties:
+        """New random secrets, as each party's ``ssj draw secret`` makes them, without running it."""
+        import hashlib
+        import os
+
+        secrets = {}
+        for party in draw_parties(campaign):
+            secret = os.urandom(32)
+            secrets[party] = {"secret": secret.hex(), "commitment": hashlib.sha256(secret).hexdigest()}
+        return cls(secrets)
+
+    def secret(self, party: str) -> str:
+        return self.secrets[party]["secret"]
+
+    def commitment(self, party: str) -> str:
+        return self.secrets[party]["commitment"]
+
     def commitments(self) -> list[str]:
+        """``--commitment PARTY=HEX`` for every party (``draw commit`` / ``match commit``)."""
         return [a for party, s in self.secrets.items() for a in ("--commitment", f"{party}={s['commitment']}")]
 
-    def reveals(self) -> list[str]:
-        return [a for party, s in self.secrets.items() for a in ("--reveal", f"{party}={s['secret']}")]
+    def reveals(self, *, without: tuple[str, ...] = ()) -> list[str]:
+        """``--reveal PARTY=HEX`` for every party but ``without`` (``draw run`` / ``match run``)."""
+        return [a for party, s in self.secrets.items() if party not in without
+                for a in ("--reveal", f"{party}={s['secret']}")]
 
 
 def commit_draw_args(code: str, campaign: Path = EXAMPLE_CAMPAIGN, salt: str = "") -> list[str]:

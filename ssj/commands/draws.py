@@ -105,11 +105,8 @@ def draw_run_cmd(call: Call, code: str, reveals: tuple[str, ...], witness: str) 
     out(f"审计链当前链头（请与抽取结果一并公布）：{_head_text(head)}")
 
 
-def _head_text(head) -> str:
-    if head is None:
-        return "（无）"
-    chain, seq, hash_ = head
-    return f"{chain} 第 {seq} 条，哈希 {hash_}"
+def _head_text(head: str | None) -> str:
+    return head or "（无）"
 
 
 @command(draw_group, "verify",

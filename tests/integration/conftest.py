@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
-import os
 
 import pytest
 
-from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign
+from tests.conftest import EXAMPLE_CAMPAIGN, Parties, draw_campaign
 
 CODE = "luquan-2019-h2"
 WITNESS = "见证人：区纪委监委 李某 2019-12-02"
@@ -18,29 +16,10 @@ HEADER = ["抽查任务编号", "部门代码", "统一社会信用代码", "是
 PARTIES = ("区市场监管局", "区纪委监委派驻纪检监察组")  # the example campaign's [draw] parties, in its order
 
 
-class Parties:
-    """The draw parties' secrets for the officer draw, each made as its ``ssj draw secret`` would: 32 random bytes,
-    the commitment their SHA-256."""
-
-    def __init__(self, names=PARTIES):
-        self.secrets = {name: os.urandom(32).hex() for name in names}
-
-    def commitment(self, name: str) -> str:
-        return hashlib.sha256(bytes.fromhex(self.secrets[name])).hexdigest()
-
-    def commitments(self) -> list[str]:
-        """``--commitment PARTY=HEX`` for every party (``ssj match commit``)."""
-        return [a for name in self.secrets for a in ("--commitment", f"{name}={self.commitment(name)}")]
-
-    def reveals(self, *, without: tuple[str, ...] = ()) -> list[str]:
-        """``--reveal PARTY=HEX`` for every party but ``without`` (``ssj match run``)."""
-        return [a for name, s in self.secrets.items() if name not in without for a in ("--reveal", f"{name}={s}")]
-
-
 def officer_draw(ssj, parties: Parties | None = None, *, commit_at="2019-12-02T09:00", run_at="2019-12-02T10:00",
                  user: tuple[str, ...] = ()):
     """``ssj match commit`` with every party's commitment, then ``ssj match run`` with every reveal: the teams."""
-    parties = parties or Parties()
+    parties = parties or Parties.fresh()
     committed = ssj("match", "commit", CODE, *parties.commitments(), "--now", commit_at, *user)
     assert committed.code == 0, committed.err
     run = ssj("match", "run", CODE, *parties.reveals(), "--witness", WITNESS, "--now", run_at, "--json", *user)
@@ -71,7 +50,7 @@ def confirmed_campaign(ssj, tmp_path, before_last=None, **matching):
 @pytest.fixture
 def matched(loaded, db_url, tmp_path):
     def too_early():
-        early = loaded("match", "commit", CODE, *Parties().commitments(), "--now", "2019-11-28T14:00")
+        early = loaded("match", "commit", CODE, *Parties.fresh().commitments(), "--now", "2019-11-28T14:00")
         assert early.code == 2 and "未完成比对确认" in early.err
 
     sampled = confirmed_campaign(loaded, tmp_path, too_early)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import CLERK
+from tests.conftest import CLERK, Parties
 from tests.integration.conftest import CODE, confirmed_campaign
 from workflow.audit import canonical_json, content_hash
 from workflow.persistence.database import make_engine
@@ -202,7 +202,9 @@ def test_the_daily_report_and_the_pending_publication_mails_carry_a_head_verify_
         loaded, db_url, smtp_server, tmp_path):
     inbox, _ = smtp_server
     confirmed_campaign(loaded, tmp_path)
-    assert loaded("tick", CODE, "--now", "2019-11-28T15:30").code == 0
+    committed = loaded("match", "commit", CODE, *Parties.fresh().commitments(), "--now", "2019-11-28T15:30")
+    assert committed.code == 0, committed.err
+    assert loaded("tick", CODE, "--now", "2019-11-28T15:31").code == 0
     pending = [m for _, m in inbox.messages if str(m["Subject"]).startswith("【待公布】")]
     assert pending, inbox.subjects()
     engine = make_engine(db_url)

@@ -171,13 +171,17 @@ def test_the_public_draw_prints_exactly_the_documented_keys_and_dispatches(commi
     assert status["inspections"]["sampled"] == doc["sample_size"]
 
 
-def test_the_text_output_prints_the_campaign_chain_head(committed, db_url):
+def test_the_text_output_prints_the_campaign_chain_head(committed, db_url, tmp_path):
     ssj, parties = committed
     result = ssj("draw", "run", CODE, *parties.reveals(), "--witness", WITNESS, "--now", RUN_AT)
     assert result.code == 0, result.err
     (seq, last_hash), = rows(db_url, select(orm.AuditChainHead.last_seq, orm.AuditChainHead.last_hash)
                              .where(orm.AuditChainHead.chain == f"campaign:{CODE}"))
-    assert f"campaign:{CODE} 第 {seq} 条，哈希 {last_hash}" in result.out and len(last_hash) == 64
+    assert f"审计链 campaign:{CODE} 第 {seq} 条 {last_hash}" in result.out and len(last_hash) == 64
+    saved = tmp_path / "公开抽取记录.txt"  # what a witness keeps: the printed output, as it is
+    saved.write_text(result.out, encoding="utf-8")
+    checked = ssj("audit", "verify", "--anchors", saved)
+    assert checked.code == 0, checked.out + checked.err
     for p, s in parties.secrets.items():
         assert p in result.out and s["secret"] in result.out
 

@@ -87,7 +87,7 @@ def answers(ssj, db_url: str, tmp_path: Path, c: Campaign) -> list:
 def officer_draw(ssj, db_url: str, tmp_path: Path, c: Campaign) -> list:
     """The public officer draw (the parties' commitments recorded once the confirmations closed) while the ticks run."""
     assert ssj("tick", c.code, "--now", "2019-12-02T09:00").code == 0  # the office asked for the commitments
-    parties = Parties()
+    parties = Parties.fresh()
     assert ssj("match", "commit", c.code, *parties.commitments(), "--now", "2019-12-02T09:10").code == 0
     finished = at_once(db_url, tmp_path / "files", "2019-12-02T10:00", c.code, c.withdraw(1),
                        ("match", "run", c.code, *parties.reveals(), "--witness", WITNESS, "--json", "--user", CLERK))

@@ -97,7 +97,7 @@ def test_verify_catches_an_edited_team(matched, db_url):
 
 def test_an_impossible_pool_says_where_and_records_nothing(loaded, db_url, tmp_path):
     confirmed_campaign(loaded, tmp_path, per_department_minimum=9)
-    parties = Parties()
+    parties = Parties.fresh()
     assert loaded("match", "commit", CODE, *parties.commitments(), "--now", "2019-12-02T09:00").code == 0
     before = snapshot(db_url)
     result = loaded("match", "run", CODE, *parties.reveals(), "--witness", WITNESS, "--now", "2019-12-02T10:00")
@@ -237,7 +237,7 @@ def test_the_v2_officer_draw_is_the_parties_secrets_and_anyone_re_derives_its_se
     """Commit records only commitments; the run takes every reveal and the witness normalised; the seed is the
     README's formula over the published values; verify says 一致."""
     sampled = confirmed_campaign(loaded, tmp_path)
-    parties = Parties()
+    parties = Parties.fresh()
     committed = loaded("match", "commit", CODE, *parties.commitments(), "--now", "2019-12-02T09:00", "--json")
     assert committed.code == 0, committed.err
     doc = json.loads(committed.out)
@@ -259,10 +259,10 @@ def test_the_v2_officer_draw_is_the_parties_secrets_and_anyone_re_derives_its_se
     assert run.code == 0, run.err
     teams = json.loads(run.out)
     assert teams["algorithm"] == "ssj-match-v2" and "secret" not in teams and "commitment" not in teams
-    assert teams["parties"] == [{"party": p, "commitment": parties.commitment(p), "secret": parties.secrets[p]}
+    assert teams["parties"] == [{"party": p, "commitment": parties.commitment(p), "secret": parties.secret(p)}
                                 for p in PARTIES], "the campaign file's order, whatever the order typed"
     assert teams["witness"] == "见证人:区纪委监委 李某 2019-12-02", "NFKC, one space per run, trimmed"
-    text_ = "\n".join(["ssj-match-v2", teams["snapshot_sha256"], *(f"{p}={parties.secrets[p]}" for p in PARTIES),
+    text_ = "\n".join(["ssj-match-v2", teams["snapshot_sha256"], *(f"{p}={parties.secret(p)}" for p in PARTIES),
                        teams["witness"]])
     assert teams["seed"] == hashlib.sha256(text_.encode("utf-8")).hexdigest()
     assert set(teams["teams"]) == set(sampled)
@@ -278,7 +278,7 @@ def test_the_v2_officer_draw_is_the_parties_secrets_and_anyone_re_derives_its_se
 
 def test_commitments_must_be_exactly_the_named_parties(loaded, db_url, tmp_path):
     confirmed_campaign(loaded, tmp_path)
-    parties = Parties()
+    parties = Parties.fresh()
     first, second = parties.commitments()[1], parties.commitments()[3]
     for args, named in (((("--commitment", first),), PARTIES[1]),
                         ((("--commitment", first), ("--commitment", second), ("--commitment", f"区税务局={'0' * 64}")),
@@ -296,7 +296,7 @@ def test_commitments_must_be_exactly_the_named_parties(loaded, db_url, tmp_path)
 
 def test_a_tampered_reveal_is_refused_naming_the_party_and_changes_nothing(loaded, db_url, tmp_path):
     confirmed_campaign(loaded, tmp_path)
-    parties = Parties()
+    parties = Parties.fresh()
     assert loaded("match", "commit", CODE, *parties.commitments(), "--now", "2019-12-02T09:00").code == 0
     before = snapshot(db_url)
     honest = parties.reveals()
@@ -309,14 +309,14 @@ def test_a_tampered_reveal_is_refused_naming_the_party_and_changes_nothing(loade
 
 def test_a_party_that_does_not_reveal_postpones_the_draw_which_is_recorded(loaded, db_url, tmp_path):
     confirmed_campaign(loaded, tmp_path)
-    parties = Parties()
+    parties = Parties.fresh()
     assert loaded("match", "commit", CODE, *parties.commitments(), "--now", "2019-12-02T09:00").code == 0
     result = loaded("match", "run", CODE, *parties.reveals(without=(PARTIES[1],)), "--witness", WITNESS,
                     "--now", "2019-12-02T10:00")
     assert result.code == 2 and PARTIES[1] in result.err and "推迟" in result.err, result.err
     [postponed] = audited(db_url, "match_postponed")
     assert postponed["missing"] == [PARTIES[1]] and postponed["revealed"] == [PARTIES[0]]
-    assert parties.secrets[PARTIES[0]] not in json.dumps(postponed), "a secret revealed alone is not kept"
+    assert parties.secret(PARTIES[0]) not in json.dumps(postponed), "a secret revealed alone is not kept"
     [row] = officer_draws(db_url)
     assert row.run_at is None and all(p["secret"] is None for p in json.loads(row.parties))
     assert loaded("match", "verify", CODE).code == 2, "not drawn yet"
@@ -406,7 +406,7 @@ def test_a_campaign_stored_before_v2_draws_its_officers_by_v1(loaded, db_url, tm
         del plan["draw_parties"]
         conn.execute(c.update().where(c.c.code == CODE).values(plan=plan))
     engine.dispose()
-    refused = loaded("match", "commit", CODE, *Parties().commitments(), "--now", "2019-12-02T09:00")
+    refused = loaded("match", "commit", CODE, *Parties.fresh().commitments(), "--now", "2019-12-02T09:00")
     assert refused.code == 2 and "ssj-match-v1" in refused.err and officer_draws(db_url) == []
     committed = loaded("match", "commit", CODE, "--now", "2019-12-02T09:00", "--json")
     assert committed.code == 0, committed.err

@@ -75,7 +75,7 @@ def test_the_tick_asks_the_office_for_the_parties_commitments_once_and_dispatche
     assert sum(asked in s for s in inbox.subjects()) == 2, "asked once: later ticks queue nothing more"
     assert officer_rounds(db_url) == 0
 
-    parties = Parties()
+    parties = Parties.fresh()
     committed = loaded("match", "commit", CODE, *parties.commitments(), "--now", "2019-12-02T09:00")
     assert committed.code == 0, committed.err
     assert loaded("tick", CODE, "--now", "2019-12-02T09:05").code == 0

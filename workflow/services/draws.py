@@ -21,6 +21,7 @@ from workflow.errors import UserError
 from workflow.identity import require_office
 from workflow.persistence.draws import ENTERPRISES, DrawRecord
 from workflow.services import draw_parties as party_rules
+from workflow.services.audit_trail import campaign_anchor
 from workflow.services.dispatch import open_department_files, queue_dispatch
 from workflow.services.inspections import start_inspections
 
@@ -183,12 +184,11 @@ def run_draw(uow, *, witness: str, reveals=()) -> RunOutcome:
         return RunOutcome(record)
 
 
-def chain_head(uow) -> tuple[str, int, str] | None:
-    """The campaign chain's head (name, seq, full hash), to print after the public draw for anyone to keep."""
+def chain_head(uow) -> str | None:
+    """The campaign chain's head as an anchor line (chain, seq, full hash, instant), to print after the public
+    draw for anyone to keep: ``ssj audit verify --anchors`` accepts the saved output as it is."""
     with uow:
-        chain = campaign_chain(uow.plan.code)
-        head = uow.audit.head(chain)
-    return (chain, *head) if head else None
+        return campaign_anchor(uow)
 
 
 def campaign_parties(uow) -> tuple[str, ...]:
