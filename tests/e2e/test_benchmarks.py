@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.stress  # each benchmark run small: make stress
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -43,6 +43,7 @@ def test_default_database_is_ssj_db_in_the_working_directory_and_its_owners_alon
 
 
 @pytest.mark.slow
+@pytest.mark.stress  # three districts written, 30,000 enterprises twice: make stress
 def test_example_data_is_deterministic_and_realistic(tmp_path):
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     assert run("example-data", "--enterprises", 30000, "--seed", 5, "--out", a, cwd=tmp_path).returncode == 0
@@ -67,6 +68,7 @@ def test_example_data_is_deterministic_and_realistic(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.stress  # the whole demo, ~75 s: make stress (make demo is the quick look)
 def test_demo_reports_the_district_it_built(tmp_path, prefect_api):
     # Both runs use the session's Prefect server (PREFECT_API_URL, as a deployment sets it), not a temporary
     # server each: 10–15 s less per run, and no start-up timeout on a loaded machine.
@@ -129,6 +131,7 @@ def _message_ids(demo: Path) -> list[str]:
             for p in sorted((demo / "邮件").glob("*.eml"))]
 
 
+@pytest.mark.slow
 @pytest.mark.stress  # two whole demos (~70 s each): make stress
 def test_the_demo_replays_the_same_campaign_mail_for_mail(tmp_path, prefect_api):
     """A second run starts from a fresh database and replays the same campaign: the same account, the same mail."""
@@ -144,6 +147,7 @@ def test_the_demo_replays_the_same_campaign_mail_for_mail(tmp_path, prefect_api)
 
 
 @pytest.mark.slow
+@pytest.mark.stress  # a district built and a campaign drawn through separate processes: make stress
 def test_campaign_status_json_is_one_document(tmp_path):
     env = {"SSJ_USER": "clerk@office.luquan.example"}
     assert run("init", "--simulation", cwd=tmp_path).returncode == 0

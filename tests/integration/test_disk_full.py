@@ -18,10 +18,13 @@ import zipfile
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import make_url
 
 from tests.conftest import CLERK, snapshot
 from tests.integration.conftest import CODE
+
+pytestmark = pytest.mark.stress  # a full disk at each file write: make stress
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_ROOM = "磁盘空间不足或文件无法写入："

@@ -22,6 +22,8 @@ from sqlalchemy.engine import make_url
 
 from tests.integration.conftest import CODE
 
+pytestmark = pytest.mark.stress  # an auditor's read-only copies, each a whole campaign: make stress
+
 VERIFY = (("audit", "verify"), ("draw", "verify", CODE), ("match", "verify", CODE))
 READ_ONLY = "是只读的（如审计用的副本）：本命令需要写入，未作任何更改"
 NOBODY = 65534
