@@ -166,6 +166,7 @@ def test_an_edit_in_sql_is_named_by_enterprise_table_and_field(reported, db_url,
     assert "数据表与审计记录不符" in verified.err
 
 
+@pytest.mark.stress  # heavy: make stress (and .ci/run)
 def test_written_instants_going_backwards_are_reported(reported, db_url):
     ssj, sampled, teams, done = reported
     set_back = datetime.now(timezone.utc) - timedelta(days=30)  # the machine's clock set back a month
@@ -198,6 +199,7 @@ def test_the_written_instant_is_the_machines_clock_beside_the_claimed_one(report
     assert before <= utc(written) <= after, "the machine's clock when the row was written"
 
 
+@pytest.mark.stress  # heavy: make stress (and .ci/run)
 def test_the_daily_report_and_the_pending_publication_mails_carry_a_head_verify_accepts(
         loaded, db_url, smtp_server, tmp_path):
     inbox, _ = smtp_server

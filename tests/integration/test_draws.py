@@ -398,6 +398,7 @@ def tamper(db_url: str, how) -> None:
     engine.dispose()
 
 
+@pytest.mark.stress  # heavy: make stress (and .ci/run)
 @pytest.mark.parametrize("what", TAMPERING)
 def test_verify_names_what_was_tampered_with(committed, db_url, what):
     ssj, parties = committed

@@ -199,6 +199,7 @@ def _refused_exactly(result, *lines):
     assert result.err_lines == [*lines, f"导入被拒绝：共 {len(lines)} 个问题，数据库未作任何更改。"], result.err
 
 
+@pytest.mark.stress  # heavy: make stress (and .ci/run)
 @pytest.mark.parametrize("suffix", ["csv", "xlsx"])
 @pytest.mark.parametrize("kind", list(NAME_COLUMN))
 def test_a_control_character_in_a_name_is_refused_by_every_importer(loaded, db_url, tmp_path, district, kind, suffix):

@@ -7,6 +7,7 @@ import json
 import re
 from collections import Counter
 
+import pytest
 from sqlalchemy import select, text
 
 from tests.conftest import snapshot
@@ -51,6 +52,7 @@ def test_teams_obey_every_rule(matched, db_url):
     assert ssj("audit", "verify").code == 0
 
 
+@pytest.mark.stress  # heavy: make stress (and .ci/run)
 def test_running_again_is_idempotent(matched, db_url):
     ssj, _, doc = matched
     before = snapshot(db_url)
@@ -325,6 +327,7 @@ def test_a_party_that_does_not_reveal_postpones_the_draw_which_is_recorded(loade
     assert loaded("match", "verify", CODE).code == 0
 
 
+@pytest.mark.stress  # heavy: make stress (and .ci/run)
 def test_an_officer_draw_recorded_as_v1_still_verifies(loaded, db_url, tmp_path):
     """A round committed by the earlier version (one office secret, stored) runs and verifies as ssj-match-v1;
     its secret and commitment edited together in SQL are still caught."""
@@ -394,6 +397,7 @@ def test_the_readme_officer_verifier_checks_a_real_v2_draw(matched, tmp_path):
     assert forged.returncode == 1 and "AssertionError" in forged.stderr
 
 
+@pytest.mark.stress  # heavy: make stress (and .ci/run)
 def test_a_campaign_stored_before_v2_draws_its_officers_by_v1(loaded, db_url, tmp_path):
     """A stored plan without draw parties (created before ssj-match-v2): the office's secret, as before — no
     --commitment, no --reveal — and the draw verifies."""

@@ -70,6 +70,7 @@ def test_single_entries_move_the_enterprise_and_start_the_clocks(assigned, db_ur
     (["--signature", "拒绝签字"], "“拒绝签字”须如实记录情况说明"),
     (["--officers", "ONE"], "不在该企业的检查组中"),
 ])
+@pytest.mark.stress  # heavy: make stress (and .ci/run)
 def test_visit_rules_refuse_and_change_nothing(assigned, db_url, args, message):
     ssj, sampled, teams, _ = assigned
     uscc = sampled[1]
