@@ -140,13 +140,17 @@ def _show_draw(code: str, record, document: dict) -> None:
 def draw_snapshot_cmd(call: Call, code: str, out_file: str) -> None:
     from workflow.services.draws import current_round
 
-    record = read(call, code, current_round)
-    if record is None:
-        raise UserError(f"抽查任务“{code}”尚未提交抽取承诺")
+    _export_snapshot(read(call, code, current_round), out_file, f"抽查任务“{code}”尚未提交抽取承诺", "行")
+
+
+def _export_snapshot(record, out_file: str, missing: str, unit: str) -> None:
+    """A round's snapshot written as the exact bytes its ``snapshot_sha256`` hashes (``draw``/``match snapshot``)."""
     from workflow.files.atomic import write_text_atomically
 
+    if record is None:
+        raise UserError(missing)
     write_text_atomically(out_file, record.snapshot)
-    out(f"已写入 {out_file}（{record.eligible} 行，SHA-256 {record.snapshot_sha256}）")
+    out(f"已写入 {out_file}（{record.eligible} {unit}，SHA-256 {record.snapshot_sha256}）")
 
 
 match_group = group(cli, "match", "随机抽取执法检查人员并组成检查组（算法 ssj-match-v2：抽查任务文件 [draw] parties 的各参与方"
@@ -230,14 +234,9 @@ def match_run_cmd(call: Call, code: str, reveals: tuple[str, ...], witness: str)
 @CODE
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="输出文件")
 def match_snapshot_cmd(call: Call, code: str, out_file: str) -> None:
-    from workflow.files.atomic import write_text_atomically
     from workflow.services.officer_draw import officer_round
 
-    record = read(call, code, officer_round)
-    if record is None:
-        raise UserError(f"抽查任务“{code}”尚未提交执法人员抽取承诺")
-    write_text_atomically(out_file, record.snapshot)
-    out(f"已写入 {out_file}（{record.eligible} 名执法人员，SHA-256 {record.snapshot_sha256}）")
+    _export_snapshot(read(call, code, officer_round), out_file, f"抽查任务“{code}”尚未提交执法人员抽取承诺", "名执法人员")
 
 
 @command(match_group, "replace", changes=True, help="更换一名不能到位的执法人员：按同样规则从剩余人员中抽取替补（同一部门），记录理由。")

@@ -130,7 +130,8 @@ def reveals_given(uow, items, witness: str) -> None:
     each reveal must hash to its party's commitment, the normalised witness must not be empty."""
     with uow:
         record = uow.draws.current(uow.plan.code)
-        if party_rules.may_draw(uow, "抽取") and record is not None and record.run_at is None and record.parties is not None:
+        open_v2 = record is not None and record.run_at is None and record.parties is not None
+        if open_v2 and party_rules.may_draw(uow, "抽取"):
             party_rules.reveals(uow.plan, record.parties, items)
             party_rules.witness(witness)
 

@@ -339,5 +339,5 @@ def attach_specialist(uow, uscc: str, certificate_no: str, *, reason: str) -> No
         uow.teams.add([{"inspection_id": inspection.id, "certificate_no": certificate_no,
                         "department_code": officer.department_code, "specialist": True,
                         "eligibility": f"专业人员协助（{reason.strip()}）：不计入检查人数和人次"}], uow.now)
-        uow.record("specialist", uscc=uscc, payload={"certificate_no": certificate_no,
-                                                        "department": officer.department_code, "reason": reason.strip()})
+        uow.record("specialist", uscc=uscc, payload={"certificate_no": certificate_no, "reason": reason.strip(),
+                                                    "department": officer.department_code})
