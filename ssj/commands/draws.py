@@ -57,24 +57,29 @@ def draw_commit_cmd(call: Call, code: str, commitments: tuple[str, ...], redraw:
     record = act(call, code, "draw_commit", lambda uow: commit_draw(
         uow, commitments=commitments, redraw_reason=reason if redraw else None))
     if call.as_json:
-        doc = {"campaign": code, "round": record.round, "algorithm": record.algorithm, "eligible": record.eligible,
-               "snapshot_sha256": record.snapshot_sha256}
-        if record.parties is None:
-            doc["commitment"] = record.commitment
-        else:
-            doc["parties"] = [{"party": p["party"], "commitment": p["commitment"]} for p in record.parties]
-        emit_json(doc)
+        emit_json({"campaign": code, "round": record.round, "algorithm": record.algorithm, "eligible": record.eligible,
+                   "snapshot_sha256": record.snapshot_sha256, **_committed(record)})
         return
     out(f"抽查任务 {code} 第 {record.round} 轮抽取承诺已记录（{record.algorithm}，"
         f"{record.committed_at.astimezone(BEIJING):%Y-%m-%d %H:%M}）：")
     out(f"  符合条件的企业：{record.eligible} 户")
+    _show_committed(record)
+    out("请在公开抽取前公布以上各值；快照可用 ssj draw snapshot 导出。数据库中没有任何一方的密钥。")
+
+
+def _committed(record) -> dict:
+    """What a commit publishes besides the snapshot: each party's commitment (v2), or the office's (v1)."""
+    if record.parties is None:
+        return {"commitment": record.commitment}
+    return {"parties": [{"party": p["party"], "commitment": p["commitment"]} for p in record.parties]}
+
+
+def _show_committed(record) -> None:
     out(f"  snapshot_sha256（快照的 SHA-256）：{record.snapshot_sha256}")
     if record.parties is None:
         out(f"  commitment（密钥的 SHA-256）：{record.commitment}")
-    else:
-        for p in record.parties:
-            out(f"  {p['party']} 的承诺值 commitment：{p['commitment']}")
-    out("请在公开抽取前公布以上各值；快照可用 ssj draw snapshot 导出。数据库中没有任何一方的密钥。")
+    for p in record.parties or ():
+        out(f"  {p['party']} 的承诺值 commitment：{p['commitment']}")
 
 
 @command(draw_group, "run", changes=True, json_output=True, short_help="公开抽取：各方公开密钥，见证人提供文本，推导并派发抽中的企业。",
@@ -167,26 +172,15 @@ def match_commit_cmd(call: Call, code: str, commitments: tuple[str, ...]) -> Non
 
     read(call, code, lambda uow: commitments_checked(uow, commitments))  # bad input: refused, nothing recorded
     record = act(call, code, "match_commit", lambda uow: commit_match(uow, commitments=commitments))
-    if record.parties is None:  # a campaign stored before v2: the office's secret (ssj-match-v1)
-        if call.as_json:
-            emit_json({"campaign": code, "algorithm": record.algorithm, "officers": record.eligible,
-                       "snapshot_sha256": record.snapshot_sha256, "commitment": record.commitment})
-            return
-        out(f"抽查任务 {code} 执法人员抽取承诺已记录（{record.algorithm}）：人员库 {record.eligible} 人")
-        out(f"  commitment（密钥的 SHA-256）：{record.commitment}")
-        out(f"  snapshot_sha256（快照的 SHA-256）：{record.snapshot_sha256}")
-        return
-    parties = [{"party": p["party"], "commitment": p["commitment"]} for p in record.parties]
     if call.as_json:
         emit_json({"campaign": code, "algorithm": record.algorithm, "officers": record.eligible,
-                   "snapshot_sha256": record.snapshot_sha256, "parties": parties})
+                   "snapshot_sha256": record.snapshot_sha256, **_committed(record)})
         return
     out(f"抽查任务 {code} 执法人员抽取承诺已记录（{record.algorithm}）：人员库 {record.eligible} 人")
-    out(f"  snapshot_sha256（快照的 SHA-256）：{record.snapshot_sha256}")
-    for p in parties:
-        out(f"  {p['party']} 的承诺值 commitment：{p['commitment']}")
-    out(f"请在公开抽取前公布以上各值；公开抽取时各参与方当场公开密钥：ssj match run {code} "
-        + " ".join(f"--reveal {p['party']}=密钥" for p in parties) + " --witness 见证文本")
+    _show_committed(record)
+    if record.parties is not None:
+        out(f"请在公开抽取前公布以上各值；公开抽取时各参与方当场公开密钥：ssj match run {code} "
+            + " ".join(f"--reveal {p['party']}=密钥" for p in record.parties) + " --witness 见证文本")
 
 
 def _show_teams(code: str, record, document: dict) -> None:
