@@ -219,21 +219,21 @@ def _differences(uscc: str, r: Enterprise, s: Enterprise) -> Iterator[Difference
         yield from differ("inspections", "planned_visit_on", a[0], b[0])
         yield from differ("inspections", "visit_group", a[1], b[1])
         yield from differ("inspections", "forms_generated_at", a[2], b[2])
-    for dept in sorted(set(r.answers) | set(s.answers)):
-        a, b = r.answers.get(dept), s.answers.get(dept)
-        if a is None or b is None:
-            yield Difference(uscc, "inspection_departments", "department_code", "派发" if a else "未派发",
-                             "派发" if b else "未派发", dept)
-            continue
+    def pairs(recorded: dict, stored: dict, table: str, field: str, present: str, absent: str):
+        """(key, recorded, stored) for each key both sides hold; a key only one side holds is a difference."""
+        for key in sorted(set(recorded) | set(stored)):
+            a, b = recorded.get(key), stored.get(key)
+            if a is None or b is None:
+                missing.append(Difference(uscc, table, field, present if a else absent, present if b else absent, key))
+            else:
+                yield key, a, b
+
+    missing: list[Difference] = []
+    for dept, a, b in pairs(r.answers, s.answers, "inspection_departments", "department_code", "派发", "未派发"):
         yield from differ("inspection_departments", "inspects", a.inspects, b.inspects, dept)
         yield from differ("inspection_departments", "decline_reason", a.reason, b.reason, dept)
         yield from differ("inspection_departments", "on_behalf", a.on_behalf, b.on_behalf, dept)
-    for cert in sorted(set(r.team) | set(s.team)):
-        a, b = r.team.get(cert), s.team.get(cert)
-        if a is None or b is None:
-            yield Difference(uscc, "team_members", "certificate_no", "在检查组" if a else "不在检查组",
-                             "在检查组" if b else "不在检查组", cert)
-            continue
+    for cert, a, b in pairs(r.team, s.team, "team_members", "certificate_no", "在检查组", "不在检查组"):
         yield from differ("team_members", "department_code", a.department, b.department, cert)
         yield from differ("team_members", "specialist", a.specialist, b.specialist, cert)
         yield from differ("team_members", "released_at", "已替换" if a.released else "未替换",
@@ -251,15 +251,11 @@ def _differences(uscc: str, r: Enterprise, s: Enterprise) -> Iterator[Difference
         yield from differ("inspections", "visit_signature", rv.signature, sv.signature)
         yield from differ("inspections", "visit_note", rv.note, sv.note)
         yield from differ("visit_officers", "certificate_no", rv.officers, sv.officers)
-    for item in sorted(set(r.results) | set(s.results)):
-        a, b = r.results.get(item), s.results.get(item)
-        if a is None or b is None:
-            yield Difference(uscc, "item_results", "item_code", "已回填" if a else "未回填",
-                             "已回填" if b else "未回填", item)
-            continue
+    for item, a, b in pairs(r.results, s.results, "item_results", "item_code", "已回填", "未回填"):
         yield from differ("result_codes", "code", a.codes, b.codes, item)
         yield from differ("result_handlings", "handling", a.handling, b.handling, item)
         yield from differ("item_results", "finding", a.finding, b.finding, item)
         yield from differ("item_results", "questions", a.questions, b.questions, item)
         yield from differ("item_results", "method", a.method, b.method, item)
         yield from differ("item_results", "handling_note", a.handling_note, b.handling_note, item)
+    yield from missing  # a dispatch, a team member or an item result only one side holds

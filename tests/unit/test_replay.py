@@ -53,3 +53,17 @@ def test_each_difference_names_table_field_and_key_and_what_was_not_recorded_is_
         "审计记录为 不涉及，数据库中为 （空）",
         f"企业 {U}（石家庄中康企业管理咨询有限公司）：表 result_codes 字段 code（SJ-01）：审计记录为 1，数据库中为 A、B",
     ]
+
+
+def test_a_row_only_one_side_holds_is_named_by_its_key():
+    recorded = replay(trail())
+    stored = replay(trail())
+    e = stored[U]
+    del e.team["C3"]  # the substitute's row deleted in SQL
+    e.answers["HB"] = Answer(True, None, False)  # a dispatch the trail never made
+    del e.results["SJ-01"]  # a back-filled result removed
+    lines = [d.line("") for d in compare(recorded, stored)]
+    assert any("表 team_members 字段 certificate_no（C3）：审计记录为 在检查组，数据库中为 不在检查组" in x for x in lines), lines
+    assert any("表 inspection_departments 字段 department_code（HB）：审计记录为 未派发，数据库中为 派发" in x for x in lines), lines
+    assert any("表 item_results 字段 item_code（SJ-01）：审计记录为 已回填，数据库中为 未回填" in x for x in lines), lines
+    assert len(lines) == 3
