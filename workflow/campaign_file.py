@@ -364,7 +364,17 @@ DRAW = Section("draw", (
     Field("parties", kinds.text_list, checks=(_two_parties_at_least,)),
 ))
 
-EMAIL = Section("email", (Field("sender", kinds.email), Field("office", kinds.email)))
+def _hours_in_order(hours: dict[str, Any]) -> Iterator[Problem]:
+    if hours["from"] is not None and hours["to"] is not None and hours["from"] >= hours["to"]:
+        yield "to", f"办公时间的结束（{hours['to']:%H:%M}）应晚于开始（{hours['from']:%H:%M}）"
+
+
+EMAIL = Section("email", (
+    Field("sender", kinds.email),
+    Field("office", kinds.email),
+    Section("hours", (Field("from", kinds.clock_time), Field("to", kinds.clock_time)), required=False,
+            checks=(_hours_in_order,)),
+))
 
 CAMPAIGN_FILE = Section(
     "", (CAMPAIGN, SAMPLING, DEPARTMENTS, MATCHING, DEADLINES, DRAW, ESCALATION, EMAIL),
@@ -437,6 +447,8 @@ def _plan(document: dict[str, Any]) -> CampaignPlan:
         email_sender=document["email"]["sender"],
         email_office=document["email"]["office"],
         draw_parties=document["draw"]["parties"],
+        **({"email_hours_from": document["email"]["hours"]["from"], "email_hours_to": document["email"]["hours"]["to"]}
+           if document["email"]["hours"]["from"] else {}),
     )
 
 

@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from workflow.office_hours import CLOSES, OPENS, OfficeHours
+
 DEADLINE_NAMES = (
     "confirm",
     "confirmation_report",
@@ -172,6 +174,9 @@ class CampaignPlan:
     email_office: str
     # The parties of ssj-draw-v2 / ssj-match-v2, in the file's order; () for a campaign stored before v2 (v1 draws).
     draw_parties: tuple[str, ...] = ()
+    # When mail may go out ([email] hours; on working days only): a plan stored before it takes 08:30–17:30.
+    email_hours_from: time = OPENS
+    email_hours_to: time = CLOSES
     extras: dict[str, Any] = field(default_factory=dict)
     # The override files its deadlines were last computed with, as stored (JSON [[name, text], …]): the calendar
     # that stays in force when a file is later found broken.
@@ -180,6 +185,10 @@ class CampaignPlan:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def office_hours(self) -> OfficeHours:
+        return OfficeHours(self.email_hours_from, self.email_hours_to)
 
     @property
     def department_codes(self) -> tuple[str, ...]:

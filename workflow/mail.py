@@ -21,9 +21,12 @@ class Mail:
     template: str
     context: dict = field(compare=False)
     task_id: int | None = None
+    cc: tuple[str, ...] = ()  # in copy (the department's contact on its administrator's list …)
 
 
 def mails(key: str, recipients: list[str], *, kind: str, template: str, context: dict,
-          task_id: int | None = None) -> list[Mail]:
-    """One message per recipient (each once, in the order given), keyed ``<key>#<recipient>``."""
-    return [Mail(f"{key}#{r}", r, kind, template, context, task_id) for r in dict.fromkeys(recipients) if r]
+          task_id: int | None = None, cc: tuple[str, ...] = ()) -> list[Mail]:
+    """One message per recipient (each once, in the order given), keyed ``<key>#<recipient>``; ``cc`` leaves out
+    the recipient himself."""
+    return [Mail(f"{key}#{r}", r, kind, template, context, task_id, tuple(c for c in dict.fromkeys(cc) if c and c != r))
+            for r in dict.fromkeys(recipients) if r]

@@ -40,6 +40,7 @@ class Store:
     tasks: dict = field(default_factory=dict)  # key → row
     outbox: dict = field(default_factory=dict)  # key → Mail
     outbox_files: dict = field(default_factory=dict)  # key → [(file name, content or None)]
+    not_before: dict = field(default_factory=dict)  # key → when it may go (the office's next opening)
     chains: dict = field(default_factory=lambda: defaultdict(list))  # chain → [SealedEntry]
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -205,8 +206,9 @@ class _Outbox:
     def __init__(self, store: Store):
         self.s = store
 
-    def queue(self, code, sender, mails, now, files=None):
+    def queue(self, code, sender, mails, now, files=None, *, not_before=None):
         new = [m for m in mails if m.key not in self.s.outbox]
+        self.s.not_before.update({m.key: not_before or now for m in new})
         self.s.outbox.update({m.key: m for m in new})
         self.s.outbox_files.update({k: v for k, v in (files or {}).items() if k in {m.key for m in new}})
         return len(new)

@@ -197,12 +197,17 @@ def _address(value: str, what: str) -> str:
 
 
 def build_message(*, sender: str, recipient: str, subject: str, body: str, message_id: str, date,
-                  attachments: list[tuple[str, bytes | None]] = ()) -> EmailMessage:
+                  attachments: list[tuple[str, bytes | None]] = (), cc: Sequence[str] = (),
+                  reply_to: str = "") -> EmailMessage:
     """The message; names from the data never reach a header with a line break in them (no header injection).
     ``attachments``: (file name, content); content None means the file was missing when it was queued."""
     msg = EmailMessage()
     msg["From"] = _address(sender, "发件人")
     msg["To"] = _address(recipient, "收件人")
+    if reply_to and reply_to != sender:  # answers reach the office's mailbox, where they are read
+        msg["Reply-To"] = _address(reply_to, "回复")
+    if cc:
+        msg["Cc"] = ", ".join(_address(c, "抄送") for c in cc)
     msg["Subject"] = one_line(subject)
     msg["Message-ID"] = message_id
     msg["Date"] = format_datetime(date)
@@ -236,7 +241,7 @@ def stored_files(mails: Sequence[Mail]) -> tuple[list[Mail], dict[str, list[tupl
             kept.append(m)
             continue
         context = {k: v for k, v in m.context.items() if k != "attachments"}
-        kept.append(Mail(m.key, m.recipient, m.kind, m.template, context, m.task_id))
+        kept.append(Mail(m.key, m.recipient, m.kind, m.template, context, m.task_id, m.cc))
         files[m.key] = [read_attachment(path) for path in paths]
     return kept, files
 

@@ -6,7 +6,7 @@ can send it, whatever became of the folder the file was first written to.
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.mail import WAITING
@@ -34,6 +34,7 @@ class OutboxMessage(Base):
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
     kind: Mapped[str] = mapped_column(String(32))  # remind | overdue | escalate | report …
     recipient: Mapped[str] = mapped_column(String(254))
+    cc: Mapped[str | None] = mapped_column(Text)  # addresses in copy, "; "-separated (the department's contact …)
     template: Mapped[str] = mapped_column(String(64))
     context: Mapped[str] = mapped_column(Text)  # canonical JSON
     created_at: Mapped[Instant]
@@ -47,6 +48,34 @@ class OutboxMessage(Base):
     rejections: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 5xx answers
     unclear: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # connection lost after DATA
     inputs_sha256: Mapped[Digest | None]
+
+
+class PendingNotice(Base):
+    """A notice the sweep decided (a task's level moved), waiting to go into its recipient's digest.
+
+    The sweep writes one row per task, stage and recipient in the batch that raised
+    the task's level; at the end of the run every row not yet digested goes into one
+    message per (recipient, stage), whose outbox key derives from the set of rows, and
+    the rows take that key — in one transaction, so a crash re-digests the same set
+    (the same key, the same Message-ID) and a later notice goes into the next digest.
+    """
+
+    __tablename__ = "pending_notices"
+    __table_args__ = (Index("ix_pending_notices_undigested", "campaign_code", sqlite_where=text("digest_key IS NULL"),
+                            postgresql_where=text("digest_key IS NULL")),
+                      UniqueConstraint("task_id", "level", "recipient"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaigns.code"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    level: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(16))  # remind | overdue | escalate
+    step: Mapped[str] = mapped_column(String(32))  # the ladder step it reached
+    recipient: Mapped[str] = mapped_column(String(254))
+    cc: Mapped[str | None] = mapped_column(Text)
+    item: Mapped[str] = mapped_column(Text)  # canonical JSON: what the digest's line about this task says
+    decided_at: Mapped[Instant]
+    digest_key: Mapped[str | None] = mapped_column(String(400))
 
 
 class OutboxAttachment(Base):

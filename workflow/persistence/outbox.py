@@ -23,8 +23,8 @@ from workflow.persistence.orm import Department, Officer, OutboxAttachment, Outb
 _o = OutboxMessage.__table__
 _a = OutboxAttachment.__table__
 LEASE = timedelta(minutes=10)
-_QUEUED = ("key", "message_id", "task_id", "kind", "recipient", "template", "context", "campaign_code", "created_at",
-           "not_before", "attempts")
+_QUEUED = ("key", "message_id", "task_id", "kind", "recipient", "cc", "template", "context", "campaign_code",
+           "created_at", "not_before", "attempts")
 _FILED = ("message_key", "position", "filename", "content")
 Files = Mapping[str, list[tuple[str, bytes | None]]]  # per message key: (file name, content or None if missing)
 
@@ -34,17 +34,18 @@ class OutboxRepository:
         self.conn = conn
 
     def queue(self, campaign_code: str, sender: str, mails: Iterable[Mail], now: datetime,
-              files: Files | None = None) -> int:
-        """Queue every mail not queued yet (same key: queued once), with its files; returns how many are new.
+              files: Files | None = None, *, not_before: datetime | None = None) -> int:
+        """Queue every mail not queued yet (same key: queued once), with its files, to go from ``not_before`` (the
+        office's next opening; default now); returns how many are new.
 
         A message of the same key that could not be made (无法生成) takes the new context and files: its cause
         ran again, perhaps on corrected data, and the sender tries it once its inputs differ."""
         mails = list(mails)
         sql = (f"INSERT INTO outbox ({', '.join(_QUEUED)}) VALUES ({', '.join('?' * len(_QUEUED))}) "
                "ON CONFLICT (key) DO NOTHING")
-        rows = ((m.key, message_id(m.key, sender), m.task_id, m.kind, m.recipient, m.template, canonical_json(m.context))
-                for m in mails)
-        new = Bulk(self.conn, sql, _o, _QUEUED, (campaign_code, now, now, 0)).run(rows)
+        rows = ((m.key, message_id(m.key, sender), m.task_id, m.kind, m.recipient, "; ".join(m.cc) or None, m.template,
+                 canonical_json(m.context)) for m in mails)
+        new = Bulk(self.conn, sql, _o, _QUEUED, (campaign_code, now, not_before or now, 0)).run(rows)
         keys = [m.key for m in mails]
         stuck = {k for i in range(0, len(keys), 500) for k in self.conn.execute(
             select(_o.c.key).where(_o.c.key.in_(keys[i:i + 500]), _o.c.state == UNBUILDABLE)).scalars()}
@@ -98,6 +99,11 @@ class OutboxRepository:
             self.conn.execute(update(_o).where(_o.c.id == row.id).values(
                 attempts=attempts, last_error=error, claimed_at=None, claimed_by=None, not_before=now + wait(attempts),
                 **counted))
+
+    def defer(self, row, until: datetime) -> None:
+        """Release a claimed row untried, to go at ``until`` (the office's next opening)."""
+        self.conn.execute(update(_o).where(_o.c.id == row.id).values(claimed_at=None, claimed_by=None,
+                                                                     not_before=until))
 
     def settle(self, row, state: str, error: str, *, inputs_sha256: str | None = None, **counted: int) -> None:
         """The message leaves the queue in ``state`` (退信, 无法生成, 投递不明) with its reason; only the office,

@@ -69,5 +69,5 @@ def with_anchor(uow, mails: Sequence[Mail]) -> list[Mail]:
     if not any(carries_anchor(m.template) for m in mails):
         return list(mails)
     line = campaign_anchor(uow)
-    return [Mail(m.key, m.recipient, m.kind, m.template, {**m.context, "audit_anchor": line}, m.task_id)
+    return [Mail(m.key, m.recipient, m.kind, m.template, {**m.context, "audit_anchor": line}, m.task_id, m.cc)
             if line and carries_anchor(m.template) else m for m in mails]

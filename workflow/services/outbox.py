@@ -28,6 +28,7 @@ from datetime import timedelta
 
 from workflow.files.email import Unbuildable, build_message, inputs_digest, read_attachment, render
 from workflow.mail import BOUNCED, UNBUILDABLE, UNCLEAR
+from workflow.services.calendar_files import campaign_calendar
 from workflow.services.smtp import Refused, SmtpConfig, SmtpSession, Temporary, Unclear, Unreachable
 
 __all__ = ["SmtpConfig", "send_outbox", "mail_problems", "problem_summary", "SendReport", "CampaignSend", "KINDS"]
@@ -112,22 +113,42 @@ def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 100, most: i
     server cannot be reached the run stops: the claimed rows back off, the rest wait.
     """
     report = SendReport()
-    senders: dict[str, str] = {}
+    senders: dict[str, tuple[str, str]] = {}
     revive_fixed(uow, senders, report)
     while report.tried < most:
         with uow:
             rows = uow.outbox.claim(now=uow.now, worker=worker, limit=limit)
+        rows = _in_office_hours(uow, rows)
         if not rows or not _send_batch(uow, smtp, rows, senders, report, after_send):
             break
     return report
 
 
-def _sender(uow, row, senders: dict[str, str]) -> str:
-    """The campaign's sender address, looked up once per campaign (a database failure here is the database's, not
+def _in_office_hours(uow, rows) -> list:
+    """The claimed rows whose campaign's office is open now; the others wait for its next opening (a retry's
+    backoff may end at night: the message still goes out in office hours, and no attempt is counted)."""
+    openings: dict[str, object] = {}
+    ready, later = [], []
+    for row in rows:
+        if row.campaign_code not in openings:
+            with uow:
+                plan = uow.campaigns.plan(row.campaign_code)
+                openings[row.campaign_code] = plan.office_hours.opening(uow.now, campaign_calendar(plan), plan.tz)
+        (ready if openings[row.campaign_code] <= uow.now else later).append(row)
+    if later:
+        with uow:
+            for row in later:
+                uow.outbox.defer(row, openings[row.campaign_code])
+    return ready
+
+
+def _sender(uow, row, senders: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    """The campaign's sender address and its office's mailbox (replies go there), looked up once per campaign (a database failure here is the database's, not
     this message's: it is raised, never recorded as the message's reason)."""
     if row.campaign_code not in senders:
         with uow:
-            senders[row.campaign_code] = uow.campaigns.plan(row.campaign_code).email_sender
+            plan = uow.campaigns.plan(row.campaign_code)
+            senders[row.campaign_code] = (plan.email_sender, plan.email_office)
     return senders[row.campaign_code]
 
 
@@ -139,7 +160,7 @@ def _inputs(row, sender: str, stored: dict) -> tuple[dict, list[tuple[str, bytes
     return context, files, inputs_digest(row.template, row.context, row.recipient, sender, files)
 
 
-def revive_fixed(uow, senders: dict[str, str], report: SendReport, *, page: int = 1000) -> None:
+def revive_fixed(uow, senders: dict[str, tuple[str, str]], report: SendReport, *, page: int = 1000) -> None:
     """无法生成 messages whose inputs are no longer what they failed on go back to 待发 (all of them, a page at a time)."""
     last = 0
     while True:
@@ -150,7 +171,7 @@ def revive_fixed(uow, senders: dict[str, str], report: SendReport, *, page: int 
             return
         last = stuck[-1].id
         for row in stuck:
-            sender = _sender(uow, row, senders)
+            sender = _sender(uow, row, senders)[0]
             try:
                 digest = _inputs(row, sender, stored)[2]
             except Exception:  # noqa: BLE001 - still cannot be read: it stays as it is
@@ -161,7 +182,7 @@ def revive_fixed(uow, senders: dict[str, str], report: SendReport, *, page: int 
                 report.revived += 1
 
 
-def _send_batch(uow, smtp: SmtpConfig, rows, senders: dict[str, str], report: SendReport,
+def _send_batch(uow, smtp: SmtpConfig, rows, senders: dict[str, tuple[str, str]], report: SendReport,
                 after_send: Callable[[object], None] | None) -> bool:
     """One SMTP session over the claimed rows (re-opened after a disconnect); False when the server could not
     be reached."""
@@ -170,18 +191,19 @@ def _send_batch(uow, smtp: SmtpConfig, rows, senders: dict[str, str], report: Se
     session = SmtpSession(smtp)
     try:
         for i, row in enumerate(rows):
-            digest, sender = None, _sender(uow, row, senders)
+            digest, (sender, reply_to) = None, _sender(uow, row, senders)
             try:
                 context, files, digest = _inputs(row, sender, stored)
                 subject, body = render(row.template, context)
                 message = build_message(sender=sender, recipient=row.recipient, subject=subject, body=body,
-                                        message_id=row.message_id, date=uow.now, attachments=files)
+                                        message_id=row.message_id, date=uow.now, attachments=files, reply_to=reply_to,
+                                        cc=row.cc.split("; ") if row.cc else ())
             except Exception as exc:  # noqa: BLE001 - whatever this message's data does, it stops this message only
                 reason = str(exc) if isinstance(exc, Unbuildable) else f"{type(exc).__name__}: {exc}"
                 _settle(uow, row, UNBUILDABLE, f"无法生成邮件（{about(row)}）：{reason}", report, inputs_sha256=digest)
                 continue
             try:
-                session.deliver(message, sender, row.recipient)
+                session.deliver(message, sender, row.recipient, copies=row.cc.split("; ") if row.cc else ())
             except Unreachable as exc:
                 _failed(uow, rows[i:], str(exc), report)
                 return False

@@ -16,7 +16,7 @@ import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.generator import BytesGenerator
 from email.message import EmailMessage
@@ -130,8 +130,10 @@ class SmtpSession:
         self.config = config
         self.server: smtplib.SMTP | None = None
 
-    def deliver(self, message: EmailMessage, sender: str, recipient: str) -> None:
-        """Hand ``message`` over, or raise what happened (``Unreachable``, ``Temporary``, ``Refused``, ``Unclear``)."""
+    def deliver(self, message: EmailMessage, sender: str, recipient: str, copies: Sequence[str] = ()) -> None:
+        """Hand ``message`` over, or raise what happened (``Unreachable``, ``Temporary``, ``Refused``, ``Unclear``).
+
+        The message stands or falls with its recipient: an address in copy the server refuses is left out."""
         if self.server is None:
             try:
                 self.server = self.config.connect()
@@ -142,6 +144,8 @@ class SmtpSession:
             server.ehlo_or_helo_if_needed()
             self._expect(server.mail(sender), (250,), sender=sender)
             self._expect(server.rcpt(recipient), (250, 251))
+            for copy in copies:
+                server.rcpt(copy)
             self._expect(server.docmd("DATA"), (354,))
         except LOST as exc:
             self.close()
