@@ -2,14 +2,22 @@
 
 A task's ``escalation_level`` counts the notices already sent:
 
-    0  nothing yet         → next: 【提醒】 ``remind_before`` the due instant, to the responsible people
+    0  nothing yet         → next: 【提醒】 ``remind_before`` the deadline day, to the responsible people
     1  reminded            → next: 【逾期】 at the due instant, to the responsible people
-    2  overdue notice sent → next: 【督办】 one ``grace`` later, to ``ladder[1]`` (e.g. the department contact)
-    2+k                    → next: 【督办】 ``k+1`` graces after the due instant, to ``ladder[k+1]``
+    2  overdue notice sent → next: 【督办】 once one ``grace`` has wholly passed after the deadline day, to
+                             ``ladder[1]`` (e.g. the department contact)
+    2+k                    → next: 【督办】 once ``k+1`` graces have passed, to ``ladder[k+1]``
 
-A sweep that runs late sends only the latest notice whose time has come (the
-stages before it are skipped, not piled up). Reminders and escalations go out at
-09:00 on a working day; working-day periods follow the campaign's calendar.
+A step whose people are the step before's (a department whose contact is its
+administrator) or nobody (no leader in the directory) is skipped: the next step
+takes its turn, so every escalation reaches a different, higher person.
+
+Escalations count whole working days after the deadline day: for a deadline at the
+end of Friday and a grace of one working day, Monday must pass first, and the
+【督办】 goes out on Tuesday at the office's opening ("已逾期 1 个工作日"). A sweep
+that runs late sends only the latest notice whose time has come (the stages before
+it are skipped, not piled up). The overdue notice falls due at the deadline itself;
+the outbox holds every message until office hours (``workflow.office_hours``).
 """
 
 from __future__ import annotations
@@ -20,11 +28,12 @@ from zoneinfo import ZoneInfo
 
 from calendars import CalendarCoverageError, WorkdayCalendar
 from workflow.campaign_file import Escalation, Rule
+from workflow.deadline_words import last_day
+from workflow.office_hours import OPENS
 
 REMIND, OVERDUE, ESCALATE = "remind", "overdue", "escalate"
 SUBJECT_PREFIX = {REMIND: "【提醒】", OVERDUE: "【逾期】", ESCALATE: "【督办】"}
 STAGE_LABELS = {REMIND: "提醒", OVERDUE: "逾期通知", ESCALATE: "督办"}  # in the order a task receives them
-OFFICE_HOURS = time(9)
 LADDER_LABELS = {"responsible": "责任人", "department_contact": "部门联络人", "department_leader": "部门分管领导",
                  "office": "领导小组办公室"}
 
@@ -37,9 +46,10 @@ class Notice:
     at: datetime
 
 
-def _last_day(due: datetime, tz: ZoneInfo) -> date:
-    """The day a due instant closes (00:00 belongs to the day before)."""
-    return (due.astimezone(tz) - timedelta(microseconds=1)).date()
+def workdays_overdue(due: datetime, now: datetime, calendar: WorkdayCalendar, tz: ZoneInfo) -> int:
+    """Whole working days passed since the deadline day: the working days after it and before today."""
+    yesterday = now.astimezone(tz).date() - timedelta(days=1)
+    return calendar.workdays_between(last_day(due, tz), yesterday)
 
 
 def _shift(day: date, rule: Rule, sign: int, calendar: WorkdayCalendar) -> date:
@@ -51,13 +61,13 @@ def _shift(day: date, rule: Rule, sign: int, calendar: WorkdayCalendar) -> date:
     return calendar.next_workday_on_or_after(moved) if sign > 0 else moved
 
 
-def _placed(due: datetime, escalation: Escalation, calendar: WorkdayCalendar,
-            tz: ZoneInfo) -> tuple[list[Notice], tuple[int, CalendarCoverageError] | None]:
+def _placed(due: datetime, escalation: Escalation, calendar: WorkdayCalendar, tz: ZoneInfo, opens: time,
+            skip: frozenset[str]) -> tuple[list[Notice], tuple[int, CalendarCoverageError] | None]:
     """The notices the calendar can place, in order, and the first one it cannot (its level, the missing year)."""
-    last = _last_day(due, tz)
+    last = last_day(due, tz)
     notices, gap = [], None
     try:
-        remind_at = datetime.combine(_shift(last, escalation.remind_before, -1, calendar), OFFICE_HOURS, tz)
+        remind_at = datetime.combine(_shift(last, escalation.remind_before, -1, calendar), opens, tz)
         if remind_at < due:
             notices.append(Notice(REMIND, 1, escalation.ladder[0], remind_at))
     except CalendarCoverageError as exc:
@@ -65,29 +75,35 @@ def _placed(due: datetime, escalation: Escalation, calendar: WorkdayCalendar,
     notices.append(Notice(OVERDUE, 2, escalation.ladder[0], due))
     day = last
     for k, step in enumerate(escalation.ladder[1:], start=3):
+        if step in skip:
+            continue
         try:
-            day = _shift(day, escalation.grace, +1, calendar)
+            day = _shift(day, escalation.grace, +1, calendar)  # the grace that must wholly pass
+            sent_on = calendar.add_workdays(day, 1)
         except CalendarCoverageError as exc:
             return notices, gap or (k, exc)
-        notices.append(Notice(ESCALATE, k, step, datetime.combine(day, OFFICE_HOURS, tz)))
+        notices.append(Notice(ESCALATE, k, step, datetime.combine(sent_on, opens, tz)))
     return notices, gap
 
 
-def schedule(due: datetime, escalation: Escalation, calendar: WorkdayCalendar, tz: ZoneInfo) -> list[Notice]:
+def schedule(due: datetime, escalation: Escalation, calendar: WorkdayCalendar, tz: ZoneInfo, *, opens: time = OPENS,
+             skip: frozenset[str] = frozenset()) -> list[Notice]:
     """Every notice a task may get, in order (CalendarCoverageError when one falls in a year no calendar covers)."""
-    notices, gap = _placed(due, escalation, calendar, tz)
+    notices, gap = _placed(due, escalation, calendar, tz, opens, skip)
     if gap:
         raise gap[1]
     return notices
 
 
 def due_notice(due: datetime, level: int, now: datetime, escalation: Escalation, calendar: WorkdayCalendar,
-               tz: ZoneInfo) -> tuple[Notice | None, datetime | None]:
-    """The notice to send now (the latest one whose time has come, if any) and when the next one falls.
+               tz: ZoneInfo, *, opens: time = OPENS, skip: frozenset[str] = frozenset()
+               ) -> tuple[Notice | None, datetime | None]:
+    """The notice to send now (the latest one whose time has come, if any) and when the next one falls;
+    ``skip``: the ladder steps this task passes over (their people are the step before's, or nobody).
 
     A notice the calendar cannot place cannot fall before its missing year begins: until then it is the
     next one at the latest; from then on, while it may be due, CalendarCoverageError (the sweep says so)."""
-    placed, gap = _placed(due, escalation, calendar, tz)
+    placed, gap = _placed(due, escalation, calendar, tz, opens, skip)
     pending = [n for n in placed if n.level > level]
     ready = [n for n in pending if n.at <= now]
     send = ready[-1] if ready else None

@@ -62,23 +62,30 @@ def open_confirm_tasks(engine):
 
 
 def test_reminder_overdue_and_the_ladder(campaign, smtp):
+    """Each department's administrator gets one digest per stage listing all its enterprises, in office hours;
+    the ladder then climbs to its contact, its leader, the office — one whole working day after another."""
     ssj, engine, plan = campaign
     inbox, config = smtp
     tasks = open_confirm_tasks(engine)
+    departments = {t.department_code for t in tasks}
     first = run_sweep(engine, plan, "2019-11-27T12:00")
     assert (first.planned, first.notices, first.queued) == (len(tasks) + 2 * 7, 0, 0), \
         "every open task planned: the confirmations, and each department's stamped report and summary"
     reminded = run_sweep(engine, plan, "2019-11-28T09:30")
-    assert reminded.notices == len(tasks) and reminded.queued == len(tasks)
+    assert reminded.notices == len(tasks) and reminded.queued == len(departments), "one digest per administrator"
     assert run_sweep(engine, plan, "2019-11-28T10:00").queued == 0, "a second sweep queues nothing twice"
     sent = send_outbox(engine, config, now=at("2019-11-28T09:31"), worker="w1")
-    assert sent.sent == len(tasks) + 7, "the reminders, and the seven departments' dispatch emails of the draw"
+    assert sent.sent == len(departments) + 7, "the reminders, and the seven departments' dispatch emails of the draw"
     reminders = [(r, m) for r, m in inbox.messages if str(m["Subject"]).startswith("【提醒】")]
-    assert len(reminders) == len(tasks)
-    assert all(str(m["Subject"]).startswith("【提醒】部门比对确认：") for _, m in reminders)
-    body = reminders[0][1].get_content()
-    assert "将于 2019-11-30 00:00（北京时间）到期" in body and "尚余 1 个工作日" in body
-    assert reminders[0][0][0].startswith("contact@")
+    assert sorted(r[0] for r, _ in reminders) == sorted(f"admin@{d.lower()}.luquan.example" for d in departments)
+    per_department = {d: sum(t.department_code == d for t in tasks) for d in departments}
+    for (recipient, ), mail in reminders:
+        count = per_department[recipient.split("@")[1].split(".")[0].upper()]
+        assert str(mail["Subject"]).startswith(f"【提醒】部门比对确认（{count} 项）：")
+        body = mail.get_content()
+        assert body.count("统一社会信用代码") == count, "every enterprise of the department listed once"
+        assert "截止 2019年11月29日（星期五）前，尚余 1 个工作日" in body
+        assert "同志：您好！" in body and "封勃" in body and "82012463" in body and "ssj " not in body
     assert len(set(inbox.ids())) == len(inbox.messages)
 
     sw = [t for t in tasks if t.department_code == "SW"]
@@ -87,27 +94,79 @@ def test_reminder_overdue_and_the_ladder(campaign, smtp):
         assert ssj("confirm", CODE, "SW", uscc, "--inspect", "--user", "contact@sw.luquan.example",
                    "--now", "2019-11-29T15:00").code == 0
     overdue = run_sweep(engine, plan, "2019-11-30T00:05")
-    assert confirmations(overdue) == len(tasks) - len(sw)
-    send_outbox(engine, config, now=at("2019-11-30T00:06"), worker="w1")
-    assert sum(s.startswith("【逾期】") for s in inbox.subjects()) == len(tasks) - len(sw)
-    assert not any(r[0] == "contact@sw.luquan.example" for r, m in inbox.messages if "逾期" in str(m["Subject"])), \
+    assert confirmations(overdue) == len(tasks) - len(sw), "overdue from the deadline itself (Saturday 00:00)"
+    assert send_outbox(engine, config, now=at("2019-11-30T00:06"), worker="w1").sent == 0, "not at midnight"
+    assert send_outbox(engine, config, now=at("2019-12-01T10:00"), worker="w1").sent == 0, "nor on a Sunday"
+    send_outbox(engine, config, now=at("2019-12-02T08:30"), worker="w1")
+    overdue_mail = [r[0] for r, m in inbox.messages if str(m["Subject"]).startswith("【逾期】")]
+    assert len(overdue_mail) == len(departments) - 1, "Monday at the office's opening, one per administrator"
+    assert not any(r[0] == "admin@sw.luquan.example" for r, m in inbox.messages if "逾期" in str(m["Subject"])), \
         "answered tasks get no overdue notice"
+    assert confirmations(run_sweep(engine, plan, "2019-12-02T16:59")) == 0, "Monday has not wholly passed: no 督办"
 
-    # Grace of 1 working day after the last day (Fri 11-29): Mon 12-02 09:00 the department contact,
-    # Tue 12-03 the department's leader, Wed 12-04 the office.
+    # A working day must wholly pass after the deadline day (Fri 11-29): Tue 12-03 the department contact,
+    # Wed 12-04 the department's leader, Thu 12-05 the office.
     steps = {}
-    for when, step in (("2019-12-02T09:30", "department_contact"), ("2019-12-03T09:30", "department_leader"),
-                       ("2019-12-04T09:30", "office")):
+    for when, step in (("2019-12-03T09:30", "department_contact"), ("2019-12-04T09:30", "department_leader"),
+                       ("2019-12-05T09:30", "office")):
         report = run_sweep(engine, plan, when)
         steps[step] = confirmations(report)
         send_outbox(engine, config, now=at(when) + timedelta(minutes=1), worker="w1")
     assert set(steps.values()) == {len(tasks) - len(sw)}
-    leaders = [r for r, m in inbox.messages if r[0].startswith("leader@") and "部门比对确认" in str(m["Subject"])]
-    office = [r for r, m in inbox.messages if r[0] in plan.office_staff or r[0] == plan.email_office]
-    assert len(leaders) == len(tasks) - len(sw) and office
+    escalations = [(r[0], m) for r, m in inbox.messages if str(m["Subject"]).startswith("【督办】部门比对确认")]
+    contacts = [m for r, m in escalations if r.startswith("contact@")]
+    assert len(contacts) == len(departments) - 1 and "已逾期 1 个工作日" in contacts[0].get_content()
+    assert "请您作为部门联络人督促办理" in contacts[0].get_content()
+    leaders = [r for r, m in escalations if r.startswith("leader@")]
+    office = [m for r, m in escalations if r in plan.office_staff or r == plan.email_office]
+    assert len(leaders) == len(departments) - 1
+    assert len(office) == len(plan.office_mailboxes), "the office's people get one digest each"
+    assert office[0].get_content().count("统一社会信用代码") == len(tasks) - len(sw)
+    assert "ssj confirm import" in office[0].get_content(), "the office's own staff are told the command too"
     assert all(s.startswith(("【提醒】", "【逾期】", "【督办】", "【派发】")) for s in inbox.subjects())
     assert confirmations(run_sweep(engine, plan, "2019-12-20T09:30")) == 0, "the ladder ends at the office"
     assert ssj("audit", "verify").code == 0
+
+
+def test_a_step_whose_person_already_had_the_notice_is_skipped(campaign, smtp, db_url):
+    """A department whose contact is also its administrator: its first 督办 goes to its leader, on time."""
+    _, engine, plan = campaign
+    inbox, config = smtp
+    with engine.begin() as conn:
+        conn.execute(orm.Department.__table__.update().where(orm.Department.code == "SW")
+                     .values(contact_email="admin@sw.luquan.example"))
+    run_sweep(engine, plan, "2019-11-30T00:05")
+    run_sweep(engine, plan, "2019-12-03T09:30")
+    send_outbox(engine, config, now=at("2019-12-03T09:31"), worker="w1")
+    overdue = {r[0] for r, m in inbox.messages if str(m["Subject"]).startswith("【逾期】")}
+    first_escalation = {r[0] for r, m in inbox.messages if str(m["Subject"]).startswith("【督办】")}
+    assert "admin@sw.luquan.example" in overdue
+    assert "leader@sw.luquan.example" in first_escalation and "admin@sw.luquan.example" not in first_escalation
+    assert "contact@rs.luquan.example" in first_escalation, "the other departments climb to their contacts"
+
+
+def test_a_crash_before_the_digest_sends_the_same_digest_next_run(campaign, smtp):
+    """Notices decided and held, then the process dies before digesting: the next run digests exactly them, and
+    a notice decided later goes into a digest of its own, never a second copy of the first."""
+    _, engine, plan = campaign
+    inbox, config = smtp
+    import workflow.services.sweep as sweeping
+
+    real = sweeping.digest_notices
+    sweeping.digest_notices = lambda uow: (_ for _ in ()).throw(SystemExit("killed before the digest"))
+    try:
+        with pytest.raises(SystemExit):
+            run_sweep(engine, plan, "2019-11-28T09:30")
+    finally:
+        sweeping.digest_notices = real
+    assert [r for r in outbox(engine) if r.kind == "remind"] == [], "nothing queued yet, the notices are held"
+    again = run_sweep(engine, plan, "2019-11-28T09:40")
+    assert again.notices == 0 and again.queued == 7, "the held notices go out as the seven digests"
+    keys = {r.key for r in outbox(engine) if r.kind == "remind"}
+    assert run_sweep(engine, plan, "2019-11-28T09:50").queued == 0
+    assert {r.key for r in outbox(engine) if r.kind == "remind"} == keys
+    send_outbox(engine, config, now=at("2019-11-28T09:51"), worker="w1")
+    assert sum(str(m["Subject"]).startswith("【提醒】") for _, m in inbox.messages) == 7
 
 
 def confirmations(report) -> int:
@@ -123,11 +182,12 @@ def test_a_late_sweep_sends_only_the_latest_notice(campaign, smtp):
     _, engine, plan = campaign
     inbox, config = smtp
     tasks = open_confirm_tasks(engine)
-    report = run_sweep(engine, plan, "2019-12-03T10:00")  # the first sweep ever, four days late
+    report = run_sweep(engine, plan, "2019-12-04T10:00")  # the first sweep ever, five days late
     assert confirmations(report) == len(tasks)
-    send_outbox(engine, config, now=at("2019-12-03T10:01"), worker="w1")
+    send_outbox(engine, config, now=at("2019-12-04T10:01"), worker="w1")
     about_confirmations = [r for r, m in inbox.messages if "部门比对确认" in str(m["Subject"])]
-    assert len(about_confirmations) == len(tasks) and all(r[0].startswith("leader@") for r in about_confirmations)
+    assert len(about_confirmations) == len({t.department_code for t in tasks})
+    assert all(r[0].startswith("leader@") for r in about_confirmations)
     with engine.connect() as conn:
         levels = set(conn.execute(select(orm.TaskRow.escalation_level).where(orm.TaskRow.kind == "confirm")).scalars())
     assert levels == {4}
@@ -184,8 +244,13 @@ def test_two_sweeps_at_once_queue_each_notice_once(campaign, db_url):
         t.join()
     other.dispose()
     rows = [r for r in outbox(engine) if r.kind != "dispatch"]
-    assert len(rows) == len({r.key for r in rows}) == len(open_confirm_tasks(engine))
-    assert sum(r.notices for r in results) == len(rows)
+    tasks = open_confirm_tasks(engine)
+    assert sum(r.notices for r in results) == len(tasks), "each task's reminder decided once"
+    assert len({r.recipient for r in rows}) == len(rows) == len({t.department_code for t in tasks}), \
+        "one digest per administrator, whichever sweep held its notices"
+    with engine.connect() as conn:
+        held = conn.execute(select(orm.PendingNotice.__table__)).all()
+    assert len(held) == len(tasks) and all(h.digest_key in {r.key for r in rows} for h in held)
 
 
 def test_the_dispatch_list_comes_back_and_imports_as_is(campaign, smtp, tmp_path):

@@ -149,6 +149,24 @@ _TEMPLATES = {
 {% endif %}
 （本邮件由双随机抽查系统在每个工作日自动发送。）
 """,
+    # One message per recipient and stage per sweep (``services.sweep.digest_notices``): every task listed.
+    "notice_digest.subject": "{{ prefix }}{{ subject_what }}（{{ count }} 项）：{{ campaign_name }}",
+    "notice_digest.body": """\
+{{ greeting }}
+
+{{ intro }}
+{% for group in groups %}
+{{ "一二三四五六七八九十"[loop.index0] if loop.index <= 10 else loop.index }}、{{ group.label }}（{{ group.rows|length }} 项）
+{% for row in group.rows %}  {{ loop.index }}. {% if row.enterprise %}{{ row.enterprise }}（统一社会信用代码 {{ row.uscc }}）{% else %}{{ row.department }}{% endif %}\
+{% if row.enterprise and row.department %}，{{ row.department }}{% endif %}{% if row.officer %}，执法人员{{ row.officer }}{% endif %}\
+：截止 {{ row.due }}{% if stage == "remind" %}，尚余 {{ row.workdays_left }} 个工作日\
+{% elif row.workdays_overdue %}，已逾期 {{ row.workdays_overdue }} 个工作日{% else %}，已逾期{% endif %}
+{% endfor %}  {% if stage == "escalate" %}应办事项{% else %}办理方式{% endif %}：{{ group.what_to_do }}。
+{% endfor %}
+抽查任务：{{ campaign_name }}（{{ document_no }}）。如已办理，请忽略本邮件。
+
+{{ signature }}
+""",
 }
 _ENV = Environment(loader=DictLoader(_TEMPLATES), undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 

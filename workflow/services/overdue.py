@@ -17,7 +17,7 @@ from pathlib import Path
 from calendars import CalendarCoverageError
 from workflow.files.report_books import ReportBook
 from workflow.mail import mails
-from workflow.notices import LADDER_LABELS, schedule
+from workflow.notices import LADDER_LABELS, schedule, workdays_overdue
 from workflow.services.campaigns import redraw_note, simulation_mark
 from workflow.services.outbox import mail_problems, problem_summary
 from workflow.tasks import TASK_LABELS
@@ -45,7 +45,7 @@ class Overdue:
     uscc: str
     enterprise: str
     due: datetime
-    workdays: int  # working days overdue (0 for a task not yet due)
+    workdays: int  # whole working days overdue (0 for a task not yet due, or overdue since today or yesterday)
     owners: tuple[Owner, ...]
     level: int
     provisional: bool
@@ -117,9 +117,8 @@ def _last_day(due: datetime, tz) -> date:
 
 def _items(uow, rows, owners: Owners, *, late: bool) -> list[Overdue]:
     plan, calendar = uow.plan, uow.calendar
-    today = uow.now.astimezone(plan.tz).date()
     return [Overdue(r.id, r.kind, r.uscc or "", r.name or "", r.due_at,
-                    calendar.workdays_between(_last_day(r.due_at, plan.tz), today) if late else 0,
+                    workdays_overdue(r.due_at, uow.now, calendar, plan.tz) if late else 0,
                     owners.of(r), r.escalation_level, bool(r.provisional)) for r in rows]
 
 
@@ -218,7 +217,8 @@ def escalated_to_office(uow, owners: Owners | None = None) -> list[Escalated]:
     out = []
     for item in _items(uow, rows, owners or Owners(uow), late=True):
         try:
-            since = next((n.at for n in schedule(item.due, plan.escalation, uow.calendar, plan.tz)
+            since = next((n.at for n in schedule(item.due, plan.escalation, uow.calendar, plan.tz,
+                                                 opens=plan.office_hours.opens)
                           if n.level == level), None)
         except CalendarCoverageError:
             since = None

@@ -1,6 +1,33 @@
-"""Who is behind each ladder step of a task: the responsible people, the department's contact and leader, the office."""
+"""Who is behind each ladder step of a task: the responsible people, the department's contact and leader, the office.
+
+The responsible people are those who do the work: an officer for his acknowledgement,
+the team's officers for a back-fill, the office for the publication, the department's
+administrator (管理员, who does the 比对确认 in the seed) for a confirmation, and the
+department's contact for what the department reports (the stamped confirmation
+report, the summary). A step whose people are the step before's, or nobody, is
+skipped (``skipped``): every escalation reaches someone new and higher.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+OFFICE_NAME = "领导小组办公室"
+ROLE_OF_STEP = {"department_contact": "联络人", "department_leader": "分管领导"}
+
+
+@dataclass(frozen=True)
+class Person:
+    """A recipient as a letter addresses him: his name and role where the directory knows them."""
+
+    email: str
+    name: str = ""
+    role: str = ""  # 管理员, 联络人, 分管领导, 执法人员 …
+    organisation: str = ""  # his department's name, or the office
+
+    @property
+    def is_office(self) -> bool:
+        return self.organisation == OFFICE_NAME
 
 
 class People:
@@ -24,20 +51,61 @@ class People:
 
     def recipients(self, step: str, task) -> list[str]:
         """The addresses a notice to ``step`` about ``task`` goes to (each once)."""
-        return list(dict.fromkeys(self._recipients(step, task)))
+        return [p.email for p in self.at_step(step, task)]
 
-    def _recipients(self, step: str, task) -> list[str]:
+    def at_step(self, step: str, task) -> list[Person]:
+        """The people a notice to ``step`` about ``task`` reaches (each address once)."""
+        found: dict[str, Person] = {}
+        for person in self._at_step(step, task):
+            if person is not None and person.email and person.email not in found:
+                found[person.email] = person
+        return list(found.values())
+
+    def skipped(self, task) -> frozenset[str]:
+        """The escalation steps ``task`` passes over: nobody there, or the same people as the step before."""
+        ladder = self.plan.escalation.ladder
+        before = set(self.recipients(ladder[0], task))
+        skip = set()
+        for step in ladder[1:]:
+            now = set(self.recipients(step, task))
+            if not now or now <= before:
+                skip.add(step)
+                continue
+            before = now
+        return frozenset(skip)
+
+    def office_people(self) -> list[Person]:
+        return [Person(e, "", "", OFFICE_NAME) for e in self.office]
+
+    def _department_person(self, code: str, role: str) -> Person | None:
+        dep = self.departments.get(code)
+        if dep is None:
+            return None
+        email, name = {"管理员": (dep.admin_email, dep.admin_name), "联络人": (dep.contact_email, dep.contact_name),
+                       "分管领导": (dep.leader_email, dep.leader_name)}[role]
+        return Person(email, name or "", role, dep.name) if email else None
+
+    def _officer(self, cert: str) -> Person | None:
+        officer = self.officers.get(cert)
+        if officer is None or not officer.email:
+            return None
+        department = self.departments.get(officer.department_code)
+        return Person(officer.email, officer.name, "执法人员", department.name if department else "")
+
+    def _at_step(self, step: str, task) -> list[Person | None]:
         if step == "office":
-            return self.office
+            return self.office_people()
+        office_work = task.kind == "publish"  # the office publishes: nobody in a department answers for it
         if step == "responsible":
             if task.certificate_no:
-                officer = self.officers.get(task.certificate_no)
-                return [officer.email] if officer and officer.email else []
+                return [self._officer(task.certificate_no)]
             if task.kind == "backfill":
-                return [self.officers[c].email for c in self.teams.get(task.inspection_id, ())
-                        if c in self.officers and self.officers[c].email]
-            if task.kind == "publish":
-                return self.office
-        field = "leader_email" if step == "department_leader" else "contact_email"
-        return [getattr(self.departments[d], field) for d in self.departments_of(task)
-                if d in self.departments and getattr(self.departments[d], field)]
+                return [self._officer(c) for c in self.teams.get(task.inspection_id, ())]
+            if office_work:
+                return self.office_people()
+            first, fallback = ("管理员", "联络人") if task.kind == "confirm" else ("联络人", "管理员")
+            return [self._department_person(d, first) or self._department_person(d, fallback)
+                    for d in self.departments_of(task)]
+        if office_work:
+            return []
+        return [self._department_person(d, ROLE_OF_STEP.get(step, "联络人")) for d in self.departments_of(task)]

@@ -4,32 +4,54 @@ Each task carries the instant of its next notice (``next_notice_at``; empty unti
 the sweep first plans it). The sweep reads the open tasks whose instant has come
 or which are not planned yet, decides with ``workflow.notices`` which notice is
 due, moves the task's level with a compare-and-set (two sweeps at once cannot
-both send), queues one outbox row per recipient in the same transaction (the
-outbox key is unique, so a re-run queues nothing twice) and names every notice in one
-audit row per batch.
+both send), holds the notice for each of its recipients (``pending_notices``) in
+the same transaction and names every notice in one audit row per batch.
+
+At the end of the run every held notice goes into one digest per recipient and
+stage (``digest_notices``): a department's administrator gets one 【提醒】 listing
+its 27 enterprises, not 27 messages. The digest's outbox key derives from the set
+of notices it lists, so a crash re-sends at most the same message, and a notice
+decided later goes into the next digest.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from calendars import CalendarCoverageError, WorkdayCalendar
-from workflow.campaign_file import CampaignPlan
+from calendars import CalendarCoverageError
+from workflow.deadline_words import deadline_words, last_day
+from workflow.letter import greeting, signature
 from workflow.mail import Mail
-from workflow.notices import LADDER_LABELS, SUBJECT_PREFIX, due_notice
-from workflow.services.people import People
+from workflow.notices import LADDER_LABELS, STAGE_LABELS, SUBJECT_PREFIX, due_notice, workdays_overdue
+from workflow.services.people import OFFICE_NAME, People, Person
 from workflow.tasks import TASK_LABELS
 
+# What the person asked does, in words (officials get mail, not commands) …
 WHAT_TO_DO = {
-    "confirm": "由部门管理员或联络人回复是否检查（返回比对确认表，或 ssj confirm 任务编号 部门代码 统一社会信用代码 --inspect|--decline 理由）",
-    "confirmation_report": "将盖章的比对确认报告（检查对象、执法人员及手机）报领导小组办公室（ssj confirm report）",
-    "acknowledge": "查收一企一表并确认（ssj ack 任务编号 执法证号）",
-    "summary": "报送检查表、工作总结和统计表（ssj summary submit）",
-    "backfill": "回填一企一表的检查结果（ssj results import 填好的一企一表，或 ssj results record）",
-    "publish": "公示已回填的检查结果（ssj publish）",
+    "confirm": "请在派发邮件所附比对确认清单的「是否检查」列逐户填写“是”或“否”（填“否”的须写明不检查理由），填好后回复该邮件",
+    "confirmation_report": "请将确认检查情况（确认检查的企业名单、执法人员名单及电话；确认不检查的说明）盖章后回复本邮件",
+    "acknowledge": "请回复一企一表派发邮件，确认已收到一企一表和实地核查安排",
+    "summary": "请将随机抽查联合检查记录表、工作总结和统计表加盖公章后回复本邮件，或送领导小组办公室",
+    "backfill": "请于实地核查后将填好的一企一表（检查结果）回复本邮件",
+    "publish": "请公示已回填的检查结果",
+}
+# … and the office's own staff, who run the system, also get the command.
+OFFICE_COMMANDS = {
+    "confirm": "ssj confirm import 回复的清单",
+    "confirmation_report": "ssj confirm report 任务编号 部门代码 文件",
+    "acknowledge": "ssj ack 任务编号 执法证号",
+    "summary": "ssj summary submit 任务编号 部门代码 文件",
+    "backfill": "ssj results import 填好的一企一表",
+    "publish": "ssj publish 任务编号 --out 目录",
+}
+INTRO = {
+    "remind": "以下 {count} 项工作即将到期，请在截止前办理：",
+    "overdue": "以下 {count} 项工作已过截止时间，尚未完成，请尽快办理：",
+    "escalate": "以下 {count} 项工作已逾期，现提请您作为{role}督促办理：",
 }
 
 
@@ -37,7 +59,7 @@ WHAT_TO_DO = {
 class SweepReport:
     planned: int = 0  # tasks whose next notice was planned
     notices: int = 0  # notices decided (one per task and step)
-    queued: int = 0  # outbox rows written
+    queued: int = 0  # digests queued (one per recipient and stage)
     decided: list[dict] = field(default_factory=list)  # one per notice: task, stage, step, level, USCC, names (events)
     uncovered: dict[int, int] = field(default_factory=dict)  # missing calendar year -> tasks whose notice waits on it
 
@@ -59,14 +81,17 @@ def sweep(uow, *, batch: int = 1000) -> SweepReport:
     handle the same task (the claim's ``FOR UPDATE SKIP LOCKED`` and the level's
     compare-and-set are the backstops); on SQLite the write transaction serialises
     them. A claimed task leaves the due set when its batch commits, so the loop ends.
-    A batch that lost a deadlock is rolled back whole and claimed again.
+    A batch that lost a deadlock is rolled back whole and claimed again. Then the run's
+    notices (and any a crashed run left held) go out as digests.
     """
     report = SweepReport()
     while True:
         part = uow.retried(lambda u: _claim_and_sweep(u, batch))
         if part is None:
-            return report
+            break
         report.add(part)
+    report.queued += uow.retried(digest_notices)
+    return report
 
 
 def _claim_and_sweep(uow, batch: int) -> SweepReport | None:
@@ -94,17 +119,17 @@ def _sweep_batch(uow, tasks, report: SweepReport) -> None:
     ids = [t.inspection_id for t in tasks if t.inspection_id]
     people = People(uow, ids)
     enterprises = uow.inspections.enterprise_names(ids)
-    planned, moved, queued, decided, waiting = [], [], [], [], []
+    planned, moved, held, decided, waiting = [], [], [], [], []
+    opens = plan.office_hours.opens
     # Tasks share due instants by the thousand: decide and word each instant once.
     decide = functools.lru_cache(maxsize=None)(
-        lambda due, level: due_notice(due, level, now, plan.escalation, calendar, plan.tz))
-    shared = functools.lru_cache(maxsize=None)(
-        lambda due, provisional, kind, stage, step: _shared_context(plan, due, provisional, kind, stage, step, now,
-                                                                    calendar))
+        lambda due, level, skip: due_notice(due, level, now, plan.escalation, calendar, plan.tz, opens=opens,
+                                            skip=skip))
     for task in tasks:
         try:
-            notice, next_at = decide(task.due_at, task.escalation_level)
-            common = notice and shared(task.due_at, bool(task.provisional), task.kind, notice.stage, notice.step)
+            notice, next_at = decide(task.due_at, task.escalation_level, people.skipped(task))
+            late = notice and workdays_overdue(task.due_at, now, calendar, plan.tz)
+            left = notice and calendar.workdays_between(now.astimezone(plan.tz).date(), last_day(task.due_at, plan.tz))
         except CalendarCoverageError as exc:  # this task waits for the year's calendar (asked again next sweep)
             report.uncovered[exc.year] = report.uncovered.get(exc.year, 0) + 1
             waiting.append((now + timedelta(seconds=1), task.id, task.escalation_level))
@@ -114,15 +139,14 @@ def _sweep_batch(uow, tasks, report: SweepReport) -> None:
             continue
         moved.append((notice.level, next_at, task.id, task.escalation_level))
         uscc, name = enterprises.get(task.inspection_id, ("", ""))
-        recipients = people.recipients(notice.step, task)
         departments = people.departments_of(task)
-        for recipient in recipients:
-            key = f"{task.key}#{notice.level}#{recipient}"
-            queued.append(Mail(key, recipient, notice.stage, "task_notice",
-                               {**common, **_task_context(people, task, departments, uscc, name, key)}, task.id))
+        item = _item(plan, people, task, departments, uscc, name, late, left)
+        recipients = people.at_step(notice.step, task)
+        held += [(task.id, notice.level, notice.stage, notice.step, p.email, (), {**item, "to": _addressed(p)})
+                 for p in recipients]
         decided.append({"task": task.key, "stage": notice.stage, "step": notice.step, "level": notice.level,
-                        "recipients": recipients, "task_id": task.id, "kind": task.kind, "uscc": uscc,
-                        "departments": departments, "enterprise": name, "due": task.due_at,
+                        "recipients": [p.email for p in recipients], "task_id": task.id, "kind": task.kind,
+                        "uscc": uscc, "departments": departments, "enterprise": name, "due": task.due_at,
                         "provisional": bool(task.provisional), "campaign_name": plan.name,
                         "department_names": {d: people.departments[d].name for d in departments
                                              if d in people.departments}})
@@ -135,32 +159,71 @@ def _sweep_batch(uow, tasks, report: SweepReport) -> None:
             raise _LostRace()
         report.notices += len(moved)
         report.decided += decided
-    report.queued += uow.queue(queued)
+    uow.pending_notices.hold(plan.code, now, held)
     if decided:  # one audit row per batch, naming every step taken
         uow.record("notices", payload={"count": len(decided), "notices": [
             [n["task"], n["uscc"], n["stage"], n["step"], n["level"], n["recipients"]] for n in decided]})
 
 
-def _shared_context(plan: CampaignPlan, due: datetime, provisional: bool, kind: str, stage: str, step: str,
-                    now: datetime, calendar: WorkdayCalendar) -> dict:
-    """What every message about the same due instant, task kind and step says alike."""
-    tz = plan.tz
-    last_day = (due.astimezone(tz) - timedelta(microseconds=1)).date()
-    today = now.astimezone(tz).date()
-    greeting = {"office": "领导小组办公室", "department_leader": "分管领导", "department_contact": "联络人"}.get(
-        step, "您好")
-    return {
-        "prefix": SUBJECT_PREFIX[stage], "stage": stage, "step_label": LADDER_LABELS.get(step, ""),
-        "task_label": TASK_LABELS.get(kind, kind), "campaign_name": plan.name, "campaign_code": plan.code,
-        "document_no": plan.document_no, "due": f"{due.astimezone(tz):%Y-%m-%d %H:%M}", "provisional": provisional,
-        "workdays_left": calendar.workdays_between(today, last_day),
-        "workdays_overdue": calendar.workdays_between(last_day, today), "what_to_do": WHAT_TO_DO.get(kind, ""),
-        "greeting": greeting, "office": plan.office,
-    }
+def _addressed(person: Person) -> dict:
+    return {"name": person.name, "role": person.role, "organisation": person.organisation}
 
 
-def _task_context(people: People, task, departments: list[str], uscc: str, name: str, key: str) -> dict:
+def _item(plan, people: People, task, departments: list[str], uscc: str, name: str, late: int, left: int) -> dict:
+    """One task as a digest's line says it."""
     officer = people.officers.get(task.certificate_no) if task.certificate_no else None
-    return {"department": "、".join(people.departments[d].name for d in departments if d in people.departments),
-            "enterprise": name, "uscc": uscc, "officer": f"{officer.name}（{officer.certificate_no}）" if officer else "",
-            "key_digest": hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]}
+    return {"kind": task.kind, "enterprise": name, "uscc": uscc,
+            "department": "、".join(people.departments[d].name for d in departments if d in people.departments),
+            "officer": officer.name if officer else "",
+            "due": deadline_words(task.due_at, plan.tz, provisional=bool(task.provisional)),
+            "due_at": task.due_at.isoformat(), "workdays_overdue": late, "workdays_left": left}
+
+
+def digest_notices(uow) -> int:
+    """Every held notice into one message per recipient and stage, in one transaction; returns the messages
+    queued. The key is the set's: re-run after a crash, it queues the same message (or nothing)."""
+    with uow:
+        plan = uow.plan
+        groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        for row in uow.pending_notices.undigested(plan.code):
+            groups[(row["recipient"], row["stage"])].append(row)
+        queued = []
+        for (recipient, stage), rows in sorted(groups.items()):
+            listed = ",".join(sorted(f"{r['task_id']}:{r['level']}" for r in rows))
+            key = f"notices|{plan.code}|{stage}|{recipient}|{hashlib.sha256(listed.encode()).hexdigest()[:24]}"
+            cc = tuple(dict.fromkeys(c for r in rows for c in r["cc"]))
+            queued.append(Mail(key, recipient, stage, "notice_digest", digest_context(plan, stage, rows),
+                               rows[0]["task_id"] if len(rows) == 1 else None, cc))
+            uow.pending_notices.digested([r["id"] for r in rows], key)
+        return uow.queue(queued)
+
+
+def digest_context(plan, stage: str, rows: list[dict]) -> dict:
+    """What the digest template needs: the greeting, the tasks grouped by kind with what to do, the signature."""
+    to = rows[0]["item"]["to"]
+    office = to["organisation"] == OFFICE_NAME
+    by_kind: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_kind[row["item"]["kind"]].append(row["item"])
+    order = list(TASK_LABELS)
+    one_department = len({r["item"]["department"] for r in rows}) == 1  # the recipient's own: not said on every line
+    groups = []
+    for kind in sorted(by_kind, key=lambda k: order.index(k) if k in order else len(order)):
+        items = sorted(by_kind[kind], key=lambda i: (i["due_at"], i["department"], i["enterprise"], i["officer"]))
+        what = WHAT_TO_DO.get(kind, "")
+        if office and kind in OFFICE_COMMANDS:
+            what += f"（系统操作：{OFFICE_COMMANDS[kind]}）"
+        groups.append({"label": TASK_LABELS.get(kind, kind), "what_to_do": what,
+                       "rows": [{**{k: i[k] for k in ("enterprise", "uscc", "officer", "due", "workdays_overdue",
+                                                      "workdays_left")},
+                                 "department": "" if one_department and i["enterprise"] else i["department"]}
+                                for i in items]})
+    step = rows[0]["step"]
+    role = LADDER_LABELS.get(step, "") if stage == "escalate" else ""
+    return {
+        "stage": stage, "prefix": SUBJECT_PREFIX[stage], "stage_label": STAGE_LABELS[stage],
+        "greeting": "领导小组办公室：" if office else greeting(to["name"], to["role"], to["organisation"]),
+        "intro": INTRO[stage].format(count=len(rows), role=role), "count": len(rows),
+        "subject_what": "、".join(g["label"] for g in groups), "groups": groups,
+        "campaign_name": plan.name, "document_no": plan.document_no, "signature": signature(plan),
+    }

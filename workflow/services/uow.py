@@ -58,6 +58,7 @@ from workflow.persistence.identities import DatabaseSettings, StaffDirectory
 from workflow.persistence.inspections import InspectionRepository
 from workflow.persistence.locks import try_exclusive
 from workflow.persistence.outbox import OutboxRepository
+from workflow.persistence.pending_notices import PendingNotices
 from workflow.persistence.queries import ReportQueries
 from workflow.persistence.tasks import TaskRepository
 from workflow.persistence.teams import TeamRepository
@@ -146,6 +147,7 @@ class UnitOfWork:
         self.draws = DrawRepository(conn)
         self.teams = TeamRepository(conn)
         self.outbox = OutboxRepository(conn)
+        self.pending_notices = PendingNotices(conn)
         self.audit = AuditLog(conn, self.clock)
         self.documents = DocumentRepository(conn)
         self.directory = DirectoryReader(conn)

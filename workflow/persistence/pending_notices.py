@@ -1,0 +1,42 @@
+"""The notices the sweep decided, held until the run's end puts them into one digest per recipient and stage."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Connection, select, update
+
+from workflow.audit import canonical_json
+from workflow.persistence.bulk import Bulk
+from workflow.persistence.orm import PendingNotice
+
+_p = PendingNotice.__table__
+_HELD = ("task_id", "level", "stage", "step", "recipient", "cc", "item", "campaign_code", "decided_at")
+
+
+class PendingNotices:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def hold(self, campaign_code: str, now: datetime,
+             rows: Iterable[tuple[int, int, str, str, str, tuple[str, ...], dict]]) -> int:
+        """(task id, level, stage, step, recipient, cc, item) each once (a re-run holds nothing twice)."""
+        sql = (f"INSERT INTO pending_notices ({', '.join(_HELD)}) VALUES ({', '.join('?' * len(_HELD))}) "
+               "ON CONFLICT (task_id, level, recipient) DO NOTHING")
+        return Bulk(self.conn, sql, _p, _HELD, (campaign_code, now)).run(
+            (task_id, level, stage, step, recipient, "; ".join(cc) or None, canonical_json(item))
+            for task_id, level, stage, step, recipient, cc, item in rows)
+
+    def undigested(self, campaign_code: str) -> list:
+        """Every held notice not in a digest yet, in the order decided; ``item`` read back from JSON."""
+        rows = self.conn.execute(select(_p).where(_p.c.campaign_code == campaign_code, _p.c.digest_key.is_(None))
+                                 .order_by(_p.c.id)).all()
+        return [{**r._mapping, "item": json.loads(r.item), "cc": tuple(r.cc.split("; ")) if r.cc else ()}
+                for r in rows]
+
+    def digested(self, ids: list[int], key: str) -> None:
+        for i in range(0, len(ids), 500):
+            self.conn.execute(update(_p).where(_p.c.id.in_(ids[i:i + 500]), _p.c.digest_key.is_(None))
+                              .values(digest_key=key))
