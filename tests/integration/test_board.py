@@ -73,10 +73,10 @@ def officers(engine) -> dict:
 
 def test_the_summary_counts_each_overdue_task_once_and_names_whom_to_ring(visited, engine, tmp_path, monkeypatch):
     ssj, joint, teams = visited
-    events = sweep(engine, "2019-12-20T09:30")  # what a tick does: the notices climb to the office
+    events = sweep(engine, "2019-12-23T09:30")  # what a tick does: the notices climb to the office (12-18..20 passed)
     events_are_readable(events, engine, joint)
-    board = board_at(engine, "2019-12-20T10:00")
-    distinct = open_overdue(engine, "2019-12-20T10:00")
+    board = board_at(engine, "2019-12-23T10:00")
+    distinct = open_overdue(engine, "2019-12-23T10:00")
     assert board.overdue == distinct and f"## 逾期事项：{distinct} 项" in board.markdown
     per_department = {r["部门"]: r["逾期事项（项）"] for r in board.overdue_table}
     assert sum(per_department.values()) == distinct + len(joint), "a joint task counts once in each department"
@@ -98,10 +98,10 @@ def test_the_summary_counts_each_overdue_task_once_and_names_whom_to_ring(visite
         enterprises = dict(conn.execute(select(orm.Enterprise.uscc, orm.Enterprise.name)
                                         .where(orm.Enterprise.uscc.in_(joint))).all())
     [backfill] = [line for line in escalated.splitlines() if "回填检查结果" in line]
-    assert backfill.startswith("- 2019-12-20 09:00 起 · ") and f" · {len(joint)} 项：" in backfill, "since when, how many"
+    assert backfill.startswith("- 2019-12-23 08:30 起 · ") and f" · {len(joint)} 项：" in backfill, "since when, how many"
     assert all(enterprises[u] in backfill for u in joint), "the enterprises the office now chases"
 
-    report = ssj("report", "overdue", CODE, "--out", tmp_path / "overdue.xlsx", "--now", "2019-12-20T10:00")
+    report = ssj("report", "overdue", CODE, "--out", tmp_path / "overdue.xlsx", "--now", "2019-12-23T10:00")
     assert report.code == 0 and f"逾期事项 {distinct} 项" in report.out
     book = openpyxl.load_workbook(tmp_path / "overdue.xlsx")
     detail = list(book["逾期明细"].iter_rows(min_row=5, values_only=True))
@@ -114,8 +114,8 @@ def test_the_summary_counts_each_overdue_task_once_and_names_whom_to_ring(visite
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    daily = prepare_daily_overdue_report(UnitOfWork(engine, now=at("2019-12-20T10:00"), actor=SYSTEM, campaign=CODE))
-    assert daily.path == (tmp_path / "files" / CODE / "报表" / "逾期部门报告_2019-12-20.xlsx").resolve()
+    daily = prepare_daily_overdue_report(UnitOfWork(engine, now=at("2019-12-23T10:00"), actor=SYSTEM, campaign=CODE))
+    assert daily.path == (tmp_path / "files" / CODE / "报表" / "逾期部门报告_2019-12-23.xlsx").resolve()
     assert daily.path.exists() and not any(elsewhere.iterdir()), "nothing in the working directory"
     assert daily.overdue == distinct and sum(r["tasks"] for r in daily.departments) == distinct + len(joint)
 
@@ -202,7 +202,7 @@ def test_a_notice_reaching_the_office_is_an_event_the_office_can_automate_on(pre
     from flows.tick import campaign_tick
 
     ssj, joint, _ = visited
-    result = campaign_tick(CODE, now="2019-12-20T09:30", url=db_url)
+    result = campaign_tick(CODE, now="2019-12-23T09:30", url=db_url)
     assert result["to_office"] > 0 and result["escalated"] > 0
     found = events_about(prefect_api, f"ssj.inspection.{CODE}.{joint[0]}", [ESCALATED_TO_OFFICE])
     with engine.connect() as conn:

@@ -35,18 +35,21 @@ def test_an_unreachable_database_fails_the_tick_cleanly_and_the_next_one_catches
     monkeypatch.setenv("SSJ_DATABASE_URL", db_url)
     assert snapshot(db_url) == before and len(inbox.messages) == sent, "the failed ticks changed nothing"
 
-    back = json.loads(loaded("tick", CODE, "--now", "2019-12-03T09:30", "--json").out)
+    back = json.loads(loaded("tick", CODE, "--now", "2019-12-04T09:30", "--json").out)
     engine = make_engine(db_url)
     with engine.connect() as conn:
         t = orm.TaskRow
         levels = Counter(conn.execute(select(t.kind, t.escalation_level).where(t.done_at.is_(None))).all())
-        per_task = Counter(conn.execute(select(orm.OutboxMessage.task_id).where(
-            orm.OutboxMessage.task_id.is_not(None))).scalars())
+        o = orm.OutboxMessage
+        per_recipient = Counter(conn.execute(select(o.recipient, o.kind).where(o.kind.in_(
+            ("remind", "overdue", "escalate")))).all())
     engine.dispose()
     confirmations = sum(n for (kind, _), n in levels.items() if kind == "confirm")
     assert levels[("confirm", 4)] == confirmations, "late ticks do not pile up: the latest step only (the leader)"
-    assert back["notices"] == len(per_task) and set(per_task.values()) == {1}, "one message per task, not three"
-    assert json.loads(loaded("tick", CODE, "--now", "2019-12-03T09:45", "--json").out)["sent"] == 0
+    assert back["notices"] >= confirmations and set(per_recipient.values()) == {1}, \
+        "one digest per person and stage, not one per missed tick"
+    assert not any(kind in ("remind", "overdue") and r.startswith("leader@") for r, kind in per_recipient)
+    assert json.loads(loaded("tick", CODE, "--now", "2019-12-04T09:45", "--json").out)["sent"] == 0
 
 
 def test_a_sampled_enterprise_missing_from_the_next_export_stays_and_is_marked(loaded, db_url, district, tmp_path):
@@ -110,4 +113,5 @@ def test_a_broken_calendar_file_at_start_up_is_refused_and_the_adopted_calendar_
     local.write_text(LOCAL_ADJUSTMENT.replace('["2019-11-29"]', '[]'), encoding="utf-8")  # corrected: no holiday
     fixed = loaded("tick", CODE, "--now", "2019-12-02T09:45")
     assert fixed.code == 0 and "有误" not in fixed.err
-    assert confirm_dues(db_url) == {("11-30 00:00", 3): tasks}, "the corrected file is adopted and acted on"
+    assert confirm_dues(db_url) == {("11-30 00:00", 2): tasks}, \
+        "the corrected file is adopted and acted on: overdue since Saturday, Monday not yet wholly passed"

@@ -110,8 +110,10 @@ def test_a_line_break_in_an_enterprise_name_goes_out_on_one_line(loaded, engine,
     result = tick(loaded, "2019-11-28T09:30")
     assert "警告" not in result.err
     assert {r.state for r in rows(engine)} == {"已发"}, "every reminder and dispatch mail went"
-    subjects = [s for s in server.subjects() if "坏名称有限公司" in s]
-    assert subjects and all("坏名称有限公司 Bcc: thief@evil.example" in s and "\n" not in s for s in subjects)
+    bodies = [m.get_body(preferencelist=("plain",)).get_content() for _, m in server.messages]
+    lists = [body for body in bodies if "坏名称有限公司" in body]
+    assert lists and all("坏名称有限公司 Bcc: thief@evil.example（统一社会信用代码" in body for body in lists), \
+        "the name on its line of the list, as one line"
     assert not any(m["Bcc"] for _, m in server.messages)
     assert not any("thief@evil.example" in r for r in server.rcpt_tries), "no header was injected"
     audit_clean(loaded)

@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from calendars import CalendarCoverageError
 from workflow.deadline_words import deadline_words, last_day
+from workflow.files.email import one_line
 from workflow.letter import greeting, signature
 from workflow.mail import Mail
 from workflow.notices import LADDER_LABELS, STAGE_LABELS, SUBJECT_PREFIX, due_notice, workdays_overdue
@@ -172,7 +173,7 @@ def _addressed(person: Person) -> dict:
 def _item(plan, people: People, task, departments: list[str], uscc: str, name: str, late: int, left: int) -> dict:
     """One task as a digest's line says it."""
     officer = people.officers.get(task.certificate_no) if task.certificate_no else None
-    return {"kind": task.kind, "enterprise": name, "uscc": uscc,
+    return {"kind": task.kind, "enterprise": one_line(name), "uscc": uscc,
             "department": "、".join(people.departments[d].name for d in departments if d in people.departments),
             "officer": officer.name if officer else "",
             "due": deadline_words(task.due_at, plan.tz, provisional=bool(task.provisional)),
