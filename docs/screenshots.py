@@ -264,7 +264,7 @@ def board_pages(base: str, moment: Moment) -> list[Page]:
     pages = [
         Page("dashboard-home.png", "/dashboard", "首页（各流程运行概况）", None),
         Page("dashboard-runs.png", "/runs", "流程运行列表", None, full=True, max_height=1500),
-        Page("dashboard-run-log.png", f"/runs/flow-run/{run['id']}", f"一次巡查的运行页面与日志（{run['name']}）",
+        Page("dashboard-run-log.png", f"/runs/flow-run/{run['id']}", f"一次期限检查的运行页面与日志（{run['name']}）",
              run["name"], full=True),
         Page("dashboard-artifacts.png", "/artifacts", "看板卡片列表（各产物的最新版本）", None),
         Page("dashboard-summary.png", f"/artifacts/artifact/{cards['summary']['id']}", "抽查任务概况（摘要卡片）",
@@ -382,7 +382,7 @@ def take_screenshots(chromium: str, out: Path, work: Path) -> list[tuple[Page, P
             timeout=1200)
         moment = busiest_tick(base)
         when = moment.simulated_now
-        say(f"   看板取逾期事项最多的一次巡查：{moment.flow_run['name']}"
+        say(f"   看板取逾期事项最多的一次期限检查：{moment.flow_run['name']}"
             + (f"（模拟时间 {when:%Y-%m-%d %H:%M}）" if when else ""))
 
         say(f"3/5 截图（无头 Chromium {chromium}，{VIEWPORT['width']}×{VIEWPORT['height']}）……")

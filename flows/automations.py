@@ -62,9 +62,9 @@ WANTED = (
            "最早一封未发出的邮件已失败一小时以上（事件 ssj.mail.failing-for-an-hour）：检查邮件服务器设置（SSJ_SMTP_HOST 等）。",
            "邮件发送失败超过一小时", "{{ event.resource.name }}",
            MAIL_FAILING_FOR_AN_HOUR),
-    Wanted("抽查任务：巡查一小时未完成",
-           "一小时内没有一次巡查完成（缺少事件 ssj.tick.ran）：ssj serve 或工作进程可能已停止，或数据库无法连接。",
-           "巡查一小时未完成", "一小时内没有完成任何一次巡查：请检查 ssj serve（或 prefect worker）是否在运行。",
+    Wanted("抽查任务：期限检查一小时未完成",
+           "一小时内没有一次期限检查完成（缺少事件 ssj.tick.ran）：ssj serve 或工作进程可能已停止，或数据库无法连接。",
+           "期限检查一小时未完成", "一小时内没有完成任何一次期限检查：请检查 ssj serve（或 prefect worker）是否在运行。",
            TICK_RAN, proactive=True),
 )
 

@@ -2,7 +2,7 @@
 
 At each run the dispatcher asks which campaigns are active (a ``workflow`` service: a campaign
 created since the last run is in, a finished one is said once and left out) and runs the
-campaign's own flow for each as a subflow named for the office (``<code> 巡查 <MM-DD HH:MM>``,
+campaign's own flow for each as a subflow named for the office (``<code> 期限检查 <MM-DD HH:MM>``,
 ``<code> 逾期日报 <YYYY-MM-DD>``, Beijing time) and tagged with the campaign's code. One
 campaign's failure does not stop the others; the dispatcher then ends Failed naming them.
 """
@@ -30,8 +30,8 @@ ALL = "全部进行中的抽查任务"
 
 
 def tick_run_name(code: str, when: datetime) -> str:
-    """A campaign's tick run as the office reads it in the run list (Beijing time): ``<code> 巡查 <MM-DD HH:MM>``."""
-    return f"{code} 巡查 {when.astimezone(BEIJING):%m-%d %H:%M}"
+    """A campaign's tick run as the office reads it in the run list (Beijing time): ``<code> 期限检查 <MM-DD HH:MM>``."""
+    return f"{code} 期限检查 {when.astimezone(BEIJING):%m-%d %H:%M}"
 
 
 def report_run_name(code: str, when: datetime) -> str:
@@ -94,8 +94,8 @@ def _each(codes: list[str], subflow, run_name, **parameters) -> tuple[list[str],
     return done, failed
 
 
-@flow(name="ssj-tick", flow_run_name=_run_name("巡查", "%m-%d %H:%M"),
-      description="巡查调度（每 15 分钟，北京时间整刻）：逐个推进进行中的抽查任务（子流程“<任务编号> 巡查 <时间>”），"
+@flow(name="ssj-tick", flow_run_name=_run_name("期限检查", "%m-%d %H:%M"),
+      description="期限检查调度（每 15 分钟，北京时间整刻）：逐个推进进行中的抽查任务（子流程“<任务编号> 期限检查 <时间>”），"
                   "已完成的任务不再推进；最后清理旧的运行记录。")
 def tick_all(codes: list[str] | None = None, mail: bool = True, now: str | None = None, url: str | None = None,
              keep_days: int = 7, keep_failed_days: int = 30):
@@ -106,11 +106,11 @@ def tick_all(codes: list[str] | None = None, mail: bool = True, now: str | None 
     active = list_active(url, when, codes)
     stamp = when.astimezone(BEIJING)
     done, failed = _each(active, campaign_tick, lambda code: tick_run_name(code, when), now=now, url=url, mail=mail)
-    emit(TICK_RAN, {"prefect.resource.id": "ssj.tick", "prefect.resource.name": "巡查调度"},
+    emit(TICK_RAN, {"prefect.resource.id": "ssj.tick", "prefect.resource.name": "期限检查调度"},
          payload={"推进": done, "失败": failed, "时间": f"{stamp:%Y-%m-%d %H:%M}"})
     prune_old_runs(keep_days, keep_failed_days)
     if failed:
-        return Failed(message=f"巡查未完成的抽查任务 {len(failed)} 个：{'、'.join(failed)}（详见各自的子流程）")
+        return Failed(message=f"期限检查未完成的抽查任务 {len(failed)} 个：{'、'.join(failed)}（详见各自的子流程）")
     return {"ticked": done, "failed": failed}
 
 

@@ -1,6 +1,6 @@
 """How the flows are served: one set of deployments for every campaign (``ssj serve``, ``ssj deploy``).
 
-- ``ssj-tick/巡查``: the tick dispatcher on ``*/15 * * * *`` Beijing time (09:00, 09:15 …), plus one run
+- ``ssj-tick/期限检查``: the tick dispatcher on ``*/15 * * * *`` Beijing time (09:00, 09:15 …), plus one run
   when ``ssj serve`` starts;
 - ``ssj-daily-report/逾期日报``: the daily report dispatcher at 08:30 Beijing time (each campaign's
   calendar skips non-working days);
@@ -21,7 +21,7 @@ from uuid import UUID
 from flows.automations import ALERT_DEPLOYMENT, alert, ensure_automations
 from flows.dispatch import daily_report_all, tick_all
 
-TICK, DAILY = "巡查", "逾期日报"
+TICK, DAILY = "期限检查", "逾期日报"
 TICK_CRON, DAILY_CRON, TIMEZONE = "*/15 * * * *", "30 8 * * *", "Asia/Shanghai"
 FLOWS = {TICK: tick_all, DAILY: daily_report_all, ALERT_DEPLOYMENT: alert}
 TAGS = ["ssj"]

@@ -40,7 +40,7 @@ from workflow.services.timeline import new_transitions
 from workflow.services.uow import UnitOfWork
 
 
-@task(name="推进时间线和巡查期限")
+@task(name="推进时间线和检查期限")
 def sweep_deadlines(url: str, code: str, now: datetime, files_dir: str | None) -> dict:
     with database(url) as engine:
         uow = UnitOfWork(engine, now=now, actor=SYSTEM, campaign=code,
@@ -166,7 +166,7 @@ def announce_mail(verdict: MailVerdict) -> None:
         emit(MAIL_FAILING_FOR_AN_HOUR, resource, payload=verdict.payload)
 
 
-@flow(name="campaign-tick", description="抽查任务例行推进：到期的步骤（征集执法人员抽取承诺、一企一表派发）、巡查期限、发送提醒和逾期通知、更新看板；"
+@flow(name="campaign-tick", description="抽查任务例行推进：到期的步骤（征集执法人员抽取承诺、一企一表派发）、检查期限、发送提醒和逾期通知、更新看板；"
                                          "本任务的邮件未能全部发出时，做完其余工作后以“失败”结束并发出 ssj.mail.failed 事件。")
 def campaign_tick(code: str, now: str | None = None, url: str | None = None, files_dir: str | None = None,
                   mail: bool = True):

@@ -50,4 +50,4 @@ def finished_note(code: str, name: str, facts: CompletionFacts) -> str:
     return (f"抽查任务 {code}（{name}）已完成：{facts.inspections} 户检查对象中"
             f"{STATE_LABELS[PUBLISHED]} {facts.states.get(PUBLISHED, 0)} 户、"
             f"{STATE_LABELS[WITHDRAWN]} {facts.states.get(WITHDRAWN, 0)} 户，没有未办事项和待发邮件；"
-            f"此后不再巡查，也不再发送逾期日报。")
+            f"此后不再做期限检查，也不再发送逾期日报。")

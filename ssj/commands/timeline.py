@@ -26,7 +26,7 @@ def _chosen(call: Call, codes: tuple[str, ...]) -> list[str]:
 
 
 @command(cli, "tick", changes=True, json_output=True, scheduled=True,
-         help="推进一次抽查任务（不经 Prefect，适合 cron 或排障）：巡查期限、排队并发送提醒和逾期通知；"
+         help="推进一次抽查任务（不经 Prefect，适合 cron 或排障）：检查期限、排队并发送提醒和逾期通知；"
               "本任务的邮件未能全部发出时，做完其余工作后说明原因并以退出码 1 结束。")
 @CODE
 @NO_MAIL
@@ -60,7 +60,7 @@ def tick_cmd(call: Call, code: str, no_mail: bool) -> None:
             raise click.exceptions.Exit(1)
         return
     unsent = sent.not_sent()
-    out(f"巡查：新排期 {swept.planned} 项，发出通知 {swept.notices} 项（邮件 {swept.queued} 封入队）；"
+    out(f"期限检查：新排期 {swept.planned} 项，发出通知 {swept.notices} 项（邮件 {swept.queued} 封入队）；"
         f"发送 {sent.sent} 封" + (f"，{unsent}" if unsent else "") + "。")
     for error in sent.errors[:3]:
         err(f"邮件发送失败：{error}")

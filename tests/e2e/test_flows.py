@@ -78,7 +78,7 @@ def test_the_served_deployments_and_their_schedules():
     from flows.serving import deployments
 
     tick, daily, _ = deployments([CODE])
-    assert (tick.flow_name, tick.name, tick.parameters) == ("ssj-tick", "巡查", {"codes": [CODE], "mail": True})
+    assert (tick.flow_name, tick.name, tick.parameters) == ("ssj-tick", "期限检查", {"codes": [CODE], "mail": True})
     assert (daily.flow_name, daily.name) == ("ssj-daily-report", "逾期日报")
     [tick_schedule] = tick.schedules
     [daily_schedule] = daily.schedules
@@ -100,13 +100,13 @@ def test_ssj_deploy_registers_the_dispatchers_on_an_existing_work_pool(prefect_a
     asyncio.run(create_pool())
     result = drawn("deploy", "--pool", "ssj-test", CODE)
     assert result.code == 0, result.err
-    assert "ssj-tick/巡查（工作池 ssj-test）" in result.out
+    assert "ssj-tick/期限检查（工作池 ssj-test）" in result.out
     assert "ssj-daily-report/逾期日报（工作池 ssj-test）" in result.out
     assert "已创建工作池" not in result.err
 
     async def read_back():
         async with get_client() as client:
-            tick = await client.read_deployment_by_name("ssj-tick/巡查")
+            tick = await client.read_deployment_by_name("ssj-tick/期限检查")
             daily = await client.read_deployment_by_name("ssj-daily-report/逾期日报")
             return tick, daily
 

@@ -59,7 +59,7 @@ def test_one_set_of_deployments_on_beijing_quarter_hours_from_the_installed_pack
     from flows.serving import deployments
 
     tick, daily, alert = deployments()
-    assert [d.name for d in (tick, daily, alert)] == ["巡查", "逾期日报", "告警"]
+    assert [d.name for d in (tick, daily, alert)] == ["期限检查", "逾期日报", "告警"]
     assert tick.entrypoint == "flows.dispatch.tick_all" and daily.entrypoint == "flows.dispatch.daily_report_all"
     assert alert.entrypoint == "flows.automations.alert", "module paths: no checkout path on another machine"
     [tick_schedule], [daily_schedule] = tick.schedules, daily.schedules
@@ -80,20 +80,20 @@ def test_the_dispatcher_ticks_every_active_campaign_as_a_named_tagged_subflow(pr
     first = tick_all(now="2019-11-28T09:30", url=db_url, return_state=True)
     assert first.is_completed(), first.message
     [run] = child_runs(first.state_details.flow_run_id)
-    assert run.name == f"{CODE} 巡查 11-28 09:30" and set(run.tags) >= {CODE, "ssj"}
+    assert run.name == f"{CODE} 期限检查 11-28 09:30" and set(run.tags) >= {CODE, "ssj"}
 
     # a campaign created between two runs is ticked by the next one: nothing to restart
     assert drawn("campaign", "create", second_campaign(tmp_path), "--now", "2019-11-28T09:40").code == 0
     second = tick_all(now="2019-11-28T09:45", url=db_url, return_state=True)
     assert second.is_completed(), second.message
     runs = child_runs(second.state_details.flow_run_id)
-    assert [(r.name, r.state.type.value) for r in runs] == [(f"{CODE} 巡查 11-28 09:45", "COMPLETED"),
-                                                             (f"{OTHER} 巡查 11-28 09:45", "COMPLETED")]
+    assert [(r.name, r.state.type.value) for r in runs] == [(f"{CODE} 期限检查 11-28 09:45", "COMPLETED"),
+                                                             (f"{OTHER} 期限检查 11-28 09:45", "COMPLETED")]
     assert OTHER in runs[1].tags and CODE not in runs[1].tags
 
     # restricted to one code (ssj serve CODE): the other is left alone
     only = tick_all(codes=[OTHER], now="2019-11-28T10:00", url=db_url, return_state=True)
-    assert [r.name for r in child_runs(only.state_details.flow_run_id)] == [f"{OTHER} 巡查 11-28 10:00"]
+    assert [r.name for r in child_runs(only.state_details.flow_run_id)] == [f"{OTHER} 期限检查 11-28 10:00"]
 
 
 @pytest.mark.slow
@@ -112,9 +112,9 @@ def test_one_campaign_failing_stops_no_other_and_the_dispatcher_names_it(prefect
     engine.dispose()
     state = tick_all(now="2019-11-28T09:45", url=db_url, return_state=True)
     assert state.is_failed()
-    assert state.message == f"巡查未完成的抽查任务 1 个：{OTHER}（详见各自的子流程）"
+    assert state.message == f"期限检查未完成的抽查任务 1 个：{OTHER}（详见各自的子流程）"
     runs = {r.name: r.state.type.value for r in child_runs(state.state_details.flow_run_id)}
-    assert runs == {f"{CODE} 巡查 11-28 09:45": "COMPLETED", f"{OTHER} 巡查 11-28 09:45": "FAILED"}
+    assert runs == {f"{CODE} 期限检查 11-28 09:45": "COMPLETED", f"{OTHER} 期限检查 11-28 09:45": "FAILED"}
 
 
 @pytest.mark.slow
@@ -201,16 +201,16 @@ def test_ssj_deploy_creates_the_pool_and_registers_module_entrypoints(prefect_ap
     result = drawn("deploy", "--pool", pool, "--no-mail")
     assert result.code == 0, result.err
     assert f"已创建工作池 {pool}（类型 process）" in result.err and "ValueError" not in result.err
-    for name in ("ssj-tick/巡查", "ssj-daily-report/逾期日报", "ssj-alert/告警"):
+    for name in ("ssj-tick/期限检查", "ssj-daily-report/逾期日报", "ssj-alert/告警"):
         assert f"已注册部署 {name}（工作池 {pool}）" in result.out
-    tick = api(lambda c: c.read_deployment_by_name("ssj-tick/巡查"))
+    tick = api(lambda c: c.read_deployment_by_name("ssj-tick/期限检查"))
     assert tick.work_pool_name == pool and tick.entrypoint == "flows.dispatch.tick_all"
     assert not tick.pull_steps and not tick.path, "nothing of this checkout: the installed package is enough"
     assert tick.parameters == {"codes": [], "mail": False} and not tick.paused
     assert tick.schedules[0].schedule.cron == "*/15 * * * *" and tick.schedules[0].active
     again = drawn("deploy", "--pool", pool, CODE)
     assert again.code == 0 and "已创建工作池" not in again.err
-    assert api(lambda c: c.read_deployment_by_name("ssj-tick/巡查")).parameters == {"codes": [CODE], "mail": True}
+    assert api(lambda c: c.read_deployment_by_name("ssj-tick/期限检查")).parameters == {"codes": [CODE], "mail": True}
     unknown = drawn("deploy", "--pool", pool, "no-such-campaign")
     assert unknown.code == 2 and "抽查任务不存在：no-such-campaign" in unknown.err
 
@@ -226,7 +226,7 @@ def test_old_tick_runs_are_pruned_failed_ones_kept_longer(prefect_api):
     now = datetime.now(timezone.utc)
 
     async def run_at(client, days_ago: float, final):
-        run = await client.create_flow_run(campaign_tick, name=f"{CODE} 巡查 旧",
+        run = await client.create_flow_run(campaign_tick, name=f"{CODE} 期限检查 旧",
                                            state=Scheduled(scheduled_time=now - timedelta(days=days_ago)))
         await client.set_flow_run_state(run.id, final, force=True)
         return run.id

@@ -115,14 +115,14 @@ def serving(prefect_server, loaded, db_url, tmp_path, smtp_server):
 def test_a_campaign_created_while_serving_is_ticked_without_a_restart(serving, loaded, tmp_path):
     serving.start()
     assert loaded("campaign", "create", second_campaign(tmp_path), "--now", "2019-11-28T09:40").code == 0
-    tick = deployment("ssj-tick/巡查")
+    tick = deployment("ssj-tick/期限检查")
     run = api(lambda c: c.create_flow_run_from_deployment(tick.id))  # what the next quarter hour's cron does
     finished = wait_for("the triggered tick", lambda: (r := api(lambda c: c.read_flow_run(run.id))).state.is_final()
                         and r)
     assert finished.state.is_completed(), finished.state.message
     names = {r.name.rsplit(" ", 2)[0]: r for r in child_runs(run.id)}
-    assert set(names) == {f"{CODE} 巡查", f"{OTHER} 巡查"}
-    assert OTHER in names[f"{OTHER} 巡查"].tags and names[f"{OTHER} 巡查"].state.is_completed()
+    assert set(names) == {f"{CODE} 期限检查", f"{OTHER} 期限检查"}
+    assert OTHER in names[f"{OTHER} 期限检查"].tags and names[f"{OTHER} 期限检查"].state.is_completed()
 
 
 def test_a_restart_keeps_every_schedule_active_and_the_automations_once(serving):
@@ -132,14 +132,14 @@ def test_a_restart_keeps_every_schedule_active_and_the_automations_once(serving)
     from flows.automations import WANTED
 
     serving.start()
-    for name in ("ssj-tick/巡查", "ssj-daily-report/逾期日报"):  # as an earlier version left them on its way out
+    for name in ("ssj-tick/期限检查", "ssj-daily-report/逾期日报"):  # as an earlier version left them on its way out
         paused_id = deployment(name).id
         api(lambda c: c.pause_deployment(paused_id))
     for how in (signal.SIGTERM, signal.SIGINT, signal.SIGKILL):
         serving.stop()
         serving.start()  # a start re-activates what was paused
         serving.stop(how)
-        for name, cron in (("ssj-tick/巡查", "*/15 * * * *"), ("ssj-daily-report/逾期日报", "30 8 * * *")):
+        for name, cron in (("ssj-tick/期限检查", "*/15 * * * *"), ("ssj-daily-report/逾期日报", "30 8 * * *")):
             found = deployment(name)
             assert not found.paused, (how, name)
             [schedule] = found.schedules

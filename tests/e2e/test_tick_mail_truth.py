@@ -80,7 +80,7 @@ def logs(run_id) -> list[str]:
     deadline = time.monotonic() + 60
     while True:  # logs are shipped in the background too
         found = [entry.message for entry in asyncio.run(read())]
-        if any(m.startswith("巡查 ") for m in found) or time.monotonic() > deadline:
+        if any(m.startswith("期限检查 ") for m in found) or time.monotonic() > deadline:
             return found
         time.sleep(0.5)
 
@@ -116,8 +116,8 @@ def test_a_tick_with_the_smtp_server_down_ends_failed_after_its_other_work_and_e
     assert failed.payload["发送失败（封）"] == 7 and failed.payload["待重试（封）"] == 7
     assert failed.payload["最早失败邮件入队时间"] == "2019-11-27 09:00（北京时间）"
     assert failed.payload["原因"].startswith("无法连接邮件服务器") and failed.payload["已失败超过一小时"] == "否"
-    line = [m for m in logs(run_id) if m.startswith("巡查 ")]
-    assert line == [f"巡查 {CODE} 11-27 09:15：无到期通知；已发 0 封；{state.message}"], line
+    line = [m for m in logs(run_id) if m.startswith("期限检查 ")]
+    assert line == [f"期限检查 {CODE} 11-27 09:15：无到期通知；已发 0 封；{state.message}"], line
 
     # an hour on, the server still down: the messages back off and are not even due, the tick fails all the same
     later = campaign_tick(CODE, now="2019-11-27T10:05", url=db_url, return_state=True)
@@ -158,8 +158,8 @@ def test_a_tick_whose_mail_goes_completes_and_says_what_went_by_kind_and_departm
     state = campaign_tick(CODE, now="2019-11-27T09:15", url=db_url, return_state=True)
     assert state.is_completed(), state.message
     assert state.result()["sent"] == 7 and len(inbox.messages) == 7
-    [line] = [m for m in logs(state.state_details.flow_run_id) if m.startswith("巡查 ")]
-    assert line.startswith(f"巡查 {CODE} 11-27 09:15：无到期通知；已发 7 封：派发名单 7（"), line
+    [line] = [m for m in logs(state.state_details.flow_run_id) if m.startswith("期限检查 ")]
+    assert line.startswith(f"期限检查 {CODE} 11-27 09:15：无到期通知；已发 7 封：派发名单 7（"), line
     assert "鹿泉区市场监督管理局 1" in line and line.endswith("邮件无发送失败"), line
     reminders = campaign_tick(CODE, now="2019-11-28T09:30", url=db_url)  # the confirmations' reminders
     assert reminders["notices"] > 0 and reminders["sent"] == reminders["queued"]
@@ -172,7 +172,7 @@ def test_a_tick_without_mail_is_not_failed_and_says_mail_is_off(prefect_api, dra
     state = campaign_tick(CODE, now="2019-11-27T09:15", url=db_url, mail=False, return_state=True)
     assert state.is_completed(), state.message
     assert state.result()["mail_off"] is True and waiting_failed(db_url) == 0, "nothing tried"
-    [line] = [m for m in logs(state.state_details.flow_run_id) if m.startswith("巡查 ")]
+    [line] = [m for m in logs(state.state_details.flow_run_id) if m.startswith("期限检查 ")]
     assert "未发信（--no-mail）：待发 7 封留在发件箱" in line
     assert "未发信" in summary_board(state.state_details.flow_run_id)
 

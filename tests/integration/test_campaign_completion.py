@@ -49,7 +49,7 @@ def test_a_finished_campaign_is_said_once_then_left_out(loaded, db_url):
 
     first = active(db_url)
     assert first.active == [] and [f.code for f in first.finished] == [CODE]
-    assert "已完成" in first.finished[0].note and "不再巡查" in first.finished[0].note
+    assert "已完成" in first.finished[0].note and "不再做期限检查" in first.finished[0].note
     second = active(db_url)
     assert second.active == [] and second.finished == [], "said once"
     said = rows(db_url, select(orm.AuditEvent.campaign_code, orm.AuditEvent.actor, orm.AuditEvent.payload)

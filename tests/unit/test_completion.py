@@ -27,4 +27,4 @@ def test_finished_only_when_every_inspection_ended_and_nothing_waits(given, fini
 def test_the_office_reads_it_in_chinese():
     note = finished_note("luquan-2019-h2", "鹿泉区联合抽查", facts(**{PUBLISHED: 40, WITHDRAWN: 2}))
     assert note == ("抽查任务 luquan-2019-h2（鹿泉区联合抽查）已完成：42 户检查对象中已公示 40 户、已撤出 2 户，"
-                    "没有未办事项和待发邮件；此后不再巡查，也不再发送逾期日报。")
+                    "没有未办事项和待发邮件；此后不再做期限检查，也不再发送逾期日报。")

@@ -86,7 +86,7 @@ def advance(uow) -> Advanced:
             except (UserError, CannotComplete) as refused:  # teams, dates, a full disk: the next tick tries again
                 problems.append(f"一企一表未派发：{refused}（下一次定时推进会自动重试）")
     uow.seam("tick:stepped")
-    swept = _covered(problems, missing, "巡查期限", lambda: sweep(uow), SweepReport())  # retried batch by batch
+    swept = _covered(problems, missing, "检查期限", lambda: sweep(uow), SweepReport())  # retried batch by batch
     for year, count in sorted(swept.uncovered.items()):
         problems.append(f"{count} 项事项的提醒或督办无法确定：{CalendarCoverageError(year)}（添加后下一次定时推进会自动补上）")
     return Advanced(plan.tz, moved, reminders, swept, requested, forms, problems, sorted(missing | set(swept.uncovered)))

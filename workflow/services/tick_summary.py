@@ -64,4 +64,4 @@ def tick_summary(uow, swept: dict, run: CampaignSend | None, verdict: MailVerdic
     waiting = {state: n for state, n in verdict.health.problems.items() if n}
     if waiting:  # set aside by earlier runs: not this run's failure, still the office's to look at
         parts.append("另有 " + "、".join(f"{state} {n} 封" for state, n in waiting.items()) + " 等待办公室处理（见看板）")
-    return f"巡查 {plan.code} {when:%m-%d %H:%M}：" + "；".join(p for p in parts if p)
+    return f"期限检查 {plan.code} {when:%m-%d %H:%M}：" + "；".join(p for p in parts if p)
