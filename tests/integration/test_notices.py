@@ -82,7 +82,10 @@ def test_reminder_overdue_and_the_ladder(campaign, smtp):
     for (recipient, ), mail in reminders:
         count = per_department[recipient.split("@")[1].split(".")[0].upper()]
         assert str(mail["Subject"]).startswith(f"【提醒】部门比对确认（{count} 项）：")
-        body = mail.get_content()
+        body = text(mail)
+        [attached] = list(mail.iter_attachments())
+        assert attached.get_filename().endswith(".xlsx") and "请在附件清单「是否检查」列逐户填写" in body, \
+            "the unanswered enterprises come with the reminder, to fill in and send back"
         assert body.count("统一社会信用代码") == count, "every enterprise of the department listed once"
         assert "截止 2019年11月29日（星期五）前，尚余 1 个工作日" in body
         assert "同志：您好！" in body and "封勃" in body and "82012463" in body and "ssj " not in body
@@ -115,14 +118,14 @@ def test_reminder_overdue_and_the_ladder(campaign, smtp):
     assert set(steps.values()) == {len(tasks) - len(sw)}
     escalations = [(r[0], m) for r, m in inbox.messages if str(m["Subject"]).startswith("【督办】部门比对确认")]
     contacts = [m for r, m in escalations if r.startswith("contact@")]
-    assert len(contacts) == len(departments) - 1 and "已逾期 1 个工作日" in contacts[0].get_content()
-    assert "请您作为部门联络人督促办理" in contacts[0].get_content()
+    assert len(contacts) == len(departments) - 1 and "已逾期 1 个工作日" in text(contacts[0])
+    assert "请您作为部门联络人督促办理" in text(contacts[0])
     leaders = [r for r, m in escalations if r.startswith("leader@")]
     office = [m for r, m in escalations if r in plan.office_staff or r == plan.email_office]
     assert len(leaders) == len(departments) - 1
     assert len(office) == len(plan.office_mailboxes), "the office's people get one digest each"
-    assert office[0].get_content().count("统一社会信用代码") == len(tasks) - len(sw)
-    assert "ssj confirm import" in office[0].get_content(), "the office's own staff are told the command too"
+    assert text(office[0]).count("统一社会信用代码") == len(tasks) - len(sw)
+    assert "ssj confirm import" in text(office[0]), "the office's own staff are told the command too"
     assert all(s.startswith(("【提醒】", "【逾期】", "【督办】", "【派发】")) for s in inbox.subjects())
     assert confirmations(run_sweep(engine, plan, "2019-12-20T09:30")) == 0, "the ladder ends at the office"
     assert ssj("audit", "verify").code == 0
@@ -167,6 +170,11 @@ def test_a_crash_before_the_digest_sends_the_same_digest_next_run(campaign, smtp
     assert {r.key for r in outbox(engine) if r.kind == "remind"} == keys
     send_outbox(engine, config, now=at("2019-11-28T09:51"), worker="w1")
     assert sum(str(m["Subject"]).startswith("【提醒】") for _, m in inbox.messages) == 7
+
+
+def text(mail) -> str:
+    """The message's words (its attachments aside)."""
+    return mail.get_body(preferencelist=("plain",)).get_content()
 
 
 def confirmations(report) -> int:
@@ -275,3 +283,32 @@ def test_the_dispatch_list_comes_back_and_imports_as_is(campaign, smtp, tmp_path
     result = ssj("confirm", "import", path, "--user", "contact@sw.luquan.example", "--now", "2019-11-28T10:00")
     assert result.code == 0, result.err
     assert f"共 {rows} 条" in result.out
+
+
+def test_the_reminders_list_of_unanswered_enterprises_comes_back_and_imports_as_is(campaign, smtp, tmp_path):
+    """The administrator fills in the list the reminder carries (only what is still unanswered) and replies."""
+    import openpyxl
+
+    ssj, engine, plan = campaign
+    inbox, config = smtp
+    tasks = [t for t in open_confirm_tasks(engine) if t.department_code == "SW"]
+    answered = _uscc(engine, tasks[0].inspection_id)
+    assert ssj("confirm", CODE, "SW", answered, "--inspect", "--user", "admin@sw.luquan.example",
+               "--now", "2019-11-27T15:00").code == 0
+    run_sweep(engine, plan, "2019-11-28T09:30")
+    send_outbox(engine, config, now=at("2019-11-28T09:31"), worker="w1")
+    [mail] = [m for r, m in inbox.messages if r == ["admin@sw.luquan.example"] and "【提醒】" in str(m["Subject"])]
+    [attachment] = list(mail.iter_attachments())
+    path = tmp_path / attachment.get_filename()
+    path.write_bytes(attachment.get_content())
+    book = openpyxl.load_workbook(path)
+    sheet = book.active
+    listed = [sheet.cell(r, 3).value for r in range(2, sheet.max_row + 1)]
+    assert answered not in listed and len(listed) == len(tasks) - 1, "only what is still to answer"
+    for r in range(2, sheet.max_row + 1):
+        sheet.cell(r, 4, "否")
+        sheet.cell(r, 5, "本部门本期无此类检查任务")
+    book.save(path)
+    result = ssj("confirm", "import", path, "--user", "admin@sw.luquan.example", "--now", "2019-11-28T10:00")
+    assert result.code == 0, result.err
+    assert not [t for t in open_confirm_tasks(engine) if t.department_code == "SW"]

@@ -161,7 +161,8 @@ _TEMPLATES = {
 {% if row.enterprise and row.department %}，{{ row.department }}{% endif %}{% if row.officer %}，执法人员{{ row.officer }}{% endif %}\
 ：截止 {{ row.due }}{% if stage == "remind" %}，尚余 {{ row.workdays_left }} 个工作日\
 {% elif row.workdays_overdue %}，已逾期 {{ row.workdays_overdue }} 个工作日{% else %}，已逾期{% endif %}
-{% endfor %}  {% if stage == "escalate" %}应办事项{% else %}办理方式{% endif %}：{{ group.what_to_do }}。
+{% endfor %}{% if group.more %}  ……另有 {{ group.more }} 项未逐一列出{% if attached %}，见附件“{{ attached }}”{% endif %}。
+{% endif %}  {% if stage == "escalate" %}应办事项{% else %}办理方式{% endif %}：{{ group.what_to_do }}。
 {% endfor %}
 抽查任务：{{ campaign_name }}（{{ document_no }}）。如已办理，请忽略本邮件。
 

@@ -31,8 +31,9 @@ class PendingNotices:
 
     def undigested(self, campaign_code: str) -> list:
         """Every held notice not in a digest yet, in the order decided; ``item`` read back from JSON."""
-        rows = self.conn.execute(select(_p).where(_p.c.campaign_code == campaign_code, _p.c.digest_key.is_(None))
-                                 .order_by(_p.c.id)).all()
+        c = _p.c
+        rows = self.conn.execute(select(c.id, c.task_id, c.level, c.stage, c.step, c.recipient, c.cc, c.item)
+                                 .where(c.campaign_code == campaign_code, c.digest_key.is_(None)).order_by(c.id)).all()
         return [{**r._mapping, "item": json.loads(r.item), "cc": tuple(r.cc.split("; ")) if r.cc else ()}
                 for r in rows]
 

@@ -40,6 +40,14 @@ class People:
         counted = uow.teams.counted(campaign_code=self.plan.code, inspection_ids=inspection_ids)
         self.teams = {iid: [cert for cert, _ in members] for iid, members in counted.items()}
         self.office = self.plan.office_mailboxes
+        self._found: dict[tuple, list[Person]] = {}  # tasks share their people by the thousand: looked up once
+        self._skipped: dict[tuple, frozenset[str]] = {}
+
+    @staticmethod
+    def _whose(task) -> tuple:
+        """What decides a task's people: its kind, department, officer, and for a back-fill its team."""
+        return task.kind, task.department_code, task.certificate_no, \
+            task.inspection_id if task.kind == "backfill" else None
 
     def departments_of(self, task) -> list[str]:
         if task.department_code:
@@ -55,14 +63,23 @@ class People:
 
     def at_step(self, step: str, task) -> list[Person]:
         """The people a notice to ``step`` about ``task`` reaches (each address once)."""
-        found: dict[str, Person] = {}
-        for person in self._at_step(step, task):
-            if person is not None and person.email and person.email not in found:
-                found[person.email] = person
-        return list(found.values())
+        key = (step, *self._whose(task))
+        if key not in self._found:
+            found: dict[str, Person] = {}
+            for person in self._at_step(step, task):
+                if person is not None and person.email and person.email not in found:
+                    found[person.email] = person
+            self._found[key] = list(found.values())
+        return self._found[key]
 
     def skipped(self, task) -> frozenset[str]:
         """The escalation steps ``task`` passes over: nobody there, or the same people as the step before."""
+        key = self._whose(task)
+        if key not in self._skipped:
+            self._skipped[key] = self._passed_over(task)
+        return self._skipped[key]
+
+    def _passed_over(self, task) -> frozenset[str]:
         ladder = self.plan.escalation.ladder
         before = set(self.recipients(ladder[0], task))
         skip = set()

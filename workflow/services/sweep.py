@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from calendars import CalendarCoverageError
 from workflow.deadline_words import deadline_words, last_day
+from workflow.files.dispatch_list import write_department_list
 from workflow.files.email import one_line
 from workflow.letter import greeting, signature
 from workflow.mail import Mail
@@ -33,7 +34,7 @@ from workflow.tasks import TASK_LABELS
 
 # What the person asked does, in words (officials get mail, not commands) …
 WHAT_TO_DO = {
-    "confirm": "请在派发邮件所附比对确认清单的「是否检查」列逐户填写“是”或“否”（填“否”的须写明不检查理由），填好后回复该邮件",
+    "confirm": "请在派发邮件所附比对确认清单的「是否检查」列逐户填写“是”或“否”（填“否”的须写明不检查理由），填好后回复",
     "confirmation_report": "请将确认检查情况（确认检查的企业名单、执法人员名单及电话；确认不检查的说明）盖章后回复本邮件",
     "acknowledge": "请回复一企一表派发邮件，确认已收到一企一表和实地核查安排",
     "summary": "请将随机抽查联合检查记录表、工作总结和统计表加盖公章后回复本邮件，或送领导小组办公室",
@@ -49,6 +50,8 @@ OFFICE_COMMANDS = {
     "backfill": "ssj results import 填好的一企一表",
     "publish": "ssj publish 任务编号 --out 目录",
 }
+INLINE_ROWS = 50  # a longer list is cut short in the body and sent whole as the attached file
+ATTACHED_CONFIRM = "请在附件清单「是否检查」列逐户填写“是”或“否”（填“否”的须写明不检查理由）后回复本邮件"
 INTRO = {
     "remind": "以下 {count} 项工作即将到期，请在截止前办理：",
     "overdue": "以下 {count} 项工作已过截止时间，尚未完成，请尽快办理：",
@@ -126,11 +129,13 @@ def _sweep_batch(uow, tasks, report: SweepReport) -> None:
     decide = functools.lru_cache(maxsize=None)(
         lambda due, level, skip: due_notice(due, level, now, plan.escalation, calendar, plan.tz, opens=opens,
                                             skip=skip))
+    counted = functools.lru_cache(maxsize=None)(
+        lambda due: (workdays_overdue(due, now, calendar, plan.tz),
+                     calendar.workdays_between(now.astimezone(plan.tz).date(), last_day(due, plan.tz))))
     for task in tasks:
         try:
             notice, next_at = decide(task.due_at, task.escalation_level, people.skipped(task))
-            late = notice and workdays_overdue(task.due_at, now, calendar, plan.tz)
-            left = notice and calendar.workdays_between(now.astimezone(plan.tz).date(), last_day(task.due_at, plan.tz))
+            late, left = counted(task.due_at) if notice else (0, 0)
         except CalendarCoverageError as exc:  # this task waits for the year's calendar (asked again next sweep)
             report.uncovered[exc.year] = report.uncovered.get(exc.year, 0) + 1
             waiting.append((now + timedelta(seconds=1), task.id, task.escalation_level))
@@ -173,11 +178,15 @@ def _addressed(person: Person) -> dict:
 def _item(plan, people: People, task, departments: list[str], uscc: str, name: str, late: int, left: int) -> dict:
     """One task as a digest's line says it."""
     officer = people.officers.get(task.certificate_no) if task.certificate_no else None
-    return {"kind": task.kind, "enterprise": one_line(name), "uscc": uscc,
+    return {"kind": task.kind, "enterprise": one_line(name), "uscc": uscc, "department_code": task.department_code,
             "department": "、".join(people.departments[d].name for d in departments if d in people.departments),
             "officer": officer.name if officer else "",
-            "due": deadline_words(task.due_at, plan.tz, provisional=bool(task.provisional)),
+            "due": _words(task.due_at, plan.tz, bool(task.provisional)),
             "due_at": task.due_at.isoformat(), "workdays_overdue": late, "workdays_left": left}
+
+
+_words = functools.lru_cache(maxsize=4096)(lambda due, tz, provisional: deadline_words(due, tz,
+                                                                                     provisional=provisional))
 
 
 def digest_notices(uow) -> int:
@@ -191,16 +200,44 @@ def digest_notices(uow) -> int:
         queued = []
         for (recipient, stage), rows in sorted(groups.items()):
             listed = ",".join(sorted(f"{r['task_id']}:{r['level']}" for r in rows))
-            key = f"notices|{plan.code}|{stage}|{recipient}|{hashlib.sha256(listed.encode()).hexdigest()[:24]}"
+            digest = hashlib.sha256(listed.encode()).hexdigest()[:24]
+            key = f"notices|{plan.code}|{stage}|{recipient}|{digest}"
             cc = tuple(dict.fromkeys(c for r in rows for c in r["cc"]))
-            queued.append(Mail(key, recipient, stage, "notice_digest", digest_context(plan, stage, rows),
+            answer = _list_to_answer(uow, stage, rows, digest)
+            context = digest_context(plan, stage, rows, attached=answer.name if answer else "")
+            if answer:
+                context["attachments"] = [str(answer)]
+            queued.append(Mail(key, recipient, stage, "notice_digest", context,
                                rows[0]["task_id"] if len(rows) == 1 else None, cc))
             uow.pending_notices.digested([r["id"] for r in rows], key)
         return uow.queue(queued)
 
 
-def digest_context(plan, stage: str, rows: list[dict]) -> dict:
-    """What the digest template needs: the greeting, the tasks grouped by kind with what to do, the signature."""
+def _list_to_answer(uow, stage: str, rows: list[dict], digest: str):
+    """A department's administrator reminded of (or late with) its confirmations gets the list of what is still
+    unanswered, to fill in and send back as is (the dispatch list's columns: it imports unchanged)."""
+    items = [r["item"] for r in rows]
+    departments = {i["department_code"] for i in items}
+    if stage == "escalate" or len(departments) != 1 or any(i["kind"] != "confirm" for i in items) \
+            or items[0]["to"]["organisation"] == OFFICE_NAME:
+        return None
+    plan, (code,) = uow.plan, departments
+    usccs = sorted({i["uscc"] for i in items})
+    enterprises = uow.directory.enterprises(usccs)
+    names = {c: row.name for c, row in uow.directory.items().items()}
+    planned = next((d for d in plan.departments if d.code == code), None)
+    what = "；".join(f"{c} {names.get(c, '')}".strip() for c in (planned.items if planned else ()))
+    path = (uow.files_dir / "派发" / f"{code}-比对确认-未答复-{uow.now.astimezone(plan.tz):%Y%m%d}-{digest[:8]}.xlsx")
+    write_department_list(path.resolve(), [(plan.code, code, u, enterprises[u].name if u in enterprises else "",
+                                            (enterprises[u].address or "") if u in enterprises else "", what)
+                                           for u in usccs])
+    return path.resolve()
+
+
+def digest_context(plan, stage: str, rows: list[dict], *, attached: str = "") -> dict:
+    """What the digest template needs: the greeting, the tasks grouped by kind with what to do (``attached``: the
+    file of the confirmations still to answer, when one goes with it), the signature. A group lists at most
+    ``INLINE_ROWS`` tasks in the body and says how many more there are."""
     to = rows[0]["item"]["to"]
     office = to["organisation"] == OFFICE_NAME
     by_kind: dict[str, list[dict]] = defaultdict(list)
@@ -211,14 +248,15 @@ def digest_context(plan, stage: str, rows: list[dict]) -> dict:
     groups = []
     for kind in sorted(by_kind, key=lambda k: order.index(k) if k in order else len(order)):
         items = sorted(by_kind[kind], key=lambda i: (i["due_at"], i["department"], i["enterprise"], i["officer"]))
-        what = WHAT_TO_DO.get(kind, "")
+        what = ATTACHED_CONFIRM if attached and kind == "confirm" else WHAT_TO_DO.get(kind, "")
         if office and kind in OFFICE_COMMANDS:
             what += f"（系统操作：{OFFICE_COMMANDS[kind]}）"
         groups.append({"label": TASK_LABELS.get(kind, kind), "what_to_do": what,
                        "rows": [{**{k: i[k] for k in ("enterprise", "uscc", "officer", "due", "workdays_overdue",
                                                       "workdays_left")},
                                  "department": "" if one_department and i["enterprise"] else i["department"]}
-                                for i in items]})
+                                for i in items[:INLINE_ROWS]],
+                       "more": max(0, len(items) - INLINE_ROWS)})
     step = rows[0]["step"]
     role = LADDER_LABELS.get(step, "") if stage == "escalate" else ""
     return {
@@ -227,4 +265,5 @@ def digest_context(plan, stage: str, rows: list[dict]) -> dict:
         "intro": INTRO[stage].format(count=len(rows), role=role), "count": len(rows),
         "subject_what": "、".join(g["label"] for g in groups), "groups": groups,
         "campaign_name": plan.name, "document_no": plan.document_no, "signature": signature(plan),
+        "attached": attached,
     }
