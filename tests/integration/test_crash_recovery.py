@@ -54,10 +54,12 @@ def consistent(ssj, db_url) -> None:
     t = orm.TaskRow
     for key, level in rows(db_url, select(t.key, t.escalation_level)):
         assert reached.get(key, 0) == level, f"{key}: level {level}, audited {reached.get(key, 0)}"
-    o = orm.OutboxMessage
-    for (key,) in rows(db_url, select(o.key).where(o.task_id.is_not(None))):
-        task, level, _ = key.rsplit("#", 2)
-        assert reached.get(task, 0) >= int(level), f"{key}: queued without its audited notice"
+    p, o = orm.PendingNotice, orm.OutboxMessage
+    for key, level in rows(db_url, select(t.key, p.level).join(t, t.id == p.task_id)):
+        assert reached.get(key, 0) >= level, f"{key}: a notice held without its audited level"
+    digests = {k for (k,) in rows(db_url, select(o.key).where(o.template == "notice_digest"))}
+    listed = {k for (k,) in rows(db_url, select(p.digest_key).where(p.digest_key.is_not(None)))}
+    assert digests == listed, "every digest lists its held notices, and every digested notice is in a queued digest"
 
 
 def test_killed_ticks_lose_and_double_nothing(loaded, db_url, smtp_server, tmp_path):
