@@ -19,6 +19,7 @@ from jinja2 import DictLoader, Environment, StrictUndefined
 from workflow.mail import Mail
 
 _TEMPLATES = {
+    # Notices queued before digests (schema 0007 and earlier) are still made with this template when sent.
     "task_notice.subject": "{{ prefix }}{{ task_label }}：{{ campaign_name }}{% if enterprise %}（{{ enterprise }}）{% endif %}",
     "task_notice.body": """\
 {{ greeting }}：
