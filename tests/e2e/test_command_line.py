@@ -83,7 +83,7 @@ def test_demo_reports_the_district_it_built(tmp_path, prefect_api):
     expected = sum(1 for r in rows if r["主体类别"] == "内资企业" and r["登记状态"] in ("存续", "在业")
                    and r["注册资本（万元）"] and 500 <= Decimal(r["注册资本（万元）"]) <= 1000
                    and date.fromisoformat(r["成立日期"]) <= date(2019, 11, 27))
-    assert f"2019-11-27 前成立）：{expected} 户" in result.stdout
+    assert f"2019年11月27日（星期三）前成立）：{expected} 户" in result.stdout
     assert f"：{-(-expected // 100)} 户" in result.stdout  # 1%, rounded up
     assert "导入企业：30000 行" in result.stdout
     demo = tmp_path / "demo"
