@@ -364,7 +364,7 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
     forms_out = None
     hours = plan.office_hours.words()
     echo(f"\n6. 模拟时钟：从 {day_words(t.date())}{t:%H:%M} 起，依次跳到下一个有人办理、有提醒或逾期通知到期、"
-         f"或 08:30 日报的时刻；每一步运行与生产相同的 Prefect 流程（campaign-tick、daily-overdue-report），"
+         f"08:30 日报、或有邮件等到办公时间的时刻；每一步运行与生产相同的 Prefect 流程（campaign-tick、daily-overdue-report），"
          f"邮件由本地 SMTP 服务器接收。邮件只在工作日 {hours} 发出：此外生成的通知等到下一个工作日 {hours[:5]}。")
     echo("   连接 Prefect API（未设置 PREFECT_API_URL 时启动本地临时服务，约 10 秒）……")
     try:
@@ -434,8 +434,7 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
     echo(f"\n7. 流程运行：campaign-tick {ticks} 次，daily-overdue-report {reports} 次（非工作日自动跳过）。")
     echo(f"   邮件 {len(subjects)} 封（{out / '邮件'}），均在工作日 {hours} 发出：" + "，".join(
         f"{k} {v}" for k, v in prefixes.most_common()))
-    echo("   发件箱：" + (f"待发 {waiting} 封（{day_words(end.date())}{end:%H:%M} 之后生成，下一个工作日 {hours[:5]} 发出）"
-                        if waiting else "没有待发的邮件"))
+    echo("   发件箱：" + (f"待发 {waiting} 封（等下一个工作日 {hours[:5]} 发出）" if waiting else "没有待发的邮件"))
     echo(f"   期限检查发出提醒 {tally['remind']} 项，逾期通知 {tally['overdue']} 项，逐级督办 {tally['escalate']} 项"
          f"（督办到领导小组办公室 {tally['to_office']} 项）。")
     echo("\n8. 办理情况：")
