@@ -26,10 +26,12 @@ from pathlib import Path
 from typing import Callable
 
 from calendars import WorkdayCalendar
-from ssj.demo_actors import People
+from ssj.demo_actors import Done, People
 from ssj.display import ljust, rjust
 from ssj.example_district import write_example_data
 from workflow.campaign_file import parse_campaign
+from workflow.campaign_plan import DEADLINE_LABELS
+from workflow.deadline_words import day_words, deadline_words
 from workflow.directory import ENTERPRISE_CATEGORIES, ENTERPRISE_STATUSES
 from workflow.draw import new_secret
 from workflow.files.atomic import write_atomically, write_text_atomically
@@ -45,10 +47,12 @@ from workflow.services.campaigns import create_campaign, directory_numbers
 from workflow.services.directory_import import import_directory
 from workflow.services.draws import commit_draw, draw_document, run_draw, verify_draw
 from workflow.services.identities import add_staff
+from workflow.services.mail_health import mail_health
 from workflow.services.uow import UnitOfWork
 
 SEED_CAMPAIGN = "luquan-2019-h2.toml"
 MORNING = time(8, 30)  # the daily overdue report's schedule (``ssj serve``: 08:30 Beijing time)
+EVERY = timedelta(minutes=15)  # ``ssj serve``'s tick schedule: waiting mail goes at the first tick the office is open
 
 
 def seed_campaign_source() -> str:
@@ -95,10 +99,11 @@ def run_demo(out: Path, *, enterprises: int, seed: int, echo: Callable[[str], No
             echo(f"   导入{report.label}：{report.rows} 行")
         clock += timedelta(days=6)
         create_campaign(UnitOfWork(engine, now=clock, actor=clerk), source, SEED_CAMPAIGN)
-        echo(f"\n2. 已创建抽查任务 {plan.code}（{clock:%Y-%m-%d %H:%M} 北京时间）；方案检查（按工作日历推算期限）：")
+        echo(f"\n2. 已创建抽查任务 {plan.code}（{day_words(clock.date())}{clock:%H:%M}）；方案检查（按工作日历推算期限）：")
         calendar = WorkdayCalendar.default(provisional=plan.provisional_calendar)
         for name, planned in planned_deadlines(plan, calendar).items():
-            echo(f"   {plan.deadlines[name].describe()} → 截止 {planned.last_day:%Y-%m-%d}（{name}）")
+            echo(f"   {DEADLINE_LABELS.get(name, name)}：{plan.deadlines[name].describe()} → "
+                 f"{deadline_words(planned.at, plan.tz, provisional=planned.provisional)}")
         for finding in check_plan(plan, calendar):
             echo(f"   {finding.line()}")
         numbers = directory_numbers(UnitOfWork(engine, now=clock, actor=clerk), plan)
@@ -114,7 +119,7 @@ def run_demo(out: Path, *, enterprises: int, seed: int, echo: Callable[[str], No
     s = plan.sampling
     echo(f"   合计 {numbers.enterprises} 户")
     echo(f"\n   符合本次抽查条件（{'、'.join(s.categories)}，{'、'.join(s.statuses)}，注册资本 {s.capital_min}–{s.capital_max} 万元，"
-         f"{plan.draw_at:%Y-%m-%d} 前成立）：{numbers.eligible} 户")
+         f"{day_words(plan.draw_at.date())}前成立）：{numbers.eligible} 户")
     echo(f"   按 {s.ratio_text} 抽取（{s.rounding}，至少 {s.minimum} 户）：{numbers.expected_sample} 户")
 
     sampled = _draw(url, plan, clerk, seed, out, echo)
@@ -225,11 +230,89 @@ def _next_notice(engine, code: str, after: datetime) -> datetime | None:
     return found.astimezone(after.tzinfo) if found else None
 
 
+class Account:
+    """The timeline as the office's head reads it: a heading per day in the notice's words, a line per event, and
+    the day's many acts alike (officers' acknowledgements, back-fills) counted in one line each, the late ones named."""
+
+    def __init__(self, echo: Callable[[str], None], done: list[Done]):
+        self.echo, self.done = echo, done
+        self.day = None
+        self.lines: list[tuple[datetime, str]] = []
+        self.alike: dict[str, None] = {}  # what the day's quiet acts did, in the order first seen
+
+    def say(self, t: datetime, text: str) -> None:
+        self._turn(t)
+        self.lines.append((t, f"{t:%H:%M}  {text}"))
+
+    def counted(self, t: datetime, what: str) -> None:
+        self._turn(t)
+        self.alike.setdefault(what)
+
+    def _turn(self, t: datetime) -> None:
+        if t.date() != self.day:
+            self.close()
+            self.day = t.date()
+
+    def close(self) -> None:
+        """Print the day that ends: its events and its counted acts, in the order they began."""
+        lines = list(self.lines)
+        for what in self.alike:
+            today = [d for d in self.done if d.what == what and d.at.date() == self.day]
+            if today:
+                first, last = today[0].at, today[-1].at
+                when = f"{first:%H:%M}" if first == last else f"{first:%H:%M}–{last:%H:%M}"
+                lines.append((first, f"{when}  {what}：{len(today)} {today[0].unit}，{on_time_words(today)}"))
+        if lines:
+            self.echo(f"   {day_words(self.day)}")
+            for _, line in sorted(lines, key=lambda pair: pair[0]):
+                self.echo(f"     {line}")
+        self.lines, self.alike = [], {}
+
+
+def on_time_words(done: list[Done]) -> str:
+    """均按期 / 按期 5 户，逾期 2 户：甲、乙 / 均逾期：甲."""
+    late = [d.who for d in done if d.late]
+    unit = done[0].unit if done else ""
+    if not late:
+        return "均按期" if len(done) > 1 else "按期"
+    if len(late) == len(done):
+        return f"{'均' if len(done) > 1 else ''}逾期：{'、'.join(late)}"
+    return f"按期 {len(done) - len(late)} {unit}，逾期 {len(late)} {unit}：{'、'.join(late)}"
+
+
+def prefix(subject: str) -> str:
+    """A subject's 【…】 (what kind of message it is), or 其他."""
+    return subject[:subject.index("】") + 1] if subject.startswith("【") and "】" in subject else "其他"
+
+
+def mail_words(subjects: list[str]) -> str:
+    """``发出邮件 9 封（【逾期】 3，【督办】 6）``."""
+    kinds = Counter(prefix(s) for s in subjects)
+    return f"发出邮件 {len(subjects)} 封（" + "，".join(f"{k} {v}" for k, v in kinds.most_common()) + "）"
+
+
+def _visit_words(people: People) -> str:
+    """The visits at a glance: which days, how many enterprises, how many groups (a vehicle on a day)."""
+    days = sorted({v.day for v in people.visited})
+    if not days:
+        return "没有进行"
+    groups = len({(v.day, v.group) for v in people.visited})
+    return (f"{day_words(days[0])}至{day_words(days[-1])}，{len(days)} 个工作日，{len(people.visited)} 户，"
+            f"出动检查组 {groups} 组次（" + "，".join(
+                f"{d.month}月{d.day}日 {sum(v.day == d for v in people.visited)} 户" for d in days) + "）")
+
+
+def _mail_waiting(engine, code: str, t: datetime) -> int:
+    """The campaign's 待发 messages (queued outside office hours, they wait for the next opening)."""
+    return mail_health(UnitOfWork(engine, now=t, actor=SYSTEM, campaign=code, changes=False)).waiting
+
+
 def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo: Callable[[str], None]) -> dict:
     """The campaign from the public draw to publication on a simulated clock, moved by the production flows.
 
     The clock jumps to the next instant when someone acts, the sweep has a notice
-    due, or the 08:30 daily report is scheduled; there the people act, then
+    due, the 08:30 daily report is scheduled, or mail waits for the office to open
+    (``ssj serve``'s 15-minute tick would send it then); there the people act, then
     ``campaign_tick`` / ``daily_overdue_report`` run through Prefect exactly as
     ``ssj serve`` runs them.
     """
@@ -237,24 +320,40 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
     from flows.dispatch import report_run_name, run_for_campaign, tick_run_name
     from flows.tick import campaign_tick, tick_result
 
+    calendar = WorkdayCalendar.default(provisional=plan.provisional_calendar)
+    engine = make_engine(url)
+    people = People(engine, plan, out, seed, calendar)
+    account = Account(echo, people.done)
+
     def ticked(t: datetime) -> dict:
         """The tick's dict; a tick whose mail failed (never with the demo's own mail server) is said, not fatal."""
         state = run_for_campaign(campaign_tick, plan.code, tick_run_name(plan.code, t), now=t.isoformat(), url=url,
                                  files_dir=str(out))
         if state.is_failed():
-            echo(f"   {t:%m-%d %H:%M}  巡查未成功：{state.message}")
+            account.say(t, f"期限检查未成功：{state.message}")
         return tick_result(state)
 
     def reported(t: datetime) -> dict:
         state = run_for_campaign(daily_overdue_report, plan.code, report_run_name(plan.code, t), now=t.isoformat(),
                                  url=url, out_dir=str(out / "报表"))
         if state.is_failed():
-            echo(f"   {t:%m-%d %H:%M}  逾期日报的邮件未成功：{state.message}")
+            account.say(t, f"逾期日报的邮件未成功：{state.message}")
         return tick_result(state)
 
-    calendar = WorkdayCalendar.default(provisional=plan.provisional_calendar)
-    engine = make_engine(url)
-    people = People(engine, plan, out, seed, calendar)
+    seen = 0
+
+    def new_mail() -> list[str]:
+        """The subjects the local server received since the last look."""
+        nonlocal seen
+        subjects, seen = mail.subjects[seen:], len(mail.subjects)
+        return subjects
+
+    def next_send(t: datetime) -> datetime | None:
+        """The first scheduled tick after ``t`` in office hours, when mail waits."""
+        if not _mail_waiting(engine, plan.code, t):
+            return None
+        return plan.office_hours.opening(t + EVERY, calendar, plan.tz)
+
     agenda = [*people.answers(sampled), *people.officer_draw(), *people.confirmation_reports(), *people.summaries(),
               *people.publication()]
     heapq.heapify(agenda)
@@ -263,17 +362,22 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
     ticks = reports = 0
     tally: Counter = Counter()
     forms_out = None
-    echo(f"\n6. 模拟时钟：从 {t:%Y-%m-%d %H:%M} 起，依次跳到下一个有人办理、有提醒或逾期通知到期、或 08:30 日报的时刻；"
-         f"每一步运行与生产相同的 Prefect 流程（campaign-tick、daily-overdue-report），邮件由本地 SMTP 服务器接收。")
+    hours = plan.office_hours.words()
+    echo(f"\n6. 模拟时钟：从 {day_words(t.date())}{t:%H:%M} 起，依次跳到下一个有人办理、有提醒或逾期通知到期、"
+         f"08:30 日报、或有邮件等到办公时间的时刻；每一步运行与生产相同的 Prefect 流程（campaign-tick、daily-overdue-report），"
+         f"邮件由本地 SMTP 服务器接收。邮件只在工作日 {hours} 发出：此外生成的通知等到下一个工作日 {hours[:5]}。")
     echo("   连接 Prefect API（未设置 PREFECT_API_URL 时启动本地临时服务，约 10 秒）……")
     try:
         with _local_mail_server(out / "邮件") as mail, _short_runs():
             tick = ticked(t)  # the draw's dispatch
             ticks += 1
+            sent = new_mail()
+            account.say(t, "各参加部门的比对确认清单已派发" + (f"；{mail_words(sent)}" if sent else ""))
+            send_at = next_send(t)
             while True:
                 notice = _next_notice(engine, plan.code, t)
                 morning = datetime.combine(t.date() + timedelta(days=1 if t.time() >= MORNING else 0), MORNING, plan.tz)
-                t = min(x for x in (agenda[0].at if agenda else None, notice, morning) if x is not None)
+                t = min(x for x in (agenda[0].at if agenda else None, notice, morning, send_at) if x is not None)
                 if t > end:
                     break
                 run_tick = t == notice
@@ -281,48 +385,73 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
                     act = heapq.heappop(agenda)
                     done = act.run(t)
                     run_tick |= act.tick_after
-                    if not act.quiet:
-                        echo(f"   {t:%m-%d %H:%M}  {act.label}：{done}")
+                    if act.quiet:
+                        account.counted(t, act.label)
+                    else:
+                        account.say(t, f"{act.label}：{done}")
                 if t.time() == MORNING:
                     report = reported(t)
                     reports += 1
                     if "report" in report:
-                        echo(f"   {t:%m-%d %H:%M}  逾期部门报告：逾期事项 {report['overdue']} 项 → "
-                             f"{Path(report['report']).name}，已发领导小组办公室")
+                        waited = [s for s in new_mail() if prefix(s) != "【逾期报告】"]
+                        account.say(t, f"逾期部门报告：逾期事项 {report['overdue']} 项 → {Path(report['report']).name}，"
+                                       "已发领导小组办公室" + (f"；办公时间开始，{mail_words(waited)}" if waited else ""))
+                run_tick |= t == send_at and bool(_mail_waiting(engine, plan.code, t))
                 if run_tick:
                     tick = ticked(t)
                     ticks += 1
                     tally.update(tick["stages"])
                     tally["to_office"] += tick["to_office"]
+                    said = []
                     if tick["notices"]:
-                        echo(f"   {t:%m-%d %H:%M}  巡查：" + "，".join(
-                            f"{label} {tick['stages'][stage]} 项" for stage, label in STAGE_LABELS.items() if stage in tick["stages"])
+                        said.append("期限检查：" + "，".join(
+                            f"{label} {tick['stages'][stage]} 项" for stage, label in STAGE_LABELS.items()
+                            if stage in tick["stages"])
                             + (f"（其中督办到领导小组办公室 {tick['to_office']} 项）" if tick["to_office"] else ""))
                     if tick["forms"]:
                         forms_out = tick["forms"]
-                        echo(f"   {t:%m-%d %H:%M}  一企一表 {tick['forms']} 份已生成并派发给执法人员：{out / '一企一表'}、"
-                             f"{out / '实地核查安排.xlsx'}")
+                        said.append(f"一企一表 {tick['forms']} 份已生成并派发给执法人员：{out / '一企一表'}、"
+                                    f"{out / '实地核查安排.xlsx'}")
                         for act in (*people.acknowledgements(), *people.visits()):
                             heapq.heappush(agenda, act)
+                    sent = new_mail()
+                    if sent:
+                        said = [*said[:-1], f"{said[-1]}；{mail_words(sent)}"] if said else [mail_words(sent)]
+                    elif said and _mail_waiting(engine, plan.code, t):
+                        opens = plan.office_hours.opening(t, calendar, plan.tz)
+                        said[-1] += f"；非办公时间，邮件待{day_words(opens.date())}{opens:%H:%M}发出"
+                    for line in said:
+                        account.say(t, line)
+                send_at = next_send(t)
+            account.close()
             subjects = list(mail.subjects)
+        waiting = _mail_waiting(engine, plan.code, end)
         chains = verify_chains(UnitOfWork(engine, now=end, actor=SYSTEM))
         tables = verify_tables(UnitOfWork(engine, now=end, actor=SYSTEM, changes=False))
     finally:
         engine.dispose()
-    prefixes = Counter(s[:s.index("】") + 1] if s.startswith("【") else "其他" for s in subjects)
+    prefixes = Counter(prefix(s) for s in subjects)
     echo(f"\n7. 流程运行：campaign-tick {ticks} 次，daily-overdue-report {reports} 次（非工作日自动跳过）。")
-    echo(f"   邮件 {len(subjects)} 封（{out / '邮件'}）：" + "，".join(f"{k} {v}" for k, v in prefixes.most_common()))
-    echo(f"   提醒 {tally['remind']} 项，逾期通知 {tally['overdue']} 项，逐级督办 {tally['escalate']} 项"
+    echo(f"   邮件 {len(subjects)} 封（{out / '邮件'}），均在工作日 {hours} 发出：" + "，".join(
+        f"{k} {v}" for k, v in prefixes.most_common()))
+    echo("   发件箱：" + (f"待发 {waiting} 封（等下一个工作日 {hours[:5]} 发出）" if waiting else "没有待发的邮件"))
+    echo(f"   期限检查发出提醒 {tally['remind']} 项，逾期通知 {tally['overdue']} 项，逐级督办 {tally['escalate']} 项"
          f"（督办到领导小组办公室 {tally['to_office']} 项）。")
+    echo("\n8. 办理情况：")
+    echo(f"   实地核查：{_visit_words(people)}")
+    for what in dict.fromkeys(d.what for d in people.done):
+        done = [d for d in people.done if d.what == what]
+        echo(f"   {what}：{len(done)} {done[0].unit}，{on_time_words(done)}")
     echo("   未按期办理的：")
     for line in people.late:
         echo(f"   - {line}")
     reports_dir = out / "报表"
-    echo(f"\n8. 报表：{reports_dir}（" + "、".join(sorted(p.name for p in reports_dir.iterdir())) + "）")
+    echo(f"\n9. 报表：{reports_dir}（" + "、".join(sorted(p.name for p in reports_dir.iterdir())) + "）")
     echo(f"   公示：{out / '公示'}；收到的盖章报告和总结：{out / '收文'}")
-    echo(f"\n9. 审计链：{'全部完整' if all(c.ok for c in chains) else '有被改动的记录'}，"
+    echo(f"\n10. 审计链：{'全部完整' if all(c.ok for c in chains) else '有被改动的记录'}，"
          f"{sum(c.rows for c in chains)} 条记录；数据表与审计记录"
          f"{'一致' if all(t.ok for t in tables) else '不符 ' + str(sum(len(t.differences) for t in tables)) + ' 处'}"
          "（ssj audit verify）。")  # no head here: it hashes the machine's clock, and two runs print the same
     return {"ticks": ticks, "daily_reports": reports, "emails": len(subjects), "forms": forms_out,
-            "escalated_to_office": tally["to_office"], "reports": sorted(p.name for p in reports_dir.iterdir())}
+            "escalated_to_office": tally["to_office"], "reports": sorted(p.name for p in reports_dir.iterdir()),
+            "mail_waiting": waiting}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from calendars import WorkdayCalendar
 from workflow.campaign_file import CampaignPlan
+from workflow.deadline_words import deadline_words, instant_words
 from workflow.files.atomic import write_atomically
 from workflow.services import lookups
 from workflow.services.confirmations import record_answer
@@ -49,7 +51,27 @@ class Act:
     label: str = field(compare=False)
     run: Callable[[datetime], str] = field(compare=False)
     tick_after: bool = field(compare=False, default=False)
-    quiet: bool = field(compare=False, default=False)  # one of many alike: counted, lateness listed at the end
+    quiet: bool = field(compare=False, default=False)  # one of many alike: told as the day's count (``Done``)
+
+
+@dataclass(frozen=True)
+class Done:
+    """Something a person finished, on time or late: the day's line counts them, the closing account sums them."""
+
+    what: str  # 执法人员确认一企一表, 回填检查结果 …
+    unit: str  # 人, 户, 个部门
+    at: datetime
+    who: str  # a name the office knows: the officer's, the enterprise's, the department's
+    late: bool
+
+
+@dataclass(frozen=True)
+class Visited:
+    """One enterprise visited: its day and the group (vehicle) of that day."""
+
+    uscc: str
+    day: date
+    group: int
 
 
 class People:
@@ -64,6 +86,9 @@ class People:
         self.contacts = {code: email for code, (_, email) in departments.items()}
         self.names = {code: name for code, (name, _) in departments.items()}
         self.late: list[str] = []  # what the late actors did, for the closing summary
+        self.done: list[Done] = []  # every person's act that can be on time or late
+        self.visited: list[Visited] = []
+        self.planned = planned_deadlines_words(plan, calendar)
 
     def uow(self, now: datetime, actor: str) -> UnitOfWork:
         """The unit of work a person's act runs in (the campaign's folder is the demo's output folder)."""
@@ -94,6 +119,7 @@ class People:
             for uscc, inspects in choices.items():
                 record_answer(self.uow(now, self.contacts[dept]), dept, uscc, inspects=inspects,
                               reason="" if inspects else reason)
+            self.done.append(Done("答复比对确认", "个部门", now, self.names[dept], False))
             return f"检查 {sum(choices.values())} 户，不检查 {len(choices) - sum(choices.values())} 户"
         return run
 
@@ -103,6 +129,7 @@ class People:
                 record_answer(self.uow(now, self.clerk), SILENT, uscc, inspects=False,
                               reason="统计调查不在本次联合抽查范围（电话确认）")
             self.late.append(f"{self.names[SILENT]}未答复比对确认，期限届满后由办公室代为确认 {len(sampled)} 户")
+            self.done.append(Done("答复比对确认", "个部门", now, f"{self.names[SILENT]}（未答复，办公室代为确认）", True))
             return f"代为确认 {len(sampled)} 户；比对确认结束，系统请办公室收集各参与方的执法人员抽取承诺值"
         return run
 
@@ -147,14 +174,16 @@ class People:
             stamped = self.out / "收文" / f"{dept}-比对确认报告（已盖章）.xlsx"
             stamped.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(stamped, lambda handle: handle.write(Path(report).read_bytes()))
-            return self._submit(now, dept, "confirmation_report", stamped, "盖章的比对确认报告（期限 12-02 17:00）")
+            return self._submit(now, dept, "confirmation_report", stamped, "报送盖章的比对确认报告")
         return run
 
     def _submit(self, now: datetime, dept: str, kind: str, path: Path, what: str) -> str:
         """A department sends the office a file; a late one is listed at the end."""
         late = receive_document(self.uow(now, self.contacts[dept]), kind, dept, path)
+        self.done.append(Done(what, "个部门", now, self.names[dept], bool(late)))
         if late:
-            self.late.append(f"{self.names[dept]}于 {now:%m-%d %H:%M} 才报送{what}")
+            self.late.append(f"{self.names[dept]}{instant_words(now, self.plan.tz)}才{what}"
+                             f"（期限{self.planned.get(kind, '')}）")
         return "逾期报送" if late else "按期报送"
 
     # --- after the forms are dispatched ---------------------------------------
@@ -162,47 +191,61 @@ class People:
     def acknowledgements(self) -> list[Act]:
         """Officers acknowledge their 一企一表 the next morning; one of them only after the overdue notice."""
         acts = []
-        for n, cert in enumerate(self._officers()):
+        for n, (cert, name) in enumerate(self._officers()):
             when = self.at("2019-12-05", "11:00") if n == 4 else self.at("2019-12-03", f"{9 + n % 8:02d}:{n % 60:02d}")
-            acts.append(Act(when, 0, f"执法人员 {cert} 确认一企一表", self._acknowledge(cert), quiet=True))
+            acts.append(Act(when, 0, "执法人员确认一企一表", self._acknowledge(cert, name), quiet=True))
         return acts
 
-    def _acknowledge(self, cert: str) -> Callable[[datetime], str]:
+    def _acknowledge(self, cert: str, name: str) -> Callable[[datetime], str]:
         def run(now: datetime) -> str:
             late = acknowledge(self.uow(now, cert), cert)
+            self.done.append(Done("执法人员确认一企一表", "人", now, name, bool(late)))
             if late:
-                self.late.append(f"执法人员 {cert} 于 {now:%m-%d %H:%M} 才确认一企一表")
+                self.late.append(f"执法人员{name}（执法证号 {cert}）{instant_words(now, self.plan.tz)}才确认一企一表")
             return "逾期确认" if late else "已确认"
         return run
 
-    def _officers(self) -> list[str]:
+    def _officers(self) -> list[tuple[str, str]]:
+        """(certificate number, name) of every officer on a team."""
         teams = lookups.teams(self.uow(self.plan.draw_at, self.clerk))
-        return sorted({m["certificate_no"] for team in teams.values() for m in team if not m["specialist"]})
+        return sorted({(m["certificate_no"], m["name"]) for team in teams.values() for m in team
+                       if not m["specialist"]})
 
     def visits(self) -> list[Act]:
-        """Each team visits on its planned day and back-fills within 1–3 working days; one team takes nine."""
+        """Each day's groups visit their enterprises (one act a day); each team back-fills within 1–3 working days,
+        one group takes nine."""
         planned = lookups.planned_visits(self.uow(self.plan.draw_at, self.clerk))
         teams = lookups.teams(self.uow(self.plan.draw_at, self.clerk))
-        acts = []
+        names = lookups.enterprise_names(self.uow(self.plan.draw_at, self.clerk), [uscc for uscc, _, _ in planned])
+        acts, days = [], {}
         first_day, first_group = planned[0][1], planned[0][2]
         for uscc, day, group in planned:
             team = [m["certificate_no"] for m in teams[uscc] if not m["specialist"]]
-            acts.append(Act(self.at(day, "16:30"), 0, f"实地核查 {uscc}", self._visit(uscc, day, team), tick_after=True,
-                            quiet=True))
+            days.setdefault(day, []).append((uscc, group, team))
             slow = (day, group) == (first_day, first_group)
             filled = self.calendar.add_workdays(day, 9 if slow else self.rng.choice([1, 1, 2, 3]))
-            acts.append(Act(self.at(filled, "10:00"), 1, f"回填检查结果 {uscc}", self._backfill(uscc, team[0]), quiet=True))
+            acts.append(Act(self.at(filled, "10:00"), 1, "回填检查结果", self._backfill(uscc, names.get(uscc, uscc), team[0]),
+                            quiet=True))
+        for day, visits in days.items():
+            acts.append(Act(self.at(day, "16:30"), 0, "实地核查", self._visit_day(day, visits), tick_after=True))
         return acts
 
-    def _visit(self, uscc: str, day: date, team: list[str]) -> Callable[[datetime], str]:
+    def _visit_day(self, day: date, visits: list[tuple[str, int, list[str]]]) -> Callable[[datetime], str]:
         def run(now: datetime) -> str:
-            signature = self.rng.choice(["签字", "签字", "盖章", "盖章", "拒绝签字"])
-            note = "法定代表人拒绝在记录表上签字，已如实记录" if signature == "拒绝签字" else ""
-            record_visit(self.uow(now, team[0]), uscc, visit_of(day, team, signature, note))
-            return signature
+            signatures: Counter = Counter()
+            for uscc, group, team in visits:
+                signature = self.rng.choice(["签字", "签字", "盖章", "盖章", "拒绝签字"])
+                note = "法定代表人拒绝在记录表上签字，已如实记录" if signature == "拒绝签字" else ""
+                record_visit(self.uow(now, team[0]), uscc, visit_of(day, team, signature, note))
+                signatures[signature] += 1
+                self.visited.append(Visited(uscc, day, group))
+            groups = len({group for _, group, _ in visits})
+            return (f"{len(visits)} 户，{groups} 个检查组；企业"
+                    + "、".join(f"{s} {signatures[s]} 户" for s in ("签字", "盖章", "拒绝签字") if signatures[s])
+                    + ("（拒绝签字的已如实记录）" if signatures["拒绝签字"] else ""))
         return run
 
-    def _backfill(self, uscc: str, officer: str) -> Callable[[datetime], str]:
+    def _backfill(self, uscc: str, name: str, officer: str) -> Callable[[datetime], str]:
         def run(now: datetime) -> str:
             items, due = lookups.backfill_due(self.uow(now, officer), uscc)
             problems = 0
@@ -218,9 +261,10 @@ class People:
                     result = result_of(item, "A,D", method="实地核查", finding="涉嫌违反其他市场监管规定", handling=[4])
                 problems += result.has_problem
                 recorded = record_result(self.uow(now, officer), uscc, result)
+            self.done.append(Done("回填检查结果", "户", now, name, bool(recorded.late)))
             if recorded.late:  # the last item's answer: the back-fill closed late
-                self.late.append(f"企业 {uscc} 的检查结果于 {now:%m-%d %H:%M} 才回填"
-                                 f"（期限 {due.astimezone(self.plan.tz):%m-%d %H:%M}）")
+                self.late.append(f"{name}的检查结果{instant_words(now, self.plan.tz)}才回填"
+                                 f"（期限{deadline_words(due, self.plan.tz)}）")
             return f"{len(items)} 项，发现问题 {problems} 项"
         return run
 
@@ -247,7 +291,7 @@ class People:
                 doc.add_paragraph(heading)
                 doc.add_paragraph(text)
             write_atomically(path, doc.save)
-            return self._submit(now, dept, "summary", path, "工作总结（期限 12-17）")
+            return self._submit(now, dept, "summary", path, "报送工作总结")
         return run
 
     def publication(self) -> list[Act]:
@@ -265,3 +309,11 @@ class People:
         return [Act(self.at("2019-12-20", "15:00"), 0, "公示检查结果", run, tick_after=True),
                 Act(self.at("2019-12-20", "17:00"), 0, "生成报表", reports)]
 
+
+
+def planned_deadlines_words(plan: CampaignPlan, calendar: WorkdayCalendar) -> dict[str, str]:
+    """Each deadline the plan fixes, in the notice's words (those that hang on an event are left out)."""
+    from workflow.plan_checker import planned_deadlines
+
+    return {name: deadline_words(planned.at, plan.tz, provisional=planned.provisional)
+            for name, planned in planned_deadlines(plan, calendar).items()}
