@@ -41,15 +41,20 @@ _TEMPLATES = {
 {{ office }}
 （本邮件由双随机抽查系统自动发送，编号 {{ key_digest }}；如已办理请忽略。）
 """,
-    "deadline_moved.subject": "【期限调整】{{ task_label }}：{{ campaign_name }}",
+    "deadline_moved.subject": "【期限调整】{{ campaign_name }}：{{ rows|length }} 项工作的期限已调整",
     "deadline_moved.body": """\
-您好：
+{{ greeting }}
 
-因节假日安排（工作日历）更新，抽查任务“{{ campaign_name }}”（{{ campaign_code }}）中“{{ task_label }}”的截止时间
-由 {{ before }} 调整为 {{ after }}（北京时间）{% if provisional %}，仍为暂定{% endif %}。请按新的期限办理。
+因节假日安排（工作日历）更新，抽查任务“{{ campaign_name }}”中由您办理的以下 {{ rows|length }} 项工作期限已调整，请按新的期限办理：
 
-{{ office }}
-（本邮件由双随机抽查系统自动发送。）
+事项｜企业｜原截止｜新截止
+{% for r in rows %}{{ r.task }}｜{{ r.enterprise or "—" }}｜{{ r.before }}｜{{ r.after }}
+{% endfor %}{% if rows|selectattr("provisional")|list %}
+标“暂定”的期限所在年份的节假日安排尚未发布，发布后可能再次调整，届时另行通知。
+{% endif %}
+如有疑问，请与领导小组办公室联系。
+
+{{ signature }}
 """,
     "dispatch.subject": "【派发】{{ campaign_name }}：请于{{ due }}完成比对确认（{{ count }} 户）",
     "dispatch.body": """\
