@@ -75,7 +75,7 @@ def test_a_years_file_moves_deadlines_later_but_never_earlier_when_provisional(c
     assert len(moved) == 21, "all re-resolved and audited"
     assert len(mails) == 7 and len({to for to, _ in mails}) == 7, "one message per person for the whole reload"
     for _, context in mails:  # only the moved ones announced, each in the notice's words
-        assert re.fullmatch(r"\S+联络人\S+同志：您好！", json.loads(context)["greeting"]), "the contact, by name"
+        assert re.fullmatch(r"\S+(管理员|联络人)\S+同志：您好！", json.loads(context)["greeting"]), "by name and role"
         rows = json.loads(context)["rows"]
         assert [(r["task"], r["before"], r["after"]) for r in rows] == [
             ("部门比对确认", "2027年10月4日（星期一）前", "2027年10月8日（星期五）前")] * 2

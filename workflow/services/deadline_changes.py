@@ -19,11 +19,11 @@ from calendars import Deadline, WorkdayCalendar
 from workflow.deadline_words import deadline_words
 from workflow.deadlines import resolve_deadline, visit_instant
 from workflow.errors import UserError
-from workflow.letter import greeting, group_greeting, signature
+from workflow.letter import greeting, signature
 from workflow.mail import Mail, mails
 from workflow.services.calendar_files import calendar_fingerprint, calendar_problem, calendar_snapshot, campaign_calendar
 from workflow.services.identities import require_staff
-from workflow.services.people import People
+from workflow.services.people import People, Person
 from workflow.tasks import TASK_LABELS
 
 
@@ -77,15 +77,17 @@ def _announcements(uow, moved: list[MovedDeadline], by_id: dict) -> list[Mail]:
     plan, people = uow.plan, People(uow)
     enterprises = uow.directory.enterprises(sorted({by_id[c.task_id].uscc for c in moved if by_id[c.task_id].uscc}))
     rows: dict[str, list[tuple[MovedDeadline, object]]] = defaultdict(list)
+    who: dict[str, Person] = {}
     for change in moved:
         task = by_id[change.task_id]
-        for address in people.recipients("responsible", task):
-            rows[address].append((change, task))
-    greetings = _greetings(uow)
+        for person in people.at_step("responsible", task):
+            who.setdefault(person.email, person)
+            rows[person.email].append((change, task))
     queued = []
     for address, changes in rows.items():
         changes.sort(key=lambda ct: (ct[0].after, ct[1].key))
-        context = {"greeting": greetings.get(address, group_greeting()), "campaign_name": plan.name,
+        person = who[address]
+        context = {"greeting": greeting(person.name, person.role, person.organisation), "campaign_name": plan.name,
                    "campaign_code": plan.code, "signature": signature(plan),
                    "rows": [{"task": TASK_LABELS.get(task.kind, task.kind),
                              "enterprise": enterprises[task.uscc].name if task.uscc in enterprises else "",
@@ -93,29 +95,10 @@ def _announcements(uow, moved: list[MovedDeadline], by_id: dict) -> list[Mail]:
                              "after": deadline_words(change.after, plan.tz, provisional=change.provisional),
                              "provisional": change.provisional} for change, task in changes]}
         digest = hashlib.sha256("\n".join(f"{task.key}:{change.before.isoformat()}>{change.after.isoformat()}"
-                                          for change, task in changes)
-                                .encode("utf-8")).hexdigest()[:16]
+                                          for change, task in changes).encode("utf-8")).hexdigest()[:16]
         queued += mails(f"moved|{plan.code}|{digest}", [address], kind="deadline_moved", template="deadline_moved",
                         context=context)
     return queued
-
-
-def _greetings(uow) -> dict[str, str]:
-    """How a message to each address the directories know opens: "区税务局联络人王联络同志：您好！"."""
-    plan = uow.plan
-    found = {address: greeting(None, "", "领导小组办公室") for address in plan.office_mailboxes}
-    if plan.contact.email and plan.contact.name:
-        found[plan.contact.email] = greeting(plan.contact.name)
-    for officer in uow.directory.officers().values():
-        if officer.email:
-            found.setdefault(officer.email, greeting(officer.name))
-    for dept in uow.directory.departments().values():
-        for address, name, role in ((dept.contact_email, dept.contact_name, "联络人"),
-                                    (dept.admin_email, dept.admin_name, "管理员"),
-                                    (dept.leader_email, dept.leader_name, "分管领导")):
-            if address:
-                found.setdefault(address, greeting(name, role, dept.name))
-    return found
 
 
 def follow_calendar(uow, *, force: bool = False) -> list[MovedDeadline]:
