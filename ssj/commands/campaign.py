@@ -93,6 +93,7 @@ def campaign_create_cmd(call: Call, file: str) -> None:
 @CODE
 def campaign_status_cmd(call: Call, code: str) -> None:
     from workflow.inspection import STATE_LABELS
+    from workflow.plan_checker import deadline_line
     from workflow.services.campaigns import campaign_status
     from workflow.services.outbox import problem_summary
 
@@ -111,7 +112,7 @@ def campaign_status_cmd(call: Call, code: str) -> None:
         out(f"    {d['code']} {d['name']}{lead}：{'、'.join(d['items'])}")
     out("  期限：")
     for name, text in status["deadlines"].items():
-        out(f"    {name}: {text}")
+        out(f"    {deadline_line(name)}：{text}")
     draw = status["draw"]
     if draw:
         line = (f"  抽取：第 {draw['round']} 轮，承诺于 {draw['committed_at'][:16].replace('T', ' ')}，"

@@ -21,6 +21,7 @@ def test_create_and_status(loaded):
     assert doc["sampling"]["eligible_now"] > 0
     text = loaded("campaign", "status", "luquan-2019-h2")
     assert "SJ 鹿泉区市场监督管理局（牵头）" in text.out
+    assert "部门比对确认（confirm）：派发后2个工作日内" in text.out, "the office's name for it, the file's key after"
 
 
 def test_create_twice_is_refused(loaded, db_url):
