@@ -13,6 +13,7 @@ from prefect.artifacts import (create_link_artifact, create_markdown_artifact, c
                                create_table_artifact)
 
 from flows.common import artifact_key, database
+from workflow.deadline_words import day_words
 from workflow.identity import SYSTEM
 from workflow.services.dashboard import NO_MAIL, dashboard
 from workflow.services.overdue import DailyReport
@@ -39,7 +40,7 @@ def publish_dashboard(url: str, code: str, now: datetime, mail: bool = True) -> 
 def daily_report_markdown(report: DailyReport, mail: bool = True) -> str:
     """The morning report's card: the counts of the file, and where the file is."""
     lines = [f"> **{NO_MAIL}：逾期部门报告已生成，但没有发给领导小组办公室。**", ""] if not mail else []
-    lines += [f"# 逾期部门报告 {report.day:%Y-%m-%d}", "", f"{report.title}", "",
+    lines += [f"# 逾期部门报告 {day_words(report.day)}", "", f"{report.title}", "",
               f"逾期事项 **{report.overdue}** 项 · 已督办至领导小组办公室 **{report.escalated}** 项", ""]
     if report.departments:
         lines += ["| 部门 | 逾期事项（项） | 涉及企业（户） | 最长逾期（工作日） |", "|---|---:|---:|---:|"]
@@ -57,7 +58,7 @@ def publish_daily_report(code: str, report: DailyReport, mail: bool = True) -> N
     """The morning report as two cards: its counts (with the file's place) and a link to the file."""
     suffix = "" if mail else f" · {NO_MAIL}"
     create_markdown_artifact(daily_report_markdown(report, mail), key=artifact_key(code, "daily-report"),
-                             description=f"日报 {report.day:%m-%d} 逾期 {report.overdue} 项 · {report.title}{suffix}")
+                             description=f"日报 {report.day.month}月{report.day.day}日 逾期 {report.overdue} 项 · {report.title}{suffix}")
     create_link_artifact(report.path.as_uri(), link_text=f"{report.path.name}（{report.path.parent}）",
                          key=artifact_key(code, "daily-report-file"),
-                         description=f"日报文件 {report.day:%m-%d} · {report.title}{suffix}")
+                         description=f"日报文件 {report.day.month}月{report.day.day}日 · {report.title}{suffix}")

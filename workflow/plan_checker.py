@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from calendars import CalendarCoverageError, CalendarFileError, Deadline, WorkdayCalendar
 from workflow.campaign_file import DEADLINE_LABELS, CampaignFileError, CampaignPlan, DeadlineSpec, parse_campaign
 from workflow.errors import UserError
+from workflow.deadline_words import day_words, deadline_words
 from workflow.deadlines import resolve_deadline, visit_instant
 
 ERROR = "错误"
 WARNING = "警告"
+
+
+TOPICS = {"calendar": "工作日历", "campaign.window": "抽查时间"}
 
 
 @dataclass(frozen=True)
@@ -27,12 +31,24 @@ class Finding:
     subject: str  # the deadline or key the finding is about
     message: str
 
+    @property
+    def topic(self) -> str:
+        """What the finding is about, as the office names it: 结果回填, 工作日历 …"""
+        if self.subject.startswith("deadlines."):
+            return DEADLINE_LABELS.get(self.subject.split(".", 1)[1], self.subject)
+        return TOPICS.get(self.subject, self.subject)
+
     def line(self) -> str:
-        return f"{self.severity} {self.subject}: {self.message}"
+        """The finding for the file's author: the office's name for it, and the file's key in parentheses."""
+        return f"{self.severity} {self.topic}（{self.subject}）：{self.message}"
 
 
-def _d(day: date) -> str:
-    return day.isoformat()
+def deadline_line(name: str) -> str:
+    """A deadline of the file as ``campaign check`` lists it: ``部门比对确认（confirm）``."""
+    return f"{DEADLINE_LABELS.get(name, name)}（{name}）"
+
+
+_d = day_words
 
 
 class _Timeline:
@@ -105,9 +121,11 @@ class Unresolved:
 
     year: int
     about: str  # "2027-01-??": the year and the month a provisional calendar gives, or "2027-??-??"
+    month: int | None = None
 
     def line(self) -> str:
-        return (f"{self.about} 无法确定：缺少 {self.year} 年工作日历（添加覆盖文件 calendars/data/{self.year}.toml "
+        when = f"{self.year}年{self.month}月" if self.month else f"{self.year}年"
+        return (f"约在{when}，具体日期无法确定：缺少 {self.year} 年工作日历（添加覆盖文件 calendars/data/{self.year}.toml "
                 f"或用 SSJ_CALENDAR_FILES 指定，格式见 README；或在方案中设置 provisional_calendar = true）")
 
 
@@ -121,8 +139,8 @@ def unresolved_deadlines(plan: CampaignPlan, calendar: WorkdayCalendar,
     found = {}
     for name, error in missing.items():
         day = guess[name].last_day if name in guess else None
-        about = f"{day:%Y-%m}-??" if day is not None and day.year == error.year else f"{error.year}-??-??"
-        found[name] = Unresolved(error.year, about)
+        month = day.month if day is not None and day.year == error.year else None
+        found[name] = Unresolved(error.year, f"{error.year}-{month:02d}-??" if month else f"{error.year}-??-??", month)
     return found
 
 
@@ -146,53 +164,57 @@ def check_plan(plan: CampaignPlan, calendar: WorkdayCalendar) -> list[Finding]:
     years = {error.year: error for error in found.unresolved.values()}
     findings = [Finding(ERROR, "calendar", str(years[year])) for year in sorted(years)]
 
-    label = DEADLINE_LABELS
+    label, tz = DEADLINE_LABELS, plan.tz
+
+    def due(planned: Deadline) -> str:
+        return deadline_words(planned.at, tz)
+
     for name, planned in timeline.items():
         if planned.provisional:
             findings.append(Finding(WARNING, f"deadlines.{name}",
-                                    f"{label[name]}截止 {_d(planned.last_day)}（暂定：该年节假日安排尚未发布，发布后将重新计算）"))
+                                    f"{label[name]}期限暂定为{due(planned)}（该年节假日安排尚未发布，发布后将重新计算）"))
         spec = plan.deadlines[name]
         if not spec.statutory and not plan.window_from <= planned.last_day <= plan.window_to:
             findings.append(Finding(ERROR, f"deadlines.{name}",
-                                    f"{label[name]}截止 {_d(planned.last_day)} 不在抽查时间 {_d(plan.window_from)} 至 "
-                                    f"{_d(plan.window_to)} 之内"))
+                                    f"{label[name]}期限{due(planned)}不在抽查时间{_d(plan.window_from)}至"
+                                    f"{_d(plan.window_to)}之内"))
         absolute_day = spec.at.date() if spec.form == "at" else spec.on if spec.form == "on" else \
             spec.end if spec.form == "window" else None
         if absolute_day is not None and _or_unknown(calendar.is_workday, absolute_day) is False:
             findings.append(Finding(WARNING, f"deadlines.{name}",
-                                    f"{label[name]}截止日 {_d(absolute_day)} 不是工作日"))
+                                    f"{label[name]}截止日{_d(absolute_day)}不是工作日"))
 
     visit = plan.deadlines["visit"]
     if _or_unknown(calendar.workdays_between, visit.start - timedelta(days=1), visit.end) == 0:
         findings.append(Finding(ERROR, "deadlines.visit",
-                                f"实地核查时间 {_d(visit.start)} 至 {_d(visit.end)} 没有工作日"))
+                                f"实地核查时间{_d(visit.start)}至{_d(visit.end)}没有工作日"))
     if visit.start <= plan.draw_at.date():
         findings.append(Finding(ERROR, "deadlines.visit",
-                                f"实地核查开始 {_d(visit.start)} 不晚于抽取日 {_d(plan.draw_at.date())}"))
+                                f"实地核查开始日{_d(visit.start)}不晚于抽取日{_d(plan.draw_at.date())}"))
 
     def before(step: str, needs: str, severity: str, why: str) -> None:
         a, b = timeline.get(step), timeline.get(needs)
         if a and b and a.last_day < b.last_day:
             findings.append(Finding(severity, f"deadlines.{step}",
-                                    f"{label[step]}截止 {_d(a.last_day)} 早于{label[needs]}截止 {_d(b.last_day)}{why}"))
+                                    f"{label[step]}期限{due(a)}，早于{label[needs]}期限{due(b)}{why}"))
 
     def done_before_visit(step: str) -> None:
         a = timeline.get(step)
         if a and a.last_day >= visit.start:
             findings.append(Finding(WARNING, f"deadlines.{step}",
-                                    f"{label[step]}截止 {_d(a.last_day)} 不早于实地核查开始 {_d(visit.start)}"))
+                                    f"{label[step]}期限{due(a)}，不早于实地核查开始日{_d(visit.start)}"))
 
     for step in ("confirm", "confirmation_report", "acknowledge"):
         done_before_visit(step)
     before("confirmation_report", "confirm", WARNING, "（报送时部门可能尚未完成比对确认）")
     before("summary", "backfill", WARNING,
-           f"（{_d(visit.end)} 实地核查的结果可在 {_d(timeline['backfill'].last_day)} 前回填；"
+           f"（{_d(visit.end)}实地核查的结果可在{due(timeline['backfill'])}回填；"
            "总结仍可按截至报送时已知的结果报送）" if "backfill" in timeline else "")
     before("publish", "backfill", ERROR, "（公示需要回填的结果）")
 
     if _or_unknown(calendar.workdays_between, plan.window_from - timedelta(days=1), plan.window_to) == 0:
         findings.append(Finding(ERROR, "campaign.window",
-                                f"抽查时间 {_d(plan.window_from)} 至 {_d(plan.window_to)} 没有工作日"))
+                                f"抽查时间{_d(plan.window_from)}至{_d(plan.window_to)}没有工作日"))
     return sorted(findings, key=lambda f: (f.severity != ERROR, f.subject))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import time
 from pathlib import Path
 
 import click
@@ -26,11 +25,24 @@ def read_campaign_file(file: str) -> str:
         raise UserError(f"{file}: 无法读取：{exc.strerror}") from None
 
 
+def _rule(spec) -> str:
+    """How the file sets a deadline that runs from an event or spans days, after its date: "，即派发后2个工作日内"."""
+    from workflow.deadline_words import day_words
+
+    if spec.form == "within":
+        return f"，即{spec.describe()}"
+    if spec.form == "window":
+        return f"，自{day_words(spec.start)}起"
+    return ""
+
+
 @command(campaign_group, "check", json_output=True,
          help="检查抽查方案文件（TOML）：结构、取值，并按工作日历推算每个期限，报告不一致之处。不访问数据库。")
 @click.argument("file", metavar="方案文件")
 def campaign_check_cmd(call: Call, file: str) -> None:
-    from workflow.plan_checker import ERROR, check_file
+    from workflow.campaign_plan import DEADLINE_LABELS
+    from workflow.deadline_words import deadline_words
+    from workflow.plan_checker import ERROR, check_file, deadline_line
 
     checked = check_file(read_campaign_file(file), file)
     plan, planned, findings, unresolved = checked.plan, checked.planned, checked.findings, checked.unresolved
@@ -40,21 +52,22 @@ def campaign_check_cmd(call: Call, file: str) -> None:
             "campaign": plan.code,
             "ok": not failed,
             "deadlines": {n: {"due": p.at.isoformat(), "last_day": p.last_day.isoformat(),
-                              "provisional": p.provisional} for n, p in planned.items()},
+                              "provisional": p.provisional, "label": DEADLINE_LABELS.get(n, n),
+                              "words": deadline_words(p.at, plan.tz, provisional=p.provisional)}
+                          for n, p in planned.items()},
             "unresolved": {n: {"missing_year": u.year, "about": u.about} for n, u in unresolved.items()},
-            "findings": [{"severity": f.severity, "subject": f.subject, "message": f.message} for f in findings],
+            "findings": [{"severity": f.severity, "subject": f.subject, "topic": f.topic, "message": f.message}
+                         for f in findings],
         })
     else:
         out(f"{file}: 方案“{plan.name}”（{plan.code}）")
-        out("期限（按计划推算，北京时间）：")
-        for name in plan.deadlines:
+        out("期限（按计划推算）：")
+        for name, spec in plan.deadlines.items():
             if name in unresolved:
-                out(f"  {name}: {plan.deadlines[name].describe()} → 截止 {unresolved[name].line()}")
+                out(f"  {deadline_line(name)}：{unresolved[name].line()}{_rule(spec)}")
             elif name in planned:
                 p = planned[name]
-                mark = "（暂定）" if p.provisional else ""
-                out(f"  {name}: {plan.deadlines[name].describe()} → 截止 {p.last_day:%Y-%m-%d}"
-                    f"{' ' + p.at.strftime('%H:%M') if p.at.time() != time(0) else ''}{mark}")
+                out(f"  {deadline_line(name)}：{deadline_words(p.at, plan.tz, provisional=p.provisional)}{_rule(spec)}")
         if findings:
             out(f"发现 {len(findings)} 个问题：")
             for f in findings:
@@ -80,6 +93,7 @@ def campaign_create_cmd(call: Call, file: str) -> None:
 @CODE
 def campaign_status_cmd(call: Call, code: str) -> None:
     from workflow.inspection import STATE_LABELS
+    from workflow.plan_checker import deadline_line
     from workflow.services.campaigns import campaign_status
     from workflow.services.outbox import problem_summary
 
@@ -98,7 +112,7 @@ def campaign_status_cmd(call: Call, code: str) -> None:
         out(f"    {d['code']} {d['name']}{lead}：{'、'.join(d['items'])}")
     out("  期限：")
     for name, text in status["deadlines"].items():
-        out(f"    {name}: {text}")
+        out(f"    {deadline_line(name)}：{text}")
     draw = status["draw"]
     if draw:
         line = (f"  抽取：第 {draw['round']} 轮，承诺于 {draw['committed_at'][:16].replace('T', ' ')}，"

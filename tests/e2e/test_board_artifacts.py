@@ -84,7 +84,7 @@ def test_the_morning_report_lands_in_the_campaigns_folder_and_on_the_board(prefe
     assert result["report"] == str(expected) and expected.exists()
     assert not (tmp_path / "报表").exists(), "never the working directory"
     card = artifact("daily-report")
-    assert card.description.startswith("日报 12-02 ") and NAME in card.description
+    assert card.description.startswith("日报 12月2日 ") and NAME in card.description
     assert f"逾期事项 **{result['overdue']}** 项" in card.data and expected.name in card.data
     link = artifact("daily-report-file")
     assert expected.as_uri() in link.data and link.description.startswith("日报文件 ")

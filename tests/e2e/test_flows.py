@@ -56,8 +56,8 @@ def test_the_daily_report_runs_on_working_days_only(prefect_api, drawn, db_url, 
     monday = daily_overdue_report(CODE, now="2019-12-02T08:30", url=db_url, out_dir=str(tmp_path))
     assert monday["overdue"] > 0 and monday["sent"] >= 1
     reports = [m for _, m in mailbox.messages if str(m["Subject"]).startswith("【逾期报告】")]
-    assert any("2019-12-02" in str(m["Subject"]) for m in reports)
-    [attachment] = list(next(m for m in reports if "2019-12-02" in str(m["Subject"])).iter_attachments())
+    assert any("2019年12月2日（星期一）" in str(m["Subject"]) for m in reports)
+    [attachment] = list(next(m for m in reports if "2019年12月2日（星期一）" in str(m["Subject"])).iter_attachments())
     assert attachment.get_filename() == "逾期部门报告_2019-12-02.xlsx"
     again = daily_overdue_report(CODE, now="2019-12-02T09:00", url=db_url, out_dir=str(tmp_path))
     assert again["queued"] == 0, "one report a day"

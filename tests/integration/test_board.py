@@ -89,7 +89,7 @@ def test_the_summary_counts_each_overdue_task_once_and_names_whom_to_ring(visite
         assert cert not in board.markdown, "never a bare certificate number"
     rows = [line for line in overdue.splitlines() if line.startswith("- **") and "回填检查结果" in line]
     assert len(rows) == len(joint), "one line per task, however many departments owe it"
-    assert all("截止 2019-12-17（周二）" in r and r.endswith("逾期 **3** 个工作日") for r in rows), \
+    assert all("期限 2019年12月17日（星期二）前" in r and r.endswith("逾期 **3** 个工作日") for r in rows), \
         "due date, working days overdue"
 
     escalated = section(board.markdown, "已督办至领导小组办公室")
@@ -98,7 +98,7 @@ def test_the_summary_counts_each_overdue_task_once_and_names_whom_to_ring(visite
         enterprises = dict(conn.execute(select(orm.Enterprise.uscc, orm.Enterprise.name)
                                         .where(orm.Enterprise.uscc.in_(joint))).all())
     [backfill] = [line for line in escalated.splitlines() if "回填检查结果" in line]
-    assert backfill.startswith("- 2019-12-23 08:30 起 · ") and f" · {len(joint)} 项：" in backfill, "since when, how many"
+    assert backfill.startswith("- 2019年12月23日（星期一）08:30起 · ") and f" · {len(joint)} 项：" in backfill, "since when, how many"
     assert all(enterprises[u] in backfill for u in joint), "the enterprises the office now chases"
 
     report = ssj("report", "overdue", CODE, "--out", tmp_path / "overdue.xlsx", "--now", "2019-12-23T10:00")
@@ -123,12 +123,12 @@ def test_the_summary_counts_each_overdue_task_once_and_names_whom_to_ring(visite
 def test_what_falls_due_in_the_next_five_working_days_as_dates_and_when_mail_is_off(visited, engine):
     board = board_at(engine, "2019-12-11T10:00")
     soon = section(board.markdown, "未来 5 个工作日")
-    assert "未来 5 个工作日（至 2019-12-18 周三）到期" in board.markdown
+    assert "未来 5 个工作日（至2019年12月18日（星期三））到期" in board.markdown
     rows = [line for line in soon.splitlines() if "回填检查结果" in line]
     assert [r.split(" | ")[1] for r in rows] == ["鹿泉区市场监督管理局", "国家税务总局石家庄市鹿泉区税务局"], \
         "each department that owes the joint back-fill, in the plan's order"
-    assert all(r.startswith("| 2019-12-17（周二） |") and r.endswith("| 2 |") for r in rows), "the day and the count"
-    assert "2019-12-17（周二）" in soon and "部门报送检查表、总结和统计表" in soon
+    assert all(r.startswith("| 2019年12月17日（星期二）前 |") and r.endswith("| 2 |") for r in rows), "the day and the count"
+    assert "2019年12月17日（星期二）前" in soon and "部门报送检查表、总结和统计表" in soon
     assert "工作日内" not in board.markdown and "派发后" not in board.markdown, "dates, not rules"
     assert board.due_soon >= 2 and board.markdown.startswith("# ")
     quiet = board_at(engine, "2019-12-11T10:00", mail=False)
@@ -166,7 +166,7 @@ def events_are_readable(events: list[dict], engine, joint: list[str]) -> None:
     to_office = [e for e in events if e["event"] == ESCALATED_TO_OFFICE
                  and e["resource"]["prefect.resource.id"] == f"ssj.inspection.{CODE}.{joint[0]}"]
     [escalation] = to_office
-    assert escalation["payload"]["事项"] == "回填检查结果" and escalation["payload"]["截止"] == "2019-12-17（周二）"
+    assert escalation["payload"]["事项"] == "回填检查结果" and escalation["payload"]["截止"] == "2019年12月17日（星期二）前"
     assert escalation["payload"]["企业"] == enterprise
     roles = {r["prefect.resource.id"]: r for r in escalation["related"]}
     assert {"ssj.department.SJ", "ssj.department.SW"} <= set(roles)
@@ -212,4 +212,4 @@ def test_a_notice_reaching_the_office_is_an_event_the_office_can_automate_on(pre
     related = {r["prefect.resource.id"]: r["prefect.resource.name"] for r in event["related"]}
     assert related[f"ssj.campaign.{CODE}"].endswith("联合抽查")
     assert related["ssj.department.SJ"] == "鹿泉区市场监督管理局" and "ssj.department.SW" in related
-    assert event["payload"]["企业"] == enterprise and event["payload"]["截止"] == "2019-12-17（周二）"
+    assert event["payload"]["企业"] == enterprise and event["payload"]["截止"] == "2019年12月17日（星期二）前"

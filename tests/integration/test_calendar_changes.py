@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,11 +32,11 @@ def campaign_2027(loaded, db_url, tmp_path, monkeypatch):
     assert loaded("campaign", "create", tmp_path / "c2027.toml", "--now", "2027-09-20T10:00").code == 0
     engine = make_engine(db_url)
     with engine.connect() as conn:
-        usccs = list(conn.execute(select(orm.Enterprise.uscc).order_by(orm.Enterprise.uscc).limit(2)).scalars())
-    # Fri 09-24 + 2 working days; Wed 09-29 + 2 working days (National Day follows).
-    for uscc, day in ((usccs[0], 24), (usccs[1], 29)):
+        usccs = list(conn.execute(select(orm.Enterprise.uscc).order_by(orm.Enterprise.uscc).limit(3)).scalars())
+    # Fri 09-24 + 2 working days; Wed 09-29 + 2 working days (National Day follows), two enterprises.
+    for drawn, day in (([usccs[0]], 24), (usccs[1:], 29)):
         with UnitOfWork(engine, now=datetime(2027, 9, day, 10, tzinfo=BEIJING), actor="x", campaign=CODE) as uow:
-            start_inspections(uow, [uscc])
+            start_inspections(uow, drawn)
     yield loaded, engine, usccs
     engine.dispose()
 
@@ -52,7 +54,7 @@ def utc(*args):
 
 
 def test_a_years_file_moves_deadlines_later_but_never_earlier_when_provisional(campaign_2027, monkeypatch):
-    ssj, engine, (early, late) = campaign_2027
+    ssj, engine, (early, late, _) = campaign_2027
     # Provisional (statutory holidays only): 09-24 → Mon 09-27, Tue 09-28; 09-29 → 09-30, Mon 10-04.
     assert dues(engine, early) == {(utc(2027, 9, 29), True)}
     assert dues(engine, late) == {(utc(2027, 10, 5), True)}
@@ -67,9 +69,17 @@ def test_a_years_file_moves_deadlines_later_but_never_earlier_when_provisional(c
     assert dues(engine, late) == {(utc(2027, 10, 9), False)}
     with engine.connect() as conn:
         moved = conn.execute(select(orm.AuditEvent.payload).where(orm.AuditEvent.action == "deadline_moved")).all()
-        mails = conn.execute(select(orm.OutboxMessage.recipient).where(
-            orm.OutboxMessage.template == "deadline_moved")).scalars().all()
-    assert len(moved) == 14 and len(mails) == 7, "all re-resolved and audited; only the moved ones announced"
+        mails = conn.execute(select(orm.OutboxMessage.recipient, orm.OutboxMessage.context).where(
+            orm.OutboxMessage.template == "deadline_moved")).all()
+        late_name = conn.execute(select(orm.Enterprise.name).where(orm.Enterprise.uscc == late)).scalar_one()
+    assert len(moved) == 21, "all re-resolved and audited"
+    assert len(mails) == 7 and len({to for to, _ in mails}) == 7, "one message per person for the whole reload"
+    for _, context in mails:  # only the moved ones announced, each in the notice's words
+        assert re.fullmatch(r"\S+(管理员|联络人)\S+同志：您好！", json.loads(context)["greeting"]), "by name and role"
+        rows = json.loads(context)["rows"]
+        assert [(r["task"], r["before"], r["after"]) for r in rows] == [
+            ("部门比对确认", "2027年10月4日（星期一）前", "2027年10月8日（星期五）前")] * 2
+        assert late_name in {r["enterprise"] for r in rows}
     again = ssj("tick", CODE, "--now", "2027-09-29T12:10", "--no-mail")
     assert again.code == 0 and "期限调整" not in again.err, "the same files move nothing twice"
     forced = ssj("calendar", "reload", CODE, "--now", "2027-09-29T12:15")

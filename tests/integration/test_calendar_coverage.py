@@ -41,10 +41,11 @@ def test_create_refuses_a_plan_whose_check_has_an_error(loaded, db_url, tmp_path
     check = loaded("campaign", "check", plan)
     assert check.code == 1
     # every deadline the calendar places is listed; the one it cannot is marked with its year and month
-    assert "confirm: 派发后2个工作日内 → 截止 2026-12-09" in check.out
-    assert "backfill: 实地核查后3个工作日内 → 截止 2026-12-30" in check.out
-    assert "summary: 2026-12-31 当日结束前 → 截止 2026-12-31" in check.out
-    assert "publish: 实地核查后20个工作日内 → 截止 2027-01-?? 无法确定：缺少 2027 年工作日历" in check.out
+    assert "部门比对确认（confirm）：2026年12月9日（星期三）前，即派发后2个工作日内" in check.out
+    assert "结果回填（backfill）：2026年12月30日（星期三）前，即实地核查后3个工作日内" in check.out
+    assert "总结、统计表报送（summary）：2026年12月31日（星期四）前\n" in check.out
+    assert "结果公示（publish）：约在2027年1月，具体日期无法确定：缺少 2027 年工作日历" in check.out
+    assert "即实地核查后20个工作日内" in check.out
     error = next(line.strip() for line in check.out.splitlines() if line.strip().startswith("错误"))
     assert ADD_THE_FILE in error
 

@@ -21,6 +21,7 @@ def test_create_and_status(loaded):
     assert doc["sampling"]["eligible_now"] > 0
     text = loaded("campaign", "status", "luquan-2019-h2")
     assert "SJ 鹿泉区市场监督管理局（牵头）" in text.out
+    assert "部门比对确认（confirm）：派发后2个工作日内" in text.out, "the office's name for it, the file's key after"
 
 
 def test_create_twice_is_refused(loaded, db_url):
@@ -51,7 +52,10 @@ def test_unknown_campaign(ready):
 
 def test_check_needs_no_database(ready, tmp_path):
     ok = ready("campaign", "check", EXAMPLE_CAMPAIGN)
-    assert ok.code == 0 and "警告 deadlines.summary" in ok.out and "backfill: 实地核查后5个工作日内 → 截止 2019-12-20" in ok.out
+    assert ok.code == 0 and "警告 总结、统计表报送（deadlines.summary）：" in ok.out
+    assert "结果回填（backfill）：2019年12月20日（星期五）前，即实地核查后5个工作日内" in ok.out
+    assert "部门比对确认（confirm）：2019年11月29日（星期五）前" in ok.out, "the end of Friday, not Saturday 00:00"
+    assert "盖章确认情况报送（confirmation_report）：2019年12月2日（星期一）17:00前" in ok.out
     wrong = tmp_path / "wrong.toml"
     wrong.write_text(SEED.replace("summary = { on = 2019-12-17 }", "summary = { on = 2019-12-23 }"), encoding="utf-8")
     failed = ready("campaign", "check", wrong, "--json")
@@ -74,5 +78,5 @@ def test_check_refuses_a_broken_calendar_file_of_the_campaign(ready, tmp_path):
     assert result.err_lines == [f"{campaign}: campaign.calendar_files: {broken}: workdays: 调休工作日应为周六或周日（'2019-12-09'）"]
     broken.write_text('year = 2019\ncomplete = false\nsource = "区政府通知"\nholidays = ["2019-12-09"]\n', encoding="utf-8")
     local = ready("campaign", "check", campaign)
-    assert local.code == 0 and "警告 deadlines.visit" not in local.out
-    assert "backfill: 实地核查后5个工作日内 → 截止 2019-12-20" in local.out
+    assert local.code == 0 and "（deadlines.visit）" not in local.out
+    assert "结果回填（backfill）：2019年12月20日（星期五）前" in local.out

@@ -190,7 +190,7 @@ def test_a_refused_recipient_bounces_after_three_answers_and_stays_put(loaded, e
     board = dashboard(office)
     assert "退信 1 封" in board.mail_problems and refused in board.markdown, "on the dashboard's summary"
     prepare_daily_overdue_report(office, tmp_path / "报表")
-    tick(loaded, "2019-11-28T08:31")
+    tick(loaded, "2019-11-28T08:31", expect=1)  # the refused administrator's 【提醒】 is refused in its turn
     reports = [m for _, m in server.messages if str(m["Subject"]).startswith("【逾期报告】")]
     assert reports and all("退信 1 封" in m.get_body(("plain",)).get_content() for m in reports), \
         "and in the office's morning report"

@@ -268,8 +268,9 @@ def test_the_dispatch_list_comes_back_and_imports_as_is(campaign, smtp, tmp_path
     ssj, engine, plan = campaign
     inbox, config = smtp
     send_outbox(engine, config, now=at("2019-11-27T09:05"), worker="w1")
-    [(recipients, mail)] = [(r, m) for r, m in inbox.messages if r == ["contact@sw.luquan.example"]]
-    assert str(mail["Subject"]).startswith("【派发】") and "2019-11-30 00:00" in str(mail["Subject"])
+    [(recipients, mail)] = [(r, m) for r, m in inbox.messages if m["To"] == "admin@sw.luquan.example"]
+    assert recipients == ["admin@sw.luquan.example", "contact@sw.luquan.example"], "the administrator, the contact in copy"
+    assert str(mail["Subject"]).startswith("【派发】") and "2019年11月29日（星期五）前" in str(mail["Subject"])
     [attachment] = list(mail.iter_attachments())
     path = tmp_path / attachment.get_filename()
     path.write_bytes(attachment.get_content())

@@ -128,7 +128,7 @@ def test_overdue_confirmation_and_summary_reports(reported, db_url, tmp_path):
     progress = list(book["进度"].iter_rows(min_row=5, values_only=True))
     assert progress[-1][0] == "2019-12-16" and progress[-1][1] == len(sampled)
     findings = [r[2] for r in book["方案检查"].iter_rows(min_row=5, values_only=True)]
-    assert any("12-17" in f or "2019-12-17" in f for f in findings), "the seed's own inconsistency is reported"
+    assert any("2019年12月17日（星期二）前" in f for f in findings), "the seed's own inconsistency is reported"
 
 
 def test_every_report_shows_a_redrawn_campaign(loaded, tmp_path):

@@ -42,56 +42,71 @@ _TEMPLATES = {
 {{ office }}
 （本邮件由双随机抽查系统自动发送，编号 {{ key_digest }}；如已办理请忽略。）
 """,
-    "deadline_moved.subject": "【期限调整】{{ task_label }}：{{ campaign_name }}",
+    "deadline_moved.subject": "【期限调整】{{ campaign_name }}：{{ rows|length }} 项工作的期限已调整",
     "deadline_moved.body": """\
-您好：
+{{ greeting }}
 
-因节假日安排（工作日历）更新，抽查任务“{{ campaign_name }}”（{{ campaign_code }}）中“{{ task_label }}”的截止时间
-由 {{ before }} 调整为 {{ after }}（北京时间）{% if provisional %}，仍为暂定{% endif %}。请按新的期限办理。
+因节假日安排（工作日历）更新，抽查任务“{{ campaign_name }}”中由您办理的以下 {{ rows|length }} 项工作期限已调整，请按新的期限办理：
 
-{{ office }}
-（本邮件由双随机抽查系统自动发送。）
+事项｜企业｜原截止｜新截止
+{% for r in rows %}{{ r.task }}｜{{ r.enterprise or "—" }}｜{{ r.before }}｜{{ r.after }}
+{% endfor %}{% if rows|selectattr("provisional")|list %}
+标“暂定”的期限所在年份的节假日安排尚未发布，发布后可能再次调整，届时另行通知。
+{% endif %}
+如有疑问，请与领导小组办公室联系。
+
+{{ signature }}
 """,
-    "dispatch.subject": "【派发】{{ campaign_name }}：请于 {{ due }} 前完成比对确认（{{ count }} 户）",
+    "dispatch.subject": "【派发】{{ campaign_name }}：请于{{ due }}完成比对确认（{{ count }} 户）",
     "dispatch.body": """\
-{{ department }}：
+{{ greeting }}
 
-根据《{{ document_no }}》，{{ office }}已于 {{ drawn_at }} 公开随机抽取检查对象，其中 {{ count }} 户派发贵单位比对确认。
-请在附件“{{ attachment_name }}”的“是否检查”列填写“是”或“否”（“否”须填写不检查理由），于 {{ due }}（北京时间）前
-原样回复本邮件或交领导小组办公室导入（ssj confirm import）。{% if provisional %}（期限为暂定。）{% endif %}
+根据{{ document_no }}，{{ office }}已于{{ drawn_at }}公开随机抽取本次联合抽查的检查对象，其中 {{ count }} 户请{{ department }}进行比对确认，清单见附件“{{ attachment_name }}”。
 
-{{ office }}
-（本邮件由双随机抽查系统自动发送。）
+请于{{ due }}完成比对确认：在附件清单「是否检查」列填写后回复本邮件（附上填好的清单）。贵单位检查的企业填“是”；不检查的填“否”，并在「不检查理由」列写明理由；清单其他各列请勿改动。{% if provisional %}
+该年节假日安排尚未发布，期限在发布后可能调整，届时另行通知。{% endif %}{% if copied %}
+本邮件同时抄送贵单位联络人{{ copied }}。{% endif %}
+
+如有疑问，请与领导小组办公室联系。
+
+{{ signature }}
 """,
     "forms_dispatch.subject": "【一企一表】{{ campaign_name }}：您的 {{ visits|length }} 户企业实地核查安排",
     "forms_dispatch.body": """\
-{{ officer }}：
+{{ greeting }}
 
-{{ office }}已生成本次联合抽查的一企一表（见附件）。您参加以下企业的联合实地核查（一次性完成）：
-{% for v in visits %}- {{ v.day }} 第 {{ v.group }} 组：{{ v.enterprise }}（{{ v.uscc }}），{{ v.address }}
+根据{{ document_no }}，您已被随机抽取为以下 {{ visits|length }} 户企业的执法检查人员。每户企业由检查组一次性完成联合实地核查，安排如下：
+
+{% for v in visits %}- {{ v.day }}，第 {{ v.group }} 组：{{ v.enterprise }}（统一社会信用代码 {{ v.uscc }}）{% if v.address %}，{{ v.address }}{% endif %}{% if v.backfill %}；检查结果请于{{ v.backfill }}回填{% endif %}
 {% endfor %}
-请于 {{ due }}（北京时间）前确认收到（ssj ack {{ campaign_code }} {{ certificate_no }}）{% if provisional %}（期限为暂定）{% endif %}。
-实地核查后请按一企一表如实记录，并在回填期限内回填结果。
+附件是每户企业的一企一表（Excel 表和 Word 文档各一份，可直接打印）。
 
-{{ office }}
-（本邮件由双随机抽查系统自动发送。）
+一、请于{{ due }}回复本邮件确认收到。{% if provisional %}该年节假日安排尚未发布，期限在发布后可能调整。{% endif %}
+二、实地核查时请按一企一表逐项如实记录检查情况。
+三、请于实地核查后将填好的一企一表回复本邮件（每户一表），领导小组办公室据此登记检查结果。
+
+如与所列企业存在利害关系需要回避，或不能按时参加实地核查，请立即与领导小组办公室联系。
+
+{{ signature }}
 """,
     "draw_pending.subject": "【提醒】{{ campaign_name }}：公开抽取尚未进行",
     "draw_pending.body": """\
-领导小组办公室：
+{{ greeting }}
 
-抽查任务“{{ campaign_name }}”（{{ campaign_code }}）计划于 {{ draw_at }}（北京时间）公开抽取，至 {{ now }} 尚未进行。
+抽查任务“{{ campaign_name }}”（{{ campaign_code }}）计划于{{ draw_at }}公开抽取，至{{ now }}尚未进行。
 请各抽取参与方在自己的设备上生成密钥（ssj draw secret），只交出承诺值；先记录并公布各方承诺
 （ssj draw commit {{ campaign_code }} --commitment 参与方=承诺值 …），再在见证人到场时由各方公开密钥、公开抽取
 （ssj draw run {{ campaign_code }} --reveal 参与方=密钥 … --witness …）。
 
-（本邮件由双随机抽查系统自动发送，每天至多一次。）
+本提醒每天至多发送一次。
+
+{{ signature }}
 """,
     "match_commitments.subject": "【执法人员抽取】{{ campaign_name }}：比对确认已完成，{% if parties %}请各参与方提交承诺值{% else %}请提交执法人员抽取承诺{% endif %}",
     "match_commitments.body": """\
-领导小组办公室：
+{{ greeting }}
 
-抽查任务“{{ campaign_name }}”（{{ campaign_code }}）的比对确认已全部完成（截至 {{ at }}，北京时间），
+抽查任务“{{ campaign_name }}”（{{ campaign_code }}）的比对确认已全部完成（截至{{ at }}），
 {{ confirmed }} 户企业需要实地核查。下一步是随机抽取执法检查人员。
 {% if parties %}
 为保证办公室、任何一个参与方和本系统都不能单独决定抽取结果，执法人员抽取由以下参与方共同完成：
@@ -115,13 +130,15 @@ _TEMPLATES = {
 请运行 ssj match commit {{ campaign_code }} 固定执法人员名录快照并提交承诺，公布承诺值和快照哈希后，
 在见证人到场时运行 ssj match run {{ campaign_code }} --witness "<见证文本>"。抽取后系统自动生成一企一表并派发给执法人员。
 {% endif %}
-（本邮件由双随机抽查系统自动发送，只发送一次。）
+本邮件只发送一次。
+
+{{ signature }}
 """,
     "match_committed.subject": "【待公布】{{ campaign_name }}：执法人员抽取承诺已记录",
     "match_committed.body": """\
-领导小组办公室：
+{{ greeting }}
 
-抽查任务“{{ campaign_name }}”（{{ campaign_code }}）的执法人员抽取承诺已于 {{ at }}（北京时间）记录（{{ algorithm }}）：
+抽查任务“{{ campaign_name }}”（{{ campaign_code }}）的执法人员抽取承诺已于{{ at }}记录（{{ algorithm }}）：
 系统固定了执法人员名录快照（{{ officers }} 名执法人员）{% if algorithm == "ssj-match-v1" %}并抽取了密钥{% else %}，各参与方提交了承诺值{% endif %}：
 
   快照哈希 snapshot_sha256：{{ snapshot_sha256 }}
@@ -133,13 +150,13 @@ _TEMPLATES = {
   ssj match run {{ campaign_code }}{% for p in parties %} --reveal {{ p.party }}=<密钥>{% endfor %} --witness "<见证文本>"
 {% endif %}抽取后系统自动生成一企一表并派发给执法人员。
 
-（本邮件由双随机抽查系统自动发送。）
+{{ signature }}
 """,
-    "overdue_report.subject": "【逾期报告】{{ campaign_name }}（{{ day }}）：逾期事项 {{ count }} 项",
+    "overdue_report.subject": "【逾期报告】{{ campaign_name }}·{{ day }}：逾期事项 {{ count }} 项",
     "overdue_report.body": """\
-领导小组办公室：
+{{ greeting }}
 
-截至 {{ at }}（北京时间），抽查任务“{{ campaign_name }}”（{{ campaign_code }}）共有逾期事项 {{ count }} 项。
+截至{{ at }}，抽查任务“{{ campaign_name }}”（{{ campaign_code }}）共有逾期事项 {{ count }} 项。
 {% for row in departments %}- {{ row.name }}：{{ row.tasks }} 项，最长逾期 {{ row.worst }} 个工作日
 {% else %}各部门均无逾期事项。
 {% endfor %}{% if joint is defined and joint %}注：{{ joint }}
@@ -148,7 +165,9 @@ _TEMPLATES = {
 {% if mail_problems is defined and mail_problems %}
 邮件：{{ mail_problems }}（ssj campaign status {{ campaign_code }}）。
 {% endif %}
-（本邮件由双随机抽查系统在每个工作日自动发送。）
+本报告在每个工作日发送。
+
+{{ signature }}
 """,
     # One message per recipient and stage per sweep (``services.sweep.digest_notices``): every task listed.
     "notice_digest.subject": "{{ prefix }}{{ subject_what }}（{{ count }} 项）：{{ campaign_name }}",

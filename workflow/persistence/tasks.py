@@ -105,9 +105,10 @@ class TaskRepository:
     # --- calendar changes -----------------------------------------------------------
 
     def open_with_visits(self, campaign_code: str) -> list:
-        """Every open task of the campaign, with its inspection's visit date (the event back-fill runs from)."""
-        return self.conn.execute(select(_t, _i.c.visit_date).outerjoin(_i, _i.c.id == _t.c.inspection_id).where(
-            _t.c.campaign_code == campaign_code, _t.c.done_at.is_(None))).all()
+        """Every open task of the campaign, with its inspection's visit date (the event back-fill runs from) and
+        enterprise."""
+        return self.conn.execute(select(_t, _i.c.visit_date, _i.c.uscc).outerjoin(
+            _i, _i.c.id == _t.c.inspection_id).where(_t.c.campaign_code == campaign_code, _t.c.done_at.is_(None))).all()
 
     def reschedule(self, task_id: int, *, due_at: datetime, provisional: bool, no_earlier: bool) -> None:
         """A new due instant; its notices are planned again by the next sweep."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workflow.campaign_file import DEADLINE_LABELS
+from workflow.deadline_words import instant_words
 from workflow.inspection import PUBLISHED, REPORTED, STATE_LABELS, STATES, WITHDRAWN
 from workflow.plan_checker import check_plan
 from workflow.services.campaigns import report_note
@@ -53,11 +53,7 @@ def _cell(text: str) -> str:
 
 
 def _finding(f) -> str:
-    subject = f.subject
-    if subject.startswith("deadlines."):
-        subject = DEADLINE_LABELS.get(subject.split(".", 1)[1], subject)
-    subject = {"calendar": "工作日历", "campaign.window": "抽查时间"}.get(subject, subject)
-    return f"- {f.severity} {subject}：{f.message}"
+    return f"- {f.severity} {f.topic}：{f.message}"
 
 
 def _owners(x) -> str:
@@ -89,7 +85,7 @@ def _escalation_groups(escalated, tz) -> list[tuple[str, str, str, str, int]]:
             for x in items:
                 per[x.department] = per.get(x.department, 0) + 1
             who = "、".join(d if set(per.values()) == {1} else f"{d} {n} 项" for d, n in per.items())
-        out.append((f"{since.astimezone(tz):%Y-%m-%d %H:%M} 起" if since else "—", TASK_LABELS.get(kind, kind),
+        out.append((f"{instant_words(since, tz)}起" if since else "—", TASK_LABELS.get(kind, kind),
                     due_label(due, tz), who, len(items)))
     return out
 
@@ -122,10 +118,9 @@ def dashboard(uow, *, mail: bool = True) -> Board:
     live = sum(n for s, n in totals.items() if s != WITHDRAWN)
     done = totals.get(REPORTED, 0) + totals.get(PUBLISHED, 0)
     progress = round(100.0 * done / live, 1) if live else 0.0
-    local = uow.now.astimezone(tz)
 
     lines = [f"> **{NO_MAIL}**（见下方“邮件”）", ""] if not mail else []
-    lines += [f"# {plan.name}", "", f"{plan.document_no} · {plan.office} · 更新于 {local:%Y-%m-%d %H:%M}（北京时间）", ""]
+    lines += [f"# {plan.name}", "", f"{plan.document_no} · {plan.office} · 更新于{instant_words(uow.now, tz)}", ""]
     if note:
         lines += [f"**{note}**", ""]
     lines += [f"`{text_bar(progress)}` **{progress:g}%**　已回填或已公示 {done} 户 / 应检查 {live} 户", ""]
@@ -142,8 +137,8 @@ def dashboard(uow, *, mail: bool = True) -> Board:
                   for r in departments]
         lines += ["", "逐项（逾期最久的在前）：", ""]
         rows = sorted(overdue, key=lambda x: (-x.workdays, x.due, x.task_id))
-        lines += _more([f"- **{x.enterprise or '本抽查任务'}** · {TASK_LABELS.get(x.kind, x.kind)} · 截止 "
-                        f"{due_label(x.due, tz)} · 逾期 **{x.workdays}** 个工作日\n"
+        lines += _more([f"- **{x.enterprise or '本抽查任务'}** · {TASK_LABELS.get(x.kind, x.kind)} · 期限 "
+                        f"{due_label(x.due, tz)}{'（暂定）' if x.provisional else ''} · 逾期 **{x.workdays}** 个工作日\n"
                         f"  - 负责：{_owners(x)}" for x in rows[:LISTED]],
                        len(rows), "逾期部门报告（ssj report overdue）")
     else:
@@ -153,7 +148,7 @@ def dashboard(uow, *, mail: bool = True) -> Board:
     if escalated:
         lines += ["通知已逐级发到领导小组办公室、仍未完成的事项（办公室直接督办）：", ""]
         groups = _escalation_groups(escalated, tz)
-        lines += _more([f"- {since} · **{what}** · 截止 {due} · {n} 项：{who}" for since, what, due, who, n in
+        lines += _more([f"- {since} · **{what}** · 期限 {due} · {n} 项：{who}" for since, what, due, who, n in
                         groups[:LISTED]], len(groups), "逾期部门报告的“已通知到”一列")
     else:
         lines += ["无。"]
@@ -161,7 +156,7 @@ def dashboard(uow, *, mail: bool = True) -> Board:
     lines += ["", f"## {period}到期", ""]
     if soon:
         lines += [f"共 {soon_total} 项（联合检查的回填在每个负责部门各列一次）：" if soon_total < sum(d.count for d in soon)
-                  else f"共 {soon_total} 项：", "", "| 截止 | 部门 | 事项 | 项数 |", "|---|---|---|---:|"]
+                  else f"共 {soon_total} 项：", "", "| 期限 | 部门 | 事项 | 项数 |", "|---|---|---|---:|"]
         lines += _more([f"| {d.due} | {_cell(d.department)} | {d.kind} | {d.count} |" for d in soon[:LISTED]],
                        len(soon), "ssj campaign status")
     else:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from workflow.deadline_words import deadline_words, instant_words
 from workflow.deadlines import resolve_deadline
 from workflow.files.dispatch_list import write_department_list
+from workflow.letter import greeting, signature
 from workflow.mail import mails
 from workflow.tasks import NewTask
 
@@ -21,7 +23,10 @@ def open_department_files(uow) -> int:
 
 
 def queue_dispatch(uow, usccs: Sequence[str], *, round_: int) -> int:
-    """Write each department's list into the campaign's folder (``派发/``) and queue its email, in this transaction."""
+    """Write each department's list into the campaign's folder (``派发/``) and queue its email, in this transaction.
+
+    The list goes to the department's administrator (管理员, who does the 比对确认) with its contact in copy;
+    a department without an administrator's address gets it at its contact's."""
     plan, now = uow.plan, uow.now
     departments = uow.directory.departments()
     enterprises = uow.directory.enterprises(list(usccs))
@@ -31,16 +36,22 @@ def queue_dispatch(uow, usccs: Sequence[str], *, round_: int) -> int:
     queued = []
     for dept in plan.departments:
         info = departments.get(dept.code)
-        if info is None or not info.contact_email:
+        if info is None or not (info.admin_email or info.contact_email):
             continue
         items = "；".join(f"{code} {item_names.get(code, '')}".strip() for code in dept.items)
         rows = [(plan.code, dept.code, u, enterprises[u].name, enterprises[u].address or "", items) for u in usccs]
         path = (uow.files_dir / "派发" / f"{dept.code}-比对确认-{local:%Y%m%d}-第{round_}轮.xlsx").resolve()
         write_department_list(path, rows)
-        context = {"department": info.name, "campaign_name": plan.name, "document_no": plan.document_no,
-                   "office": plan.office, "drawn_at": f"{local:%Y-%m-%d %H:%M}", "count": len(rows),
-                   "due": f"{due.at.astimezone(plan.tz):%Y-%m-%d %H:%M}", "provisional": due.provisional,
-                   "attachment_name": path.name, "attachments": [str(path)]}
-        queued += mails(f"dispatch|{plan.code}|{round_}|{dept.code}", [info.contact_email], kind="dispatch",
-                        template="dispatch", context=context)
+        to_admin = bool(info.admin_email)
+        copied = to_admin and info.contact_email and info.contact_email != info.admin_email
+        context = {"greeting": greeting(info.admin_name, "管理员", info.name) if to_admin else
+                   greeting(info.contact_name, "联络人", info.name),
+                   "department": info.name, "campaign_name": plan.name, "document_no": plan.document_no,
+                   "office": plan.office, "drawn_at": instant_words(now, plan.tz), "count": len(rows),
+                   "due": deadline_words(due.at, plan.tz, provisional=due.provisional), "provisional": due.provisional,
+                   "copied": (info.contact_name or info.contact_email) if copied else "",
+                   "signature": signature(plan), "attachment_name": path.name, "attachments": [str(path)]}
+        queued += mails(f"dispatch|{plan.code}|{round_}|{dept.code}",
+                        [info.admin_email if to_admin else info.contact_email], kind="dispatch", template="dispatch",
+                        context=context, cc=(info.contact_email,) if copied else ())
     return uow.queue(queued)

@@ -16,9 +16,11 @@ from datetime import timedelta
 
 from workflow import draw as commit_reveal
 from workflow import matching
+from workflow.deadline_words import instant_words
 from workflow.errors import NotFound, UserError
 from workflow.identity import require_office
 from workflow.inspection import ASSIGNED, CONFIRMED, SAMPLED
+from workflow.letter import group_greeting, signature
 from workflow.machine import CHANGE_TEAM, require
 from workflow.mail import mails
 from workflow.persistence.draws import OFFICERS, DrawRecord
@@ -124,11 +126,11 @@ def commit_match(uow, *, commitments: Sequence[str] = (),
                                       now=uow.now, actor=uow.actor)
             uow.record("match_commit", payload={"round": 1, "algorithm": matching.ALGORITHM,
                                                 "commitment": record.commitment, **facts})
-        local = uow.now.astimezone(plan.tz)
         uow.queue(mails(f"match-commit|{plan.code}|{record.round}", plan.office_mailboxes, kind="match_committed",
                         template="match_committed",
-                        context={"campaign_name": plan.name, "campaign_code": plan.code,
-                                 "at": f"{local:%Y-%m-%d %H:%M}", "algorithm": record.algorithm,
+                        context={"greeting": group_greeting(), "campaign_name": plan.name, "campaign_code": plan.code,
+                                 "at": instant_words(uow.now, plan.tz), "algorithm": record.algorithm,
+                                 "signature": signature(plan),
                                  "snapshot_sha256": snapshot_sha256, "officers": len(officers),
                                  "parties": published}))
         return record

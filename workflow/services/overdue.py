@@ -15,7 +15,9 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from calendars import CalendarCoverageError
+from workflow.deadline_words import day_words, deadline_words, instant_words
 from workflow.files.report_books import ReportBook
+from workflow.letter import group_greeting, signature
 from workflow.mail import mails
 from workflow.notices import LADDER_LABELS, schedule, workdays_overdue
 from workflow.services.campaigns import redraw_note, simulation_mark
@@ -23,7 +25,6 @@ from workflow.services.outbox import mail_problems, problem_summary
 from workflow.tasks import TASK_LABELS
 
 OFFICE = "领导小组办公室"
-WEEKDAYS = "一二三四五六日"
 SOON_WORKDAYS = 5  # the board's "what falls due next" looks this many working days ahead
 
 
@@ -154,13 +155,13 @@ def joint_note(items: list[Overdue]) -> str:
 
 
 def day_label(day: date) -> str:
-    return f"{day:%Y-%m-%d}（周{WEEKDAYS[day.weekday()]}）"
+    """A day as the notice writes it: ``2019年12月17日（星期二）``."""
+    return day_words(day)
 
 
 def due_label(due: datetime, tz) -> str:
-    """A due instant as a person reads it: the day, and the hour when it is not the end of the day."""
-    local = due.astimezone(tz)
-    return day_label(_last_day(due, tz)) + ("" if local.time() == time(0) else f" {local:%H:%M} 前")
+    """A due instant as the notice writes a deadline: ``2019年12月17日（星期二）前``, or with the hour of a cutoff."""
+    return deadline_words(due, tz)
 
 
 @dataclass(frozen=True)
@@ -178,10 +179,10 @@ def due_soon(uow, workdays: int = SOON_WORKDAYS, owners: Owners | None = None) -
     today = uow.now.astimezone(plan.tz).date()
     try:
         horizon = calendar.add_workdays(today, workdays)
-        period = f"未来 {workdays} 个工作日（至 {horizon:%Y-%m-%d} 周{WEEKDAYS[horizon.weekday()]}）"
+        period = f"未来 {workdays} 个工作日（至{day_words(horizon)}）"
     except CalendarCoverageError:
         horizon = today + timedelta(days=7)
-        period = f"未来 7 天（至 {horizon:%Y-%m-%d} 周{WEEKDAYS[horizon.weekday()]}；该年工作日历尚未导入）"
+        period = f"未来 7 天（至{day_words(horizon)}；该年工作日历尚未导入）"
     until = datetime.combine(horizon + timedelta(days=1), time(0), plan.tz)
     rows = uow.reports.open_tasks(plan.code, due_after=uow.now, due_until=until)
     owners = owners or Owners(uow)
@@ -294,8 +295,9 @@ def prepare_daily_overdue_report(uow, out_dir: Path | None = None) -> DailyRepor
     path = folder / f"逾期部门报告_{day.isoformat()}.xlsx"
     items = write_overdue_report(uow, path)
     departments = by_department(items)
-    context = {"campaign_name": plan.name, "campaign_code": plan.code, "day": day.isoformat(), "count": len(items),
-               "at": f"{uow.now.astimezone(plan.tz):%Y-%m-%d %H:%M}", "attachment_name": path.name,
+    context = {"greeting": group_greeting(), "campaign_name": plan.name, "campaign_code": plan.code,
+               "day": day_words(day), "count": len(items), "at": instant_words(uow.now, plan.tz),
+               "attachment_name": path.name, "signature": signature(plan),
                "departments": [{"name": r["name"], "tasks": r["tasks"], "worst": r["worst"]} for r in departments],
                "attachments": [str(path)], "mail_problems": problem_summary(mail_problems(uow)),
                "joint": joint_note(items) if any(len(x.owners) > 1 for x in items) else ""}

@@ -23,9 +23,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
+from calendars import CalendarCoverageError
+from workflow.deadline_words import day_words, deadline_words
 from workflow.deadlines import resolve_deadline, visit_instant
 from workflow.files.location import form_file_stem
 from workflow.inspection import ASSIGNED, INSPECTED, PUBLISHED, REPORTED, SAMPLED, WITHDRAWN, Inspection, Moved
+from workflow.letter import greeting, signature
 from workflow.mail import mails
 from workflow.tasks import CANCELLED, DONE, NewTask, task_key
 
@@ -71,6 +74,7 @@ def mail_forms(uow, inspections: Sequence[Inspection], only: set[str] | None, du
                 visits[member["certificate_no"]].append(uscc)
     folder = (uow.files_dir / "一企一表").resolve()
     stamp = uow.now.astimezone(plan.tz).date().isoformat()
+    backfill = {day: _backfill_words(uow, day) for day, _ in schedule.values()}
     queued = []
     for cert, usccs in sorted(visits.items()):
         officer = officers.get(cert)
@@ -78,16 +82,28 @@ def mail_forms(uow, inspections: Sequence[Inspection], only: set[str] | None, du
             continue
         usccs = sorted(usccs, key=lambda u: (schedule[u], u))
         stems = [form_file_stem(u, enterprises[u].name) for u in usccs]
-        context = {"officer": officer.name, "certificate_no": cert, "campaign_name": plan.name,
-                   "campaign_code": plan.code, "office": plan.office,
-                   "due": f"{due.at.astimezone(plan.tz):%Y-%m-%d %H:%M}", "provisional": due.provisional,
-                   "visits": [{"day": schedule[u][0].isoformat(), "group": schedule[u][1],
-                               "enterprise": enterprises[u].name, "uscc": u, "address": enterprises[u].address or ""}
+        context = {"greeting": greeting(officer.name), "officer": officer.name, "certificate_no": cert,
+                   "campaign_name": plan.name, "campaign_code": plan.code, "document_no": plan.document_no,
+                   "office": plan.office, "due": deadline_words(due.at, plan.tz, provisional=due.provisional),
+                   "provisional": due.provisional, "signature": signature(plan),
+                   "visits": [{"day": day_words(schedule[u][0]), "group": schedule[u][1],
+                               "enterprise": enterprises[u].name, "uscc": u, "address": enterprises[u].address or "",
+                               "backfill": backfill[schedule[u][0]]}
                               for u in usccs],
                    "attachments": [str(folder / f"{stem}{suffix}") for stem in stems for suffix in (".xlsx", ".docx")]}
         queued += mails(f"forms|{plan.code}|{stamp}|{cert}", [officer.email], kind="forms", template="forms_dispatch",
                         context=context)
     uow.queue(queued)
+
+
+def _backfill_words(uow, day) -> str:
+    """When the results of a visit on ``day`` are due, in the notice's words ("" when no calendar covers it yet)."""
+    plan = uow.plan
+    try:
+        due = resolve_deadline(plan.deadlines["backfill"], uow.calendar, visit_instant(day, plan.tz))
+    except CalendarCoverageError:
+        return ""
+    return deadline_words(due.at, plan.tz, provisional=due.provisional)
 
 
 def open_backfill_and_disclosure(uow, moved: Moves) -> None:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 
 from workflow.audit import campaign_chain
+from workflow.deadline_words import instant_words
 from workflow.inspection import CONFIRMED, SAMPLED
+from workflow.letter import group_greeting, signature
 from workflow.machine import MOVES
 from workflow.mail import mails
 from workflow.persistence.draws import ENTERPRISES, OFFICERS
@@ -33,9 +35,9 @@ def remind_pending_draw(uow) -> int:
         local = uow.now.astimezone(plan.tz)
         return uow.queue(mails(f"draw-pending|{plan.code}|{local.date().isoformat()}", plan.office_mailboxes,
                                kind="draw_pending", template="draw_pending",
-                               context={"campaign_name": plan.name, "campaign_code": plan.code,
-                                        "draw_at": f"{plan.draw_at.astimezone(plan.tz):%Y-%m-%d %H:%M}",
-                                        "now": f"{local:%Y-%m-%d %H:%M}"}))
+                               context={"greeting": group_greeting(), "campaign_name": plan.name,
+                                        "campaign_code": plan.code, "draw_at": instant_words(plan.draw_at, plan.tz),
+                                        "now": instant_words(uow.now, plan.tz), "signature": signature(plan)}))
 
 
 def new_transitions(uow) -> list[dict]:
@@ -67,11 +69,11 @@ def request_officer_commitments(uow) -> int:
         states = uow.inspections.states(plan.code)
         if SAMPLED in states or CONFIRMED not in states:
             return 0
-        local = uow.now.astimezone(plan.tz)
         return uow.queue(mails(f"match-commitments|{plan.code}", plan.office_mailboxes, kind="match_commitments",
                                template="match_commitments",
-                               context={"campaign_name": plan.name, "campaign_code": plan.code,
-                                        "at": f"{local:%Y-%m-%d %H:%M}", "parties": list(plan.draw_parties),
+                               context={"greeting": group_greeting(), "campaign_name": plan.name,
+                                        "campaign_code": plan.code, "at": instant_words(uow.now, plan.tz),
+                                        "parties": list(plan.draw_parties), "signature": signature(plan),
                                         "confirmed": len(uow.inspections.in_campaign(plan.code, state=CONFIRMED))}))
 
 
