@@ -63,3 +63,22 @@ def test_the_fingerprint_changes_with_any_input():
     assert inputs_digest(*base) == digest
     for i, other in enumerate(("dispatch", '{"a":2}', "b@x.cn", "o@x.cn", [("a.xlsx", b"A")])):
         assert inputs_digest(*base[:i], other, *base[i + 1:]) != digest
+
+
+def test_a_message_queued_before_the_upgrade_is_still_made_with_the_wording_it_was_queued_for():
+    """Mail waiting in the outbox when the product is upgraded (no greeting or signature in its context): it goes
+    out as it was written, not as 无法生成."""
+    from workflow.files.email import render
+
+    old_dispatch = {"department": "鹿泉区统计局", "campaign_name": "联合抽查", "document_no": "石鹿双随机办〔2019〕11号",
+                    "office": "领导小组办公室", "drawn_at": "2019-11-27 09:00", "count": 3, "due": "2019-11-30 00:00",
+                    "provisional": False, "attachment_name": "TJ.xlsx"}
+    subject, body = render("dispatch", old_dispatch)
+    assert subject.startswith("【派发】联合抽查") and "鹿泉区统计局：" in body
+    old_notice = {"prefix": "【提醒】", "stage": "remind", "step_label": "责任人", "task_label": "部门比对确认",
+                  "campaign_name": "联合抽查", "campaign_code": "luquan-2019-h2", "document_no": "石鹿双随机办〔2019〕11号",
+                  "due": "2019-11-30 00:00", "provisional": False, "workdays_left": 1, "workdays_overdue": 0,
+                  "what_to_do": "回复是否检查", "greeting": "联络人", "office": "领导小组办公室", "department": "鹿泉区统计局",
+                  "enterprise": "某公司", "uscc": "91130185MA0XXXXX1X", "officer": "", "key_digest": "abc"}
+    subject, body = render("task_notice", old_notice)
+    assert subject == "【提醒】部门比对确认：联合抽查（某公司）" and "尚余 1 个工作日" in body

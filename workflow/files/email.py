@@ -16,32 +16,10 @@ from email.utils import format_datetime
 
 from jinja2 import DictLoader, Environment, StrictUndefined
 
+from workflow.files.legacy_templates import LEGACY_TEMPLATES
 from workflow.mail import Mail
 
 _TEMPLATES = {
-    # Notices queued before digests (schema 0007 and earlier) are still made with this template when sent.
-    "task_notice.subject": "{{ prefix }}{{ task_label }}：{{ campaign_name }}{% if enterprise %}（{{ enterprise }}）{% endif %}",
-    "task_notice.body": """\
-{{ greeting }}：
-
-{% if stage == "remind" -%}
-“{{ task_label }}”将于 {{ due }}（北京时间）到期{% if provisional %}（暂定：该年节假日安排尚未发布，发布后可能调整）{% endif %}，尚余 {{ workdays_left }} 个工作日。
-{%- elif stage == "overdue" -%}
-“{{ task_label }}”已于 {{ due }}（北京时间）到期，尚未完成，请尽快办理。
-{%- else -%}
-“{{ task_label }}”已于 {{ due }}（北京时间）到期，已逾期 {{ workdays_overdue }} 个工作日，现提请{{ step_label }}督办。
-{%- endif %}
-
-抽查任务：{{ campaign_name }}（{{ campaign_code }}，{{ document_no }}）
-{% if department %}责任部门：{{ department }}
-{% endif %}{% if enterprise %}检查对象：{{ enterprise }}（统一社会信用代码 {{ uscc }}）
-{% endif %}{% if officer %}执法人员：{{ officer }}
-{% endif %}
-办理方式：{{ what_to_do }}
-
-{{ office }}
-（本邮件由双随机抽查系统自动发送，编号 {{ key_digest }}；如已办理请忽略。）
-""",
     "deadline_moved.subject": "【期限调整】{{ campaign_name }}：{{ rows|length }} 项工作的期限已调整",
     "deadline_moved.body": """\
 {{ greeting }}
@@ -190,6 +168,16 @@ _TEMPLATES = {
 """,
 }
 _ENV = Environment(loader=DictLoader(_TEMPLATES), undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_LEGACY = Environment(loader=DictLoader(LEGACY_TEMPLATES), undefined=StrictUndefined, autoescape=False,
+                      keep_trailing_newline=True)
+
+
+def _templates(template: str, context: dict) -> Environment:
+    """A message queued before schema 0008 (its context has no signature block) keeps the wording it was queued
+    for (``legacy_templates``); everything else is a letter with a greeting and the office's signature."""
+    if "signature" not in context and f"{template}.body" in LEGACY_TEMPLATES:
+        return _LEGACY
+    return _ENV
 
 
 def message_id(key: str, sender: str) -> str:
@@ -199,8 +187,9 @@ def message_id(key: str, sender: str) -> str:
 
 
 def render(template: str, context: dict) -> tuple[str, str]:
-    subject = _ENV.get_template(f"{template}.subject").render(context).strip()
-    body = _ENV.get_template(f"{template}.body").render(context)
+    env = _templates(template, context)
+    subject = env.get_template(f"{template}.subject").render(context).strip()
+    body = env.get_template(f"{template}.body").render(context)
     if context.get("audit_anchor"):
         body = body.rstrip("\n") + "\n\n" + ANCHOR_NOTE.format(line=context["audit_anchor"])
     return subject, body
