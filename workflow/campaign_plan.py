@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from workflow.deadline_words import day_words
 from workflow.office_hours import CLOSES, OPENS, OfficeHours
 
 DEADLINE_NAMES = (
@@ -82,14 +83,15 @@ class DeadlineSpec:
     statutory: bool = False
 
     def describe(self) -> str:
-        cut = f" {self.cutoff:%H:%M} 前" if self.cutoff else ""
+        """The deadline as the notice writes it: "派发后2个工作日内", "2019年12月2日（星期一）17:00前" …"""
+        cut = f"{self.cutoff:%H:%M}前" if self.cutoff else ""
         if self.form == "within":
-            return f"{EVENT_LABELS[self.after]}后{self.rule.chinese()}内{cut}"
+            return f"{EVENT_LABELS[self.after]}后{self.rule.chinese()}内{' ' + cut if cut else ''}"
         if self.form == "at":
-            return f"{self.at:%Y-%m-%d %H:%M} 前"
+            return f"{day_words(self.at.date())}{self.at:%H:%M}前"
         if self.form == "on":
-            return f"{self.on:%Y-%m-%d}{cut or ' 当日'}结束前"
-        return f"{self.start:%Y-%m-%d} 至 {self.end:%Y-%m-%d}{cut}"
+            return f"{day_words(self.on)}{cut or '前'}"
+        return f"{day_words(self.start)}至{day_words(self.end)}{cut}"
 
 
 @dataclass(frozen=True)

@@ -280,7 +280,7 @@ def test_answers_only_from_the_department_or_the_office(started):
     assert "须说明理由" in str(caught.value)
     with pytest.raises(UserError) as caught:
         record_answer(acting(started, at(29, 23)), "SW", started.usccs[0], inspects=True, reason="")
-    assert "期限届满前须由该部门自行确认" in str(caught.value) and "2019-11-30 00:00" in str(caught.value)
+    assert "期限届满前须由该部门自行确认" in str(caught.value) and "2019年11月29日（星期五）前" in str(caught.value)
     assert snapshot(started.url) == before
 
 

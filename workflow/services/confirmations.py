@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workflow.confirmation import CONFIRMATIONS, YES
+from workflow.deadline_words import deadline_words
 from workflow.errors import NotFound, UserError
 from workflow.files.tabular import FileProblem, open_table
 from workflow.importing import ImportRejected, Problem, Problems, parse_row, read_header
@@ -33,7 +34,7 @@ def record_answer(uow, department: str, uscc: str, *, inspects: bool, reason: st
         if not own and uow.on_behalf is None:  # named with its ground, the office only conveys the department's answer
             due = uow.tasks.due_at(key)
             if due is not None and now < due:
-                raise UserError(f"{dept.name}的比对确认期限为 {due.astimezone(plan.tz):%Y-%m-%d %H:%M}，期限届满前须由"
+                raise UserError(f"{dept.name}的比对确认期限为{deadline_words(due, plan.tz)}，期限届满前须由"
                                 "该部门自行确认（管理员或联络人）；期限届满后办公室方可代为确认")
         if not uow.inspections.record_answer(inspection.id, department, inspects, reason.strip(), now=now,
                                              actor=uow.actor, on_behalf=not own):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from calendars import CalendarCoverageError
+from workflow.deadline_words import deadline_words
 from workflow.errors import CannotComplete, UserError
 from workflow.services.calendar_files import calendar_problem
 from workflow.services.deadline_changes import MovedDeadline, follow_calendar
@@ -48,7 +49,7 @@ class Advanced:
         for change in self.moved:
             if change.before != change.after or change.kept:
                 notes.append((INFO, f"期限调整：{TASK_LABELS.get(change.kind, change.kind)} "
-                                    f"{change.before.astimezone(tz):%Y-%m-%d %H:%M} → {change.after.astimezone(tz):%Y-%m-%d %H:%M}"
+                                    f"{deadline_words(change.before, tz)} → {deadline_words(change.after, tz)}"
                                     + ("（暂定期限不提前，保持原期限）" if change.kept else "")))
         return notes
 
