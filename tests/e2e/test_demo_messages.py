@@ -187,14 +187,23 @@ def test_a_fixed_deadline_reads_in_the_mail_as_campaign_check_prints_it(demo, ch
         if task is not None and task["kind"] == name:
             about.append((m, m.text))
         elif task is None and label in m.text:
-            about.append((m, "\n".join(line for line in m.text.splitlines() if label in line)))
+            about.append((m, _section(m.body, label)))
     assert about, f"the demo sent nothing about {label}"
     wrong = [(m, sorted(set(DEADLINE.findall(text)) - {expected}) or "no deadline in the notice's words")
              for m, text in about if set(DEADLINE.findall(text)) != {expected}]
     assert not wrong, (f"{len(wrong)} of {len(about)} messages about {label} do not say {expected!r}; the first says "
                        f"{wrong[0][1]}:\n{_shown([wrong[0][0]], 1)}")
-    [line] = [line for line in check.splitlines() if re.search(rf"\b{name}\b", line) and "→" in line]
+    [line] = [line for line in check.splitlines() if f"（{name}）" in line]
     assert expected in line, f"campaign check prints the {name} deadline otherwise: {line.strip()!r}"
+
+
+def _section(body: str, label: str) -> str:
+    """A digest's part about one kind of task: its heading line, its rows, up to what is to be done."""
+    lines = body.splitlines()
+    start = next(i for i, line in enumerate(lines) if label in line)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].strip().startswith(("办理方式", "应办事项"))),
+               len(lines))
+    return "\n".join(lines[start:end])
 
 
 def test_no_command_line_in_mail_to_departments_and_officers(demo):
@@ -269,7 +278,7 @@ def test_demo_reports_the_district_it_built(demo):
     assert draw["algorithm"] == "ssj-draw-v2" and [p["party"] for p in draw["parties"]] == [
         "区市场监管局", "区纪委监委派驻纪检监察组"], "both parties committed and revealed"
     assert len(list((folder / "一企一表").glob("*.xlsx"))) == len(list((folder / "一企一表").glob("*.docx"))) == sample
-    assert len(list((folder / "派发").glob("*.xlsx"))) == 7, "one list per participating department"
+    assert len(list((folder / "派发").glob("*第1轮.xlsx"))) == 7, "one list per participating department"
 
     reports = {p.name for p in (folder / "报表").iterdir()}
     assert {"抽查情况统计表.xlsx", "比对确认情况表.xlsx", "工作总结.xlsx"} <= reports
