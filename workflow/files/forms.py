@@ -18,8 +18,7 @@ from openpyxl.utils import get_column_letter
 from workflow.files.atomic import write_atomically
 from workflow.files.location import form_file_stem
 from workflow.deadline_words import day_words
-from workflow.files.spreadsheet import (column_widths, line_height, print_on_a4, put, set_row_heights,
-                                        wide_header)
+from workflow.files.spreadsheet import column_widths, line_height, print_on_a4, put, set_row_heights, wide_header
 from workflow.results import HANDLING, RESULT_WORDING
 
 TITLE = "随机抽查联合检查记录表（一企一表）"
@@ -129,7 +128,7 @@ def write_form_xlsx(form: Form, path: Path) -> None:
     row += 1
     header_row = row
     for col, header in enumerate(ITEM_HEADERS, start=1):
-        cell = sheet.cell(row, col, wide_header(header, FORM_WIDTHS[col - 1]))
+        cell = sheet.cell(row, col, header)  # 10 units: 检查结果 / （代码） on two lines, the brackets together
         cell.font, cell.alignment, cell.border = Font(bold=True), _CENTER, _BOX
     item_rows = []
     for item in form.items:
