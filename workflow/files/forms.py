@@ -82,6 +82,8 @@ _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 # Portrait A4, fitted to the page width at 9 pt or more: the items' columns, the widest first.
 FORM_WIDTHS = (12, 16, 26, 10, 10, 16, 10, 14)
 WRITE_LINES = 2  # a row left for handwriting is at least this many lines high
+# The row heights page 1 holds at the least (A4 less 0.75-inch margins, unscaled): below it the items run over.
+PAGE_ROWS_PT = 841.9 - 108
 
 
 def _facts(form: Form) -> list[tuple[str, str]]:
@@ -128,7 +130,7 @@ def write_form_xlsx(form: Form, path: Path) -> None:
     row += 1
     header_row = row
     for col, header in enumerate(ITEM_HEADERS, start=1):
-        cell = sheet.cell(row, col, header)  # 10 units: 检查结果 / （代码） on two lines, the brackets together
+        cell = sheet.cell(row, col, wide_header(header, FORM_WIDTHS[col - 1]))  # 检查结果 / （代码）: brackets together
         cell.font, cell.alignment, cell.border = Font(bold=True), _CENTER, _BOX
     item_rows = []
     for item in form.items:
@@ -173,7 +175,9 @@ def write_form_xlsx(form: Form, path: Path) -> None:
     for r in handwritten:
         least = line_height() * (WRITE_LINES + (r in dict(item_rows).values())) + 4
         sheet.row_dimensions[r].height = max(sheet.row_dimensions[r].height or 0, least)
-    print_on_a4(sheet, "portrait", title_rows=f"{header_row}:{header_row}")
+    items_end = sum(sheet.row_dimensions[r].height or 15 for r in range(1, header_row + len(item_rows) + 1))
+    repeated = header_row if items_end > PAGE_ROWS_PT else 1  # the items' header where they run over a page
+    print_on_a4(sheet, "portrait", title_rows=f"{repeated}:{repeated}")
 
     data = book.create_sheet("ssj")
     data.sheet_state = "hidden"
@@ -215,6 +219,8 @@ def write_form_docx(form: Form, path: Path) -> None:
         grid = doc.add_table(rows=0, cols=len(widths_cm))
         grid.style = "Table Grid"
         grid.autofit = False
+        for column, width in zip(grid.columns, widths_cm):  # the grid, which LibreOffice and WPS lay out by
+            column.width = Cm(width)
         return grid
 
     def row_of(grid, values, widths_cm, *, height=None, bold=False):
@@ -223,6 +229,7 @@ def write_form_docx(form: Form, path: Path) -> None:
             cell.width = Cm(width)
             cell.text = value
             if bold:
+                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
                 for run in cell.paragraphs[0].runs:
                     run.bold = True
         if height is not None:
@@ -240,7 +247,7 @@ def write_form_docx(form: Form, path: Path) -> None:
     for label in VISIT_LABELS.values():
         row_of(facts, (label, ""), fact_widths, height=writing)
     doc.add_paragraph()
-    item_widths = (2.0, 2.6, 4.6, 1.6, 1.6, 2.4, 1.6, 1.6)
+    item_widths = (2.0, 2.4, 4.0, 1.7, 2.0, 2.4, 2.0, 1.5)  # 2 cm: 检查结果 / （代码） on two whole lines
     items = table(item_widths)
     header = row_of(items, ITEM_HEADERS, item_widths, bold=True)
     repeat = OxmlElement("w:tblHeader")
@@ -290,6 +297,8 @@ def write_schedule_xlsx(title: str, rows: list[tuple], path: Path) -> None:
             cell.border, cell.alignment = _BOX, _WRAP
             if col == 1:
                 cell.number_format = "yyyy-mm-dd"
+            if col <= 2:
+                cell.alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
     set_row_heights(sheet, 1, 2 + len(rows))
     sheet.freeze_panes = "A3"
     print_on_a4(sheet, "landscape", title_rows="2:2")
