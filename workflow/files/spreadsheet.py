@@ -57,7 +57,7 @@ def lines_needed(value: Any, width: float) -> int:
 
 def line_height(size: float = BODY_PT) -> float:
     """Points a wrapped line takes (CJK fonts stand taller than Latin ones)."""
-    return round(size * 1.45, 1)
+    return round(size * 1.35, 1)
 
 
 def wide_header(label: str, width: float) -> str:
@@ -82,7 +82,8 @@ def fit_widths(wanted: list[float], orientation: str, minimum: float = 6) -> lis
 
 def column_widths(sheet, headers: list[str], rows, orientation: str, *, most: float = 40) -> list[float]:
     """Widths from the widest text of each column (headers may wrap at their unit), fitted to the page and set."""
-    wanted = [max(4.0, *(text_width(part) for part in header.replace("（", "\n（").split("\n"))) + 2
+    wanted = [max(4.0, text_width(header) if text_width(header) <= 12 else
+                  max(text_width(part) for part in header.replace("（", "\n（").split("\n"))) + 2
               for header in headers]
     for row in rows:
         for c, value in enumerate(row[:len(wanted)]):
