@@ -68,14 +68,19 @@ def wide_header(label: str, width: float) -> str:
     return label
 
 
-def fit_widths(wanted: list[float], orientation: str, minimum: float = 6) -> list[float]:
-    """Column widths that fit the page at a legible scale: the widest columns give way first (their text wraps)."""
+def fit_widths(wanted: list[float], orientation: str, minimum: float = 6, keep: float = 22) -> list[float]:
+    """Column widths that fit the page at a legible scale: the widest columns give way first (their text wraps);
+    a column of up to ``keep`` units — a credit code, a date — keeps its width while a wider one can give."""
     widths = [max(minimum, w) for w in wanted]
+    floors = [min(w, keep) for w in widths]
     budget = PAGE_UNITS[orientation]
     while sum(widths) > budget:
-        widest = max(range(len(widths)), key=lambda i: widths[i])
-        if widths[widest] <= minimum:
-            break
+        widest = max(range(len(widths)), key=lambda i: widths[i] - floors[i])
+        if widths[widest] <= floors[widest]:
+            floors = [minimum] * len(widths)  # nothing wide left: every column gives way
+            if all(w <= minimum for w in widths):
+                break
+            continue
         widths[widest] -= 1
     return widths
 

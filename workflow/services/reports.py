@@ -116,7 +116,8 @@ def write_confirmation_report(uow, path: Path) -> dict[str, dict]:
                  "是" if r.inspects else "否" if r.inspects is False else "未答复", r.decline_reason or "",
                  f"{r.answered_at.astimezone(plan.tz):%Y-%m-%d %H:%M}" if r.answered_at else "", people_named.get((r.answered_by or "").lower(), r.answered_by or ""),
                  "是" if r.on_behalf else "")
-                for r in sorted(answers, key=lambda r: (order.get(r.department_code, 99), r.uscc))], notes=notes)
+                for r in sorted(answers, key=lambda r: (order.get(r.department_code, 99), r.uscc))], notes=notes,
+               landscape=True)
     people = on_teams or pool
     book.sheet("检查人员", f"{plan.name} 检查人员（{'检查组' if on_teams else '在岗执法人员'}）",
                ("部门", "姓名", "执法证号", "手机"),
