@@ -162,5 +162,6 @@ def test_every_printed_file_fits_a4_legibly(reported, tmp_path):
     assert "各部门行相加不必等于" in stats and all(words in stats for words in ("填报单位（盖章）", "填报人", "联系电话",
                                                                           "填报日期"))
     assert "@" not in texts["比对确认情况表.xlsx"], "people by name, not by mailbox"
+    assert re.search(r"2019年12月\d+日（星期.）(\d\d:\d\d)?前", texts["逾期部门报告.xlsx"]), "deadlines in the notice's words"
     assert not any("deadlines." in text for text in texts.values()), "no campaign-file key on paper"
     assert "总结、统计表报送" in texts["工作总结.xlsx"] and "2019年12月17日（星期二）前" in texts["工作总结.xlsx"]
