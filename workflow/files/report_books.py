@@ -17,7 +17,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
 from workflow.files.atomic import write_atomically
-from workflow.files.spreadsheet import PAGE_UNITS, UNIT_PT, column_widths, print_on_a4, put, set_row_heights, wide_header
+from workflow.files.spreadsheet import (PAGE_UNITS, UNIT_PT, column_widths, print_on_a4, put, set_row_heights,
+                                        wide_header)
 
 _SIDE = Side(style="thin")
 _BOX = Border(left=_SIDE, right=_SIDE, top=_SIDE, bottom=_SIDE)

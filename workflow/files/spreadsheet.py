@@ -114,7 +114,7 @@ def set_row_heights(sheet, first: int, last: int, *, least_lines: int = 1) -> No
                 continue
             low, high, tall = spans.get((r, cell.column), (cell.column, cell.column, 1))
             width = sum(sheet.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(low, high + 1))
-            size = cell.font.sz or BODY_PT if cell.font else BODY_PT
+            size = (cell.font.sz if cell.font else None) or BODY_PT
             lines = lines_needed(cell.value, width * BODY_PT / size) if cell.alignment.wrap_text else 1
             height = max(height, (lines * line_height(size) + 4) / tall)
         sheet.row_dimensions[r].height = round(height, 1)

@@ -55,7 +55,8 @@ def write_statistics(uow, path: Path, *, fmt: str = "xlsx") -> list[StatsRow]:
     if fmt == "csv":
         write_statistics_csv(rows, path)
     else:
-        write_statistics_xlsx(f"{mark}{statistics_title(plan.name)}", plan.office, f"{uow.now.astimezone(plan.tz):%Y年%m月%d日}",
+        write_statistics_xlsx(f"{mark}{statistics_title(plan.name)}", plan.office,
+                              f"{uow.now.astimezone(plan.tz):%Y年%m月%d日}",
                               rows, detail, path, note=note)
     return rows
 
@@ -114,7 +115,8 @@ def write_confirmation_report(uow, path: Path) -> dict[str, dict]:
                                                          "确认时间", "确认人", "代为确认"),
                [(names.get(r.department_code, r.department_code), r.uscc, r.name,
                  "是" if r.inspects else "否" if r.inspects is False else "未答复", r.decline_reason or "",
-                 f"{r.answered_at.astimezone(plan.tz):%Y-%m-%d %H:%M}" if r.answered_at else "", people_named.get((r.answered_by or "").lower(), r.answered_by or ""),
+                 f"{r.answered_at.astimezone(plan.tz):%Y-%m-%d %H:%M}" if r.answered_at else "",
+                 people_named.get((r.answered_by or "").lower(), r.answered_by or ""),
                  "是" if r.on_behalf else "")
                 for r in sorted(answers, key=lambda r: (order.get(r.department_code, 99), r.uscc))], notes=notes,
                landscape=True)
@@ -122,7 +124,8 @@ def write_confirmation_report(uow, path: Path) -> dict[str, dict]:
     book.sheet("检查人员", f"{plan.name} 检查人员（{'检查组' if on_teams else '在岗执法人员'}）",
                ("部门", "姓名", "执法证号", "手机"),
                [(names.get(r.department_code, r.department_code), r.name, r.certificate_no, r.mobile or "")
-                for r in sorted(people, key=lambda r: (order.get(r.department_code, 99), r.certificate_no))], notes=notes)
+                for r in sorted(people, key=lambda r: (order.get(r.department_code, 99), r.certificate_no))],
+               notes=notes)
     book.save(Path(path))
     return summary
 
