@@ -28,11 +28,12 @@ def test_every_number_of_the_statistics_table(reported, tmp_path):
     result = ssj("report", "stats", CODE, "--out", tmp_path / "stats.xlsx", "--now", NOW)
     assert result.code == 0, result.err
     sheet = openpyxl.load_workbook(tmp_path / "stats.xlsx")["抽查情况统计表"]
-    assert sheet["A1"].value.endswith("抽查情况统计表") and sheet["A2"].value.startswith("单位：")
-    assert [sheet.cell(3, c).value for c in range(1, 13)] == [
+    assert sheet["A1"].value.endswith("联合抽查情况统计表") and "抽查抽查" not in sheet["A1"].value, "titled once"
+    assert sheet["A2"].value == "统计截至：2019年12月16日"
+    assert [(sheet.cell(3, c).value or "").replace("\n", "") or None for c in range(1, 13)] == [
         "部门", "随机抽查企业（户）", "随机抽取执法检查人员（人次）", "涉及检查部门（个）", "检查项目（个）", "检查内容（个）",
         "抽查结果", None, "抽查结果处理", None, None, "现场解答疑难问题（个）"]
-    assert [sheet.cell(4, c).value for c in range(7, 12)] == [
+    assert [sheet.cell(4, c).value.replace("\n", "") for c in range(7, 12)] == [
         "发现问题事项（项）", "发现问题企业（户）", "责令改正（户）", "应列入异常（户）", "涉嫌违法立案调查（户）"]
     assert "G3:H3" in {str(r) for r in sheet.merged_cells.ranges}
     rows = {sheet.cell(r, 1).value: [sheet.cell(r, c).value for c in range(2, 13)] for r in range(5, 13)}
@@ -62,6 +63,8 @@ def test_publication_files_and_no_personal_data(reported, db_url, tmp_path):
     assert [r["统一社会信用代码"] for r in records] == sorted([e0, e1, e2])
     assert list(records[0]) == ["抽查计划编号", "抽查计划名称", "抽查任务编号", "抽查任务名称", "抽查类型", "检查机关",
                                 "企业名称", "统一社会信用代码", "检查完成日期", "检查结果", "备注"]
+    assert {(r["抽查计划编号"], r["抽查任务编号"]) for r in records} == {("石鹿双随机办〔2019〕4号", "石鹿双随机办〔2019〕11号")}, \
+        "the plan's number and the notice's document number, as the seed gives them (not the internal code)"
     by = {r["统一社会信用代码"]: r for r in records}
     assert by[e1]["检查结果"] == "发现问题待后续处理；未按规定公示应当公示的信息；违反其他部门相关规定"
     assert by[e2]["检查结果"] == "未发现问题" and by[e2]["检查完成日期"] == "2019-12-10"
@@ -71,6 +74,7 @@ def test_publication_files_and_no_personal_data(reported, db_url, tmp_path):
         assert list(csv.DictReader(fh)) == records
     page = (out / f"{CODE}-检查结果公告.html").read_text(encoding="utf-8")
     assert "2019年度第1号抽查任务检查结果公告</title>" in page and "@media print" in page
+    assert "根据石鹿双随机办〔2019〕11号，" in page and "《石鹿双随机办" not in page, "a document number without 书名号"
     engine = make_engine(db_url)
     with engine.connect() as conn:
         people = conn.execute(select(orm.Officer.name, orm.Officer.mobile, orm.Officer.certificate_no,
@@ -111,6 +115,8 @@ def test_overdue_confirmation_and_summary_reports(reported, db_url, tmp_path):
     totals = {r[0]: r[1:] for r in book["汇总"].iter_rows(min_row=5, values_only=True)}
     assert totals["鹿泉区市场监督管理局"] == (len(sampled), len(sampled), 0, 0, 0)
     assert totals["鹿泉区人力资源和社会保障局"] == (len(sampled), 0, len(sampled), 0, 0)
+    answered_by = {r[6] for r in book["比对确认明细"].iter_rows(min_row=5, values_only=True)}
+    assert answered_by and not any("@" in (who or "") for who in answered_by), f"names, not mailboxes: {answered_by}"
     people = list(book["检查人员"].iter_rows(min_row=5, values_only=True))
     engine = make_engine(db_url)
     with engine.connect() as conn:
@@ -127,8 +133,9 @@ def test_overdue_confirmation_and_summary_reports(reported, db_url, tmp_path):
     assert book["进度"]._charts
     progress = list(book["进度"].iter_rows(min_row=5, values_only=True))
     assert progress[-1][0] == "2019-12-16" and progress[-1][1] == len(sampled)
-    findings = [r[2] for r in book["方案检查"].iter_rows(min_row=5, values_only=True)]
-    assert any("2019年12月17日（星期二）前" in f for f in findings), "the seed's own inconsistency is reported"
+    findings = list(book["方案检查"].iter_rows(min_row=5, values_only=True))
+    assert ("警告", "总结、统计表报送", "2019年12月17日（星期二）前") in [f[:3] for f in findings], \
+        "the seed's own inconsistency, under the deadline's name and date (not the key deadlines.summary)"
 
 
 def test_every_report_shows_a_redrawn_campaign(loaded, tmp_path):

@@ -39,7 +39,7 @@ def test_seed_campaign_carries_the_seed_numbers():
     assert d["summary"].on == date(2019, 12, 17)
     assert d["publish"].statutory and d["publish"].rule.n == 20
     assert plan.email_office == "1qqj2463@163.com"
-    assert plan.plan_no == plan.document_no and plan.task_no == plan.code
+    assert (plan.plan_no, plan.task_no) == ("石鹿双随机办〔2019〕4号", plan.document_no), "the seed's plan, the notice"
 
 
 def test_every_seed_value_carries_a_comment():

@@ -10,13 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from workflow.files.atomic import write_atomically
-from workflow.files.spreadsheet import put
+from workflow.files.spreadsheet import column_widths, print_on_a4, put, set_row_heights
 
+_SIDE = Side(style="thin")
+_BOX = Border(left=_SIDE, right=_SIDE, top=_SIDE, bottom=_SIDE)
 HEADERS = ("抽查任务编号", "部门代码", "统一社会信用代码", "是否检查", "不检查理由", "企业名称", "住所", "检查事项")
 
 
@@ -25,13 +26,20 @@ def write_department_list(path: Path, rows: list[tuple]) -> None:
     book = Workbook()
     sheet = book.active
     sheet.title = "比对确认"
-    for c, (header, width) in enumerate(zip(HEADERS, (16, 10, 22, 10, 30, 30, 36, 40)), start=1):
-        sheet.cell(1, c, header).font = Font(bold=True)
-        sheet.column_dimensions[get_column_letter(c)].width = width
+    shown = [(code, dept, uscc, "", "", name, address, items) for code, dept, uscc, name, address, items in rows]
+    column_widths(sheet, list(HEADERS), shown, "landscape", most=36)
+    for c, header in enumerate(HEADERS, start=1):
+        cell = sheet.cell(1, c, header)
+        cell.font, cell.alignment = Font(bold=True), Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = _BOX
     for r, (code, dept, uscc, name, address, items) in enumerate(rows, start=2):
         for c, value in enumerate((code, dept, uscc, None, None, name, address, items), start=1):
             if value is not None:
                 put(sheet, r, c, value)
+            sheet.cell(r, c).alignment = Alignment(vertical="top", wrap_text=True)
+            sheet.cell(r, c).border = _BOX
+    set_row_heights(sheet, 1, len(rows) + 1)
+    print_on_a4(sheet, "landscape", title_rows="1:1")
     choice = DataValidation(type="list", formula1='"是,否"', allow_blank=True)
     sheet.add_data_validation(choice)
     choice.add(f"D2:D{max(2, len(rows) + 1)}")

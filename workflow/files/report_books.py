@@ -1,6 +1,7 @@
-"""Workbooks for the office's reports: titled sheets, bordered tables, native Excel charts.
+"""Workbooks for the office's reports: titled sheets, bordered tables, native Excel charts — printable on A4.
 
-The charts are openpyxl's (Excel and WPS draw them, with their own fonts for the Chinese labels).
+The charts are openpyxl's (Excel and WPS draw them, with their own fonts for the Chinese labels); each sits
+under its table, so fitting the sheet to the page width never shrinks the table to fit a chart beside it.
 """
 
 from __future__ import annotations
@@ -13,12 +14,18 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 
 from workflow.files.atomic import write_atomically
-from workflow.files.spreadsheet import put
+from workflow.files.spreadsheet import (PAGE_UNITS, UNIT_PT, column_widths, print_on_a4, put, set_row_heights,
+                                        wide_header)
 
 _SIDE = Side(style="thin")
 _BOX = Border(left=_SIDE, right=_SIDE, top=_SIDE, bottom=_SIDE)
+_WRAP = Alignment(vertical="top", wrap_text=True)
+# A4's printable height (0.75-inch top and bottom margins): portrait, landscape.
+_PAGE_HEIGHT_PT = {False: 841.9 - 108, True: 595.3 - 108}
+_PAGE_WIDTH_PT = {False: 595.3 - 72, True: 841.9 - 72}  # 0.5-inch margins left and right
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,8 @@ class Table:
     sheet: Any
     top: int
     count: int
+    width: float  # the columns' total width, in Excel's units
+    page: float  # the page's width at a legible scale, in the same units
 
 
 class ReportBook:
@@ -36,43 +45,47 @@ class ReportBook:
         self._first = True
 
     def sheet(self, name: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
-              widths: Sequence[int] | None = None, notes: Sequence[str] = ()):
-        """A sheet: a bold title line, optional note lines, then a bordered table from row ``3 + len(notes)``."""
+              notes: Sequence[str] = (), *, landscape: bool = False, most: float = 40):
+        """A sheet printed on A4: the title and note lines across the table, then a bordered table whose header
+        repeats on every page; columns as wide as their widest text (at most ``most``), wrapped to fit the page."""
         sheet = self.book.active if self._first else self.book.create_sheet()
         self._first = False
         sheet.title = name
-        sheet["A1"] = title
-        sheet["A1"].font = Font(bold=True, size=14)
+        orientation = "landscape" if landscape else "portrait"
+        widths = column_widths(sheet, list(headers), rows, orientation, most=most)
+        last = get_column_letter(len(headers))
+        put(sheet, 1, 1, title).font = Font(bold=True, size=14)
         for n, note in enumerate(notes, start=2):
             put(sheet, n, 1, note)
         top = 2 + len(notes) + 1
+        for n in range(1, top - 1):
+            sheet.merge_cells(f"A{n}:{last}{n}")
+            sheet.cell(n, 1).alignment = _WRAP
         for c, header in enumerate(headers, start=1):
-            cell = sheet.cell(top, c, header)
+            cell = sheet.cell(top, c, wide_header(header, widths[c - 1]))
             cell.font, cell.border = Font(bold=True), _BOX
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-            sheet.column_dimensions[get_column_letter(c)].width = (widths or [16] * len(headers))[c - 1]
         for r, row in enumerate(rows, start=top + 1):
             for c, value in enumerate(row, start=1):
                 cell = put(sheet, r, c, value)
                 cell.border = _BOX
-                cell.alignment = Alignment(vertical="top", wrap_text=True)
+                cell.alignment = _WRAP
+        set_row_heights(sheet, 1, top + len(rows))
         sheet.freeze_panes = sheet.cell(top + 1, 1)
-        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-        sheet.page_setup.fitToWidth = 1
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        return Table(sheet, top, len(rows))
+        print_on_a4(sheet, orientation, title_rows=f"{top}:{top}")
+        return Table(sheet, top, len(rows), sum(widths), PAGE_UNITS[orientation])
 
-    def bar_chart(self, table: Table, title: str, value_columns: Sequence[int], anchor: str, y_title: str = "") -> None:
-        """Bars per table row (categories: column A), one series per value column."""
-        self._chart(BarChart(), table, title, value_columns, anchor, y_title, width=16)
+    def bar_chart(self, table: Table, title: str, value_columns: Sequence[int], y_title: str = "") -> None:
+        """Bars per table row (categories: column A), one series per value column, below the table."""
+        self._chart(BarChart(), table, title, value_columns, y_title)
 
-    def line_chart(self, table: Table, title: str, value_columns: Sequence[int], anchor: str, y_title: str = "") -> None:
-        """Lines over the table's rows (categories: column A, e.g. days), one per value column."""
-        self._chart(LineChart(), table, title, value_columns, anchor, y_title, width=18)
+    def line_chart(self, table: Table, title: str, value_columns: Sequence[int], y_title: str = "") -> None:
+        """Lines over the table's rows (categories: column A, e.g. days), one per value column, below the table."""
+        self._chart(LineChart(), table, title, value_columns, y_title)
 
     @staticmethod
-    def _chart(chart, table: Table, title: str, value_columns: Sequence[int], anchor: str, y_title: str,
-               width: int) -> None:
+    def _chart(chart, table: Table, title: str, value_columns: Sequence[int], y_title: str) -> None:
+        """The chart goes under the table, no wider than it, so the printed page keeps the table's scale."""
         if not table.count:
             return
         chart.title, chart.y_axis.title = title, y_title
@@ -80,8 +93,16 @@ class ReportBook:
         for col in value_columns:
             chart.add_data(Reference(table.sheet, min_col=col, min_row=table.top, max_row=last), titles_from_data=True)
         chart.set_categories(Reference(table.sheet, min_col=1, min_row=table.top + 1, max_row=last))
-        chart.height, chart.width = 8, width
-        table.sheet.add_chart(chart, anchor)
+        units = min(table.page, max(table.width, 70)) - 2
+        chart.height, chart.width = 9, units * UNIT_PT * 2.54 / 72
+        table.sheet.add_chart(chart, f"A{last + 2}")
+        rows = table.sheet.row_dimensions
+        above = sum(rows[r].height or 15 for r in range(1, last + 2))
+        landscape = table.page == PAGE_UNITS["landscape"]
+        scale = min(1.0, _PAGE_WIDTH_PT[landscape] / UNIT_PT / max(table.width, units))
+        page = _PAGE_HEIGHT_PT[landscape] / scale
+        if above % page + chart.height * 72 / 2.54 > page:  # the chart would be cut at the page's foot
+            table.sheet.row_breaks.append(Break(id=last + 1))
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,13 @@
-"""Writing cells people open in Excel or WPS: text that looks like a formula stays text (XLSX and CSV)."""
+"""Writing cells people open in Excel or WPS: text that looks like a formula stays text (XLSX and CSV), and
+sheets that print on A4 at a size people can read (widths from the widest text, heights for wrapped lines)."""
 
 from __future__ import annotations
 
+from math import ceil
 from typing import Any
+from unicodedata import east_asian_width
+
+from openpyxl.utils import get_column_letter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -21,3 +26,108 @@ def csv_safe(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+# Paper. Column widths are in Excel's units (one '0' of the 11 pt body font, about 5.25 pt); a Chinese
+# character is about two of them. A4 less 0.5-inch margins is 523 pt wide (portrait) or 770 pt (landscape);
+# fitted to the page width, a sheet of at most these many units keeps 11 pt text at 9 pt or more.
+UNIT_PT = 5.25
+BODY_PT = 11
+MIN_PRINTED_PT = 9
+MARGIN_INCHES = 0.5
+PAGE_UNITS = {"portrait": 116, "landscape": 172}
+
+
+def text_width(value: Any) -> int:
+    """The widest line of a cell's text in column-width units: a CJK or full-width character counts two."""
+    if value is None:
+        return 0
+    text = f"{value:%Y-%m-%d}" if hasattr(value, "strftime") else str(value)
+    return max(sum(2 if east_asian_width(ch) in "WF" else 1 for ch in line) for line in text.split("\n"))
+
+
+def lines_needed(value: Any, width: float) -> int:
+    """How many lines a wrapped cell of ``width`` units takes (one unit of it is padding)."""
+    if value is None or value == "":
+        return 1
+    text = f"{value:%Y-%m-%d}" if hasattr(value, "strftime") else str(value)
+    room = max(1.0, width - 1.5)
+    return sum(max(1, ceil(text_width(line) / room)) for line in text.split("\n"))
+
+
+def line_height(size: float = BODY_PT) -> float:
+    """Points a wrapped line takes (CJK fonts stand taller than Latin ones)."""
+    return round(size * 1.35, 1)
+
+
+def wide_header(label: str, width: float) -> str:
+    """A header that wraps before its unit — ``发现问题企业\\n（户）`` — never leaving a bracket alone on a line."""
+    if "（" in label and not label.startswith("（") and text_width(label) > width - 1.5:
+        head, _, unit = label.partition("（")
+        return f"{head}\n（{unit}"
+    return label
+
+
+def fit_widths(wanted: list[float], orientation: str, minimum: float = 6, keep: float = 22) -> list[float]:
+    """Column widths that fit the page at a legible scale: the widest columns give way first (their text wraps);
+    a column of up to ``keep`` units — a credit code, a date — keeps its width while a wider one can give."""
+    widths = [max(minimum, w) for w in wanted]
+    floors = [min(w, keep) for w in widths]
+    budget = PAGE_UNITS[orientation]
+    while sum(widths) > budget:
+        widest = max(range(len(widths)), key=lambda i: widths[i] - floors[i])
+        if widths[widest] <= floors[widest]:
+            floors = [minimum] * len(widths)  # nothing wide left: every column gives way
+            if all(w <= minimum for w in widths):
+                break
+            continue
+        widths[widest] -= 1
+    return widths
+
+
+def column_widths(sheet, headers: list[str], rows, orientation: str, *, most: float = 40) -> list[float]:
+    """Widths from the widest text of each column (headers may wrap at their unit), fitted to the page and set."""
+    wanted = [max(4.0, text_width(header) if text_width(header) <= 12 else
+                  max(text_width(part) for part in header.replace("（", "\n（").split("\n"))) + 2
+              for header in headers]
+    for row in rows:
+        for c, value in enumerate(row[:len(wanted)]):
+            wanted[c] = max(wanted[c], min(most, text_width(value) + 2))
+    widths = fit_widths(wanted, orientation)
+    for c, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(c)].width = width
+    return widths
+
+
+def set_row_heights(sheet, first: int, last: int, *, least_lines: int = 1) -> None:
+    """Row heights that show every wrapped line (Excel and WPS do not grow a row when they open a file)."""
+    spans = {}
+    covered = set()
+    for merged in sheet.merged_cells.ranges:
+        spans[(merged.min_row, merged.min_col)] = (merged.min_col, merged.max_col, merged.max_row - merged.min_row + 1)
+        covered.update((r, c) for r in range(merged.min_row, merged.max_row + 1)
+                       for c in range(merged.min_col, merged.max_col + 1) if (r, c) != (merged.min_row, merged.min_col))
+    for r in range(first, last + 1):
+        height = line_height() * least_lines
+        for cell in sheet[r]:
+            if (r, cell.column) in covered or cell.value in (None, ""):
+                continue
+            low, high, tall = spans.get((r, cell.column), (cell.column, cell.column, 1))
+            width = sum(sheet.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(low, high + 1))
+            size = (cell.font.sz if cell.font else None) or BODY_PT
+            lines = lines_needed(cell.value, width * BODY_PT / size) if cell.alignment.wrap_text else 1
+            height = max(height, (lines * line_height(size) + 4) / tall)
+        sheet.row_dimensions[r].height = round(height, 1)
+
+
+def print_on_a4(sheet, orientation: str = "portrait", *, title_rows: str | None = None) -> None:
+    """A4, fitted to the page width only (as many pages down as it takes), with rows repeated on every page."""
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = orientation
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins.left = sheet.page_margins.right = MARGIN_INCHES
+    sheet.print_options.horizontalCentered = True
+    if title_rows:
+        sheet.print_title_rows = title_rows

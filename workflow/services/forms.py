@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from workflow.deadline_words import day_words
 from workflow.errors import UserError
 from workflow.files.forms import Form, FormItem, FormMember, write_form_docx, write_form_xlsx, write_schedule_xlsx
 from workflow.identity import require_office
@@ -47,7 +48,8 @@ def generate_forms(uow) -> FormsReport:
         require_office(plan, uow.actor, "生成和派发一企一表", system_may=True)
         forms, _ = _plan(uow)
     visit = plan.deadlines["visit"]
-    digests, schedule_path = _write_files(uow.files_dir, forms, f"{plan.name} 实地核查安排（{visit.start} 至 {visit.end}）")
+    digests, schedule_path = _write_files(uow.files_dir, forms, f"{plan.name} 实地核查安排："
+                                                                f"{day_words(visit.start)}至{day_words(visit.end)}")
     uow.seam("forms:files")
     with uow:
         again, current = _plan(uow)

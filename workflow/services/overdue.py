@@ -239,7 +239,10 @@ def reached(level: int, escalation) -> str:
 
 
 def write_overdue_report(uow, path: Path) -> list[Overdue]:
-    """``ssj report overdue``: overdue work per department (a chart), then every overdue task once."""
+    """``ssj report overdue``: overdue work per department with its chart below, then every overdue task once —
+    landscape A4, deadlines written as the notice writes them."""
+    from workflow.deadline_words import deadline_words
+
     with uow:
         plan = uow.plan
         items = overdue_tasks(uow)
@@ -252,14 +255,14 @@ def write_overdue_report(uow, path: Path) -> list[Overdue]:
                                                              "责任人及联系电话"),
                        [(r["name"], r["tasks"], r["enterprises"], r["worst"], r["people"])
                         for r in by_department(items)],
-                       widths=(30, 14, 14, 16, 80), notes=[f"{notes[0]}；{joint_note(items)}", *notes[1:]])
-    book.bar_chart(table, "各部门逾期事项", [2, 3], "G3", "项 / 户")
+                       notes=[f"{notes[0]}；{joint_note(items)}", *notes[1:]], landscape=True, most=60)
+    book.bar_chart(table, "各部门逾期事项", [2, 3], "项 / 户")
     book.sheet("逾期明细", f"{plan.name} 逾期事项明细", ("部门", "事项", "统一社会信用代码", "企业名称", "截止时间",
-                                                     "逾期（工作日）", "责任人及联系电话", "已通知到", "暂定期限"),
+                                                     "逾期（工作日）", "责任人及联系电话", "已通知到"),
                [(x.department, TASK_LABELS.get(x.kind, x.kind), x.uscc, x.enterprise,
-                 f"{x.due.astimezone(plan.tz):%Y-%m-%d %H:%M}", x.workdays, x.responsible,
-                 reached(x.level, plan.escalation), "暂定" if x.provisional else "") for x in items],
-               widths=(28, 22, 22, 30, 17, 12, 60, 20, 8), notes=notes)
+                 deadline_words(x.due, plan.tz, provisional=x.provisional), x.workdays, x.responsible,
+                 reached(x.level, plan.escalation)) for x in items],
+               notes=notes, landscape=True, most=36)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     book.save(Path(path))
     return items

@@ -84,7 +84,7 @@ def _write_drafts(plan, now, records: list[dict[str, str]], anchor: str, drafts:
     file, each written whole (``workflow.files.atomic``)."""
     write_exchange(records, drafts[0], drafts[1])
     write_anchor(plan, now, anchor, drafts[3])
-    intro = [f"根据《{plan.document_no}》（{plan.name}），{plan.office}组织开展了跨部门“双随机、一公开”联合抽查，"
+    intro = [f"根据{plan.document_no}，{plan.office}组织开展了{plan.name}（抽查任务编号：{plan.task_no}），"
              f"随机抽取检查对象 {len(records)} 户（本次公示），现将检查结果公告如下："]
     if records[0]["备注"]:
         intro.append(records[0]["备注"] + "。")
