@@ -159,7 +159,7 @@ def _draw(url: str, plan, clerk: str, seed: int, out: Path, echo: Callable[[str]
          f"见证文本：“{outcome.record.witness}”）：")
     echo(f"   seed {outcome.record.seed}")
     echo(f"   抽中 {len(drawn)} 户，已派发到 {len(plan.departments)} 个参加部门比对确认"
-         f"（各部门清单：{out / '派发'}，随邮件发给联络人；抽取结果：{out / 'draw.json'}）：")
+         f"（各部门清单：{out / '派发'}，随邮件发给各部门管理员并抄送联络人；抽取结果：{out / 'draw.json'}）：")
     for n, uscc in enumerate(drawn, start=1):
         echo(f"   {n:>3}  {uscc}  {names.get(uscc, '')}")
     echo(f"   复核（ssj draw verify）：{'一致' if all(c.ok for c in checks) else '不一致'}")
