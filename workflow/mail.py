@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# How a queued message ends, in the office's words (the outbox's ``state``): only 待发 is ever sent.
+# How a queued message ends, in the office's words (the outbox's ``state``): only 待发 is ever sent. 无需发送: a
+# notice held for office hours whose every task was done before it could go (nobody is chased for finished work).
 WAITING, SENT, BOUNCED, UNBUILDABLE, UNCLEAR = "待发", "已发", "退信", "无法生成", "投递不明"
+NOT_NEEDED = "无需发送"
 
 
 @dataclass(frozen=True)

@@ -313,3 +313,19 @@ def test_the_reminders_list_of_unanswered_enterprises_comes_back_and_imports_as_
     result = ssj("confirm", "import", path, "--user", "admin@sw.luquan.example", "--now", "2019-11-28T10:00")
     assert result.code == 0, result.err
     assert not [t for t in open_confirm_tasks(engine) if t.department_code == "SW"]
+
+
+def test_an_overdue_list_whose_work_was_done_before_the_office_opened_is_not_sent(campaign, smtp):
+    """The 【逾期】 falls due at Saturday 00:00 and waits for Monday 08:30; the department answers on Sunday: its
+    administrator is not chased on Monday for finished work, the others are."""
+    ssj, engine, plan = campaign
+    inbox, config = smtp
+    run_sweep(engine, plan, "2019-11-30T00:05")
+    for t in [t for t in open_confirm_tasks(engine) if t.department_code == "RS"]:
+        assert ssj("confirm", CODE, "RS", _uscc(engine, t.inspection_id), "--inspect", "--user",
+                   "admin@rs.luquan.example", "--now", "2019-12-01T16:00").code == 0
+    send_outbox(engine, config, now=at("2019-12-02T08:30"), worker="w1")
+    overdue = {r[0] for r, m in inbox.messages if str(m["Subject"]).startswith("【逾期】")}
+    assert "admin@rs.luquan.example" not in overdue and "admin@sw.luquan.example" in overdue
+    [row] = [r for r in outbox(engine) if r.kind == "overdue" and r.recipient == "admin@rs.luquan.example"]
+    assert row.state == "无需发送" and "均已办结" in row.last_error and row.sent_at is None

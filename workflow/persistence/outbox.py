@@ -16,9 +16,9 @@ from sqlalchemy import Connection, and_, delete, func, or_, select, update
 
 from workflow.audit import canonical_json
 from workflow.files.email import message_id
-from workflow.mail import SENT, UNBUILDABLE, WAITING, Mail
+from workflow.mail import NOT_NEEDED, SENT, UNBUILDABLE, WAITING, Mail
 from workflow.persistence.bulk import Bulk
-from workflow.persistence.orm import Department, Officer, OutboxAttachment, OutboxMessage, TaskRow
+from workflow.persistence.orm import Department, Officer, OutboxAttachment, OutboxMessage, PendingNotice, TaskRow
 
 _o = OutboxMessage.__table__
 _a = OutboxAttachment.__table__
@@ -99,6 +99,22 @@ class OutboxRepository:
             self.conn.execute(update(_o).where(_o.c.id == row.id).values(
                 attempts=attempts, last_error=error, claimed_at=None, claimed_by=None, not_before=now + wait(attempts),
                 **counted))
+
+    def finished_digests(self, keys: list[str]) -> set[str]:
+        """The digests among ``keys`` every task of which is done (or cancelled) by now."""
+        if not keys:
+            return set()
+        p, t = PendingNotice.__table__.c, TaskRow.__table__.c
+        rows = self.conn.execute(select(p.digest_key, func.count().filter(t.done_at.is_(None)))
+                                 .select_from(PendingNotice.__table__.join(TaskRow.__table__, t.id == p.task_id))
+                                 .where(p.digest_key.in_(keys)).group_by(p.digest_key)).all()
+        return {key for key, still_open in rows if still_open == 0}
+
+    def not_needed(self, row, now: datetime) -> None:
+        """A notice nobody needs any more leaves the queue unsent, with the reason."""
+        self.conn.execute(update(_o).where(and_(_o.c.id == row.id, _o.c.state == WAITING)).values(
+            state=NOT_NEEDED, claimed_at=None, claimed_by=None,
+            last_error=f"{now:%Y-%m-%d %H:%M} 发送前所列事项均已办结，未发送"))
 
     def defer(self, row, until: datetime) -> None:
         """Release a claimed row untried, to go at ``until`` (the office's next opening)."""

@@ -118,10 +118,24 @@ def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 100, most: i
     while report.tried < most:
         with uow:
             rows = uow.outbox.claim(now=uow.now, worker=worker, limit=limit)
-        rows = _in_office_hours(uow, rows)
+        rows = _still_needed(uow, _in_office_hours(uow, rows))
         if not rows or not _send_batch(uow, smtp, rows, senders, report, after_send):
             break
     return report
+
+
+def _still_needed(uow, rows) -> list:
+    """The claimed rows still worth sending: a digest of notices whose every task was done while it waited for
+    office hours (an answer on Saturday, the office acting at Monday's opening) is set aside as 无需发送."""
+    finished = set()
+    digests = [r.key for r in rows if r.template == "notice_digest"]
+    if digests:
+        with uow:
+            finished = uow.outbox.finished_digests(digests)
+            for row in rows:
+                if row.key in finished:
+                    uow.outbox.not_needed(row, uow.now)
+    return [r for r in rows if r.key not in finished]
 
 
 def _in_office_hours(uow, rows) -> list:
