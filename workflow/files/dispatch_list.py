@@ -7,6 +7,7 @@ The first columns are FORMATS.md's confirmation answers (抽查任务编号, 部
 
 from __future__ import annotations
 
+from copy import copy
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -32,12 +33,14 @@ def write_department_list(path: Path, rows: list[tuple]) -> None:
         cell = sheet.cell(1, c, header)
         cell.font, cell.alignment = Font(bold=True), Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = _BOX
+    first = sheet.cell(2, 1)
+    first.alignment, first.border = Alignment(vertical="top", wrap_text=True), _BOX
+    boxed = first._style  # every data cell's style, copied as is (styling thousands of cells one by one is slow)
     for r, (code, dept, uscc, name, address, items) in enumerate(rows, start=2):
         for c, value in enumerate((code, dept, uscc, None, None, name, address, items), start=1):
+            sheet.cell(r, c)._style = copy(boxed)
             if value is not None:
                 put(sheet, r, c, value)
-            sheet.cell(r, c).alignment = Alignment(vertical="top", wrap_text=True)
-            sheet.cell(r, c).border = _BOX
     set_row_heights(sheet, 1, len(rows) + 1)
     print_on_a4(sheet, "landscape", title_rows="1:1")
     choice = DataValidation(type="list", formula1='"是,否"', allow_blank=True)

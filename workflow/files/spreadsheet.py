@@ -3,6 +3,7 @@ sheets that print on A4 at a size people can read (widths from the widest text, 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from math import ceil
 from typing import Any
 from unicodedata import east_asian_width
@@ -43,7 +44,13 @@ def text_width(value: Any) -> int:
     if value is None:
         return 0
     text = f"{value:%Y-%m-%d}" if hasattr(value, "strftime") else str(value)
-    return max(sum(2 if east_asian_width(ch) in "WF" else 1 for ch in line) for line in text.split("\n"))
+    return max(_line_width(line) for line in text.split("\n"))
+
+
+@lru_cache(maxsize=65536)
+def _line_width(line: str) -> int:
+    """Lists repeat their texts (a department's items on every row): each line is measured once."""
+    return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in line)
 
 
 def lines_needed(value: Any, width: float) -> int:
@@ -107,15 +114,25 @@ def set_row_heights(sheet, first: int, last: int, *, least_lines: int = 1) -> No
         spans[(merged.min_row, merged.min_col)] = (merged.min_col, merged.max_col, merged.max_row - merged.min_row + 1)
         covered.update((r, c) for r in range(merged.min_row, merged.max_row + 1)
                        for c in range(merged.min_col, merged.max_col + 1) if (r, c) != (merged.min_row, merged.min_col))
-    for r in range(first, last + 1):
+    columns, styles = {}, {}  # each column's width and each style's font size, read once (thousands of rows)
+
+    def wide(c: int) -> float:
+        if c not in columns:
+            columns[c] = sheet.column_dimensions[get_column_letter(c)].width or 8.43
+        return columns[c]
+
+    for r, row in enumerate(sheet.iter_rows(min_row=first, max_row=last), start=first):  # one pass, not sheet[r]
         height = line_height() * least_lines
-        for cell in sheet[r]:
+        for cell in row:
             if (r, cell.column) in covered or cell.value in (None, ""):
                 continue
             low, high, tall = spans.get((r, cell.column), (cell.column, cell.column, 1))
-            width = sum(sheet.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(low, high + 1))
-            size = (cell.font.sz if cell.font else None) or BODY_PT
-            lines = lines_needed(cell.value, width * BODY_PT / size) if cell.alignment.wrap_text else 1
+            width = sum(wide(c) for c in range(low, high + 1))
+            style = (cell._style.fontId, cell._style.alignmentId)  # cells share styles: read each style once
+            if style not in styles:
+                styles[style] = ((cell.font.sz if cell.font else None) or BODY_PT, bool(cell.alignment.wrap_text))
+            size, wraps = styles[style]
+            lines = lines_needed(cell.value, width * BODY_PT / size) if wraps else 1
             height = max(height, (lines * line_height(size) + 4) / tall)
         sheet.row_dimensions[r].height = round(height, 1)
 
