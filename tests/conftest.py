@@ -240,6 +240,7 @@ class Templates:
     def _stage(self, url: str, backend: str, kind: str) -> None:
         """Stage ``kind`` on ``url`` (a copy of the stage before it), in a folder of its own copied from that stage's."""
         before, folder = STAGES[kind].after, self.root / f"{backend}-{kind}"
+        shutil.rmtree(folder, ignore_errors=True)  # left by a build that failed: the next test tries again
         if before in STAGES:
             shutil.copytree(self.folders[backend, before], folder)
         else:
