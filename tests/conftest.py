@@ -14,6 +14,13 @@ import``). On SQLite the copy is a file copy of the checkpointed template; on
 PostgreSQL a ``CREATE DATABASE … TEMPLATE`` of a template database that
 refuses connections, so no test can change it. A test that asks for neither
 gets an empty database (no schema yet).
+
+Later stages of a campaign (``matched``, ``assigned``, ``reported`` in
+tests/integration/conftest.py) are registered with ``@stage``: each is built
+once per worker and backend from the template of the stage before it, and a
+test asking for one gets a copy of its database and of the folder it was built
+in (the campaign file, the answers, the forms, ``files/``) in its ``tmp_path``.
+Each xdist worker is a session of its own, so it builds its own templates.
 """
 
 from __future__ import annotations
@@ -78,19 +85,33 @@ def pytest_sessionstart(session):
         raise pytest.UsageError(f"CI=true requires PostgreSQL: {_pg_available()}")
 
 
-def _cli(url: str, files: Path, *args) -> str:
-    """``ssj *args`` in-process against ``url``, as the ``ssj`` fixture runs it; its output, or the test fails."""
+def _runner(url: str, files: Path) -> Callable[..., Result]:
+    """``ssj`` in-process against ``url`` as the ``ssj`` fixture runs it (its mail server down), outside any test:
+    what the templates are built with."""
     from ssj.cli import run
 
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as mp, redirect_stdout(out), redirect_stderr(err):
-        mp.setenv("SSJ_DATABASE_URL", url)
-        mp.setenv("SSJ_FILES_DIR", str(files))
-        mp.delenv("SSJ_NOW", raising=False)
-        mp.setenv("SSJ_USER", CLERK)
-        code = run([str(a) for a in args])
-    assert code == 0, f"ssj {' '.join(map(str, args))} exited {code}: {err.getvalue()}"
-    return out.getvalue()
+    port = free_port()
+
+    def call(*args) -> Result:
+        out, err = io.StringIO(), io.StringIO()
+        with pytest.MonkeyPatch.context() as mp, redirect_stdout(out), redirect_stderr(err):
+            mp.setenv("SSJ_DATABASE_URL", url)
+            mp.setenv("SSJ_FILES_DIR", str(files))
+            mp.delenv("SSJ_NOW", raising=False)
+            mp.setenv("SSJ_USER", CLERK)
+            mp.setenv("SSJ_SMTP_HOST", "127.0.0.1")
+            mp.setenv("SSJ_SMTP_PORT", str(port))
+            code = run([str(a) for a in args])
+        return Result(code, out.getvalue(), err.getvalue())
+
+    return call
+
+
+def _cli(url: str, files: Path, *args) -> str:
+    """``ssj *args`` in-process against ``url``, as the ``ssj`` fixture runs it; its output, or the test fails."""
+    result = _runner(url, files)(*args)
+    assert result.code == 0, f"ssj {' '.join(map(str, args))} exited {result.code}: {result.err}"
+    return result.out
 
 
 def _initialise(url: str, files: Path) -> None:
@@ -117,14 +138,45 @@ def directory_counts(url: str) -> dict[str, int]:
         engine.dispose()
 
 
+@dataclass(frozen=True)
+class Stage:
+    """A state tests start from, built from the template of stage ``after`` by ``build(ssj, folder, facts)``: ``ssj``
+    runs the command line on the copy, ``folder`` stands for the test's ``tmp_path``, ``facts`` is what the stages
+    before it returned (sampled enterprises, teams …); it returns them with its own added."""
+
+    after: str
+    build: Callable[[Callable[..., Result], Path, dict], dict]
+
+
+STAGES: dict[str, Stage] = {}  # in the order registered: each after one registered before it
+STAGE = pytest.StashKey[tuple[str, str]]()  # on a test's node: (backend, stage) its database was copied from
+
+
+def stage(name: str, *, after: str):
+    """Register ``build`` as stage ``name``: a test with a fixture called ``name`` starts from its copy."""
+    def register(build):
+        assert after in ("loaded", *STAGES), f"stage {name} after unknown stage {after}"
+        STAGES[name] = Stage(after, build)
+        return build
+    return register
+
+
+def stage_facts(request) -> dict:
+    """What the stages the test's database was copied from returned (for the stage fixtures)."""
+    return request.getfixturevalue("templates").facts[request.node.stash[STAGE]]
+
+
 @dataclass
 class Templates:
-    """The ``ready`` and ``loaded`` databases of one session, built on first use per backend, copied per test."""
+    """The ``ready`` and ``loaded`` databases of one session, and the registered stages, built on first use per
+    backend, copied per test."""
 
     root: Path
     district: Callable[[], dict[str, Path]]  # the session's example district, generated on first use
     built: dict[tuple[str, str], str] = field(default_factory=dict)  # (backend, kind) -> file path or database name
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # backend -> directory rows of ``loaded``
+    folders: dict[tuple[str, str], Path] = field(default_factory=dict)  # (backend, stage) -> its tmp_path stand-in
+    facts: dict[tuple[str, str], dict] = field(default_factory=dict)  # (backend, stage) -> what its build returned
     pg_templates: list[str] = field(default_factory=list)
     spares: dict[str, Future] = field(default_factory=dict)  # template -> a copy being made for the next test
     _prefetch: ThreadPoolExecutor | None = None
@@ -149,13 +201,15 @@ class Templates:
 
     def _pg_template(self, kind: str) -> str:
         name = f"ssj_tpl_{kind}_{uuid.uuid4().hex[:10]}"
-        source = "template0" if kind == "ready" else self.template("postgresql", "ready")
+        source = "template0" if kind == "ready" else self.template("postgresql", _before(kind))
         self._pg(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
         self.pg_templates.append(name)  # dropped at the end of the session, even if building it fails
         if kind == "ready":
             _initialise(_pg_database_url(name), self.root / "files")
-        else:
+        elif kind == "loaded":
             self._load(_pg_database_url(name), "postgresql")
+        else:
+            self._stage(_pg_database_url(name), "postgresql", kind)
         self._seal(name)
         return name
 
@@ -164,8 +218,11 @@ class Templates:
         if kind == "ready":
             _initialise(f"sqlite:///{path}", self.root / "files")
         else:
-            shutil.copyfile(self.template("sqlite", "ready"), path)
-            self._load(f"sqlite:///{path}", "sqlite")
+            shutil.copyfile(self.template("sqlite", _before(kind)), path)
+            if kind == "loaded":
+                self._load(f"sqlite:///{path}", "sqlite")
+            else:
+                self._stage(f"sqlite:///{path}", "sqlite", kind)
         with sqlite3.connect(path) as conn:  # everything in the main file: a plain copy is then the whole database
             busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         conn.close()
@@ -179,6 +236,18 @@ class Templates:
         for kind in DIRECTORY_KINDS:
             _cli(url, self.root / "files", "import", kind, district[kind])
         self.counts[backend] = directory_counts(url)
+
+    def _stage(self, url: str, backend: str, kind: str) -> None:
+        """Stage ``kind`` on ``url`` (a copy of the stage before it), in a folder of its own copied from that stage's."""
+        before, folder = STAGES[kind].after, self.root / f"{backend}-{kind}"
+        shutil.rmtree(folder, ignore_errors=True)  # left by a build that failed: the next test tries again
+        if before in STAGES:
+            shutil.copytree(self.folders[backend, before], folder)
+        else:
+            folder.mkdir()
+        facts = dict(self.facts.get((backend, before), {}))
+        self.facts[backend, kind] = STAGES[kind].build(_runner(url, folder / "files"), folder, facts)
+        self.folders[backend, kind] = folder
 
     def template(self, backend: str, kind: str) -> str:
         if (backend, kind) not in self.built:
@@ -240,23 +309,38 @@ def templates(tmp_path_factory, request):
     built.close()
 
 
+def _before(kind: str) -> str:
+    """The template ``kind`` is built from."""
+    return "ready" if kind == "loaded" else STAGES[kind].after
+
+
 def _starting_state(request) -> str | None:
-    """What the test starts from: ``loaded``, ``ready`` or (None) an empty database."""
+    """What the test starts from: the last registered stage among its fixtures, ``loaded``, ``ready`` or (None) an
+    empty database."""
     names = request.fixturenames
+    for kind in reversed(STAGES):
+        if kind in names:
+            return kind
     return "loaded" if "loaded" in names else "ready" if "ready" in names else None
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path, templates):
-    """A database of the test's own on each backend: a copy of ``loaded`` or ``ready`` where the test uses those
-    fixtures, else empty (no schema yet)."""
+    """A database of the test's own on each backend: a copy of a stage, ``loaded`` or ``ready`` where the test uses
+    those fixtures, else empty (no schema yet). A stage's folder is copied into ``tmp_path`` too."""
     kind = _starting_state(request)
+    request.node.stash[STAGE] = None
+    if request.param == "postgresql":
+        problem = _pg_available()
+        if problem:
+            pytest.skip(problem)
+    if kind in STAGES:
+        templates.template(request.param, kind)  # built, and its folder with it
+        shutil.copytree(templates.folders[request.param, kind], tmp_path, dirs_exist_ok=True)
+        request.node.stash[STAGE] = (request.param, kind)
     if request.param == "sqlite":
         yield templates.sqlite_copy(kind, tmp_path / "ssj.db")
         return
-    problem = _pg_available()
-    if problem:
-        pytest.skip(problem)
     name = templates.pg_create(kind)
     yield _pg_database_url(name)
     templates.pg_drop(name)

@@ -1,4 +1,5 @@
-"""A campaign carried to a given stage through the command line, shared by the integration tests."""
+"""A campaign carried to a given stage through the command line, shared by the integration tests: each stage is
+built once per worker and backend and copied per test (``stage`` in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 
 import pytest
 
-from tests.conftest import EXAMPLE_CAMPAIGN, Parties, draw_campaign
+from tests.conftest import EXAMPLE_CAMPAIGN, Parties, draw_campaign, stage, stage_facts
 
 CODE = "luquan-2019-h2"
 WITNESS = "见证人：区纪委监委 李某 2019-12-02"
@@ -47,31 +48,42 @@ def confirmed_campaign(ssj, tmp_path, before_last=None, **matching):
     return sampled
 
 
-@pytest.fixture
-def matched(loaded, db_url, tmp_path):
+@stage("matched", after="loaded")
+def _matched(ssj, folder, facts):
     def too_early():
-        early = loaded("match", "commit", CODE, *Parties.fresh().commitments(), "--now", "2019-11-28T14:00")
+        early = ssj("match", "commit", CODE, *Parties.fresh().commitments(), "--now", "2019-11-28T14:00")
         assert early.code == 2 and "未完成比对确认" in early.err
 
-    sampled = confirmed_campaign(loaded, tmp_path, too_early)
-    return loaded, sampled, officer_draw(loaded)
+    sampled = confirmed_campaign(ssj, folder, too_early)
+    return {**facts, "sampled": sampled, "teams": officer_draw(ssj)}
 
 
+@pytest.fixture
+def matched(loaded, db_url, request):
+    """The seed campaign at 5 %, confirmed (a match commit before the last answer refused), its teams drawn
+    (2019-12-02): ``confirmed_campaign``'s files in ``tmp_path``."""
+    facts = stage_facts(request)
+    return loaded, facts["sampled"], facts["teams"]
+
+
+@stage("assigned", after="matched")
+def _assigned(ssj, folder, facts):
+    result = ssj("forms", CODE, "--out", folder / "forms", "--now", "2019-12-03T09:00")
+    assert result.code == 0, result.err
+    return facts
 
 
 @pytest.fixture
 def assigned(matched, tmp_path):
-    """The matched campaign with its forms generated (2019-12-03): every enterprise 已分派."""
+    """The matched campaign with its forms generated (2019-12-03) into ``tmp_path / "forms"``: every enterprise
+    已分派."""
     ssj, sampled, teams = matched
-    result = ssj("forms", CODE, "--out", tmp_path / "forms", "--now", "2019-12-03T09:00")
-    assert result.code == 0, result.err
     return ssj, sampled, teams, tmp_path / "forms"
 
 
-@pytest.fixture
-def reported(assigned):
-    """Three enterprises visited and back-filled by hand, one withdrawn, the rest still assigned."""
-    ssj, sampled, teams, forms = assigned
+@stage("reported", after="assigned")
+def _reported(ssj, folder, facts):
+    sampled, teams = facts["sampled"], facts["teams"]
     e0, e1, e2, withdrawn = sampled[:4]
     assert ssj("withdraw", CODE, withdrawn, "--reason", "企业已注销", "--now", "2019-12-05T09:00").code == 0
     entries = {
@@ -90,4 +102,11 @@ def reported(assigned):
         for item, args in items:
             result = ssj("results", "record", CODE, uscc, "--item", item, *args, "--now", "2019-12-11T10:00")
             assert result.code == 0, result.err
-    return ssj, sampled, teams, (e0, e1, e2)
+    return {**facts, "done": (e0, e1, e2)}
+
+
+@pytest.fixture
+def reported(assigned, request):
+    """Three enterprises visited and back-filled by hand, one withdrawn, the rest still assigned."""
+    ssj, sampled, teams, _ = assigned
+    return ssj, sampled, teams, stage_facts(request)["done"]
