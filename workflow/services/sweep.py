@@ -125,6 +125,7 @@ def _sweep_batch(uow, tasks, report: SweepReport) -> None:
     enterprises = uow.inspections.enterprise_names(ids)
     planned, moved, held, decided, waiting = [], [], [], [], []
     opens = plan.office_hours.opens
+    top = len(plan.escalation.ladder) + 1  # the steps a task's people skip count as passed: nothing left, the top
     # Tasks share due instants by the thousand: decide and word each instant once.
     decide = functools.lru_cache(maxsize=None)(
         lambda due, level, skip: due_notice(due, level, now, plan.escalation, calendar, plan.tz, opens=opens,
@@ -141,9 +142,12 @@ def _sweep_batch(uow, tasks, report: SweepReport) -> None:
             waiting.append((now + timedelta(seconds=1), task.id, task.escalation_level))
             continue
         if notice is None:
-            planned.append((next_at, task.id, task.escalation_level))
+            if next_at is None:  # its last steps skipped: at the top, or the sweep claims it forever
+                moved.append((top, None, task.id, task.escalation_level))
+            else:
+                planned.append((next_at, task.id, task.escalation_level))
             continue
-        moved.append((notice.level, next_at, task.id, task.escalation_level))
+        moved.append((notice.level if next_at else top, next_at, task.id, task.escalation_level))
         uscc, name = enterprises.get(task.inspection_id, ("", ""))
         departments = people.departments_of(task)
         item = _item(plan, people, task, departments, uscc, name, late, left)
@@ -163,7 +167,7 @@ def _sweep_batch(uow, tasks, report: SweepReport) -> None:
     if moved:
         if uow.tasks.raise_levels(moved) != len(moved):  # another sweep got there first: let it send, this one backs off
             raise _LostRace()
-        report.notices += len(moved)
+        report.notices += len(decided)
         report.decided += decided
     uow.pending_notices.hold(plan.code, now, held)
     if decided:  # one audit row per batch, naming every step taken
