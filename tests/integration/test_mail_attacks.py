@@ -3,14 +3,21 @@ the real sweep and sender, a real SMTP server on loopback (aiosmtpd)."""
 
 from __future__ import annotations
 
+import csv
+import os
+import signal
+import subprocess
+import sys
 import threading
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
 
 from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign
+from tests.integration.conftest import HEADER
 from workflow.identity import SYSTEM
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine
@@ -19,6 +26,7 @@ from workflow.services.sweep import sweep
 from workflow.services.uow import UnitOfWork
 
 CODE = "luquan-2019-h2"
+ROOT = Path(__file__).resolve().parents[2]
 BEIJING = ZoneInfo("Asia/Shanghai")
 _o = orm.OutboxMessage.__table__
 _d = orm.Department.__table__
@@ -100,3 +108,36 @@ def test_a_ladder_whose_last_step_is_skipped_ends_the_sweep(loaded, engine, tmp_
         levels = set(conn.execute(select(_t.c.escalation_level).where(_t.c.kind == "confirm",
                                                                         _t.c.department_code == "SW")).scalars())
     assert levels == {4}, "nothing left on the ladder: the tasks leave the sweep's due set"
+
+
+def killed_tick(db_url: str, seam: str, now: str, files) -> None:
+    """``ssj tick``'s handler in a process of its own, SIGKILLed at ``seam`` (``tests/integration/seams.py``)."""
+    env = {**os.environ, "SSJ_DATABASE_URL": db_url, "SSJ_NOW": now, "SSJ_FILES_DIR": str(files), "SSJ_OUT": ""}
+    done = subprocess.run([sys.executable, "-m", "tests.integration.seams", "tick", seam], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL, (seam, done.returncode, done.stderr[-2000:])
+
+
+def answer_department(ssj, tmp_path, department: str, sampled: list[str], when: str) -> None:
+    path = tmp_path / f"{department}.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([HEADER] + [[CODE, department, u, "否", "不涉及"] for u in sampled])
+    result = ssj("confirm", "import", path, "--user", f"contact@{department.lower()}.luquan.example", "--now", when)
+    assert result.code == 0, result.err
+
+
+def test_a_tick_killed_after_holding_its_notices_sends_none_about_tasks_done_since(loaded, db_url, engine, tmp_path,
+                                                                                  smtp_server):
+    """An unlucky operator: the Saturday-midnight tick dies after deciding the 【逾期】 notices and before digesting
+    them; the tax bureau answers on Saturday morning. Monday's tick sends the held digests — but none telling the
+    tax bureau that tasks it has answered are overdue."""
+    inbox, _ = smtp_server
+    sampled = draw_campaign(loaded)["sampled"]
+    for when in ("2019-11-27T12:00", "2019-11-28T09:30"):
+        assert loaded("tick", CODE, "--now", when).code == 0
+    killed_tick(db_url, "sweep:held", "2019-11-30T00:05:00+08:00", tmp_path / "files")
+    answer_department(loaded, tmp_path, "SW", sampled, "2019-11-30T10:00")
+    assert loaded("tick", CODE, "--now", "2019-12-02T08:35").code == 0
+    overdue = {r for rcpts, m in inbox.messages for r in rcpts if str(m["Subject"]).startswith("【逾期】")}
+    assert "admin@sj.luquan.example" in overdue, "the held notices of the others go out"
+    assert "admin@sw.luquan.example" not in overdue, "no 【逾期】 about tasks answered after the crash"

@@ -20,7 +20,7 @@ import functools
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from calendars import CalendarCoverageError
 from workflow.deadline_words import deadline_words, last_day
@@ -94,6 +94,7 @@ def sweep(uow, *, batch: int = 1000) -> SweepReport:
         if part is None:
             break
         report.add(part)
+    uow.seam("sweep:held")
     report.queued += uow.retried(digest_notices)
     return report
 
@@ -199,8 +200,16 @@ def digest_notices(uow) -> int:
     with uow:
         plan = uow.plan
         groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-        for row in uow.pending_notices.undigested(plan.code):
+        held = uow.pending_notices.undigested(plan.code)
+        due = uow.tasks.open_due(sorted({r["task_id"] for r in held}))
+        stale = []  # held by a run that died before its digest; the task done or its deadline moved since
+        for row in held:
+            if due.get(row["task_id"]) != datetime.fromisoformat(row["item"]["due_at"]):
+                stale.append(row["id"])
+                continue
             groups[(row["recipient"], row["stage"])].append(row)
+        if stale:
+            uow.pending_notices.digested(stale, "stale")
         queued = []
         for (recipient, stage), rows in sorted(groups.items()):
             listed = ",".join(sorted(f"{r['task_id']}:{r['level']}" for r in rows))
