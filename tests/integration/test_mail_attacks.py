@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from workflow.identity import SYSTEM
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine
 from workflow.services.outbox import send_outbox
-from workflow.services.sweep import sweep
+from workflow.services.sweep import INLINE_ROWS, sweep
 from workflow.services.uow import UnitOfWork
 
 CODE = "luquan-2019-h2"
@@ -141,3 +142,20 @@ def test_a_tick_killed_after_holding_its_notices_sends_none_about_tasks_done_sin
     overdue = {r for rcpts, m in inbox.messages for r in rcpts if str(m["Subject"]).startswith("【逾期】")}
     assert "admin@sj.luquan.example" in overdue, "the held notices of the others go out"
     assert "admin@sw.luquan.example" not in overdue, "no 【逾期】 about tasks answered after the crash"
+
+
+def test_a_digest_of_hundreds_of_tasks_counts_them_all_where_it_lists_some(loaded, engine, tmp_path, smtp_server):
+    """A careless clerk lets every confirmation run late: the office's 【督办】 lists every department's enterprises.
+    The body lists the first INLINE_ROWS of a kind; its heading still counts them all, as the subject does."""
+    inbox, config = smtp_server
+    draw_campaign(loaded, campaign_file(tmp_path, **{'ratio = "1%"': 'ratio = "10%"'}))
+    run_sweep(engine, "2019-11-27T12:00")
+    run_sweep(engine, "2019-12-05T09:30")  # late: only the latest notice, the office's
+    send(engine, config, "2019-12-05T09:31")
+    [office] = [m for rcpts, m in inbox.messages if "1qqj2463@163.com" in rcpts
+                and str(m["Subject"]).startswith("【督办】")]
+    body = office.get_body(("plain",)).get_content()
+    heading, more = re.search(r"、部门比对确认（(\d+) 项）", body), re.search(r"另有 (\d+) 项未逐一列出", body)
+    assert heading and more, body[:300]
+    assert int(heading[1]) == INLINE_ROWS + int(more[1]), "the heading counts the kind's tasks, not the lines shown"
+    assert body.count("统一社会信用代码") == INLINE_ROWS
