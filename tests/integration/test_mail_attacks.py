@@ -159,3 +159,17 @@ def test_a_digest_of_hundreds_of_tasks_counts_them_all_where_it_lists_some(loade
     assert heading and more, body[:300]
     assert int(heading[1]) == INLINE_ROWS + int(more[1]), "the heading counts the kind's tasks, not the lines shown"
     assert body.count("统一社会信用代码") == INLINE_ROWS
+
+
+def test_an_address_typed_in_capitals_is_the_same_person_on_the_ladder(loaded, engine, smtp_server):
+    """A careless clerk: the tax bureau's contact is its administrator, typed once in capitals. The ladder must skip
+    the contact (the same mailbox as the administrator, who had the 【逾期】) and climb to the leader."""
+    inbox, config = smtp_server
+    draw_campaign(loaded)
+    change(engine, update(_d).where(_d.c.code == "SW").values(contact_email="Admin@SW.luquan.example"))
+    for when in ("2019-11-27T12:00", "2019-11-30T00:05", "2019-12-03T09:30"):
+        run_sweep(engine, when)
+    send(engine, config, "2019-12-03T09:31")
+    escalated = {r.lower() for rcpts, m in inbox.messages for r in rcpts
+                 if str(m["Subject"]).startswith("【督办】部门比对确认") and r.lower().endswith("@sw.luquan.example")}
+    assert escalated == {"leader@sw.luquan.example"}, "the same mailbox is not mailed again as another step"
