@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
-from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign
+from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign, serve_smtp
 from tests.integration.conftest import HEADER
+from tests.integration.test_mail_faults import Server
 from workflow.identity import SYSTEM
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine
@@ -173,3 +174,22 @@ def test_an_address_typed_in_capitals_is_the_same_person_on_the_ladder(loaded, e
     escalated = {r.lower() for rcpts, m in inbox.messages for r in rcpts
                  if str(m["Subject"]).startswith("【督办】部门比对确认") and r.lower().endswith("@sw.luquan.example")}
     assert escalated == {"leader@sw.luquan.example"}, "the same mailbox is not mailed again as another step"
+
+
+def test_a_refused_copy_does_not_stop_the_message_and_a_refused_recipient_bounces_alone(loaded, engine, monkeypatch):
+    """An unlucky operator: the server refuses the tax bureau's contact (in copy of its dispatch) and the statistics
+    bureau's administrator (the dispatch's recipient). The tax bureau's administrator still gets his list; the
+    statistics bureau's dispatch ends 退信 after the third refusal, for the office to see; every other one goes."""
+    server = Server()
+    server.refuse |= {"contact@sw.luquan.example", "admin@tj.luquan.example"}
+    with serve_smtp(server, monkeypatch) as config:
+        draw_campaign(loaded)
+        for minute in ("09:05", "09:10", "09:20", "09:40"):  # the backoff: 1, 2, 4 minutes
+            send(engine, config, f"2019-11-27T{minute}")
+    dispatched = {r: m for rcpts, m in server.messages for r in rcpts if str(m["Subject"]).startswith("【派发】")}
+    assert "admin@sw.luquan.example" in dispatched and "contact@sw.luquan.example" not in dispatched
+    assert "contact@sw.luquan.example" in str(dispatched["admin@sw.luquan.example"]["Cc"]), "the copy is still named"
+    assert "admin@tj.luquan.example" not in dispatched and "contact@tj.luquan.example" not in dispatched
+    [bounced] = [r for r in outbox(engine) if r.state != "已发"]
+    assert (bounced.recipient, bounced.state, bounced.rejections) == ("admin@tj.luquan.example", "退信", 3)
+    assert len(dispatched) == 11, "the five other departments' administrators and contacts, and the tax bureau's"
