@@ -193,3 +193,18 @@ def test_a_refused_copy_does_not_stop_the_message_and_a_refused_recipient_bounce
     [bounced] = [r for r in outbox(engine) if r.state != "已发"]
     assert (bounced.recipient, bounced.state, bounced.rejections) == ("admin@tj.luquan.example", "退信", 3)
     assert len(dispatched) == 11, "the five other departments' administrators and contacts, and the tax bureau's"
+
+
+def test_a_reminder_counted_in_calendar_days_falls_on_a_working_day(loaded, engine, tmp_path, smtp_server):
+    """A careless clerk writes remind_before = "1 day". The stamped report is due Monday 12-02 17:00: one day before
+    is a Sunday, and a Sunday reminder reaches the office on Monday morning, the day the report is due, saying one
+    working day is left. It must go on the working day before, Friday, as a reminder on a working day does."""
+    inbox, config = smtp_server
+    draw_campaign(loaded, campaign_file(tmp_path, **{'remind_before = "1 workday"': 'remind_before = "1 day"'}))
+    run_sweep(engine, "2019-11-27T12:00")
+    run_sweep(engine, "2019-11-29T09:00")
+    send(engine, config, "2019-11-29T09:01")
+    reminded = [m for rcpts, m in inbox.messages if "contact@sj.luquan.example" in rcpts
+                and str(m["Subject"]).startswith("【提醒】")]
+    assert reminded, "Friday's reminder of the report due on Monday"
+    assert "2019年12月2日（星期一）17:00前，尚余 1 个工作日" in reminded[0].get_body(("plain",)).get_content()
