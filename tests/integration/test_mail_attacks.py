@@ -208,3 +208,19 @@ def test_a_reminder_counted_in_calendar_days_falls_on_a_working_day(loaded, engi
                 and str(m["Subject"]).startswith("【提醒】")]
     assert reminded, "Friday's reminder of the report due on Monday"
     assert "2019年12月2日（星期一）17:00前，尚余 1 个工作日" in reminded[0].get_body(("plain",)).get_content()
+
+
+@pytest.mark.stress  # the campaign carried to its visits (~10 s a backend)
+def test_an_overdue_publication_ends_the_sweep_with_the_example_ladder(assigned, engine, smtp_server):
+    """The example campaign as it is: the office publishes, so every step above it is skipped (the departments
+    have nobody for it, the office is the step before). Its overdue notice is the last; the tick must go on."""
+    ssj, sampled, teams, _ = assigned
+    uscc = sampled[0]
+    team = ",".join(c for c, _ in teams["teams"][uscc])
+    assert ssj("results", "visit", CODE, uscc, "--date", "2019-12-10", "--officers", team, "--signature", "签字",
+               "--now", "2019-12-10T17:00").code == 0
+    run_sweep(engine, "2020-01-09T09:30")  # the publication was due by the end of 2020-01-08
+    with engine.connect() as conn:
+        [level] = conn.execute(select(_t.c.escalation_level).where(_t.c.kind == "publish")).scalars()
+    assert level == 5, "nothing left above the office: out of the sweep's due set"
+    assert run_sweep(engine, "2020-01-10T09:30").notices == 0
