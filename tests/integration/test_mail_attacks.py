@@ -163,17 +163,22 @@ def test_a_digest_of_hundreds_of_tasks_counts_them_all_where_it_lists_some(loade
 
 
 def test_an_address_typed_in_capitals_is_the_same_person_on_the_ladder(loaded, engine, smtp_server):
-    """A careless clerk: the tax bureau's contact is its administrator, typed once in capitals. The ladder must skip
-    the contact (the same mailbox as the administrator, who had the 【逾期】) and climb to the leader."""
+    """A careless clerk: the tax bureau's administrator is also its contact and its leader, typed in other capitals
+    each time. The ladder skips both steps (the same mailbox as the administrator, who had the 【逾期】) and ends at
+    the office on the first working day after the grace: nobody is mailed twice."""
     inbox, config = smtp_server
     draw_campaign(loaded)
-    change(engine, update(_d).where(_d.c.code == "SW").values(contact_email="Admin@SW.luquan.example"))
+    change(engine, update(_d).where(_d.c.code == "SW").values(contact_email="Admin@SW.luquan.example",
+                                                              leader_email="ADMIN@sw.luquan.example"))
     for when in ("2019-11-27T12:00", "2019-11-30T00:05", "2019-12-03T09:30"):
         run_sweep(engine, when)
     send(engine, config, "2019-12-03T09:31")
     escalated = {r.lower() for rcpts, m in inbox.messages for r in rcpts
                  if str(m["Subject"]).startswith("【督办】部门比对确认") and r.lower().endswith("@sw.luquan.example")}
-    assert escalated == {"leader@sw.luquan.example"}, "the same mailbox is not mailed again as another step"
+    assert not escalated, "the same mailbox is not mailed again as another step"
+    [office] = [m for rcpts, m in inbox.messages if "1qqj2463@163.com" in rcpts
+                and str(m["Subject"]).startswith("【督办】")]
+    assert "国家税务总局石家庄市鹿泉区税务局" in office.get_body(("plain",)).get_content(), "the ladder ends at the office"
 
 
 def test_a_refused_copy_does_not_stop_the_message_and_a_refused_recipient_bounces_alone(loaded, engine, monkeypatch):

@@ -257,7 +257,6 @@ def digest_context(plan, stage: str, rows: list[dict], *, attached: str = "") ->
     for row in rows:
         by_kind[row["item"]["kind"]].append(row["item"])
     order = list(TASK_LABELS)
-    one_department = len({r["item"]["department"] for r in rows}) == 1  # the recipient's own: not said on every line
     groups = []
     for kind in sorted(by_kind, key=lambda k: order.index(k) if k in order else len(order)):
         items = sorted(by_kind[kind], key=lambda i: (i["due_at"], i["department"], i["enterprise"], i["officer"]))
@@ -267,7 +266,10 @@ def digest_context(plan, stage: str, rows: list[dict], *, attached: str = "") ->
         groups.append({"label": TASK_LABELS.get(kind, kind), "what_to_do": what,
                        "rows": [{**{k: i[k] for k in ("enterprise", "uscc", "officer", "due", "workdays_overdue",
                                                       "workdays_left")},
-                                 "department": "" if one_department and i["enterprise"] else i["department"]}
+                                 # the recipient's own department goes without saying; any other is named (the
+                                 # office must know whom to chase)
+                                 "department": "" if i["enterprise"] and i["department"] == to["organisation"]
+                                 else i["department"]}
                                 for i in items[:INLINE_ROWS]],
                        "more": max(0, len(items) - INLINE_ROWS)})
     step = rows[0]["step"]
