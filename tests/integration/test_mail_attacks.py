@@ -167,9 +167,9 @@ def test_an_address_typed_in_capitals_is_the_same_person_on_the_ladder(loaded, e
     each time. The ladder skips both steps (the same mailbox as the administrator, who had the 【逾期】) and ends at
     the office on the first working day after the grace: nobody is mailed twice."""
     inbox, config = smtp_server
-    draw_campaign(loaded)
     change(engine, update(_d).where(_d.c.code == "SW").values(contact_email="Admin@SW.luquan.example",
                                                               leader_email="ADMIN@sw.luquan.example"))
+    draw_campaign(loaded)
     for when in ("2019-11-27T12:00", "2019-11-30T00:05", "2019-12-03T09:30"):
         run_sweep(engine, when)
     send(engine, config, "2019-12-03T09:31")
@@ -179,6 +179,9 @@ def test_an_address_typed_in_capitals_is_the_same_person_on_the_ladder(loaded, e
     [office] = [m for rcpts, m in inbox.messages if "1qqj2463@163.com" in rcpts
                 and str(m["Subject"]).startswith("【督办】")]
     assert "国家税务总局石家庄市鹿泉区税务局" in office.get_body(("plain",)).get_content(), "the ladder ends at the office"
+    [dispatch] = [m for rcpts, m in inbox.messages if str(m["Subject"]).startswith("【派发】")
+                  and any(r.lower() == "admin@sw.luquan.example" for r in rcpts)]
+    assert dispatch["Cc"] is None, "the administrator is not copied on his own dispatch"
 
 
 def test_a_refused_copy_does_not_stop_the_message_and_a_refused_recipient_bounces_alone(loaded, engine, monkeypatch):
