@@ -17,10 +17,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
+from calendars.workday_calendar import WorkdayCalendar
 from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign, serve_smtp
 from tests.integration.conftest import HEADER
 from tests.integration.test_mail_faults import Server
 from workflow.identity import SYSTEM
+from workflow.office_hours import OfficeHours
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine
 from workflow.services.outbox import send_outbox
@@ -232,3 +234,14 @@ def test_an_overdue_publication_ends_the_sweep_with_the_example_ladder(assigned,
         [level] = conn.execute(select(_t.c.escalation_level).where(_t.c.kind == "publish")).scalars()
     assert level == 5, "nothing left above the office: out of the sweep's due set"
     assert run_sweep(engine, "2020-01-10T09:30").notices == 0
+
+
+def test_mail_after_the_last_covered_year_waits_past_new_years_day():
+    """An unlucky operator: 2027's calendar is not published yet. Mail held on the evening of 2026-12-31 must not
+    go out on 元旦 (Friday 2027-01-01, a statutory day off whatever the State Council later moves), but on Monday."""
+    calendar = WorkdayCalendar.default()
+    assert not calendar.covers(datetime(2027, 1, 1).date())
+    hours = OfficeHours()
+    assert hours.opening(at("2026-12-31T18:00"), calendar, BEIJING) == at("2027-01-04T08:30")
+    assert hours.opening(at("2027-01-01T10:00"), calendar, BEIJING) == at("2027-01-04T08:30")
+    assert hours.opening(at("2027-01-04T17:29:59"), calendar, BEIJING) == at("2027-01-04T17:29:59")
