@@ -130,6 +130,7 @@ def answer_department(ssj, tmp_path, department: str, sampled: list[str], when: 
     assert result.code == 0, result.err
 
 
+@pytest.mark.stress  # a process of its own, killed (~6 s a backend)
 def test_a_tick_killed_after_holding_its_notices_sends_none_about_tasks_done_since(loaded, db_url, engine, tmp_path,
                                                                                   smtp_server):
     """An unlucky operator: the Saturday-midnight tick dies after deciding the 【逾期】 notices and before digesting
@@ -186,6 +187,7 @@ def test_an_address_typed_in_capitals_is_the_same_person_on_the_ladder(loaded, e
     assert dispatch["Cc"] is None, "the administrator is not copied on his own dispatch"
 
 
+@pytest.mark.stress  # the documented behaviour, guarded (~2 s a backend)
 def test_a_refused_copy_does_not_stop_the_message_and_a_refused_recipient_bounces_alone(loaded, engine, monkeypatch):
     """An unlucky operator: the server refuses the tax bureau's contact (in copy of its dispatch) and the statistics
     bureau's administrator (the dispatch's recipient). The tax bureau's administrator still gets his list; the
