@@ -25,6 +25,7 @@ from workflow.identity import SYSTEM
 from workflow.office_hours import OfficeHours
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine
+from workflow.services.dashboard import dashboard
 from workflow.services.outbox import send_outbox
 from workflow.services.sweep import INLINE_ROWS, sweep
 from workflow.services.uow import UnitOfWork
@@ -185,6 +186,9 @@ def test_an_address_typed_in_capitals_is_the_same_person_on_the_ladder(loaded, e
     [dispatch] = [m for rcpts, m in inbox.messages if str(m["Subject"]).startswith("【派发】")
                   and any(r.lower() == "admin@sw.luquan.example" for r in rcpts)]
     assert dispatch["Cc"] is None, "the administrator is not copied on his own dispatch"
+    board = dashboard(UnitOfWork(engine, now=at("2019-12-03T10:00"), actor=SYSTEM, campaign=CODE)).markdown
+    assert "2019年12月3日（星期二）08:30起 · **部门比对确认**" in board, board[board.find("## 已督办"):][:1500] or board
+    assert "2019年12月5日" not in board
 
 
 @pytest.mark.stress  # the documented behaviour, guarded (~2 s a backend)
