@@ -58,7 +58,9 @@ def _shift(day: date, rule: Rule, sign: int, calendar: WorkdayCalendar) -> date:
     if rule.workdays:
         return calendar.add_workdays(day, sign * rule.n)
     moved = day + timedelta(days=sign * rule.n)
-    return calendar.next_workday_on_or_after(moved) if sign > 0 else moved
+    if sign > 0:
+        return calendar.next_workday_on_or_after(moved)
+    return moved if calendar.is_workday(moved) else calendar.add_workdays(moved, -1)  # a reminder on a working day
 
 
 def _placed(due: datetime, escalation: Escalation, calendar: WorkdayCalendar, tz: ZoneInfo, opens: time,

@@ -7,13 +7,24 @@ deadline, and reports and escalations count from that.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from calendars import CalendarCoverageError, WorkdayCalendar
+from calendars.statutory import statutory_holidays
 
 OPENS, CLOSES = time(8, 30), time(17, 30)
+
+
+@functools.lru_cache(maxsize=None)
+def _statutory(year: int) -> frozenset[date]:
+    """The statutory days off of a year no calendar covers (none where the lunar tables end)."""
+    try:
+        return frozenset(statutory_holidays(year))
+    except Exception:  # noqa: BLE001 - beyond the tables: Monday to Friday
+        return frozenset()
 
 
 @dataclass(frozen=True)
@@ -24,8 +35,8 @@ class OfficeHours:
     def _workday(self, day: date, calendar: WorkdayCalendar) -> bool:
         try:
             return calendar.is_workday(day)
-        except CalendarCoverageError:  # a year no calendar covers yet: Monday to Friday
-            return day.weekday() < 5
+        except CalendarCoverageError:  # a year no calendar covers yet: Monday to Friday but the statutory days off
+            return day.weekday() < 5 and day not in _statutory(day.year)
 
     def is_open(self, at: datetime, calendar: WorkdayCalendar, tz: ZoneInfo) -> bool:
         local = at.astimezone(tz)

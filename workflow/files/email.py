@@ -154,7 +154,7 @@ _TEMPLATES = {
 
 {{ intro }}
 {% for group in groups %}
-{{ "一二三四五六七八九十"[loop.index0] if loop.index <= 10 else loop.index }}、{{ group.label }}（{{ group.rows|length }} 项）
+{{ "一二三四五六七八九十"[loop.index0] if loop.index <= 10 else loop.index }}、{{ group.label }}（{{ group.rows|length + group.more }} 项）
 {% for row in group.rows %}  {{ loop.index }}. {% if row.enterprise %}{{ row.enterprise }}（统一社会信用代码 {{ row.uscc }}）{% else %}{{ row.department }}{% endif %}\
 {% if row.enterprise and row.department %}，{{ row.department }}{% endif %}{% if row.officer %}，执法人员{{ row.officer }}{% endif %}\
 ：截止 {{ row.due }}{% if stage == "remind" %}，尚余 {{ row.workdays_left }} 个工作日\

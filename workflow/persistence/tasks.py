@@ -91,6 +91,14 @@ class TaskRepository:
         return self.conn.execute(select(_t).where(*self._notice_due(campaign_code, now, top)).order_by(_t.c.id)
                                  .limit(limit).with_for_update(skip_locked=True)).all()
 
+    def open_due(self, ids: Sequence[int]) -> dict[int, datetime]:
+        """The open ones among tasks ``ids``: their due instants (a digest lists only what is still to do)."""
+        found = {}
+        for i in range(0, len(ids), 500):
+            found.update(self.conn.execute(select(_t.c.id, _t.c.due_at).where(
+                _t.c.id.in_(ids[i:i + 500]), _t.c.done_at.is_(None))).all())
+        return found
+
     def plan_notices(self, planned: Sequence[tuple[datetime | None, int, int]]) -> int:
         """(next notice, task id, level read): the next notice's instant, where the level is still the one read."""
         return Bulk(self.conn, "UPDATE tasks SET next_notice_at = ? WHERE id = ? AND escalation_level = ?",

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from workflow.deadline_words import deadline_words, instant_words
 from workflow.deadlines import resolve_deadline
 from workflow.files.dispatch_list import write_department_list
+from workflow.identity import same_identity
 from workflow.letter import greeting, signature
 from workflow.mail import mails
 from workflow.tasks import NewTask
@@ -43,7 +44,7 @@ def queue_dispatch(uow, usccs: Sequence[str], *, round_: int) -> int:
         path = (uow.files_dir / "派发" / f"{dept.code}-比对确认-{local:%Y%m%d}-第{round_}轮.xlsx").resolve()
         write_department_list(path, rows)
         to_admin = bool(info.admin_email)
-        copied = to_admin and info.contact_email and info.contact_email != info.admin_email
+        copied = to_admin and info.contact_email and not same_identity(info.contact_email, info.admin_email)
         context = {"greeting": greeting(info.admin_name, "管理员", info.name) if to_admin else
                    greeting(info.contact_name, "联络人", info.name),
                    "department": info.name, "campaign_name": plan.name, "document_no": plan.document_no,

@@ -22,6 +22,7 @@ from workflow.mail import mails
 from workflow.notices import LADDER_LABELS, schedule, workdays_overdue
 from workflow.services.campaigns import redraw_note, simulation_mark
 from workflow.services.outbox import mail_problems, problem_summary
+from workflow.services.people import People
 from workflow.tasks import TASK_LABELS
 
 OFFICE = "领导小组办公室"
@@ -215,11 +216,15 @@ def escalated_to_office(uow, owners: Owners | None = None) -> list[Escalated]:
     if level is None:
         return []
     rows = uow.reports.open_tasks(plan.code, level_at_least=level)
+    people = People(uow, [r.inspection_id for r in rows if r.inspection_id])  # the steps each task skipped
     out = []
-    for item in _items(uow, rows, owners or Owners(uow), late=True):
+    for row, item in zip(rows, _items(uow, rows, owners or Owners(uow), late=True)):
+        skip = people.skipped(row)
+        if "office" in skip:  # the office is who does it (a publication): at the top, never escalated to it
+            continue
         try:
             since = next((n.at for n in schedule(item.due, plan.escalation, uow.calendar, plan.tz,
-                                                 opens=plan.office_hours.opens)
+                                                 opens=plan.office_hours.opens, skip=skip)
                           if n.level == level), None)
         except CalendarCoverageError:
             since = None

@@ -30,6 +30,11 @@ class Person:
         return self.organisation == OFFICE_NAME
 
 
+def _mailbox(email: str) -> str:
+    """Addresses typed in other capitals are one mailbox (as ``identity.same_identity`` compares them)."""
+    return email.strip().lower()
+
+
 class People:
     """Looked up once per batch (teams: the batch's inspections when given, else the campaign's)."""
 
@@ -67,8 +72,8 @@ class People:
         if key not in self._found:
             found: dict[str, Person] = {}
             for person in self._at_step(step, task):
-                if person is not None and person.email and person.email not in found:
-                    found[person.email] = person
+                if person is not None and person.email and _mailbox(person.email) not in found:
+                    found[_mailbox(person.email)] = person
             self._found[key] = list(found.values())
         return self._found[key]
 
@@ -81,10 +86,10 @@ class People:
 
     def _passed_over(self, task) -> frozenset[str]:
         ladder = self.plan.escalation.ladder
-        before = set(self.recipients(ladder[0], task))
+        before = {_mailbox(e) for e in self.recipients(ladder[0], task)}
         skip = set()
         for step in ladder[1:]:
-            now = set(self.recipients(step, task))
+            now = {_mailbox(e) for e in self.recipients(step, task)}
             if not now or now <= before:
                 skip.add(step)
                 continue

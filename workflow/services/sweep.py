@@ -20,7 +20,7 @@ import functools
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from calendars import CalendarCoverageError
 from workflow.deadline_words import deadline_words, last_day
@@ -94,6 +94,7 @@ def sweep(uow, *, batch: int = 1000) -> SweepReport:
         if part is None:
             break
         report.add(part)
+    uow.seam("sweep:held")
     report.queued += uow.retried(digest_notices)
     return report
 
@@ -125,6 +126,7 @@ def _sweep_batch(uow, tasks, report: SweepReport) -> None:
     enterprises = uow.inspections.enterprise_names(ids)
     planned, moved, held, decided, waiting = [], [], [], [], []
     opens = plan.office_hours.opens
+    top = len(plan.escalation.ladder) + 1  # the steps a task's people skip count as passed: nothing left, the top
     # Tasks share due instants by the thousand: decide and word each instant once.
     decide = functools.lru_cache(maxsize=None)(
         lambda due, level, skip: due_notice(due, level, now, plan.escalation, calendar, plan.tz, opens=opens,
@@ -141,9 +143,12 @@ def _sweep_batch(uow, tasks, report: SweepReport) -> None:
             waiting.append((now + timedelta(seconds=1), task.id, task.escalation_level))
             continue
         if notice is None:
-            planned.append((next_at, task.id, task.escalation_level))
+            if next_at is None:  # its last steps skipped: at the top, or the sweep claims it forever
+                moved.append((top, None, task.id, task.escalation_level))
+            else:
+                planned.append((next_at, task.id, task.escalation_level))
             continue
-        moved.append((notice.level, next_at, task.id, task.escalation_level))
+        moved.append((notice.level if next_at else top, next_at, task.id, task.escalation_level))
         uscc, name = enterprises.get(task.inspection_id, ("", ""))
         departments = people.departments_of(task)
         item = _item(plan, people, task, departments, uscc, name, late, left)
@@ -163,7 +168,7 @@ def _sweep_batch(uow, tasks, report: SweepReport) -> None:
     if moved:
         if uow.tasks.raise_levels(moved) != len(moved):  # another sweep got there first: let it send, this one backs off
             raise _LostRace()
-        report.notices += len(moved)
+        report.notices += len(decided)
         report.decided += decided
     uow.pending_notices.hold(plan.code, now, held)
     if decided:  # one audit row per batch, naming every step taken
@@ -195,8 +200,16 @@ def digest_notices(uow) -> int:
     with uow:
         plan = uow.plan
         groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-        for row in uow.pending_notices.undigested(plan.code):
+        held = uow.pending_notices.undigested(plan.code)
+        due = uow.tasks.open_due(sorted({r["task_id"] for r in held}))
+        stale = []  # held by a run that died before its digest; the task done or its deadline moved since
+        for row in held:
+            if due.get(row["task_id"]) != datetime.fromisoformat(row["item"]["due_at"]):
+                stale.append(row["id"])
+                continue
             groups[(row["recipient"], row["stage"])].append(row)
+        if stale:
+            uow.pending_notices.digested(stale, "stale")
         queued = []
         for (recipient, stage), rows in sorted(groups.items()):
             listed = ",".join(sorted(f"{r['task_id']}:{r['level']}" for r in rows))
@@ -244,7 +257,6 @@ def digest_context(plan, stage: str, rows: list[dict], *, attached: str = "") ->
     for row in rows:
         by_kind[row["item"]["kind"]].append(row["item"])
     order = list(TASK_LABELS)
-    one_department = len({r["item"]["department"] for r in rows}) == 1  # the recipient's own: not said on every line
     groups = []
     for kind in sorted(by_kind, key=lambda k: order.index(k) if k in order else len(order)):
         items = sorted(by_kind[kind], key=lambda i: (i["due_at"], i["department"], i["enterprise"], i["officer"]))
@@ -254,7 +266,10 @@ def digest_context(plan, stage: str, rows: list[dict], *, attached: str = "") ->
         groups.append({"label": TASK_LABELS.get(kind, kind), "what_to_do": what,
                        "rows": [{**{k: i[k] for k in ("enterprise", "uscc", "officer", "due", "workdays_overdue",
                                                       "workdays_left")},
-                                 "department": "" if one_department and i["enterprise"] else i["department"]}
+                                 # the recipient's own department goes without saying; any other is named (the
+                                 # office must know whom to chase)
+                                 "department": "" if i["enterprise"] and i["department"] == to["organisation"]
+                                 else i["department"]}
                                 for i in items[:INLINE_ROWS]],
                        "more": max(0, len(items) - INLINE_ROWS)})
     step = rows[0]["step"]
