@@ -27,7 +27,8 @@ from workflow.persistence import orm
 from workflow.persistence.database import make_engine
 from workflow.services.dashboard import dashboard
 from workflow.services.outbox import send_outbox
-from workflow.services.sweep import INLINE_ROWS, sweep
+from workflow.services.digests import INLINE_ROWS
+from workflow.services.sweep import sweep
 from workflow.services.uow import UnitOfWork
 
 CODE = "luquan-2019-h2"

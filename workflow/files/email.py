@@ -147,7 +147,7 @@ _TEMPLATES = {
 
 {{ signature }}
 """,
-    # One message per recipient and stage per sweep (``services.sweep.digest_notices``): every task listed.
+    # One message per recipient and stage per sweep (``services.digests.digest_notices``): every task listed.
     "notice_digest.subject": "{{ prefix }}{{ subject_what }}（{{ count }} 项）：{{ campaign_name }}",
     "notice_digest.body": """\
 {{ greeting }}
