@@ -14,8 +14,8 @@ from prefect.events import emit_event
 from calendars import BEIJING
 from workflow.inspection import STATE_LABELS
 from workflow.machine import TRIGGER_LABELS
+from workflow.deadline_words import deadline_words
 from workflow.notices import LADDER_LABELS, STAGE_LABELS
-from workflow.services.overdue import due_label
 from workflow.tasks import TASK_LABELS
 
 MAIL_FAILED = "ssj.mail.failed"  # a tick whose campaign's mail could not all be sent
@@ -102,7 +102,7 @@ def sweep_events(code: str, now: datetime, transitions: list[dict], moved, decid
                    "通知对象": LADDER_LABELS.get(notice["step"], notice["step"]),
                    "部门": "、".join(names.get(d, d) for d in notice["departments"]), "抽查任务": name}
         if notice.get("due") is not None:
-            payload["截止"] = due_label(notice["due"], tz) + ("（暂定）" if notice.get("provisional") else "")
+            payload["截止"] = deadline_words(notice["due"], tz, provisional=bool(notice.get("provisional")))
         if notice["uscc"]:
             payload.update({"企业": notice.get("enterprise") or notice["uscc"], "统一社会信用代码": notice["uscc"]})
         events.append({"event": f"ssj.task.{notice['stage']}", "resource": resource, "related": related,

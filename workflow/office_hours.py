@@ -53,6 +53,3 @@ class OfficeHours:
                 return datetime.combine(day, self.opens, tz)
             day += timedelta(days=1)
         raise ValueError(f"no working day within 400 days after {day}")  # pragma: no cover - calendars forbid it
-
-    def words(self) -> str:
-        return f"{self.opens:%H:%M}–{self.closes:%H:%M}"

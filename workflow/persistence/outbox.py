@@ -110,11 +110,10 @@ class OutboxRepository:
                                  .where(p.digest_key.in_(keys)).group_by(p.digest_key)).all()
         return {key for key, still_open in rows if still_open == 0}
 
-    def not_needed(self, row, now: datetime) -> None:
+    def not_needed(self, row, reason: str) -> None:
         """A notice nobody needs any more leaves the queue unsent, with the reason."""
         self.conn.execute(update(_o).where(and_(_o.c.id == row.id, _o.c.state == WAITING)).values(
-            state=NOT_NEEDED, claimed_at=None, claimed_by=None,
-            last_error=f"{now:%Y-%m-%d %H:%M} 发送前所列事项均已办结，未发送"))
+            state=NOT_NEEDED, claimed_at=None, claimed_by=None, last_error=reason))
 
     def defer(self, row, until: datetime) -> None:
         """Release a claimed row untried, to go at ``until`` (the office's next opening)."""

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workflow.deadline_words import instant_words
+from workflow.deadline_words import deadline_words, instant_words
 from workflow.inspection import PUBLISHED, REPORTED, STATE_LABELS, STATES, WITHDRAWN
 from workflow.plan_checker import check_plan
 from workflow.services.campaigns import report_note
 from workflow.services.mail_health import MAIL_OFF, mail_health
 from workflow.services.outbox import problem_summary
-from workflow.services.overdue import (Owners, by_department, due_label, due_soon, escalated_to_office, joint_note,
+from workflow.services.overdue import (Owners, by_department, due_soon, escalated_to_office, joint_note,
                                        overdue_tasks)
 from workflow.tasks import TASK_LABELS
 
@@ -86,7 +86,7 @@ def _escalation_groups(escalated, tz) -> list[tuple[str, str, str, str, int]]:
                 per[x.department] = per.get(x.department, 0) + 1
             who = "、".join(d if set(per.values()) == {1} else f"{d} {n} 项" for d, n in per.items())
         out.append((f"{instant_words(since, tz)}起" if since else "—", TASK_LABELS.get(kind, kind),
-                    due_label(due, tz), who, len(items)))
+                    deadline_words(due, tz), who, len(items)))
     return out
 
 
@@ -138,7 +138,7 @@ def dashboard(uow, *, mail: bool = True) -> Board:
         lines += ["", "逐项（逾期最久的在前）：", ""]
         rows = sorted(overdue, key=lambda x: (-x.workdays, x.due, x.task_id))
         lines += _more([f"- **{x.enterprise or '本抽查任务'}** · {TASK_LABELS.get(x.kind, x.kind)} · 期限 "
-                        f"{due_label(x.due, tz)}{'（暂定）' if x.provisional else ''} · 逾期 **{x.workdays}** 个工作日\n"
+                        f"{deadline_words(x.due, tz, provisional=x.provisional)} · 逾期 **{x.workdays}** 个工作日\n"
                         f"  - 负责：{_owners(x)}" for x in rows[:LISTED]],
                        len(rows), "逾期部门报告（ssj report overdue）")
     else:

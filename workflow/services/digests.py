@@ -15,7 +15,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from workflow.files.dispatch_list import write_department_list
-from workflow.letter import greeting, signature
+from workflow.letter import greeting, group_greeting, signature
 from workflow.mail import Mail
 from workflow.notices import LADDER_LABELS, STAGE_LABELS, SUBJECT_PREFIX
 from workflow.services.people import OFFICE_NAME
@@ -130,7 +130,7 @@ def digest_context(plan, stage: str, rows: list[dict], *, attached: str = "") ->
     role = LADDER_LABELS.get(step, "") if stage == "escalate" else ""
     return {
         "stage": stage, "prefix": SUBJECT_PREFIX[stage], "stage_label": STAGE_LABELS[stage],
-        "greeting": "领导小组办公室：" if office else greeting(to["name"], to["role"], to["organisation"]),
+        "greeting": group_greeting() if office else greeting(to["name"], to["role"], to["organisation"]),
         "intro": INTRO[stage].format(count=len(rows), role=role), "count": len(rows),
         "subject_what": "、".join(g["label"] for g in groups), "groups": groups,
         "campaign_name": plan.name, "document_no": plan.document_no, "signature": signature(plan),

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from calendars import BEIJING
+from workflow.deadline_words import instant_words
 from workflow.files.email import Unbuildable, build_message, inputs_digest, read_attachment, render
 from workflow.mail import BOUNCED, UNBUILDABLE, UNCLEAR
 from workflow.services.calendar_files import campaign_calendar
@@ -134,7 +136,7 @@ def _still_needed(uow, rows) -> list:
             finished = uow.outbox.finished_digests(digests)
             for row in rows:
                 if row.key in finished:
-                    uow.outbox.not_needed(row, uow.now)
+                    uow.outbox.not_needed(row, f"所列事项在{instant_words(uow.now, BEIJING)}发送前均已办结，未发送")
     return [r for r in rows if r.key not in finished]
 
 

@@ -112,11 +112,6 @@ class Owners:
         return (Owner(OFFICE, person(contact.name, contact.phone, "电话") if contact.name else ""),)
 
 
-def _last_day(due: datetime, tz) -> date:
-    """The day a due instant closes (00:00 belongs to the day before)."""
-    return (due.astimezone(tz) - timedelta(microseconds=1)).date()
-
-
 def _items(uow, rows, owners: Owners, *, late: bool) -> list[Overdue]:
     plan, calendar = uow.plan, uow.calendar
     return [Overdue(r.id, r.kind, r.uscc or "", r.name or "", r.due_at,
@@ -155,16 +150,6 @@ def joint_note(items: list[Overdue]) -> str:
             if joint else f"逾期事项共 {len(items)} 项。")
 
 
-def day_label(day: date) -> str:
-    """A day as the notice writes it: ``2019年12月17日（星期二）``."""
-    return day_words(day)
-
-
-def due_label(due: datetime, tz) -> str:
-    """A due instant as the notice writes a deadline: ``2019年12月17日（星期二）前``, or with the hour of a cutoff."""
-    return deadline_words(due, tz)
-
-
 @dataclass(frozen=True)
 class DueSoon:
     due: str  # the day (and hour) it falls due, as read
@@ -193,7 +178,7 @@ def due_soon(uow, workdays: int = SOON_WORKDAYS, owners: Owners | None = None) -
         for owner in item.owners:
             key = (item.due, owners.order(owner.code), owner.department, TASK_LABELS.get(item.kind, item.kind))
             counts[key] = counts.get(key, 0) + 1
-    rows = [DueSoon(due_label(due, plan.tz), dept, kind, n) for (due, _, dept, kind), n in sorted(counts.items())]
+    rows = [DueSoon(deadline_words(due, plan.tz), dept, kind, n) for (due, _, dept, kind), n in sorted(counts.items())]
     return period, rows, len(items)
 
 

@@ -25,9 +25,6 @@ class Person:
     role: str = ""  # 管理员, 联络人, 分管领导, 执法人员 …
     organisation: str = ""  # his department's name, or the office
 
-    @property
-    def is_office(self) -> bool:
-        return self.organisation == OFFICE_NAME
 
 
 def _mailbox(email: str) -> str:
