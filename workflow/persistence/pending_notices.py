@@ -13,6 +13,9 @@ from workflow.persistence.bulk import Bulk
 from workflow.persistence.orm import PendingNotice
 
 _p = PendingNotice.__table__
+# The digest key of a held notice no digest will carry: its task was done, or its deadline moved, before the
+# digest was made (a run that died in between). Never an outbox key.
+DROPPED = "（未发送：已办结或期限已变）"
 _HELD = ("task_id", "level", "stage", "step", "recipient", "cc", "item", "campaign_code", "decided_at")
 
 

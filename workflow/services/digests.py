@@ -18,6 +18,7 @@ from workflow.files.dispatch_list import write_department_list
 from workflow.letter import greeting, group_greeting, signature
 from workflow.mail import Mail
 from workflow.notices import LADDER_LABELS, STAGE_LABELS, SUBJECT_PREFIX
+from workflow.persistence.pending_notices import DROPPED
 from workflow.services.people import OFFICE_NAME
 from workflow.tasks import TASK_LABELS
 
@@ -63,7 +64,7 @@ def digest_notices(uow) -> int:
                 continue
             groups[(row["recipient"], row["stage"])].append(row)
         if stale:
-            uow.pending_notices.digested(stale, "stale")
+            uow.pending_notices.digested(stale, DROPPED)
         queued = []
         for (recipient, stage), rows in sorted(groups.items()):
             listed = ",".join(sorted(f"{r['task_id']}:{r['level']}" for r in rows))
