@@ -53,3 +53,7 @@ class OfficeHours:
                 return datetime.combine(day, self.opens, tz)
             day += timedelta(days=1)
         raise ValueError(f"no working day within 400 days after {day}")  # pragma: no cover - calendars forbid it
+
+    def words(self) -> str:
+        """``08:30–17:30``, as the demo's account says when mail may go."""
+        return f"{self.opens:%H:%M}–{self.closes:%H:%M}"
