@@ -40,6 +40,25 @@ from workflow.services.timeline import new_transitions
 from workflow.services.uow import UnitOfWork
 
 
+@task(name="读取办公室邮箱")
+def read_office_mailbox(url: str, code: str, now: datetime, files_dir: str | None) -> dict:
+    """The replies to this campaign (and mail that belongs to none) recorded before the deadlines are checked, so
+    nobody is chased for what they already sent; nothing when no mailbox is configured (``SSJ_IMAP_HOST``)."""
+    from workflow.services.mailbox import configured_pass
+
+    with database(url) as engine:
+        report = configured_pass(engine, os.environ, now=now, codes=[code],
+                                 files_dir=Path(files_dir) if files_dir else None)
+    if report is None:
+        return {}
+    logger = get_run_logger()
+    (logger.warning if report.error else logger.info)("%s", report.words())
+    for line in report.lines:
+        logger.info("%s", line)
+    return {"mailbox": report.words(), "mailbox_read": report.read, "mailbox_recorded": report.recorded,
+            "mailbox_refused": report.refused, "mailbox_manual": report.manual, "mailbox_error": report.error}
+
+
 @task(name="推进时间线和检查期限")
 def sweep_deadlines(url: str, code: str, now: datetime, files_dir: str | None) -> dict:
     with database(url) as engine:
@@ -166,7 +185,7 @@ def announce_mail(verdict: MailVerdict) -> None:
         emit(MAIL_FAILING_FOR_AN_HOUR, resource, payload=verdict.payload)
 
 
-@flow(name="campaign-tick", description="抽查任务例行推进：到期的步骤（征集执法人员抽取承诺、一企一表派发）、检查期限、发送提醒和逾期通知、更新看板；"
+@flow(name="campaign-tick", description="抽查任务例行推进：读取办公室邮箱并登记回复、到期的步骤（征集执法人员抽取承诺、一企一表派发）、检查期限、发送提醒和逾期通知、更新看板；"
                                          "本任务的邮件未能全部发出时，做完其余工作后以“失败”结束并发出 ssj.mail.failed 事件。")
 def campaign_tick(code: str, now: str | None = None, url: str | None = None, files_dir: str | None = None,
                   mail: bool = True):
@@ -176,6 +195,7 @@ def campaign_tick(code: str, now: str | None = None, url: str | None = None, fil
     Failed after everything else was done, its message in Chinese, its data a ``MailFailed`` carrying the dict."""
     url = url or database_url()
     when = flow_now(now, url)
+    mailbox = read_office_mailbox(url, code, when, files_dir)
     swept = sweep_deadlines(url, code, when, files_dir)
     report, not_configured = send_campaign_mail(url, when, mail)
     board = publish_dashboard(url, code, when, mail)
@@ -186,7 +206,7 @@ def campaign_tick(code: str, now: str | None = None, url: str | None = None, fil
         logger.warning("抽查任务 %s：%s", other.code, other.message)
         announce_mail(other)
     announce_mail(verdict)
-    result = {**swept, **mail_counts(report), **({"mail_off": True} if not mail else {}), **board,
+    result = {**mailbox, **swept, **mail_counts(report), **({"mail_off": True} if not mail else {}), **board,
               "mail_failed": verdict.count, "summary": line}
     if verdict.failed:
         return Failed(message=verdict.message, data=MailFailed(verdict.message, result))

@@ -23,7 +23,7 @@ from ssj import zh_click
 zh_click.install()
 
 from ssj.commands import cli, close_calls, current_call, err  # noqa: E402  (Click speaks Chinese before commands are declared)
-from ssj.commands import answers, audit, campaign, directories, draws, reports, staff, timeline  # noqa: E402,F401
+from ssj.commands import answers, audit, campaign, directories, draws, mailbox, reports, staff, timeline  # noqa: E402,F401
 from workflow.errors import CannotComplete, UserError  # noqa: E402
 from workflow.importing import ImportRejected  # noqa: E402
 from workflow.persistence.contention import connection_lost, contended  # noqa: E402
@@ -58,11 +58,8 @@ def run(args: list[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except ImportRejected as exc:
-        for line in exc.warnings:
+        for line in exc.lines():
             err(line)
-        for line in exc.problems.lines():
-            err(line)
-        err(f"导入被拒绝：共 {exc.problems.total} 个问题，数据库未作任何更改。")
         return 2
     except UserError as exc:
         for line in exc.lines:

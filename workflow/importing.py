@@ -73,6 +73,11 @@ class ImportRejected(Exception):
         self.problems = problems
         self.warnings = warnings
 
+    def lines(self) -> list[str]:
+        """What ``ssj`` prints for it: the warnings, every problem (``<file>:<row>: <header>: …``), the verdict."""
+        return [*self.warnings, *self.problems.lines(),
+                f"导入被拒绝：共 {self.problems.total} 个问题，数据库未作任何更改。"]
+
 
 @dataclass
 class HeaderPlan:

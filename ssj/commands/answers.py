@@ -50,7 +50,8 @@ def confirm_answer_cmd(call: Call, code: str, department: str, uscc: str, inspec
 def confirm_import_cmd(call: Call, file: str) -> None:
     from workflow.services.confirmations import import_answers
 
-    recorded, on_behalf = import_answers(call.uow(), file)
+    done = import_answers(call.uow(), file)
+    recorded, on_behalf = done.recorded, done.on_behalf
     if call.as_json:
         emit_json({"file": file, "recorded": recorded, "on_behalf": on_behalf})
         return

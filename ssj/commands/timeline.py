@@ -39,7 +39,12 @@ def tick_cmd(call: Call, code: str, no_mail: bool) -> None:
     from workflow.services.outbox import SendReport, mail_problems, problem_summary, send_outbox
     from workflow.services.tick import advance
 
+    from workflow.services.mailbox import configured_pass
+
     smtp = mail_config(no_mail)  # before anything: without it, nothing is done (exit 2)
+    read = configured_pass(call.engine(), os.environ, now=call.now, codes=[code])  # replies, before the deadlines
+    if read is not None:
+        err(read.words())
     advanced = advance(call.uow(code, actor=SYSTEM))
     for _, note in advanced.notes():
         err(note)

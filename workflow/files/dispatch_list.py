@@ -14,7 +14,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from workflow.file_tokens import FileToken
 from workflow.files.atomic import write_atomically
+from workflow.files.token_sheet import hidden_sheet, write_token
 from workflow.files.spreadsheet import column_widths, print_on_a4, put, set_row_heights
 
 _SIDE = Side(style="thin")
@@ -22,8 +24,9 @@ _BOX = Border(left=_SIDE, right=_SIDE, top=_SIDE, bottom=_SIDE)
 HEADERS = ("抽查任务编号", "部门代码", "统一社会信用代码", "是否检查", "不检查理由", "企业名称", "住所", "检查事项")
 
 
-def write_department_list(path: Path, rows: list[tuple]) -> None:
-    """Rows: (campaign, department, USCC, name, address, items text); 是否检查 and 理由 left to fill."""
+def write_department_list(path: Path, rows: list[tuple], token: FileToken | None = None) -> None:
+    """Rows: (campaign, department, USCC, name, address, items text); 是否检查 and 理由 left to fill. ``token``:
+    what tells the file, sent back by email, to be this department's list (a hidden sheet)."""
     book = Workbook()
     sheet = book.active
     sheet.title = "比对确认"
@@ -47,5 +50,7 @@ def write_department_list(path: Path, rows: list[tuple]) -> None:
     sheet.add_data_validation(choice)
     choice.add(f"D2:D{max(2, len(rows) + 1)}")
     sheet.freeze_panes = "A2"
+    if token is not None:
+        write_token(hidden_sheet(book), token)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, book.save)

@@ -147,6 +147,23 @@ _TEMPLATES = {
 
 {{ signature }}
 """,
+    # The answer to a reply read in the office mailbox (``services.mailbox``): recorded, or why not.
+    "mail_answer.subject": "{% if recorded %}【已登记】{% else %}【未登记】{% endif %}{{ what }}：{{ campaign_name }}",
+    "mail_answer.body": """\
+{{ greeting }}
+
+{% if received %}您于{{ received }}{% else %}您{% endif %}发来的邮件（主题“{{ their_subject }}”）\
+{% if recorded %}已登记：{% else %}未能登记，系统未作任何记录：{% endif %}
+{% for line in lines %}  {{ line }}
+{% endfor %}{% for note in notes %}  {{ note }}
+{% endfor %}{% if recorded %}{% if late %}
+以上报送已超过期限，已如实记录。{% endif %}
+无需再做其他操作。{% else %}
+请按上述问题修改后，再次回复本邮件（附上改好的文件）；文件中其他内容请勿改动。{% endif %}
+如果这封邮件不是您本人发出的，请立即与领导小组办公室联系。
+
+{{ signature }}
+""",
     # One message per recipient and stage per sweep (``services.digests.digest_notices``): every task listed.
     "notice_digest.subject": "{{ prefix }}{{ subject_what }}（{{ count }} 项）：{{ campaign_name }}",
     "notice_digest.body": """\
@@ -226,7 +243,7 @@ def _address(value: str, what: str) -> str:
 
 def build_message(*, sender: str, recipient: str, subject: str, body: str, message_id: str, date,
                   attachments: list[tuple[str, bytes | None]] = (), cc: Sequence[str] = (),
-                  reply_to: str = "") -> EmailMessage:
+                  reply_to: str = "", in_reply_to: str = "") -> EmailMessage:
     """The message; names from the data never reach a header with a line break in them (no header injection).
     ``attachments``: (file name, content); content None means the file was missing when it was queued."""
     msg = EmailMessage()
@@ -238,6 +255,9 @@ def build_message(*, sender: str, recipient: str, subject: str, body: str, messa
         msg["Cc"] = ", ".join(_address(c, "抄送") for c in cc)
     msg["Subject"] = one_line(subject)
     msg["Message-ID"] = message_id
+    if in_reply_to:  # our answer to a reply: mail clients thread it under the sender's message
+        msg["In-Reply-To"] = one_line(in_reply_to)
+        msg["References"] = one_line(in_reply_to)
     msg["Date"] = format_datetime(date)
     msg.set_content(body, charset="utf-8")
     for name, content in attachments:

@@ -15,9 +15,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from workflow.file_tokens import FileToken
 from workflow.files.atomic import write_atomically
 from workflow.files.location import form_file_stem
 from workflow.deadline_words import day_words
+from workflow.files.token_sheet import write_token
 from workflow.files.spreadsheet import column_widths, line_height, print_on_a4, put, set_row_heights, wide_header
 from workflow.results import HANDLING, RESULT_WORDING
 
@@ -67,6 +69,7 @@ class Form:
     team: tuple[FormMember, ...]
     planned_on: date
     group: int
+    token: FileToken | None = None  # says the returned file is ours, for this enterprise (``workflow.file_tokens``)
 
     @property
     def file_stem(self) -> str:
@@ -190,6 +193,8 @@ def write_form_xlsx(form: Form, path: Path) -> None:
     data.append(["questions_cell", f"C{questions_row}"])
     for code, item_row in item_rows:
         data.append([f"item:{code}", item_row])
+    if form.token is not None:
+        write_token(data, form.token)
     write_atomically(path, book.save)
 
 

@@ -50,17 +50,7 @@ def read_summary_parts(path: Path) -> dict[str, str]:
     if suffix == ".docx":
         from docx import Document
 
-        current = None
-        for paragraph in Document(str(path)).paragraphs:
-            text = paragraph.text.strip()
-            part = _part_of(text) if len(text) <= 20 or text.split("：")[0] in PARTS.values() else None
-            if part:
-                current = part
-                rest = text.split("：", 1)[1].strip() if "：" in text else ""
-                if rest:
-                    found[part].append(rest)
-            elif current and text:
-                found[current].append(text)
+        return parts_of_lines(paragraph.text for paragraph in Document(str(path)).paragraphs)
     elif suffix == ".xlsx":
         try:
             with open_xlsx(path) as book:
@@ -68,4 +58,22 @@ def read_summary_parts(path: Path) -> dict[str, str]:
                     _labelled_cells(book.rows(name), found)
         except XlsxProblem as exc:
             raise UserError(f"{path}: {exc}") from None
+    return {key: "\n".join(lines) for key, lines in found.items()}
+
+
+def parts_of_lines(lines) -> dict[str, str]:
+    """Text under each heading of lines of text (a DOCX's paragraphs, an email's body): a heading is a short line
+    starting with 亮点/经验做法/存在问题 (numbered or not), its text after "：" or on the lines below."""
+    found: dict[str, list[str]] = {key: [] for key in PARTS}
+    current = None
+    for line in lines:
+        text = line.strip()
+        part = _part_of(text) if len(text) <= 20 or text.split("：")[0] in PARTS.values() else None
+        if part:
+            current = part
+            rest = text.split("：", 1)[1].strip() if "：" in text else ""
+            if rest:
+                found[part].append(rest)
+        elif current and text:
+            found[current].append(text)
     return {key: "\n".join(lines) for key, lines in found.items()}

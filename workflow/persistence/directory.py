@@ -37,6 +37,13 @@ class DirectoryReader:
     def department_names(self) -> dict[str, str]:
         return dict(self.conn.execute(select(d.code, d.name)).all())
 
+    def departments_of(self, address: str) -> list[str]:
+        """Codes of the departments whose administrator or contact has this email (compared case-insensitively)."""
+        who = address.strip().lower()
+        return list(self.conn.execute(select(d.code).where((func.lower(d.admin_email) == who)
+                                                           | (func.lower(d.contact_email) == who))
+                                      .order_by(d.code)).scalars())
+
     # --- officers -----------------------------------------------------------------
 
     def officer(self, certificate_no: str):
@@ -46,6 +53,11 @@ class DirectoryReader:
         """Every officer's row by certificate number (name, email, department, mobile …)."""
         return {r.certificate_no: r for r in self.conn.execute(select(o.certificate_no, o.name, o.email, o.mobile,
                                                                        o.department_code))}
+
+    def officers_of(self, address: str) -> list[str]:
+        """Certificate numbers of the officers with this email (compared case-insensitively)."""
+        return list(self.conn.execute(select(o.certificate_no).where(func.lower(o.email) == address.strip().lower())
+                                      .order_by(o.certificate_no)).scalars())
 
     def on_duty(self, departments: Iterable[str], *, valid_through: date) -> list:
         """Officers 在岗 in the latest directory whose certificate covers ``valid_through``: who may be drawn."""

@@ -1,12 +1,14 @@
 """Who runs this database: its settings fixed at ``ssj init`` and the office's ``staff`` directory.
 
 ``database_settings`` holds ``simulation`` ("true"/"false"), ``administrator`` (the
-operating-system account that initialised the database) and ``initialised_at``;
+operating-system account that initialised the database), ``initialised_at`` and ``reply_secret``
+(the key of the tokens in the files we send, which tell a returned file to be ours);
 a database upgraded from before they existed has none and is a real one.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +22,7 @@ _settings = DatabaseSetting.__table__
 _staff = StaffMember.__table__
 
 SIMULATION, ADMINISTRATOR, INITIALISED_AT = "simulation", "administrator", "initialised_at"
+REPLY_SECRET = "reply_secret"  # the key of the tokens in the files we send (``workflow.file_tokens``)
 
 
 class DatabaseSettings:
@@ -36,6 +39,13 @@ class DatabaseSettings:
 
     def administrator(self) -> str | None:
         return self.all().get(ADMINISTRATOR)
+
+    def reply_secret(self) -> str:
+        """The key of the files' tokens (hex), fixed at ``ssj init`` (for an older database, at its upgrade)."""
+        secret = self.all().get(REPLY_SECRET)
+        if not secret:
+            raise UserError("数据库尚未初始化或需要升级，请先运行 ssj init")
+        return secret
 
     def fix(self, values: dict[str, str]) -> None:
         """Record the settings not recorded yet (the first ``ssj init``); those present are kept."""
@@ -97,7 +107,7 @@ def initialise(engine: Engine, *, simulation: bool, os_account: str, now: dateti
     before, after = upgrade(engine)
     with engine.begin() as conn:
         DatabaseSettings(conn).fix({SIMULATION: "true" if simulation else "false", ADMINISTRATOR: os_account,
-                                    INITIALISED_AT: now.isoformat()})
+                                    INITIALISED_AT: now.isoformat(), REPLY_SECRET: secrets.token_hex(32)})
     return before, after
 
 

@@ -492,3 +492,4 @@ class EventCursor(Base):
 # The outbox lives in its own module (its messages and their attachments); imported here so that
 # Base.metadata, and so Alembic and the tests, know every table.
 from workflow.persistence.orm_outbox import OutboxAttachment, OutboxMessage, PendingNotice  # noqa: E402,F401
+from workflow.persistence.orm_mailbox import InboundMessage, MailboxPass  # noqa: E402,F401

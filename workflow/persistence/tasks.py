@@ -33,6 +33,12 @@ class TaskRepository:
         """The task with this key (id, due_at, done_at …), or None."""
         return self.conn.execute(select(_t).where(_t.c.key == key)).first()
 
+    def open_kinds(self, campaign_code: str, department: str) -> set[str]:
+        """The kinds of the department's own tasks (not an enterprise's) still open in the campaign."""
+        return set(self.conn.execute(select(_t.c.kind).distinct().where(
+            _t.c.campaign_code == campaign_code, _t.c.department_code == department, _t.c.inspection_id.is_(None),
+            _t.c.done_at.is_(None))).scalars())
+
     def count(self, campaign_code: str, kind: str) -> int:
         """How many tasks of ``kind`` the campaign has opened (done or not)."""
         return self.conn.execute(select(func.count()).where(_t.c.campaign_code == campaign_code,

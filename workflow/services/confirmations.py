@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from workflow.confirmation import CONFIRMATIONS, YES
 from workflow.deadline_words import deadline_words
 from workflow.errors import NotFound, UserError
@@ -49,8 +51,16 @@ def record_answer(uow, department: str, uscc: str, *, inspects: bool, reason: st
         return not own
 
 
-def import_answers(uow, path: str) -> tuple[int, int]:
-    """A returned answer file, all or nothing; returns (answers recorded, of which on the departments' behalf)."""
+@dataclass(frozen=True)
+class ImportedAnswers:
+    recorded: int
+    on_behalf: int  # of them, recorded on the departments' behalf
+    inspects: int  # of them, 检查
+    declines: int  # of them, 不检查
+
+
+def import_answers(uow, path: str) -> ImportedAnswers:
+    """A returned answer file, all or nothing."""
     problems = Problems(path)
     warnings: list[str] = []
     try:
@@ -76,7 +86,7 @@ def import_answers(uow, path: str) -> tuple[int, int]:
         problems.add(Problem(None, 0, None, "文件没有数据行"))
     if problems:
         raise ImportRejected(problems, warnings)
-    recorded = on_behalf = 0
+    recorded = on_behalf = inspects = 0
     with uow:
         uow.lock_campaigns(record["campaign"] for _, record in rows)
         for number, record in rows:
@@ -87,8 +97,9 @@ def import_answers(uow, path: str) -> tuple[int, int]:
                 on_behalf += record_answer(uow, record["department"], record["uscc"],
                                            inspects=record["inspect"] == YES, reason=record.get("reason") or "")
                 recorded += 1
+                inspects += record["inspect"] == YES
             except UserError as exc:
                 problems.add(Problem(number, header.index_of(column), header.header_of(column), str(exc)))
         if problems:
             raise ImportRejected(problems, warnings)  # rolls back every answer of the file
-    return recorded, on_behalf
+    return ImportedAnswers(recorded, on_behalf, inspects, recorded - inspects)

@@ -14,6 +14,7 @@ import hashlib
 from collections import defaultdict
 from datetime import datetime
 
+from workflow.file_tokens import CONFIRM_LIST, sign
 from workflow.files.dispatch_list import write_department_list
 from workflow.letter import greeting, group_greeting, signature
 from workflow.mail import Mail
@@ -98,7 +99,8 @@ def _list_to_answer(uow, stage: str, rows: list[dict], digest: str):
     path = (uow.files_dir / "派发" / f"{code}-比对确认-未答复-{uow.now.astimezone(plan.tz):%Y%m%d}-{digest[:8]}.xlsx")
     write_department_list(path.resolve(), [(plan.code, code, u, enterprises[u].name if u in enterprises else "",
                                             (enterprises[u].address or "") if u in enterprises else "", what)
-                                           for u in usccs])
+                                           for u in usccs],
+                          sign(uow.settings.reply_secret(), plan.code, CONFIRM_LIST, code))
     return path.resolve()
 
 

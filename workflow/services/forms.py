@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from workflow.file_tokens import FORM, sign
 from workflow.deadline_words import day_words
 from workflow.errors import UserError
 from workflow.files.forms import Form, FormItem, FormMember, write_form_docx, write_form_xlsx, write_schedule_xlsx
@@ -101,6 +102,7 @@ def _forms(uow, inspections, teams, slots) -> list[Form]:
     answers = uow.inspections.answers([i.id for i in inspections])
     enterprises = uow.directory.enterprises([i.uscc for i in inspections])
     forms = []
+    secret = uow.settings.reply_secret()
     for ins in inspections:
         ent = enterprises[ins.uscc]
         on_form = tuple(FormItem(names.get(items[code].department_code, ""), code, items[code].name,
@@ -110,7 +112,8 @@ def _forms(uow, inspections, teams, slots) -> list[Form]:
                                 bool(m["specialist"])) for m in teams[ins.uscc])
         slot = slots[ins.uscc]
         forms.append(Form(plan.code, plan.name, plan.document_no, plan.office, ins.uscc, ent.name, ent.address or "",
-                          ent.legal_representative or "", ent.phone or "", on_form, team, slot.day, slot.group))
+                          ent.legal_representative or "", ent.phone or "", on_form, team, slot.day, slot.group,
+                          sign(secret, plan.code, FORM, ins.uscc)))
     return forms
 
 

@@ -213,7 +213,8 @@ def _send_batch(uow, smtp: SmtpConfig, rows, senders: dict[str, tuple[str, str]]
                 subject, body = render(row.template, context)
                 message = build_message(sender=sender, recipient=row.recipient, subject=subject, body=body,
                                         message_id=row.message_id, date=uow.now, attachments=files, reply_to=reply_to,
-                                        cc=row.cc.split("; ") if row.cc else ())
+                                        cc=row.cc.split("; ") if row.cc else (),
+                                        in_reply_to=context.get("in_reply_to", ""))
             except Exception as exc:  # noqa: BLE001 - whatever this message's data does, it stops this message only
                 reason = str(exc) if isinstance(exc, Unbuildable) else f"{type(exc).__name__}: {exc}"
                 _settle(uow, row, UNBUILDABLE, f"无法生成邮件（{about(row)}）：{reason}", report, inputs_sha256=digest)

@@ -57,6 +57,7 @@ from workflow.persistence.draws import DrawRepository
 from workflow.persistence.identities import DatabaseSettings, StaffDirectory
 from workflow.persistence.inspections import InspectionRepository
 from workflow.persistence.locks import try_exclusive
+from workflow.persistence.mailbox import MailboxRepository
 from workflow.persistence.outbox import OutboxRepository
 from workflow.persistence.pending_notices import PendingNotices
 from workflow.persistence.queries import ReportQueries
@@ -89,6 +90,7 @@ class UnitOfWork:
         self.now = now
         self.actor = actor
         self.on_behalf = on_behalf  # the actor acts for a department or an officer: every audit row of it says so
+        self.via: dict | None = None  # the act came by email: every audit row names the message (``services.mailbox``)
         self._simulation: bool | None = None
         self.code = campaign
         self._files_dir = files_dir
@@ -148,6 +150,7 @@ class UnitOfWork:
         self.teams = TeamRepository(conn)
         self.outbox = OutboxRepository(conn)
         self.pending_notices = PendingNotices(conn)
+        self.mailbox = MailboxRepository(conn)
         self.audit = AuditLog(conn, self.clock)
         self.documents = DocumentRepository(conn)
         self.directory = DirectoryReader(conn)
@@ -213,6 +216,8 @@ class UnitOfWork:
 
     def _stated(self, payload: dict | None) -> dict | None:
         """An audit row's payload, with whom the actor acted for and on what ground when acting on behalf."""
+        if self.via is not None:
+            payload = {**(payload or {}), "via_mail": self.via}
         if self.on_behalf is None:
             return payload
         return {**(payload or {}), **self.on_behalf.payload()}
