@@ -49,6 +49,9 @@ def daily_report_markdown(report: DailyReport, mail: bool = True) -> str:
             lines += ["", "联合检查的回填由多个部门共同负责，在每个负责部门各计一次。"]
     else:
         lines += ["各部门均无逾期事项。"]
+    if report.mailbox:
+        lines += ["", f"## 办公室邮箱：需人工处理 {len(report.mailbox)} 封", ""]
+        lines += [f"- {line}" for line in report.mailbox[:50]]
     lines += ["", f"文件：[{report.path.name}]({report.path.as_uri()})", "", f"`{report.path}`"]
     return "\n".join(lines) + "\n"
 

@@ -129,6 +129,10 @@ def campaign_status_cmd(call: Call, code: str) -> None:
         out(f"  邮件：{summary}")
         for m in status["mail_problems"]["messages"]:
             out(f"    {m['state']}：{m['reason']}")
+    if status["mailbox"]:
+        out("  办公室邮箱：")
+        for line in status["mailbox"]:
+            out(f"    {line}")
     s = status["sampling"]
     out(f"  当前名录中符合抽取条件的企业 {s['eligible_now']} 户，按 {s['ratio']}（{s['rounding']}）应抽取 "
         f"{s['expected_sample_size']} 户。")

@@ -142,7 +142,11 @@ _TEMPLATES = {
 逾期部门报告见附件（{{ attachment_name }}）。
 {% if mail_problems is defined and mail_problems %}
 邮件：{{ mail_problems }}（ssj campaign status {{ campaign_code }}）。
-{% endif %}
+{% endif %}{% if mailbox is defined and mailbox %}
+办公室邮箱中有 {{ mailbox|length + mailbox_more }} 封邮件需人工处理（在“需人工处理”文件夹中）：
+{% for line in mailbox %}- {{ line }}
+{% endfor %}{% if mailbox_more %}- 另有 {{ mailbox_more }} 封未列出
+{% endif %}{% endif %}
 本报告在每个工作日发送。
 
 {{ signature }}

@@ -206,6 +206,9 @@ def campaign_status(uow) -> dict[str, Any]:
         counts = uow.campaigns.state_counts(plan.code)
         simulation = uow.simulation
     mail = mail_problems(uow)
+    from workflow.services.mailbox_board import mailbox_lines
+
+    mailbox = [line.replace("**", "") for line in mailbox_lines(uow, plan.tz) if line]
     return {
         "code": plan.code,
         "simulation": simulation,  # a simulation database (ssj init --simulation): its status says 模拟
@@ -228,6 +231,7 @@ def campaign_status(uow) -> dict[str, Any]:
         "draw": draw,
         "inspections": counts,
         "mail_problems": mail,
+        "mailbox": mailbox,  # the office mailbox: the last pass, the replies recorded, those waiting for a person
         "created_at": row.created_at.isoformat(),
         "created_by": row.created_by,
     }

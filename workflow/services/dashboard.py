@@ -14,6 +14,7 @@ from workflow.inspection import PUBLISHED, REPORTED, STATE_LABELS, STATES, WITHD
 from workflow.plan_checker import check_plan
 from workflow.services.campaigns import report_note
 from workflow.services.mail_health import MAIL_OFF, mail_health
+from workflow.services.mailbox_board import mailbox_lines
 from workflow.services.outbox import problem_summary
 from workflow.services.overdue import (Owners, by_department, due_soon, escalated_to_office, joint_note,
                                        overdue_tasks)
@@ -164,6 +165,8 @@ def dashboard(uow, *, mail: bool = True) -> Board:
 
     lines += ["", "## 邮件", ""]
     lines += health.lines(tz)
+    if box := mailbox_lines(uow, tz):
+        lines += ["", "## 办公室邮箱", "", *box]
     lines += ["", "## 方案检查", ""] + ([_finding(f) for f in findings] or ["- 未发现问题"])
     return Board(plan.name, progress_table, overdue_table, progress, "\n".join(lines) + "\n", mail_line,
                  len(overdue), len(escalated), soon_total, mail)

@@ -20,6 +20,7 @@ from workflow.files.report_books import ReportBook
 from workflow.letter import group_greeting, signature
 from workflow.mail import mails
 from workflow.notices import LADDER_LABELS, schedule, workdays_overdue
+from workflow.services.mailbox_board import waiting_lines
 from workflow.services.campaigns import redraw_note, simulation_mark
 from workflow.services.outbox import mail_problems, problem_summary
 from workflow.services.people import People
@@ -267,6 +268,7 @@ class DailyReport:
     departments: list[dict] = field(default_factory=list)  # by_department's rows (name, tasks, enterprises, worst …)
     escalated: int = 0  # overdue tasks whose notices reached the office
     title: str = ""  # the campaign's name
+    mailbox: list[str] = field(default_factory=list)  # messages of the office mailbox waiting for a person
 
 
 def daily_report_folder(uow) -> Path:
@@ -288,15 +290,17 @@ def prepare_daily_overdue_report(uow, out_dir: Path | None = None) -> DailyRepor
     path = folder / f"逾期部门报告_{day.isoformat()}.xlsx"
     items = write_overdue_report(uow, path)
     departments = by_department(items)
+    waiting = waiting_lines(uow, plan.tz)
     context = {"greeting": group_greeting(), "campaign_name": plan.name, "campaign_code": plan.code,
                "day": day_words(day), "count": len(items), "at": instant_words(uow.now, plan.tz),
                "attachment_name": path.name, "signature": signature(plan),
                "departments": [{"name": r["name"], "tasks": r["tasks"], "worst": r["worst"]} for r in departments],
                "attachments": [str(path)], "mail_problems": problem_summary(mail_problems(uow)),
-               "joint": joint_note(items) if any(len(x.owners) > 1 for x in items) else ""}
+               "joint": joint_note(items) if any(len(x.owners) > 1 for x in items) else "",
+               "mailbox": waiting[:20], "mailbox_more": max(0, len(waiting) - 20)}
     with uow:
         queued = uow.queue(mails(f"overdue-report|{plan.code}|{day.isoformat()}", plan.office_mailboxes, kind="report",
                                  template="overdue_report", context=context))
     level = office_level(plan.escalation)
     escalated = sum(level is not None and x.level >= level for x in items)
-    return DailyReport(day, path, len(items), queued, departments, escalated, plan.name)
+    return DailyReport(day, path, len(items), queued, departments, escalated, plan.name, waiting)
