@@ -17,6 +17,7 @@ from workflow.completion import FINISHED, finished_note, finished_payload, is_fi
 from workflow.draw import sample_size
 from workflow.errors import UserError
 from workflow.plan_checker import check_file
+from workflow.services.mailbox_board import mailbox_lines
 from workflow.services.calendar_files import calendar_fingerprint, calendar_snapshot
 from workflow.services.identities import not_staff, require_staff
 from workflow.simulation import SIMULATION_NOTE
@@ -206,8 +207,6 @@ def campaign_status(uow) -> dict[str, Any]:
         counts = uow.campaigns.state_counts(plan.code)
         simulation = uow.simulation
     mail = mail_problems(uow)
-    from workflow.services.mailbox_board import mailbox_lines
-
     mailbox = [line.replace("**", "") for line in mailbox_lines(uow, plan.tz) if line]
     return {
         "code": plan.code,
