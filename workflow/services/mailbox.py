@@ -121,7 +121,9 @@ def _one(engine, mailbox, stored, *, now, codes, files_dir, max_bytes, on_seam) 
             reading = _oversize(reading, mail, stored.size, max_bytes)
         if codes and reading.campaign is not None and reading.campaign not in codes:
             return None, f"{about}：属于抽查任务 {reading.campaign}，本次未处理", None
-        outcome, detail = _record(engine, now, mail, identity, reading, paths, files_dir, on_seam)
+        arrived = getattr(stored, "received_at", None)  # when the server took it: a reply read late is not late
+        at = min(arrived, now) if arrived is not None else now
+        outcome, detail = _record(engine, at, mail, identity, reading, paths, files_dir, on_seam)
     return outcome, f"{about}：{outcome}（{detail.splitlines()[0] if detail else ''}）", \
         MANUAL if outcome == WAITS or reading.suspect else HANDLED
 
