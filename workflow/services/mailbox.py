@@ -206,6 +206,8 @@ def _record(engine, now, mail: InboundMail, identity: str, reading: Reading, pat
                 outcome, lines = REFUSED, _plain(exc.lines(), paths)
             except UserError as exc:
                 outcome, lines = REFUSED, _plain(exc.lines, paths)
+            if reading.campaign is not None:
+                uow.use(reading.campaign)  # a list's rows may have named another campaign: the answer is this one's
         elif reading.problem and reading.tell_sender and reading.campaign is not None:
             outcome = REFUSED
         if reading.suspect:
