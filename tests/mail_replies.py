@@ -84,3 +84,19 @@ def filled_list(content: bytes, answers: dict[str, tuple[str, str]] | None = Non
 def usccs_of(content: bytes) -> list[str]:
     sheet = load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
     return [row[2] for row in sheet.iter_rows(min_row=2, values_only=True) if row and row[2]]
+
+
+def filled_form(content: bytes, officers: list[str], *, date: str = "2019-12-10", code: str = "1") -> bytes:
+    """An officer's 一企一表 filled in WPS or Excel: the visit cells and every item's result (the hidden map)."""
+    book = load_workbook(io.BytesIO(content))
+    sheet, mapping = book["一企一表"], {k: v for k, v in book["ssj"].iter_rows(min_row=2, values_only=True)}
+    sheet[mapping["date_cell"]] = date
+    sheet[mapping["officers_cell"]] = "、".join(officers)
+    sheet[mapping["signature_cell"]] = "签字"
+    sheet[mapping["questions_cell"]] = 1
+    for key, row in mapping.items():
+        if key.startswith("item:"):
+            sheet[f"D{row}"], sheet[f"E{row}"] = "实地核查", code
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,305 @@
+"""Departments and officers answer by replying; ``ssj mailbox`` reads a real IMAP server (Dovecot on loopback),
+records each reply as its sender with the commands' own rules, answers him, and files the message.
+
+Each case is a message put into the office mailbox with IMAP APPEND, as a department's or an officer's mail
+client would have sent it (tests/mail_replies.py), then read as the office would see it: the database, the
+answer queued to the sender, the folders.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import rows, stage, stage_facts
+from tests.integration.conftest import CODE
+from tests.mail_replies import filled_form, filled_list, ours, reply, usccs_of
+from workflow.persistence.orm import (AuditEvent, InboundMessage, InspectionDepartment, OutboxMessage,
+                                      SubmittedDocument)
+
+ADMIN_SW, ADMIN_TJ = "admin@sw.luquan.example", "admin@tj.luquan.example"
+CONTACT_SW = "contact@sw.luquan.example"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"  # what a scanner writes, kept as sent
+
+
+@stage("drawn", after="loaded")
+def _drawn(ssj, folder, facts):
+    from tests.conftest import draw_campaign
+
+    return {**facts, "sampled": draw_campaign(ssj)["sampled"]}
+
+
+@pytest.fixture
+def drawn(loaded, request):
+    """The seed campaign drawn (2019-11-27 09:00): each department's list queued to its administrator."""
+    return loaded, stage_facts(request)["sampled"]
+
+
+def inbound(db_url: str) -> list:
+    m = InboundMessage.__table__
+    return rows(db_url, select(m).order_by(m.c.id))
+
+
+def answers_of(db_url: str, department: str) -> list:
+    d = InspectionDepartment.__table__
+    return rows(db_url, select(d.c.inspects, d.c.decline_reason, d.c.answered_by)
+                .where(d.c.department_code == department, d.c.answered_at.is_not(None)))
+
+
+def answer_mail(db_url: str, recipient: str) -> dict:
+    """Our answer to ``recipient``: its subject and body as he reads them."""
+    from workflow.files.email import render
+
+    o = OutboxMessage.__table__
+    found = rows(db_url, select(o.c.template, o.c.context).where(o.c.recipient == recipient,
+                                                                 o.c.template == "mail_answer").order_by(o.c.id))
+    assert found, f"no answer to {recipient}"
+    subject, body = render(found[-1].template, json.loads(found[-1].context))
+    return {"subject": subject, "body": body, "count": len(found)}
+
+
+def test_a_filled_list_is_recorded_as_the_department_and_the_administrator_is_answered(drawn, db_url, office):
+    ssj, sampled = drawn
+    dispatch = ours(db_url, "dispatch", ADMIN_SW)
+    (name, content), = dispatch.files.items()
+    declined = usccs_of(content)[:3]
+    filled = filled_list(content, {u: ("否", "不属于本部门监管范围") for u in declined})
+    office.deliver(reply(dispatch, sender=ADMIN_SW, files={name: filled}))
+
+    result = ssj("mailbox", "--now", "2019-11-28T10:00")
+
+    assert result.code == 0, result.err
+    answered = answers_of(db_url, "SW")
+    assert len(answered) == len(sampled) and {a.answered_by for a in answered} == {ADMIN_SW}
+    assert sum(not a.inspects for a in answered) == 3
+    (message,) = inbound(db_url)
+    assert (message.outcome, message.kind, message.party, message.folder) == ("已记录", "confirm_list", "SW", "已处理")
+    mail = answer_mail(db_url, ADMIN_SW)
+    assert mail["subject"].startswith("【已登记】比对确认清单")
+    assert f"共 {len(sampled)} 户，检查 {len(sampled) - 3} 户，不检查 3 户" in mail["body"]
+    assert office.folder("INBOX") == [] and len(office.folder("已处理")) == 1
+    a = AuditEvent.__table__
+    via = [json.loads(p)["via_mail"] for (p,) in rows(db_url, select(a.c.payload).where(a.c.action == "answer"))]
+    assert via and all(v["sender"] == ADMIN_SW and v["files"][0]["name"] == name for v in via)
+
+
+def test_a_refused_list_records_nothing_and_says_each_problem_as_the_command_would(drawn, db_url, office):
+    ssj, sampled = drawn
+    dispatch = ours(db_url, "dispatch", ADMIN_SW)
+    (name, content), = dispatch.files.items()
+    bad = filled_list(content, {usccs_of(content)[1]: ("否", "")})  # 否 without its reason
+    office.deliver(reply(dispatch, sender=ADMIN_SW, files={name: bad}))
+
+    assert ssj("mailbox", "--now", "2019-11-28T10:00").code == 0
+
+    assert answers_of(db_url, "SW") == []
+    (message,) = inbound(db_url)
+    assert message.outcome == "已退回" and message.folder == "已处理"
+    body = answer_mail(db_url, ADMIN_SW)["body"]
+    assert f"{name}:3:" in body and "未能登记" in body and "/tmp" not in body
+    assert "导入被拒绝" in body
+
+
+def test_a_scanned_report_replying_to_the_dispatch_is_kept_as_sent(drawn, db_url, office):
+    ssj, _ = drawn
+    dispatch = ours(db_url, "dispatch", ADMIN_SW)
+    office.deliver(reply(dispatch, sender=CONTACT_SW, files={"比对确认报告（盖章）.pdf": PDF}))
+
+    assert ssj("mailbox", "--now", "2019-12-02T15:00").code == 0
+
+    d = SubmittedDocument.__table__
+    (doc,) = rows(db_url, select(d.c.kind, d.c.department_code, d.c.content, d.c.submitted_by))
+    assert (doc.kind, doc.department_code, bytes(doc.content), doc.submitted_by) == \
+        ("confirmation_report", "SW", PDF, CONTACT_SW)
+    assert answer_mail(db_url, CONTACT_SW)["subject"].startswith("【已登记】盖章的比对确认报告")
+
+
+def test_a_stranger_and_unrelated_mail_wait_for_the_office_and_are_never_answered(drawn, db_url, office):
+    ssj, _ = drawn
+    dispatch = ours(db_url, "dispatch", ADMIN_SW)
+    (name, content), = dispatch.files.items()
+    office.deliver(reply(dispatch, sender="someone@example.com", files={name: filled_list(content)}))
+    office.deliver(reply(None, sender="news@shop.example", subject="双十二大促", body="优惠"))
+
+    assert ssj("mailbox", "--now", "2019-11-28T10:00").code == 0
+
+    assert answers_of(db_url, "SW") == []
+    assert {m.outcome for m in inbound(db_url)} == {"需人工处理"}
+    assert len(office.folder("需人工处理")) == 2
+    o = OutboxMessage.__table__
+    assert rows(db_url, select(o.c.id).where(o.c.template == "mail_answer")) == []
+    status = ssj("campaign", "status", CODE, "--now", "2019-11-28T10:05")
+    assert "someone@example.com" in status.out and "需人工处理" in status.out
+
+
+def test_another_departments_list_sent_under_a_forged_sender_is_not_recorded(drawn, db_url, office):
+    ssj, _ = drawn
+    theirs = ours(db_url, "dispatch", ADMIN_TJ)
+    (name, content), = theirs.files.items()
+    office.deliver(reply(None, sender=ADMIN_SW, files={name: filled_list(content)}))  # TJ's list from SW's admin
+
+    assert ssj("mailbox", "--now", "2019-11-28T10:00").code == 0
+
+    assert answers_of(db_url, "TJ") == [] and answers_of(db_url, "SW") == []
+    (message,) = inbound(db_url)
+    assert message.folder == "需人工处理" and "TJ" in message.detail
+    assert "未登记" in answer_mail(db_url, ADMIN_SW)["subject"]  # the real SW administrator sees the attempt
+
+
+def test_a_tampered_token_is_refused(drawn, db_url, office):
+    ssj, _ = drawn
+    dispatch = ours(db_url, "dispatch", ADMIN_SW)
+    (name, content), = dispatch.files.items()
+    office.deliver(reply(None, sender=ADMIN_SW, files={name: _edit_token(filled_list(content))}))
+
+    assert ssj("mailbox", "--now", "2019-11-28T10:00").code == 0
+
+    assert answers_of(db_url, "SW") == []
+    (message,) = inbound(db_url)
+    assert message.folder == "需人工处理" and "校验标记" in message.detail
+
+
+def test_the_same_reply_delivered_twice_is_recorded_once(drawn, db_url, office):
+    ssj, sampled = drawn
+    dispatch = ours(db_url, "dispatch", ADMIN_SW)
+    (name, content), = dispatch.files.items()
+    raw = reply(dispatch, sender=ADMIN_SW, files={name: filled_list(content)}, message_id="<twice@sw.luquan.example>")
+    office.deliver(raw)
+    office.deliver(raw)
+
+    assert ssj("mailbox", "--now", "2019-11-28T10:00").code == 0
+    office.deliver(raw)  # and once more, a day later
+    assert ssj("mailbox", "--now", "2019-11-29T10:00").code == 0
+
+    assert len(inbound(db_url)) == 1 and len(answers_of(db_url, "SW")) == len(sampled)
+    assert answer_mail(db_url, ADMIN_SW)["count"] == 1
+    assert len(office.folder("已处理")) == 3 and office.folder("INBOX") == []
+
+
+def test_gbk_file_names_are_read_as_the_department_wrote_them(drawn, db_url, office):
+    ssj, sampled = drawn
+    dispatch = ours(db_url, "dispatch", ADMIN_SW)
+    (_, content), = dispatch.files.items()
+    office.deliver(_gbk_reply(dispatch.message_id, ADMIN_SW, "税务局比对确认表（已填）.xlsx", filled_list(content)))
+
+    assert ssj("mailbox", "--now", "2019-11-28T10:00").code == 0
+
+    assert len(answers_of(db_url, "SW")) == len(sampled)
+    assert "税务局比对确认表（已填）.xlsx" in answer_mail(db_url, ADMIN_SW)["body"]
+
+
+def test_a_mailbox_that_cannot_be_reached_does_not_stop_the_tick_and_the_board_says_so(drawn, db_url, office,
+                                                                                        monkeypatch):
+    ssj, _ = drawn
+    office.stop()
+    result = ssj("tick", CODE, "--no-mail", "--now", "2019-11-28T10:00")
+    assert result.code == 0, result.err
+    assert "办公室邮箱无法读取" in result.err
+    status = ssj("campaign", "status", CODE, "--now", "2019-11-28T10:05")
+    assert "失败" in status.out and "连接" in status.out
+
+
+def _edit_token(content: bytes) -> bytes:
+    """The list with its token's party changed by hand (in the hidden sheet's XML, as an editor would)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(content))
+    sheet = book["ssj"]
+    for row in sheet.iter_rows():
+        if row[0].value == "token":
+            row[1].value = row[1].value[:-4] + "0000"
+    out = io.BytesIO()
+    book.save(out)
+    assert zipfile.is_zipfile(io.BytesIO(out.getvalue()))
+    return out.getvalue()
+
+
+def _gbk_reply(original_id: str, sender: str, filename: str, content: bytes) -> bytes:
+    """A reply as an old client writes it: the subject in RFC 2047 GBK, the file name as raw GBK bytes."""
+    import base64
+
+    body = base64.encodebytes(content)
+    subject = "=?GBK?B?" + base64.b64encode("回复：比对确认".encode("gbk")).decode() + "?="
+    head = (f"From: {sender}\r\nTo: 1qqj2463@163.com\r\nSubject: {subject}\r\n"
+            f"Message-ID: <gbk-{len(content)}@sw.luquan.example>\r\nIn-Reply-To: {original_id}\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n").encode()
+    text = b"--b1\r\nContent-Type: text/plain; charset=GBK\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + \
+        "已填好，请查收。".encode("gbk") + b"\r\n"
+    part = (b"--b1\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet; name=\"" +
+            filename.encode("gbk") + b"\"\r\nContent-Disposition: attachment; filename=\"" + filename.encode("gbk") +
+            b"\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + body.replace(b"\n", b"\r\n") + b"--b1--\r\n")
+    return head + text + part
+
+
+@pytest.fixture
+def forms_sent(matched, db_url):
+    """The matched campaign's tick (2019-12-02 11:00) has sent each officer his 一企一表: (ssj, teams, officers'
+    addresses by certificate number)."""
+    from workflow.persistence.orm import Officer
+
+    ssj, sampled, teams = matched
+    assert ssj("tick", CODE, "--no-mail", "--now", "2019-12-02T11:00").code in (0, 1)
+    o = Officer.__table__
+    emails = dict(rows(db_url, select(o.c.certificate_no, o.c.email)))
+    return ssj, teams["teams"], emails
+
+
+def _tasks(db_url: str, kind: str) -> list:
+    from workflow.persistence.orm import TaskRow
+
+    t = TaskRow.__table__
+    return rows(db_url, select(t.c.certificate_no, t.c.inspection_id, t.c.done_at).where(t.c.kind == kind))
+
+
+def test_an_officer_acknowledges_by_replying_without_an_attachment(forms_sent, db_url, office):
+    ssj, teams, emails = forms_sent
+    cert = next(c for team in teams.values() for c, _ in team)
+    mail = ours(db_url, "forms_dispatch", emails[cert])
+    office.deliver(reply(mail, sender=emails[cert], body="收到，按时参加。"))
+
+    assert ssj("mailbox", "--now", "2019-12-03T09:00").code == 0
+
+    done = {c: at for c, _, at in _tasks(db_url, "acknowledge")}
+    assert done[cert] is not None and sum(at is not None for at in done.values()) == 1
+    assert answer_mail(db_url, emails[cert])["subject"].startswith("【已登记】确认收到一企一表")
+
+
+def test_an_officer_returns_two_filled_forms_in_one_reply(forms_sent, db_url, office):
+    from workflow.persistence.orm import Inspection
+
+    ssj, teams, emails = forms_sent
+    cert = next(c for team in teams.values() for c, _ in team
+                if sum(c in [x for x, _ in t] for t in teams.values()) >= 2)
+    mine = [u for u, team in teams.items() if cert in [c for c, _ in team]][:2]
+    mail = ours(db_url, "forms_dispatch", emails[cert])
+    files = {name: filled_form(content, [c for c, _ in teams[name.split("-")[0]]])
+             for name, content in mail.files.items() if name.endswith(".xlsx") and name.split("-")[0] in mine}
+    assert len(files) == 2
+    office.deliver(reply(mail, sender=emails[cert], files=files))
+
+    result = ssj("mailbox", "--now", "2019-12-11T09:00")
+
+    assert result.code == 0, result.err
+    i = Inspection.__table__
+    states = dict(rows(db_url, select(i.c.uscc, i.c.state).where(i.c.uscc.in_(mine))))
+    assert set(states.values()) == {"reported"}, states
+    body = answer_mail(db_url, emails[cert])["body"]
+    assert all(u in body for u in mine) and "全部事项已回填" in body
+    assert "并记录为已确认收到一企一表" in body
+
+
+def test_a_photo_instead_of_the_form_is_answered_with_what_to_do(forms_sent, db_url, office):
+    ssj, teams, emails = forms_sent
+    cert = next(c for team in teams.values() for c, _ in team)
+    mail = ours(db_url, "forms_dispatch", emails[cert])
+    office.deliver(reply(mail, sender=emails[cert], files={"现场照片.jpg": b"\xff\xd8\xff\xe0fake-jpeg"}))
+
+    assert ssj("mailbox", "--now", "2019-12-11T09:00").code == 0
+
+    assert inbound(db_url)[0].outcome == "已退回"
+    body = answer_mail(db_url, emails[cert])["body"]
+    assert "现场照片.jpg" in body and "Excel" in body
