@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from workflow.confirmation import CONFIRMATIONS
-from workflow.errors import UserError
+from workflow.errors import CannotComplete, UserError
 from workflow.file_tokens import genuine
 from workflow.files.inbound_mail import MAX_ATTACHMENT_BYTES, InboundMail, parse_message, references_of
 from workflow.files.tabular import FileProblem, open_table
@@ -32,6 +32,8 @@ from workflow.letter import greeting, signature
 from workflow.mail import Mail
 from workflow.replies import (ACK, FORMS, HANDLED, KIND_LABELS, LIST, MANUAL, REPORT, SPREADSHEETS, SUMMARY,
                               OurMessage, Reading, ReturnedFile, Sender, read_reply)
+from workflow.persistence.database import CONNECTION_LOST, first_line
+from workflow.persistence.locks import try_exclusive
 from workflow.services.uow import UnitOfWork
 from workflow.deadline_words import instant_words
 
@@ -50,9 +52,12 @@ class PassReport:
     manual: int = 0
     left: int = 0  # messages of other campaigns than those asked for, left in the folder
     error: str | None = None
+    busy: bool = False  # another pass was reading: this one did nothing
     lines: list[str] = field(default_factory=list)  # one per message, in Chinese
 
     def words(self) -> str:
+        if self.busy:
+            return "办公室邮箱：另一次读取正在进行，本次跳过（邮件由那一次处理）"
         if self.error:
             return f"办公室邮箱无法读取：{self.error}"
         if not self.read:
@@ -72,14 +77,35 @@ def read_mailbox(engine, mailbox, *, now: datetime, codes: Sequence[str] = (), f
     """One pass over ``mailbox`` (``services.imap``/``services.maildir``); ``codes``: only these campaigns'
     replies (others are left; messages that belong to no campaign are handled by any pass). A mailbox that cannot
     be read is the report's ``error``, recorded with the pass: the caller goes on."""
+    report = PassReport(mailbox.label)
+    with try_exclusive(engine, "office-mailbox") as mine:
+        if not mine:  # a tick and ``ssj mailbox`` at once: one reads, the other says so and goes on
+            report.busy = True
+            return report
+        _pass(engine, mailbox, report, now=now, codes=codes, files_dir=files_dir, max_bytes=max_bytes,
+              on_seam=on_seam)
+    uow = UnitOfWork(engine, now=now, actor=SYSTEM)
+    with uow:
+        uow.mailbox.add_pass(now=now, source=report.source, scope=codes, read=report.read, recorded=report.recorded,
+                             refused=report.refused, manual=report.manual, error=report.error)
+    return report
+
+
+def _pass(engine, mailbox, report: PassReport, *, now, codes, files_dir, max_bytes, on_seam) -> None:
+    """Every message in the folder; a message the handlers cannot cope with goes to the office, never blocks the
+    rest. The mailbox or the database failing stops the pass (the messages wait for the next)."""
     from workflow.services.imap import MailboxUnavailable
 
-    report = PassReport(mailbox.label)
     try:
         with mailbox:
             for stored in mailbox.messages():
-                outcome, line, folder = _one(engine, mailbox, stored, now=now, codes=codes, files_dir=files_dir,
-                                             max_bytes=max_bytes, on_seam=on_seam)
+                try:
+                    outcome, line, folder = _one(engine, mailbox, stored, now=now, codes=codes, files_dir=files_dir,
+                                                 max_bytes=max_bytes, on_seam=on_seam)
+                except (MailboxUnavailable, CannotComplete, *CONNECTION_LOST):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - this message's content broke a handler: the office looks
+                    outcome, line, folder = _broken(engine, mailbox, stored, now, exc)
                 if folder is not None:
                     if on_seam is not None:
                         on_seam("mailbox:before-move")
@@ -92,13 +118,25 @@ def read_mailbox(engine, mailbox, *, now: datetime, codes: Sequence[str] = (), f
                 report.recorded += outcome == RECORDED
                 report.refused += outcome == REFUSED
                 report.manual += outcome == WAITS
-    except MailboxUnavailable as exc:
+    except (MailboxUnavailable, CannotComplete) as exc:
         report.error = str(exc)
+    except CONNECTION_LOST as exc:
+        report.error = f"数据库出错：{first_line(exc)}（邮件留在邮箱中，下一次读取再处理）"
+
+
+def _broken(engine, mailbox, stored, now, exc: Exception) -> tuple[str, str, str]:
+    """A message whose handling failed unexpectedly: recorded for the office with the reason, filed under 需人工处理."""
+    raw = mailbox.headers(stored.uid)
+    mail = parse_message(raw)
+    identity = mail.message_id or f"uid:{stored.uid}:" + hashlib.sha256(raw).hexdigest()
+    detail = f"内部错误，未作记录，请人工处理：{type(exc).__name__}: {str(exc)[:300]}"
     uow = UnitOfWork(engine, now=now, actor=SYSTEM)
     with uow:
-        uow.mailbox.add_pass(now=now, source=report.source, scope=codes, read=report.read, recorded=report.recorded,
-                             refused=report.refused, manual=report.manual, error=report.error)
-    return report
+        if uow.mailbox.handled(identity) is None:
+            uow.mailbox.add(message_id=identity, now=now, sender=mail.sender, subject=mail.subject, campaign_code=None,
+                            kind=None, party=None, outcome=WAITS, folder=MANUAL, detail=detail, files=[],
+                            reply_key=None)
+    return WAITS, f"“{mail.subject or '（无主题）'}”（{mail.sender or '发件人不明'}）：{detail}", MANUAL
 
 
 def _one(engine, mailbox, stored, *, now, codes, files_dir, max_bytes, on_seam) -> tuple[str | None, str, str | None]:
