@@ -237,6 +237,13 @@ class _Campaigns:
         return self.s.plans.get(code)
 
 
+class _Settings:
+    """The database's settings: the key of the files' tokens (fixed, as ``ssj init`` would have made one)."""
+
+    def reply_secret(self) -> str:
+        return "5e" * 32
+
+
 class FakeUnitOfWork(UnitOfWork):
     def __init__(self, store: Store, *, now: datetime, actor: str, campaign: str | None = None):
         super().__init__(None, now=now, actor=actor, campaign=campaign)
@@ -248,6 +255,7 @@ class FakeUnitOfWork(UnitOfWork):
         s = self.store
         self.inspections, self.tasks, self.teams = _Inspections(s), _Tasks(s), _Teams(s)
         self.directory, self.outbox, self.audit, self.campaigns = _Directory(s), _Outbox(s), _Audit(s), _Campaigns(s)
+        self.settings = _Settings()
         self.conn = s  # "inside a transaction"
 
     def _end(self, *, commit: bool) -> None:

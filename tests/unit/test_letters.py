@@ -108,7 +108,8 @@ def test_the_officers_mail_says_in_words_when_to_acknowledge_and_how_to_return_t
     assert ("- 2019年12月9日（星期一），第 1 组：石家庄某某有限公司（统一社会信用代码 91130110MA0000000X），鹿泉区获鹿镇1号；"
             "检查结果请于2019年12月16日（星期一）前回填") in body, "the visit and its back-fill deadline"
     assert "请于2019年12月4日（星期三）前回复本邮件确认收到" in body
-    assert "请于实地核查后将填好的一企一表回复本邮件" in body
+    assert "请于实地核查后将填好的一企一表（Excel 表）回复本邮件" in body
+    assert "回复即可，无需登录任何系统" in body
     assert_a_letter(body, "forms_dispatch")
 
 
@@ -132,6 +133,10 @@ def contexts() -> dict[str, dict]:
         "overdue_report": {**letter, "day": "2019年12月2日（星期一）", "count": 3, "at": instant_words(at(12, 2, 8), tz),
                            "attachment_name": "逾期部门报告_2019-12-02.xlsx", "mail_problems": "",
                            "departments": [{"name": "区SJ局", "tasks": 3, "worst": 1}], "joint": ""},
+        "mail_answer": {**letter, "greeting": "区SJ局管理员王管理同志：您好！", "recorded": False, "what": "比对确认清单",
+                        "their_subject": "回复：【派发】…", "received": instant_words(at(11, 28, 10), tz),
+                        "lines": ["SJ-比对确认.xlsx:3: 不检查理由: 不检查的须说明理由"], "notes": [], "late": False,
+                        "in_reply_to": "<a@b>"},
     }
 
 
@@ -153,3 +158,15 @@ def test_a_moved_deadline_lists_every_task_with_the_old_and_the_new_day():
     assert "部门比对确认｜石家庄某某有限公司｜2019年11月29日（星期五）前｜2019年12月2日（星期一）前（暂定）" in body
     assert "报送盖章的比对确认报告｜—｜2019年12月2日（星期一）17:00前｜2019年12月3日（星期二）17:00前" in body
     assert "标“暂定”的期限" in body
+
+
+def test_the_answer_to_a_reply_says_what_was_recorded_or_every_problem_and_what_to_do():
+    refused = contexts()["mail_answer"]
+    subject, body = render("mail_answer", refused)
+    assert subject == f"【未登记】比对确认清单：{PLAN.name}"
+    assert "未能登记，系统未作任何记录" in body and "SJ-比对确认.xlsx:3: 不检查理由" in body
+    assert "再次回复本邮件" in body and "不是您本人发出的" in body
+    subject, body = render("mail_answer", {**refused, "recorded": True, "late": True,
+                                           "lines": ["SJ-比对确认.xlsx：共 27 户，检查 15 户，不检查 12 户"]})
+    assert subject.startswith("【已登记】") and "检查 15 户，不检查 12 户" in body
+    assert "已超过期限" in body and "无需再做其他操作" in body
