@@ -199,7 +199,7 @@ def campaign_tick(code: str, now: str | None = None, url: str | None = None, fil
     swept = sweep_deadlines(url, code, when, files_dir)
     report, not_configured = send_campaign_mail(url, when, mail)
     board = publish_dashboard(url, code, when, mail)
-    verdict, others, line = judge_campaign_mail(url, code, when, mail, report, not_configured, swept)
+    verdict, others, line = judge_campaign_mail(url, code, when, mail, report, not_configured, {**swept, **mailbox})
     logger = get_run_logger()
     (logger.error if verdict.failed else logger.info)("%s", line)
     for other in others:  # their messages were set aside in this run: their automations hear of it now

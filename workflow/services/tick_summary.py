@@ -48,7 +48,7 @@ def tick_summary(uow, swept: dict, run: CampaignSend | None, verdict: MailVerdic
         plan = uow.plan
         names = uow.directory.department_names()
     when = uow.now.astimezone(plan.tz)
-    parts = []
+    parts = [swept["mailbox"]] if swept.get("mailbox") else []  # the replies read first (办公室邮箱：读取 3 封 …)
     stages = swept.get("stages") or {}
     notices = "、".join(f"{label} {stages[stage]} 项" for stage, label in STAGE_LABELS.items() if stages.get(stage))
     parts.append(f"通知：{notices}" if notices else "无到期通知")
