@@ -42,6 +42,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 
+from tests.mail_server_imap import dovecot, imap_account  # noqa: F401  (a real IMAP server: Dovecot on loopback)
+
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 PG_DEFAULT = "postgresql://root@127.0.0.1:5432/test"

@@ -26,4 +26,4 @@ CONFIRMATIONS = Directory("confirmations", "比对确认", "uscc", columns=(
     Column("统一社会信用代码", "uscc", uscc, required=True),
     Column("是否检查", "inspect", choice((YES, NO)), required=True),
     Column("不检查理由", "reason", text(500), multiline=True),
-), row_rules=(_reason_when_declined,))
+), row_rules=(_reason_when_declined,), informational=("企业名称", "住所", "检查事项"))  # the dispatch list's others

@@ -253,6 +253,7 @@ class Directory:
     key: str
     columns: tuple[Column, ...]
     row_rules: tuple[Callable[[dict[str, Any]], tuple[str, str] | None], ...] = ()
+    informational: tuple[str, ...] = ()  # headers of columns we write for people to read: ignored without a warning
 
     def column(self, alias: str) -> Column:
         return next(c for c in self.columns if c.alias == alias)

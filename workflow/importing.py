@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflow.directory import Column, Directory, Invalid, too_long
+from workflow.directory import Column, Directory, Invalid, normalise_header, too_long
 from workflow.text_rules import any_control_character, control_character, visible
 
 MAX_PROBLEM_LINES = 200
@@ -132,8 +132,10 @@ def read_header(directory: Directory, cells: list[str], path: str, problems: Pro
     ``all_required`` (a file that only adds, never corrects) every required column must be there. A header
     with a problem refuses the file (ImportRejected)."""
     plan = plan_header(directory, cells, problems)
-    if plan.unknown:
-        warnings.append(f"{path}: 警告：忽略未知的列 {'、'.join(f'“{visible(u)}”' for u in plan.unknown)}")
+    ours = {normalise_header(h) for h in directory.informational}
+    unknown = [u for u in plan.unknown if normalise_header(u) not in ours]
+    if unknown:
+        warnings.append(f"{path}: 警告：忽略未知的列 {'、'.join(f'“{visible(u)}”' for u in unknown)}")
     if all_required and plan.missing_required:
         names = "、".join(f"“{c.header}”" for c in plan.missing_required)
         problems.add(Problem(None, 0, None, f"缺少必需的列 {names}"))

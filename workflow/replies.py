@@ -93,7 +93,7 @@ def _not(problem: str, sender: Sender, *, suspect: bool = False, campaign: str |
 
 
 def read_reply(sender: Sender, ours: list[OurMessage], files: list[ReturnedFile], *, automatic: bool = False,
-               open_tasks=lambda campaign, department: frozenset()) -> Reading:
+               open_tasks=lambda campaign, department: frozenset(), names: dict[str, str] | None = None) -> Reading:
     """What the message is. ``ours``: our messages it refers to, newest first; ``open_tasks(campaign,
     department)``: the kinds of the department's tasks still open (a file without a token, replying to a message
     about both the report and the summary, is the one still owed)."""
@@ -107,7 +107,7 @@ def read_reply(sender: Sender, ours: list[OurMessage], files: list[ReturnedFile]
         return _not(f"附件“{'”“'.join(forged)}”的校验标记与本办公室发出的文件不符（不是本办公室发出的文件，或已被改动），"
                     "未作记录；请使用本办公室邮件所附的文件填写后回复", sender, suspect=True)
     if tokened:
-        return _tokened(sender, tokened, files)
+        return _tokened(sender, tokened, files, names or {})
     mine = [m for m in ours if any(r.strip().lower() == sender.address.lower() for r in m.recipients)]
     if not mine:
         if ours:
@@ -146,7 +146,7 @@ def read_reply(sender: Sender, ours: list[OurMessage], files: list[ReturnedFile]
                    notes=tuple(f"附件“{f.name}”未作记录（每封邮件记录一个{KIND_LABELS[kind]}文件）" for f in kept[1:]))
 
 
-def _tokened(sender: Sender, tokened: list[ReturnedFile], files: list[ReturnedFile]) -> Reading:
+def _tokened(sender: Sender, tokened: list[ReturnedFile], files: list[ReturnedFile], names: dict[str, str]) -> Reading:
     """Files that carry our token: they say what they are and whose; the sender must be that party's."""
     kinds = {(f.token.campaign, f.token.kind) for f in tokened}
     if len(kinds) > 1:
@@ -156,7 +156,7 @@ def _tokened(sender: Sender, tokened: list[ReturnedFile], files: list[ReturnedFi
         parties = {f.token.party for f in tokened}
         foreign = sorted(parties - set(sender.departments))
         if foreign:
-            return _not(f"附件是部门 {'、'.join(foreign)} 的比对确认清单，发件人 {sender.address} 不是该部门的管理员或联络人，"
+            return _not(f"附件是{'、'.join(f'{names.get(c, c)}（{c}）' for c in foreign)}的比对确认清单，发件人 {sender.address} 不是该部门的管理员或联络人，"
                         "未作记录", sender, suspect=True, campaign=campaign)
         if len(parties) > 1:
             return _not("附件是多个部门的比对确认清单，请每个部门分别回复", sender, campaign=campaign)

@@ -110,3 +110,52 @@ def reported(assigned, request):
     """Three enterprises visited and back-filled by hand, one withdrawn, the rest still assigned."""
     ssj, sampled, teams, _ = assigned
     return ssj, sampled, teams, stage_facts(request)["done"]
+
+
+class OfficeMailbox:
+    """The office's mailbox on the worker's Dovecot, as ``ssj`` is configured to read it (``SSJ_IMAP_*``)."""
+
+    def __init__(self, server, account):
+        self.server, self.account = server, account
+        self._down = None
+
+    def config(self, folder: str = "INBOX"):
+        from workflow.services.imap import ImapConfig
+
+        return ImapConfig.from_env(self.account.env("none", folder))
+
+    def deliver(self, raw: bytes) -> None:
+        """The message arrives (IMAP APPEND, as the mail server's delivery would put it there)."""
+        from workflow.services.imap import ImapMailbox
+
+        with ImapMailbox(self.config()) as box:
+            box.append(raw)
+
+    def folder(self, name: str) -> list[bytes]:
+        """The messages now in folder ``name`` (none when it does not exist)."""
+        from workflow.services.imap import ImapMailbox, MailboxUnavailable
+
+        try:
+            with ImapMailbox(self.config(name)) as box:
+                return [box.fetch(m.uid) for m in box.messages()]
+        except MailboxUnavailable:
+            return []
+
+    def stop(self) -> None:
+        """The server down until the test ends."""
+        self._down = self.server.down()
+        self._down.__enter__()
+
+    def close(self) -> None:
+        if self._down is not None:
+            self._down.__exit__(None, None, None)
+
+
+@pytest.fixture
+def office(dovecot, imap_account, monkeypatch):
+    """An empty office mailbox on a real IMAP server, named by ``SSJ_IMAP_*`` for the ``ssj`` the test runs."""
+    for key, value in imap_account.env("none").items():
+        monkeypatch.setenv(key, value)
+    mailbox = OfficeMailbox(dovecot, imap_account)
+    yield mailbox
+    mailbox.close()

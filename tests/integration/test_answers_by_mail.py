@@ -28,14 +28,16 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"  # what a scanner wri
 
 @stage("drawn", after="loaded")
 def _drawn(ssj, folder, facts):
-    from tests.conftest import draw_campaign
+    from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign
 
-    return {**facts, "sampled": draw_campaign(ssj)["sampled"]}
+    source = EXAMPLE_CAMPAIGN.read_text(encoding="utf-8").replace('ratio = "1%"', 'ratio = "5%"')
+    (folder / "campaign.toml").write_text(source, encoding="utf-8")
+    return {**facts, "sampled": draw_campaign(ssj, folder / "campaign.toml")["sampled"]}
 
 
 @pytest.fixture
 def drawn(loaded, request):
-    """The seed campaign drawn (2019-11-27 09:00): each department's list queued to its administrator."""
+    """The seed campaign drawn at 5 % (2019-11-27 09:00): each department's list queued to its administrator."""
     return loaded, stage_facts(request)["sampled"]
 
 
@@ -269,7 +271,7 @@ def test_an_officer_acknowledges_by_replying_without_an_attachment(forms_sent, d
 
 
 def test_an_officer_returns_two_filled_forms_in_one_reply(forms_sent, db_url, office):
-    from workflow.persistence.orm import Inspection
+    from workflow.persistence.orm import InspectionRow as Inspection
 
     ssj, teams, emails = forms_sent
     cert = next(c for team in teams.values() for c, _ in team

@@ -7,7 +7,7 @@ import mailbox
 
 import pytest
 
-from tests.mail_server_imap import NO_MOVE_HOST, dovecot, imap_account  # noqa: F401 - fixtures
+from tests.mail_server_imap import NO_MOVE_HOST
 from workflow.services.imap import (ImapConfig, ImapMailbox, MailboxNotConfigured, MailboxUnavailable, decode_folder,
                                     encode_folder, open_mailbox)
 from workflow.services.maildir import MaildirMailbox

@@ -170,3 +170,9 @@ def test_the_answer_to_a_reply_says_what_was_recorded_or_every_problem_and_what_
                                            "lines": ["SJ-比对确认.xlsx：共 27 户，检查 15 户，不检查 12 户"]})
     assert subject.startswith("【已登记】") and "检查 15 户，不检查 12 户" in body
     assert "已超过期限" in body and "无需再做其他操作" in body
+
+
+def test_a_refused_file_that_was_not_the_senders_to_send_goes_to_the_office_not_back_for_correction():
+    _, body = render("mail_answer", {**contexts()["mail_answer"], "suspect": True,
+                                     "lines": ["附件是部门 TJ 的比对确认清单，发件人 admin@sw.x 不是该部门的管理员或联络人，未作记录"]})
+    assert "已转领导小组办公室人工处理" in body and "再次回复本邮件" not in body

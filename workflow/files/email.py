@@ -164,7 +164,8 @@ _TEMPLATES = {
 {% endfor %}{% for note in notes %}  {{ note }}
 {% endfor %}{% if recorded %}{% if late %}
 以上报送已超过期限，已如实记录。{% endif %}
-无需再做其他操作。{% else %}
+无需再做其他操作。{% elif suspect is defined and suspect %}
+本邮件已转领导小组办公室人工处理。如需报送本单位的材料，请直接回复本办公室发给您的邮件，并附上该邮件所附的文件。{% else %}
 请按上述问题修改后，再次回复本邮件（附上改好的文件）；文件中其他内容请勿改动。{% endif %}
 如果这封邮件不是您本人发出的，请立即与领导小组办公室联系。
 

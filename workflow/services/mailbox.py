@@ -212,7 +212,8 @@ def _read(engine, now, mail: InboundMail, paths: dict[str, Path]) -> Reading:
         def open_tasks(campaign: str, department: str) -> frozenset[str]:
             return frozenset(uow.tasks.open_kinds(campaign, department))
 
-        return read_reply(sender, ours, files, automatic=mail.automatic, open_tasks=open_tasks)
+        return read_reply(sender, ours, files, automatic=mail.automatic, open_tasks=open_tasks,
+                          names=uow.directory.department_names())
 
 
 def _is_list(path: Path) -> bool:
@@ -266,7 +267,7 @@ def _record(engine, now, mail: InboundMail, identity: str, reading: Reading, pat
         if reading.tell_sender and reading.campaign is not None:
             reply_key = _answer(uow, mail, identity, reading, outcome == RECORDED, lines, late)
         uow.seam("mailbox:before-row")
-        detail = "\n".join([*lines, *reading.notes])
+        detail = "\n".join([*lines, *reading.notes, *mail.ignored])
         uow.mailbox.add(message_id=identity, now=now, sender=mail.sender, subject=mail.subject,
                         campaign_code=reading.campaign, kind=reading.kind, party=reading.party, outcome=outcome,
                         folder=MANUAL if outcome == WAITS or reading.suspect else HANDLED, detail=detail,
@@ -341,11 +342,12 @@ def _answer(uow, mail: InboundMail, identity: str, reading: Reading, recorded: b
     """Our answer, to the sender's address as the directory has it (never Reply-To), in the office's name."""
     plan = uow.plan
     address, hello = _addressee(uow, mail.sender)
-    what = KIND_LABELS.get(reading.kind or "", "来信")
+    what = KIND_LABELS.get(reading.kind or "", "邮件")
     context = {"greeting": hello, "recorded": recorded, "what": what, "campaign_name": plan.name,
                "their_subject": mail.subject or "（无主题）",
                "received": instant_words(mail.date, plan.tz) if mail.date else "",
-               "lines": lines, "notes": list(reading.notes), "late": late, "signature": signature(plan),
+               "lines": lines, "notes": [*reading.notes, *mail.ignored], "late": late, "signature": signature(plan),
+               "suspect": reading.suspect and not recorded,
                "in_reply_to": mail.message_id or ""}
     key = f"answer|{plan.code}|{identity}"
     uow.queue([Mail(key, address, "answer", "mail_answer", context)])
