@@ -124,12 +124,12 @@ class OfficeMailbox:
 
         return ImapConfig.from_env(self.account.env("none", folder))
 
-    def deliver(self, raw: bytes) -> None:
-        """The message arrives (IMAP APPEND, as the mail server's delivery would put it there)."""
+    def deliver(self, raw: bytes, at=None) -> None:
+        """The message arrives (IMAP APPEND, as the mail server's delivery would put it there), at ``at``."""
         from workflow.services.imap import ImapMailbox
 
         with ImapMailbox(self.config()) as box:
-            box.append(raw)
+            box.append(raw, received_at=at)
 
     def folder(self, name: str) -> list[bytes]:
         """The messages now in folder ``name`` (none when it does not exist)."""

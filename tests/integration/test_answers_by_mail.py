@@ -305,3 +305,29 @@ def test_a_photo_instead_of_the_form_is_answered_with_what_to_do(forms_sent, db_
     assert inbound(db_url)[0].outcome == "已退回"
     body = answer_mail(db_url, emails[cert])["body"]
     assert "现场照片.jpg" in body and "Excel" in body
+
+
+def test_a_report_that_arrived_before_its_deadline_is_on_time_though_read_after_it(drawn, db_url, office):
+    from datetime import datetime
+
+    from calendars import BEIJING
+
+    ssj, _ = drawn
+    dispatch = ours(db_url, "dispatch", ADMIN_SW)
+    arrived = datetime(2019, 12, 2, 16, 50, tzinfo=BEIJING)  # the deadline is 2019-12-02 17:00
+    office.deliver(reply(dispatch, sender=ADMIN_SW, files={"报告.pdf": PDF}, when=arrived), at=arrived)
+
+    assert ssj("mailbox", "--now", "2019-12-02T17:20").code == 0
+
+    a = AuditEvent.__table__
+    (payload,) = [json.loads(p) for (p,) in rows(db_url, select(a.c.payload).where(
+        a.c.action == "confirmation_report"))]
+    assert payload["late"] is False
+    (message,) = inbound(db_url)
+    assert message.handled_at.astimezone(BEIJING) == arrived
+    assert "已超过期限" not in answer_mail(db_url, ADMIN_SW)["body"]
+    theirs = ours(db_url, "dispatch", "admin@rs.luquan.example")  # five minutes too late
+    office.deliver(reply(theirs, sender="admin@rs.luquan.example", files={"报告.pdf": PDF}),
+                   at=datetime(2019, 12, 2, 17, 5, tzinfo=BEIJING))
+    assert ssj("mailbox", "--now", "2019-12-02T17:20").code == 0
+    assert "已超过期限" in answer_mail(db_url, "admin@rs.luquan.example")["body"]

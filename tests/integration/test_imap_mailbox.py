@@ -183,3 +183,21 @@ def test_maildir_missing_is_unavailable_not_empty(tmp_path):
     mailbox.Maildir(tmp_path / "mail")  # created: cur, new, tmp
     with pytest.raises(MailboxUnavailable, match="没有文件夹“回复”"):
         MaildirMailbox(tmp_path / "mail", folder="回复").__enter__()
+
+
+def test_each_message_says_when_it_arrived_imap_and_maildir(imap_account, tmp_path):
+    """A reply is on time or late by its arrival (INTERNALDATE, the Maildir file's time), not by when it is read."""
+    from datetime import datetime, timedelta, timezone
+
+    arrived = datetime(2019, 12, 2, 16, 50, tzinfo=timezone(timedelta(hours=8)))
+    config = ImapConfig.from_env(imap_account.env("none"))
+    with ImapMailbox(config) as box:
+        box.append(ONE, received_at=arrived)
+        box.append(TWO)
+        first, second = box.messages()
+    assert first.received_at == arrived
+    assert abs(second.received_at - datetime.now(timezone.utc)) < timedelta(minutes=5)
+    with MaildirMailbox(tmp_path / "m", create=True) as local:
+        local.append(ONE, received_at=arrived)
+        (stored,) = local.messages()
+        assert stored.received_at == arrived and local.fetch(stored.uid) == ONE

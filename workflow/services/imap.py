@@ -18,6 +18,7 @@ import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from workflow.errors import UserError
@@ -146,6 +147,7 @@ def reason(exc: BaseException) -> str:
 class StoredMessage:
     uid: str  # the server's UID (stable within the folder), or the Maildir key
     size: int  # bytes
+    received_at: datetime | None = None  # when the server took it (INTERNALDATE; the Maildir file's time)
 
 
 def _said(data: list) -> str:
@@ -154,7 +156,17 @@ def _said(data: list) -> str:
     return " ".join(parts).strip()[:300]
 
 
-_ITEM = re.compile(rb"UID (\d+)|RFC822\.SIZE (\d+)|FLAGS \(([^)]*)\)")
+_ITEM = re.compile(rb'UID (\d+)|RFC822\.SIZE (\d+)|FLAGS \(([^)]*)\)|INTERNALDATE "([^"]+)"')
+
+
+def _internal_date(text: bytes | None) -> datetime | None:
+    """``30-Nov-2026 18:40:02 +0800`` as an aware instant (None when absent or unreadable)."""
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text.decode("ascii").strip(), "%d-%b-%Y %H:%M:%S %z")
+    except ValueError:
+        return None
 
 
 class ImapMailbox:
@@ -243,18 +255,19 @@ class ImapMailbox:
         if not self._run("SEARCH", "ALL")[0].split():
             return []
         found: dict[int, StoredMessage] = {}
-        for item in self._run("FETCH", "1:*", "(UID RFC822.SIZE FLAGS)"):
+        for item in self._run("FETCH", "1:*", "(UID RFC822.SIZE FLAGS INTERNALDATE)"):
             line = item[0] if isinstance(item, tuple) else item
             if not isinstance(line, bytes):
                 continue
-            uid = size = None
+            uid = size = arrived = None
             flags = b""
             for match in _ITEM.finditer(line):
                 uid = match.group(1) or uid
                 size = match.group(2) or size
                 flags = match.group(3) if match.group(3) is not None else flags
+                arrived = match.group(4) or arrived
             if uid is not None and size is not None and b"\\deleted" not in flags.lower():
-                found[int(uid)] = StoredMessage(uid.decode(), int(size))
+                found[int(uid)] = StoredMessage(uid.decode(), int(size), _internal_date(arrived))
         return [found[key] for key in sorted(found)]
 
     def fetch(self, uid: str) -> bytes:
@@ -292,12 +305,14 @@ class ImapMailbox:
             if typ != "OK":
                 raise MailboxUnavailable(f"收件服务器拒绝了 EXPUNGE 命令（{_said(data)}）")
 
-    def append(self, raw: bytes, folder: str | None = None) -> None:
-        """IMAP APPEND to ``folder`` (created when missing), else to the configured folder."""
+    def append(self, raw: bytes, folder: str | None = None, *, received_at: datetime | None = None) -> None:
+        """IMAP APPEND to ``folder`` (created when missing), else to the configured folder; ``received_at``: its
+        INTERNALDATE (default: now, as the server's delivery would set it)."""
         name = folder or self.config.folder
         if folder:
             self._ensure(folder)
-        typ, data = self._command("append", quote(encode_folder(name)), "", None, raw)
+        when = imaplib.Time2Internaldate(received_at) if received_at is not None else None
+        typ, data = self._command("append", quote(encode_folder(name)), "", when, raw)
         if typ != "OK":
             raise MailboxUnavailable(f"收件服务器拒绝保存邮件到文件夹“{name}”（{_said(data)}）")
 

@@ -7,7 +7,9 @@ adds the message to the target folder first and removes the original only then: 
 from __future__ import annotations
 
 import mailbox
+import os
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 
 from workflow.services.imap import MailboxUnavailable, StoredMessage
@@ -19,6 +21,14 @@ def _age(key: str) -> tuple[int, int, str]:
     """Delivery order from the unique name (``<seconds>.M<microseconds>P<pid>…``)."""
     match = _KEY.match(key)
     return (int(match.group(1)), int(match.group(2) or 0), key) if match else (0, 0, key)
+
+
+def _delivered(box: mailbox.Maildir, key: str) -> datetime | None:
+    """When the message was delivered: its file's time, as Maildir keeps it (``MaildirMessage.get_date``)."""
+    try:
+        return datetime.fromtimestamp(box.get_message(key).get_date(), timezone.utc)
+    except (KeyError, FileNotFoundError, OSError):
+        return None
 
 
 class MaildirMailbox:
@@ -62,7 +72,8 @@ class MaildirMailbox:
             try:
                 with box.get_file(key) as file:
                     file.seek(0, 2)
-                    found.append(StoredMessage(key, file.tell()))
+                    size = file.tell()
+                found.append(StoredMessage(key, size, _delivered(box, key)))
             except (KeyError, FileNotFoundError):  # moved away meanwhile
                 continue
         return sorted(found, key=lambda m: _age(m.uid))
@@ -90,9 +101,14 @@ class MaildirMailbox:
         except OSError as exc:
             raise MailboxUnavailable(f"无法把邮件移到文件夹“{folder}”（{exc.strerror or exc}）") from exc
 
-    def append(self, raw: bytes, folder: str | None = None) -> None:
+    def append(self, raw: bytes, folder: str | None = None, *, received_at: datetime | None = None) -> None:
+        """``raw`` delivered into ``folder`` (default the configured one); ``received_at``: its delivery time."""
         try:
-            (self._folder(folder) if folder else self._open()).add(raw)
+            box = self._folder(folder) if folder else self._open()
+            key = box.add(raw)  # the bytes as they came
+            if received_at is not None:  # Maildir keeps the delivery time as the file's time
+                stamp = received_at.timestamp()
+                os.utime(os.path.join(box._path, box._lookup(key)), (stamp, stamp))
         except OSError as exc:
             raise MailboxUnavailable(f"无法保存邮件到 {self.label}（{exc.strerror or exc}）") from exc
 
