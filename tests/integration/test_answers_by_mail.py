@@ -331,3 +331,53 @@ def test_a_report_that_arrived_before_its_deadline_is_on_time_though_read_after_
                    at=datetime(2019, 12, 2, 17, 5, tzinfo=BEIJING))
     assert ssj("mailbox", "--now", "2019-12-02T17:20").code == 0
     assert "已超过期限" in answer_mail(db_url, "admin@rs.luquan.example")["body"]
+
+
+def test_a_summary_after_the_report_is_read_from_its_document(drawn, db_url, office, tmp_path):
+    from docx import Document
+
+    ssj, _ = drawn
+    dispatch = ours(db_url, "dispatch", ADMIN_SW)
+    office.deliver(reply(dispatch, sender=ADMIN_SW, files={"比对确认报告.pdf": PDF}))
+    assert ssj("mailbox", "--now", "2019-12-02T15:00").code == 0
+    doc = Document()
+    for heading, text in (("亮点", "按期完成全部检查。"), ("经验做法", "联络人逐户电话联系企业。"), ("存在问题", "部分企业法定代表人不在场。")):
+        doc.add_paragraph(heading)
+        doc.add_paragraph(text)
+    doc.save(tmp_path / "总结.docx")
+    office.deliver(reply(dispatch, sender=ADMIN_SW, files={"税务局工作总结.docx": (tmp_path / "总结.docx").read_bytes()}))
+
+    assert ssj("mailbox", "--now", "2019-12-16T10:00").code == 0
+
+    d = SubmittedDocument.__table__
+    summary = rows(db_url, select(d.c.filename, d.c.highlights, d.c.problems).where(d.c.kind == "summary"))
+    assert [(s.filename, s.highlights, s.problems) for s in summary] == \
+        [("税务局工作总结.docx", "按期完成全部检查。", "部分企业法定代表人不在场。")]
+    assert answer_mail(db_url, ADMIN_SW)["subject"].startswith("【已登记】部门总结")
+
+
+def test_the_whole_round_trip_through_smtp_and_imap(drawn, db_url, office, smtp_server):
+    """The tick mails the list (SMTP); the administrator fills the attachment of what he received and replies; the
+    next tick reads the mailbox (IMAP), records the answers and mails him the answer, threaded under his reply."""
+    from email import message_from_bytes, policy
+
+    ssj, sampled = drawn
+    inbox, _ = smtp_server
+    assert ssj("tick", CODE, "--now", "2019-11-27T09:05").code == 0
+    (received,) = [m for to, m in inbox.messages if ADMIN_SW in to and "【派发】" in str(m["Subject"])]
+    assert received["Reply-To"] == "1qqj2463@163.com"
+    (part,) = list(received.iter_attachments())
+    answer = reply(None, sender=ADMIN_SW, files={part.get_filename(): filled_list(part.get_content())},
+                   subject=f"回复：{received['Subject']}")
+    answer = answer.replace(b"\r\n\r\n", f"\r\nIn-Reply-To: {received['Message-ID']}\r\n\r\n".encode(), 1)
+    office.deliver(answer)
+
+    result = ssj("tick", CODE, "--now", "2019-11-28T10:00")
+
+    assert result.code == 0, result.err
+    assert "办公室邮箱：读取 1 封，登记 1 封" in result.err
+    assert len(answers_of(db_url, "SW")) == len(sampled)
+    (ours_back,) = [m for to, m in inbox.messages if "【已登记】" in str(m["Subject"])]
+    mine = message_from_bytes(answer, policy=policy.default)
+    assert ours_back["To"] == ADMIN_SW and ours_back["In-Reply-To"] == mine["Message-ID"]
+    assert office.folder("INBOX") == [] and len(office.folder("已处理")) == 1
