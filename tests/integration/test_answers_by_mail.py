@@ -26,8 +26,8 @@ CONTACT_SW = "contact@sw.luquan.example"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"  # what a scanner writes, kept as sent
 
 
-@stage("drawn", after="loaded")
-def _drawn(ssj, folder, facts):
+@stage("lists_sent", after="loaded")
+def _lists_sent(ssj, folder, facts):
     from tests.conftest import EXAMPLE_CAMPAIGN, draw_campaign
 
     source = EXAMPLE_CAMPAIGN.read_text(encoding="utf-8").replace('ratio = "1%"', 'ratio = "5%"')
@@ -36,7 +36,7 @@ def _drawn(ssj, folder, facts):
 
 
 @pytest.fixture
-def drawn(loaded, request):
+def lists_sent(loaded, request):
     """The seed campaign drawn at 5 % (2019-11-27 09:00): each department's list queued to its administrator."""
     return loaded, stage_facts(request)["sampled"]
 
@@ -64,8 +64,8 @@ def answer_mail(db_url: str, recipient: str) -> dict:
     return {"subject": subject, "body": body, "count": len(found)}
 
 
-def test_a_filled_list_is_recorded_as_the_department_and_the_administrator_is_answered(drawn, db_url, office):
-    ssj, sampled = drawn
+def test_a_filled_list_is_recorded_as_the_department_and_the_administrator_is_answered(lists_sent, db_url, office):
+    ssj, sampled = lists_sent
     dispatch = ours(db_url, "dispatch", ADMIN_SW)
     (name, content), = dispatch.files.items()
     declined = usccs_of(content)[:3]
@@ -89,8 +89,8 @@ def test_a_filled_list_is_recorded_as_the_department_and_the_administrator_is_an
     assert via and all(v["sender"] == ADMIN_SW and v["files"][0]["name"] == name for v in via)
 
 
-def test_a_refused_list_records_nothing_and_says_each_problem_as_the_command_would(drawn, db_url, office):
-    ssj, sampled = drawn
+def test_a_refused_list_records_nothing_and_says_each_problem_as_the_command_would(lists_sent, db_url, office):
+    ssj, sampled = lists_sent
     dispatch = ours(db_url, "dispatch", ADMIN_SW)
     (name, content), = dispatch.files.items()
     bad = filled_list(content, {usccs_of(content)[1]: ("否", "")})  # 否 without its reason
@@ -106,8 +106,8 @@ def test_a_refused_list_records_nothing_and_says_each_problem_as_the_command_wou
     assert "导入被拒绝" in body
 
 
-def test_a_scanned_report_replying_to_the_dispatch_is_kept_as_sent(drawn, db_url, office):
-    ssj, _ = drawn
+def test_a_scanned_report_replying_to_the_dispatch_is_kept_as_sent(lists_sent, db_url, office):
+    ssj, _ = lists_sent
     dispatch = ours(db_url, "dispatch", ADMIN_SW)
     office.deliver(reply(dispatch, sender=CONTACT_SW, files={"比对确认报告（盖章）.pdf": PDF}))
 
@@ -120,8 +120,8 @@ def test_a_scanned_report_replying_to_the_dispatch_is_kept_as_sent(drawn, db_url
     assert answer_mail(db_url, CONTACT_SW)["subject"].startswith("【已登记】盖章的比对确认报告")
 
 
-def test_a_stranger_and_unrelated_mail_wait_for_the_office_and_are_never_answered(drawn, db_url, office):
-    ssj, _ = drawn
+def test_a_stranger_and_unrelated_mail_wait_for_the_office_and_are_never_answered(lists_sent, db_url, office):
+    ssj, _ = lists_sent
     dispatch = ours(db_url, "dispatch", ADMIN_SW)
     (name, content), = dispatch.files.items()
     office.deliver(reply(dispatch, sender="someone@example.com", files={name: filled_list(content)}))
@@ -138,8 +138,8 @@ def test_a_stranger_and_unrelated_mail_wait_for_the_office_and_are_never_answere
     assert "someone@example.com" in status.out and "需人工处理" in status.out
 
 
-def test_another_departments_list_sent_under_a_forged_sender_is_not_recorded(drawn, db_url, office):
-    ssj, _ = drawn
+def test_another_departments_list_sent_under_a_forged_sender_is_not_recorded(lists_sent, db_url, office):
+    ssj, _ = lists_sent
     theirs = ours(db_url, "dispatch", ADMIN_TJ)
     (name, content), = theirs.files.items()
     office.deliver(reply(None, sender=ADMIN_SW, files={name: filled_list(content)}))  # TJ's list from SW's admin
@@ -152,8 +152,8 @@ def test_another_departments_list_sent_under_a_forged_sender_is_not_recorded(dra
     assert "未登记" in answer_mail(db_url, ADMIN_SW)["subject"]  # the real SW administrator sees the attempt
 
 
-def test_a_tampered_token_is_refused(drawn, db_url, office):
-    ssj, _ = drawn
+def test_a_tampered_token_is_refused(lists_sent, db_url, office):
+    ssj, _ = lists_sent
     dispatch = ours(db_url, "dispatch", ADMIN_SW)
     (name, content), = dispatch.files.items()
     office.deliver(reply(None, sender=ADMIN_SW, files={name: _edit_token(filled_list(content))}))
@@ -165,8 +165,8 @@ def test_a_tampered_token_is_refused(drawn, db_url, office):
     assert message.folder == "需人工处理" and "校验标记" in message.detail
 
 
-def test_the_same_reply_delivered_twice_is_recorded_once(drawn, db_url, office):
-    ssj, sampled = drawn
+def test_the_same_reply_delivered_twice_is_recorded_once(lists_sent, db_url, office):
+    ssj, sampled = lists_sent
     dispatch = ours(db_url, "dispatch", ADMIN_SW)
     (name, content), = dispatch.files.items()
     raw = reply(dispatch, sender=ADMIN_SW, files={name: filled_list(content)}, message_id="<twice@sw.luquan.example>")
@@ -182,8 +182,8 @@ def test_the_same_reply_delivered_twice_is_recorded_once(drawn, db_url, office):
     assert len(office.folder("已处理")) == 3 and office.folder("INBOX") == []
 
 
-def test_gbk_file_names_are_read_as_the_department_wrote_them(drawn, db_url, office):
-    ssj, sampled = drawn
+def test_gbk_file_names_are_read_as_the_department_wrote_them(lists_sent, db_url, office):
+    ssj, sampled = lists_sent
     dispatch = ours(db_url, "dispatch", ADMIN_SW)
     (_, content), = dispatch.files.items()
     office.deliver(_gbk_reply(dispatch.message_id, ADMIN_SW, "税务局比对确认表（已填）.xlsx", filled_list(content)))
@@ -194,9 +194,9 @@ def test_gbk_file_names_are_read_as_the_department_wrote_them(drawn, db_url, off
     assert "税务局比对确认表（已填）.xlsx" in answer_mail(db_url, ADMIN_SW)["body"]
 
 
-def test_a_mailbox_that_cannot_be_reached_does_not_stop_the_tick_and_the_board_says_so(drawn, db_url, office,
+def test_a_mailbox_that_cannot_be_reached_does_not_stop_the_tick_and_the_board_says_so(lists_sent, db_url, office,
                                                                                         monkeypatch):
-    ssj, _ = drawn
+    ssj, _ = lists_sent
     office.stop()
     result = ssj("tick", CODE, "--no-mail", "--now", "2019-11-28T10:00")
     assert result.code == 0, result.err
@@ -307,12 +307,12 @@ def test_a_photo_instead_of_the_form_is_answered_with_what_to_do(forms_sent, db_
     assert "现场照片.jpg" in body and "Excel" in body
 
 
-def test_a_report_that_arrived_before_its_deadline_is_on_time_though_read_after_it(drawn, db_url, office):
+def test_a_report_that_arrived_before_its_deadline_is_on_time_though_read_after_it(lists_sent, db_url, office):
     from datetime import datetime
 
     from calendars import BEIJING
 
-    ssj, _ = drawn
+    ssj, _ = lists_sent
     dispatch = ours(db_url, "dispatch", ADMIN_SW)
     arrived = datetime(2019, 12, 2, 16, 50, tzinfo=BEIJING)  # the deadline is 2019-12-02 17:00
     office.deliver(reply(dispatch, sender=ADMIN_SW, files={"报告.pdf": PDF}, when=arrived), at=arrived)
@@ -333,10 +333,10 @@ def test_a_report_that_arrived_before_its_deadline_is_on_time_though_read_after_
     assert "已超过期限" in answer_mail(db_url, "admin@rs.luquan.example")["body"]
 
 
-def test_a_summary_after_the_report_is_read_from_its_document(drawn, db_url, office, tmp_path):
+def test_a_summary_after_the_report_is_read_from_its_document(lists_sent, db_url, office, tmp_path):
     from docx import Document
 
-    ssj, _ = drawn
+    ssj, _ = lists_sent
     dispatch = ours(db_url, "dispatch", ADMIN_SW)
     office.deliver(reply(dispatch, sender=ADMIN_SW, files={"比对确认报告.pdf": PDF}))
     assert ssj("mailbox", "--now", "2019-12-02T15:00").code == 0
@@ -356,12 +356,12 @@ def test_a_summary_after_the_report_is_read_from_its_document(drawn, db_url, off
     assert answer_mail(db_url, ADMIN_SW)["subject"].startswith("【已登记】部门总结")
 
 
-def test_the_whole_round_trip_through_smtp_and_imap(drawn, db_url, office, smtp_server):
+def test_the_whole_round_trip_through_smtp_and_imap(lists_sent, db_url, office, smtp_server):
     """The tick mails the list (SMTP); the administrator fills the attachment of what he received and replies; the
     next tick reads the mailbox (IMAP), records the answers and mails him the answer, threaded under his reply."""
     from email import message_from_bytes, policy
 
-    ssj, sampled = drawn
+    ssj, sampled = lists_sent
     inbox, _ = smtp_server
     assert ssj("tick", CODE, "--now", "2019-11-27T09:05").code == 0
     (received,) = [m for to, m in inbox.messages if ADMIN_SW in to and "【派发】" in str(m["Subject"])]
