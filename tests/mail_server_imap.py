@@ -118,6 +118,7 @@ mail_uid = {mail_user}
 mail_gid = {mail_user}
 disable_plaintext_auth = no
 auth_failure_delay = 0
+imap_id_log = *
 auth_mechanisms = plain login
 ssl = yes
 ssl_cert = <{self.ca_file}

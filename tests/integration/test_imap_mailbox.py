@@ -201,3 +201,10 @@ def test_each_message_says_when_it_arrived_imap_and_maildir(imap_account, tmp_pa
         local.append(ONE, received_at=arrived)
         (stored,) = local.messages()
         assert stored.received_at == arrived and local.fetch(stored.uid) == ONE
+
+
+def test_the_client_says_who_it_is_as_163_com_requires(imap_account, dovecot):
+    """NetEase refuses SELECT ("Unsafe Login") to a client that sent no RFC 2971 ID: it is sent when offered."""
+    with imap(imap_account, security="none") as box:
+        box.messages()
+    assert "shuangsuiji" in dovecot.log.read_text(encoding="utf-8", errors="replace")

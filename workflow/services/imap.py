@@ -156,6 +156,8 @@ def _said(data: list) -> str:
     return " ".join(parts).strip()[:300]
 
 
+# RFC 2971: who the client is. NetEase (163.com, 126.com) requires it before SELECT.
+IDENTITY = '("name" "shuangsuiji" "version" "1" "vendor" "shuangsuiji" "support-email" "noreply@shuangsuiji.invalid")'
 _ITEM = re.compile(rb'UID (\d+)|RFC822\.SIZE (\d+)|FLAGS \(([^)]*)\)|INTERNALDATE "([^"]+)"')
 
 
@@ -203,6 +205,8 @@ class ImapMailbox:
                 raise MailboxUnavailable(f"登录被拒绝，请检查 SSJ_IMAP_USER 和 SSJ_IMAP_PASSWORD（{_words(exc)}）") from exc
             typ, data = imap.capability()
             self._capabilities = set(data[-1].decode("ascii", "replace").upper().split()) if typ == "OK" and data else set()
+            if "ID" in self._capabilities:  # 163.com refuses SELECT ("Unsafe Login") to a client that has not said who it is
+                imap.xatom("ID", IDENTITY)
             typ, data = imap.select(quote(encode_folder(config.folder)))
             if typ != "OK":
                 raise MailboxUnavailable(f"收件服务器上没有文件夹“{config.folder}”，请检查 SSJ_IMAP_FOLDER（{_said(data)}）")
