@@ -381,3 +381,31 @@ def test_the_whole_round_trip_through_smtp_and_imap(lists_sent, db_url, office, 
     mine = message_from_bytes(answer, policy=policy.default)
     assert ours_back["To"] == ADMIN_SW and ours_back["In-Reply-To"] == mine["Message-ID"]
     assert office.folder("INBOX") == [] and len(office.folder("已处理")) == 1
+
+
+def test_the_board_and_the_morning_report_show_the_last_pass_and_what_waits_for_a_person(lists_sent, db_url,
+                                                                                           office, tmp_path):
+    from datetime import datetime
+
+    from calendars import BEIJING
+    from workflow.identity import SYSTEM
+    from workflow.persistence.database import make_engine
+    from workflow.services.dashboard import dashboard
+    from workflow.services.overdue import prepare_daily_overdue_report
+    from workflow.services.uow import UnitOfWork
+
+    ssj, _ = lists_sent
+    office.deliver(reply(None, sender="someone@example.com", subject="咨询抽查事宜"))
+    assert ssj("mailbox", "--now", "2019-11-28T10:00").code == 0
+    engine = make_engine(db_url)
+    try:
+        now = datetime(2019, 11, 28, 10, 5, tzinfo=BEIJING)
+        board = dashboard(UnitOfWork(engine, now=now, actor=SYSTEM, campaign=CODE, changes=False)).markdown
+        report = prepare_daily_overdue_report(UnitOfWork(engine, now=now, actor=SYSTEM, campaign=CODE),
+                                              out_dir=tmp_path / "报表")
+    finally:
+        engine.dispose()
+    section = board.split("## 办公室邮箱", 1)[1]
+    assert "最近一次读取：2019年11月28日" in section and "需人工处理 1 封" in section
+    assert "someone@example.com" in section and "咨询抽查事宜" in section
+    assert any("someone@example.com" in line for line in report.mailbox)
