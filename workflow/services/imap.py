@@ -55,12 +55,8 @@ class ImapConfig:
         host = environ.get("SSJ_IMAP_HOST", "").strip()
         if not host:
             return None
-        security = environ.get("SSJ_IMAP_SECURITY", "").strip().lower() or "ssl"
-        if security not in SECURITIES:
-            raise MailboxNotConfigured(f"环境变量 SSJ_IMAP_SECURITY 的值“{security}”无效：应为 none、starttls 或 ssl")
-        port = environ.get("SSJ_IMAP_PORT", "").strip() or ("993" if security == "ssl" else "143")
-        if not port.isdigit() or not 0 < int(port) < 65536:
-            raise MailboxNotConfigured(f"环境变量 SSJ_IMAP_PORT 的值“{port}”无效：应为 1–65535 的端口号")
+        security, port = security_and_port(environ, "SSJ_IMAP", default_security="ssl",
+                                           ports={"none": 143, "starttls": 143, "ssl": 993}, refused=MailboxNotConfigured)
         user = environ.get("SSJ_IMAP_USER", "").strip()
         if not user:
             raise MailboxNotConfigured("已设置 SSJ_IMAP_HOST，但未设置 SSJ_IMAP_USER：请填写登录收件服务器的用户名"
@@ -68,7 +64,7 @@ class ImapConfig:
         folder = environ.get("SSJ_IMAP_FOLDER", "").strip() or "INBOX"
         if any(ord(c) < 0x20 or c == "\x7f" for c in folder):
             raise MailboxNotConfigured(f"环境变量 SSJ_IMAP_FOLDER 的值“{folder!r}”无效：文件夹名不能含控制字符")
-        return cls(host, int(port), security, user, environ.get("SSJ_IMAP_PASSWORD", ""), folder)
+        return cls(host, port, security, user, environ.get("SSJ_IMAP_PASSWORD", ""), folder)
 
 
 def encode_folder(name: str) -> str:

@@ -22,6 +22,7 @@ from email.generator import BytesGenerator
 from email.message import EmailMessage
 
 from workflow.errors import UserError
+from workflow.services.server_settings import security_and_port
 
 LOST = (OSError, smtplib.SMTPServerDisconnected)
 NOT_CONFIGURED = ("未配置发信服务器：请设置环境变量 SSJ_SMTP_HOST（以及按需设置 SSJ_SMTP_PORT、SSJ_SMTP_SECURITY、"
@@ -50,14 +51,9 @@ class SmtpConfig:
         host = environ.get("SSJ_SMTP_HOST", "").strip()
         if not host:
             raise MailNotConfigured(NOT_CONFIGURED)
-        security = environ.get("SSJ_SMTP_SECURITY", "none").strip() or "none"
-        if security not in ("none", "starttls", "ssl"):
-            raise MailNotConfigured(f"环境变量 SSJ_SMTP_SECURITY 的值“{security}”无效：应为 none、starttls 或 ssl")
-        default_port = {"ssl": 465, "starttls": 587}.get(security, 25)
-        port = environ.get("SSJ_SMTP_PORT", "").strip() or str(default_port)
-        if not port.isdigit() or not 0 < int(port) < 65536:
-            raise MailNotConfigured(f"环境变量 SSJ_SMTP_PORT 的值“{port}”无效：应为 1–65535 的端口号")
-        return cls(host, int(port), security, environ.get("SSJ_SMTP_USER", ""), environ.get("SSJ_SMTP_PASSWORD", ""))
+        security, port = security_and_port(environ, "SSJ_SMTP", default_security="none",
+                                           ports={"none": 25, "starttls": 587, "ssl": 465}, refused=MailNotConfigured)
+        return cls(host, port, security, environ.get("SSJ_SMTP_USER", ""), environ.get("SSJ_SMTP_PASSWORD", ""))
 
     def connect(self) -> smtplib.SMTP:
         if self.security == "ssl":
