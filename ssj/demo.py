@@ -265,7 +265,7 @@ class Account:
         self.day = None
         self.lines: list[tuple[datetime, str]] = []
         self.alike: dict[str, None] = {}  # what the day's quiet acts did, in the order first seen
-        self.read: dict[str, list] = {}  # the day's officers' replies recorded from the mailbox: kind → [first, last, n]
+        self.read: dict[str, list] = {}  # the day's officers' replies recorded by mail: kind → [first, last, n]
 
     def say(self, t: datetime, text: str) -> None:
         self._turn(t)

@@ -155,7 +155,7 @@ class People:
                 continue
             recorded = row.outcome == RECORDED and row.kind == sent.kind
             for who, mark in sent.parties:
-                part = next((line for line in row.detail.splitlines() if mark in line), row.detail) if mark else row.detail
+                part = next((line for line in row.detail.splitlines() if mark and mark in line), row.detail)
                 late = recorded and ("回填已逾期" in part if sent.kind == FORMS else "已逾期" in part)
                 if recorded:
                     self.done.append(Done(sent.what, sent.unit, sent.at, who, late))
@@ -192,7 +192,7 @@ class People:
             row = self.departments[dept]
             dispatch = self._mail(row.admin_email, "【派发】")
             (name, content), = ((n, c) for n, c in dispatch.files.items() if n.endswith(".xlsx"))
-            filled = filled_list(content, {u: (inspects, "" if inspects else reason) for u, inspects in choices.items()})
+            filled = filled_list(content, {u: (yes, "" if yes else reason) for u, yes in choices.items()})
             self._send(dispatch, now, sender=row.admin_email, name=row.admin_name or row.name,
                        text=f"领导小组办公室：\n\n{row.name}的比对确认清单已填好，见附件，请查收。\n\n{row.name} {row.admin_name or ''}",
                        files={name: filled}, kind=LIST, what="答复比对确认", unit="个部门", by=self.names[dept],
@@ -344,7 +344,8 @@ class People:
             forms = self._mail(row.email, "【一企一表】")
             files, problems, items = {}, 0, 0
             for uscc, _ in enterprises:
-                (name, content), = ((n, c) for n, c in forms.files.items() if n.startswith(uscc) and n.endswith(".xlsx"))
+                (name, content), = ((n, c) for n, c in forms.files.items()
+                                    if n.startswith(uscc) and n.endswith(".xlsx"))
                 answers = {}
                 for code in items_of(content):
                     roll = self.rng.random()

@@ -217,9 +217,10 @@ def scanned_report(title: str, seal: str) -> bytes:
         ops.append(f"{x} 364 m {x} 700 l S")
     ops.append("1.2 w 72 740 m 523 740 l S")  # the title's rule
     cx, cy, r, k = 450, 250, 60, 0.5523 * 60  # the seal: a red circle and its star
-    ops.append(f"2.5 w 0.85 0.1 0.1 RG {cx + r} {cy} m "
-               f"{cx + r} {cy + k} {cx + k} {cy + r} {cx} {cy + r} c {cx - k} {cy + r} {cx - r} {cy + k} {cx - r} {cy} c "
-               f"{cx - r} {cy - k} {cx - k} {cy - r} {cx} {cy - r} c {cx + k} {cy - r} {cx + r} {cy - k} {cx + r} {cy} c S")
+    arcs = [(cx + r, cy + k, cx + k, cy + r, cx, cy + r), (cx - k, cy + r, cx - r, cy + k, cx - r, cy),
+            (cx - r, cy - k, cx - k, cy - r, cx, cy - r), (cx + k, cy - r, cx + r, cy - k, cx + r, cy)]
+    curves = " ".join(" ".join(f"{v:.1f}" for v in arc) + " c" for arc in arcs)
+    ops.append(f"2.5 w 0.85 0.1 0.1 RG {cx + r} {cy} m {curves} S")
     ops.append(f"0.85 0.1 0.1 rg {cx} {cy + 18} m {cx + 6} {cy + 4} l {cx + 18} {cy + 4} l {cx + 8} {cy - 5} l "
                f"{cx + 12} {cy - 19} l {cx} {cy - 10} l {cx - 12} {cy - 19} l {cx - 8} {cy - 5} l {cx - 18} {cy + 4} l "
                f"{cx - 6} {cy + 4} l f")
