@@ -382,13 +382,14 @@ def test_the_demos_actors_make_no_call_a_reply_stands_for(demo):
     """A cheap guard: departments and officers act by mail only. ``record_answer`` is called once, in the office's
     own act of answering for the silent department (with the clerk as actor)."""
     tree = ast.parse(ACTORS.read_text(encoding="utf-8"))
-    calls = defaultdict(list)
-    for function in ast.walk(tree):
-        if isinstance(function, ast.FunctionDef):
-            for node in ast.walk(function):
-                if isinstance(node, ast.Call):
-                    name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-                    calls[name].append((function.name, ast.unparse(node)))
+    calls = defaultdict(list)  # the function called → (the module's function or class method it is in, the call)
+    methods = [f for node in tree.body for f in (node.body if isinstance(node, ast.ClassDef) else [node])
+               if isinstance(f, ast.FunctionDef)]
+    for function in methods:
+        for node in ast.walk(function):
+            if isinstance(node, ast.Call):
+                name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+                calls[name].append((function.name, ast.unparse(node)))
     for name in BY_MAIL_ONLY:
         assert not calls[name], f"demo_actors calls {name}: {calls[name]}"
     answering = {(outer, call) for outer, call in calls["record_answer"]}
