@@ -10,6 +10,10 @@ from sqlalchemy import Connection, func, insert, select
 from workflow.audit import canonical_json
 from workflow.persistence.orm import InboundMessage, MailboxPass, OutboxMessage, PendingNotice, TaskRow
 
+# The tasks a reply of each kind does (``workflow.replies``'s kinds).
+ANSWERED_TASKS = {"confirm_list": ("confirm",), "confirmation_report": ("confirmation_report", "summary"),
+                  "summary": ("confirmation_report", "summary"), "forms": ("acknowledge", "backfill"),
+                  "acknowledge": ("acknowledge", "backfill")}
 _m = InboundMessage.__table__
 _p = MailboxPass.__table__
 _o = OutboxMessage.__table__
@@ -72,7 +76,11 @@ class MailboxRepository:
         return [found[i] for i in ids if i in found]
 
     def task_kinds(self, outbox_key: str, task_id: int | None) -> set[str]:
-        """The kinds of the tasks a message of ours is about: its task's, or those its digest lists."""
+        """The kinds of the tasks a message of ours is about: its task's, or those its digest lists, or — for our
+        answer to a reply — the reply's (a corrected file sent in answer to 【未登记】 is the same work)."""
+        answered = self.conn.execute(select(_m.c.kind).where(_m.c.reply_key == outbox_key)).scalar()
+        if answered:
+            return set(ANSWERED_TASKS.get(answered, ()))
         kinds = set(self.conn.execute(select(_t.c.kind).join(_n, _n.c.task_id == _t.c.id)
                                       .where(_n.c.digest_key == outbox_key)).scalars())
         if task_id is not None:

@@ -38,6 +38,7 @@ from workflow.services.uow import UnitOfWork
 from workflow.deadline_words import instant_words
 
 RECORDED, REFUSED, WAITS = "已记录", "已退回", "需人工处理"
+DUPLICATE = "重复"  # handled before (delivered twice, or not moved by a killed pass): only moved
 _WHOLE_MESSAGE_SLACK = 1.4  # base64 makes a file a third bigger: a message this much over the limit is not fetched
 
 
@@ -50,6 +51,7 @@ class PassReport:
     recorded: int = 0
     refused: int = 0
     manual: int = 0
+    duplicates: int = 0  # handled before: only moved
     left: int = 0  # messages of other campaigns than those asked for, left in the folder
     error: str | None = None
     busy: bool = False  # another pass was reading: this one did nothing
@@ -67,6 +69,8 @@ class PassReport:
             parts.append(f"退回 {self.refused} 封（已回复发件人原因）")
         if self.manual:
             parts.append(f"需人工处理 {self.manual} 封")
+        if self.duplicates:
+            parts.append(f"重复收到 {self.duplicates} 封（此前已处理，不重复登记）")
         if self.left:
             parts.append(f"其他抽查任务的 {self.left} 封留待处理")
         return "办公室邮箱：" + "，".join(parts)
@@ -115,6 +119,7 @@ def _pass(engine, mailbox, report: PassReport, *, now, codes, files_dir, max_byt
                     report.left += 1
                     continue
                 report.read += 1
+                report.duplicates += outcome == DUPLICATE
                 report.recorded += outcome == RECORDED
                 report.refused += outcome == REFUSED
                 report.manual += outcome == WAITS
@@ -128,7 +133,7 @@ def _broken(engine, mailbox, stored, now, exc: Exception) -> tuple[str, str, str
     """A message whose handling failed unexpectedly: recorded for the office with the reason, filed under 需人工处理."""
     raw = mailbox.headers(stored.uid)
     mail = parse_message(raw)
-    identity = mail.message_id or f"uid:{stored.uid}:" + hashlib.sha256(raw).hexdigest()
+    identity = _identity(mail, raw)
     detail = f"内部错误，未作记录，请人工处理：{type(exc).__name__}: {str(exc)[:300]}"
     uow = UnitOfWork(engine, now=now, actor=SYSTEM)
     with uow:
@@ -144,13 +149,13 @@ def _one(engine, mailbox, stored, *, now, codes, files_dir, max_bytes, on_seam) 
     whole = stored.size <= max_bytes * _WHOLE_MESSAGE_SLACK + 1024 * 1024
     raw = mailbox.fetch(stored.uid) if whole else mailbox.headers(stored.uid)
     mail = parse_message(raw, max_attachment_bytes=max_bytes)
-    identity = mail.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
+    identity = _identity(mail, raw)
     about = f"“{mail.subject or '（无主题）'}”（{mail.sender or '发件人不明'}）"
     probe = UnitOfWork(engine, now=now, actor=SYSTEM, changes=False)
     with probe:
         before = probe.mailbox.handled(identity)
     if before is not None:
-        return before.outcome, f"{about}：已于此前处理（{before.outcome}），不重复登记", before.folder
+        return DUPLICATE, f"{about}：已于此前处理（{before.outcome}），不重复登记", before.folder
     with tempfile.TemporaryDirectory(prefix="ssj-mail-") as tmp:
         folder = Path(tmp)
         paths = _saved(folder, mail)
@@ -164,6 +169,13 @@ def _one(engine, mailbox, stored, *, now, codes, files_dir, max_bytes, on_seam) 
         outcome, detail = _record(engine, at, mail, identity, reading, paths, files_dir, on_seam)
     return outcome, f"{about}：{outcome}（{detail.splitlines()[0] if detail else ''}）", \
         MANUAL if outcome == WAITS or reading.suspect else HANDLED
+
+
+def _identity(mail: InboundMail, raw: bytes) -> str:
+    """What makes a message the same message: its Message-ID (a long one by its hash), else its bytes' hash."""
+    if mail.message_id and len(mail.message_id) <= 300:
+        return mail.message_id
+    return "sha256:" + hashlib.sha256(mail.message_id.encode("utf-8", "replace") if mail.message_id else raw).hexdigest()
 
 
 def _saved(folder: Path, mail: InboundMail) -> dict[str, Path]:
