@@ -217,10 +217,12 @@ def _local_mail_server(folder: Path):
 
 @contextmanager
 def _office_mailbox(folder: Path):
-    """The ticks read the demo's office mailbox (``SSJ_MAILDIR``: a local Maildir the people's replies go into);
-    the environment as it was afterwards."""
+    """The ticks read the demo's office mailbox (``SSJ_MAILDIR``: a local Maildir the people's replies go into),
+    emptied first as the database is (a replay tells the same story); the environment as it was afterwards."""
     import mailbox
+    import shutil
 
+    shutil.rmtree(folder, ignore_errors=True)
     mailbox.Maildir(str(folder), create=True)
     saved = {k: os.environ.get(k) for k in ("SSJ_MAILDIR", "SSJ_IMAP_HOST")}
     os.environ.pop("SSJ_IMAP_HOST", None)  # the demo's mailbox, never the office's real one
