@@ -6,6 +6,8 @@ seed campaign and holds the public draw; then the clock jumps from one due
 instant to the next while simulated departments and officers act (most on time,
 some late: ``ssj.demo_actors``) and ``campaign_tick`` / ``daily_overdue_report``
 move the campaign, their email caught by a local SMTP server as ``邮件/*.eml``.
+Departments and officers answer by replying to that mail (``ssj.demo_replies``)
+into the demo's office mailbox, a Maildir the ticks read (``SSJ_MAILDIR``).
 Deterministic for a given seed.
 """
 
@@ -526,13 +528,14 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
          + "、".join(f"{label} {n} {unit}" for label, n, unit in by_mail["recorded"]))
     if by_mail["other"]:
         echo("   未登记的邮件：" + "、".join(f"{outcome} {n} 封" for outcome, n in by_mail["other"].items()))
+    if people.waiting:
+        echo(f"   办公室邮箱中未读取的回复：{len(people.waiting)} 封")
     echo("   未按期办理的：")
     for line in people.late:
         echo(f"   - {line}")
     reports_dir = out / "报表"
     echo(f"\n9. 报表：{reports_dir}（" + "、".join(sorted(p.name for p in reports_dir.iterdir())) + "）")
     echo(f"   公示：{out / '公示'}；各部门和执法人员的回复（附件即报送的文件）：{out / OFFICE_MAILBOX}"
-         f""
          "（" + "，".join(f"{name} {n} 封" for name, n in by_mail["folders"].items()) + "）")
     echo(f"\n10. 审计链：{'全部完整' if all(c.ok for c in chains) else '有被改动的记录'}，"
          f"{sum(c.rows for c in chains)} 条记录；数据表与审计记录"
