@@ -6,6 +6,8 @@ seed campaign and holds the public draw; then the clock jumps from one due
 instant to the next while simulated departments and officers act (most on time,
 some late: ``ssj.demo_actors``) and ``campaign_tick`` / ``daily_overdue_report``
 move the campaign, their email caught by a local SMTP server as ``邮件/*.eml``.
+Departments and officers answer by replying to that mail (``ssj.demo_replies``)
+into the demo's office mailbox, a Maildir the ticks read (``SSJ_MAILDIR``).
 Deterministic for a given seed.
 """
 
@@ -27,6 +29,7 @@ from typing import Callable
 
 from calendars import WorkdayCalendar
 from ssj.demo_actors import Done, People
+from ssj.demo_replies import OFFICE_MAILBOX
 from ssj.display import ljust, rjust
 from ssj.example_district import write_example_data
 from workflow.campaign_file import parse_campaign
@@ -215,6 +218,33 @@ def _local_mail_server(folder: Path):
 
 
 @contextmanager
+def _office_mailbox(folder: Path):
+    """The ticks read the demo's office mailbox (``SSJ_MAILDIR``: a local Maildir the people's replies go into),
+    emptied first as the database is (a replay tells the same story); the environment as it was afterwards."""
+    import mailbox
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+    mailbox.Maildir(str(folder), create=True)
+    saved = {k: os.environ.get(k) for k in ("SSJ_MAILDIR", "SSJ_IMAP_HOST")}
+    os.environ.pop("SSJ_IMAP_HOST", None)  # the demo's mailbox, never the office's real one
+    os.environ["SSJ_MAILDIR"] = str(folder)
+    try:
+        yield folder
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def next_quarter(t: datetime) -> datetime:
+    """The first of ``ssj serve``'s 15-minute ticks after ``t``: when a reply that arrived at ``t`` is read."""
+    return t.replace(minute=t.minute - t.minute % 15, second=0, microsecond=0) + EVERY
+
+
+@contextmanager
 def _short_runs():
     """No flow-run heartbeat thread: Prefect's crash detection for long runs costs up to a second to stop after each
     of these one-second runs in this process (``ssj serve`` keeps it)."""
@@ -239,6 +269,7 @@ class Account:
         self.day = None
         self.lines: list[tuple[datetime, str]] = []
         self.alike: dict[str, None] = {}  # what the day's quiet acts did, in the order first seen
+        self.read: dict[str, list] = {}  # the day's officers' replies recorded by mail: kind → [first, last, n]
 
     def say(self, t: datetime, text: str) -> None:
         self._turn(t)
@@ -247,6 +278,13 @@ class Account:
     def counted(self, t: datetime, what: str) -> None:
         self._turn(t)
         self.alike.setdefault(what)
+
+    def recorded(self, t: datetime, counts: Counter) -> None:
+        """Officers' replies a tick recorded from the office mailbox: summed in one line for the day."""
+        self._turn(t)
+        for what, n in counts.items():
+            seen = self.read.setdefault(what, [t, t, 0])
+            seen[1], seen[2] = t, seen[2] + n
 
     def _turn(self, t: datetime) -> None:
         if t.date() != self.day:
@@ -262,11 +300,17 @@ class Account:
                 first, last = today[0].at, today[-1].at
                 when = f"{first:%H:%M}" if first == last else f"{first:%H:%M}–{last:%H:%M}"
                 lines.append((first, f"{when}  {what}：{len(today)} {today[0].unit}，{on_time_words(today)}"))
+        if self.read:
+            first, last = min(v[0] for v in self.read.values()), max(v[1] for v in self.read.values())
+            when = f"{first:%H:%M}" if first == last else f"{first:%H:%M}–{last:%H:%M}"
+            lines.append((first, f"{when}  campaign-tick 读取办公室邮箱，登记执法人员的回复邮件：" + "、".join(
+                f"{what} {n} {'份' if '一企一表（' in what else '封'}" for what, (_, _, n) in self.read.items())
+                + "，已逐一回信告知登记结果"))
         if lines:
             self.echo(f"   {day_words(self.day)}")
             for _, line in sorted(lines, key=lambda pair: pair[0]):
                 self.echo(f"     {line}")
-        self.lines, self.alike = [], {}
+        self.lines, self.alike, self.read = [], {}, {}
 
 
 def on_time_words(done: list[Done]) -> str:
@@ -307,14 +351,37 @@ def _mail_waiting(engine, code: str, t: datetime) -> int:
     return mail_health(UnitOfWork(engine, now=t, actor=SYSTEM, campaign=code, changes=False)).waiting
 
 
+def _by_mail(engine, code: str, t: datetime, folder: Path) -> dict:
+    """What the office mailbox brought: per kind, the replies recorded (an officer's forms counted by file), the
+    other outcomes, and how many messages each folder of the mailbox holds."""
+    import json
+    import mailbox
+
+    from workflow.replies import FORMS, KIND_LABELS
+    from workflow.services.mailbox import RECORDED
+
+    with UnitOfWork(engine, now=t, actor=SYSTEM, campaign=code, changes=False) as uow:
+        rows = uow.mailbox.messages(code)
+    counted: Counter = Counter()
+    for row in rows:
+        if row.outcome == RECORDED:
+            counted[row.kind] += len(json.loads(row.files)) if row.kind == FORMS else 1
+    units = {"acknowledge": "人", FORMS: "份"}
+    recorded = [(KIND_LABELS[kind], counted[kind], units.get(kind, "份")) for kind in KIND_LABELS if counted[kind]]
+    other = Counter(row.outcome for row in rows if row.outcome != RECORDED)
+    box = mailbox.Maildir(str(folder), create=False)
+    folders = {name: len(box.get_folder(name)) for name in box.list_folders()}
+    return {"recorded": recorded, "other": dict(other), "folders": {"收件箱": len(box), **folders}}
+
+
 def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo: Callable[[str], None]) -> dict:
     """The campaign from the public draw to publication on a simulated clock, moved by the production flows.
 
     The clock jumps to the next instant when someone acts, the sweep has a notice
-    due, the 08:30 daily report is scheduled, or mail waits for the office to open
-    (``ssj serve``'s 15-minute tick would send it then); there the people act, then
-    ``campaign_tick`` / ``daily_overdue_report`` run through Prefect exactly as
-    ``ssj serve`` runs them.
+    due, the 08:30 daily report is scheduled, a reply waits in the office mailbox
+    or mail waits for the office to open (``ssj serve``'s 15-minute tick would read
+    and send them then); there the people act, then ``campaign_tick`` /
+    ``daily_overdue_report`` run through Prefect exactly as ``ssj serve`` runs them.
     """
     from flows.daily_report import daily_overdue_report
     from flows.dispatch import report_run_name, run_for_campaign, tick_run_name
@@ -360,15 +427,18 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
     end = people.at("2019-12-20", "18:00")
     t = plan.draw_at
     ticks = reports = 0
+    reading: set[datetime] = set()  # the quarter hours after a reply: the tick that reads it
     tally: Counter = Counter()
     forms_out = None
     hours = plan.office_hours.words()
     echo(f"\n6. 模拟时钟：从 {day_words(t.date())}{t:%H:%M} 起，依次跳到下一个有人办理、有提醒或逾期通知到期、"
          f"08:30 日报、或有邮件等到办公时间的时刻；每一步运行与生产相同的 Prefect 流程（campaign-tick、daily-overdue-report），"
-         f"邮件由本地 SMTP 服务器接收。邮件只在工作日 {hours} 发出：此外生成的通知等到下一个工作日 {hours[:5]}。")
+         f"邮件由本地 SMTP 服务器接收。邮件只在工作日 {hours} 发出：此外生成的通知等到下一个工作日 {hours[:5]}。"
+         f"各部门和执法人员回复收到的邮件（清单、盖章报告、总结、确认收到、一企一表），回复进入办公室邮箱"
+         f"（{out / OFFICE_MAILBOX}，SSJ_MAILDIR），由其后每 15 分钟一次的 campaign-tick 读取并登记。")
     echo("   连接 Prefect API（未设置 PREFECT_API_URL 时启动本地临时服务，约 10 秒）……")
     try:
-        with _local_mail_server(out / "邮件") as mail, _short_runs():
+        with _local_mail_server(out / "邮件") as mail, _office_mailbox(out / OFFICE_MAILBOX), _short_runs():
             tick = ticked(t)  # the draw's dispatch
             ticks += 1
             sent = new_mail()
@@ -377,14 +447,18 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
             while True:
                 notice = _next_notice(engine, plan.code, t)
                 morning = datetime.combine(t.date() + timedelta(days=1 if t.time() >= MORNING else 0), MORNING, plan.tz)
-                t = min(x for x in (agenda[0].at if agenda else None, notice, morning, send_at) if x is not None)
+                t = min(x for x in (agenda[0].at if agenda else None, notice, morning, send_at,
+                                    min(reading, default=None)) if x is not None)
                 if t > end:
                     break
-                run_tick = t == notice
+                run_tick = t == notice or t in reading
+                reading.discard(t)
                 while agenda and agenda[0].at == t:
                     act = heapq.heappop(agenda)
                     done = act.run(t)
                     run_tick |= act.tick_after
+                    if act.mails:
+                        reading.add(next_quarter(t))
                     if act.quiet:
                         account.counted(t, act.label)
                     else:
@@ -414,7 +488,14 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
                                     f"{out / '实地核查安排.xlsx'}")
                         for act in (*people.acknowledgements(), *people.visits()):
                             heapq.heappush(agenda, act)
+                    heard, officers = people.heard(t)
+                    account.recorded(t, officers)
+                    if tick.get("mailbox_error") or tick.get("mailbox_refused") or tick.get("mailbox_manual"):
+                        heard.append(tick["mailbox"])
+                    said = [*heard, *said]
                     sent = new_mail()
+                    if not said and officers and all(prefix(s) == "【已登记】" for s in sent):
+                        sent = []  # only the answers to the officers' replies: the day's line counts them
                     if sent:
                         said = [*said[:-1], f"{said[-1]}；{mail_words(sent)}"] if said else [mail_words(sent)]
                     elif said and _mail_waiting(engine, plan.code, t):
@@ -426,6 +507,7 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
             account.close()
             subjects = list(mail.subjects)
         waiting = _mail_waiting(engine, plan.code, end)
+        by_mail = _by_mail(engine, plan.code, end, out / OFFICE_MAILBOX)
         chains = verify_chains(UnitOfWork(engine, now=end, actor=SYSTEM))
         tables = verify_tables(UnitOfWork(engine, now=end, actor=SYSTEM, changes=False))
     finally:
@@ -442,16 +524,24 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
     for what in dict.fromkeys(d.what for d in people.done):
         done = [d for d in people.done if d.what == what]
         echo(f"   {what}：{len(done)} {done[0].unit}，{on_time_words(done)}")
+    echo("   经邮件登记（办公室邮箱中各部门和执法人员的回复，由 campaign-tick 读取并按相应命令的规则登记）："
+         + "、".join(f"{label} {n} {unit}" for label, n, unit in by_mail["recorded"]))
+    if by_mail["other"]:
+        echo("   未登记的邮件：" + "、".join(f"{outcome} {n} 封" for outcome, n in by_mail["other"].items()))
+    if people.waiting:
+        echo(f"   办公室邮箱中未读取的回复：{len(people.waiting)} 封")
     echo("   未按期办理的：")
     for line in people.late:
         echo(f"   - {line}")
     reports_dir = out / "报表"
     echo(f"\n9. 报表：{reports_dir}（" + "、".join(sorted(p.name for p in reports_dir.iterdir())) + "）")
-    echo(f"   公示：{out / '公示'}；收到的盖章报告和总结：{out / '收文'}")
+    echo(f"   公示：{out / '公示'}；各部门和执法人员的回复（附件即报送的文件）：{out / OFFICE_MAILBOX}"
+         "（" + "，".join(f"{name} {n} 封" for name, n in by_mail["folders"].items()) + "）")
     echo(f"\n10. 审计链：{'全部完整' if all(c.ok for c in chains) else '有被改动的记录'}，"
          f"{sum(c.rows for c in chains)} 条记录；数据表与审计记录"
          f"{'一致' if all(t.ok for t in tables) else '不符 ' + str(sum(len(t.differences) for t in tables)) + ' 处'}"
          "（ssj audit verify）。")  # no head here: it hashes the machine's clock, and two runs print the same
     return {"ticks": ticks, "daily_reports": reports, "emails": len(subjects), "forms": forms_out,
+            "recorded_by_mail": {label: n for label, n, _ in by_mail["recorded"]},
             "escalated_to_office": tally["to_office"], "reports": sorted(p.name for p in reports_dir.iterdir()),
             "mail_waiting": waiting}
