@@ -407,9 +407,6 @@ def test_the_account_says_which_answers_came_in_by_mail(demo):
                      r"确认收到一企一表 \d+ 人", line), line
 
 
-@pytest.mark.xfail(strict=True, reason="the Maildir does not give the pass a message's arrival (received_at) yet: "
-                                       "the 16:50 report is judged at the 17:00 tick that reads it. Strict: when "
-                                       "received_at lands this passes, and the marker must go")
 def test_a_reply_is_as_late_as_its_arrival_not_as_the_tick_that_read_it(demo):
     """鹿泉区消防救援大队 replies with its stamped report at 16:50, ten minutes before the 17:00 deadline; the tick
     reads it at 17:00. It came on time: its answer must not say 已逾期, nor the account list it as late."""

@@ -158,7 +158,7 @@ _TEMPLATES = {
     "mail_answer.body": """\
 {{ greeting }}
 
-{% if received %}您于{{ received }}{% else %}您{% endif %}发来的邮件（主题“{{ their_subject }}”）\
+{% if received %}您于{{ received }}{% else %}您{% endif %}发来的邮件（主题：{{ their_subject }}）\
 {% if recorded %}已登记：{% else %}未能登记，系统未作任何记录：{% endif %}
 {% for line in lines %}  {{ line }}
 {% endfor %}{% for note in notes %}  {{ note }}

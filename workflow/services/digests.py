@@ -115,11 +115,14 @@ def digest_context(plan, stage: str, rows: list[dict], *, attached: str = "") ->
         by_kind[row["item"]["kind"]].append(row["item"])
     order = list(TASK_LABELS)
     groups = []
+    leader = stage == "escalate" and rows[0]["step"] == "department_leader"  # he sees that it is done, not does it
     for kind in sorted(by_kind, key=lambda k: order.index(k) if k in order else len(order)):
         items = sorted(by_kind[kind], key=lambda i: (i["due_at"], i["department"], i["enterprise"], i["officer"]))
         what = ATTACHED_CONFIRM if attached and kind == "confirm" else WHAT_TO_DO.get(kind, "")
         if office and kind in OFFICE_COMMANDS:
             what += f"（系统操作：{OFFICE_COMMANDS[kind]}）"
+        if leader:  # only the department's administrator's or contact's own reply is recorded
+            what = f"请督促本单位管理员或联络人办理（{what.removeprefix('请')}，须从其本人邮箱回复方可登记）"
         groups.append({"label": TASK_LABELS.get(kind, kind), "what_to_do": what,
                        "rows": [{**{k: i[k] for k in ("enterprise", "uscc", "officer", "due", "workdays_overdue",
                                                       "workdays_left")},
