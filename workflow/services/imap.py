@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from workflow.errors import UserError
+from workflow.services.server_settings import security_and_port
 
 if TYPE_CHECKING:
     from workflow.services.maildir import MaildirMailbox
