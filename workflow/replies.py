@@ -142,8 +142,8 @@ def read_reply(sender: Sender, ours: list[OurMessage], files: list[ReturnedFile]
     if not kept:
         names = "”“".join(f.name for f in files)
         return _not(f"附件“{names}”不是 PDF、OFD、图片、Word 或 Excel 文件，未作记录", sender, campaign=campaign)
-    return Reading(kind, campaign, department, sender.address, (kept[0].name,), tell_sender=True,
-                   notes=tuple(f"附件“{f.name}”未作记录（每封邮件记录一个{KIND_LABELS[kind]}文件）" for f in kept[1:]))
+    # every file is kept as sent (a report scanned page by page; a summary with its tables): the handler decides
+    return Reading(kind, campaign, department, sender.address, tuple(f.name for f in kept), tell_sender=True)
 
 
 def _tokened(sender: Sender, tokened: list[ReturnedFile], files: list[ReturnedFile], names: dict[str, str]) -> Reading:

@@ -409,3 +409,33 @@ def test_the_board_and_the_morning_report_show_the_last_pass_and_what_waits_for_
     assert "最近一次读取：2019年11月28日" in section and "需人工处理 1 封" in section
     assert "someone@example.com" in section and "咨询抽查事宜" in section
     assert any("someone@example.com" in line for line in report.mailbox)
+
+
+def test_a_summary_sent_with_its_tables_keeps_every_file_and_reads_the_summary_from_the_one_that_has_it(
+        lists_sent, db_url, office, tmp_path):
+    from docx import Document
+    from openpyxl import Workbook
+
+    ssj, _ = lists_sent
+    dispatch = ours(db_url, "dispatch", ADMIN_SW)
+    office.deliver(reply(dispatch, sender=ADMIN_SW, files={"比对确认报告.pdf": PDF}))
+    assert ssj("mailbox", "--now", "2019-12-02T15:00").code == 0
+    book = Workbook()
+    book.active.append(["检查户数", 9])
+    book.save(tmp_path / "统计表.xlsx")
+    doc = Document()
+    doc.add_paragraph("亮点：按期完成全部检查。")
+    doc.add_paragraph("存在问题：部分企业法定代表人不在场。")
+    doc.save(tmp_path / "总结.docx")
+    office.deliver(reply(dispatch, sender=ADMIN_SW, files={
+        "统计表.xlsx": (tmp_path / "统计表.xlsx").read_bytes(), "工作总结.docx": (tmp_path / "总结.docx").read_bytes(),
+        "检查记录表（盖章）.pdf": PDF}))
+
+    assert ssj("mailbox", "--now", "2019-12-16T10:00").code == 0
+
+    d = SubmittedDocument.__table__
+    kept = rows(db_url, select(d.c.filename, d.c.highlights).where(d.c.kind == "summary").order_by(d.c.id))
+    assert [k.filename for k in kept] == ["统计表.xlsx", "工作总结.docx", "检查记录表（盖章）.pdf"]
+    assert {k.highlights for k in kept} == {"按期完成全部检查。"}
+    body = answer_mail(db_url, ADMIN_SW)["body"]
+    assert all(name in body for name in ("统计表.xlsx", "工作总结.docx", "检查记录表（盖章）.pdf"))
