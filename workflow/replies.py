@@ -20,6 +20,7 @@ KIND_LABELS = {LIST: "比对确认清单", REPORT: "盖章的比对确认报告"
                ACK: "确认收到一企一表"}
 # Where a message goes once handled.
 HANDLED, MANUAL = "已处理", "需人工处理"
+NO_ATTACHMENT = "邮件没有附件，未作记录（如需报送文件，请作为附件回复）"
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".csv", ".et")
 SCANS = (".pdf", ".ofd", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".heic")
 DOCUMENTS = (".docx", ".doc", ".wps")
@@ -126,7 +127,7 @@ def read_reply(sender: Sender, ours: list[OurMessage], files: list[ReturnedFile]
                     "已转办公室人工处理", sender, campaign=campaign)
     (department,) = departments
     if not files:
-        return _not("邮件没有附件，未作记录（如需报送文件，请作为附件回复）", sender, campaign=campaign)
+        return _not(NO_ATTACHMENT, sender, campaign=campaign)
     lists = [f for f in files if f.is_list]
     if lists:
         return Reading(LIST, campaign, department, sender.address, tuple(f.name for f in lists), tell_sender=True)

@@ -439,3 +439,21 @@ def test_a_summary_sent_with_its_tables_keeps_every_file_and_reads_the_summary_f
     assert {k.highlights for k in kept} == {"按期完成全部检查。"}
     body = answer_mail(db_url, ADMIN_SW)["body"]
     assert all(name in body for name in ("统计表.xlsx", "工作总结.docx", "检查记录表（盖章）.pdf"))
+
+
+def test_an_attachment_over_20_mb_and_a_winmail_dat_are_refused_with_a_reply_that_says_so(lists_sent, db_url, office):
+    ssj, _ = lists_sent
+    dispatch = ours(db_url, "dispatch", ADMIN_SW)
+    office.deliver(reply(dispatch, sender=ADMIN_SW, files={"扫描件.pdf": PDF + b"0" * (21 * 1024 * 1024)}))
+
+    assert ssj("mailbox", "--now", "2019-12-02T15:00").code == 0
+
+    assert rows(db_url, select(SubmittedDocument.__table__.c.id)) == []
+    body = answer_mail(db_url, ADMIN_SW)["body"]
+    assert "扫描件.pdf" in body and "超过上限 20 MB" in body and "未能登记" in body
+
+    contact = ours(db_url, "dispatch", "admin@rs.luquan.example")
+    office.deliver(reply(contact, sender="admin@rs.luquan.example", files={"winmail.dat": b"\x78\x9f\x3e\x22rest"}))
+    assert ssj("mailbox", "--now", "2019-12-02T15:10").code == 0
+    body = answer_mail(db_url, "admin@rs.luquan.example")["body"]
+    assert "winmail.dat" in body and "未能登记" in body

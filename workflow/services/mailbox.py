@@ -30,8 +30,8 @@ from workflow.identity import SYSTEM, same_identity
 from workflow.importing import ImportRejected
 from workflow.letter import greeting, signature
 from workflow.mail import Mail
-from workflow.replies import (ACK, FORMS, HANDLED, KIND_LABELS, LIST, MANUAL, REPORT, SPREADSHEETS, SUMMARY,
-                              OurMessage, Reading, ReturnedFile, Sender, read_reply)
+from workflow.replies import (ACK, FORMS, HANDLED, KIND_LABELS, LIST, MANUAL, NO_ATTACHMENT, REPORT, SPREADSHEETS,
+                              SUMMARY, OurMessage, Reading, ReturnedFile, Sender, read_reply)
 from workflow.persistence.database import CONNECTION_LOST, first_line
 from workflow.persistence.locks import try_exclusive
 from workflow.services.uow import UnitOfWork
@@ -247,7 +247,8 @@ def _record(engine, now, mail: InboundMail, identity: str, reading: Reading, pat
     with uow:
         if uow.mailbox.handled(identity) is not None:  # another pass took it meanwhile
             return RECORDED, "已由另一次读取处理"
-        outcome, lines, late = WAITS, [reading.problem], False
+        # a file left aside (winmail.dat …) is said below: "no attachment" would contradict it
+        outcome, lines, late = WAITS, [] if reading.problem == NO_ATTACHMENT and mail.ignored else [reading.problem], False
         if reading.kind and not reading.problem:
             try:
                 with uow:
