@@ -457,3 +457,22 @@ def test_an_attachment_over_20_mb_and_a_winmail_dat_are_refused_with_a_reply_tha
     assert ssj("mailbox", "--now", "2019-12-02T15:10").code == 0
     body = answer_mail(db_url, "admin@rs.luquan.example")["body"]
     assert "winmail.dat" in body and "未能登记" in body
+
+
+def test_ssj_mailbox_without_a_mailbox_or_with_a_wrong_setting_says_which_and_changes_nothing(ready, monkeypatch):
+    for key in ("SSJ_IMAP_HOST", "SSJ_MAILDIR"):
+        monkeypatch.delenv(key, raising=False)
+    result = ready("mailbox")
+    assert result.code == 2 and "未配置办公室邮箱" in result.err and "SSJ_IMAP_HOST" in result.err
+    monkeypatch.setenv("SSJ_IMAP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SSJ_IMAP_USER", "office")
+    monkeypatch.setenv("SSJ_IMAP_SECURITY", "tls")
+    result = ready("mailbox")
+    assert result.code == 2 and "SSJ_IMAP_SECURITY" in result.err and "“tls”" in result.err
+
+
+def test_a_mailbox_that_cannot_be_reached_makes_ssj_mailbox_exit_1_with_the_reason(lists_sent, office):
+    ssj, _ = lists_sent
+    office.stop()
+    result = ssj("mailbox", "--now", "2019-11-28T10:00")
+    assert result.code == 1 and "办公室邮箱无法读取" in result.err and "连接被拒绝" in result.err
