@@ -24,7 +24,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.states import Failed
 
 from calendars import BEIJING
-from flows.events import ESCALATED_TO_OFFICE, MAIL_FAILING_FOR_AN_HOUR, TICK_RAN
+from flows.events import ESCALATED_TO_OFFICE, MAIL_FAILING_FOR_AN_HOUR, MAILBOX_UNREADABLE, TICK_RAN
 
 WEBHOOK_ENV = "SSJ_ALERT_WEBHOOK"
 WEBHOOK_BLOCK = "ssj-alert-webhook"
@@ -62,6 +62,11 @@ WANTED = (
            "最早一封未发出的邮件已失败一小时以上（事件 ssj.mail.failing-for-an-hour）：检查邮件服务器设置（SSJ_SMTP_HOST 等）。",
            "邮件发送失败超过一小时", "{{ event.resource.name }}",
            MAIL_FAILING_FOR_AN_HOUR),
+    Wanted("抽查任务：办公室邮箱无法读取",
+           "期限检查未能读取办公室邮箱（事件 ssj.mailbox.unreadable）：各部门和执法人员的回复留在邮箱中未登记，"
+           "检查收件服务器设置（SSJ_IMAP_HOST 等）。",
+           "办公室邮箱无法读取", "{{ event.resource.name }}：{{ event.payload.error }}",
+           MAILBOX_UNREADABLE),
     Wanted("抽查任务：期限检查一小时未完成",
            "一小时内没有一次期限检查完成（缺少事件 ssj.tick.ran）：ssj serve 或工作进程可能已停止，或数据库无法连接。",
            "期限检查一小时未完成", "一小时内没有完成任何一次期限检查：请检查 ssj serve（或 prefect worker）是否在运行。",

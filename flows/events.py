@@ -21,6 +21,7 @@ from workflow.tasks import TASK_LABELS
 MAIL_FAILED = "ssj.mail.failed"  # a tick whose campaign's mail could not all be sent
 MAIL_FAILING_FOR_AN_HOUR = "ssj.mail.failing-for-an-hour"  # the oldest unsent message has failed for ≥ 60 minutes
 ESCALATED_TO_OFFICE = "ssj.notice.escalated-to-office"  # a notice climbed the ladder to the office
+MAILBOX_UNREADABLE = "ssj.mailbox.unreadable"  # a tick could not read the office mailbox (replies wait in it)
 TICK_RAN = "ssj.tick.ran"  # a campaign's tick did its work (mail or not): its absence means nothing runs
 
 DEADLINE_MOVED = "ssj.task.deadline-moved"

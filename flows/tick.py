@@ -28,7 +28,8 @@ from prefect.states import Failed
 
 from flows.board import publish_dashboard
 from flows.common import database, flow_now
-from flows.events import MAIL_FAILED, MAIL_FAILING_FOR_AN_HOUR, announce_sweep, campaign_resource, emit
+from flows.events import (MAIL_FAILED, MAIL_FAILING_FOR_AN_HOUR, MAILBOX_UNREADABLE, announce_sweep, campaign_resource,
+                          emit)
 from workflow.identity import SYSTEM
 from workflow.persistence.database import database_url
 from workflow.services.mail_health import MAIL_OFF, MailVerdict, judge_mail
@@ -53,6 +54,11 @@ def read_office_mailbox(url: str, code: str, now: datetime, files_dir: str | Non
         return {}
     logger = get_run_logger()
     (logger.warning if report.error else logger.info)("%s", report.words())
+    if report.error:  # the replies wait in the mailbox: the office's automation hears of it now
+        with database(url) as engine, UnitOfWork(engine, now=now, actor=SYSTEM, campaign=code, changes=False) as uow:
+            name = uow.plan.name
+        emit(MAILBOX_UNREADABLE, campaign_resource(code, name), payload={"error": report.error,
+                                                                         "source": report.source})
     for line in report.lines:
         logger.info("%s", line)
     return {"mailbox": report.words(), "mailbox_read": report.read, "mailbox_recorded": report.recorded,

@@ -42,7 +42,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 
-from tests.mail_server_imap import dovecot, imap_account  # noqa: F401  (a real IMAP server: Dovecot on loopback)
+from tests.mail_server_imap import dovecot, imap_account, office  # noqa: F401  (a real IMAP server: Dovecot on loopback)
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 

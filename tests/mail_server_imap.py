@@ -234,3 +234,52 @@ def dovecot():
 def imap_account(dovecot) -> Account:
     """A fresh user on the worker's Dovecot, its mailbox empty."""
     return dovecot.new_account()
+
+
+class OfficeMailbox:
+    """The office's mailbox on the worker's Dovecot, as ``ssj`` is configured to read it (``SSJ_IMAP_*``)."""
+
+    def __init__(self, server, account):
+        self.server, self.account = server, account
+        self._down = None
+
+    def config(self, folder: str = "INBOX"):
+        from workflow.services.imap import ImapConfig
+
+        return ImapConfig.from_env(self.account.env("none", folder))
+
+    def deliver(self, raw: bytes, at=None) -> None:
+        """The message arrives (IMAP APPEND, as the mail server's delivery would put it there), at ``at``."""
+        from workflow.services.imap import ImapMailbox
+
+        with ImapMailbox(self.config()) as box:
+            box.append(raw, received_at=at)
+
+    def folder(self, name: str) -> list[bytes]:
+        """The messages now in folder ``name`` (none when it does not exist)."""
+        from workflow.services.imap import ImapMailbox, MailboxUnavailable
+
+        try:
+            with ImapMailbox(self.config(name)) as box:
+                return [box.fetch(m.uid) for m in box.messages()]
+        except MailboxUnavailable:
+            return []
+
+    def stop(self) -> None:
+        """The server down until the test ends."""
+        self._down = self.server.down()
+        self._down.__enter__()
+
+    def close(self) -> None:
+        if self._down is not None:
+            self._down.__exit__(None, None, None)
+
+
+@pytest.fixture
+def office(dovecot, imap_account, monkeypatch):
+    """An empty office mailbox on a real IMAP server, named by ``SSJ_IMAP_*`` for the ``ssj`` the test runs."""
+    for key, value in imap_account.env("none").items():
+        monkeypatch.setenv(key, value)
+    mailbox = OfficeMailbox(dovecot, imap_account)
+    yield mailbox
+    mailbox.close()

@@ -117,3 +117,32 @@ def test_ssj_deploy_registers_the_dispatchers_on_an_existing_work_pool(prefect_a
     assert daily.schedules[0].schedule.cron == "30 8 * * *"
     unknown = drawn("deploy", "--pool", "ssj-test", "no-such-campaign")
     assert unknown.code == 2 and "抽查任务不存在：no-such-campaign" in unknown.err
+
+
+@pytest.mark.slow  # the session's Prefect server starts with the first of them (~15 s)
+def test_the_tick_reads_the_office_mailbox_first_and_goes_on_when_it_cannot(prefect_api, drawn, db_url, mailbox,
+                                                                             office):
+    """A reply in the mailbox is recorded by the tick before its sweep; with the IMAP server down the tick still
+    sweeps and sends, says why on its line and the board, and raises ssj.mailbox.unreadable for the automation."""
+    from flows.tick import campaign_tick, tick_result
+    from tests.integration.test_board import events_about
+    from tests.mail_replies import filled_list, ours, reply
+
+    campaign_tick(CODE, now="2019-11-27T12:00", url=db_url)  # the lists go out
+    (received,) = [m for to, m in mailbox.messages if "admin@sw.luquan.example" in to]
+    (part,) = list(received.iter_attachments())
+    dispatch = ours(db_url, "dispatch", "admin@sw.luquan.example")
+    office.deliver(reply(dispatch, sender="admin@sw.luquan.example",
+                         files={part.get_filename(): filled_list(part.get_content())}))
+    read = campaign_tick(CODE, now="2019-11-28T08:45", url=db_url)
+    assert read["mailbox_recorded"] == 1 and read["summary"].startswith(f"期限检查 {CODE} ")
+    assert "办公室邮箱：读取 1 封，登记 1 封" in read["summary"]
+    assert any("【已登记】" in s for s in mailbox.subjects())
+
+    office.stop()
+    state = campaign_tick(CODE, now="2019-11-29T09:30", url=db_url, return_state=True)
+    down = tick_result(state)
+    assert not state.is_failed() and down["mailbox_error"] and "连接被拒绝" in down["mailbox_error"]
+    assert down["notices"] > 0, "the sweep went on"
+    events = events_about(prefect_api, f"ssj.campaign.{CODE}", ["ssj.mailbox.unreadable"])  # both backends' runs
+    assert events and all("连接被拒绝" in event["payload"]["error"] for event in events)

@@ -173,7 +173,7 @@ def test_the_automations_are_kept_by_name_never_duplicated(prefect_api, monkeypa
     first = ensure_automations(alert_id)
     monkeypatch.setenv("SSJ_ALERT_WEBHOOK", "https://oapi.dingtalk.com/robot/send?access_token=test")
     second = ensure_automations(alert_id)
-    assert [what for _, what in second] == ["已更新"] * 3 and {n for n, _ in first} == {w.name for w in WANTED}
+    assert [what for _, what in second] == ["已更新"] * len(WANTED) and {n for n, _ in first} == {w.name for w in WANTED}
     for wanted in WANTED:
         [automation] = api(lambda c: c.read_automations_by_name(wanted.name))
         assert automation.description == wanted.description and automation.enabled
