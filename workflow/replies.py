@@ -20,6 +20,7 @@ KIND_LABELS = {LIST: "比对确认清单", REPORT: "盖章的比对确认报告"
                ACK: "确认收到一企一表"}
 # Where a message goes once handled.
 HANDLED, MANUAL = "已处理", "需人工处理"
+ANSWER_TEMPLATE = "mail_answer"  # our answer to a reply (``services.mailbox``)
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".csv", ".et")
 SCANS = (".pdf", ".ofd", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".heic")
 DOCUMENTS = (".docx", ".doc", ".wps")
@@ -115,6 +116,11 @@ def read_reply(sender: Sender, ours: list[OurMessage], files: list[ReturnedFile]
         return _not("邮件没有回复本办公室发出的邮件，附件也不是本办公室发出的文件，无法确定是哪项工作的报送；"
                     "请直接回复本办公室的通知邮件并附上文件", sender)
     campaign = mine[0].campaign
+    if not files and all(m.template == ANSWER_TEMPLATE for m in mine):
+        # our answer answered without a file: an auto-reply (many set no RFC 3834 header), or thanks; answering it
+        # would make an auto-responder answer us again, every pass: the office reads it, nobody is answered
+        return Reading(campaign=campaign, problem="回复的是本办公室的登记回执，没有附件（可能是自动回复），未作记录，"
+                                                  "也不再回复（以免与自动回复往复）")
     about = frozenset().union(*(m.concerns() for m in mine if m.campaign == campaign))
     if sender.officers and about & {"acknowledge", "backfill"}:
         return _officer(sender, campaign, files)
@@ -138,9 +144,15 @@ def read_reply(sender: Sender, ours: list[OurMessage], files: list[ReturnedFile]
         return _not("该部门的比对确认报告和总结均已报送，附件未作记录；如需更正，请与领导小组办公室联系", sender,
                     campaign=campaign)
     (kind,) = owed
-    kept = [f for f in files if f.suffix in SCANS + DOCUMENTS + SPREADSHEETS]
+    # a stamped report is a scan or a document; a spreadsheet that is not the list (unreadable, renamed, a bomb) is
+    # never the stamped report: a department's broken list must not close its report
+    kept = [f for f in files if f.suffix in SCANS + DOCUMENTS + (SPREADSHEETS if kind == SUMMARY else ())]
     if not kept:
         names = "”“".join(f.name for f in files)
+        if kind == REPORT and any(f.suffix in SPREADSHEETS for f in files):
+            return _not(f"附件“{names}”不是可以读取的比对确认清单（文件已损坏，或不是本办公室所发清单填写后的文件），"
+                        "未作记录；请把本办公室邮件所附的清单在 WPS 或 Excel 中填好、保存后作为附件回复"
+                        "（盖章的比对确认报告请以 PDF、图片或 Word 文件回复）", sender, campaign=campaign)
         return _not(f"附件“{names}”不是 PDF、OFD、图片、Word 或 Excel 文件，未作记录", sender, campaign=campaign)
     return Reading(kind, campaign, department, sender.address, (kept[0].name,), tell_sender=True,
                    notes=tuple(f"附件“{f.name}”未作记录（每封邮件记录一个{KIND_LABELS[kind]}文件）" for f in kept[1:]))
