@@ -48,6 +48,7 @@ class ReturnedFile:
     token: FileToken | None = None  # read from the file (None: it has none)
     genuine: bool = False  # the token is ours, unaltered
     is_list: bool = False  # a spreadsheet whose first row is the 比对确认 list's header
+    readable: bool = True  # False: a spreadsheet that cannot be opened as one
 
     @property
     def suffix(self) -> str:
@@ -144,15 +145,15 @@ def read_reply(sender: Sender, ours: list[OurMessage], files: list[ReturnedFile]
         return _not("该部门的比对确认报告和总结均已报送，附件未作记录；如需更正，请与领导小组办公室联系", sender,
                     campaign=campaign)
     (kind,) = owed
-    # a stamped report is a scan or a document; a spreadsheet that is not the list (unreadable, renamed, a bomb) is
-    # never the stamped report: a department's broken list must not close its report
-    kept = [f for f in files if f.suffix in SCANS + DOCUMENTS + (SPREADSHEETS if kind == SUMMARY else ())]
+    # a spreadsheet nothing can read (a zip bomb, a PDF named .xlsx, a broken list) is neither the list nor the
+    # stamped report: recorded as the report, a department's broken list closed its report task
+    kept = [f for f in files if f.suffix in SCANS + DOCUMENTS or (f.suffix in SPREADSHEETS and f.readable)]
     if not kept:
         names = "”“".join(f.name for f in files)
-        if kind == REPORT and any(f.suffix in SPREADSHEETS for f in files):
-            return _not(f"附件“{names}”不是可以读取的比对确认清单（文件已损坏，或不是本办公室所发清单填写后的文件），"
-                        "未作记录；请把本办公室邮件所附的清单在 WPS 或 Excel 中填好、保存后作为附件回复"
-                        "（盖章的比对确认报告请以 PDF、图片或 Word 文件回复）", sender, campaign=campaign)
+        if any(f.suffix in SPREADSHEETS for f in files):
+            return _not(f"附件“{names}”无法读取（文件已损坏，或不是 Excel 文件），未作记录；比对确认清单请在 WPS 或 Excel "
+                        "中填好、保存后作为附件回复，盖章的比对确认报告请以 PDF、图片或 Word 文件回复", sender,
+                        campaign=campaign)
         return _not(f"附件“{names}”不是 PDF、OFD、图片、Word 或 Excel 文件，未作记录", sender, campaign=campaign)
     return Reading(kind, campaign, department, sender.address, (kept[0].name,), tell_sender=True,
                    notes=tuple(f"附件“{f.name}”未作记录（每封邮件记录一个{KIND_LABELS[kind]}文件）" for f in kept[1:]))

@@ -189,7 +189,7 @@ def test_hostile_attachments_are_refused_with_a_reason_and_the_pass_goes_on(list
     assert named.outcome == "已记录" and len(answers_of(db_url, "SW")) == len(sampled)
     texts = [render("mail_answer", json.loads(b.context)) for b in our_answers(db_url, ADMIN_SW)]
     assert [subject[:5] for subject, _ in texts] == ["【未登记】", "【未登记】", "【已登记】"]
-    assert all("不是可以读取的比对确认清单" in body for _, body in texts[:2])
+    assert all("无法读取（文件已损坏" in body for _, body in texts[:2])
     assert all("/tmp" not in body and "\u202e" not in body and "../" not in body for _, body in texts)
 
 

@@ -224,8 +224,8 @@ def _read(engine, now, mail: InboundMail, paths: dict[str, Path]) -> Reading:
         files = []
         for name, path in paths.items():
             token = read_token(path)
-            files.append(ReturnedFile(name, token, token is not None and genuine(secret, token),
-                                      _is_list(path)))
+            readable, is_list = _spreadsheet(path)
+            files.append(ReturnedFile(name, token, token is not None and genuine(secret, token), is_list, readable))
 
         def open_tasks(campaign: str, department: str) -> frozenset[str]:
             return frozenset(uow.tasks.open_kinds(campaign, department))
@@ -234,15 +234,16 @@ def _read(engine, now, mail: InboundMail, paths: dict[str, Path]) -> Reading:
                           names=uow.directory.department_names())
 
 
-def _is_list(path: Path) -> bool:
-    """A spreadsheet whose header is the 比对确认 answers' (抽查任务编号, 部门代码, 统一社会信用代码 …)."""
+def _spreadsheet(path: Path) -> tuple[bool, bool]:
+    """(readable, a list): whether a spreadsheet can be opened at all, and whether its header is the 比对确认
+    answers' (抽查任务编号, 部门代码, 统一社会信用代码 …); any other file is (True, False)."""
     if path.suffix.lower() not in SPREADSHEETS:
-        return False
+        return True, False
     try:
         with open_table(str(path), CONFIRMATIONS.looks_like_header) as table:
-            return CONFIRMATIONS.looks_like_header(table.header)
+            return True, bool(CONFIRMATIONS.looks_like_header(table.header))
     except (FileProblem, UserError, OSError, ValueError):
-        return False
+        return False, False
 
 
 def _oversize(reading: Reading, mail: InboundMail, size: int, max_bytes: int) -> Reading:
