@@ -24,8 +24,8 @@ from sqlalchemy import select
 
 from tests.conftest import rows
 from tests.integration.conftest import CODE
-from tests.integration.test_answers_by_mail import (ADMIN_SW, CONTACT_SW, PDF, answer_mail, answers_of, inbound,
-                                                    lists_sent)  # noqa: F401  (the stage and its fixture)
+from tests.integration.test_answers_by_mail import (ADMIN_SW, CONTACT_SW, PDF, answer_mail, answers_of,  # noqa: F401
+                                                    forms_sent, inbound, lists_sent)  # (the stage and fixtures)
 from tests.mail_replies import OFFICE, Ours, filled_list, ours, reply
 from workflow.files.email import render
 from workflow.persistence.orm import OutboxMessage, SubmittedDocument
@@ -301,3 +301,61 @@ def test_a_pass_killed_at_a_seam_is_finished_by_the_next_recording_once(lists_se
     assert len(inbound(db_url)) == 1 and len(answers_of(db_url, "SW")) == len(sampled)
     assert len(our_answers(db_url, ADMIN_SW)) == 1
     assert office.folder("INBOX") == [] and len(office.folder("已处理")) == 1
+
+
+# --- a dishonest insider: an officer returns a form of an enterprise his team does not inspect -------------------
+
+def test_an_officer_returning_another_teams_form_records_nothing_and_is_told_why(forms_sent, db_url, office):
+    """Officer A has a colleague's genuine 一企一表 (its token is the enterprise's, not A's) and returns it filled:
+    the token is ours, but A is not on that enterprise's team."""
+    from tests.mail_replies import filled_form
+    from workflow.persistence.orm import InspectionRow as Inspection
+
+    ssj, teams, emails = forms_sent
+    cert = next(c for team in teams.values() for c, _ in team)
+    theirs = next(u for u, team in teams.items() if cert not in [c for c, _ in team])
+    other = teams[theirs][0][0]
+    sent = ours(db_url, "forms_dispatch", emails[other])
+    (name, content), = [(n, c) for n, c in sent.files.items() if n.startswith(theirs) and n.endswith(".xlsx")]
+    mine = ours(db_url, "forms_dispatch", emails[cert])
+    office.deliver(reply(mine, sender=emails[cert], files={name: filled_form(content, [c for c, _ in teams[theirs]])}))
+
+    assert ssj("mailbox", "--now", "2019-12-11T09:00").code == 0
+
+    i = Inspection.__table__
+    assert rows(db_url, select(i.c.state).where(i.c.uscc == theirs)) == [("assigned",)]
+    (message,) = inbound(db_url)
+    assert message.outcome == "已退回"
+    mail = answer_mail(db_url, emails[cert])
+    assert mail["subject"].startswith("【未登记】") and "检查组" in mail["body"] and theirs in mail["body"]
+
+
+# --- header attacks ---------------------------------------------------------------------------------------------
+
+def test_a_huge_message_id_a_thousand_references_and_a_subject_with_line_breaks_reach_nobody_else(
+        lists_sent, db_url, office, smtp_server):
+    """Our answer quotes the subject and threads under the reply's Message-ID: neither may add a header (a Bcc to
+    an outsider) nor make the answer a message the SMTP server refuses."""
+    ssj, sampled = lists_sent
+    inbox, _ = smtp_server
+    dispatch = ours(db_url, "dispatch", ADMIN_SW)
+    (name, content), = dispatch.files.items()
+    huge = "<" + "x" * 10_000 + "@sw.luquan.example>"
+    raw = reply(None, sender=ADMIN_SW, files={name: filled_list(content)}, subject="回复", message_id="<tmp@x>")
+    references = " ".join(f"<ref{i}@elsewhere.example>" for i in range(1000)) + f" {dispatch.message_id}"
+    raw = raw.replace(b"Subject: =?utf-8?b?5Zue5aSN?=",  # 回复, then CR LF and a Bcc inside the encoded word
+                      b"Subject: =?utf-8?Q?=E5=9B=9E=E5=A4=8D=0D=0ABcc:_evil@outside.example?=")
+    raw = raw.replace(b"Message-ID: <tmp@x>", f"Message-ID: {huge}\r\nReferences: {references}".encode())
+    assert b"Bcc" in raw and huge.encode() in raw
+    office.deliver(raw)
+
+    result = ssj("tick", CODE, "--now", "2019-11-28T10:00")
+
+    assert result.code == 0, result.err
+    assert len(answers_of(db_url, "SW")) == len(sampled)
+    (answer,) = [(to, m) for to, m in inbox.messages if "【已登记】" in str(m["Subject"])]
+    to, message = answer
+    assert list(to) == [ADMIN_SW] and message["Bcc"] is None
+    assert "".join(str(message["In-Reply-To"]).split()) == huge
+    assert all(len(line) <= 998 for line in message.as_bytes().split(b"\n"))
+    assert "Bcc: evil@outside.example" in message.get_body(("plain",)).get_content()  # quoted, as text
