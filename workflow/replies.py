@@ -21,6 +21,7 @@ KIND_LABELS = {LIST: "比对确认清单", REPORT: "盖章的比对确认报告"
 # Where a message goes once handled.
 HANDLED, MANUAL = "已处理", "需人工处理"
 ANSWER_TEMPLATE = "mail_answer"  # our answer to a reply (``services.mailbox``)
+NO_ATTACHMENT = "邮件没有附件，未作记录（如需报送文件，请作为附件回复）"
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".csv", ".et")
 SCANS = (".pdf", ".ofd", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".heic")
 DOCUMENTS = (".docx", ".doc", ".wps")
@@ -95,10 +96,12 @@ def _not(problem: str, sender: Sender, *, suspect: bool = False, campaign: str |
 
 
 def read_reply(sender: Sender, ours: list[OurMessage], files: list[ReturnedFile], *, automatic: bool = False,
-               open_tasks=lambda campaign, department: frozenset(), names: dict[str, str] | None = None) -> Reading:
+               open_tasks=lambda campaign, department: frozenset(), names: dict[str, str] | None = None,
+               carried: bool = False) -> Reading:
     """What the message is. ``ours``: our messages it refers to, newest first; ``open_tasks(campaign,
     department)``: the kinds of the department's tasks still open (a file without a token, replying to a message
-    about both the report and the summary, is the one still owed)."""
+    about both the report and the summary, is the one still owed); ``carried``: the message carried files that were
+    not kept (over the limit, winmail.dat): not an empty reply."""
     if automatic:
         return Reading(problem="自动回复、退信或群发邮件，未作处理")
     if not sender.known:
@@ -117,7 +120,7 @@ def read_reply(sender: Sender, ours: list[OurMessage], files: list[ReturnedFile]
         return _not("邮件没有回复本办公室发出的邮件，附件也不是本办公室发出的文件，无法确定是哪项工作的报送；"
                     "请直接回复本办公室的通知邮件并附上文件", sender)
     campaign = mine[0].campaign
-    if not files and all(m.template == ANSWER_TEMPLATE for m in mine):
+    if not files and not carried and all(m.template == ANSWER_TEMPLATE for m in mine):
         # our answer answered without a file: an auto-reply (many set no RFC 3834 header), or thanks; answering it
         # would make an auto-responder answer us again, every pass: the office reads it, nobody is answered
         return Reading(campaign=campaign, problem="回复的是本办公室的登记回执，没有附件（可能是自动回复），未作记录，"
@@ -133,7 +136,7 @@ def read_reply(sender: Sender, ours: list[OurMessage], files: list[ReturnedFile]
                     "已转办公室人工处理", sender, campaign=campaign)
     (department,) = departments
     if not files:
-        return _not("邮件没有附件，未作记录（如需报送文件，请作为附件回复）", sender, campaign=campaign)
+        return _not(NO_ATTACHMENT, sender, campaign=campaign)
     lists = [f for f in files if f.is_list]
     if lists:
         return Reading(LIST, campaign, department, sender.address, tuple(f.name for f in lists), tell_sender=True)
@@ -155,8 +158,10 @@ def read_reply(sender: Sender, ours: list[OurMessage], files: list[ReturnedFile]
                         "中填好、保存后作为附件回复，盖章的比对确认报告请以 PDF、图片或 Word 文件回复", sender,
                         campaign=campaign)
         return _not(f"附件“{names}”不是 PDF、OFD、图片、Word 或 Excel 文件，未作记录", sender, campaign=campaign)
-    return Reading(kind, campaign, department, sender.address, (kept[0].name,), tell_sender=True,
-                   notes=tuple(f"附件“{f.name}”未作记录（每封邮件记录一个{KIND_LABELS[kind]}文件）" for f in kept[1:]))
+    # every file is kept as sent (a report scanned page by page; a summary with its tables): the handler decides
+    return Reading(kind, campaign, department, sender.address, tuple(f.name for f in kept), tell_sender=True,
+                   notes=tuple(f"附件“{f.name}”无法读取（文件已损坏，或不是 Excel 文件），未作记录" for f in files
+                               if f.suffix in SPREADSHEETS and not f.readable))
 
 
 def _tokened(sender: Sender, tokened: list[ReturnedFile], files: list[ReturnedFile], names: dict[str, str]) -> Reading:

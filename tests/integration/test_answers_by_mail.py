@@ -409,3 +409,70 @@ def test_the_board_and_the_morning_report_show_the_last_pass_and_what_waits_for_
     assert "最近一次读取：2019年11月28日" in section and "需人工处理 1 封" in section
     assert "someone@example.com" in section and "咨询抽查事宜" in section
     assert any("someone@example.com" in line for line in report.mailbox)
+
+
+def test_a_summary_sent_with_its_tables_keeps_every_file_and_reads_the_summary_from_the_one_that_has_it(
+        lists_sent, db_url, office, tmp_path):
+    from docx import Document
+    from openpyxl import Workbook
+
+    ssj, _ = lists_sent
+    dispatch = ours(db_url, "dispatch", ADMIN_SW)
+    office.deliver(reply(dispatch, sender=ADMIN_SW, files={"比对确认报告.pdf": PDF}))
+    assert ssj("mailbox", "--now", "2019-12-02T15:00").code == 0
+    book = Workbook()
+    book.active.append(["检查户数", 9])
+    book.save(tmp_path / "统计表.xlsx")
+    doc = Document()
+    doc.add_paragraph("亮点：按期完成全部检查。")
+    doc.add_paragraph("存在问题：部分企业法定代表人不在场。")
+    doc.save(tmp_path / "总结.docx")
+    office.deliver(reply(dispatch, sender=ADMIN_SW, files={
+        "统计表.xlsx": (tmp_path / "统计表.xlsx").read_bytes(), "工作总结.docx": (tmp_path / "总结.docx").read_bytes(),
+        "检查记录表（盖章）.pdf": PDF}))
+
+    assert ssj("mailbox", "--now", "2019-12-16T10:00").code == 0
+
+    d = SubmittedDocument.__table__
+    kept = rows(db_url, select(d.c.filename, d.c.highlights).where(d.c.kind == "summary").order_by(d.c.id))
+    assert [k.filename for k in kept] == ["统计表.xlsx", "工作总结.docx", "检查记录表（盖章）.pdf"]
+    assert {k.highlights for k in kept} == {"按期完成全部检查。"}
+    body = answer_mail(db_url, ADMIN_SW)["body"]
+    assert all(name in body for name in ("统计表.xlsx", "工作总结.docx", "检查记录表（盖章）.pdf"))
+
+
+def test_an_attachment_over_20_mb_and_a_winmail_dat_are_refused_with_a_reply_that_says_so(lists_sent, db_url, office):
+    ssj, _ = lists_sent
+    dispatch = ours(db_url, "dispatch", ADMIN_SW)
+    office.deliver(reply(dispatch, sender=ADMIN_SW, files={"扫描件.pdf": PDF + b"0" * (21 * 1024 * 1024)}))
+
+    assert ssj("mailbox", "--now", "2019-12-02T15:00").code == 0
+
+    assert rows(db_url, select(SubmittedDocument.__table__.c.id)) == []
+    body = answer_mail(db_url, ADMIN_SW)["body"]
+    assert "扫描件.pdf" in body and "超过上限 20 MB" in body and "未能登记" in body
+
+    contact = ours(db_url, "dispatch", "admin@rs.luquan.example")
+    office.deliver(reply(contact, sender="admin@rs.luquan.example", files={"winmail.dat": b"\x78\x9f\x3e\x22rest"}))
+    assert ssj("mailbox", "--now", "2019-12-02T15:10").code == 0
+    body = answer_mail(db_url, "admin@rs.luquan.example")["body"]
+    assert "winmail.dat" in body and "未能登记" in body
+
+
+def test_ssj_mailbox_without_a_mailbox_or_with_a_wrong_setting_says_which_and_changes_nothing(ready, monkeypatch):
+    for key in ("SSJ_IMAP_HOST", "SSJ_MAILDIR"):
+        monkeypatch.delenv(key, raising=False)
+    result = ready("mailbox")
+    assert result.code == 2 and "未配置办公室邮箱" in result.err and "SSJ_IMAP_HOST" in result.err
+    monkeypatch.setenv("SSJ_IMAP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SSJ_IMAP_USER", "office")
+    monkeypatch.setenv("SSJ_IMAP_SECURITY", "tls")
+    result = ready("mailbox")
+    assert result.code == 2 and "SSJ_IMAP_SECURITY" in result.err and "“tls”" in result.err
+
+
+def test_a_mailbox_that_cannot_be_reached_makes_ssj_mailbox_exit_1_with_the_reason(lists_sent, office):
+    ssj, _ = lists_sent
+    office.stop()
+    result = ssj("mailbox", "--now", "2019-11-28T10:00")
+    assert result.code == 1 and "办公室邮箱无法读取" in result.err and "连接被拒绝" in result.err

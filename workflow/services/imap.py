@@ -27,8 +27,6 @@ from workflow.services.server_settings import security_and_port
 if TYPE_CHECKING:
     from workflow.services.maildir import MaildirMailbox
 
-SECURITIES = ("none", "starttls", "ssl")
-
 
 class MailboxNotConfigured(UserError):
     """A bad SSJ_IMAP_* value: refused at start-up, never guessed around."""

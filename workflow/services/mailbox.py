@@ -31,8 +31,8 @@ from workflow.identity import SYSTEM, same_identity
 from workflow.importing import ImportRejected
 from workflow.letter import greeting, signature
 from workflow.mail import Mail
-from workflow.replies import (ACK, ANSWER_TEMPLATE, FORMS, HANDLED, KIND_LABELS, LIST, MANUAL, REPORT, SPREADSHEETS,
-                              SUMMARY, OurMessage, Reading, ReturnedFile, Sender, read_reply)
+from workflow.replies import (ACK, ANSWER_TEMPLATE, FORMS, HANDLED, KIND_LABELS, LIST, MANUAL, NO_ATTACHMENT,
+                              REPORT, SPREADSHEETS, SUMMARY, OurMessage, Reading, ReturnedFile, Sender, read_reply)
 from workflow.persistence.database import CONNECTION_LOST, first_line
 from workflow.persistence.locks import try_exclusive
 from workflow.services.uow import UnitOfWork
@@ -231,6 +231,7 @@ def _read(engine, now, mail: InboundMail, paths: dict[str, Path]) -> Reading:
             return frozenset(uow.tasks.open_kinds(campaign, department))
 
         return read_reply(sender, ours, files, automatic=mail.automatic, open_tasks=open_tasks,
+                          carried=bool(mail.oversize or mail.ignored),
                           names=uow.directory.department_names())
 
 
@@ -266,7 +267,8 @@ def _record(engine, now, mail: InboundMail, identity: str, reading: Reading, pat
     with uow:
         if uow.mailbox.handled(identity) is not None:  # another pass took it meanwhile
             return RECORDED, "已由另一次读取处理"
-        outcome, lines, late = WAITS, [reading.problem], False
+        # a file left aside (winmail.dat …) is said below: "no attachment" would contradict it
+        outcome, lines, late = WAITS, [] if reading.problem == NO_ATTACHMENT and mail.ignored else [reading.problem], False
         if reading.kind and not reading.problem:
             try:
                 with uow:
@@ -318,14 +320,12 @@ def _apply(uow, reading: Reading, paths: list[Path], mail: InboundMail) -> tuple
             lines.append(f"{path.name}：共 {counts.recorded} 户，检查 {counts.inspects} 户，不检查 {counts.declines} 户")
         return lines, False
     if reading.kind in (REPORT, SUMMARY):
-        (path,) = paths
-        texts = None
-        if reading.kind == SUMMARY and path.suffix.lower() not in (".docx", ".xlsx"):
-            from workflow.files.summary_text import parts_of_lines
-
-            texts = parts_of_lines(mail.text.splitlines())
-        late = receive_document(uow, reading.kind, reading.party, path, texts=texts)
-        return [f"{KIND_LABELS[reading.kind]}：{path.name}" + ("（已逾期）" if late else "")], late
+        texts = _summary_texts(paths, mail) if reading.kind == SUMMARY else None
+        lines, late = [], False
+        for path in paths:  # each file kept as sent; a summary's parts are read once, from whichever holds them
+            late |= receive_document(uow, reading.kind, reading.party, path, texts=texts)
+            lines.append(f"{KIND_LABELS[reading.kind]}：{path.name}")
+        return [line + ("（已逾期）" if late else "") for line in lines], late
     if reading.kind == FORMS:
         lines, late = [], False
         for path in paths:
@@ -342,6 +342,22 @@ def _apply(uow, reading: Reading, paths: list[Path], mail: InboundMail) -> tuple
         late = acknowledge(uow, reading.party)
         return ["确认收到一企一表" + ("（已逾期）" if late else "")], late
     raise UserError(f"无法登记的邮件种类：{reading.kind}")
+
+
+def _summary_texts(paths: list[Path], mail: InboundMail) -> dict[str, str]:
+    """亮点、经验做法、存在问题 from the first DOCX/XLSX that has them (the summary among its tables), else from the
+    mail's text (a summary sent as PDF or scan)."""
+    from workflow.files.summary_text import parts_of_lines, read_summary_parts
+
+    for path in paths:
+        if path.suffix.lower() in (".docx", ".xlsx"):
+            try:
+                parts = read_summary_parts(path)
+            except (UserError, ValueError, KeyError, OSError):
+                continue
+            if any(parts.values()):
+                return parts
+    return parts_of_lines(mail.text.splitlines())
 
 
 def _acknowledged_with_forms(uow, certificate_no: str) -> list[str]:
