@@ -63,6 +63,24 @@ def test_a_departments_auto_responder_answering_our_answer_is_not_answered_again
     assert office.folder("INBOX") == []
 
 
+def test_an_officers_auto_responder_answering_our_answer_is_not_answered_again(forms_sent, db_url, office):
+    """The officer acknowledges by replying; his out-of-office reply then answers our 【已登记】: it is no second
+    acknowledgement (that was refused, 【未登记】, and answered again), and it is not answered."""
+    ssj, teams, emails = forms_sent
+    cert = next(c for team in teams.values() for c, _ in team)
+    office.deliver(reply(ours(db_url, "forms_dispatch", emails[cert]), sender=emails[cert], body="收到。"))
+    assert ssj("mailbox", "--now", "2019-12-03T09:00").code == 0
+    (answer,) = our_answers(db_url, emails[cert])
+    office.deliver(reply(Ours(answer.message_id, "【已登记】确认收到一企一表", emails[cert], {}), sender=emails[cert],
+                         subject="Re: 【已登记】确认收到一企一表", body="我正在外地培训，12月9日返回。"))
+
+    assert ssj("mailbox", "--now", "2019-12-03T10:00").code == 0
+
+    assert len(our_answers(db_url, emails[cert])) == 1
+    first, second = inbound(db_url)
+    assert first.outcome == "已记录" and second.folder == "需人工处理" and "自动回复" in second.detail
+
+
 # --- a hostile outsider: our Message-IDs are computed from public facts ------------------------------------------
 
 @pytest.mark.xfail(strict=True, reason="Message-IDs are sha256(key) with a key made of public facts "
