@@ -20,6 +20,7 @@ KIND_LABELS = {LIST: "比对确认清单", REPORT: "盖章的比对确认报告"
                ACK: "确认收到一企一表"}
 # Where a message goes once handled.
 HANDLED, MANUAL = "已处理", "需人工处理"
+ANSWER_TEMPLATE = "mail_answer"  # our answer to a reply (``services.mailbox``)
 NO_ATTACHMENT = "邮件没有附件，未作记录（如需报送文件，请作为附件回复）"
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".csv", ".et")
 SCANS = (".pdf", ".ofd", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".heic")
@@ -48,6 +49,7 @@ class ReturnedFile:
     token: FileToken | None = None  # read from the file (None: it has none)
     genuine: bool = False  # the token is ours, unaltered
     is_list: bool = False  # a spreadsheet whose first row is the 比对确认 list's header
+    readable: bool = True  # False: a spreadsheet that cannot be opened as one
 
     @property
     def suffix(self) -> str:
@@ -94,10 +96,12 @@ def _not(problem: str, sender: Sender, *, suspect: bool = False, campaign: str |
 
 
 def read_reply(sender: Sender, ours: list[OurMessage], files: list[ReturnedFile], *, automatic: bool = False,
-               open_tasks=lambda campaign, department: frozenset(), names: dict[str, str] | None = None) -> Reading:
+               open_tasks=lambda campaign, department: frozenset(), names: dict[str, str] | None = None,
+               carried: bool = False) -> Reading:
     """What the message is. ``ours``: our messages it refers to, newest first; ``open_tasks(campaign,
     department)``: the kinds of the department's tasks still open (a file without a token, replying to a message
-    about both the report and the summary, is the one still owed)."""
+    about both the report and the summary, is the one still owed); ``carried``: the message carried files that were
+    not kept (over the limit, winmail.dat): not an empty reply."""
     if automatic:
         return Reading(problem="自动回复、退信或群发邮件，未作处理")
     if not sender.known:
@@ -116,6 +120,11 @@ def read_reply(sender: Sender, ours: list[OurMessage], files: list[ReturnedFile]
         return _not("邮件没有回复本办公室发出的邮件，附件也不是本办公室发出的文件，无法确定是哪项工作的报送；"
                     "请直接回复本办公室的通知邮件并附上文件", sender)
     campaign = mine[0].campaign
+    if not files and not carried and all(m.template == ANSWER_TEMPLATE for m in mine):
+        # our answer answered without a file: an auto-reply (many set no RFC 3834 header), or thanks; answering it
+        # would make an auto-responder answer us again, every pass: the office reads it, nobody is answered
+        return Reading(campaign=campaign, problem="回复的是本办公室的登记回执，没有附件（可能是自动回复），未作记录，"
+                                                  "也不再回复（以免与自动回复往复）")
     about = frozenset().union(*(m.concerns() for m in mine if m.campaign == campaign))
     if sender.officers and about & {"acknowledge", "backfill"}:
         return _officer(sender, campaign, files)
@@ -139,12 +148,20 @@ def read_reply(sender: Sender, ours: list[OurMessage], files: list[ReturnedFile]
         return _not("该部门的比对确认报告和总结均已报送，附件未作记录；如需更正，请与领导小组办公室联系", sender,
                     campaign=campaign)
     (kind,) = owed
-    kept = [f for f in files if f.suffix in SCANS + DOCUMENTS + SPREADSHEETS]
+    # a spreadsheet nothing can read (a zip bomb, a PDF named .xlsx, a broken list) is neither the list nor the
+    # stamped report: recorded as the report, a department's broken list closed its report task
+    kept = [f for f in files if f.suffix in SCANS + DOCUMENTS or (f.suffix in SPREADSHEETS and f.readable)]
     if not kept:
         names = "”“".join(f.name for f in files)
+        if any(f.suffix in SPREADSHEETS for f in files):
+            return _not(f"附件“{names}”无法读取（文件已损坏，或不是 Excel 文件），未作记录；比对确认清单请在 WPS 或 Excel "
+                        "中填好、保存后作为附件回复，盖章的比对确认报告请以 PDF、图片或 Word 文件回复", sender,
+                        campaign=campaign)
         return _not(f"附件“{names}”不是 PDF、OFD、图片、Word 或 Excel 文件，未作记录", sender, campaign=campaign)
     # every file is kept as sent (a report scanned page by page; a summary with its tables): the handler decides
-    return Reading(kind, campaign, department, sender.address, tuple(f.name for f in kept), tell_sender=True)
+    return Reading(kind, campaign, department, sender.address, tuple(f.name for f in kept), tell_sender=True,
+                   notes=tuple(f"附件“{f.name}”无法读取（文件已损坏，或不是 Excel 文件），未作记录" for f in files
+                               if f.suffix in SPREADSHEETS and not f.readable))
 
 
 def _tokened(sender: Sender, tokened: list[ReturnedFile], files: list[ReturnedFile], names: dict[str, str]) -> Reading:

@@ -14,9 +14,10 @@ the answer, which lists every problem exactly as the command prints it.
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -30,8 +31,8 @@ from workflow.identity import SYSTEM, same_identity
 from workflow.importing import ImportRejected
 from workflow.letter import greeting, signature
 from workflow.mail import Mail
-from workflow.replies import (ACK, FORMS, HANDLED, KIND_LABELS, LIST, MANUAL, NO_ATTACHMENT, REPORT, SPREADSHEETS,
-                              SUMMARY, OurMessage, Reading, ReturnedFile, Sender, read_reply)
+from workflow.replies import (ACK, ANSWER_TEMPLATE, FORMS, HANDLED, KIND_LABELS, LIST, MANUAL, NO_ATTACHMENT,
+                              REPORT, SPREADSHEETS, SUMMARY, OurMessage, Reading, ReturnedFile, Sender, read_reply)
 from workflow.persistence.database import CONNECTION_LOST, first_line
 from workflow.persistence.locks import try_exclusive
 from workflow.services.uow import UnitOfWork
@@ -132,7 +133,7 @@ def _pass(engine, mailbox, report: PassReport, *, now, codes, files_dir, max_byt
 def _broken(engine, mailbox, stored, now, exc: Exception) -> tuple[str, str, str]:
     """A message whose handling failed unexpectedly: recorded for the office with the reason, filed under 需人工处理."""
     raw = mailbox.headers(stored.uid)
-    mail = parse_message(raw)
+    mail = _parsed(raw)
     identity = _identity(mail, raw)
     detail = f"内部错误，未作记录，请人工处理：{type(exc).__name__}: {str(exc)[:300]}"
     uow = UnitOfWork(engine, now=now, actor=SYSTEM)
@@ -148,7 +149,7 @@ def _one(engine, mailbox, stored, *, now, codes, files_dir, max_bytes, on_seam) 
     """(outcome or None when left for another pass, a line for the office, the folder to move it to)."""
     whole = stored.size <= max_bytes * _WHOLE_MESSAGE_SLACK + 1024 * 1024
     raw = mailbox.fetch(stored.uid) if whole else mailbox.headers(stored.uid)
-    mail = parse_message(raw, max_attachment_bytes=max_bytes)
+    mail = _parsed(raw, max_attachment_bytes=max_bytes)
     identity = _identity(mail, raw)
     about = f"“{mail.subject or '（无主题）'}”（{mail.sender or '发件人不明'}）"
     probe = UnitOfWork(engine, now=now, actor=SYSTEM, changes=False)
@@ -169,6 +170,23 @@ def _one(engine, mailbox, stored, *, now, codes, files_dir, max_bytes, on_seam) 
         outcome, detail = _record(engine, at, mail, identity, reading, paths, files_dir, on_seam)
     return outcome, f"{about}：{outcome}（{detail.splitlines()[0] if detail else ''}）", \
         MANUAL if outcome == WAITS or reading.suspect else HANDLED
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _parsed(raw: bytes, **limits) -> InboundMail:
+    """The message, without the header values no mail client writes: a Message-ID, reference or sender with a
+    control character (a NUL, which PostgreSQL refuses in text, made one message stop every pass) is left out."""
+    mail = parse_message(raw, **limits)
+
+    def odd(value: str | None) -> bool:
+        return bool(value) and _CONTROL.search(value) is not None
+
+    return replace(mail, message_id=None if odd(mail.message_id) else mail.message_id,
+                   sender="" if odd(mail.sender) else mail.sender,
+                   in_reply_to=tuple(i for i in mail.in_reply_to if not odd(i)),
+                   references=tuple(i for i in mail.references if not odd(i)))
 
 
 def _identity(mail: InboundMail, raw: bytes) -> str:
@@ -206,25 +224,27 @@ def _read(engine, now, mail: InboundMail, paths: dict[str, Path]) -> Reading:
         files = []
         for name, path in paths.items():
             token = read_token(path)
-            files.append(ReturnedFile(name, token, token is not None and genuine(secret, token),
-                                      _is_list(path)))
+            readable, is_list = _spreadsheet(path)
+            files.append(ReturnedFile(name, token, token is not None and genuine(secret, token), is_list, readable))
 
         def open_tasks(campaign: str, department: str) -> frozenset[str]:
             return frozenset(uow.tasks.open_kinds(campaign, department))
 
         return read_reply(sender, ours, files, automatic=mail.automatic, open_tasks=open_tasks,
+                          carried=bool(mail.oversize or mail.ignored),
                           names=uow.directory.department_names())
 
 
-def _is_list(path: Path) -> bool:
-    """A spreadsheet whose header is the 比对确认 answers' (抽查任务编号, 部门代码, 统一社会信用代码 …)."""
+def _spreadsheet(path: Path) -> tuple[bool, bool]:
+    """(readable, a list): whether a spreadsheet can be opened at all, and whether its header is the 比对确认
+    answers' (抽查任务编号, 部门代码, 统一社会信用代码 …); any other file is (True, False)."""
     if path.suffix.lower() not in SPREADSHEETS:
-        return False
+        return True, False
     try:
         with open_table(str(path), CONFIRMATIONS.looks_like_header) as table:
-            return CONFIRMATIONS.looks_like_header(table.header)
+            return True, bool(CONFIRMATIONS.looks_like_header(table.header))
     except (FileProblem, UserError, OSError, ValueError):
-        return False
+        return False, False
 
 
 def _oversize(reading: Reading, mail: InboundMail, size: int, max_bytes: int) -> Reading:
@@ -365,7 +385,7 @@ def _answer(uow, mail: InboundMail, identity: str, reading: Reading, recorded: b
                "suspect": reading.suspect and not recorded,
                "in_reply_to": mail.message_id or ""}
     key = f"answer|{plan.code}|{identity}"
-    uow.queue([Mail(key, address, "answer", "mail_answer", context)])
+    uow.queue([Mail(key, address, "answer", ANSWER_TEMPLATE, context)])
     return key
 
 
