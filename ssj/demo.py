@@ -69,13 +69,13 @@ def _fresh_sqlite(out: Path) -> str:
     return f"sqlite:///{db}"
 
 
-def simulation_database(engine, staff, now: datetime) -> None:
+def simulation_database(engine, staff, now: datetime, *, reply_secret: str | None = None) -> None:
     """A simulation database (its instants and people are played: the demo, the benchmarks), administered by whoever
     runs it, whose staff directory holds ``staff`` (the emails the office acts as)."""
     from ssj.commands import os_account
 
     administrator = os_account()
-    initialise(engine, simulation=True, os_account=administrator, now=now)
+    initialise(engine, simulation=True, os_account=administrator, now=now, reply_secret=reply_secret)
     for n, email in enumerate(dict.fromkeys(staff), start=1):
         add_staff(UnitOfWork(engine, now=now, actor=administrator), email, f"办公室工作人员{n}", f"simulated-staff-{n}",
                   by_account=administrator)
@@ -93,7 +93,9 @@ def run_demo(out: Path, *, enterprises: int, seed: int, echo: Callable[[str], No
     url = _fresh_sqlite(out)
     engine = make_engine(url)
     try:
-        simulation_database(engine, plan.office_staff, clock)
+        # the key of tokens and Message-IDs fixed by the seed: two runs send the same messages under the same IDs
+        simulation_database(engine, plan.office_staff, clock,
+                            reply_secret=hashlib.sha256(f"ssj-demo-reply-{seed}".encode()).hexdigest())
         directory = out / "名录"
         paths = write_example_data(directory, enterprises, seed)
         echo(f"\n1. 生成示例辖区名录（{enterprises} 户企业，种子 {seed}）：{directory}")

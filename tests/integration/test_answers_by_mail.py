@@ -380,6 +380,7 @@ def test_the_whole_round_trip_through_smtp_and_imap(lists_sent, db_url, office, 
     (ours_back,) = [m for to, m in inbox.messages if "【已登记】" in str(m["Subject"])]
     mine = message_from_bytes(answer, policy=policy.default)
     assert ours_back["To"] == ADMIN_SW and ours_back["In-Reply-To"] == mine["Message-ID"]
+    assert ours_back["Auto-Submitted"] == "auto-replied", "out-of-office responders must not answer it"
     assert office.folder("INBOX") == [] and len(office.folder("已处理")) == 1
 
 

@@ -206,7 +206,7 @@ class _Outbox:
     def __init__(self, store: Store):
         self.s = store
 
-    def queue(self, code, sender, mails, now, files=None, *, not_before=None):
+    def queue(self, code, sender, mails, now, files=None, *, not_before=None, secret=""):
         new = [m for m in mails if m.key not in self.s.outbox]
         self.s.not_before.update({m.key: not_before or now for m in new})
         self.s.outbox.update({m.key: m for m in new})

@@ -7,6 +7,7 @@ queued notice costs one row and the wording can be fixed before it goes out.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import mimetypes
 import re
 from collections.abc import Sequence
@@ -204,10 +205,13 @@ def _templates(template: str, context: dict) -> Environment:
     return _ENV
 
 
-def message_id(key: str, sender: str) -> str:
-    """The same key always gives the same Message-ID: a re-send is recognisably the same message."""
+def message_id(key: str, sender: str, secret: str) -> str:
+    """The same key always gives the same Message-ID (a re-send is recognisably the same message), keyed by the
+    database's secret: the key is made of public facts, and a reply to our Message-ID vouches for the file it
+    carries, so nobody outside may compute one."""
     domain = sender.rsplit("@", 1)[-1] if "@" in sender else "ssj.local"
-    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:40]}@{domain}>"
+    digest = hmac.new(bytes.fromhex(secret), key.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"<{digest[:40]}@{domain}>"
 
 
 def render(template: str, context: dict) -> tuple[str, str]:
@@ -265,6 +269,7 @@ def build_message(*, sender: str, recipient: str, subject: str, body: str, messa
     if in_reply_to:  # our answer to a reply: mail clients thread it under the sender's message
         msg["In-Reply-To"] = one_line(in_reply_to)
         msg["References"] = one_line(in_reply_to)
+        msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: an out-of-office responder does not answer it
     msg["Date"] = format_datetime(date)
     msg.set_content(body, charset="utf-8")
     for name, content in attachments:

@@ -92,11 +92,13 @@ def database_kind(engine: Engine) -> DatabaseKind:
         return DatabaseKind(settings.simulation(), settings.administrator())
 
 
-def initialise(engine: Engine, *, simulation: bool, os_account: str, now: datetime) -> tuple[str | None, str]:
+def initialise(engine: Engine, *, simulation: bool, os_account: str, now: datetime,
+               reply_secret: str | None = None) -> tuple[str | None, str]:
     """Create or upgrade the schema and fix the database's kind; (revision before, revision after).
 
     A database that exists keeps its kind: asking for the other is refused before anything is changed. The
-    settings are recorded on the first ``ssj init`` (for a database from before they existed, on its upgrade:
+    settings are recorded on the first ``ssj init`` (``reply_secret``: a fixed key, for a simulation that must
+    replay message for message; by default a random one) (for a database from before they existed, on its upgrade:
     a real one, administered by whoever upgrades it)."""
     if current_revision(engine) is not None:
         kind = database_kind(engine)
@@ -107,7 +109,7 @@ def initialise(engine: Engine, *, simulation: bool, os_account: str, now: dateti
     before, after = upgrade(engine)
     with engine.begin() as conn:
         DatabaseSettings(conn).fix({SIMULATION: "true" if simulation else "false", ADMINISTRATOR: os_account,
-                                    INITIALISED_AT: now.isoformat(), REPLY_SECRET: secrets.token_hex(32)})
+                                    INITIALISED_AT: now.isoformat(), REPLY_SECRET: reply_secret or secrets.token_hex(32)})
     return before, after
 
 

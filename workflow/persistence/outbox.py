@@ -34,7 +34,7 @@ class OutboxRepository:
         self.conn = conn
 
     def queue(self, campaign_code: str, sender: str, mails: Iterable[Mail], now: datetime,
-              files: Files | None = None, *, not_before: datetime | None = None) -> int:
+              files: Files | None = None, *, not_before: datetime | None = None, secret: str) -> int:
         """Queue every mail not queued yet (same key: queued once), with its files, to go from ``not_before`` (the
         office's next opening; default now); returns how many are new.
 
@@ -43,7 +43,7 @@ class OutboxRepository:
         mails = list(mails)
         sql = (f"INSERT INTO outbox ({', '.join(_QUEUED)}) VALUES ({', '.join('?' * len(_QUEUED))}) "
                "ON CONFLICT (key) DO NOTHING")
-        rows = ((m.key, message_id(m.key, sender), m.task_id, m.kind, m.recipient, "; ".join(m.cc) or None, m.template,
+        rows = ((m.key, message_id(m.key, sender, secret), m.task_id, m.kind, m.recipient, "; ".join(m.cc) or None, m.template,
                  canonical_json(m.context)) for m in mails)
         new = Bulk(self.conn, sql, _o, _QUEUED, (campaign_code, now, not_before or now, 0)).run(rows)
         keys = [m.key for m in mails]

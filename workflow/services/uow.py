@@ -276,7 +276,8 @@ class UnitOfWork:
         the 【待公布】 mails carry the campaign's audit chain head (``audit_trail.with_anchor``)."""
         mails, files = stored_files(with_anchor(self, mails))  # the files go into the database with their message
         opening = self.plan.office_hours.opening(self.now, self.calendar, self.plan.tz)  # officials read mail then
-        return self.outbox.queue(self.plan.code, self.plan.email_sender, mails, self.now, files, not_before=opening)
+        return self.outbox.queue(self.plan.code, self.plan.email_sender, mails, self.now, files, not_before=opening,
+                                 secret=self.settings.reply_secret())
 
     def move(self, inspection: Inspection, trigger: str, *, reason: str = "") -> Moved:
         """Move one inspection: its guard (IllegalMove / MoveRefused leave everything untouched), then the row,
