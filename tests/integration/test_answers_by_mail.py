@@ -477,3 +477,31 @@ def test_a_mailbox_that_cannot_be_reached_makes_ssj_mailbox_exit_1_with_the_reas
     office.stop()
     result = ssj("mailbox", "--now", "2019-11-28T10:00")
     assert result.code == 1 and "办公室邮箱无法读取" in result.err and "连接被拒绝" in result.err
+
+
+def test_a_message_the_office_puts_back_in_the_inbox_after_mending_the_cause_is_read_again(lists_sent, db_url,
+                                                                                           office, district, tmp_path):
+    """The SW administrator writes from his new address, not yet in the directory: the reply waits for a person. The
+    office corrects the directory and moves the message back to the inbox: the next pass records it."""
+    from workflow.services.imap import ImapMailbox
+
+    ssj, sampled = lists_sent
+    dispatch = ours(db_url, "dispatch", ADMIN_SW)
+    (name, content), = dispatch.files.items()
+    office.deliver(reply(None, sender="new.admin@sw.luquan.example", files={name: filled_list(content)}))
+    assert ssj("mailbox", "--now", "2019-11-28T10:00").code == 0
+    assert answers_of(db_url, "SW") == [] and len(office.folder("需人工处理")) == 1
+
+    corrected = tmp_path / "departments.csv"
+    source = district["departments"].read_text(encoding="utf-8")
+    corrected.write_text(source.replace(ADMIN_SW, "new.admin@sw.luquan.example"), encoding="utf-8")
+    assert ssj("import", "departments", corrected, "--now", "2019-11-28T10:30").code == 0
+    with ImapMailbox(office.config("需人工处理")) as box:
+        (stored,) = box.messages()
+        box.move(stored.uid, "INBOX")
+
+    assert ssj("mailbox", "--now", "2019-11-28T10:40").code == 0
+
+    assert len(answers_of(db_url, "SW")) == len(sampled)
+    (message,) = inbound(db_url)
+    assert message.outcome == "已记录" and office.folder("需人工处理") == [] and len(office.folder("已处理")) == 1

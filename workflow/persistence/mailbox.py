@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from workflow.audit import canonical_json
 from workflow.persistence.orm import InboundMessage, MailboxPass, OutboxMessage, PendingNotice, TaskRow
@@ -36,6 +36,10 @@ class MailboxRepository:
             message_id=message_id, handled_at=now, sender=sender[:254], subject=subject, campaign_code=campaign_code,
             kind=kind, party=party, outcome=outcome, folder=folder, detail=detail, files=canonical_json(files),
             reply_key=reply_key))
+
+    def forget(self, message_id: str) -> None:
+        """A message that waited for a person is read again (the office put it back): its row gives way."""
+        self.conn.execute(delete(_m).where(_m.c.message_id == message_id))
 
     def messages(self, campaign_code: str | None = None, *, outcome: str | None = None) -> list:
         """Messages handled, oldest first: of one campaign (None: every message), of one outcome."""

@@ -155,8 +155,9 @@ def _one(engine, mailbox, stored, *, now, codes, files_dir, max_bytes, on_seam) 
     probe = UnitOfWork(engine, now=now, actor=SYSTEM, changes=False)
     with probe:
         before = probe.mailbox.handled(identity)
-    if before is not None:
+    if before is not None and before.outcome != WAITS:
         return DUPLICATE, f"{about}：已于此前处理（{before.outcome}），不重复登记", before.folder
+    # one that waited for a person and is back in the folder was put back by the office (the cause mended): read again
     with tempfile.TemporaryDirectory(prefix="ssj-mail-") as tmp:
         folder = Path(tmp)
         paths = _saved(folder, mail)
@@ -265,8 +266,11 @@ def _record(engine, now, mail: InboundMail, identity: str, reading: Reading, pat
     uow.via = {"message_id": identity, "sender": mail.sender,
                "files": [{"name": f["name"], "sha256": f["sha256"]} for f in files if f["name"] in reading.files]}
     with uow:
-        if uow.mailbox.handled(identity) is not None:  # another pass took it meanwhile
+        earlier = uow.mailbox.handled(identity)
+        if earlier is not None and earlier.outcome != WAITS:  # another pass took it meanwhile
             return RECORDED, "已由另一次读取处理"
+        if earlier is not None:
+            uow.mailbox.forget(identity)  # read again: its new outcome replaces the one that waited
         # a file left aside (winmail.dat …) is said below: "no attachment" would contradict it
         outcome, lines, late = WAITS, [] if reading.problem == NO_ATTACHMENT and mail.ignored else [reading.problem], False
         if reading.kind and not reading.problem:
