@@ -174,7 +174,8 @@ def _tokened(sender: Sender, tokened: list[ReturnedFile], files: list[ReturnedFi
         parties = {f.token.party for f in tokened}
         foreign = sorted(parties - set(sender.departments))
         if foreign:
-            return _not(f"附件是{'、'.join(f'{names.get(c, c)}（{c}）' for c in foreign)}的比对确认清单，发件人 {sender.address} 不是该部门的管理员或联络人，"
+            whose = "、".join(f"{names.get(c, c)}（{c}）" for c in foreign)
+            return _not(f"附件是{whose}的比对确认清单，发件人 {sender.address} 不是该部门的管理员或联络人，"
                         "未作记录", sender, suspect=True, campaign=campaign)
         if len(parties) > 1:
             return _not("附件是多个部门的比对确认清单，请每个部门分别回复", sender, campaign=campaign)

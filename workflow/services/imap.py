@@ -55,7 +55,8 @@ class ImapConfig:
         if not host:
             return None
         security, port = security_and_port(environ, "SSJ_IMAP", default_security="ssl",
-                                           ports={"none": 143, "starttls": 143, "ssl": 993}, refused=MailboxNotConfigured)
+                                           ports={"none": 143, "starttls": 143, "ssl": 993},
+                                           refused=MailboxNotConfigured)
         user = environ.get("SSJ_IMAP_USER", "").strip()
         if not user:
             raise MailboxNotConfigured("已设置 SSJ_IMAP_HOST，但未设置 SSJ_IMAP_USER：请填写登录收件服务器的用户名"
@@ -199,8 +200,9 @@ class ImapMailbox:
             except imaplib.IMAP4.error as exc:
                 raise MailboxUnavailable(f"登录被拒绝，请检查 SSJ_IMAP_USER 和 SSJ_IMAP_PASSWORD（{_words(exc)}）") from exc
             typ, data = imap.capability()
-            self._capabilities = set(data[-1].decode("ascii", "replace").upper().split()) if typ == "OK" and data else set()
-            if "ID" in self._capabilities:  # 163.com refuses SELECT ("Unsafe Login") to a client that has not said who it is
+            said = data[-1].decode("ascii", "replace").upper().split() if typ == "OK" and data else []
+            self._capabilities = set(said)
+            if "ID" in self._capabilities:  # 163.com refuses SELECT ("Unsafe Login") to a client that has not said who
                 imap.xatom("ID", IDENTITY)
             typ, data = imap.select(quote(encode_folder(config.folder)))
             if typ != "OK":

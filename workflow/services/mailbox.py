@@ -194,7 +194,8 @@ def _identity(mail: InboundMail, raw: bytes) -> str:
     """What makes a message the same message: its Message-ID (a long one by its hash), else its bytes' hash."""
     if mail.message_id and len(mail.message_id) <= 300:
         return mail.message_id
-    return "sha256:" + hashlib.sha256(mail.message_id.encode("utf-8", "replace") if mail.message_id else raw).hexdigest()
+    hashed = mail.message_id.encode("utf-8", "replace") if mail.message_id else raw
+    return "sha256:" + hashlib.sha256(hashed).hexdigest()
 
 
 def _saved(folder: Path, mail: InboundMail) -> dict[str, Path]:
@@ -272,7 +273,8 @@ def _record(engine, now, mail: InboundMail, identity: str, reading: Reading, pat
         if earlier is not None:
             uow.mailbox.forget(identity)  # read again: its new outcome replaces the one that waited
         # a file left aside (winmail.dat …) is said below: "no attachment" would contradict it
-        outcome, lines, late = WAITS, [] if reading.problem == NO_ATTACHMENT and mail.ignored else [reading.problem], False
+        said = [] if reading.problem == NO_ATTACHMENT and mail.ignored else [reading.problem]
+        outcome, lines, late = WAITS, said, False
         if reading.kind and not reading.problem:
             try:
                 with uow:
