@@ -14,7 +14,7 @@ NOT_CONFIGURED = ("未配置办公室邮箱：请设置环境变量 SSJ_IMAP_HOS
 
 @command(cli, "mailbox", changes=True, json_output=True,
          help="读取一次办公室邮箱：识别各部门和执法人员回复的邮件（比对确认清单、盖章报告、总结、一企一表、确认收到），"
-              "按相应命令的规则登记并回复发件人；无法识别的移入“需人工处理”。只给出任务编号时，只处理这些任务的邮件。")
+              "按相应命令的规则登记并回复发件人；无法识别的移入“需人工处理”。给出任务编号时只处理这些任务的回复（不属于任何任务的邮件照常处理）。")
 @click.argument("codes", nargs=-1, metavar="[任务编号…]")
 def mailbox_cmd(call: Call, codes: tuple[str, ...]) -> None:
     """Exit 0: the pass was made; 1: the mailbox could not be read (said why); 2: no mailbox configured."""
