@@ -252,6 +252,9 @@ class InspectionRow(Base):
     __table_args__ = (
         UniqueConstraint("campaign_code", "uscc"),
         Index("ix_inspections_campaign_state", "campaign_code", "state"),
+        # The draw's "not inspected within the window" anti-join: the visits since an instant, with their USCCs.
+        Index("ix_inspections_inspected", "inspected_at", "uscc", sqlite_where=text("inspected_at IS NOT NULL"),
+              postgresql_where=text("inspected_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -374,7 +377,8 @@ class TaskRow(Base):
         Index("ix_tasks_open_due", "due_at", sqlite_where=text("done_at IS NULL"),
               postgresql_where=text("done_at IS NULL")),
         Index("ix_tasks_campaign_kind", "campaign_code", "kind"),
-        Index("ix_tasks_open_notice", "next_notice_at", sqlite_where=text("done_at IS NULL"),
+        # The sweep's due set and the next notice instant, per campaign (an idle tick reads only this index).
+        Index("ix_tasks_open_notice", "campaign_code", "next_notice_at", sqlite_where=text("done_at IS NULL"),
               postgresql_where=text("done_at IS NULL")),
     )
 

@@ -25,7 +25,10 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_unsent", "not_before", sqlite_where=text("sent_at IS NULL"),
                             postgresql_where=text("sent_at IS NULL")),
-                      Index("ix_outbox_state_campaign", "state", "campaign_code"))  # what waits for the office
+                      Index("ix_outbox_state_campaign", "state", "campaign_code"),  # what waits for the office
+                      # The sender's claim: a campaign's unsent rows in id order, without sorting them.
+                      Index("ix_outbox_campaign_unsent", "campaign_code", "id", sqlite_where=text("sent_at IS NULL"),
+                            postgresql_where=text("sent_at IS NULL")))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(400), unique=True)

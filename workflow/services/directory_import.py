@@ -18,6 +18,7 @@ from workflow.directory import DIRECTORIES
 from workflow.files.tabular import FileProblem, open_table
 from workflow.importing import HeaderPlan, ImportRejected, Problem, Problems, parse_row, read_header
 from workflow.persistence.directory_writer import DirectoryWriter
+from workflow.persistence.statistics_refresh import DIRECTORY_TABLES, refresh_statistics
 from workflow.services.identities import require_staff
 
 BATCH = 5000
@@ -51,6 +52,7 @@ def import_directory(uow, kind: str, path: str, *, full: bool) -> ImportReport:
         problems.add(Problem(None, 0, None, str(exc)))
         raise ImportRejected(problems, warnings) from None
     report.warnings = warnings
+    refresh_statistics(uow.engine, DIRECTORY_TABLES[kind])  # committed: plans see the new directory
     return report
 
 

@@ -24,6 +24,7 @@ from workflow.services import draw_parties as party_rules
 from workflow.services.audit_trail import campaign_anchor
 from workflow.services.dispatch import open_department_files, queue_dispatch
 from workflow.services.inspections import start_inspections
+from workflow.persistence.statistics_refresh import DRAW_TABLES, refresh_statistics
 
 
 def draw_document(record: DrawRecord, code: str) -> dict:
@@ -137,6 +138,14 @@ def reveals_given(uow, items, witness: str) -> None:
 
 
 def run_draw(uow, *, witness: str, reveals=()) -> RunOutcome:
+    """The public draw (``_run_draw``); once a held draw's dispatch is committed, the planner learns its rows."""
+    outcome = _run_draw(uow, witness, reveals)
+    if not outcome.postponed and not outcome.already_run:
+        refresh_statistics(uow.engine, DRAW_TABLES)
+    return outcome
+
+
+def _run_draw(uow, witness: str, reveals) -> RunOutcome:
     """The public draw: every party reveals, the sample is derived and dispatched (the sampled inspections and their
     tasks; each department's list written to the campaign's folder and emailed to its contact).
 

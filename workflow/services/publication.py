@@ -26,6 +26,7 @@ from workflow.results import enterprise_codes, wording
 from workflow.services.audit_trail import campaign_anchor
 from workflow.services.campaigns import redraw_note
 from workflow.services.inspections import BatchReport, move_all
+from workflow.persistence.statistics_refresh import PUBLICATION_TABLES, refresh_statistics
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def publish(uow, out_dir: Path) -> PublishReport:
     uow.seam("publish:committed")
     for path, draft in zip(files, drafts):
         draft.replace(path)
+    refresh_statistics(uow.engine, PUBLICATION_TABLES)
     return PublishReport(moved, len(records), files)
 
 

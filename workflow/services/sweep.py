@@ -24,6 +24,7 @@ from calendars import CalendarCoverageError
 from workflow.deadline_words import deadline_words, last_day
 from workflow.files.email import one_line
 from workflow.notices import due_notice, workdays_overdue
+from workflow.persistence.statistics_refresh import SWEEP_ROWS, SWEEP_TABLES, refresh_statistics
 from workflow.services.digests import digest_notices
 from workflow.services.people import People, Person
 
@@ -65,6 +66,8 @@ def sweep(uow, *, batch: int = 1000) -> SweepReport:
         report.add(part)
     uow.seam("sweep:held")
     report.queued += uow.retried(digest_notices)
+    if report.planned + report.notices > SWEEP_ROWS:  # a wave: the next claims and counts plan on its rows
+        refresh_statistics(uow.engine, SWEEP_TABLES)
     return report
 
 
