@@ -8,6 +8,7 @@ sorted and only the first 200 are kept: a million bad rows cost no memory.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,18 @@ class Problems:
         self.total += 1
         if len(self.kept) < MAX_PROBLEM_LINES or problem.row is None:  # a whole-file problem is always listed
             self.kept.append(problem)
+
+    def add_found_later(self, found: list[Problem], total: int) -> None:
+        """Problems found after the rows were read (by a query over them), each the only problem of its row:
+        ``found`` the first of them in row order, ``total`` how many. What is kept is what ``add`` would
+        have kept had they arrived in row order."""
+        if not total:
+            return
+        whole = [p for p in self.kept if p.row is None]
+        rows = [p for p in self.kept if p.row is not None]
+        merged = list(heapq.merge(rows, found, key=lambda p: p.row))  # stable: a row's own problems stay first
+        self.kept = [*whole, *merged[:max(0, MAX_PROBLEM_LINES - len(whole))]]
+        self.total += total
 
     def __bool__(self) -> bool:
         return self.total > 0

@@ -5,10 +5,19 @@ rows); known keys are updated touching only the columns the file has, so a
 correction file with three columns does not blank the others; ``--full`` marks
 the rows the export no longer lists. Which rows may be written is the importer's
 rule (``services.directory_import``): this module only writes them.
+
+On PostgreSQL a directory without a child list (enterprises, departments) is
+written through a staging table instead (``DirectoryWriter.stage``): the rows
+stream into it with ``COPY`` and one ``INSERT … SELECT … ON CONFLICT`` merges
+them, in the caller's transaction; the checks that need every key (a key
+repeated, a new key in a correction file) are queries on the staged rows, so
+memory does not grow with the file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -135,6 +144,87 @@ class DirectoryWriter:
                 if children:
                     conn.execute(insert(child_table), children)
         return len(new_rows), len(changed_rows)
+
+    # --- PostgreSQL: COPY into a staging table, one merge -------------------------------------------------
+
+    @property
+    def copies(self) -> bool:
+        """Whether this import goes through ``stage`` (PostgreSQL, no child list to rewrite)."""
+        return self.conn.dialect.name == "postgresql" and self.target.child is None
+
+    @contextmanager
+    def stage(self) -> Iterator[Callable[[int, dict[str, Any]], None]]:
+        """A temporary table shaped like the target's columns plus the file row number, dropped at commit or
+        rollback; yields ``add(row_number, record)``, which streams the record into it with ``COPY``. No other
+        statement may run on the connection until the block ends."""
+        t = self.target.table
+        columns = [self.target.columns[a] for a in self.aliases]
+        self.stage_name = f"ssj_stage_{t.name}"
+        self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.stage_name}")
+        self.conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {self.stage_name} ON COMMIT DROP AS "
+                                  f"SELECT {', '.join(columns)} FROM {t.name} WITH NO DATA")
+        self.conn.exec_driver_sql(f"ALTER TABLE {self.stage_name} ADD COLUMN source_row integer NOT NULL")
+        convert = self.insert.convert
+        values = self._values
+        with self.conn.connection.driver_connection.cursor() as cursor, cursor.copy(f"COPY {self.stage_name} ({', '.join(columns)}, source_row) FROM STDIN") as copy:
+            write_row = copy.write_row
+
+            def add(number: int, record: dict[str, Any]) -> None:
+                row = values(record)
+                for i, f in convert:
+                    if row[i] is not None:
+                        row[i] = f(row[i])
+                row.append(number)
+                write_row(row)
+
+            yield add
+
+    def staged_repeats(self, limit: int) -> tuple[list[tuple[int, str, int]], int]:
+        """Staged rows whose key an earlier row already had: (row, key, first row) for the first ``limit``
+        in file order, and how many there are."""
+        key, stage = self.target.key, self.stage_name
+        found = self.conn.exec_driver_sql(
+            f"WITH firsts AS (SELECT {key}, min(source_row) AS first_row FROM {stage} GROUP BY {key} "
+            f"HAVING count(*) > 1) "
+            f"SELECT s.source_row, s.{key}, f.first_row, count(*) OVER () FROM {stage} s JOIN firsts f USING ({key}) "
+            f"WHERE s.source_row <> f.first_row ORDER BY s.source_row LIMIT %(limit)s", {"limit": limit}).all()
+        return [(r[0], r[1], r[2]) for r in found], (found[0][3] if found else 0)
+
+    def staged_new(self, limit: int) -> tuple[list[tuple[int, str]], int]:
+        """Staged keys the table does not have yet (each key's first row only): (row, key) for the first
+        ``limit`` in file order, and how many there are."""
+        key, stage, t = self.target.key, self.stage_name, self.target.table.name
+        found = self.conn.exec_driver_sql(
+            f"SELECT source_row, {key}, count(*) OVER () FROM (SELECT DISTINCT ON ({key}) source_row, {key} "
+            f"FROM {stage} ORDER BY {key}, source_row) s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {t}.{key} = s.{key}) "
+            f"ORDER BY source_row LIMIT %(limit)s", {"limit": limit}).all()
+        return [(r[0], r[1]) for r in found], (found[0][2] if found else 0)
+
+    def merge_staged(self, *, empty_at_start: bool, updates_only: bool) -> tuple[int, int]:
+        """The staged rows (keys already known to be unique) into the table: new keys inserted with every
+        column, known keys updated in the file's columns only; returns (inserted, updated). ``updates_only``:
+        every staged key is known (a correction file lacking required columns), so the rows are updated
+        in place — an INSERT would be refused for its empty required columns before the conflict is seen."""
+        t, key, stage = self.target.table, self.target.key, self.stage_name
+        columns = [self.target.columns[a] for a in self.aliases]
+        constants = ["in_latest_directory", "last_import_id", "created_at", "updated_at"]
+        dialect = self.conn.dialect
+        cast = {c: f"CAST(%({c})s AS {t.c[c].type.compile(dialect=dialect)})" for c in constants}
+        params = dict(zip(constants, self.insert.constants))
+        if updates_only:
+            assignments = ", ".join(f"{c} = {cast[c] if c in cast else 's.' + c}" for c in self.update_columns)
+            updated = self.conn.exec_driver_sql(
+                f"UPDATE {t.name} SET {assignments} FROM {stage} s WHERE {t.name}.{key} = s.{key}", params).rowcount
+            return 0, updated
+        updated = 0 if empty_at_start else self.conn.exec_driver_sql(
+            f"SELECT count(*) FROM {stage} s JOIN {t.name} USING ({key})").scalar_one()
+        assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in self.update_columns)
+        total = self.conn.exec_driver_sql(
+            f"INSERT INTO {t.name} ({', '.join(columns + constants)}) "
+            f"SELECT {', '.join(columns)}, {', '.join(cast.values())} FROM {stage} "
+            f"ON CONFLICT ({key}) DO UPDATE SET {assignments}", params).rowcount
+        return total - updated, updated
 
     def mark_not_latest(self) -> int:
         """``--full``: every row this import did not list is marked 不在最新名录; returns how many."""

@@ -6,6 +6,11 @@ columns), and while no problem has been seen the valid rows are written in
 batches (``persistence.directory_writer``) inside the unit of work's one
 transaction. The first problem stops the writing — checking goes on, to list
 every problem — and the transaction commits only if there was none.
+
+On PostgreSQL, enterprises and departments take another road to the same
+result (``_load_staged``): every valid row streams into a staging table with
+``COPY``, the repeated keys and (in a correction file) the new keys are found
+by queries on it, and one statement merges it when there was no problem.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 from workflow.audit import DIRECTORY_CHAIN, Entry
 from workflow.directory import DIRECTORIES
 from workflow.files.tabular import FileProblem, open_table
-from workflow.importing import HeaderPlan, ImportRejected, Problem, Problems, parse_row, read_header
+from workflow.importing import MAX_PROBLEM_LINES, HeaderPlan, ImportRejected, Problem, Problems, parse_row, read_header
 from workflow.persistence.directory_writer import DirectoryWriter
 from workflow.persistence.statistics_refresh import DIRECTORY_TABLES, refresh_statistics
 from workflow.services.identities import require_staff
@@ -61,6 +66,56 @@ def _load(uow, kind: str, plan: HeaderPlan, table, problems: Problems, *, full: 
     report = ImportReport(kind, directory.label, table.path)
     writer = DirectoryWriter(uow.conn, kind, [col.alias for _, col, _ in plan.columns], path=table.path,
                              sha256=table.sha256, full=full, now=uow.now, user=uow.actor)
+    if writer.copies and not any(col.references for _, col, _ in plan.columns):
+        _load_staged(writer, plan, table, problems, report)
+    else:
+        _load_batches(writer, plan, table, problems, report)
+    if problems:
+        return report
+    if full:
+        report.marked_not_latest = writer.mark_not_latest()
+    writer.finish(rows=report.rows, inserted=report.inserted, updated=report.updated,
+                  marked_not_latest=report.marked_not_latest)
+    uow.audit.append(DIRECTORY_CHAIN, [Entry("directory_import", uow.actor, uow.now, payload={
+        "import_id": writer.import_id, "kind": kind, "path": table.path, "file_sha256": table.sha256, "full": full,
+        "rows": report.rows, "inserted": report.inserted, "updated": report.updated,
+        "marked_not_latest": report.marked_not_latest})])
+    return report
+
+
+def _load_staged(writer: DirectoryWriter, plan: HeaderPlan, table, problems: Problems, report: ImportReport) -> None:
+    """Every valid row into the staging table (even after a problem: the repeats are found there), then the
+    checks that need every key, as queries; merged only when there was no problem."""
+    key_header, key_index = plan.header_of(plan.directory.key), plan.index_of(plan.directory.key)
+    empty_at_start = writer.is_empty()
+    with writer.stage() as add:
+        for number, values in table.rows:
+            record = parse_row(plan, number, values, problems)
+            if record is not None:
+                add(number, record)
+                report.rows += 1
+    if not report.rows:
+        if not problems:
+            problems.add(Problem(None, 0, None, "文件没有数据行"))
+        return
+    repeats, repeated = writer.staged_repeats(MAX_PROBLEM_LINES)
+    found = [Problem(number, key_index, key_header, f"“{key}”与第 {first} 行重复") for number, key, first in repeats]
+    later = [(found, repeated)]
+    if plan.missing_required:
+        names = "、".join(f"“{c.header}”" for c in plan.missing_required)
+        new, count = writer.staged_new(MAX_PROBLEM_LINES)
+        later.append(([Problem(number, key_index, key_header,
+                               f"“{key}”是新条目，但文件缺少必需的列 {names}（更正文件只能更新已有条目）")
+                       for number, key in new], count))
+    for found, count in later:
+        problems.add_found_later(found, count)
+    if not problems:
+        report.inserted, report.updated = writer.merge_staged(
+            empty_at_start=empty_at_start, updates_only=bool(plan.missing_required))
+
+
+def _load_batches(writer: DirectoryWriter, plan: HeaderPlan, table, problems: Problems, report: ImportReport) -> None:
+    directory = plan.directory
     known = {col.alias: writer.department_codes() for _, col, _ in plan.columns if col.references == "departments"}
     key_alias, key_header, key_index = directory.key, plan.header_of(directory.key), plan.index_of(directory.key)
     first_row: dict[str, int] = {}
@@ -106,14 +161,3 @@ def _load(uow, kind: str, plan: HeaderPlan, table, problems: Problems, *, full: 
         settle()
     if not first_row and not problems:
         problems.add(Problem(None, 0, None, "文件没有数据行"))
-    if problems:
-        return report
-    if full:
-        report.marked_not_latest = writer.mark_not_latest()
-    writer.finish(rows=report.rows, inserted=report.inserted, updated=report.updated,
-                  marked_not_latest=report.marked_not_latest)
-    uow.audit.append(DIRECTORY_CHAIN, [Entry("directory_import", uow.actor, uow.now, payload={
-        "import_id": writer.import_id, "kind": kind, "path": table.path, "file_sha256": table.sha256, "full": full,
-        "rows": report.rows, "inserted": report.inserted, "updated": report.updated,
-        "marked_not_latest": report.marked_not_latest})])
-    return report
