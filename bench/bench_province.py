@@ -43,12 +43,14 @@ def _admin(sql: str) -> None:
 
 
 def _csv_file() -> Path:
-    from ssj.example_district import write_example_data
-
+    """``ssj example-data --enterprises N --seed 1`` (run as a command: generating in this process would raise
+    the peak RSS the import's child process inherits at fork)."""
     data = OUT / f"district-{ENTERPRISES}"
     path = data / "enterprises.csv"
     if not path.exists():
-        write_example_data(data, ENTERPRISES, 1)  # what ``ssj example-data --enterprises N --seed 1`` writes
+        ssj = str(Path(sys.executable).with_name("ssj"))
+        subprocess.run([ssj, "example-data", "--enterprises", str(ENTERPRISES), "--seed", "1", "--out", str(data)],
+                       check=True, stdout=subprocess.DEVNULL)
     return path
 
 
