@@ -160,7 +160,6 @@ class DirectoryWriter:
         t = self.target.table
         columns = [self.target.columns[a] for a in self.aliases]
         self.stage_name = f"ssj_stage_{t.name}"
-        self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.stage_name}")
         self.conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {self.stage_name} ON COMMIT DROP AS "
                                   f"SELECT {', '.join(columns)} FROM {t.name} WITH NO DATA")
         self.conn.exec_driver_sql(f"ALTER TABLE {self.stage_name} ADD COLUMN source_row integer NOT NULL")
