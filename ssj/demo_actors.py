@@ -279,7 +279,10 @@ class People:
         notice."""
         acts = []
         for n, (cert, name) in enumerate(self._officers()):
-            when = self.at("2019-12-05", "11:00") if n == 4 else self.at("2019-12-03", f"{9 + n % 8:02d}:{n % 60:02d}")
+            # in four waves (09:00, 11:00, 13:00, 15:00, each within its quarter hour): officers answer between
+            # errands, and each wave is read by one quarter-hour tick, not one tick per officer
+            when = self.at("2019-12-05", "11:00") if n == 4 else \
+                self.at("2019-12-03", f"{9 + 2 * (n % 4):02d}:{n % 15:02d}")
             acts.append(Act(when, 0, "执法人员确认一企一表", self._acknowledge(cert, name), quiet=True, mails=True))
         return acts
 
