@@ -358,3 +358,14 @@ def test_a_message_nested_past_the_parser_s_depth_keeps_its_headers():
     mail = parse_message(raw)
     assert mail.subject == "deep"
     assert mail.ignored == ("邮件结构损坏，正文和附件无法读取",)
+
+
+@pytest.mark.parametrize("value, sender, name", [
+    (b"admin@sw.luquan.example <evil@x.com>", "evil@x.com", "admin@sw.luquan.example"),  # unquoted, as spoofers write
+    (b'"admin@sw.luquan.example" <evil@x.com>', "evil@x.com", "admin@sw.luquan.example"),
+    (b"Zhang, San <Zhang@SW.Example>", "Zhang@sw.example", "Zhang, San"),
+    (b"<only@x.cn>", "only@x.cn", ""),
+])
+def test_the_sender_is_the_address_in_brackets_that_mail_clients_show_and_answer(value, sender, name):
+    mail = parse_message(b"From: " + value + b"\r\nSubject: x\r\n\r\nbody\r\n")
+    assert (mail.sender, mail.sender_name) == (sender, name)

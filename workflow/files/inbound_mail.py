@@ -232,6 +232,9 @@ def _latin1_bytes(text: str) -> bytes:
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[\w.-]+$")
 
 
+_BRACKETED = re.compile(r"^([^<>]*)<\s*([^<>\s]+)\s*>\s*$")
+
+
 def _sender(msg: Message) -> tuple[str, str]:
     """``(address, display name)`` from ``From`` alone. The address is parsed before the name is decoded (a
     decoded name may hold commas or brackets); when a broken client encoded the address too, after."""
@@ -239,6 +242,12 @@ def _sender(msg: Message) -> tuple[str, str]:
     if raw is None:
         return "", ""
     for text, undecoded in ((raw.decode("latin-1"), True), (_decode_words(raw), False)):
+        bracketed = _BRACKETED.search(text)  # what mail clients show and answer: the address in <…>, whatever the
+        if bracketed and _ADDRESS.match(bracketed.group(2)) and bracketed.group(2).isascii():  # name before it says
+            local, domain = bracketed.group(2).rsplit("@", 1)
+            name = bracketed.group(1).strip().strip('"').strip()
+            shown = _decode_words(_latin1_bytes(name)) if undecoded else name
+            return f"{local}@{domain.lower()}", _one_line(shown)
         for name, address in email.utils.getaddresses([text]):
             address = address.strip()
             if _ADDRESS.match(address) and address.isascii():
