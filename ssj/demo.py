@@ -16,19 +16,18 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
-import os
-import re
-import socket
 from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
-from email import message_from_bytes, policy
 from importlib import resources
 from pathlib import Path
 from typing import Callable
 
 from calendars import WorkdayCalendar
-from ssj.demo_actors import Done, People
+from ssj.demo_account import Account, on_time_words, visit_words
+from ssj.demo_actors import People
+from ssj.demo_mail import (EVERY, by_mail, local_mail_server, mail_words, mail_waiting, next_quarter,
+                           office_mailbox, prefix)
 from ssj.demo_replies import OFFICE_MAILBOX
 from ssj.display import ljust, rjust
 from ssj.example_district import write_example_data
@@ -37,7 +36,7 @@ from workflow.campaign_plan import DEADLINE_LABELS
 from workflow.deadline_words import day_words, deadline_words
 from workflow.directory import ENTERPRISE_CATEGORIES, ENTERPRISE_STATUSES
 from workflow.draw import new_secret
-from workflow.files.atomic import write_atomically, write_text_atomically
+from workflow.files.atomic import write_text_atomically
 from workflow.identity import SYSTEM
 from workflow.notices import STAGE_LABELS
 from workflow.persistence.database import make_engine
@@ -50,12 +49,10 @@ from workflow.services.campaigns import create_campaign, directory_numbers
 from workflow.services.directory_import import import_directory
 from workflow.services.draws import commit_draw, draw_document, run_draw, verify_draw
 from workflow.services.identities import add_staff
-from workflow.services.mail_health import mail_health
 from workflow.services.uow import UnitOfWork
 
 SEED_CAMPAIGN = "luquan-2019-h2.toml"
 MORNING = time(8, 30)  # the daily overdue report's schedule (``ssj serve``: 08:30 Beijing time)
-EVERY = timedelta(minutes=15)  # ``ssj serve``'s tick schedule: waiting mail goes at the first tick the office is open
 
 
 def seed_campaign_source() -> str:
@@ -174,78 +171,6 @@ def _draw(url: str, plan, clerk: str, seed: int, out: Path, echo: Callable[[str]
     return list(drawn)
 
 
-
-class MailDrop:
-    """The demo's local SMTP server (aiosmtpd): each message it accepts is kept as ``邮件/NNNN-主题.eml``."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.subjects: list[str] = []
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("*.eml"):
-            old.unlink()
-
-    async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.original_content, policy=policy.default)
-        subject = str(message["Subject"])
-        self.subjects.append(subject)
-        safe = re.sub(r'[\\/:*?"<>|\s]+', "_", subject)[:60]
-        write_atomically(self.folder / f"{len(self.subjects):04d}-{safe}.eml",
-                         lambda handle: handle.write(envelope.original_content))
-        return "250 OK"
-
-
-@contextmanager
-def _local_mail_server(folder: Path):
-    """Start the SMTP server on a free loopback port and point the outbox's sender at it (FORMATS.md variables)."""
-    from aiosmtpd.controller import Controller
-
-    drop = MailDrop(folder)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(drop, hostname="127.0.0.1", port=port)
-    controller.start()
-    saved = {k: os.environ.get(k) for k in ("SSJ_SMTP_HOST", "SSJ_SMTP_PORT", "SSJ_SMTP_SECURITY")}
-    os.environ.update({"SSJ_SMTP_HOST": "127.0.0.1", "SSJ_SMTP_PORT": str(port), "SSJ_SMTP_SECURITY": "none"})
-    try:
-        yield drop
-    finally:
-        controller.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-@contextmanager
-def _office_mailbox(folder: Path):
-    """The ticks read the demo's office mailbox (``SSJ_MAILDIR``: a local Maildir the people's replies go into),
-    emptied first as the database is (a replay tells the same story); the environment as it was afterwards."""
-    import mailbox
-    import shutil
-
-    shutil.rmtree(folder, ignore_errors=True)
-    mailbox.Maildir(str(folder), create=True)
-    saved = {k: os.environ.get(k) for k in ("SSJ_MAILDIR", "SSJ_IMAP_HOST")}
-    os.environ.pop("SSJ_IMAP_HOST", None)  # the demo's mailbox, never the office's real one
-    os.environ["SSJ_MAILDIR"] = str(folder)
-    try:
-        yield folder
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def next_quarter(t: datetime) -> datetime:
-    """The first of ``ssj serve``'s 15-minute ticks after ``t``: when a reply that arrived at ``t`` is read."""
-    return t.replace(minute=t.minute - t.minute % 15, second=0, microsecond=0) + EVERY
-
-
 @contextmanager
 def _short_runs():
     """No flow-run heartbeat thread: Prefect's crash detection for long runs costs up to a second to stop after each
@@ -260,120 +185,6 @@ def _next_notice(engine, code: str, after: datetime) -> datetime | None:
     """When the sweep next has something to send: what Prefect's 15-minute schedule would find."""
     found = lookups.next_notice_after(UnitOfWork(engine, now=after, actor=SYSTEM, campaign=code), after)
     return found.astimezone(after.tzinfo) if found else None
-
-
-class Account:
-    """The timeline as the office's head reads it: a heading per day in the notice's words, a line per event, and
-    the day's many acts alike (officers' acknowledgements, back-fills) counted in one line each, the late ones named."""
-
-    def __init__(self, echo: Callable[[str], None], done: list[Done]):
-        self.echo, self.done = echo, done
-        self.day = None
-        self.lines: list[tuple[datetime, str]] = []
-        self.alike: dict[str, None] = {}  # what the day's quiet acts did, in the order first seen
-        self.read: dict[str, list] = {}  # the day's officers' replies recorded by mail: kind → [first, last, n]
-
-    def say(self, t: datetime, text: str) -> None:
-        self._turn(t)
-        self.lines.append((t, f"{t:%H:%M}  {text}"))
-
-    def counted(self, t: datetime, what: str) -> None:
-        self._turn(t)
-        self.alike.setdefault(what)
-
-    def recorded(self, t: datetime, counts: Counter) -> None:
-        """Officers' replies a tick recorded from the office mailbox: summed in one line for the day."""
-        self._turn(t)
-        for what, n in counts.items():
-            seen = self.read.setdefault(what, [t, t, 0])
-            seen[1], seen[2] = t, seen[2] + n
-
-    def _turn(self, t: datetime) -> None:
-        if t.date() != self.day:
-            self.close()
-            self.day = t.date()
-
-    def close(self) -> None:
-        """Print the day that ends: its events and its counted acts, in the order they began."""
-        lines = list(self.lines)
-        for what in self.alike:
-            today = [d for d in self.done if d.what == what and d.at.date() == self.day]
-            if today:
-                first, last = today[0].at, today[-1].at
-                when = f"{first:%H:%M}" if first == last else f"{first:%H:%M}–{last:%H:%M}"
-                lines.append((first, f"{when}  {what}：{len(today)} {today[0].unit}，{on_time_words(today)}"))
-        if self.read:
-            first, last = min(v[0] for v in self.read.values()), max(v[1] for v in self.read.values())
-            when = f"{first:%H:%M}" if first == last else f"{first:%H:%M}–{last:%H:%M}"
-            lines.append((first, f"{when}  campaign-tick 读取办公室邮箱，登记执法人员的回复邮件：" + "、".join(
-                f"{what} {n} {'份' if '一企一表（' in what else '封'}" for what, (_, _, n) in self.read.items())
-                + "，已逐一回信告知登记结果"))
-        if lines:
-            self.echo(f"   {day_words(self.day)}")
-            for _, line in sorted(lines, key=lambda pair: pair[0]):
-                self.echo(f"     {line}")
-        self.lines, self.alike, self.read = [], {}, {}
-
-
-def on_time_words(done: list[Done]) -> str:
-    """均按期 / 按期 5 户，逾期 2 户：甲、乙 / 均逾期：甲."""
-    late = [d.who for d in done if d.late]
-    unit = done[0].unit if done else ""
-    if not late:
-        return "均按期" if len(done) > 1 else "按期"
-    if len(late) == len(done):
-        return f"{'均' if len(done) > 1 else ''}逾期：{'、'.join(late)}"
-    return f"按期 {len(done) - len(late)} {unit}，逾期 {len(late)} {unit}：{'、'.join(late)}"
-
-
-def prefix(subject: str) -> str:
-    """A subject's 【…】 (what kind of message it is), or 其他."""
-    return subject[:subject.index("】") + 1] if subject.startswith("【") and "】" in subject else "其他"
-
-
-def mail_words(subjects: list[str]) -> str:
-    """``发出邮件 9 封（【逾期】 3，【督办】 6）``."""
-    kinds = Counter(prefix(s) for s in subjects)
-    return f"发出邮件 {len(subjects)} 封（" + "，".join(f"{k} {v}" for k, v in kinds.most_common()) + "）"
-
-
-def _visit_words(people: People) -> str:
-    """The visits at a glance: which days, how many enterprises, how many groups (a vehicle on a day)."""
-    days = sorted({v.day for v in people.visited})
-    if not days:
-        return "没有进行"
-    groups = len({(v.day, v.group) for v in people.visited})
-    return (f"{day_words(days[0])}至{day_words(days[-1])}，{len(days)} 个工作日，{len(people.visited)} 户，"
-            f"出动检查组 {groups} 组次（" + "，".join(
-                f"{d.month}月{d.day}日 {sum(v.day == d for v in people.visited)} 户" for d in days) + "）")
-
-
-def _mail_waiting(engine, code: str, t: datetime) -> int:
-    """The campaign's 待发 messages (queued outside office hours, they wait for the next opening)."""
-    return mail_health(UnitOfWork(engine, now=t, actor=SYSTEM, campaign=code, changes=False)).waiting
-
-
-def _by_mail(engine, code: str, t: datetime, folder: Path) -> dict:
-    """What the office mailbox brought: per kind, the replies recorded (an officer's forms counted by file), the
-    other outcomes, and how many messages each folder of the mailbox holds."""
-    import json
-    import mailbox
-
-    from workflow.replies import FORMS, KIND_LABELS
-    from workflow.services.mailbox import RECORDED
-
-    with UnitOfWork(engine, now=t, actor=SYSTEM, campaign=code, changes=False) as uow:
-        rows = uow.mailbox.messages(code)
-    counted: Counter = Counter()
-    for row in rows:
-        if row.outcome == RECORDED:
-            counted[row.kind] += len(json.loads(row.files)) if row.kind == FORMS else 1
-    units = {"acknowledge": "人", FORMS: "份"}
-    recorded = [(KIND_LABELS[kind], counted[kind], units.get(kind, "份")) for kind in KIND_LABELS if counted[kind]]
-    other = Counter(row.outcome for row in rows if row.outcome != RECORDED)
-    box = mailbox.Maildir(str(folder), create=False)
-    folders = {name: len(box.get_folder(name)) for name in box.list_folders()}
-    return {"recorded": recorded, "other": dict(other), "folders": {"收件箱": len(box), **folders}}
 
 
 def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo: Callable[[str], None]) -> dict:
@@ -419,7 +230,7 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
 
     def next_send(t: datetime) -> datetime | None:
         """The first scheduled tick after ``t`` in office hours, when mail waits."""
-        if not _mail_waiting(engine, plan.code, t):
+        if not mail_waiting(engine, plan.code, t):
             return None
         return plan.office_hours.opening(t + EVERY, calendar, plan.tz)
 
@@ -440,7 +251,7 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
          f"（{out / OFFICE_MAILBOX}，SSJ_MAILDIR），由其后每 15 分钟一次的 campaign-tick 读取并登记。")
     echo("   连接 Prefect API（未设置 PREFECT_API_URL 时启动本地临时服务，约 10 秒）……")
     try:
-        with _local_mail_server(out / "邮件") as mail, _office_mailbox(out / OFFICE_MAILBOX), _short_runs():
+        with local_mail_server(out / "邮件") as mail, office_mailbox(out / OFFICE_MAILBOX), _short_runs():
             tick = ticked(t)  # the draw's dispatch
             ticks += 1
             sent = new_mail()
@@ -472,7 +283,7 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
                         waited = [s for s in new_mail() if prefix(s) != "【逾期报告】"]
                         account.say(t, f"逾期部门报告：逾期事项 {report['overdue']} 项 → {Path(report['report']).name}，"
                                        "已发领导小组办公室" + (f"；办公时间开始，{mail_words(waited)}" if waited else ""))
-                run_tick |= t == send_at and bool(_mail_waiting(engine, plan.code, t))
+                run_tick |= t == send_at and bool(mail_waiting(engine, plan.code, t))
                 if run_tick:
                     tick = ticked(t)
                     ticks += 1
@@ -500,7 +311,7 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
                         sent = []  # only the answers to the officers' replies: the day's line counts them
                     if sent:
                         said = [*said[:-1], f"{said[-1]}；{mail_words(sent)}"] if said else [mail_words(sent)]
-                    elif said and _mail_waiting(engine, plan.code, t):
+                    elif said and mail_waiting(engine, plan.code, t):
                         opens = plan.office_hours.opening(t, calendar, plan.tz)
                         said[-1] += f"；非办公时间，邮件待{day_words(opens.date())}{opens:%H:%M}发出"
                     for line in said:
@@ -508,8 +319,8 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
                 send_at = next_send(t)
             account.close()
             subjects = list(mail.subjects)
-        waiting = _mail_waiting(engine, plan.code, end)
-        by_mail = _by_mail(engine, plan.code, end, out / OFFICE_MAILBOX)
+        waiting = mail_waiting(engine, plan.code, end)
+        mailed = by_mail(engine, plan.code, end, out / OFFICE_MAILBOX)
         chains = verify_chains(UnitOfWork(engine, now=end, actor=SYSTEM))
         tables = verify_tables(UnitOfWork(engine, now=end, actor=SYSTEM, changes=False))
     finally:
@@ -522,14 +333,14 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
     echo(f"   期限检查发出提醒 {tally['remind']} 项，逾期通知 {tally['overdue']} 项，逐级督办 {tally['escalate']} 项"
          f"（督办到领导小组办公室 {tally['to_office']} 项）。")
     echo("\n8. 办理情况：")
-    echo(f"   实地核查：{_visit_words(people)}")
+    echo(f"   实地核查：{visit_words(people)}")
     for what in dict.fromkeys(d.what for d in people.done):
         done = [d for d in people.done if d.what == what]
         echo(f"   {what}：{len(done)} {done[0].unit}，{on_time_words(done)}")
     echo("   经邮件登记（办公室邮箱中各部门和执法人员的回复，由 campaign-tick 读取并按相应命令的规则登记）："
-         + "、".join(f"{label} {n} {unit}" for label, n, unit in by_mail["recorded"]))
-    if by_mail["other"]:
-        echo("   未登记的邮件：" + "、".join(f"{outcome} {n} 封" for outcome, n in by_mail["other"].items()))
+         + "、".join(f"{label} {n} {unit}" for label, n, unit in mailed["recorded"]))
+    if mailed["other"]:
+        echo("   未登记的邮件：" + "、".join(f"{outcome} {n} 封" for outcome, n in mailed["other"].items()))
     if people.waiting:
         echo(f"   办公室邮箱中未读取的回复：{len(people.waiting)} 封")
     echo("   未按期办理的：")
@@ -538,12 +349,12 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
     reports_dir = out / "报表"
     echo(f"\n9. 报表：{reports_dir}（" + "、".join(sorted(p.name for p in reports_dir.iterdir())) + "）")
     echo(f"   公示：{out / '公示'}；各部门和执法人员的回复（附件即报送的文件）：{out / OFFICE_MAILBOX}"
-         "（" + "，".join(f"{name} {n} 封" for name, n in by_mail["folders"].items()) + "）")
+         "（" + "，".join(f"{name} {n} 封" for name, n in mailed["folders"].items()) + "）")
     echo(f"\n10. 审计链：{'全部完整' if all(c.ok for c in chains) else '有被改动的记录'}，"
          f"{sum(c.rows for c in chains)} 条记录；数据表与审计记录"
          f"{'一致' if all(t.ok for t in tables) else '不符 ' + str(sum(len(t.differences) for t in tables)) + ' 处'}"
          "（ssj audit verify）。")  # no head here: it hashes the machine's clock, and two runs print the same
     return {"ticks": ticks, "daily_reports": reports, "emails": len(subjects), "forms": forms_out,
-            "recorded_by_mail": {label: n for label, n, _ in by_mail["recorded"]},
+            "recorded_by_mail": {label: n for label, n, _ in mailed["recorded"]},
             "escalated_to_office": tally["to_office"], "reports": sorted(p.name for p in reports_dir.iterdir()),
             "mail_waiting": waiting}
