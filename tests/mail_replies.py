@@ -20,7 +20,6 @@ from sqlalchemy import select
 from tests.conftest import rows
 from workflow.files.email import render
 from workflow.persistence.orm import OutboxAttachment, OutboxMessage
-from workflow.audit import canonical_json  # noqa: F401  (the context is stored canonical)
 
 OFFICE = "1qqj2463@163.com"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from workflow.file_tokens import CONFIRM_LIST, FORM, FileToken
+from workflow.file_tokens import CONFIRM_LIST, FileToken
 
 # What a reply records (the commands it stands for).
 LIST, REPORT, SUMMARY, FORMS, ACK = "confirm_list", "confirmation_report", "summary", "forms", "acknowledge"

@@ -166,7 +166,7 @@ def _one(engine, mailbox, stored, *, now, codes, files_dir, max_bytes, on_seam) 
             reading = _oversize(reading, mail, stored.size, max_bytes)
         if codes and reading.campaign is not None and reading.campaign not in codes:
             return None, f"{about}：属于抽查任务 {reading.campaign}，本次未处理", None
-        arrived = getattr(stored, "received_at", None)  # when the server took it: a reply read late is not late
+        arrived = stored.received_at  # when the server took it: a reply read late is not late
         at = min(arrived, now) if arrived is not None else now
         outcome, detail = _record(engine, at, mail, identity, reading, paths, files_dir, on_seam)
     return outcome, f"{about}：{outcome}（{detail.splitlines()[0] if detail else ''}）", \
@@ -269,7 +269,7 @@ def _record(engine, now, mail: InboundMail, identity: str, reading: Reading, pat
     with uow:
         earlier = uow.mailbox.handled(identity)
         if earlier is not None and earlier.outcome != WAITS:  # another pass took it meanwhile
-            return RECORDED, "已由另一次读取处理"
+            return DUPLICATE, f"已由另一次读取处理（{earlier.outcome}）"
         if earlier is not None:
             uow.mailbox.forget(identity)  # read again: its new outcome replaces the one that waited
         # a file left aside (winmail.dat …) is said below: "no attachment" would contradict it
