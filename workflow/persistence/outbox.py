@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from workflow.audit import canonical_json
 from workflow.files.email import message_id
 from workflow.mail import NOT_NEEDED, SENT, UNBUILDABLE, WAITING, Mail
-from workflow.persistence.bulk import Bulk
+from workflow.persistence.bulk import bulk_insert
 from workflow.persistence.orm import Department, Officer, OutboxAttachment, OutboxMessage, PendingNotice, TaskRow
 
 _o = OutboxMessage.__table__
@@ -41,11 +41,10 @@ class OutboxRepository:
         A message of the same key that could not be made (无法生成) takes the new context and files: its cause
         ran again, perhaps on corrected data, and the sender tries it once its inputs differ."""
         mails = list(mails)
-        sql = (f"INSERT INTO outbox ({', '.join(_QUEUED)}) VALUES ({', '.join('?' * len(_QUEUED))}) "
-               "ON CONFLICT (key) DO NOTHING")
         rows = ((m.key, message_id(m.key, sender, secret), m.task_id, m.kind, m.recipient, "; ".join(m.cc) or None, m.template,
                  canonical_json(m.context)) for m in mails)
-        new = Bulk(self.conn, sql, _o, _QUEUED, (campaign_code, now, not_before or now, 0)).run(rows)
+        constants = dict(zip(_QUEUED[-4:], (campaign_code, now, not_before or now, 0)))
+        new = bulk_insert(self.conn, _o, _QUEUED[:-4], constants, on_conflict="ON CONFLICT (key) DO NOTHING").run(rows)
         keys = [m.key for m in mails]
         stuck = {k for i in range(0, len(keys), 500) for k in self.conn.execute(
             select(_o.c.key).where(_o.c.key.in_(keys[i:i + 500]), _o.c.state == UNBUILDABLE)).scalars()}
@@ -57,8 +56,7 @@ class OutboxRepository:
         filed = [(key, i, name, content)
                  for key, items in (files or {}).items() for i, (name, content) in enumerate(items)]
         if filed:
-            Bulk(self.conn, f"INSERT INTO outbox_attachments ({', '.join(_FILED)}) VALUES (?, ?, ?, ?) "
-                            "ON CONFLICT (message_key, position) DO NOTHING", _a, _FILED).run(filed)
+            bulk_insert(self.conn, _a, _FILED, on_conflict="ON CONFLICT (message_key, position) DO NOTHING").run(filed)
         return new
 
     def attachments(self, keys: list[str]) -> dict[str, list[tuple[str, bytes | None]]]:

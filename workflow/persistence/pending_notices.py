@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select, update
 
 from workflow.audit import canonical_json
-from workflow.persistence.bulk import Bulk
+from workflow.persistence.bulk import bulk_insert
 from workflow.persistence.orm import PendingNotice
 
 _p = PendingNotice.__table__
@@ -26,9 +26,8 @@ class PendingNotices:
     def hold(self, campaign_code: str, now: datetime,
              rows: Iterable[tuple[int, int, str, str, str, tuple[str, ...], dict]]) -> int:
         """(task id, level, stage, step, recipient, cc, item) each once (a re-run holds nothing twice)."""
-        sql = (f"INSERT INTO pending_notices ({', '.join(_HELD)}) VALUES ({', '.join('?' * len(_HELD))}) "
-               "ON CONFLICT (task_id, level, recipient) DO NOTHING")
-        return Bulk(self.conn, sql, _p, _HELD, (campaign_code, now)).run(
+        return bulk_insert(self.conn, _p, _HELD[:-2], {"campaign_code": campaign_code, "decided_at": now},
+                           on_conflict="ON CONFLICT (task_id, level, recipient) DO NOTHING").run(
             (task_id, level, stage, step, recipient, "; ".join(cc) or None, canonical_json(item))
             for task_id, level, stage, step, recipient, cc, item in rows)
 

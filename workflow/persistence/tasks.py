@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
-from workflow.persistence.bulk import Bulk
+from workflow.persistence.bulk import Bulk, bulk_insert
 from workflow.persistence.orm import InspectionRow, TaskRow
 from workflow.tasks import DONE, NewTask
 
@@ -23,9 +23,8 @@ class TaskRepository:
 
     def open(self, tasks: Iterable[NewTask], now: datetime) -> int:
         """Open tasks not open yet (same key = same task); returns how many were new."""
-        sql = (f"INSERT INTO tasks ({', '.join(_OPENED)}) VALUES ({', '.join('?' * len(_OPENED))}) "
-               "ON CONFLICT (key) DO NOTHING")
-        return Bulk(self.conn, sql, _t, _OPENED, (now, 0)).run(
+        return bulk_insert(self.conn, _t, _OPENED[:-2], {"created_at": now, "escalation_level": 0},
+                           on_conflict="ON CONFLICT (key) DO NOTHING").run(
             (t.key, t.campaign_code, t.inspection_id, t.kind, t.department, t.certificate_no, t.due.at,
              t.due.provisional) for t in tasks)
 
