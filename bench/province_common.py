@@ -6,7 +6,8 @@ Server: ``SSJ_BENCH_DATABASE_URL`` (default the test server ``postgresql://root@
 may create databases). Starting points (``directory``: the example district imported by ``ssj import``;
 ``drawn-N%``: the seed campaign drawn at N % by ``ssj draw commit`` + ``ssj draw run``) are template databases
 named ``ssj_bench_province_<size>_<stage>``, built once under an advisory lock (two sections or two benchmark
-runs never build one twice) and dropped at the end of the run unless ``SSJ_BENCH_KEEP=1``. Each measured run
+runs never build one twice) and dropped at the end of the run unless ``SSJ_BENCH_KEEP=1``
+(``SSJ_BENCH_PREFIX`` renames them, so runs of different code keep apart). Each measured run
 works on a ``CREATE DATABASE … TEMPLATE`` copy of its own.
 """
 
@@ -30,7 +31,7 @@ from calendars import BEIJING
 ENTERPRISES = int(os.environ.get("SSJ_BENCH_ENTERPRISES", "3000000"))
 ADMIN = os.environ.get("SSJ_BENCH_DATABASE_URL", "postgresql://root@127.0.0.1:5432/test")
 KEEP = os.environ.get("SSJ_BENCH_KEEP") == "1"
-PREFIX = f"ssj_bench_province_{ENTERPRISES}"
+PREFIX = f"{os.environ.get('SSJ_BENCH_PREFIX', 'ssj_bench_province')}_{ENTERPRISES}"
 CODE = "luquan-2019-h2"
 COMMIT_AT = datetime(2019, 11, 27, 8, 30, tzinfo=BEIJING)
 RUN_AT = datetime(2019, 11, 27, 9, 0, tzinfo=BEIJING)
