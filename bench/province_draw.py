@@ -1,51 +1,219 @@
 """Province section ``draw``: ``ssj draw commit`` + ``ssj draw run`` of the seed campaign at 10 % over the whole
-directory — the path users run, the department lists and notices included — vs its floor.
+directory — the path users run, the department lists and their mails included — vs its floor.
 
-Product: the two commands, each in its own process, on a copy of the imported directory with the campaign
-created (wall time, the larger peak RSS). Floor, in the same run and database: psycopg alone running the
-eligibility SELECT, the USCCs sorted, joined and hashed once (SHA-256).
+Product: in a process of its own (``--product``, for its own peak RSS), the services the two commands call, in
+their order and with their options: ``commitments_given``, ``commit_draw``, ``reveals_given``, ``run_draw`` (the
+sample, the inspections and their departments, the confirmation tasks, the audit rows, each department's list
+written to ``派发/`` and its mail queued with the file, the statistics refreshed), ``chain_head`` and
+``draw_document``; timed inside that process. For information, the two commands themselves (``ssj draw commit``,
+``ssj draw run``) on another copy: their wall times, start-up and printing included.
+
+Floor, in the same run and database, the least any program must do for the same result:
+  1. the eligibility SELECT (psycopg alone), the USCCs sorted, joined and hashed once (SHA-256);
+  2. psycopg ``COPY`` of exactly the rows the product wrote — read back after its run from ``inspections``,
+     ``inspection_departments``, ``tasks``, ``outbox``, ``outbox_attachments`` and ``audit_events`` — into
+     same-shaped scratch tables (``LIKE … INCLUDING DEFAULTS, CONSTRAINTS, INDEXES``: the same unique keys to
+     maintain), committed;
+  3. the same department lists (the rows and columns the product's files hold, read back from them, and the
+     hidden ``ssj`` sheet) written by a bare openpyxl write-only loop, no styling.
+The floor's parts are timed apart and added up.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import psycopg
 
-from bench.province_common import PREFIX, campaign, directory, draw, drop, fresh, line
+from bench.bench_import import OUT
+from bench.province_common import (CLERK, CODE, COMMIT_AT, PREFIX, RUN_AT, campaign, directory, drop, fresh, line,
+                                   party_items, ssj, url)
 
 RATIO = "10%"
+WITNESS = "见证人 2019-11-27"
 BARE_QUERY = (
     "SELECT e.uscc FROM enterprises e WHERE e.in_latest_directory AND e.category IN ('内资企业') "
     "AND e.status IN ('存续', '在业') AND e.established_on <= '2019-11-27' AND e.registered_capital >= 500 "
     "AND e.registered_capital <= 1000 AND NOT EXISTS (SELECT 1 FROM inspections i WHERE i.uscc = e.uscc "
     "AND i.inspected_at >= '2018-11-26 16:30:00+00')"
 )
+# The tables a draw writes, each with how to find the rows it wrote: rows whose id passed the id before the run
+# (``None``: rows keyed by a new row of another table).
+WRITTEN = {
+    "inspections": "id > {inspections}",
+    "inspection_departments": "inspection_id > {inspections}",
+    "tasks": "id > {tasks}",
+    "outbox": "id > {outbox}",
+    "outbox_attachments": "message_key IN (SELECT key FROM outbox WHERE id > {outbox})",
+    "audit_events": "id > {audit_events}",
+}
+SERIAL = ("inspections", "tasks", "outbox", "audit_events")
 
 
-def _floor(url: str) -> tuple[float, int]:
-    with psycopg.connect(url) as conn:
+# --- the product, in its own process ------------------------------------------------------------------------
+
+def product(database: str, files: str) -> None:
+    """``python -m bench.province_draw --product DATABASE FILES``: what the two commands call, timed; prints
+    ``WORK seconds peak-MB``. ``SSJ_BENCH_PROFILE=path``: a cProfile of the work written there."""
+    from bench.rounds import report_work
+    from workflow.persistence.database import ready_engine
+    from workflow.services.draws import (chain_head, commit_draw, commitments_given, draw_document, reveals_given,
+                                         run_draw)
+    from workflow.services.uow import UnitOfWork
+
+    engine = ready_engine(url(database, "postgresql+psycopg"))
+    commitments, reveals = party_items()
+
+    def uow(now, changes=True):
+        return UnitOfWork(engine, now=now, actor=CLERK, campaign=CODE, files_dir=Path(files), changes=changes)
+
+    def work():
+        commitments_given(uow(COMMIT_AT, False), commitments)
+        commit_draw(uow(COMMIT_AT), commitments=commitments)
+        reveals_given(uow(RUN_AT, False), reveals, WITNESS)
+        outcome = run_draw(uow(RUN_AT), witness=WITNESS, reveals=reveals)
+        chain_head(uow(RUN_AT, False))
+        return draw_document(outcome.record, CODE)
+
+    profile = os.environ.get("SSJ_BENCH_PROFILE")
+    started = time.perf_counter()
+    if profile:
+        import cProfile
+
+        cProfile.runctx("work()", globals(), {"work": work}, profile)
+    else:
+        work()
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    report_work(elapsed)
+
+
+def _run_product(database: str, files: Path) -> tuple[float, float]:
+    from bench.rounds import ROOT, read_work
+
+    proc = subprocess.run([sys.executable, "-m", "bench.province_draw", "--product", database, str(files)],
+                          check=True, cwd=ROOT, stdout=subprocess.PIPE)
+    return read_work(proc.stdout.decode())
+
+
+# --- the floor -------------------------------------------------------------------------------------------------
+
+def _last_ids(conn) -> dict[str, int]:
+    return {t: conn.execute(f"SELECT coalesce(max(id), 0) FROM {t}").fetchone()[0] for t in SERIAL}
+
+
+def _select_and_hash(address: str) -> tuple[float, int]:
+    with psycopg.connect(address) as conn:
         start = time.perf_counter()
         usccs = [row[0] for row in conn.execute(BARE_QUERY)]
         hashlib.sha256("\n".join(sorted(usccs)).encode("utf-8")).hexdigest()
         return time.perf_counter() - start, len(usccs)
 
 
+def _copy_written(address: str, before: dict[str, int]) -> tuple[float, dict[str, int]]:
+    """The rows the product wrote, read back, then COPYed into same-shaped scratch tables: (seconds, counts)."""
+    with psycopg.connect(address) as conn:
+        written = {}
+        for table, where in WRITTEN.items():
+            columns = [r[0] for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position",
+                (table,))]
+            rows = conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {where.format(**before)} "
+                                f"ORDER BY 1").fetchall()
+            written[table] = (columns, rows)
+            conn.execute(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+                         "INCLUDING INDEXES)")
+        conn.commit()
+        start = time.perf_counter()
+        with conn.cursor() as cursor:
+            for table, (columns, rows) in written.items():
+                with cursor.copy(f"COPY floor_{table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        conn.commit()
+        elapsed = time.perf_counter() - start
+        for table in written:
+            conn.execute(f"DROP TABLE floor_{table}")
+        conn.commit()
+    return elapsed, {t: len(rows) for t, (_, rows) in written.items()}
+
+
+def _lists_again(folder: Path, out: Path) -> tuple[float, int]:
+    """The product's department lists read back, then written again by a bare write-only loop: (seconds, files)."""
+    from openpyxl import Workbook, load_workbook
+
+    lists = []
+    for path in sorted(folder.glob("*.xlsx")):
+        book = load_workbook(path, read_only=True)
+        lists.append((path.name, [sheet.title for sheet in book.worksheets],
+                      [list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets]))
+        book.close()
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    for name, titles, sheets in lists:
+        book = Workbook(write_only=True)
+        for title, rows in zip(titles, sheets):
+            sheet = book.create_sheet(title)
+            if title == "ssj":
+                sheet.sheet_state = "hidden"
+            for row in rows:
+                sheet.append(row)
+        book.save(out / name)
+    return time.perf_counter() - start, len(lists)
+
+
+# --- the section -------------------------------------------------------------------------------------------------
+
+def _cli(database: str, files: Path) -> tuple[float, float, float]:
+    """``ssj draw commit`` + ``ssj draw run`` as users run them: (commit wall, run wall, larger peak RSS)."""
+    commitments, reveals = party_items()
+    env = {"SSJ_FILES_DIR": str(files)}
+    first, rss1, _ = ssj(database, "draw", "commit", CODE, *[a for c in commitments for a in ("--commitment", c)],
+                         now=COMMIT_AT, env=env)
+    second, rss2, _ = ssj(database, "draw", "run", CODE, "--witness", WITNESS,
+                          *[a for r in reveals for a in ("--reveal", r)], now=RUN_AT, env=env)
+    return first, second, max(rss1, rss2)
+
+
 def run() -> None:
     print(f"draw: the seed campaign at {RATIO} (draw commit + draw run, dispatch lists included)")
-    database = f"{PREFIX}_draw"
-    url = fresh(database, directory())
+    base, work, cli = f"{PREFIX}_draw_base", f"{PREFIX}_draw", f"{PREFIX}_draw_cli"
+    files = OUT / "province-draw-files"
+    shutil.rmtree(files, ignore_errors=True)
+    fresh(base, directory())
     try:
-        campaign(database, RATIO)
-        product, rss, said = draw(database)
-        floor, eligible = _floor(url)
-        with psycopg.connect(url) as conn:
-            drawn = conn.execute("SELECT count(*) FROM inspections").fetchone()[0]
-            tasks = conn.execute("SELECT count(*) FROM tasks").fetchone()[0]
+        campaign(base, RATIO)
+        address = fresh(work, base)
+        with psycopg.connect(address) as conn:
+            before = _last_ids(conn)
+        product, rss = _run_product(work, files / "product")
+        selected, eligible = _select_and_hash(address)
+        copied, counts = _copy_written(address, before)
+        lists, written = _lists_again(files / "product" / "派发", files / "floor")
+        drop(work)
+        fresh(cli, base)
+        commit_wall, run_wall, cli_rss = _cli(cli, files / "cli")
     finally:
-        drop(database)
-    print(f"  {eligible:,} eligible, {drawn:,} drawn, {tasks:,} tasks")
-    print(line("floor: bare SELECT of the eligible USCCs + one SHA-256", floor))
-    print(line("ssj draw commit + ssj draw run", product, floor, rss=rss))
+        for database in (work, cli, base):
+            drop(database)
+    floor = selected + copied + lists
+    print(f"  {eligible:,} eligible, {counts['inspections']:,} drawn, {counts['tasks']:,} tasks, "
+          f"{counts['audit_events']:,} audit rows, {counts['outbox']:,} mails, {written} department lists")
+    print(line("floor 1: bare SELECT of the eligible USCCs + one SHA-256", selected))
+    print(line(f"floor 2: COPY of the {sum(counts.values()):,} rows the draw wrote", copied))
+    print(line(f"floor 3: the {written} lists by a bare openpyxl write-only loop", lists))
+    print(line("floor: 1 + 2 + 3", floor))
+    print(line("product: the services of draw commit + draw run", product, floor, rss=rss))
     print(f"  ratio: {product / floor:.2f}x (target ≤ 2x)")
+    print(line("ssj draw commit (wall, for information)", commit_wall))
+    print(line("ssj draw run (wall, for information)", run_wall, rss=cli_rss))
+
+
+if __name__ == "__main__" and len(sys.argv) == 4 and sys.argv[1] == "--product":
+    product(sys.argv[2], sys.argv[3])

@@ -11,13 +11,15 @@ from copy import copy
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from workflow.file_tokens import FileToken
 from workflow.files.atomic import write_atomically
 from workflow.files.token_sheet import hidden_sheet, write_token
-from workflow.files.spreadsheet import column_widths, print_on_a4, put, set_row_heights
+from workflow.files.spreadsheet import print_on_a4, styled, widths_of, wrapped_height
 
 _SIDE = Side(style="thin")
 _BOX = Border(left=_SIDE, right=_SIDE, top=_SIDE, bottom=_SIDE)
@@ -26,31 +28,39 @@ HEADERS = ("抽查任务编号", "部门代码", "统一社会信用代码", "�
 
 def write_department_list(path: Path, rows: list[tuple], token: FileToken | None = None) -> None:
     """Rows: (campaign, department, USCC, name, address, items text); 是否检查 and 理由 left to fill. ``token``:
-    what tells the file, sent back by email, to be this department's list (a hidden sheet)."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "比对确认"
-    shown = [(code, dept, uscc, "", "", name, address, items) for code, dept, uscc, name, address, items in rows]
-    column_widths(sheet, list(HEADERS), shown, "landscape", most=36)
-    for c, header in enumerate(HEADERS, start=1):
-        cell = sheet.cell(1, c, header)
-        cell.font, cell.alignment = Font(bold=True), Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = _BOX
-    first = sheet.cell(2, 1)
-    first.alignment, first.border = Alignment(vertical="top", wrap_text=True), _BOX
-    boxed = first._style  # every data cell's style, copied as is (styling thousands of cells one by one is slow)
-    for r, (code, dept, uscc, name, address, items) in enumerate(rows, start=2):
-        for c, value in enumerate((code, dept, uscc, None, None, name, address, items), start=1):
-            sheet.cell(r, c)._style = copy(boxed)
-            if value is not None:
-                put(sheet, r, c, value)
-    set_row_heights(sheet, 1, len(rows) + 1)
+    what tells the file, sent back by email, to be this department's list (a hidden sheet).
+
+    Written in openpyxl's write-only mode (a province's list has tens of thousands of rows): the rows stream to
+    the file, every cell boxed, each row as high as its wrapped text, the sheet fitted to A4 landscape."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, lambda handle: _book(rows, token).save(handle))
+
+
+def _book(rows: list[tuple], token: FileToken | None) -> Workbook:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("比对确认")
+    shown = [(code, dept, uscc, None, None, name, address, items) for code, dept, uscc, name, address, items in rows]
+    widths = widths_of(list(HEADERS), shown, "landscape", most=36)
+    for c, width in enumerate(widths, start=1):  # before the first row: write-only writes the columns first
+        sheet.column_dimensions[get_column_letter(c)].width = width
     print_on_a4(sheet, "landscape", title_rows="1:1")
-    choice = DataValidation(type="list", formula1='"是,否"', allow_blank=True)
-    sheet.add_data_validation(choice)
-    choice.add(f"D2:D{max(2, len(rows) + 1)}")
     sheet.freeze_panes = "A2"
+    choice = DataValidation(type="list", formula1='"是,否"', allow_blank=True)
+    choice.add(f"D2:D{max(2, len(rows) + 1)}")
+    sheet.data_validations.append(choice)
+    header, box = WriteOnlyCell(sheet), WriteOnlyCell(sheet)
+    header.font, header.alignment = Font(bold=True), Alignment(horizontal="center", vertical="center", wrap_text=True)
+    box.alignment = Alignment(vertical="top", wrap_text=True)
+    header.border = box.border = _BOX
+    quoted = WriteOnlyCell(sheet)
+    quoted._style = copy(box._style)
+    quoted.quotePrefix = True
+    sheet.row_dimensions[1].height = wrapped_height(HEADERS, widths)
+    sheet.append([styled(sheet, h, header._style, header._style) for h in HEADERS])
+    measured: dict = {}  # a list repeats its texts (the campaign, the department, its items): each measured once
+    for r, values in enumerate(shown, start=2):
+        sheet.row_dimensions[r].height = wrapped_height(values, widths, memo=measured)
+        sheet.append([styled(sheet, v, box._style, quoted._style) for v in values])
     if token is not None:
         write_token(hidden_sheet(book), token)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, book.save)
+    return book

@@ -1,14 +1,21 @@
 """Writing cells people open in Excel or WPS: text that looks like a formula stays text (XLSX and CSV), and
-sheets that print on A4 at a size people can read (widths from the widest text, heights for wrapped lines)."""
+sheets that print on A4 at a size people can read (widths from the widest text, heights for wrapped lines).
+
+Large lists (a department's dispatch list at province scale) are written in openpyxl's write-only mode: rows
+streamed, each cell a ``WriteOnlyCell`` taking a prepared style (``styled``), widths and heights computed from
+the rows themselves (``widths_of``, ``wrapped_height``) — the same numbers the sheet-based helpers set."""
 
 from __future__ import annotations
 
+from copy import copy
 from functools import lru_cache
 from math import ceil
 from typing import Any
 from unicodedata import east_asian_width
 
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -94,16 +101,51 @@ def fit_widths(wanted: list[float], orientation: str, minimum: float = 6, keep: 
 
 def column_widths(sheet, headers: list[str], rows, orientation: str, *, most: float = 40) -> list[float]:
     """Widths from the widest text of each column (headers may wrap at their unit), fitted to the page and set."""
+    widths = widths_of(headers, rows, orientation, most=most)
+    for c, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(c)].width = width
+    return widths
+
+
+def widths_of(headers: list[str], rows, orientation: str, *, most: float = 40) -> list[float]:
+    """``column_widths``' widths without a sheet (a write-only sheet takes them before its first row)."""
     wanted = [max(4.0, text_width(header) if text_width(header) <= 12 else
                   max(text_width(part) for part in header.replace("（", "\n（").split("\n"))) + 2
               for header in headers]
     for row in rows:
         for c, value in enumerate(row[:len(wanted)]):
             wanted[c] = max(wanted[c], min(most, text_width(value) + 2))
-    widths = fit_widths(wanted, orientation)
-    for c, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(c)].width = width
-    return widths
+    return fit_widths(wanted, orientation)
+
+
+def wrapped_height(values, widths: list[float], *, size: float = BODY_PT, least_lines: int = 1,
+                   memo: dict | None = None) -> float:
+    """The height ``set_row_heights`` gives a row whose cells all wrap at one font ``size``, from its values.
+    ``memo``: a dict kept across the rows of one sheet (its columns repeat their texts)."""
+    height = line_height() * least_lines
+    for c, (value, width) in enumerate(zip(values, widths)):
+        if value is None or value == "":
+            continue
+        key = (c, value)
+        lines = memo.get(key) if memo is not None else None
+        if lines is None:
+            lines = lines_needed(value, width * BODY_PT / size)
+            if memo is not None:
+                memo[key] = lines
+        height = max(height, lines * line_height(size) + 4)
+    return round(height, 1)
+
+
+def styled(sheet, value: Any, style, quoted_style) -> WriteOnlyCell:
+    """A write-only cell of ``value`` taking a prepared style (a cell's ``_style``, copied): ``put``'s rule
+    included, a string a spreadsheet would evaluate stored as text with ``quoted_style`` (quotePrefix set)."""
+    cell = WriteOnlyCell(sheet, value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"
+        cell._style = copy(quoted_style)
+    else:
+        cell._style = copy(style)
+    return cell
 
 
 def set_row_heights(sheet, first: int, last: int, *, least_lines: int = 1) -> None:
@@ -139,7 +181,7 @@ def set_row_heights(sheet, first: int, last: int, *, least_lines: int = 1) -> No
 
 def print_on_a4(sheet, orientation: str = "portrait", *, title_rows: str | None = None) -> None:
     """A4, fitted to the page width only (as many pages down as it takes), with rows repeated on every page."""
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4  # a write-only sheet has no such constant
     sheet.page_setup.orientation = orientation
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
