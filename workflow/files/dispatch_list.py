@@ -7,7 +7,6 @@ The first columns are FORMATS.md's confirmation answers (抽查任务编号, 部
 
 from __future__ import annotations
 
-from copy import copy
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -19,7 +18,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from workflow.file_tokens import FileToken
 from workflow.files.atomic import write_atomically
 from workflow.files.token_sheet import hidden_sheet, write_token
-from workflow.files.spreadsheet import print_on_a4, styled, widths_of, wrapped_height
+from workflow.files.spreadsheet import StyledRows, print_on_a4, widths_of, wrapped_height
 
 _SIDE = Side(style="thin")
 _BOX = Border(left=_SIDE, right=_SIDE, top=_SIDE, bottom=_SIDE)
@@ -52,15 +51,12 @@ def _book(rows: list[tuple], token: FileToken | None) -> Workbook:
     header.font, header.alignment = Font(bold=True), Alignment(horizontal="center", vertical="center", wrap_text=True)
     box.alignment = Alignment(vertical="top", wrap_text=True)
     header.border = box.border = _BOX
-    quoted = WriteOnlyCell(sheet)
-    quoted._style = copy(box._style)
-    quoted.quotePrefix = True
-    sheet.row_dimensions[1].height = wrapped_height(HEADERS, widths)
-    sheet.append([styled(sheet, h, header._style, header._style) for h in HEADERS])
+    StyledRows(sheet, [header] * len(HEADERS)).append(HEADERS, wrapped_height(HEADERS, widths))
+    boxed = StyledRows(sheet, [box] * len(HEADERS))
+    boxed.row = 1
     measured: dict = {}  # a list repeats its texts (the campaign, the department, its items): each measured once
-    for r, values in enumerate(shown, start=2):
-        sheet.row_dimensions[r].height = wrapped_height(values, widths, memo=measured)
-        sheet.append([styled(sheet, v, box._style, quoted._style) for v in values])
+    for values in shown:
+        boxed.append(values, wrapped_height(values, widths, memo=measured))
     if token is not None:
         write_token(hidden_sheet(book), token)
     return book
