@@ -25,21 +25,23 @@ _BOX = Border(left=_SIDE, right=_SIDE, top=_SIDE, bottom=_SIDE)
 HEADERS = ("抽查任务编号", "部门代码", "统一社会信用代码", "是否检查", "不检查理由", "企业名称", "住所", "检查事项")
 
 
-def write_department_list(path: Path, rows: list[tuple], token: FileToken | None = None) -> None:
+def write_department_list(path: Path, rows: list[tuple], token: FileToken | None = None,
+                          measured: dict | None = None) -> None:
     """Rows: (campaign, department, USCC, name, address, items text); 是否检查 and 理由 left to fill. ``token``:
     what tells the file, sent back by email, to be this department's list (a hidden sheet).
 
     Written in openpyxl's write-only mode (a province's list has tens of thousands of rows): the rows stream to
-    the file, every cell boxed, each row as high as its wrapped text, the sheet fitted to A4 landscape."""
+    the file, every cell boxed, each row as high as its wrapped text, the sheet fitted to A4 landscape.
+    ``measured``: a dict shared by the lists of one dispatch (the same enterprises: each text measured once)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, lambda handle: _book(rows, token).save(handle))
+    write_atomically(path, lambda handle: _book(rows, token, {} if measured is None else measured).save(handle))
 
 
-def _book(rows: list[tuple], token: FileToken | None) -> Workbook:
+def _book(rows: list[tuple], token: FileToken | None, measured: dict) -> Workbook:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("比对确认")
     shown = [(code, dept, uscc, None, None, name, address, items) for code, dept, uscc, name, address, items in rows]
-    widths = widths_of(list(HEADERS), shown, "landscape", most=36)
+    widths = widths_of(list(HEADERS), shown, "landscape", most=36, measured=measured.setdefault("widths", {}))
     for c, width in enumerate(widths, start=1):  # before the first row: write-only writes the columns first
         sheet.column_dimensions[get_column_letter(c)].width = width
     print_on_a4(sheet, "landscape", title_rows="1:1")
@@ -54,9 +56,9 @@ def _book(rows: list[tuple], token: FileToken | None) -> Workbook:
     StyledRows(sheet, [header] * len(HEADERS)).append(HEADERS, wrapped_height(HEADERS, widths))
     boxed = StyledRows(sheet, [box] * len(HEADERS))
     boxed.row = 1
-    measured: dict = {}  # a list repeats its texts (the campaign, the department, its items): each measured once
+    lines = measured.setdefault("lines", {})
     for values in shown:
-        boxed.append(values, wrapped_height(values, widths, memo=measured))
+        boxed.append(values, wrapped_height(values, widths, memo=lines))
     if token is not None:
         write_token(hidden_sheet(book), token)
     return book

@@ -7,14 +7,14 @@ the rows themselves (``widths_of``, ``wrapped_height``) — the same numbers the
 
 from __future__ import annotations
 
-from copy import copy
 from functools import lru_cache
 from math import ceil
 from collections.abc import Sequence
 from typing import Any
 from unicodedata import east_asian_width
 
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.worksheet import Worksheet
@@ -124,32 +124,43 @@ def column_widths(sheet, headers: list[str], rows, orientation: str, *, most: fl
     return widths
 
 
-def widths_of(headers: list[str], rows, orientation: str, *, most: float = 40) -> list[float]:
-    """``column_widths``' widths without a sheet (a write-only sheet takes them before its first row)."""
+def widths_of(headers: list[str], rows, orientation: str, *, most: float = 40,
+              measured: dict | None = None) -> list[float]:
+    """``column_widths``' widths without a sheet (a write-only sheet takes them before its first row).
+    ``measured``: text widths kept across calls (lists of the same enterprises measure each name once)."""
+    measured = {} if measured is None else measured
     wanted = [max(4.0, text_width(header) if text_width(header) <= 12 else
                   max(text_width(part) for part in header.replace("（", "\n（").split("\n"))) + 2
               for header in headers]
     for row in rows:
         for c, value in enumerate(row[:len(wanted)]):
-            wanted[c] = max(wanted[c], min(most, text_width(value) + 2))
+            if type(value) is str:
+                width = measured.get(value)
+                if width is None:
+                    width = measured[value] = text_width(value)
+            else:
+                width = text_width(value)
+            wanted[c] = max(wanted[c], min(most, width + 2))
     return fit_widths(wanted, orientation)
 
 
 def wrapped_height(values, widths: list[float], *, size: float = BODY_PT, least_lines: int = 1,
                    memo: dict | None = None) -> float:
     """The height ``set_row_heights`` gives a row whose cells all wrap at one font ``size``, from its values.
-    ``memo``: a dict kept across the rows of one sheet (its columns repeat their texts)."""
-    height = line_height() * least_lines
-    for c, (value, width) in enumerate(zip(values, widths)):
+    ``memo``: a dict kept across rows and sheets (lists repeat their texts), of the lines each text takes."""
+    height, step = line_height() * least_lines, line_height(size)
+    for value, width in zip(values, widths):
         if value is None or value == "":
             continue
-        key = (c, value)
-        lines = memo.get(key) if memo is not None else None
-        if lines is None:
-            lines = lines_needed(value, width * BODY_PT / size)
-            if memo is not None:
-                memo[key] = lines
-        height = max(height, lines * line_height(size) + 4)
+        room = width * BODY_PT / size
+        if memo is not None and type(value) is str:
+            key = (room, value)
+            lines = memo.get(key)
+            if lines is None:
+                lines = memo[key] = lines_needed(value, room)
+        else:
+            lines = lines_needed(value, room)
+        height = max(height, lines * step + 4)
     return round(height, 1)
 
 
@@ -171,13 +182,11 @@ class StyledRows:
         self.row = 0
         sheet._values_to_row = _as_given
 
-    def _cell(self, style: WriteOnlyCell, column: int, quoted: bool = False) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.sheet)
-        cell._style = copy(style._style)
+    def _cell(self, style: WriteOnlyCell, column: int, quoted: bool = False) -> Cell:
+        array = StyleArray(style._style) if style._style is not None else StyleArray()
         if quoted:
-            cell.quotePrefix = True
-        cell.column = column
-        return cell
+            array.quotePrefix = 1
+        return _Refilled(self.sheet, column, array)
 
     def append(self, values: Sequence[Any], height: float | None = None) -> None:
         """One row (None: an empty cell that still takes its column's style), ``height`` points high."""
@@ -194,9 +203,36 @@ class StyledRows:
         if height is not None:
             dimension = self.dimensions.get(height)
             if dimension is None:
-                dimension = self.dimensions[height] = RowDimension(self.sheet, ht=height)
+                dimension = self.dimensions[height] = _Height(self.sheet, height)
             self.sheet.row_dimensions[self.row] = dimension
         self.sheet.append(row)
+
+
+class _Refilled(Cell):
+    """A cell written again and again with new values and the same style: its style's index found once."""
+
+    def __init__(self, sheet, column: int, style):
+        super().__init__(sheet, column=column, style_array=style)
+        self._style_id = sheet.parent._cell_styles.add(style)
+
+    @property
+    def style_id(self) -> int:
+        return self._style_id
+
+    @property
+    def has_style(self) -> bool:
+        return True
+
+
+class _Height(RowDimension):
+    """A row height shared by many rows: its attributes worked out once, not for every row written."""
+
+    def __init__(self, sheet, height: float):
+        super().__init__(sheet, ht=height)
+        self._attributes = tuple(super().__iter__())
+
+    def __iter__(self):
+        return iter(self._attributes)
 
 
 def _as_given(cells, row: int):

@@ -10,7 +10,9 @@ On PostgreSQL an INSERT of many rows (``bulk_insert``, at least ``COPY_ROWS``) g
 in with ``COPY`` instead (issue 19): straight into the table, or — when the INSERT
 has an ``ON CONFLICT`` clause — into a temporary staging table that one
 ``INSERT … SELECT … ON CONFLICT`` merges, in the caller's transaction, in the
-rows' order (ids ascend as they would have). Same rows, same count returned.
+rows' order (ids ascend as they would have) — unless the rows are all new, which
+a COPY straight into the table under a savepoint finds out first. Same rows, same
+count returned.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from psycopg.errors import UniqueViolation
 from sqlalchemy import Connection, Table
 
 
@@ -68,15 +71,22 @@ class Bulk:
 
     def _copy(self, params: list[tuple]) -> int:
         """The rows by COPY: into the table, or through a staging table merged by INSERT … SELECT with the
-        clause. The staging table lives for the session, emptied before each use (many per transaction)."""
+        clause. The staging table lives for the session, emptied before each use (many per transaction).
+        Keyed rows are new rows most of the time (a draw's tasks): they are first COPYed straight in under a
+        savepoint, and only a key already there (the COPY stops at it) sends them the staging way."""
         columns = ", ".join(self.params)
         driver = self.conn.connection.driver_connection
         with driver.cursor() as cursor:
             if not self.copy_clause:
-                with cursor.copy(f"COPY {self.table.name} ({columns}) FROM STDIN") as copy:
-                    for row in params:
-                        copy.write_row(row)
-                return len(params)
+                return self._straight(cursor, columns, params)
+            cursor.execute("SAVEPOINT ssj_bulk")  # a key already there undoes only this COPY
+            try:
+                copied = self._straight(cursor, columns, params)
+            except UniqueViolation:
+                cursor.execute("ROLLBACK TO SAVEPOINT ssj_bulk")
+            else:
+                cursor.execute("RELEASE SAVEPOINT ssj_bulk")
+                return copied
             stage = f"ssj_bulk_{self.table.name}"
             cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS SELECT {columns}, 0::bigint AS ssj_order "
                            f"FROM {self.table.name} WITH NO DATA")
@@ -87,6 +97,12 @@ class Bulk:
             cursor.execute(f"INSERT INTO {self.table.name} ({columns}) SELECT {columns} FROM {stage} "
                            f"ORDER BY ssj_order {self.copy_clause}")
             return cursor.rowcount
+
+    def _straight(self, cursor, columns: str, params: list[tuple]) -> int:
+        with cursor.copy(f"COPY {self.table.name} ({columns}) FROM STDIN") as copy:
+            for row in params:
+                copy.write_row(row)
+        return len(params)
 
 
 def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], constants: dict[str, Any] | None = None,

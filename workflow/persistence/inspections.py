@@ -60,7 +60,11 @@ class InspectionRepository:
             return []
         bulk_insert(self.conn, _i, ("uscc",), {"campaign_code": campaign_code, "state": SAMPLED, "version": 1,
                                                "sampled_at": now, "draw_id": draw_id}).run((u,) for u in usccs)
-        added = self.in_campaign(campaign_code, usccs=usccs)
+        if draw_id is not None:  # a draw's rows are all this draw's: one query finds them
+            added = [Inspection(*r) for r in self.conn.execute(select(*_COLUMNS).where(
+                _i.c.campaign_code == campaign_code, _i.c.draw_id == draw_id).order_by(_i.c.id))]
+        else:
+            added = self.in_campaign(campaign_code, usccs=usccs)
         bulk_insert(self.conn, _dept, ("inspection_id", "department_code"),
                     {"dispatched_at": now, "on_behalf": False}).run((i.id, d) for i in added for d in departments)
         return added

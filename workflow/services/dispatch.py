@@ -37,6 +37,7 @@ def queue_dispatch(uow, usccs: Sequence[str], *, round_: int) -> int:
     local = now.astimezone(plan.tz)
     queued = []
     secret = uow.settings.reply_secret()
+    measured: dict = {}  # the lists name the same enterprises: each text measured once
     for dept in plan.departments:
         info = departments.get(dept.code)
         if info is None or not (info.admin_email or info.contact_email):
@@ -44,7 +45,7 @@ def queue_dispatch(uow, usccs: Sequence[str], *, round_: int) -> int:
         items = "；".join(f"{code} {item_names.get(code, '')}".strip() for code in dept.items)
         rows = [(plan.code, dept.code, u, enterprises[u].name, enterprises[u].address or "", items) for u in usccs]
         path = (uow.files_dir / "派发" / f"{dept.code}-比对确认-{local:%Y%m%d}-第{round_}轮.xlsx").resolve()
-        write_department_list(path, rows, sign(secret, plan.code, CONFIRM_LIST, dept.code))
+        write_department_list(path, rows, sign(secret, plan.code, CONFIRM_LIST, dept.code), measured)
         to_admin = bool(info.admin_email)
         copied = to_admin and info.contact_email and not same_identity(info.contact_email, info.admin_email)
         context = {"greeting": greeting(info.admin_name, "管理员", info.name) if to_admin else
