@@ -12,8 +12,10 @@ Floor, in the same run and database, the least any program must do for the same 
   1. the eligibility SELECT (psycopg alone), the USCCs sorted, joined and hashed once (SHA-256);
   2. psycopg ``COPY`` of exactly the rows the product wrote — read back after its run from ``inspections``,
      ``inspection_departments``, ``tasks``, ``outbox``, ``outbox_attachments`` and ``audit_events`` — into
-     same-shaped scratch tables (``LIKE … INCLUDING DEFAULTS, CONSTRAINTS, INDEXES``: the same unique keys to
-     maintain), committed;
+     same-shaped scratch tables, committed: ``LIKE … INCLUDING DEFAULTS, CONSTRAINTS, INDEXES`` plus the real
+     tables' foreign keys (a key to one of these tables points at its scratch copy), so the floor maintains the
+     same indexes and checks the same references any program writing these rows into this schema must; the
+     same COPY without the foreign keys is printed for information;
   3. the same department lists (the rows and columns the product's files hold, read back from them, and the
      hidden ``ssj`` sheet) written by a bare openpyxl write-only loop, no styling.
 The floor's parts are timed apart and added up.
@@ -116,8 +118,10 @@ def _select_and_hash(address: str) -> tuple[float, int]:
         return time.perf_counter() - start, len(usccs)
 
 
-def _copy_written(address: str, before: dict[str, int]) -> tuple[float, dict[str, int]]:
-    """The rows the product wrote, read back, then COPYed into same-shaped scratch tables: (seconds, counts)."""
+def _copy_written(address: str, before: dict[str, int]) -> tuple[float, float, dict[str, int]]:
+    """The rows the product wrote, read back, then COPYed into same-shaped scratch tables: twice, without and
+    with the foreign keys of the real tables (a key to a written table then points at its scratch copy).
+    Returns (seconds with, seconds without, row counts)."""
     with psycopg.connect(address) as conn:
         written = {}
         for table, where in WRITTEN.items():
@@ -127,21 +131,31 @@ def _copy_written(address: str, before: dict[str, int]) -> tuple[float, dict[str
             rows = conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {where.format(**before)} "
                                 f"ORDER BY 1").fetchall()
             written[table] = (columns, rows)
-            conn.execute(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
-                         "INCLUDING INDEXES)")
-        conn.commit()
-        start = time.perf_counter()
-        with conn.cursor() as cursor:
-            for table, (columns, rows) in written.items():
-                with cursor.copy(f"COPY floor_{table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-        conn.commit()
-        elapsed = time.perf_counter() - start
-        for table in written:
-            conn.execute(f"DROP TABLE floor_{table}")
-        conn.commit()
-    return elapsed, {t: len(rows) for t, (_, rows) in written.items()}
+        keys = {table: [r[0] for r in conn.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' AND conrelid = %s::regclass",
+            (table,))] for table in written}
+        seconds = {}
+        for shape in ("bare", "keyed"):
+            for table in written:
+                conn.execute(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+                             "INCLUDING INDEXES)")
+                for n, definition in enumerate(keys[table] if shape == "keyed" else ()):
+                    for parent in written:
+                        definition = definition.replace(f"REFERENCES {parent}(", f"REFERENCES floor_{parent}(")
+                    conn.execute(f"ALTER TABLE floor_{table} ADD CONSTRAINT floor_{table}_fk{n} {definition}")
+            conn.commit()
+            start = time.perf_counter()
+            with conn.cursor() as cursor:
+                for table, (columns, rows) in written.items():
+                    with cursor.copy(f"COPY floor_{table} ({', '.join(columns)}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+            conn.commit()
+            seconds[shape] = time.perf_counter() - start
+            for table in reversed(list(written)):
+                conn.execute(f"DROP TABLE floor_{table}")
+            conn.commit()
+    return seconds["keyed"], seconds["bare"], {t: len(rows) for t, (_, rows) in written.items()}
 
 
 def _lists_again(folder: Path, out: Path) -> tuple[float, int]:
@@ -194,7 +208,7 @@ def run() -> None:
             before = _last_ids(conn)
         product, rss = _run_product(work, files / "product")
         selected, eligible = _select_and_hash(address)
-        copied, counts = _copy_written(address, before)
+        copied, unkeyed, counts = _copy_written(address, before)
         lists, written = _lists_again(files / "product" / "派发", files / "floor")
         drop(work)
         fresh(cli, base)
@@ -207,6 +221,7 @@ def run() -> None:
           f"{counts['audit_events']:,} audit rows, {counts['outbox']:,} mails, {written} department lists")
     print(line("floor 1: bare SELECT of the eligible USCCs + one SHA-256", selected))
     print(line(f"floor 2: COPY of the {sum(counts.values()):,} rows the draw wrote", copied))
+    print(line("  (the same COPY without the foreign keys, for information)", unkeyed))
     print(line(f"floor 3: the {written} lists by a bare openpyxl write-only loop", lists))
     print(line("floor: 1 + 2 + 3", floor))
     print(line("product: the services of draw commit + draw run", product, floor, rss=rss))
