@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from workflow.directory import Column, Directory, Invalid, normalise_header, too_long
@@ -102,6 +104,7 @@ class HeaderPlan:
     absent_defaults: dict[str, Any] = field(default_factory=dict)
     # Required columns a correction file may leave out: then it can only update existing rows.
     missing_required: list[Column] = field(default_factory=list)
+    cells: _Cells | None = field(default=None, init=False, repr=False, compare=False)  # compiled by parse_row
 
     def header_of(self, alias: str) -> str:
         for _, col, written in self.columns:
@@ -157,44 +160,89 @@ def read_header(directory: Directory, cells: list[str], path: str, problems: Pro
     return plan
 
 
+# A parsed value reused for an equal cell further down (see ``_Cells``): only types nobody can change in place.
+_SHAREABLE = frozenset({str, int, float, bool, Decimal, date, datetime, type(None)})
+MEMO_LIMIT = 4096  # distinct cells remembered per column: a status or a date repeats, a phone number rarely
+
+
+class _Cells:
+    """A plan's columns compiled for ``parse_row``, which runs once a row (millions for a province).
+
+    Each entry: (file index, header as written, alias, parser, text limit or None, required, default,
+    multiline, memo). ``memo`` remembers, for a column other than the key, what its (pure) parser made of
+    a stripped text cell, so a repeated status, category, date or amount is parsed once. Only values are
+    remembered, never refusals: a refused cell is parsed, and reported, every time it occurs."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self, plan: HeaderPlan):
+        key = plan.directory.key
+        self.entries = [
+            (idx, written, col.alias, col.parse, getattr(col.parse, "max_len", None), col.required, col.default,
+             col.multiline, None if col.alias == key else {})
+            for idx, col, written in plan.columns]
+
+
 def parse_row(plan: HeaderPlan, number: int, values: list[Any], problems: Problems) -> dict[str, Any] | None:
     """The record of one row, or None after adding its problems.
 
     Text is checked for control characters before anything else (``workflow.text_rules``): a refused
     character is never stripped away, parsed, nor quoted back in another message."""
-    record: dict[str, Any] = dict(plan.absent_defaults)
+    cells = plan.cells
+    if cells is None:
+        cells = plan.cells = _Cells(plan)
+    record: dict[str, Any] = dict(plan.absent_defaults) if plan.absent_defaults else {}
     ok = True
     width = len(values)
     suspect = any_control_character(values)
-    for idx, col, written in plan.columns:
+    for idx, written, alias, parse, max_len, required, default, multiline, memo in cells.entries:
         value = values[idx] if idx < width else None
-        if value.__class__ is UnreadableCell:
-            problems.add(Problem(number, idx, written, value.reason))
-            ok = False
-            continue
         if value.__class__ is str:
-            refused = suspect and control_character(value, multiline=col.multiline)
-            if refused:
-                problems.add(Problem(number, idx, written, refused))
-                ok = False
-                continue
+            if suspect:
+                refused = control_character(value, multiline=multiline)
+                if refused:
+                    problems.add(Problem(number, idx, written, refused))
+                    ok = False
+                    continue
             value = value.strip()
-            max_len = getattr(col.parse, "max_len", None)
-            if max_len is not None and value:
+            if not value:
+                if required:
+                    problems.add(Problem(number, idx, written, "必填项为空"))
+                    ok = False
+                record[alias] = default
+                continue
+            if max_len is not None:
                 if len(value) > max_len:
                     problems.add(Problem(number, idx, written, too_long(len(value), max_len)))
                     ok = False
                 else:
-                    record[col.alias] = value
+                    record[alias] = value
                 continue
-        if value is None or value == "":
-            if col.required:
+            if memo is not None:
+                parsed = memo.get(value, memo)
+                if parsed is memo:
+                    try:
+                        parsed = parse(value)
+                    except Invalid as exc:
+                        problems.add(Problem(number, idx, written, str(exc)))
+                        ok = False
+                        continue
+                    if len(memo) < MEMO_LIMIT and parsed.__class__ in _SHAREABLE:
+                        memo[value] = parsed
+                record[alias] = parsed
+                continue
+        elif value.__class__ is UnreadableCell:
+            problems.add(Problem(number, idx, written, value.reason))
+            ok = False
+            continue
+        elif value is None or value == "":
+            if required:
                 problems.add(Problem(number, idx, written, "必填项为空"))
                 ok = False
-            record[col.alias] = col.default
+            record[alias] = default
             continue
         try:
-            record[col.alias] = col.parse(value)
+            record[alias] = parse(value)
         except Invalid as exc:
             problems.add(Problem(number, idx, written, str(exc)))
             ok = False

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from psycopg.copy import QueuedLibpqWriter
+from sqlalchemy import Connection, String, Text, bindparam, delete, insert, select, update
 
 from workflow.persistence import orm
 from workflow.persistence.bulk import bulk_insert
@@ -156,27 +157,23 @@ class DirectoryWriter:
     def stage(self) -> Iterator[Callable[[int, dict[str, Any]], None]]:
         """A temporary table shaped like the target's columns plus the file row number, dropped at commit or
         rollback; yields ``add(row_number, record)``, which streams the record into it with ``COPY``. No other
-        statement may run on the connection until the block ends."""
+        statement may run on the connection until the block ends.
+
+        The rows are written as COPY text lines built here (``_CopyLines``), many at a time, and a worker
+        thread sends them (psycopg's ``QueuedLibpqWriter``) while the next rows are checked."""
         t = self.target.table
         columns = [self.target.columns[a] for a in self.aliases]
         self.stage_name = f"ssj_stage_{t.name}"
         self.conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {self.stage_name} ON COMMIT DROP AS "
                                   f"SELECT {', '.join(columns)} FROM {t.name} WITH NO DATA")
         self.conn.exec_driver_sql(f"ALTER TABLE {self.stage_name} ADD COLUMN source_row integer NOT NULL")
-        convert = self.insert.convert
-        values = self._values
-        with self.conn.connection.driver_connection.cursor() as cursor, cursor.copy(f"COPY {self.stage_name} ({', '.join(columns)}, source_row) FROM STDIN") as copy:
-            write_row = copy.write_row
-
-            def add(number: int, record: dict[str, Any]) -> None:
-                row = values(record)
-                for i, f in convert:
-                    if row[i] is not None:
-                        row[i] = f(row[i])
-                row.append(number)
-                write_row(row)
-
-            yield add
+        lines = _CopyLines(self.aliases, [t.c[c] for c in columns], dict(self.insert.convert))
+        sql = f"COPY {self.stage_name} ({', '.join(columns)}, source_row) FROM STDIN"
+        with self.conn.connection.driver_connection.cursor() as cursor, \
+                cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
+            lines.write = copy.write
+            yield lines.add
+            lines.flush()
 
     def staged_repeats(self, limit: int) -> tuple[list[tuple[int, str, int]], int]:
         """Staged rows whose key an earlier row already had: (row, key, first row) for the first ``limit``
@@ -248,3 +245,81 @@ def _child_rows(alias: str, parent_col: str, batch: list[dict[str, Any]], key_al
             else:
                 out.append({parent_col: record[key_alias], "position": position, "text": value})
     return out
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_FORMATTED_LIMIT = 4096  # distinct values whose COPY text is remembered per column (dates, amounts repeat)
+
+
+class _CopyLines:
+    """Records as lines of COPY's text format (tab-separated, ``\\N`` for NULL, backslash escapes), sent
+    ``_LINES_PER_WRITE`` at a time: cheaper than psycopg's ``write_row`` per row, which adapts every value.
+
+    A text column's value is written as it is unless the line shows it must be escaped (a backslash, tab or
+    line break in some value: counted against the markers the line itself holds), then the whole line is
+    built again with every value escaped. Other values go through the column type's bind processor (as
+    ``persistence.bulk`` does) and ``str`` (ISO dates, decimals), remembered per column by value (equal values
+    of a typed column are stored alike: a Numeric column has a fixed scale)."""
+
+    _LINES_PER_WRITE = 2000
+
+    def __init__(self, aliases: list[str], columns: list[Any], processors: dict[int, Callable[[Any], Any]]):
+        self.plan = [(alias, None if isinstance(column.type, (String, Text)) and i not in processors
+                      else (processors.get(i), {})) for i, (alias, column) in enumerate(zip(aliases, columns))]
+        self.separators = len(aliases)  # one before the row number
+        self.pending: list[str] = []
+        self.write: Callable[[str], None] | None = None
+
+    def add(self, number: int, record: dict[str, Any]) -> None:
+        get = record.get
+        fields = []
+        nulls = 0
+        for alias, typed in self.plan:
+            value = get(alias)
+            if value is None:
+                fields.append("\\N")
+                nulls += 1
+            elif typed is None:
+                fields.append(value)
+            else:
+                fields.append(_formatted(value, *typed))
+        fields.append(str(number))
+        try:
+            line = "\t".join(fields)
+        except TypeError:  # a list kept in one column (专长)
+            line = self._escaped(number, record)
+        if line.count("\\") != nulls or line.count("\t") != self.separators or "\n" in line or "\r" in line:
+            line = self._escaped(number, record)
+        pending = self.pending
+        pending.append(line)
+        if len(pending) >= self._LINES_PER_WRITE:
+            self.flush()
+
+    def _escaped(self, number: int, record: dict[str, Any]) -> str:
+        fields = []
+        for alias, typed in self.plan:
+            value = record.get(alias)
+            if value is None:
+                fields.append("\\N")
+            elif value.__class__ is list:
+                fields.append("；".join(value).translate(_COPY_ESCAPES))
+            else:
+                fields.append((value if typed is None else _formatted(value, *typed)).translate(_COPY_ESCAPES))
+        return "\t".join([*fields, str(number)])
+
+    def flush(self) -> None:
+        if self.pending:
+            self.pending.append("")
+            self.write("\n".join(self.pending))
+            self.pending.clear()
+
+
+def _formatted(value: Any, process: Callable[[Any], Any] | None, memo: dict[Any, str]) -> str:
+    """A typed value's COPY text: through the column's bind processor, then ``t``/``f`` or ``str``."""
+    found = memo.get(value)
+    if found is None:
+        stored = process(value) if process is not None else value
+        found = ("t" if stored else "f") if isinstance(stored, bool) else str(stored)
+        if len(memo) < _FORMATTED_LIMIT:
+            memo[value] = found
+    return found
