@@ -162,7 +162,7 @@ def read_header(directory: Directory, cells: list[str], path: str, problems: Pro
 
 # A parsed value reused for an equal cell further down (see ``_Cells``): only types nobody can change in place.
 _SHAREABLE = frozenset({str, int, float, bool, Decimal, date, datetime, type(None)})
-MEMO_LIMIT = 4096  # distinct cells remembered per column: a status or a date repeats, a phone number rarely
+MEMO_LIMIT = 16_384  # distinct cells remembered per column: a status or a date repeats, a phone number rarely
 
 
 class _Cells:

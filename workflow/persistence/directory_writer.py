@@ -23,10 +23,15 @@ from datetime import datetime
 from typing import Any
 
 from psycopg.copy import QueuedLibpqWriter
+from psycopg.errors import UniqueViolation
 from sqlalchemy import Connection, String, Text, bindparam, delete, insert, select, update
 
 from workflow.persistence import orm
 from workflow.persistence.bulk import bulk_insert
+
+
+class KeyRepeated(Exception):
+    """``DirectoryWriter.direct`` met a key twice: nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -157,20 +162,45 @@ class DirectoryWriter:
     def stage(self) -> Iterator[Callable[[int, dict[str, Any]], None]]:
         """A temporary table shaped like the target's columns plus the file row number, dropped at commit or
         rollback; yields ``add(row_number, record)``, which streams the record into it with ``COPY``. No other
-        statement may run on the connection until the block ends.
-
-        The rows are written as COPY text lines built here (``_CopyLines``), many at a time, and a worker
-        thread sends them (psycopg's ``QueuedLibpqWriter``) while the next rows are checked."""
+        statement may run on the connection until the block ends."""
         t = self.target.table
         columns = [self.target.columns[a] for a in self.aliases]
         self.stage_name = f"ssj_stage_{t.name}"
         self.conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {self.stage_name} ON COMMIT DROP AS "
                                   f"SELECT {', '.join(columns)} FROM {t.name} WITH NO DATA")
         self.conn.exec_driver_sql(f"ALTER TABLE {self.stage_name} ADD COLUMN source_row integer NOT NULL")
-        lines = _CopyLines(self.aliases, [t.c[c] for c in columns], dict(self.insert.convert))
-        sql = f"COPY {self.stage_name} ({', '.join(columns)}, source_row) FROM STDIN"
+        with self._copy(self.stage_name, [*columns, "source_row"], None) as add:
+            yield add
+
+    @contextmanager
+    def direct(self) -> Iterator[Callable[[int, dict[str, Any]], None]]:
+        """Into an empty table, the records straight into it with ``COPY`` (the import's constants on every
+        row), in a savepoint: no staging table, no merge. A key repeated in the file fails the COPY at its
+        end (``KeyRepeated``), an exception from the block stops it: either way nothing stays written, and
+        the caller takes ``stage`` instead, which finds and places every repeat."""
+        columns = [self.target.columns[a] for a in self.aliases]
+        constants = ["in_latest_directory", "last_import_id", "created_at", "updated_at"]
+        savepoint = self.conn.begin_nested()
+        try:
+            with self._copy(self.target.table.name, [*columns, *constants], self.insert.constants) as add:
+                yield add
+        except UniqueViolation:
+            savepoint.rollback()
+            raise KeyRepeated from None
+        except BaseException:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+
+    @contextmanager
+    def _copy(self, table: str, columns: list[str], constants) -> Iterator[Callable[[int, dict[str, Any]], None]]:
+        """``add(row_number, record)`` writing COPY text lines built here (``_CopyLines``), many at a time; a
+        worker thread sends them (psycopg's ``QueuedLibpqWriter``) while the next rows are checked."""
+        t = self.target.table
+        lines = _CopyLines(self.aliases, [t.c[self.target.columns[a]] for a in self.aliases],
+                           dict(self.insert.convert), constants)
         with self.conn.connection.driver_connection.cursor() as cursor, \
-                cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
+                cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN", writer=QueuedLibpqWriter(cursor)) as copy:
             lines.write = copy.write
             yield lines.add
             lines.flush()
@@ -248,7 +278,7 @@ def _child_rows(alias: str, parent_col: str, batch: list[dict[str, Any]], key_al
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_FORMATTED_LIMIT = 4096  # distinct values whose COPY text is remembered per column (dates, amounts repeat)
+_FORMATTED_LIMIT = 16_384  # distinct values whose COPY text is remembered per column (dates, amounts repeat)
 
 
 class _CopyLines:
@@ -263,10 +293,15 @@ class _CopyLines:
 
     _LINES_PER_WRITE = 2000
 
-    def __init__(self, aliases: list[str], columns: list[Any], processors: dict[int, Callable[[Any], Any]]):
+    def __init__(self, aliases: list[str], columns: list[Any], processors: dict[int, Callable[[Any], Any]],
+                 constants: tuple[Any, ...] | None):
+        """``constants``: the (bind-processed) values that end every line, or None for the row number."""
         self.plan = [(alias, None if isinstance(column.type, (String, Text)) and i not in processors
                       else (processors.get(i), {})) for i, (alias, column) in enumerate(zip(aliases, columns))]
-        self.separators = len(aliases)  # one before the row number
+        self.tail = None if constants is None else "\t".join(
+            "\\N" if v is None else _formatted(v, None, {}).translate(_COPY_ESCAPES) for v in constants)
+        self.separators = len(aliases) + (0 if constants is None else len(constants) - 1)
+        self.backslashes = 0 if constants is None else self.tail.count("\\")  # besides one per NULL
         self.pending: list[str] = []
         self.write: Callable[[str], None] | None = None
 
@@ -282,13 +317,14 @@ class _CopyLines:
             elif typed is None:
                 fields.append(value)
             else:
-                fields.append(_formatted(value, *typed))
-        fields.append(str(number))
+                formatted = typed[1].get(value)
+                fields.append(formatted if formatted is not None else _formatted(value, *typed))
+        fields.append(self.tail or str(number))
         try:
             line = "\t".join(fields)
         except TypeError:  # a list kept in one column (专长)
             line = self._escaped(number, record)
-        if line.count("\\") != nulls or line.count("\t") != self.separators or "\n" in line or "\r" in line:
+        if line.count("\\") != nulls + self.backslashes or line.count("\t") != self.separators or "\n" in line or "\r" in line:
             line = self._escaped(number, record)
         pending = self.pending
         pending.append(line)
@@ -305,7 +341,7 @@ class _CopyLines:
                 fields.append("；".join(value).translate(_COPY_ESCAPES))
             else:
                 fields.append((value if typed is None else _formatted(value, *typed)).translate(_COPY_ESCAPES))
-        return "\t".join([*fields, str(number)])
+        return "\t".join([*fields, self.tail or str(number)])
 
     def flush(self) -> None:
         if self.pending:
