@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 from psycopg.copy import QueuedLibpqWriter
@@ -159,9 +160,9 @@ class DirectoryWriter:
         return self.conn.dialect.name == "postgresql" and self.target.child is None
 
     @contextmanager
-    def stage(self) -> Iterator[Callable[[int, dict[str, Any]], None]]:
+    def stage(self) -> Iterator[_CopyLines]:
         """A temporary table shaped like the target's columns plus the file row number, dropped at commit or
-        rollback; yields ``add(row_number, record)``, which streams the record into it with ``COPY``. No other
+        rollback; yields the lines (``_CopyLines.add``/``add_many``) that stream records into it with ``COPY``. No other
         statement may run on the connection until the block ends."""
         t = self.target.table
         columns = [self.target.columns[a] for a in self.aliases]
@@ -169,11 +170,11 @@ class DirectoryWriter:
         self.conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {self.stage_name} ON COMMIT DROP AS "
                                   f"SELECT {', '.join(columns)} FROM {t.name} WITH NO DATA")
         self.conn.exec_driver_sql(f"ALTER TABLE {self.stage_name} ADD COLUMN source_row integer NOT NULL")
-        with self._copy(self.stage_name, [*columns, "source_row"], None) as add:
-            yield add
+        with self._copy(self.stage_name, [*columns, "source_row"], None) as lines:
+            yield lines
 
     @contextmanager
-    def direct(self) -> Iterator[Callable[[int, dict[str, Any]], None]]:
+    def direct(self) -> Iterator[_CopyLines]:
         """Into an empty table, the records straight into it with ``COPY`` (the import's constants on every
         row), in a savepoint: no staging table, no merge. A key repeated in the file fails the COPY at its
         end (``KeyRepeated``), an exception from the block stops it: either way nothing stays written, and
@@ -182,8 +183,8 @@ class DirectoryWriter:
         constants = ["in_latest_directory", "last_import_id", "created_at", "updated_at"]
         savepoint = self.conn.begin_nested()
         try:
-            with self._copy(self.target.table.name, [*columns, *constants], self.insert.constants) as add:
-                yield add
+            with self._copy(self.target.table.name, [*columns, *constants], self.insert.constants) as lines:
+                yield lines
         except UniqueViolation:
             savepoint.rollback()
             raise KeyRepeated from None
@@ -193,16 +194,17 @@ class DirectoryWriter:
         savepoint.commit()
 
     @contextmanager
-    def _copy(self, table: str, columns: list[str], constants) -> Iterator[Callable[[int, dict[str, Any]], None]]:
-        """``add(row_number, record)`` writing COPY text lines built here (``_CopyLines``), many at a time; a
-        worker thread sends them (psycopg's ``QueuedLibpqWriter``) while the next rows are checked."""
+    def _copy(self, table: str, columns: list[str], constants) -> Iterator[_CopyLines]:
+        """The COPY text lines built here (``_CopyLines``), written many at a time; a worker thread sends them
+        (psycopg's ``QueuedLibpqWriter``) while the next rows are checked."""
         t = self.target.table
         lines = _CopyLines(self.aliases, [t.c[self.target.columns[a]] for a in self.aliases],
                            dict(self.insert.convert), constants)
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         with self.conn.connection.driver_connection.cursor() as cursor, \
-                cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN", writer=QueuedLibpqWriter(cursor)) as copy:
+                cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
             lines.write = copy.write
-            yield lines.add
+            yield lines
             lines.flush()
 
     def staged_repeats(self, limit: int) -> tuple[list[tuple[int, str, int]], int]:
@@ -277,6 +279,7 @@ def _child_rows(alias: str, parent_col: str, batch: list[dict[str, Any]], key_al
     return out
 
 
+_NULL = "\\N"
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _FORMATTED_LIMIT = 16_384  # distinct values whose COPY text is remembered per column (dates, amounts repeat)
 
@@ -330,6 +333,38 @@ class _CopyLines:
         pending.append(line)
         if len(pending) >= self._LINES_PER_WRITE:
             self.flush()
+
+    def add_many(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
+        """``add`` for each (row number, record), a column at a time with C loops; a batch with a value to
+        escape (or a list) is written row by row by ``add``."""
+        n = len(batch)
+        records = [record for _, record in batch]
+        columns, nulls = [], 0
+        for alias, typed in self.plan:
+            values = list(map(dict.get, records, repeat(alias, n)))
+            if None in values:
+                nulls += values.count(None)
+            if typed is None:
+                columns.append([_NULL if v is None else v for v in values] if None in values else values)
+                continue
+            process, memo = typed
+            texts = list(map(memo.get, values))
+            if None in texts:
+                texts = [t if t is not None else _NULL if v is None else _formatted(v, process, memo)
+                         for t, v in zip(texts, values)]
+            columns.append(texts)
+        columns.append(repeat(self.tail, n) if self.tail else map(str, [number for number, _ in batch]))
+        try:
+            chunk = "\n".join(map("\t".join, zip(*columns)))
+        except TypeError:  # a list kept in one column (专长)
+            chunk = None
+        if chunk is None or chunk.count("\\") != nulls + n * self.backslashes \
+                or chunk.count("\t") != n * self.separators or chunk.count("\n") != n - 1 or "\r" in chunk:
+            for number, record in batch:
+                self.add(number, record)
+            return
+        self.flush()
+        self.write(chunk + "\n")
 
     def _escaped(self, number: int, record: dict[str, Any]) -> str:
         fields = []

@@ -16,12 +16,13 @@ by queries on it, and one statement merges it when there was no problem.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from workflow.audit import DIRECTORY_CHAIN, Entry
 from workflow.directory import DIRECTORIES
 from workflow.files.tabular import FileProblem, open_table
-from workflow.importing import MAX_PROBLEM_LINES, HeaderPlan, ImportRejected, Problem, Problems, parse_row, read_header
+from workflow.importing import MAX_PROBLEM_LINES, HeaderPlan, ImportRejected, Problem, Problems, parse_row, parse_rows, read_header
 from workflow.persistence.directory_writer import DirectoryWriter, KeyRepeated
 from workflow.persistence.statistics_refresh import DIRECTORY_TABLES, refresh_statistics
 from workflow.services.identities import require_staff
@@ -89,6 +90,12 @@ def _load(uow, kind: str, plan: HeaderPlan, table, problems: Problems, *, full: 
     return report
 
 
+def _batches(rows, size: int = 1000):
+    """The rows a thousand at a time (``parse_rows`` checks a batch a column at a time)."""
+    while batch := list(islice(rows, size)):
+        yield batch
+
+
 class _Refused(Exception):
     """A row with a problem, seen while copying straight into the table."""
 
@@ -101,13 +108,13 @@ def _load_direct(writer: DirectoryWriter, plan: HeaderPlan, table, report: Impor
     when the file has no data row."""
     scratch = Problems(table.path)  # the staged reading finds these again, in their place among the rest
     try:
-        with writer.direct() as add:
-            for number, values in table.rows:
-                record = parse_row(plan, number, values, scratch)
-                if record is None:
+        with writer.direct() as lines:
+            for batch in _batches(table.rows):
+                records = parse_rows(plan, batch, scratch)
+                if scratch:
                     raise _Refused
-                add(number, record)
-                report.rows += 1
+                lines.add_many(records)
+                report.rows += len(records)
     except (_Refused, KeyRepeated):
         report.rows = 0
         return False
@@ -122,12 +129,11 @@ def _load_staged(writer: DirectoryWriter, plan: HeaderPlan, table, problems: Pro
     checks that need every key, as queries; merged only when there was no problem."""
     key_header, key_index = plan.header_of(plan.directory.key), plan.index_of(plan.directory.key)
     empty_at_start = writer.is_empty()
-    with writer.stage() as add:
-        for number, values in table.rows:
-            record = parse_row(plan, number, values, problems)
-            if record is not None:
-                add(number, record)
-                report.rows += 1
+    with writer.stage() as lines:
+        for batch in _batches(table.rows):
+            records = parse_rows(plan, batch, problems)
+            lines.add_many(records)
+            report.rows += len(records)
     if not report.rows:
         if not problems:
             problems.add(Problem(None, 0, None, "文件没有数据行"))
