@@ -327,7 +327,8 @@ class _CopyLines:
             line = "\t".join(fields)
         except TypeError:  # a list kept in one column (专长)
             line = self._escaped(number, record)
-        if line.count("\\") != nulls + self.backslashes or line.count("\t") != self.separators or "\n" in line or "\r" in line:
+        if line.count("\\") != nulls + self.backslashes or line.count("\t") != self.separators \
+                or "\n" in line or "\r" in line:
             line = self._escaped(number, record)
         pending = self.pending
         pending.append(line)

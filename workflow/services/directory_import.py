@@ -22,7 +22,8 @@ from typing import Any
 from workflow.audit import DIRECTORY_CHAIN, Entry
 from workflow.directory import DIRECTORIES
 from workflow.files.tabular import FileProblem, open_table
-from workflow.importing import MAX_PROBLEM_LINES, HeaderPlan, ImportRejected, Problem, Problems, parse_row, parse_rows, read_header
+from workflow.importing import (MAX_PROBLEM_LINES, HeaderPlan, ImportRejected, Problem, Problems, parse_row, parse_rows,
+                                read_header)
 from workflow.persistence.directory_writer import DirectoryWriter, KeyRepeated
 from workflow.persistence.statistics_refresh import DIRECTORY_TABLES, refresh_statistics
 from workflow.services.identities import require_staff
