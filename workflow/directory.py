@@ -191,9 +191,14 @@ def mobile(value: Any) -> str:
     return s
 
 
+_PHONE = re.compile(r"[0-9+()（）\-\s转,，;；/]*")
+
+
 def phone(value: Any) -> str:
-    s = unicodedata.normalize("NFKC", _as_text(value)).strip()
-    if len(s) > 40 or not re.fullmatch(r"[0-9+()（）\-\s转,，;；/]*", s):
+    s = _as_text(value)
+    if not s.isascii():  # NFKC leaves ASCII as it is
+        s = unicodedata.normalize("NFKC", s).strip()
+    if len(s) > 40 or not _PHONE.fullmatch(s):
         raise Invalid(f"“{_short(s)}”不是有效的电话号码")
     return s
 
@@ -239,7 +244,7 @@ def _short(s: str, limit: int = 40) -> str:
 class Column:
     header: str
     alias: str
-    parse: Callable[[Any], Any]
+    parse: Callable[[Any], Any]  # a function of the cell alone: the importer reuses its value for an equal cell
     required: bool = False
     references: str | None = None  # "departments": must name a known department
     default: Any = None  # the value of a blank cell

@@ -93,3 +93,25 @@ def test_the_memory_of_an_import_does_not_grow_with_the_file(ready, db_url, tmp_
     assert len(rows_of(db_url, orm.Enterprise)) == 220_000
     print(f"peak RSS {small:.0f} MB for 20,000 rows, {large:.0f} MB for 200,000")
     assert large - small < 8, f"peak RSS {small:.0f} MB for 20,000 rows, {large:.0f} MB for 200,000"
+
+
+@postgresql
+def test_text_copy_escapes_stored_as_written_first_import_and_reimport(ready, db_url, tmp_path):
+    """The COPY text lines are built by the importer: a backslash, a typed ``\\N`` and an empty optional cell
+    are stored as they are, when copied straight into the empty table and when staged and merged."""
+    keys = [code(f"MH{n:07d}") for n in range(3)]
+    odd = {"企业名称": "甲\\乙有限公司", "住所": "\\N", "行业": "", "注册资本（万元）": "1E+3", "法定代表人": "王\\t伟"}
+    first = write_csv(tmp_path / "first.csv", ENTERPRISE_HEADER,
+                      [enterprise(keys[0], **odd), enterprise(keys[1]), enterprise(keys[2], 主体类别="个体工商户",
+                                                                                       **{"注册资本（万元）": ""})])
+    assert "共 3 行，新增 3，更新 0" in ready("import", "enterprises", first).out
+    second = write_csv(tmp_path / "second.csv", ENTERPRISE_HEADER, [enterprise(keys[1], **odd)])
+    assert "共 1 行，新增 0，更新 1" in ready("import", "enterprises", second).out
+    stored = rows_of(db_url, orm.Enterprise)
+    for key in keys[:2]:
+        row = stored[key]
+        assert (row.name, row.address, row.industry, row.legal_representative) == (
+            "甲\\乙有限公司", "\\N", None, "王\\t伟")
+        assert float(row.registered_capital) == 1000.0
+    assert stored[keys[2]].registered_capital is None and stored[keys[2]].established_on.isoformat() == "2015-03-02"
+    assert stored[keys[0]].created_at == stored[keys[1]].created_at and stored[keys[0]].in_latest_directory

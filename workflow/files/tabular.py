@@ -24,8 +24,8 @@ from workflow.files.xlsx_reader import XlsxProblem, open_xlsx
 # A row as a whole is bounded by MAX_ROW_CHARS while it is read (``_bounded_lines``).
 MAX_ROW_CHARS = 1_000_000
 csv.field_size_limit(MAX_ROW_CHARS)
-# The rows of a CSV: Excel's own sheet maximum, above the 1,000,000 enterprises issue 2 promised.
-MAX_CSV_ROWS = 1_048_576
+# A CSV has no row limit of its own (a province's export is millions of rows, beyond Excel's sheet): rows
+# are streamed, so memory does not grow with the file. An XLSX sheet keeps its limits (``xlsx_reader``).
 
 _CHUNK = 1 << 20
 
@@ -158,42 +158,36 @@ def _non_blank(numbered: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int,
             yield number, values
 
 
-class _BoundedLines:
+def _bounded_lines(fh, row_start: list[int]) -> Iterator[str]:
     """The file's lines for ``csv.reader``, refusing a row longer than MAX_ROW_CHARS before it is whole
-    (a quoted field may span lines, so the count runs until the reader has taken the row)."""
-
-    def __init__(self, fh):
-        self.fh, self.row_chars, self.line = fh, 0, 0
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        line = self.fh.readline(MAX_ROW_CHARS + 1)
-        if not line:
-            raise StopIteration
-        self.line += 1
-        self.row_chars += len(line)
-        if self.row_chars > MAX_ROW_CHARS:
-            raise FileProblem(f"第 {self.line:,} 行超过 {MAX_ROW_CHARS:,} 个字符，拒绝读取（不是正常的表格行）")
-        return line
+    (a quoted field may span lines, so the count runs until the reader has taken the row). ``row_start``
+    is shared with the reader's loop: ``[characters read when the current row began, characters read]``;
+    a generator, not a class, because this runs once a line."""
+    readline = fh.readline
+    limit = MAX_ROW_CHARS + 1
+    chars = line_number = 0
+    while line := readline(limit):
+        line_number += 1
+        chars += len(line)
+        if chars - row_start[0] > MAX_ROW_CHARS:
+            raise FileProblem(f"第 {line_number:,} 行超过 {MAX_ROW_CHARS:,} 个字符，拒绝读取（不是正常的表格行）")
+        row_start[1] = chars
+        yield line
 
 
 @contextmanager
 def _open_csv(path: Path, given: str, looks_like_header) -> Iterator[Table]:
     encoding, sha256 = detect_encoding(path)
     with open(path, encoding=encoding, newline="") as fh:
-        lines = _BoundedLines(fh)
-        reader = csv.reader(lines)
+        row_start = [0, 0]
+        reader = csv.reader(_bounded_lines(fh, row_start))
 
         def numbered() -> Iterator[tuple[int, list[Any]]]:
             number = 0
             try:
                 for values in reader:
                     number += 1
-                    lines.row_chars = 0
-                    if number > MAX_CSV_ROWS:
-                        raise FileProblem(f"超过 {MAX_CSV_ROWS:,} 行，拒绝读取（请拆分文件）")
+                    row_start[0] = row_start[1]
                     if "".join(values).strip():
                         yield number, values
             except csv.Error as exc:

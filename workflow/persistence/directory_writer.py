@@ -20,12 +20,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from psycopg.copy import QueuedLibpqWriter
+from psycopg.errors import UniqueViolation
+from sqlalchemy import Connection, String, Text, bindparam, delete, insert, select, update
 
 from workflow.persistence import orm
 from workflow.persistence.bulk import bulk_insert
+
+
+class KeyRepeated(Exception):
+    """``DirectoryWriter.direct`` met a key twice: nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -153,9 +160,9 @@ class DirectoryWriter:
         return self.conn.dialect.name == "postgresql" and self.target.child is None
 
     @contextmanager
-    def stage(self) -> Iterator[Callable[[int, dict[str, Any]], None]]:
+    def stage(self) -> Iterator[_CopyLines]:
         """A temporary table shaped like the target's columns plus the file row number, dropped at commit or
-        rollback; yields ``add(row_number, record)``, which streams the record into it with ``COPY``. No other
+        rollback; yields the lines (``_CopyLines.add``/``add_many``) that stream records into it with ``COPY``. No other
         statement may run on the connection until the block ends."""
         t = self.target.table
         columns = [self.target.columns[a] for a in self.aliases]
@@ -163,20 +170,42 @@ class DirectoryWriter:
         self.conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {self.stage_name} ON COMMIT DROP AS "
                                   f"SELECT {', '.join(columns)} FROM {t.name} WITH NO DATA")
         self.conn.exec_driver_sql(f"ALTER TABLE {self.stage_name} ADD COLUMN source_row integer NOT NULL")
-        convert = self.insert.convert
-        values = self._values
-        with self.conn.connection.driver_connection.cursor() as cursor, cursor.copy(f"COPY {self.stage_name} ({', '.join(columns)}, source_row) FROM STDIN") as copy:
-            write_row = copy.write_row
+        with self._copy(self.stage_name, [*columns, "source_row"], None) as lines:
+            yield lines
 
-            def add(number: int, record: dict[str, Any]) -> None:
-                row = values(record)
-                for i, f in convert:
-                    if row[i] is not None:
-                        row[i] = f(row[i])
-                row.append(number)
-                write_row(row)
+    @contextmanager
+    def direct(self) -> Iterator[_CopyLines]:
+        """Into an empty table, the records straight into it with ``COPY`` (the import's constants on every
+        row), in a savepoint: no staging table, no merge. A key repeated in the file fails the COPY at its
+        end (``KeyRepeated``), an exception from the block stops it: either way nothing stays written, and
+        the caller takes ``stage`` instead, which finds and places every repeat."""
+        columns = [self.target.columns[a] for a in self.aliases]
+        constants = ["in_latest_directory", "last_import_id", "created_at", "updated_at"]
+        savepoint = self.conn.begin_nested()
+        try:
+            with self._copy(self.target.table.name, [*columns, *constants], self.insert.constants) as lines:
+                yield lines
+        except UniqueViolation:
+            savepoint.rollback()
+            raise KeyRepeated from None
+        except BaseException:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
 
-            yield add
+    @contextmanager
+    def _copy(self, table: str, columns: list[str], constants) -> Iterator[_CopyLines]:
+        """The COPY text lines built here (``_CopyLines``), written many at a time; a worker thread sends them
+        (psycopg's ``QueuedLibpqWriter``) while the next rows are checked."""
+        t = self.target.table
+        lines = _CopyLines(self.aliases, [t.c[self.target.columns[a]] for a in self.aliases],
+                           dict(self.insert.convert), constants)
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with self.conn.connection.driver_connection.cursor() as cursor, \
+                cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
+            lines.write = copy.write
+            yield lines
+            lines.flush()
 
     def staged_repeats(self, limit: int) -> tuple[list[tuple[int, str, int]], int]:
         """Staged rows whose key an earlier row already had: (row, key, first row) for the first ``limit``
@@ -248,3 +277,121 @@ def _child_rows(alias: str, parent_col: str, batch: list[dict[str, Any]], key_al
             else:
                 out.append({parent_col: record[key_alias], "position": position, "text": value})
     return out
+
+
+_NULL = "\\N"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_FORMATTED_LIMIT = 16_384  # distinct values whose COPY text is remembered per column (dates, amounts repeat)
+
+
+class _CopyLines:
+    """Records as lines of COPY's text format (tab-separated, ``\\N`` for NULL, backslash escapes), sent
+    ``_LINES_PER_WRITE`` at a time: cheaper than psycopg's ``write_row`` per row, which adapts every value.
+
+    A text column's value is written as it is unless the line shows it must be escaped (a backslash, tab or
+    line break in some value: counted against the markers the line itself holds), then the whole line is
+    built again with every value escaped. Other values go through the column type's bind processor (as
+    ``persistence.bulk`` does) and ``str`` (ISO dates, decimals), remembered per column by value (equal values
+    of a typed column are stored alike: a Numeric column has a fixed scale)."""
+
+    _LINES_PER_WRITE = 2000
+
+    def __init__(self, aliases: list[str], columns: list[Any], processors: dict[int, Callable[[Any], Any]],
+                 constants: tuple[Any, ...] | None):
+        """``constants``: the (bind-processed) values that end every line, or None for the row number."""
+        self.plan = [(alias, None if isinstance(column.type, (String, Text)) and i not in processors
+                      else (processors.get(i), {})) for i, (alias, column) in enumerate(zip(aliases, columns))]
+        self.tail = None if constants is None else "\t".join(
+            "\\N" if v is None else _formatted(v, None, {}).translate(_COPY_ESCAPES) for v in constants)
+        self.separators = len(aliases) + (0 if constants is None else len(constants) - 1)
+        self.backslashes = 0 if constants is None else self.tail.count("\\")  # besides one per NULL
+        self.pending: list[str] = []
+        self.write: Callable[[str], None] | None = None
+
+    def add(self, number: int, record: dict[str, Any]) -> None:
+        get = record.get
+        fields = []
+        nulls = 0
+        for alias, typed in self.plan:
+            value = get(alias)
+            if value is None:
+                fields.append("\\N")
+                nulls += 1
+            elif typed is None:
+                fields.append(value)
+            else:
+                formatted = typed[1].get(value)
+                fields.append(formatted if formatted is not None else _formatted(value, *typed))
+        fields.append(self.tail or str(number))
+        try:
+            line = "\t".join(fields)
+        except TypeError:  # a list kept in one column (专长)
+            line = self._escaped(number, record)
+        if line.count("\\") != nulls + self.backslashes or line.count("\t") != self.separators \
+                or "\n" in line or "\r" in line:
+            line = self._escaped(number, record)
+        pending = self.pending
+        pending.append(line)
+        if len(pending) >= self._LINES_PER_WRITE:
+            self.flush()
+
+    def add_many(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
+        """``add`` for each (row number, record), a column at a time with C loops; a batch with a value to
+        escape (or a list) is written row by row by ``add``."""
+        n = len(batch)
+        records = [record for _, record in batch]
+        columns, nulls = [], 0
+        for alias, typed in self.plan:
+            values = list(map(dict.get, records, repeat(alias, n)))
+            if None in values:
+                nulls += values.count(None)
+            if typed is None:
+                columns.append([_NULL if v is None else v for v in values] if None in values else values)
+                continue
+            process, memo = typed
+            texts = list(map(memo.get, values))
+            if None in texts:
+                texts = [t if t is not None else _NULL if v is None else _formatted(v, process, memo)
+                         for t, v in zip(texts, values)]
+            columns.append(texts)
+        columns.append(repeat(self.tail, n) if self.tail else map(str, [number for number, _ in batch]))
+        try:
+            chunk = "\n".join(map("\t".join, zip(*columns)))
+        except TypeError:  # a list kept in one column (专长)
+            chunk = None
+        if chunk is None or chunk.count("\\") != nulls + n * self.backslashes \
+                or chunk.count("\t") != n * self.separators or chunk.count("\n") != n - 1 or "\r" in chunk:
+            for number, record in batch:
+                self.add(number, record)
+            return
+        self.flush()
+        self.write(chunk + "\n")
+
+    def _escaped(self, number: int, record: dict[str, Any]) -> str:
+        fields = []
+        for alias, typed in self.plan:
+            value = record.get(alias)
+            if value is None:
+                fields.append("\\N")
+            elif value.__class__ is list:
+                fields.append("；".join(value).translate(_COPY_ESCAPES))
+            else:
+                fields.append((value if typed is None else _formatted(value, *typed)).translate(_COPY_ESCAPES))
+        return "\t".join([*fields, self.tail or str(number)])
+
+    def flush(self) -> None:
+        if self.pending:
+            self.pending.append("")
+            self.write("\n".join(self.pending))
+            self.pending.clear()
+
+
+def _formatted(value: Any, process: Callable[[Any], Any] | None, memo: dict[Any, str]) -> str:
+    """A typed value's COPY text: through the column's bind processor, then ``t``/``f`` or ``str``."""
+    found = memo.get(value)
+    if found is None:
+        stored = process(value) if process is not None else value
+        found = ("t" if stored else "f") if isinstance(stored, bool) else str(stored)
+        if len(memo) < _FORMATTED_LIMIT:
+            memo[value] = found
+    return found

@@ -16,13 +16,15 @@ by queries on it, and one statement merges it when there was no problem.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from workflow.audit import DIRECTORY_CHAIN, Entry
 from workflow.directory import DIRECTORIES
 from workflow.files.tabular import FileProblem, open_table
-from workflow.importing import MAX_PROBLEM_LINES, HeaderPlan, ImportRejected, Problem, Problems, parse_row, read_header
-from workflow.persistence.directory_writer import DirectoryWriter
+from workflow.importing import (MAX_PROBLEM_LINES, HeaderPlan, ImportRejected, Problem, Problems, parse_row, parse_rows,
+                                read_header)
+from workflow.persistence.directory_writer import DirectoryWriter, KeyRepeated
 from workflow.persistence.statistics_refresh import DIRECTORY_TABLES, refresh_statistics
 from workflow.services.identities import require_staff
 
@@ -50,7 +52,8 @@ def import_directory(uow, kind: str, path: str, *, full: bool) -> ImportReport:
             plan = read_header(directory, table.header, path, problems, warnings)
             with uow:
                 require_staff(uow, f"导入{directory.label}")
-                report = _load(uow, kind, plan, table, problems, full=full)
+                report = _load(uow, kind, plan, table, problems, full=full,
+                               reread=lambda: open_table(path, directory.looks_like_header))
                 if problems:
                     raise ImportRejected(problems, warnings)  # rolls the batches written so far back
     except FileProblem as exc:
@@ -61,13 +64,18 @@ def import_directory(uow, kind: str, path: str, *, full: bool) -> ImportReport:
     return report
 
 
-def _load(uow, kind: str, plan: HeaderPlan, table, problems: Problems, *, full: bool) -> ImportReport:
+def _load(uow, kind: str, plan: HeaderPlan, table, problems: Problems, *, full: bool, reread) -> ImportReport:
     directory = DIRECTORIES[kind]
     report = ImportReport(kind, directory.label, table.path)
     writer = DirectoryWriter(uow.conn, kind, [col.alias for _, col, _ in plan.columns], path=table.path,
                              sha256=table.sha256, full=full, now=uow.now, user=uow.actor)
     if writer.copies and not any(col.references for _, col, _ in plan.columns):
-        _load_staged(writer, plan, table, problems, report)
+        copied = None if plan.missing_required or not writer.is_empty() else _load_direct(writer, plan, table, report)
+        if copied is False:
+            with reread() as again:
+                _load_staged(writer, plan, again, problems, report)
+        elif copied is None:
+            _load_staged(writer, plan, table, problems, report)
     else:
         _load_batches(writer, plan, table, problems, report)
     if problems:
@@ -83,17 +91,50 @@ def _load(uow, kind: str, plan: HeaderPlan, table, problems: Problems, *, full: 
     return report
 
 
+def _batches(rows, size: int = 1000):
+    """The rows a thousand at a time (``parse_rows`` checks a batch a column at a time)."""
+    while batch := list(islice(rows, size)):
+        yield batch
+
+
+class _Refused(Exception):
+    """A row with a problem, seen while copying straight into the table."""
+
+
+def _load_direct(writer: DirectoryWriter, plan: HeaderPlan, table, report: ImportReport) -> bool | None:
+    """A first import (the table empty, every required column there): the rows straight into the table with
+    ``COPY`` (``DirectoryWriter.direct``). True when every row went in; False, nothing written, at the first
+    row with a problem or when a key is repeated: the file is then read again through ``_load_staged``,
+    which lists every problem (a refused file costs a second reading, a good one a single COPY); None
+    when the file has no data row."""
+    scratch = Problems(table.path)  # the staged reading finds these again, in their place among the rest
+    try:
+        with writer.direct() as lines:
+            for batch in _batches(table.rows):
+                records = parse_rows(plan, batch, scratch)
+                if scratch:
+                    raise _Refused
+                lines.add_many(records)
+                report.rows += len(records)
+    except (_Refused, KeyRepeated):
+        report.rows = 0
+        return False
+    if not report.rows:
+        return None
+    report.inserted = report.rows
+    return True
+
+
 def _load_staged(writer: DirectoryWriter, plan: HeaderPlan, table, problems: Problems, report: ImportReport) -> None:
     """Every valid row into the staging table (even after a problem: the repeats are found there), then the
     checks that need every key, as queries; merged only when there was no problem."""
     key_header, key_index = plan.header_of(plan.directory.key), plan.index_of(plan.directory.key)
     empty_at_start = writer.is_empty()
-    with writer.stage() as add:
-        for number, values in table.rows:
-            record = parse_row(plan, number, values, problems)
-            if record is not None:
-                add(number, record)
-                report.rows += 1
+    with writer.stage() as lines:
+        for batch in _batches(table.rows):
+            records = parse_rows(plan, batch, problems)
+            lines.add_many(records)
+            report.rows += len(records)
     if not report.rows:
         if not problems:
             problems.add(Problem(None, 0, None, "文件没有数据行"))

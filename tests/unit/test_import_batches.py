@@ -1,0 +1,90 @@
+"""The import's fast paths (issue 19): memoised column parsers and the batch check a column at a time must give
+exactly what the row-by-row check gives — the same records, the same problems in the same places."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from workflow.directory import DIRECTORIES
+from workflow.importing import MEMO_LIMIT, Problems, parse_row, parse_rows, plan_header
+from workflow.uscc import check_character
+
+ENTERPRISES = DIRECTORIES["enterprises"]
+HEADER = [c.header for c in ENTERPRISES.columns]
+
+
+def code(n: int) -> str:
+    body17 = f"91130110MA{n:07d}"
+    return body17 + check_character(body17)
+
+
+def row(n: int, **over) -> list:
+    cells = dict(zip(HEADER, [code(n), f"企业{n}", "内资企业", "有限责任公司", "800", "2015-03-02", "存续", "鹿泉区",
+                              "获鹿镇向阳北大街1号", "王伟", "13800000000", "批发和零售业", "B"]))
+    cells.update(over)
+    return [cells[h] for h in HEADER]
+
+
+def plan(problems):
+    return plan_header(ENTERPRISES, HEADER, problems)
+
+
+def by_rows(batch):
+    problems = Problems("f.csv")
+    p = plan(problems)
+    records = [(n, r) for n, values in batch if (r := parse_row(p, n, values, problems)) is not None]
+    return records, problems.lines()
+
+
+def by_batch(batch, size=7):
+    problems = Problems("f.csv")
+    p = plan(problems)
+    records = []
+    for start in range(0, len(batch), size):
+        records += parse_rows(p, batch[start:start + size], problems)
+    return records, problems.lines()
+
+
+def test_a_remembered_value_hides_no_later_refusal():
+    problems = Problems("f.csv")
+    p = plan(problems)
+    assert parse_row(p, 2, row(2, 成立日期="2019-02-28"), problems) is not None
+    assert parse_row(p, 3, row(3, 成立日期="2019-02-30"), problems) is None  # refusals are not remembered
+    assert parse_row(p, 4, row(4, 成立日期="2019-02-30"), problems) is None
+    assert parse_row(p, 5, row(5, 成立日期=" 2019-02-28 "), problems)["established_on"].day == 28
+    assert parse_row(p, 6, row(6, 登记状态="存续\x0b"), problems) is None  # the control character first
+    assert problems.lines() == [
+        "f.csv:3: 成立日期: “2019-02-30”不是存在的日期",
+        "f.csv:4: 成立日期: “2019-02-30”不是存在的日期",
+        "f.csv:6: 登记状态: 含有不可见控制字符（U+000B）",
+    ]
+
+
+def test_a_full_memo_still_parses_every_cell():
+    problems = Problems("f.csv")
+    p = plan(problems)
+    rows = [(n, row(n, **{"注册资本（万元）": str(n)})) for n in range(2, MEMO_LIMIT + 300)]
+    rows.append((MEMO_LIMIT + 300, row(1, **{"注册资本（万元）": "-1"})))
+    records = parse_rows(p, rows[:MEMO_LIMIT], problems) + parse_rows(p, rows[MEMO_LIMIT:], problems)
+    assert [r["registered_capital"] for _, r in records] == [Decimal(n) for n in range(2, MEMO_LIMIT + 300)]
+    assert problems.lines() == [f"f.csv:{MEMO_LIMIT + 300}: 注册资本（万元）: 不能为负数（实际为 -1）"]
+
+
+def test_batches_give_what_rows_give():
+    batch = [(n, row(n)) for n in range(2, 40)]
+    batch[3] = (5, row(5, 企业名称=""))  # required, empty
+    batch[8] = (10, row(10, 主体类别="公司"))
+    batch[9] = (11, row(11, 企业名称="名" * 201))
+    batch[15] = (17, row(17, 主体类别="内资企业", **{"注册资本（万元）": ""}))  # a row rule
+    batch[16] = (18, row(18, 主体类别="个体工商户", **{"注册资本（万元）": ""}))  # fine: no capital needed
+    batch[20] = (22, row(22, 统一社会信用代码=code(22)[:-1] + "0" if code(22)[-1] != "0" else code(22)[:-1] + "1"))
+    batch[25] = (27, row(27, 住所="一行\n两行"))
+    batch[30] = (32, row(32, 联系电话="电话"))
+    batch[31] = (33, row(33)[:5])  # a short row
+    batch[32] = (34, [*row(34)[:5], datetime(2015, 3, 2), *row(34)[6:]])  # a spreadsheet's date cell
+    batch[33] = (35, row(35, 所属区域=" ", 信用风险分类=""))  # optional, blank
+    fast, fast_lines = by_batch(batch)
+    slow, slow_lines = by_rows(batch)
+    assert fast == slow and fast_lines == slow_lines
+    assert len(slow_lines) == 9 and len(slow) == len(batch) - 8
+    clean = [(n, row(n, **{"注册资本（万元）": str(n % 5)}, 成立日期=f"2015-03-{n % 28 + 1:02d}")) for n in range(2, 60)]
+    assert by_batch(clean, size=20) == by_rows(clean)
