@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import ARRAY, Connection, Integer, and_, any_, func, literal, or_, select, update
 
 from workflow.persistence.bulk import Bulk, bulk_insert
 from workflow.persistence.orm import InspectionRow, TaskRow
@@ -91,10 +91,21 @@ class TaskRepository:
         """The whole due set in one query (served by ``ix_tasks_open_notice``)."""
         return self.conn.execute(select(_t).where(*self._notice_due(campaign_code, now, top)).order_by(_t.c.id)).all()
 
-    def claim_notice_due(self, campaign_code: str, *, now: datetime, top: int, limit: int) -> list:
-        """Up to ``limit`` such tasks, locked for this transaction; rows another worker holds are skipped."""
-        return self.conn.execute(select(_t).where(*self._notice_due(campaign_code, now, top)).order_by(_t.c.id)
-                                 .limit(limit).with_for_update(skip_locked=True)).all()
+    def notice_due_ids(self, campaign_code: str, *, now: datetime, top: int) -> list[int]:
+        """The ids of the whole due set, ascending: read once per sweep (one index read and one sort), then claimed
+        by ``claim_notice_due`` a batch at a time by primary key, so no batch reads or sorts the due set again."""
+        return list(self.conn.execute(select(_t.c.id).where(*self._notice_due(campaign_code, now, top))
+                                      .order_by(_t.c.id)).scalars())
+
+    def claim_notice_due(self, campaign_code: str, ids: Sequence[int], *, now: datetime, top: int) -> list:
+        """Those of tasks ``ids`` still due, locked for this transaction, in id order; rows another worker holds
+        are skipped (``FOR UPDATE SKIP LOCKED``), rows it has handled since are no longer due."""
+        if not ids:
+            return []
+        listed = _t.c.id.in_(ids) if self.conn.dialect.name != "postgresql" else \
+            _t.c.id == any_(literal(list(ids), ARRAY(Integer)))  # one parameter: the statement is parsed once
+        return self.conn.execute(select(_t).where(listed, *self._notice_due(campaign_code, now, top))
+                                 .order_by(_t.c.id).with_for_update(skip_locked=True)).all()
 
     def open_due(self, ids: Sequence[int]) -> dict[int, datetime]:
         """The open ones among tasks ``ids``: their due instants (a digest lists only what is still to do)."""

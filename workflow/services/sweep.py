@@ -49,18 +49,22 @@ class SweepReport:
 def sweep(uow, *, batch: int = 1000) -> SweepReport:
     """One pass: every open task of the campaign whose next notice has come (or is not planned yet).
 
-    Work is claimed a batch at a time, one transaction per batch. The transaction
-    holds the campaign's chain head first (the lock order, ``services/uow.py``), so
-    on PostgreSQL several workers on one campaign take its batches in turn and never
-    handle the same task (the claim's ``FOR UPDATE SKIP LOCKED`` and the level's
-    compare-and-set are the backstops); on SQLite the write transaction serialises
-    them. A claimed task leaves the due set when its batch commits, so the loop ends.
-    A batch that lost a deadlock is rolled back whole and claimed again. Then the run's
-    notices (and any a crashed run left held) go out as digests.
+    The due set is read once (its ids, in id order) and claimed a batch at a time by
+    primary key, one transaction per batch: no batch reads or sorts the whole due set
+    again. The transaction holds the campaign's chain head first (the lock order,
+    ``services/uow.py``), so on PostgreSQL several workers on one campaign take its
+    batches in turn and never handle the same task (the claim's ``FOR UPDATE SKIP
+    LOCKED``, its re-check that the task is still due, and the level's compare-and-set
+    are the backstops); on SQLite the write transaction serialises them. When the ids
+    read run out the due set is read again (what fell due meanwhile, what a batch rolled
+    back left); the pass ends when a fresh read yields nothing to claim. A batch that lost
+    a deadlock is rolled back whole and claimed again. Then the run's notices (and any a
+    crashed run left held) go out as digests.
     """
     report = SweepReport()
+    due = _DueSet()
     while True:
-        part = uow.retried(lambda u: _claim_and_sweep(u, batch))
+        part = uow.retried(lambda u: _claim_and_sweep(u, batch, due))
         if part is None:
             break
         report.add(part)
@@ -71,11 +75,41 @@ def sweep(uow, *, batch: int = 1000) -> SweepReport:
     return report
 
 
-def _claim_and_sweep(uow, batch: int) -> SweepReport | None:
+class _DueSet:
+    """The ids of the due set still to claim (read once, then again when they run out), and how many of the last
+    read were claimed: a read none of whose tasks could be claimed ends the pass."""
+
+    def __init__(self):
+        self.ids: list[int] = []
+        self.at = 0
+        self.claimed = 0
+        self.read = False
+
+    def claim(self, uow, top: int, batch: int) -> list:
+        """Up to ``batch`` due tasks, locked for this transaction (empty: nothing left to claim)."""
+        tasks: list = []
+        while len(tasks) < batch:
+            if self.at >= len(self.ids):
+                if tasks or (self.read and not self.claimed):
+                    break  # read again in the next transaction (this one's tasks are still due in it); or the last
+                    # read yielded nothing claimable
+                self.ids, self.at, self.claimed, self.read = \
+                    uow.tasks.notice_due_ids(uow.plan.code, now=uow.now, top=top), 0, 0, True
+                if not self.ids:
+                    break
+            chunk = self.ids[self.at:self.at + batch - len(tasks)]
+            self.at += len(chunk)
+            claimed = uow.tasks.claim_notice_due(uow.plan.code, chunk, now=uow.now, top=top)
+            self.claimed += len(claimed)
+            tasks += claimed
+        return tasks
+
+
+def _claim_and_sweep(uow, batch: int, due: _DueSet) -> SweepReport | None:
     """One batch in one transaction: its report, or None when nothing is due."""
     with uow:
         top = len(uow.plan.escalation.ladder) + 1
-        tasks = uow.tasks.claim_notice_due(uow.plan.code, now=uow.now, top=top, limit=batch)
+        tasks = due.claim(uow, top, batch)
         if not tasks:
             return None
         part = SweepReport()
