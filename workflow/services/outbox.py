@@ -22,14 +22,16 @@ logged or stored.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from calendars import BEIJING
 from workflow.deadline_words import instant_words
-from workflow.files.email import Unbuildable, build_message, inputs_digest, read_attachment, render
+from workflow.files.email import Unbuildable, inputs_digest, message_bytes, read_attachment, render
 from workflow.mail import BOUNCED, UNBUILDABLE, UNCLEAR
+from workflow.persistence.outbox import LEASE, OutboxRepository
 from workflow.services.calendar_files import campaign_calendar
 from workflow.services.smtp import Refused, SmtpConfig, SmtpSession, Temporary, Unclear, Unreachable
 
@@ -37,6 +39,8 @@ __all__ = ["SmtpConfig", "send_outbox", "mail_problems", "problem_summary", "Sen
 
 REFUSALS_BEFORE_BOUNCE = 3
 RESENDS_WHEN_UNCLEAR = 1
+BUDGET = timedelta(minutes=10)  # a run's sending time: a tick every 15 minutes never overlaps the next one's
+LEASE_USED = LEASE / 2  # claimed rows not sent by then are handed back: no other sender ever takes them as expired
 PROBLEMS = (BOUNCED, UNBUILDABLE, UNCLEAR)
 KINDS = {"remind": "提醒", "overdue": "逾期通知", "escalate": "督办", "dispatch": "派发名单", "forms": "一企一表",
           "report": "逾期部门报告", "deadline_moved": "期限调整", "match_commitments": "执法人员抽取承诺征集",
@@ -106,10 +110,12 @@ def about(row) -> str:
     return f"抽查任务 {row.campaign_code}，{KINDS.get(row.kind, row.kind)}{task}，收件人 {row.recipient}"
 
 
-def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 100, most: int = 20_000,
-                after_send: Callable[[object], None] | None = None) -> SendReport:
-    """Send what is due now (every campaign's), ``limit`` rows per claim, until nothing is left (or ``most`` were
-    tried). Each claim and each mark is its own transaction.
+def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 1000, budget: timedelta = BUDGET,
+                after_send: Callable[[object], None] | None = None,
+                clock: Callable[[], float] = time.monotonic) -> SendReport:
+    """Send what is due now (every campaign's), ``limit`` rows per claim, until nothing is left or ``budget`` (of
+    ``clock``'s seconds) is spent: a wave goes in one run, and a run ends well inside the tick's period (what
+    is left goes in the next). Each claim is its own transaction; so is each mark (see ``Marks``).
 
     ``after_send`` runs between acceptance and the mark (tests crash there). When the
     server cannot be reached the run stops: the claimed rows back off, the rest wait.
@@ -117,13 +123,61 @@ def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 100, most: i
     report = SendReport()
     senders: dict[str, tuple[str, str]] = {}
     revive_fixed(uow, senders, report)
-    while report.tried < most:
-        with uow:
-            rows = uow.outbox.claim(now=uow.now, worker=worker, limit=limit)
-        rows = _still_needed(uow, _in_office_hours(uow, rows))
-        if not rows or not _send_batch(uow, smtp, rows, senders, report, after_send):
-            break
+    places: dict[str, int | None] = {}  # per campaign, the last id claimed in this run (None: nothing more due)
+    openings: dict[str, object] = {}
+    ends = clock() + budget.total_seconds()
+    session, marks = SmtpSession(smtp), Marks(uow.engine, uow.now)
+    try:
+        while clock() < ends:
+            with uow:
+                claimed = uow.outbox.claim(now=uow.now, worker=worker, limit=limit, after=places)
+            if not claimed:
+                break
+            rows = _still_needed(uow, _in_office_hours(uow, claimed, openings))
+            if rows and not _send_batch(uow, session, marks, rows, senders, report, after_send,
+                                        min(ends, clock() + LEASE_USED.total_seconds()), clock):
+                break
+    finally:
+        marks.close()
+        session.close()
     return report
+
+
+class Marks:
+    """The sender's marks, each its own transaction on one connection held for the run: a crash between the
+    server's acceptance and a mark re-sends that one message, and no other.
+
+    On PostgreSQL a mark's commit does not wait for the disk (``synchronous_commit = off``): it is safe from the
+    sender's own crash at once (the server has it), and from the database server's crash within its WAL
+    writer's delay (PostgreSQL: at most three times ``wal_writer_delay``, 0.6 s by default) — only a crash of the
+    database host itself can lose the marks of that last fraction of a second, each of those messages then
+    re-sent once under its Message-ID. Waiting for the disk on every mark costs more than sending the message."""
+
+    def __init__(self, engine, now):
+        self.engine, self.now, self.conn = engine, now, None
+
+    def sent(self, row) -> None:
+        if self.conn is None:
+            self.conn = self.engine.connect()
+            if self.conn.dialect.name == "postgresql":
+                self.conn.exec_driver_sql("SET synchronous_commit = off")
+                self.conn.commit()
+        OutboxRepository(self.conn).mark_sent(row, self.now)
+        self.conn.commit()
+
+    def close(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is None:
+            return
+        try:
+            if conn.dialect.name == "postgresql":
+                conn.rollback()
+                conn.exec_driver_sql("RESET synchronous_commit")
+                conn.commit()
+        except Exception:  # noqa: BLE001 - a connection that cannot be reset is not given back to the pool
+            conn.invalidate()
+        finally:
+            conn.close()
 
 
 def _still_needed(uow, rows) -> list:
@@ -140,10 +194,10 @@ def _still_needed(uow, rows) -> list:
     return [r for r in rows if r.key not in finished]
 
 
-def _in_office_hours(uow, rows) -> list:
+def _in_office_hours(uow, rows, openings: dict[str, object]) -> list:
     """The claimed rows whose campaign's office is open now; the others wait for its next opening (a retry's
-    backoff may end at night: the message still goes out in office hours, and no attempt is counted)."""
-    openings: dict[str, object] = {}
+    backoff may end at night: the message still goes out in office hours, and no attempt is counted).
+    ``openings``: per campaign, its office's next opening, looked up once a run."""
     ready, later = [], []
     for row in rows:
         if row.campaign_code not in openings:
@@ -198,48 +252,49 @@ def revive_fixed(uow, senders: dict[str, tuple[str, str]], report: SendReport, *
                 report.revived += 1
 
 
-def _send_batch(uow, smtp: SmtpConfig, rows, senders: dict[str, tuple[str, str]], report: SendReport,
-                after_send: Callable[[object], None] | None) -> bool:
-    """One SMTP session over the claimed rows (re-opened after a disconnect); False when the server could not
-    be reached."""
+def _send_batch(uow, session: SmtpSession, marks: Marks, rows, senders: dict[str, tuple[str, str]],
+                report: SendReport, after_send: Callable[[object], None] | None, ends: float,
+                clock: Callable[[], float]) -> bool:
+    """The claimed rows over the run's SMTP session (re-opened after a disconnect), each message made once, as the
+    bytes that go on the wire; False when the server could not be reached or the run's time is up (the rows not
+    tried by then are handed back for the next run, long before their lease would run out)."""
     with uow:
         stored = uow.outbox.attachments([r.key for r in rows])
-    session = SmtpSession(smtp)
-    try:
-        for i, row in enumerate(rows):
-            digest, (sender, reply_to) = None, _sender(uow, row, senders)
-            try:
-                context, files, digest = _inputs(row, sender, stored)
-                subject, body = render(row.template, context)
-                message = build_message(sender=sender, recipient=row.recipient, subject=subject, body=body,
-                                        message_id=row.message_id, date=uow.now, attachments=files, reply_to=reply_to,
-                                        cc=row.cc.split("; ") if row.cc else (),
-                                        in_reply_to=context.get("in_reply_to", ""))
-            except Exception as exc:  # noqa: BLE001 - whatever this message's data does, it stops this message only
-                reason = str(exc) if isinstance(exc, Unbuildable) else f"{type(exc).__name__}: {exc}"
-                _settle(uow, row, UNBUILDABLE, f"无法生成邮件（{about(row)}）：{reason}", report, inputs_sha256=digest)
-                continue
-            try:
-                session.deliver(message, sender, row.recipient, copies=row.cc.split("; ") if row.cc else ())
-            except Unreachable as exc:
-                _failed(uow, rows[i:], str(exc), report)
-                return False
-            except Temporary as exc:
-                _failed(uow, [row], f"暂时无法发送（{about(row)}）：{exc}"[:1000], report)
-                continue
-            except Refused as exc:
-                _refused(uow, row, str(exc), report)
-                continue
-            except Unclear as exc:
-                _unclear(uow, row, str(exc), report)
-                continue
-            if after_send:
-                after_send(row)
+    for i, row in enumerate(rows):
+        if clock() >= ends:
             with uow:
-                uow.outbox.mark_sent(row, uow.now)
-            report.count(row, "sent")
-    finally:
-        session.close()
+                uow.outbox.release(rows[i:])
+            return False
+        digest, (sender, reply_to) = None, _sender(uow, row, senders)
+        copies = row.cc.split("; ") if row.cc else ()
+        try:
+            context, files, digest = _inputs(row, sender, stored)
+            subject, body = render(row.template, context)
+            message = message_bytes(sender=sender, recipient=row.recipient, subject=subject, body=body,
+                                    message_id=row.message_id, date=uow.now, attachments=files, reply_to=reply_to,
+                                    cc=copies, in_reply_to=context.get("in_reply_to", ""))
+        except Exception as exc:  # noqa: BLE001 - whatever this message's data does, it stops this message only
+            reason = str(exc) if isinstance(exc, Unbuildable) else f"{type(exc).__name__}: {exc}"
+            _settle(uow, row, UNBUILDABLE, f"无法生成邮件（{about(row)}）：{reason}", report, inputs_sha256=digest)
+            continue
+        try:
+            session.deliver(message, sender, row.recipient, copies=copies)
+        except Unreachable as exc:
+            _failed(uow, rows[i:], str(exc), report)
+            return False
+        except Temporary as exc:
+            _failed(uow, [row], f"暂时无法发送（{about(row)}）：{exc}"[:1000], report)
+            continue
+        except Refused as exc:
+            _refused(uow, row, str(exc), report)
+            continue
+        except Unclear as exc:
+            _unclear(uow, row, str(exc), report)
+            continue
+        if after_send:
+            after_send(row)
+        marks.sent(row)
+        report.count(row, "sent")
     return True
 
 

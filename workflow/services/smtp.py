@@ -111,12 +111,18 @@ class Unclear(Exception):
     """The connection was lost after the message's data was sent: it may have been delivered."""
 
 
-def _wire(message: EmailMessage) -> bytes:
-    """The DATA payload as ``smtplib`` would send it: CRLF lines, leading dots doubled, the final dot."""
-    buffer = io.BytesIO()
-    BytesGenerator(buffer).flatten(message, linesep="\r\n")
-    data = re.sub(rb"(?m)^\.", b"..", buffer.getvalue())
+def _wire(message: EmailMessage | bytes) -> bytes:
+    """The DATA payload as ``smtplib`` would send it: CRLF lines, leading dots doubled, the final dot
+    (``message``: the message, or its CRLF bytes as ``files.email.message_bytes`` writes them)."""
+    if isinstance(message, EmailMessage):
+        buffer = io.BytesIO()
+        BytesGenerator(buffer).flatten(message, linesep="\r\n")
+        message = buffer.getvalue()
+    data = _DOTS.sub(b"..", message)
     return data + (b"" if data.endswith(b"\r\n") else b"\r\n") + b".\r\n"
+
+
+_DOTS = re.compile(rb"(?m)^\.")
 
 
 class SmtpSession:
@@ -126,7 +132,7 @@ class SmtpSession:
         self.config = config
         self.server: smtplib.SMTP | None = None
 
-    def deliver(self, message: EmailMessage, sender: str, recipient: str, copies: Sequence[str] = ()) -> None:
+    def deliver(self, message: EmailMessage | bytes, sender: str, recipient: str, copies: Sequence[str] = ()) -> None:
         """Hand ``message`` over, or raise what happened (``Unreachable``, ``Temporary``, ``Refused``, ``Unclear``).
 
         The message stands or falls with its recipient: an address in copy the server refuses is left out."""
