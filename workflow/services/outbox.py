@@ -22,15 +22,18 @@ logged or stored.
 from __future__ import annotations
 
 import json
+import select
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import psycopg
+
 from calendars import BEIJING
 from workflow.deadline_words import instant_words
 from workflow.files.email import Unbuildable, inputs_digest, message_bytes, read_attachment, render
-from workflow.mail import BOUNCED, UNBUILDABLE, UNCLEAR
+from workflow.mail import BOUNCED, SENT, UNBUILDABLE, UNCLEAR
 from workflow.persistence.outbox import LEASE, OutboxRepository
 from workflow.services.calendar_files import campaign_calendar
 from workflow.services.smtp import Refused, SmtpConfig, SmtpSession, Temporary, Unclear, Unreachable
@@ -144,40 +147,74 @@ def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 1000, budget
 
 
 class Marks:
-    """The sender's marks, each its own transaction on one connection held for the run: a crash between the
-    server's acceptance and a mark re-sends that one message, and no other.
+    """The sender's marks, each its own transaction (one autocommitted UPDATE) on one connection held for the run.
 
-    On PostgreSQL a mark's commit does not wait for the disk (``synchronous_commit = off``): it is safe from the
-    sender's own crash at once (the server has it), and from the database server's crash within its WAL
-    writer's delay (PostgreSQL: at most three times ``wal_writer_delay``, 0.6 s by default) — only a crash of the
-    database host itself can lose the marks of that last fraction of a second, each of those messages then
-    re-sent once under its Message-ID. Waiting for the disk on every mark costs more than sending the message."""
+    On PostgreSQL a mark is sent without waiting for its answer: its round trip and its commit's flush overlap
+    the next message's SMTP exchange, and ``settle`` — called by the session just before it hands over the next
+    message's final dot — waits for it. So at any moment at most one accepted message is not yet marked durably
+    (a crash re-sends that one, and no other), as with a mark per message waited for at once, without the wait.
+    Elsewhere (SQLite) each mark is committed before the next message."""
 
     def __init__(self, engine, now):
-        self.engine, self.now, self.conn = engine, now, None
+        self.engine, self.now = engine, now
+        self.raw = self.conn = None  # PostgreSQL: the pooled DBAPI connection; SQLite: an SQLAlchemy connection
+        self.pending: int | None = None  # the id whose mark was sent and not yet answered
 
     def sent(self, row) -> None:
-        if self.conn is None:
-            self.conn = self.engine.connect()
-            if self.conn.dialect.name == "postgresql":
-                self.conn.exec_driver_sql("SET synchronous_commit = off")
-                self.conn.commit()
-        OutboxRepository(self.conn).mark_sent(row, self.now)
-        self.conn.commit()
+        self.settle()
+        if self.engine.dialect.name != "postgresql":
+            self.conn = self.conn or self.engine.connect()
+            OutboxRepository(self.conn).mark_sent(row, self.now)
+            self.conn.commit()
+            return
+        if self.raw is None:
+            self.raw = self.engine.raw_connection()
+            self.raw.driver_connection.autocommit = True
+        pgconn = self.raw.driver_connection.pgconn
+        pgconn.send_query_params(
+            _MARK, [self.now.isoformat().encode(), str(row.attempts + 1).encode(), SENT.encode(), str(row.id).encode()])
+        self.pending = row.id
+        while pgconn.flush():  # psycopg's connections do not block: send it all now
+            select.select([], [pgconn.socket], [])
+
+    def settle(self) -> None:
+        """The last mark is committed (raises when it was not: the run stops, that message is re-sent later)."""
+        if self.pending is None:
+            return
+        pgconn, failed = self.raw.driver_connection.pgconn, None
+        pgconn.consume_input()
+        while pgconn.is_busy():
+            select.select([pgconn.socket], [], [])
+            pgconn.consume_input()
+        while (result := pgconn.get_result()) is not None:
+            if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
+                failed = (result.error_message or b"").decode("utf-8", "replace")
+        self.pending = None
+        if failed:
+            raise psycopg.OperationalError(f"marking outbox row sent failed: {failed}")
 
     def close(self) -> None:
-        conn, self.conn = self.conn, None
-        if conn is None:
-            return
+        """The last mark settled (or, after a failure, the connection never reused), the connection given back."""
+        raw, conn, self.raw, self.conn = self.raw, self.conn, None, None
         try:
-            if conn.dialect.name == "postgresql":
-                conn.rollback()
-                conn.exec_driver_sql("RESET synchronous_commit")
-                conn.commit()
-        except Exception:  # noqa: BLE001 - a connection that cannot be reset is not given back to the pool
-            conn.invalidate()
+            if raw is not None:
+                try:
+                    self.raw = raw
+                    self.settle()
+                    raw.driver_connection.autocommit = False
+                except BaseException:
+                    self.pending = None
+                    raw.invalidate()
+                    raise
+                finally:
+                    self.raw = None
+                    raw.close()
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
+
+
+_MARK = "UPDATE outbox SET sent_at = $1, attempts = $2, state = $3 WHERE id = $4 AND sent_at IS NULL".encode()
 
 
 def _still_needed(uow, rows) -> list:
@@ -278,7 +315,7 @@ def _send_batch(uow, session: SmtpSession, marks: Marks, rows, senders: dict[str
             _settle(uow, row, UNBUILDABLE, f"无法生成邮件（{about(row)}）：{reason}", report, inputs_sha256=digest)
             continue
         try:
-            session.deliver(message, sender, row.recipient, copies=copies)
+            session.deliver(message, sender, row.recipient, copies=copies, before_accept=marks.settle)
         except Unreachable as exc:
             _failed(uow, rows[i:], str(exc), report)
             return False

@@ -16,7 +16,7 @@ import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.generator import BytesGenerator
 from email.message import EmailMessage
@@ -132,8 +132,11 @@ class SmtpSession:
         self.config = config
         self.server: smtplib.SMTP | None = None
 
-    def deliver(self, message: EmailMessage | bytes, sender: str, recipient: str, copies: Sequence[str] = ()) -> None:
+    def deliver(self, message: EmailMessage | bytes, sender: str, recipient: str, copies: Sequence[str] = (),
+                before_accept: Callable[[], None] | None = None) -> None:
         """Hand ``message`` over, or raise what happened (``Unreachable``, ``Temporary``, ``Refused``, ``Unclear``).
+        ``before_accept`` runs just before the final dot, the moment the server takes the message (the sender
+        waits there for the previous message's mark).
 
         The message stands or falls with its recipient: an address in copy the server refuses is left out."""
         if self.server is None:
@@ -155,8 +158,16 @@ class SmtpSession:
         except smtplib.SMTPException as exc:
             self.close()
             raise Temporary(f"邮件服务器会话出错，邮件未送出：{reason(exc)}") from exc
+        wire = _wire(message)
         try:
-            server.send(_wire(message))
+            server.send(wire[:-3])
+            if before_accept:
+                try:
+                    before_accept()
+                except BaseException:
+                    self.close()  # the final dot never went: the server discards the message
+                    raise
+            server.send(wire[-3:])
             answer = server.getreply()
         except LOST as exc:
             self.close()
