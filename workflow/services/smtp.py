@@ -142,6 +142,9 @@ class SmtpSession:
         if self.server is None:
             try:
                 self.server = self.config.connect()
+                # The final dot goes in a write of its own (``before_accept``): unbatched, it must not wait for
+                # the acknowledgement of the data before it (Nagle's algorithm and a delayed ACK: 40 ms a message).
+                self.server.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except (OSError, smtplib.SMTPException) as exc:
                 raise Unreachable(f"无法连接邮件服务器 {self.config.host}:{self.config.port}：{reason(exc)}") from exc
         server = self.server
