@@ -259,11 +259,16 @@ def _sender(uow, row, senders: dict[str, tuple[str, str]]) -> tuple[str, str]:
     return senders[row.campaign_code]
 
 
-def _inputs(row, sender: str, stored: dict) -> tuple[dict, list[tuple[str, bytes | None]], str]:
-    """What the message is made of: its context and files (``stored``: per key), and their fingerprint."""
+def _parts(row, stored: dict) -> tuple[dict, list[tuple[str, bytes | None]]]:
+    """What the message is made of: its context and files (``stored``: per key)."""
     context = json.loads(row.context)
     legacy = context.pop("attachments", [])  # queued before files were stored: local paths
-    files = stored.get(row.key, []) + [read_attachment(path) for path in legacy]
+    return context, stored.get(row.key, []) + [read_attachment(path) for path in legacy]
+
+
+def _inputs(row, sender: str, stored: dict) -> tuple[dict, list[tuple[str, bytes | None]], str]:
+    """The message's context and files, and their fingerprint."""
+    context, files = _parts(row, stored)
     return context, files, inputs_digest(row.template, row.context, row.recipient, sender, files)
 
 
@@ -302,16 +307,17 @@ def _send_batch(uow, session: SmtpSession, marks: Marks, rows, senders: dict[str
             with uow:
                 uow.outbox.release(rows[i:])
             return False
-        digest, (sender, reply_to) = None, _sender(uow, row, senders)
+        files, (sender, reply_to) = None, _sender(uow, row, senders)
         copies = row.cc.split("; ") if row.cc else ()
         try:
-            context, files, digest = _inputs(row, sender, stored)
+            context, files = _parts(row, stored)
             subject, body = render(row.template, context)
             message = message_bytes(sender=sender, recipient=row.recipient, subject=subject, body=body,
                                     message_id=row.message_id, date=uow.now, attachments=files, reply_to=reply_to,
                                     cc=copies, in_reply_to=context.get("in_reply_to", ""))
         except Exception as exc:  # noqa: BLE001 - whatever this message's data does, it stops this message only
             reason = str(exc) if isinstance(exc, Unbuildable) else f"{type(exc).__name__}: {exc}"
+            digest = None if files is None else inputs_digest(row.template, row.context, row.recipient, sender, files)
             _settle(uow, row, UNBUILDABLE, f"无法生成邮件（{about(row)}）：{reason}", report, inputs_sha256=digest)
             continue
         try:
