@@ -18,7 +18,8 @@ from workflow.audit import canonical_json
 from workflow.files.email import message_id
 from workflow.mail import NOT_NEEDED, SENT, UNBUILDABLE, WAITING, Mail
 from workflow.persistence.bulk import bulk_insert
-from workflow.persistence.orm import Campaign, Department, Officer, OutboxAttachment, OutboxMessage, PendingNotice, TaskRow
+from workflow.persistence.orm import (Campaign, Department, Officer, OutboxAttachment, OutboxMessage, PendingNotice,
+                                      TaskRow)
 
 _o = OutboxMessage.__table__
 _a = OutboxAttachment.__table__

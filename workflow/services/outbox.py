@@ -1,9 +1,12 @@
 """Sending the outbox over real SMTP: claim, make, send, mark — one message at a time, and never lose or
 duplicate one.
 
-A sender claims 待发 rows (a lease: a crashed sender's rows come back after it; a share per
-campaign), makes each from its queued context and stored files, sends it, then marks it in
-its own small transaction. Every message is handled on its own: one that cannot be made or
+A sender claims 待发 rows, 1,000 at a time (a lease: a crashed sender's rows come back after it; a share per
+campaign; each claim reads on from where the last one stopped), makes each once as the bytes that go on the
+wire, sends it over the run's one SMTP session, then marks it in its own small transaction — sent without
+waiting, and settled before the next message's final dot (``Marks``). A run sends until nothing is due or its
+time budget (``BUDGET``, inside the tick's 15 minutes) is spent; rows it claimed and could not try by then are
+handed back at once. Every message is handled on its own: one that cannot be made or
 is refused never stops the others, in its campaign or any other.
 
 - Cannot be made (a template error, a missing file …): 无法生成, with the reason and a
