@@ -162,6 +162,30 @@ def test_the_outbox_claim_reads_unsent_rows_by_index(analysed):
     assert _whole_table_reads(analysed, captured) == []
 
 
+def test_the_sender_claims_on_from_where_it_stopped_by_index(analysed):
+    """Claim after claim, each reads on along ``ix_outbox_campaign_unsent`` past the rows the run already holds."""
+    from workflow.persistence.outbox import OutboxRepository
+
+    with Captured(analysed) as captured, analysed.connect() as conn, conn.begin() as transaction:
+        outbox, places = OutboxRepository(conn), {}
+        first = outbox.claim(now=NOW, worker="plans", limit=150, after=places)
+        second = outbox.claim(now=NOW, worker="plans", limit=150, after=places)
+        transaction.rollback()
+    assert len(first) == 150 and 0 < len(second) < 150 and not {r.id for r in first} & {r.id for r in second}
+    assert places[CODE] is None, "the campaign has nothing more due in this run"
+    assert _whole_table_reads(analysed, captured) == []
+
+
+def test_the_mail_health_counts_by_index(analysed):
+    """The board's and each tick's mail counts read the waiting rows and today's sent ones, never all 100,000."""
+    from workflow.persistence.outbox import OutboxRepository
+
+    with Captured(analysed) as captured, analysed.connect() as conn:
+        health = OutboxRepository(conn).health(CODE, NOW.replace(hour=0))
+    assert health["waiting"] >= 200 and health["sent_today"] == 0
+    assert _whole_table_reads(analysed, captured) == []
+
+
 def test_an_idle_tick_reads_no_large_table_whole(analysed):
     from workflow.services.tick import advance
 

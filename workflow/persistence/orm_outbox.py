@@ -28,7 +28,10 @@ class OutboxMessage(Base):
                       Index("ix_outbox_state_campaign", "state", "campaign_code"),  # what waits for the office
                       # The sender's claim: a campaign's unsent rows in id order, without sorting them.
                       Index("ix_outbox_campaign_unsent", "campaign_code", "id", sqlite_where=text("sent_at IS NULL"),
-                            postgresql_where=text("sent_at IS NULL")))
+                            postgresql_where=text("sent_at IS NULL")),
+                      # The board's 今日已发: a campaign's messages sent since an instant, not every one it ever sent.
+                      Index("ix_outbox_campaign_sent", "campaign_code", "sent_at",
+                            sqlite_where=text("sent_at IS NOT NULL"), postgresql_where=text("sent_at IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(400), unique=True)

@@ -1,9 +1,12 @@
 """Sending the outbox over real SMTP: claim, make, send, mark — one message at a time, and never lose or
 duplicate one.
 
-A sender claims 待发 rows (a lease: a crashed sender's rows come back after it; a share per
-campaign), makes each from its queued context and stored files, sends it, then marks it in
-its own small transaction. Every message is handled on its own: one that cannot be made or
+A sender claims 待发 rows, 1,000 at a time (a lease: a crashed sender's rows come back after it; a share per
+campaign; each claim reads on from where the last one stopped), makes each once as the bytes that go on the
+wire, sends it over the run's one SMTP session, then marks it in its own small transaction — sent without
+waiting, and settled before the next message's final dot (``Marks``). A run sends until nothing is due or its
+time budget (``BUDGET``, inside the tick's 15 minutes) is spent; rows it claimed and could not try by then are
+handed back at once. Every message is handled on its own: one that cannot be made or
 is refused never stops the others, in its campaign or any other.
 
 - Cannot be made (a template error, a missing file …): 无法生成, with the reason and a
@@ -22,14 +25,19 @@ logged or stored.
 from __future__ import annotations
 
 import json
+import select
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import psycopg
+
 from calendars import BEIJING
 from workflow.deadline_words import instant_words
-from workflow.files.email import Unbuildable, build_message, inputs_digest, read_attachment, render
-from workflow.mail import BOUNCED, UNBUILDABLE, UNCLEAR
+from workflow.files.email import Unbuildable, inputs_digest, message_bytes, read_attachment, render
+from workflow.mail import BOUNCED, SENT, UNBUILDABLE, UNCLEAR
+from workflow.persistence.outbox import LEASE, OutboxRepository
 from workflow.services.calendar_files import campaign_calendar
 from workflow.services.smtp import Refused, SmtpConfig, SmtpSession, Temporary, Unclear, Unreachable
 
@@ -37,6 +45,8 @@ __all__ = ["SmtpConfig", "send_outbox", "mail_problems", "problem_summary", "Sen
 
 REFUSALS_BEFORE_BOUNCE = 3
 RESENDS_WHEN_UNCLEAR = 1
+BUDGET = timedelta(minutes=10)  # a run's sending time: a tick every 15 minutes never overlaps the next one's
+LEASE_USED = LEASE / 2  # claimed rows not sent by then are handed back: no other sender ever takes them as expired
 PROBLEMS = (BOUNCED, UNBUILDABLE, UNCLEAR)
 KINDS = {"remind": "提醒", "overdue": "逾期通知", "escalate": "督办", "dispatch": "派发名单", "forms": "一企一表",
           "report": "逾期部门报告", "deadline_moved": "期限调整", "match_commitments": "执法人员抽取承诺征集",
@@ -106,10 +116,12 @@ def about(row) -> str:
     return f"抽查任务 {row.campaign_code}，{KINDS.get(row.kind, row.kind)}{task}，收件人 {row.recipient}"
 
 
-def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 100, most: int = 20_000,
-                after_send: Callable[[object], None] | None = None) -> SendReport:
-    """Send what is due now (every campaign's), ``limit`` rows per claim, until nothing is left (or ``most`` were
-    tried). Each claim and each mark is its own transaction.
+def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 1000, budget: timedelta = BUDGET,
+                after_send: Callable[[object], None] | None = None,
+                clock: Callable[[], float] = time.monotonic) -> SendReport:
+    """Send what is due now (every campaign's), ``limit`` rows per claim, until nothing is left or ``budget`` (of
+    ``clock``'s seconds) is spent: a wave goes in one run, and a run ends well inside the tick's period (what
+    is left goes in the next). Each claim is its own transaction; so is each mark (see ``Marks``).
 
     ``after_send`` runs between acceptance and the mark (tests crash there). When the
     server cannot be reached the run stops: the claimed rows back off, the rest wait.
@@ -117,13 +129,95 @@ def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 100, most: i
     report = SendReport()
     senders: dict[str, tuple[str, str]] = {}
     revive_fixed(uow, senders, report)
-    while report.tried < most:
-        with uow:
-            rows = uow.outbox.claim(now=uow.now, worker=worker, limit=limit)
-        rows = _still_needed(uow, _in_office_hours(uow, rows))
-        if not rows or not _send_batch(uow, smtp, rows, senders, report, after_send):
-            break
+    places: dict[str, int | None] = {}  # per campaign, the last id claimed in this run (None: nothing more due)
+    openings: dict[str, object] = {}
+    ends = clock() + budget.total_seconds()
+    session, marks = SmtpSession(smtp), Marks(uow.engine, uow.now)
+    try:
+        while clock() < ends:
+            with uow:
+                claimed = uow.outbox.claim(now=uow.now, worker=worker, limit=limit, after=places)
+            if not claimed:
+                break
+            rows = _still_needed(uow, _in_office_hours(uow, claimed, openings))
+            if rows and not _send_batch(uow, session, marks, rows, senders, report, after_send,
+                                        min(ends, clock() + LEASE_USED.total_seconds()), clock):
+                break
+    finally:
+        marks.close()
+        session.close()
     return report
+
+
+class Marks:
+    """The sender's marks, each its own transaction (one autocommitted UPDATE) on one connection held for the run.
+
+    On PostgreSQL a mark is sent without waiting for its answer: its round trip and its commit's flush overlap
+    the next message's SMTP exchange, and ``settle`` — called by the session just before it hands over the next
+    message's final dot — waits for it. So at any moment at most one accepted message is not yet marked durably
+    (a crash re-sends that one, and no other), as with a mark per message waited for at once, without the wait.
+    Elsewhere (SQLite) each mark is committed before the next message."""
+
+    def __init__(self, engine, now):
+        self.engine, self.now = engine, now
+        self.raw = self.conn = None  # PostgreSQL: the pooled DBAPI connection; SQLite: an SQLAlchemy connection
+        self.pending: int | None = None  # the id whose mark was sent and not yet answered
+
+    def sent(self, row) -> None:
+        self.settle()
+        if self.engine.dialect.name != "postgresql":
+            self.conn = self.conn or self.engine.connect()
+            OutboxRepository(self.conn).mark_sent(row, self.now)
+            self.conn.commit()
+            return
+        if self.raw is None:
+            self.raw = self.engine.raw_connection()
+            self.raw.driver_connection.autocommit = True
+        pgconn = self.raw.driver_connection.pgconn
+        pgconn.send_query_params(
+            _MARK, [self.now.isoformat().encode(), str(row.attempts + 1).encode(), SENT.encode(), str(row.id).encode()])
+        self.pending = row.id
+        while pgconn.flush():  # psycopg's connections do not block: send it all now
+            select.select([], [pgconn.socket], [])
+
+    def settle(self) -> None:
+        """The last mark is committed (raises when it was not: the run stops, that message is re-sent later)."""
+        if self.pending is None:
+            return
+        pgconn, failed = self.raw.driver_connection.pgconn, None
+        pgconn.consume_input()
+        while pgconn.is_busy():
+            select.select([pgconn.socket], [], [])
+            pgconn.consume_input()
+        while (result := pgconn.get_result()) is not None:
+            if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
+                failed = (result.error_message or b"").decode("utf-8", "replace")
+        self.pending = None
+        if failed:
+            raise psycopg.OperationalError(f"marking outbox row sent failed: {failed}")
+
+    def close(self) -> None:
+        """The last mark settled (or, after a failure, the connection never reused), the connection given back."""
+        raw, conn, self.raw, self.conn = self.raw, self.conn, None, None
+        try:
+            if raw is not None:
+                try:
+                    self.raw = raw
+                    self.settle()
+                    raw.driver_connection.autocommit = False
+                except BaseException:
+                    self.pending = None
+                    raw.invalidate()
+                    raise
+                finally:
+                    self.raw = None
+                    raw.close()
+        finally:
+            if conn is not None:
+                conn.close()
+
+
+_MARK = "UPDATE outbox SET sent_at = $1, attempts = $2, state = $3 WHERE id = $4 AND sent_at IS NULL".encode()
 
 
 def _still_needed(uow, rows) -> list:
@@ -140,10 +234,10 @@ def _still_needed(uow, rows) -> list:
     return [r for r in rows if r.key not in finished]
 
 
-def _in_office_hours(uow, rows) -> list:
+def _in_office_hours(uow, rows, openings: dict[str, object]) -> list:
     """The claimed rows whose campaign's office is open now; the others wait for its next opening (a retry's
-    backoff may end at night: the message still goes out in office hours, and no attempt is counted)."""
-    openings: dict[str, object] = {}
+    backoff may end at night: the message still goes out in office hours, and no attempt is counted).
+    ``openings``: per campaign, its office's next opening, looked up once a run."""
     ready, later = [], []
     for row in rows:
         if row.campaign_code not in openings:
@@ -168,11 +262,16 @@ def _sender(uow, row, senders: dict[str, tuple[str, str]]) -> tuple[str, str]:
     return senders[row.campaign_code]
 
 
-def _inputs(row, sender: str, stored: dict) -> tuple[dict, list[tuple[str, bytes | None]], str]:
-    """What the message is made of: its context and files (``stored``: per key), and their fingerprint."""
+def _parts(row, stored: dict) -> tuple[dict, list[tuple[str, bytes | None]]]:
+    """What the message is made of: its context and files (``stored``: per key)."""
     context = json.loads(row.context)
     legacy = context.pop("attachments", [])  # queued before files were stored: local paths
-    files = stored.get(row.key, []) + [read_attachment(path) for path in legacy]
+    return context, stored.get(row.key, []) + [read_attachment(path) for path in legacy]
+
+
+def _inputs(row, sender: str, stored: dict) -> tuple[dict, list[tuple[str, bytes | None]], str]:
+    """The message's context and files, and their fingerprint."""
+    context, files = _parts(row, stored)
     return context, files, inputs_digest(row.template, row.context, row.recipient, sender, files)
 
 
@@ -198,48 +297,50 @@ def revive_fixed(uow, senders: dict[str, tuple[str, str]], report: SendReport, *
                 report.revived += 1
 
 
-def _send_batch(uow, smtp: SmtpConfig, rows, senders: dict[str, tuple[str, str]], report: SendReport,
-                after_send: Callable[[object], None] | None) -> bool:
-    """One SMTP session over the claimed rows (re-opened after a disconnect); False when the server could not
-    be reached."""
+def _send_batch(uow, session: SmtpSession, marks: Marks, rows, senders: dict[str, tuple[str, str]],
+                report: SendReport, after_send: Callable[[object], None] | None, ends: float,
+                clock: Callable[[], float]) -> bool:
+    """The claimed rows over the run's SMTP session (re-opened after a disconnect), each message made once, as the
+    bytes that go on the wire; False when the server could not be reached or the run's time is up (the rows not
+    tried by then are handed back for the next run, long before their lease would run out)."""
     with uow:
         stored = uow.outbox.attachments([r.key for r in rows])
-    session = SmtpSession(smtp)
-    try:
-        for i, row in enumerate(rows):
-            digest, (sender, reply_to) = None, _sender(uow, row, senders)
-            try:
-                context, files, digest = _inputs(row, sender, stored)
-                subject, body = render(row.template, context)
-                message = build_message(sender=sender, recipient=row.recipient, subject=subject, body=body,
-                                        message_id=row.message_id, date=uow.now, attachments=files, reply_to=reply_to,
-                                        cc=row.cc.split("; ") if row.cc else (),
-                                        in_reply_to=context.get("in_reply_to", ""))
-            except Exception as exc:  # noqa: BLE001 - whatever this message's data does, it stops this message only
-                reason = str(exc) if isinstance(exc, Unbuildable) else f"{type(exc).__name__}: {exc}"
-                _settle(uow, row, UNBUILDABLE, f"无法生成邮件（{about(row)}）：{reason}", report, inputs_sha256=digest)
-                continue
-            try:
-                session.deliver(message, sender, row.recipient, copies=row.cc.split("; ") if row.cc else ())
-            except Unreachable as exc:
-                _failed(uow, rows[i:], str(exc), report)
-                return False
-            except Temporary as exc:
-                _failed(uow, [row], f"暂时无法发送（{about(row)}）：{exc}"[:1000], report)
-                continue
-            except Refused as exc:
-                _refused(uow, row, str(exc), report)
-                continue
-            except Unclear as exc:
-                _unclear(uow, row, str(exc), report)
-                continue
-            if after_send:
-                after_send(row)
+    for i, row in enumerate(rows):
+        if clock() >= ends:
             with uow:
-                uow.outbox.mark_sent(row, uow.now)
-            report.count(row, "sent")
-    finally:
-        session.close()
+                uow.outbox.release(rows[i:])
+            return False
+        files, (sender, reply_to) = None, _sender(uow, row, senders)
+        copies = row.cc.split("; ") if row.cc else ()
+        try:
+            context, files = _parts(row, stored)
+            subject, body = render(row.template, context)
+            message = message_bytes(sender=sender, recipient=row.recipient, subject=subject, body=body,
+                                    message_id=row.message_id, date=uow.now, attachments=files, reply_to=reply_to,
+                                    cc=copies, in_reply_to=context.get("in_reply_to", ""))
+        except Exception as exc:  # noqa: BLE001 - whatever this message's data does, it stops this message only
+            reason = str(exc) if isinstance(exc, Unbuildable) else f"{type(exc).__name__}: {exc}"
+            digest = None if files is None else inputs_digest(row.template, row.context, row.recipient, sender, files)
+            _settle(uow, row, UNBUILDABLE, f"无法生成邮件（{about(row)}）：{reason}", report, inputs_sha256=digest)
+            continue
+        try:
+            session.deliver(message, sender, row.recipient, copies=copies, before_accept=marks.settle)
+        except Unreachable as exc:
+            _failed(uow, rows[i:], str(exc), report)
+            return False
+        except Temporary as exc:
+            _failed(uow, [row], f"暂时无法发送（{about(row)}）：{exc}"[:1000], report)
+            continue
+        except Refused as exc:
+            _refused(uow, row, str(exc), report)
+            continue
+        except Unclear as exc:
+            _unclear(uow, row, str(exc), report)
+            continue
+        if after_send:
+            after_send(row)
+        marks.sent(row)
+        report.count(row, "sent")
     return True
 
 

@@ -16,7 +16,7 @@ import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.generator import BytesGenerator
 from email.message import EmailMessage
@@ -111,12 +111,18 @@ class Unclear(Exception):
     """The connection was lost after the message's data was sent: it may have been delivered."""
 
 
-def _wire(message: EmailMessage) -> bytes:
-    """The DATA payload as ``smtplib`` would send it: CRLF lines, leading dots doubled, the final dot."""
-    buffer = io.BytesIO()
-    BytesGenerator(buffer).flatten(message, linesep="\r\n")
-    data = re.sub(rb"(?m)^\.", b"..", buffer.getvalue())
+def _wire(message: EmailMessage | bytes) -> bytes:
+    """The DATA payload as ``smtplib`` would send it: CRLF lines, leading dots doubled, the final dot
+    (``message``: the message, or its CRLF bytes as ``files.email.message_bytes`` writes them)."""
+    if isinstance(message, EmailMessage):
+        buffer = io.BytesIO()
+        BytesGenerator(buffer).flatten(message, linesep="\r\n")
+        message = buffer.getvalue()
+    data = _DOTS.sub(b"..", message)
     return data + (b"" if data.endswith(b"\r\n") else b"\r\n") + b".\r\n"
+
+
+_DOTS = re.compile(rb"(?m)^\.")
 
 
 class SmtpSession:
@@ -126,13 +132,19 @@ class SmtpSession:
         self.config = config
         self.server: smtplib.SMTP | None = None
 
-    def deliver(self, message: EmailMessage, sender: str, recipient: str, copies: Sequence[str] = ()) -> None:
+    def deliver(self, message: EmailMessage | bytes, sender: str, recipient: str, copies: Sequence[str] = (),
+                before_accept: Callable[[], None] | None = None) -> None:
         """Hand ``message`` over, or raise what happened (``Unreachable``, ``Temporary``, ``Refused``, ``Unclear``).
+        ``before_accept`` runs just before the final dot, the moment the server takes the message (the sender
+        waits there for the previous message's mark).
 
         The message stands or falls with its recipient: an address in copy the server refuses is left out."""
         if self.server is None:
             try:
                 self.server = self.config.connect()
+                # The final dot goes in a write of its own (``before_accept``): unbatched, it must not wait for
+                # the acknowledgement of the data before it (Nagle's algorithm and a delayed ACK: 40 ms a message).
+                self.server.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except (OSError, smtplib.SMTPException) as exc:
                 raise Unreachable(f"无法连接邮件服务器 {self.config.host}:{self.config.port}：{reason(exc)}") from exc
         server = self.server
@@ -149,8 +161,16 @@ class SmtpSession:
         except smtplib.SMTPException as exc:
             self.close()
             raise Temporary(f"邮件服务器会话出错，邮件未送出：{reason(exc)}") from exc
+        wire = _wire(message)
         try:
-            server.send(_wire(message))
+            server.send(wire[:-3])
+            if before_accept:
+                try:
+                    before_accept()
+                except BaseException:
+                    self.close()  # the final dot never went: the server discards the message
+                    raise
+            server.send(wire[-3:])
             answer = server.getreply()
         except LOST as exc:
             self.close()
