@@ -68,8 +68,8 @@ ADVANCE = [
                       ORDER BY certificate_no OFFSET a.inspection_id % GREATEST(1, (SELECT count(*) FROM officers
                       WHERE department_code = a.department_code)) LIMIT 1) o ON true
         WHERE i.campaign_code = '{CODE}' AND i.assigned_at IS NOT NULL AND a.inspects""",
-    f"""INSERT INTO item_results (inspection_id, item_code, questions)
-        SELECT a.inspection_id, ci.item_code, (a.inspection_id + length(ci.item_code)) % 3
+    f"""INSERT INTO item_results (inspection_id, item_code, questions, recorded_at, recorded_by)
+        SELECT a.inspection_id, ci.item_code, (a.inspection_id + length(ci.item_code)) % 3, i.inspected_at, '{CLERK}'
         FROM inspection_departments a JOIN inspections i ON i.id = a.inspection_id
         JOIN campaign_items ci ON ci.campaign_code = i.campaign_code AND ci.department_code = a.department_code
         WHERE i.campaign_code = '{CODE}' AND i.inspected_at IS NOT NULL AND a.inspects""",
@@ -79,10 +79,10 @@ ADVANCE = [
         FROM item_results r JOIN inspections i ON i.id = r.inspection_id WHERE i.campaign_code = '{CODE}'""",
     """INSERT INTO result_codes (inspection_id, item_code, code)
         SELECT inspection_id, item_code, 'A' FROM result_codes WHERE code IN ('B', 'D')""",
-    """INSERT INTO result_handling (inspection_id, item_code, handling)
+    """INSERT INTO result_handlings (inspection_id, item_code, handling)
         SELECT inspection_id, item_code, CASE code WHEN '1' THEN 1 WHEN 'E' THEN 2 WHEN 'B' THEN 3 ELSE 4 END
         FROM result_codes WHERE code <> 'A'""",
-    "ANALYZE inspections, inspection_departments, tasks, team_members, item_results, result_codes, result_handling",
+    "ANALYZE inspections, inspection_departments, tasks, team_members, item_results, result_codes, result_handlings",
 ]
 
 # (label, argv of the child, floor query or None). The floors are bare aggregates of the same facts.
@@ -196,11 +196,11 @@ def _uow(changes: bool):
 def child(argv: list[str]) -> None:
     if argv[0] == "cli":
         from ssj.cli import run as main
-        import ssj.commands.campaign  # noqa: F401 — what the commands import lazily, imported before the clock
-        import workflow.services.campaigns  # noqa: F401
-        import workflow.services.overdue  # noqa: F401
-        import workflow.services.reports  # noqa: F401
-        import workflow.files.statistics_table  # noqa: F401
+        from importlib import import_module
+
+        for name in ("ssj.commands.campaign", "workflow.services.campaigns", "workflow.services.overdue",
+                     "workflow.services.reports", "workflow.files.statistics_table"):
+            import_module(name)  # what the commands import lazily: imported before the clock starts
 
         start = time.perf_counter()
         code = main(argv[1:])
