@@ -198,8 +198,10 @@ def _uow(changes: bool):
 
 
 def child(argv: list[str]) -> None:
-    import alembic.config  # noqa: F401 — the driver and the migration tool, imported lazily by the engine: before
-    import psycopg  # noqa: F401,F811 — the clock starts, like every other import
+    from importlib import import_module
+
+    for name in ("psycopg", "alembic.config", "alembic.script"):
+        import_module(name)  # the driver and the migration tool, imported lazily by the engine: before the clock
     if argv[0] == "cli":
         from ssj.cli import run as main
         from importlib import import_module
