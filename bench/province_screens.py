@@ -56,7 +56,8 @@ ADVANCE = [
     f"""UPDATE inspection_departments a SET inspects = (a.inspection_id + length(a.department_code)) % 6 <> 0,
           decline_reason = CASE WHEN (a.inspection_id + length(a.department_code)) % 6 = 0 THEN '不属本部门' END,
           answered_at = i.confirmed_at, answered_by = '{CLERK}', on_behalf = a.inspection_id % 7 = 0
-        FROM inspections i WHERE i.id = a.inspection_id AND i.campaign_code = '{CODE}' AND i.confirmed_at IS NOT NULL""",
+        FROM inspections i
+        WHERE i.id = a.inspection_id AND i.campaign_code = '{CODE}' AND i.confirmed_at IS NOT NULL""",
     f"""UPDATE tasks t SET done_at = i.confirmed_at, outcome = 'done' FROM inspections i
         WHERE t.inspection_id = i.id AND t.kind = 'confirm' AND i.campaign_code = '{CODE}'
           AND i.confirmed_at IS NOT NULL""",
