@@ -72,7 +72,7 @@ def _columns(conn: Connection, code: str) -> tuple[dict[str, int], dict[str, dic
         for dept, n in rows:
             per.setdefault(dept, Counter())[key] += int(n or 0)
 
-    add("enterprises", conn.execute(select(a.department_code, func.count(distinct(a.inspection_id)))
+    add("enterprises", conn.execute(select(a.department_code, func.count())  # (inspection, department) is the key
                                     .join(i, i.id == a.inspection_id).where(live, a.inspects.is_(True))
                                     .group_by(a.department_code)))
     add("officer_pairs", conn.execute(select(tm.department_code, func.count()).join(i, i.id == tm.inspection_id)
