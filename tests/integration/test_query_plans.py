@@ -203,7 +203,7 @@ def test_campaign_status_counts_by_index(analysed):
     with Captured(analysed) as captured:
         campaign_status(_uow(analysed))
     assert captured.statements
-    # The directory census (how many enterprises, per category and status) counts the directory whole.
+    # The status no longer counts the directory's census; the eligibility count (符合条件) still filters the directory.
     assert _whole_table_reads(analysed, captured, allowed=("enterprises",)) == []
 
 

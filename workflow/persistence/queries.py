@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Select, and_, exists, func, select
+from sqlalchemy import Connection, Select, and_, exists, func, select, text
 
 from workflow.campaign_file import CampaignPlan, Sampling
 from workflow.persistence import orm
+
+# The instant an inspection reached each state, in ``workflow.inspection.STATES`` order.
+_STAMPS = ("sampled_at", "confirmed_at", "assigned_at", "inspected_at", "reported_at", "published_at", "withdrawn_at")
 
 
 def eligible_enterprises(sampling: Sampling, draw_at: datetime, *, with_credit_risk: bool = False) -> Select:
@@ -113,11 +118,20 @@ class ReportQueries:
                                  .join(e, e.uscc == i.uscc).where(i.campaign_code == code)
                                  .order_by(a.department_code, i.uscc)).all()
 
-    def state_stamps(self, code: str) -> list:
-        """Per inspection, the instant it reached each state (None where it has not), in ``STATES`` order."""
+    def state_days(self, code: str, tz: ZoneInfo) -> dict[tuple[int, date], int]:
+        """How many of the campaign's inspections reached each state (its index in ``STATES``) on each day of
+        ``tz``: one GROUP BY on PostgreSQL (which knows the zone's rules); SQLite counts the instants it reads."""
         i = orm.InspectionRow
-        return self.conn.execute(select(i.sampled_at, i.confirmed_at, i.assigned_at, i.inspected_at, i.reported_at,
-                                        i.published_at, i.withdrawn_at).where(i.campaign_code == code)).all()
+        if self.conn.dialect.name == "postgresql":
+            stamps = ", ".join(f"({n}, i.{column})" for n, column in enumerate(_STAMPS))
+            return {(n, day): count for n, day, count in self.conn.execute(text(
+                f"SELECT s.n, CAST(s.at AT TIME ZONE :tz AS date) AS day, count(*) FROM inspections i "
+                f"CROSS JOIN LATERAL (VALUES {stamps}) AS s(n, at) WHERE i.campaign_code = :code AND s.at IS NOT NULL "
+                f"GROUP BY s.n, day"), {"tz": tz.key, "code": code})}
+        found: Counter = Counter()
+        for row in self.conn.execute(select(*(getattr(i, c) for c in _STAMPS)).where(i.campaign_code == code)):
+            found.update((n, at.astimezone(tz).date()) for n, at in enumerate(row) if at is not None)
+        return dict(found)
 
     def statistics(self, code: str, departments: list[tuple[str, str]]):
         """The seed's statistics table: the total row, then one per department ((code, name), in order)."""

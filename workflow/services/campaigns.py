@@ -152,10 +152,16 @@ def directory_numbers(uow, plan: CampaignPlan) -> DirectoryNumbers:
     """What the directory holds, and how much of it the campaign's criteria select."""
     with uow:
         total, not_latest, table = uow.directory.census()
+    return DirectoryNumbers(total, not_latest, table, *eligible_numbers(uow, plan))
+
+
+def eligible_numbers(uow, plan: CampaignPlan) -> tuple[int, int]:
+    """How many enterprises the campaign's criteria select now, and the sample it would draw of them — without
+    the whole directory's census, which a status screen never shows (a province counts millions)."""
+    with uow:
         eligible = uow.directory.eligible_count(plan.sampling, plan.draw_at)
     s = plan.sampling
-    return DirectoryNumbers(total, not_latest, table, eligible,
-                            sample_size(eligible, s.ratio, s.rounding, s.minimum) if eligible else 0)
+    return eligible, sample_size(eligible, s.ratio, s.rounding, s.minimum) if eligible else 0
 
 
 def redraw_note(uow) -> str:
@@ -202,7 +208,7 @@ def campaign_status(uow) -> dict[str, Any]:
         plan = uow.plan
         row = uow.campaigns.row(plan.code)
         departments = uow.directory.department_names()
-        numbers = directory_numbers(uow, plan)
+        eligible, expected = eligible_numbers(uow, plan)
         draw = draw_summary(uow)
         counts = uow.campaigns.state_counts(plan.code)
         simulation = uow.simulation
@@ -222,8 +228,8 @@ def campaign_status(uow) -> dict[str, Any]:
         ],
         "deadlines": {name: spec.describe() for name, spec in plan.deadlines.items()},
         "sampling": {
-            "eligible_now": numbers.eligible,
-            "expected_sample_size": numbers.expected_sample,
+            "eligible_now": eligible,
+            "expected_sample_size": expected,
             "ratio": plan.sampling.ratio_text,
             "rounding": plan.sampling.rounding,
         },

@@ -115,8 +115,13 @@ class Owners:
 
 def _items(uow, rows, owners: Owners, *, late: bool) -> list[Overdue]:
     plan, calendar = uow.plan, uow.calendar
-    return [Overdue(r.id, r.kind, r.uscc or "", r.name or "", r.due_at,
-                    workdays_overdue(r.due_at, uow.now, calendar, plan.tz) if late else 0,
+    lateness: dict[datetime, int] = {}  # a campaign's tasks share a few due instants: each counted once
+
+    def workdays(due: datetime) -> int:
+        if due not in lateness:
+            lateness[due] = workdays_overdue(due, uow.now, calendar, plan.tz)
+        return lateness[due]
+    return [Overdue(r.id, r.kind, r.uscc or "", r.name or "", r.due_at, workdays(r.due_at) if late else 0,
                     owners.of(r), r.escalation_level, bool(r.provisional)) for r in rows]
 
 

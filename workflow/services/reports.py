@@ -131,19 +131,21 @@ def write_confirmation_report(uow, path: Path) -> dict[str, dict]:
 
 
 def progress_by_day(uow) -> list[tuple]:
-    """Per day: how many enterprises had reached each state by its end (for the progress chart)."""
+    """Per day: how many enterprises had reached each state by its end (for the progress chart), summed up from the
+    count of each state reached on each day (an aggregate, never the inspections one by one)."""
     plan = uow.plan
-    stamps = uow.reports.state_stamps(plan.code)
-    days = sorted({s.astimezone(plan.tz).date() for row in stamps for s in row if s is not None})
-    if not days:
+    reached = uow.reports.state_days(plan.code, plan.tz)
+    if not reached:
         return []
+    days = sorted({day for _, day in reached})
     last = max(days[-1], uow.now.astimezone(plan.tz).date())
     rows = []
+    totals = [0] * len(STATES)
     day = days[0]
     while day <= last:
-        rows.append((day.isoformat(), *(sum(1 for row in stamps if row[n] is not None
-                                            and row[n].astimezone(plan.tz).date() <= day)
-                                        for n in range(len(STATES)))))
+        for n in range(len(STATES)):
+            totals[n] += reached.get((n, day), 0)
+        rows.append((day.isoformat(), *totals))
         day += timedelta(days=1)
     return rows
 
