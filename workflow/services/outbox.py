@@ -4,7 +4,7 @@ duplicate one.
 A sender claims 待发 rows, 1,000 at a time (a lease: a crashed sender's rows come back after it; a share per
 campaign; each claim reads on from where the last one stopped), makes each once as the bytes that go on the
 wire, sends it over the run's one SMTP session, then marks it in its own small transaction — sent without
-waiting, and settled before the next message's final dot (``Marks``). A run sends until nothing is due or its
+waiting, and settled before the next message's final dot (``SentMarks``). A run sends until nothing is due or its
 time budget (``BUDGET``, inside the tick's 15 minutes) is spent; rows it claimed and could not try by then are
 handed back at once. Every message is handled on its own: one that cannot be made or
 is refused never stops the others, in its campaign or any other.
@@ -25,19 +25,17 @@ logged or stored.
 from __future__ import annotations
 
 import json
-import select
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-import psycopg
-
 from calendars import BEIJING
 from workflow.deadline_words import instant_words
 from workflow.files.email import Unbuildable, inputs_digest, message_bytes, read_attachment, render
-from workflow.mail import BOUNCED, SENT, UNBUILDABLE, UNCLEAR
-from workflow.persistence.outbox import LEASE, OutboxRepository
+from workflow.mail import BOUNCED, UNBUILDABLE, UNCLEAR
+from workflow.persistence.outbox import LEASE
+from workflow.persistence.outbox_marks import SentMarks
 from workflow.services.calendar_files import campaign_calendar
 from workflow.services.smtp import Refused, SmtpConfig, SmtpSession, Temporary, Unclear, Unreachable
 
@@ -121,7 +119,7 @@ def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 1000, budget
                 clock: Callable[[], float] = time.monotonic) -> SendReport:
     """Send what is due now (every campaign's), ``limit`` rows per claim, until nothing is left or ``budget`` (of
     ``clock``'s seconds) is spent: a wave goes in one run, and a run ends well inside the tick's period (what
-    is left goes in the next). Each claim is its own transaction; so is each mark (see ``Marks``).
+    is left goes in the next). Each claim is its own transaction; so is each mark (see ``SentMarks``).
 
     ``after_send`` runs between acceptance and the mark (tests crash there). When the
     server cannot be reached the run stops: the claimed rows back off, the rest wait.
@@ -132,7 +130,7 @@ def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 1000, budget
     places: dict[str, int | None] = {}  # per campaign, the last id claimed in this run (None: nothing more due)
     openings: dict[str, object] = {}
     ends = clock() + budget.total_seconds()
-    session, marks = SmtpSession(smtp), Marks(uow.engine, uow.now)
+    session, marks = SmtpSession(smtp), uow.sent_marks()
     try:
         while clock() < ends:
             with uow:
@@ -147,77 +145,6 @@ def send_outbox(uow, smtp: SmtpConfig, *, worker: str, limit: int = 1000, budget
         marks.close()
         session.close()
     return report
-
-
-class Marks:
-    """The sender's marks, each its own transaction (one autocommitted UPDATE) on one connection held for the run.
-
-    On PostgreSQL a mark is sent without waiting for its answer: its round trip and its commit's flush overlap
-    the next message's SMTP exchange, and ``settle`` — called by the session just before it hands over the next
-    message's final dot — waits for it. So at any moment at most one accepted message is not yet marked durably
-    (a crash re-sends that one, and no other), as with a mark per message waited for at once, without the wait.
-    Elsewhere (SQLite) each mark is committed before the next message."""
-
-    def __init__(self, engine, now):
-        self.engine, self.now = engine, now
-        self.raw = self.conn = None  # PostgreSQL: the pooled DBAPI connection; SQLite: an SQLAlchemy connection
-        self.pending: int | None = None  # the id whose mark was sent and not yet answered
-
-    def sent(self, row) -> None:
-        self.settle()
-        if self.engine.dialect.name != "postgresql":
-            self.conn = self.conn or self.engine.connect()
-            OutboxRepository(self.conn).mark_sent(row, self.now)
-            self.conn.commit()
-            return
-        if self.raw is None:
-            self.raw = self.engine.raw_connection()
-            self.raw.driver_connection.autocommit = True
-        pgconn = self.raw.driver_connection.pgconn
-        pgconn.send_query_params(
-            _MARK, [self.now.isoformat().encode(), str(row.attempts + 1).encode(), SENT.encode(), str(row.id).encode()])
-        self.pending = row.id
-        while pgconn.flush():  # psycopg's connections do not block: send it all now
-            select.select([], [pgconn.socket], [])
-
-    def settle(self) -> None:
-        """The last mark is committed (raises when it was not: the run stops, that message is re-sent later)."""
-        if self.pending is None:
-            return
-        pgconn, failed = self.raw.driver_connection.pgconn, None
-        pgconn.consume_input()
-        while pgconn.is_busy():
-            select.select([pgconn.socket], [], [])
-            pgconn.consume_input()
-        while (result := pgconn.get_result()) is not None:
-            if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
-                failed = (result.error_message or b"").decode("utf-8", "replace")
-        self.pending = None
-        if failed:
-            raise psycopg.OperationalError(f"marking outbox row sent failed: {failed}")
-
-    def close(self) -> None:
-        """The last mark settled (or, after a failure, the connection never reused), the connection given back."""
-        raw, conn, self.raw, self.conn = self.raw, self.conn, None, None
-        try:
-            if raw is not None:
-                try:
-                    self.raw = raw
-                    self.settle()
-                    raw.driver_connection.autocommit = False
-                except BaseException:
-                    self.pending = None
-                    raw.invalidate()
-                    raise
-                finally:
-                    self.raw = None
-                    raw.close()
-        finally:
-            if conn is not None:
-                conn.close()
-
-
-_MARK = "UPDATE outbox SET sent_at = $1, attempts = $2, state = $3 WHERE id = $4 AND sent_at IS NULL".encode()
 
 
 def _still_needed(uow, rows) -> list:
@@ -297,7 +224,7 @@ def revive_fixed(uow, senders: dict[str, tuple[str, str]], report: SendReport, *
                 report.revived += 1
 
 
-def _send_batch(uow, session: SmtpSession, marks: Marks, rows, senders: dict[str, tuple[str, str]],
+def _send_batch(uow, session: SmtpSession, marks: SentMarks, rows, senders: dict[str, tuple[str, str]],
                 report: SendReport, after_send: Callable[[object], None] | None, ends: float,
                 clock: Callable[[], float]) -> bool:
     """The claimed rows over the run's SMTP session (re-opened after a disconnect), each message made once, as the

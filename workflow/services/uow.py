@@ -279,6 +279,12 @@ class UnitOfWork:
         return self.outbox.queue(self.plan.code, self.plan.email_sender, mails, self.now, files, not_before=opening,
                                  secret=self.settings.reply_secret())
 
+    def sent_marks(self):
+        """The sender's marks for one sending run, on a connection of their own (``outbox_marks.SentMarks``)."""
+        from workflow.persistence.outbox_marks import SentMarks
+
+        return SentMarks(self.engine, self.now)
+
     def move(self, inspection: Inspection, trigger: str, *, reason: str = "") -> Moved:
         """Move one inspection: its guard (IllegalMove / MoveRefused leave everything untouched), then the row,
         its reactions and its audit row."""
