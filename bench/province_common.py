@@ -206,3 +206,12 @@ def line(label: str, seconds: float, floor: float | None = None, *, rss: float |
     if rss is not None:
         said += f"  peak RSS {rss:.0f} MB"
     return said
+
+
+def copy_into_floor_tables(conn, written: dict) -> None:
+    """``written`` (table → (columns, rows)) COPYed into the scratch tables ``floor_<table>``: a floor's writes."""
+    with conn.cursor() as cursor:
+        for table, (columns, rows) in written.items():
+            with cursor.copy(f"COPY floor_{table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)

@@ -34,8 +34,8 @@ from pathlib import Path
 import psycopg
 
 from bench.bench_import import OUT
-from bench.province_common import (CLERK, CODE, COMMIT_AT, PREFIX, RUN_AT, campaign, directory, drop, fresh, line,
-                                   party_items, ssj, url)
+from bench.province_common import (CLERK, CODE, COMMIT_AT, PREFIX, RUN_AT, campaign, copy_into_floor_tables,
+                                   directory, drop, fresh, line, party_items, ssj, url)
 
 RATIO = "10%"
 WITNESS = "见证人 2019-11-27"
@@ -145,11 +145,7 @@ def _copy_written(address: str, before: dict[str, int]) -> tuple[float, float, d
                     conn.execute(f"ALTER TABLE floor_{table} ADD CONSTRAINT floor_{table}_fk{n} {definition}")
             conn.commit()
             start = time.perf_counter()
-            with conn.cursor() as cursor:
-                for table, (columns, rows) in written.items():
-                    with cursor.copy(f"COPY floor_{table} ({', '.join(columns)}) FROM STDIN") as copy:
-                        for row in rows:
-                            copy.write_row(row)
+            copy_into_floor_tables(conn, written)
             conn.commit()
             seconds[shape] = time.perf_counter() - start
             for table in reversed(list(written)):

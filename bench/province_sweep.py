@@ -26,7 +26,7 @@ from datetime import datetime
 import psycopg
 
 from bench.bench_import import OUT
-from bench.province_common import CODE, PREFIX, RUN_AT, drawn, drop, fresh, line, template, url
+from bench.province_common import CODE, PREFIX, RUN_AT, copy_into_floor_tables, drawn, drop, fresh, line, template, url
 from bench.rounds import ROOT
 
 RATIO = "10%"
@@ -129,11 +129,7 @@ def _floor(database: str, wave_at: datetime, written: dict) -> tuple[float, int]
         conn.commit()
         start = time.perf_counter()
         due = conn.execute(DUE, (CODE, wave_at, TOP)).fetchall()
-        with conn.cursor() as cursor:
-            for table, (columns, rows) in written.items():
-                with cursor.copy(f"COPY floor_{table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+        copy_into_floor_tables(conn, written)
         conn.commit()
         return time.perf_counter() - start, len(due)
 
