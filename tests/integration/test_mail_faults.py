@@ -15,7 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from tests.conftest import EXAMPLE_CAMPAIGN, Inbox, draw_campaign, serve_smtp
 from workflow.identity import SYSTEM
@@ -264,3 +264,28 @@ def test_every_set_aside_message_is_looked_at_again_not_only_the_first_page(load
     revive_fixed(UnitOfWork(engine, now=at("2019-11-27T10:00"), actor=SYSTEM), {}, report, page=2)
     assert report.revived == len(queued)
     assert not rows(engine, state="无法生成") and {r.state for r in rows(engine, kind="dispatch")} == {"待发"}
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_mark_that_fails_holds_back_the_next_message_and_the_first_goes_once_more(loaded, engine, server):
+    """PostgreSQL commits a sent mark while the next message is on its way; when that mark fails, the next
+    message's final dot is never sent (the server drops it unfinished): the run stops with one accepted message
+    unmarked, which the next run sends once more under the same Message-ID, and no other twice."""
+    draw_campaign(loaded)
+    dispatch = rows(engine, kind="dispatch")
+    first = dispatch[0]
+    change(engine, text(f"""
+        CREATE FUNCTION refuse_mark() RETURNS trigger AS $$ BEGIN
+            IF NEW.id = {first.id} AND NEW.sent_at IS NOT NULL THEN RAISE EXCEPTION 'disk full'; END IF;
+            RETURN NEW; END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER refuse_mark BEFORE UPDATE ON outbox FOR EACH ROW EXECUTE FUNCTION refuse_mark();"""))
+    failed = loaded("tick", CODE, "--now", "2019-11-27T09:05")
+    assert failed.code != 0
+    assert [mid for _, mid in server.data_seen] == [first.message_id], "the next message was never completed"
+    assert {r.state for r in rows(engine, kind="dispatch")} == {"待发"}
+    change(engine, text("DROP TRIGGER refuse_mark ON outbox; DROP FUNCTION refuse_mark();"))
+    tick(loaded, "2019-11-27T09:20")  # after the stopped run's lease
+    assert {r.state for r in rows(engine, kind="dispatch")} == {"已发"}
+    seen = [mid for _, mid in server.data_seen]
+    assert seen.count(first.message_id) == 2 and all(seen.count(r.message_id) == 1 for r in dispatch[1:])
+    audit_clean(loaded)

@@ -164,18 +164,24 @@ class SmtpSession:
         wire = _wire(message)
         try:
             server.send(wire[:-3])
-            if before_accept:
-                try:
-                    before_accept()
-                except BaseException:
-                    self.close()  # the final dot never went: the server discards the message
-                    raise
+        except LOST as exc:
+            raise self._unclear(exc) from exc
+        if before_accept:
+            try:
+                before_accept()
+            except BaseException:
+                self.abort()  # the final dot never went: the server discards the message
+                raise
+        try:
             server.send(wire[-3:])
             answer = server.getreply()
         except LOST as exc:
-            self.close()
-            raise Unclear(f"邮件内容已发出后与邮件服务器的连接中断（{reason(exc)}），不确定是否送达") from exc
+            raise self._unclear(exc) from exc
         self._expect(answer, (250,))
+
+    def _unclear(self, exc: BaseException) -> Unclear:
+        self.close()
+        return Unclear(f"邮件内容已发出后与邮件服务器的连接中断（{reason(exc)}），不确定是否送达")
 
     def _expect(self, answer: tuple[int, bytes], ok: tuple[int, ...], sender: str = "") -> None:
         code, reply = answer
@@ -195,6 +201,13 @@ class SmtpSession:
         if 500 <= code < 600:
             raise Refused(said)
         raise Temporary(said)
+
+    def abort(self) -> None:
+        """Drop the connection without QUIT: in the middle of a message's data, a QUIT would be read as one more
+        line of it (and its answer waited for until the timeout); the server discards an unfinished message."""
+        server, self.server = self.server, None
+        if server is not None:
+            server.close()
 
     def close(self) -> None:
         server, self.server = self.server, None
