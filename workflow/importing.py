@@ -9,15 +9,13 @@ sorted and only the first 200 are kept: a million bad rows cost no memory.
 from __future__ import annotations
 
 import heapq
-from itertools import repeat
-from operator import itemgetter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from workflow.directory import Column, Directory, Invalid, normalise_header, too_long
-from workflow.text_rules import any_control_character, control_character, has_refused_character, visible
+from workflow.text_rules import any_control_character, control_character, visible
 
 MAX_PROBLEM_LINES = 200
 
@@ -262,80 +260,10 @@ def parse_row(plan: HeaderPlan, number: int, values: list[Any], problems: Proble
 
 
 def parse_rows(plan: HeaderPlan, batch: list[tuple[int, list[Any]]], problems: Problems) -> list[tuple[int, dict]]:
-    """``parse_row`` over a batch of rows: (row number, record) of the valid ones, in order, each problem added.
-
-    A batch of CSV rows in which every cell is plainly fine (the common case: an export) is checked a
-    column at a time (``_clean_batch``), with the column's work done by C loops (``map``, ``max``, ``in``);
-    at the first doubt — a cell empty where required, too long, refused by its parser, a control
-    character, a row too short, a cell that is not text, a row rule broken — the batch is checked again
-    row by row by ``parse_row``, which finds and words every problem. So both give the same records."""
-    cells = plan.cells
-    if cells is None:
-        cells = plan.cells = _Cells(plan)
-    records = _clean_batch(plan, cells, [values for _, values in batch]) if batch else None
-    if records is not None:
-        return list(zip([number for number, _ in batch], records))
+    """``parse_row`` over a batch of rows: (row number, record) of the valid ones, in order, each problem added."""
     out = []
     for number, values in batch:
         record = parse_row(plan, number, values, problems)
         if record is not None:
             out.append((number, record))
     return out
-
-
-def _clean_batch(plan: HeaderPlan, cells: _Cells, rows: list[list[Any]]) -> list[dict[str, Any]] | None:
-    """The records of ``rows`` when none of them has a problem, else None (then nothing is known about which:
-    ``parse_row`` decides). Parsed values are remembered per column as ``parse_row`` does."""
-    if min(map(len, rows)) < cells.width:
-        return None
-    try:
-        if has_refused_character("".join(map("".join, rows))):
-            return None
-    except TypeError:  # not all text: a spreadsheet's numbers, dates, empty cells
-        return None
-    columns = []
-    for idx, _, _, parse, max_len, required, default, _, memo in cells.entries:
-        texts = list(map(str.strip, map(itemgetter(idx), rows)))
-        empty = "" in texts
-        if empty and required:
-            return None
-        if max_len is not None:
-            if max(map(len, texts)) > max_len:
-                return None
-            columns.append([t or default for t in texts] if empty else texts)
-            continue
-        try:
-            values = _parsed(texts, parse, memo, empty, default)
-        except Invalid:
-            return None
-        if values is None:
-            return None
-        columns.append(values)
-    records = list(map(dict, map(zip, repeat(cells.aliases), zip(*columns))))
-    if plan.absent_defaults:
-        for record in records:
-            record.update(plan.absent_defaults)
-    for rule in plan.directory.row_rules:
-        if any(map(rule, records)):
-            return None
-    return records
-
-
-def _parsed(texts: list[str], parse, memo: dict[str, Any] | None, empty: bool, default: Any) -> list[Any] | None:
-    """A column's stripped cells parsed (empty ones the column's default), each distinct text once: through
-    the column's memo, which keeps what fits; raises Invalid. None: a blank key cell, for ``parse_row``."""
-    if memo is None:  # the key: every value differs
-        return None if empty else list(map(parse, texts))
-    values = list(map(memo.get, texts))
-    if None in values:
-        misses = set(texts).difference(memo)
-        misses.discard("")
-        fresh = {text: parse(text) for text in misses}
-        if len(memo) + len(fresh) <= MEMO_LIMIT and all(v.__class__ in _SHAREABLE for v in fresh.values()):
-            memo.update(fresh)
-            values = list(map(memo.get, texts))
-        else:
-            values = [v if v is not None else fresh.get(text) for text, v in zip(texts, values)]
-    if empty and default is not None:
-        values = [v if text else default for text, v in zip(texts, values)]
-    return values

@@ -58,12 +58,6 @@ def any_control_character(values: list[Any]) -> bool:
     return not joined.isprintable() and bool(_LINE.search(joined))
 
 
-def has_refused_character(text: str) -> bool:
-    """Whether ``text`` holds a character a one-line field refuses (what ``any_control_character`` asks of a row,
-    asked of many rows joined at once)."""
-    return not text.isprintable() and bool(_LINE.search(text))
-
-
 def visible(text: str) -> str:
     """``text`` with each refused character shown as ``\\u000b``, to quote it in a message safely."""
     return _LINE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

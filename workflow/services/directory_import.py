@@ -92,7 +92,7 @@ def _load(uow, kind: str, plan: HeaderPlan, table, problems: Problems, *, full: 
 
 
 def _batches(rows, size: int = 1000):
-    """The rows a thousand at a time (``parse_rows`` checks a batch a column at a time)."""
+    """The rows a thousand at a time (the COPY lines are written a batch at a time)."""
     while batch := list(islice(rows, size)):
         yield batch
 
