@@ -17,10 +17,16 @@ import pytest
 SSJ = str(Path(sys.executable).with_name("ssj"))
 
 
+# A guard against a hang, never a measure: the whole demo takes 80–140 s alone and twice that beside the other
+# stress tests on two cores.
+TIMEOUT = {"demo": 1200}
+
+
 def run(*args, cwd, env=None):
     full_env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **(env or {})}
     full_env.pop("SSJ_DATABASE_URL", None)
-    return subprocess.run([SSJ, *map(str, args)], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([SSJ, *map(str, args)], cwd=cwd, env=full_env, capture_output=True, text=True,
+                          timeout=TIMEOUT.get(str(args[0]), 300))
 
 
 def test_help_and_usage_errors_are_chinese(tmp_path):

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from psycopg.errors import UniqueViolation
-from sqlalchemy import Connection, Table
+from sqlalchemy import ARRAY, Column, ColumnElement, Connection, Integer, Table, any_, literal
 
 
 COPY_ROWS = 200  # below this a pipelined executemany is as quick as setting up a COPY
@@ -113,3 +113,11 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], constant
     names = [*columns, *constants]
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) {on_conflict}"
     return Bulk(conn, sql.rstrip(), table, names, tuple(constants.values()), copy_clause=on_conflict)
+
+
+def among(conn: Connection, column: Column, ids: Sequence[int]) -> ColumnElement[bool]:
+    """``column`` is one of ``ids``: on PostgreSQL as one array parameter (one statement to parse however many ids:
+    a sweep claims and a digest marks tens of thousands), elsewhere as an ``IN`` list (keep it to 500 or so)."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(literal(list(ids), ARRAY(Integer)))
+    return column.in_(ids)

@@ -6,10 +6,10 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Connection, Integer, any_, literal, select, update
+from sqlalchemy import Connection, select, update
 
 from workflow.audit import canonical_json
-from workflow.persistence.bulk import bulk_insert
+from workflow.persistence.bulk import among, bulk_insert
 from workflow.persistence.orm import PendingNotice
 
 _p = PendingNotice.__table__
@@ -42,10 +42,7 @@ class PendingNotices:
     def digested(self, ids: list[int], key: str) -> None:
         """The held notices ``ids`` take the digest's key. On PostgreSQL in one statement with the ids as one array
         (a wave's digest lists tens of thousands; an ``IN`` list per 500 was a new statement to parse each time)."""
-        if self.conn.dialect.name == "postgresql":
-            self.conn.execute(update(_p).where(_p.c.id == any_(literal(list(ids), ARRAY(Integer))),
-                                               _p.c.digest_key.is_(None)).values(digest_key=key))
-            return
-        for i in range(0, len(ids), 500):
-            self.conn.execute(update(_p).where(_p.c.id.in_(ids[i:i + 500]), _p.c.digest_key.is_(None))
+        step = max(1, len(ids)) if self.conn.dialect.name == "postgresql" else 500
+        for i in range(0, len(ids), step):
+            self.conn.execute(update(_p).where(among(self.conn, _p.c.id, ids[i:i + step]), _p.c.digest_key.is_(None))
                               .values(digest_key=key))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Connection, Integer, and_, any_, func, literal, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
-from workflow.persistence.bulk import Bulk, bulk_insert
+from workflow.persistence.bulk import Bulk, among, bulk_insert
 from workflow.persistence.orm import InspectionRow, TaskRow
 from workflow.tasks import DONE, NewTask
 
@@ -102,9 +102,8 @@ class TaskRepository:
         are skipped (``FOR UPDATE SKIP LOCKED``), rows it has handled since are no longer due."""
         if not ids:
             return []
-        listed = _t.c.id.in_(ids) if self.conn.dialect.name != "postgresql" else \
-            _t.c.id == any_(literal(list(ids), ARRAY(Integer)))  # one parameter: the statement is parsed once
-        return self.conn.execute(select(_t).where(listed, *self._notice_due(campaign_code, now, top))
+        return self.conn.execute(select(_t).where(among(self.conn, _t.c.id, ids),
+                                                  *self._notice_due(campaign_code, now, top))
                                  .order_by(_t.c.id).with_for_update(skip_locked=True)).all()
 
     def open_due(self, ids: Sequence[int]) -> dict[int, datetime]:
