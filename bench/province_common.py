@@ -7,7 +7,8 @@ may create databases). Starting points (``directory``: the example district impo
 ``drawn-N%``: the seed campaign drawn at N % by ``ssj draw commit`` + ``ssj draw run``) are template databases
 named ``ssj_bench_province_<size>_<stage>``, built once under an advisory lock (two sections or two benchmark
 runs never build one twice) and dropped at the end of the run unless ``SSJ_BENCH_KEEP=1``
-(``SSJ_BENCH_PREFIX`` renames them, so runs of different code keep apart). Each measured run
+(``SSJ_BENCH_PREFIX`` renames them, so runs of different code keep apart; ``SSJ_BENCH_TEMPLATES`` names the
+starting points alone, for checkouts that share them). Each measured run
 works on a ``CREATE DATABASE … TEMPLATE`` copy of its own.
 """
 
@@ -32,6 +33,10 @@ ENTERPRISES = int(os.environ.get("SSJ_BENCH_ENTERPRISES", "3000000"))
 ADMIN = os.environ.get("SSJ_BENCH_DATABASE_URL", "postgresql://root@127.0.0.1:5432/test")
 KEEP = os.environ.get("SSJ_BENCH_KEEP") == "1"
 PREFIX = f"{os.environ.get('SSJ_BENCH_PREFIX', 'ssj_bench_province')}_{ENTERPRISES}"
+# The starting points' names (``SSJ_BENCH_TEMPLATES``, default the prefix): checkouts whose code writes the same
+# starting points may share them while each works on copies of its own.
+TEMPLATES = f"{os.environ.get('SSJ_BENCH_TEMPLATES') or os.environ.get('SSJ_BENCH_PREFIX', 'ssj_bench_province')}" \
+    f"_{ENTERPRISES}"
 CODE = "luquan-2019-h2"
 COMMIT_AT = datetime(2019, 11, 27, 8, 30, tzinfo=BEIJING)
 RUN_AT = datetime(2019, 11, 27, 9, 0, tzinfo=BEIJING)
@@ -108,7 +113,7 @@ _built: list[str] = []
 
 def template(stage: str, build) -> str:
     """The template database for ``stage`` (built by ``build(database)`` when missing); returns its name."""
-    name = f"{PREFIX}_{re.sub(r'[^a-z0-9]+', '_', stage.lower())}"
+    name = f"{TEMPLATES}_{re.sub(r'[^a-z0-9]+', '_', stage.lower())}"
     with psycopg.connect(ADMIN, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))
         try:
