@@ -220,3 +220,28 @@ def copy_into_floor_tables(conn, written: dict) -> None:
             with cursor.copy(f"COPY floor_{table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+
+
+def lists_again(folder: Path, out: Path) -> tuple[float, int]:
+    """The product's lists (the XLSX files of ``folder``) read back, then written again by a bare write-only loop:
+    (seconds, files)."""
+    from openpyxl import Workbook, load_workbook
+
+    lists = []
+    for path in sorted(folder.glob("*.xlsx")):
+        book = load_workbook(path, read_only=True)
+        lists.append((path.name, [sheet.title for sheet in book.worksheets],
+                      [list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets]))
+        book.close()
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    for name, titles, sheets in lists:
+        book = Workbook(write_only=True)
+        for title, rows in zip(titles, sheets):
+            sheet = book.create_sheet(title)
+            if title == "ssj":
+                sheet.sheet_state = "hidden"
+            for row in rows:
+                sheet.append(row)
+        book.save(out / name)
+    return time.perf_counter() - start, len(lists)

@@ -35,7 +35,7 @@ import psycopg
 
 from bench.bench_import import OUT
 from bench.province_common import (CLERK, CODE, COMMIT_AT, PREFIX, RUN_AT, campaign, copy_into_floor_tables,
-                                   directory, drop, fresh, line, party_items, ssj, url)
+                                   directory, drop, fresh, line, lists_again, party_items, ssj, url)
 
 RATIO = "10%"
 WITNESS = "见证人 2019-11-27"
@@ -154,30 +154,6 @@ def _copy_written(address: str, before: dict[str, int]) -> tuple[float, float, d
     return seconds["keyed"], seconds["bare"], {t: len(rows) for t, (_, rows) in written.items()}
 
 
-def _lists_again(folder: Path, out: Path) -> tuple[float, int]:
-    """The product's department lists read back, then written again by a bare write-only loop: (seconds, files)."""
-    from openpyxl import Workbook, load_workbook
-
-    lists = []
-    for path in sorted(folder.glob("*.xlsx")):
-        book = load_workbook(path, read_only=True)
-        lists.append((path.name, [sheet.title for sheet in book.worksheets],
-                      [list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets]))
-        book.close()
-    out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    for name, titles, sheets in lists:
-        book = Workbook(write_only=True)
-        for title, rows in zip(titles, sheets):
-            sheet = book.create_sheet(title)
-            if title == "ssj":
-                sheet.sheet_state = "hidden"
-            for row in rows:
-                sheet.append(row)
-        book.save(out / name)
-    return time.perf_counter() - start, len(lists)
-
-
 # --- the section -------------------------------------------------------------------------------------------------
 
 def _cli(database: str, files: Path) -> tuple[float, float, float]:
@@ -205,7 +181,7 @@ def run() -> None:
         product, rss = _run_product(work, files / "product")
         selected, eligible = _select_and_hash(address)
         copied, unkeyed, counts = _copy_written(address, before)
-        lists, written = _lists_again(files / "product" / "派发", files / "floor")
+        lists, written = lists_again(files / "product" / "派发", files / "floor")
         drop(work)
         fresh(cli, base)
         commit_wall, run_wall, cli_rss = _cli(cli, files / "cli")

@@ -12,12 +12,16 @@ worker processes of their own, started together once their imports are loaded, t
 done; peak RSS the largest worker's (``wait4``). Nothing is sent (sending is the ``send`` section).
 Floor, in the same run, on another copy of the starting point: psycopg alone selecting the due tasks (the
 sweep's condition) and ``COPY``-ing the rows the product's run wrote — its held notices (``pending_notices``),
-its outbox rows and their attachments, read back from that run — into same-shaped scratch tables, committed.
+its outbox rows and their attachments, read back from that run — into same-shaped scratch tables, and one
+``UPDATE … FROM unnest(…)`` setting the due tasks' levels and next instants as that run left them, committed;
+plus the lists attached to the digests (what is still unanswered, to fill in and send back), read back from the
+1-worker run and written again by a bare openpyxl write-only loop (as the draw's floor counts its lists).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -26,7 +30,8 @@ from datetime import datetime
 import psycopg
 
 from bench.bench_import import OUT
-from bench.province_common import CODE, PREFIX, RUN_AT, copy_into_floor_tables, drawn, drop, fresh, line, template, url
+from bench.province_common import (CODE, PREFIX, RUN_AT, copy_into_floor_tables, drawn, drop, fresh, line, lists_again,
+                                   template, url)
 from bench.rounds import ROOT
 
 RATIO = "10%"
@@ -57,10 +62,14 @@ def worker(database_url: str, now: str, files_dir: str) -> None:
     print(f"SWEPT {report.planned} {report.notices} {report.queued}", flush=True)
 
 
+FILES = OUT / "province-sweep-files"
+
+
 def _sweep(database: str, now: datetime, workers: int = 1) -> tuple[float, float, list[int]]:
     """The product's sweep at ``now`` by ``workers`` processes: (seconds, largest peak RSS MB, [planned, notices,
-    queued] summed)."""
-    files = OUT / "province-sweep-files"
+    queued] summed). Its files (the lists attached to the digests) go to ``FILES``, emptied first."""
+    files = FILES
+    shutil.rmtree(files, ignore_errors=True)
     procs = [subprocess.Popen([sys.executable, "-m", "bench.province_sweep", "--worker",
                                url(database, "postgresql+psycopg"), now.isoformat(), str(files)], cwd=ROOT,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(workers)]
@@ -118,18 +127,25 @@ def _written(database: str, wave_at: datetime) -> dict[str, tuple[list[str], lis
             cursor = conn.execute(f"SELECT * FROM {table} WHERE {where[table]}", (wave_at,))
             found[table] = ([c.name for c in cursor.description if c.name != "id"],
                             [r[1:] if cursor.description[0].name == "id" else r for r in cursor.fetchall()])
+        found["tasks"] = ([], conn.execute("SELECT id, escalation_level, next_notice_at FROM tasks WHERE id IN "
+                                           "(SELECT task_id FROM pending_notices WHERE decided_at = %s)",
+                                           (wave_at,)).fetchall())
     return found
 
 
 def _floor(database: str, wave_at: datetime, written: dict) -> tuple[float, int]:
-    """psycopg alone: the SELECT of the due tasks and COPY of the product's rows into same-shaped tables."""
+    """psycopg alone: the SELECT of the due tasks, COPY of the product's rows into same-shaped tables and one UPDATE
+    of the tasks' levels as the product left them."""
     with psycopg.connect(url(database)) as conn:
         for table in WRITTEN:
             conn.execute(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING ALL)")
         conn.commit()
         start = time.perf_counter()
         due = conn.execute(DUE, (CODE, wave_at, TOP)).fetchall()
-        copy_into_floor_tables(conn, written)
+        copy_into_floor_tables(conn, {t: written[t] for t in WRITTEN})
+        conn.execute("UPDATE tasks t SET escalation_level = v.level, next_notice_at = v.next FROM unnest("
+                     "%s::bigint[], %s::int[], %s::timestamptz[]) AS v(id, level, next) WHERE t.id = v.id",
+                     [list(c) for c in zip(*written["tasks"][1])] or [[], [], []])
         conn.commit()
         return time.perf_counter() - start, len(due)
 
@@ -145,15 +161,20 @@ def run() -> None:
             figures[workers] = _sweep(database, wave_at, workers)
             if workers == 1:
                 written = _written(database, wave_at)
+                lists, attached = lists_again(FILES / "派发", OUT / "province-sweep-floor-lists")
         fresh(database, name)
-        floor, due = _floor(database, wave_at, written)
+        selected, due = _floor(database, wave_at, written)
     finally:
         drop(database)
+    floor = selected + lists
     (_, _, (planned, notices, queued)) = figures[1]
     print(f"  at {wave_at.isoformat()}: {due:,} due tasks; {notices:,} notices held in "
           f"{len(written['pending_notices'][1]):,} rows, {queued:,} digests queued "
           f"({len(written['outbox_attachments'][1]):,} attachments), {planned:,} planned")
-    print(line("floor: SELECT of the due tasks + COPY of the same held notices and outbox rows", floor))
+    print(line("floor 1: SELECT of the due tasks + COPY of the same held notices and outbox rows + one UPDATE of "
+               "the tasks' levels", selected))
+    print(line(f"floor 2: the {attached} attached lists by a bare openpyxl write-only loop", lists))
+    print(line("floor: 1 + 2", floor))
     for workers, (seconds, rss, totals) in figures.items():
         print(line(f"sweep, {workers} worker{'s' if workers > 1 else ''}", seconds, floor, rss=rss))
         if totals[1] != notices:

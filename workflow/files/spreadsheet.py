@@ -13,7 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 from unicodedata import east_asian_width
 
+from lxml import etree
 from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, IllegalCharacterError
+from openpyxl.compat import safe_string
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.dimensions import RowDimension
@@ -167,17 +170,19 @@ def wrapped_height(values, widths: list[float], *, size: float = BODY_PT, least_
 class StyledRows:
     """Rows appended to a write-only sheet, each cell taking its column's style and each row its height.
 
-    ``put``'s rule holds: a string a spreadsheet would evaluate is stored as text (quotePrefix). One cell per
-    column is kept and refilled for every row (openpyxl writes a row as it is appended), and one row dimension
-    per height is shared. openpyxl's own loop would take a fresh cell after every styled one and tell a cell
-    from a value by catching an exception: most of the time of a list of 100,000 boxed cells. The sheet takes
-    the cells as given instead (``_values_to_row``, the one step of openpyxl's write-only sheet replaced)."""
+    ``put``'s rule holds: a string a spreadsheet would evaluate is stored as text (quotePrefix). A row of text,
+    numbers and empty cells — every row of a list — is written as one piece of XML (``_RowXml``): the same
+    ``<row>``/``<c>`` elements openpyxl writes (inline strings, the column's style index, the row's height), but
+    without a cell object, a type check and an element per cell (most of the time of a list of 100,000 boxed
+    rows). A row holding anything else (a date, a rich text …) goes through openpyxl's own cells, filled again for
+    every row, one per column; the sheet takes them as given (``_values_to_row`` replaced)."""
 
     def __init__(self, sheet, styles: Sequence[WriteOnlyCell]):
         """``styles``: a cell per column whose style (font, alignment, border …) that column's cells take."""
         self.sheet = sheet
         self.plain = [self._cell(style, column) for column, style in enumerate(styles, start=1)]
         self.quoted = [self._cell(style, column, quoted=True) for column, style in enumerate(styles, start=1)]
+        self.letters = [get_column_letter(column) for column in range(1, len(styles) + 1)]
         self.dimensions: dict[float, RowDimension] = {}
         self.row = 0
         sheet._values_to_row = _as_given
@@ -191,6 +196,15 @@ class StyledRows:
     def append(self, values: Sequence[Any], height: float | None = None) -> None:
         """One row (None: an empty cell that still takes its column's style), ``height`` points high."""
         self.row += 1
+        dimension = None
+        if height is not None:
+            dimension = self.dimensions.get(height)
+            if dimension is None:
+                dimension = self.dimensions[height] = _Height(self.sheet, height)
+        if all(type(value) in _AS_XML for value in values):
+            _written_as_xml(self.sheet)
+            self.sheet.append(_RowXml(self, values, dimension))
+            return
         row = []
         for plain, quoted, value in zip(self.plain, self.quoted, values):
             if isinstance(value, str) and value.startswith(FORMULA_STARTS):
@@ -200,12 +214,59 @@ class StyledRows:
             else:
                 plain.value = value
                 row.append(plain)
-        if height is not None:
-            dimension = self.dimensions.get(height)
-            if dimension is None:
-                dimension = self.dimensions[height] = _Height(self.sheet, height)
+        if dimension is not None:
             self.sheet.row_dimensions[self.row] = dimension
         self.sheet.append(row)
+
+
+_AS_XML = {str, int, float, type(None)}  # bool is not int here: openpyxl writes it as t="b"
+
+
+class _RowXml(tuple):
+    """A row ``StyledRows`` writes as XML: (rows, values, height)."""
+
+    def __new__(cls, rows: StyledRows, values: Sequence[Any], dimension: RowDimension | None):
+        return super().__new__(cls, (rows, values, dimension))
+
+    def xml(self, number: int) -> bytes:
+        rows, values, dimension = self
+        height = dimension.xml if dimension is not None else ""
+        parts = [f'<row r="{number}"{height}>']
+        for letter, plain, quoted, value in zip(rows.letters, rows.plain, rows.quoted, values):
+            if value is None or value == "":
+                parts.append(f'<c r="{letter}{number}" s="{plain.style_id}"/>')
+            elif type(value) is str:
+                style = quoted if value.startswith(FORMULA_STARTS) else plain
+                space = ' xml:space="preserve"' if value != value.strip() else ""
+                parts.append(f'<c r="{letter}{number}" s="{style.style_id}" t="inlineStr"><is><t{space}>'
+                             f'{_escaped(value)}</t></is></c>')
+            else:
+                parts.append(f'<c r="{letter}{number}" s="{plain.style_id}" t="n"><v>{safe_string(value)}</v></c>')
+        parts.append("</row>")
+        return "".join(parts).encode()
+
+
+def _escaped(text: str) -> str:
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        raise IllegalCharacterError(f"{text} cannot be used in worksheets.")  # openpyxl's own refusal
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _written_as_xml(sheet) -> None:
+    """The sheet's writer takes a ``_RowXml`` as its XML and any other row as openpyxl writes it (once per sheet)."""
+    sheet._get_writer()
+    writer = sheet._writer
+    if getattr(writer, "ssj_rows_as_xml", False):
+        return
+    cells = writer.write_row
+
+    def write_row(xf, row, number):
+        if type(row) is _RowXml:
+            xf.write(etree.fromstring(row.xml(number)))
+        else:
+            cells(xf, row, number)
+    writer.write_row = write_row
+    writer.ssj_rows_as_xml = True
 
 
 class _Refilled(Cell):
@@ -230,12 +291,19 @@ class _Height(RowDimension):
     def __init__(self, sheet, height: float):
         super().__init__(sheet, ht=height)
         self._attributes = tuple(super().__iter__())
+        self.xml = "".join(f' {name}="{value}"' for name, value in self._attributes)
 
     def __iter__(self):
         return iter(self._attributes)
 
 
 def _as_given(cells, row: int):
+    if type(cells) is _RowXml:
+        return cells
+    return _numbered(cells, row)
+
+
+def _numbered(cells, row: int):
     for cell in cells:
         cell.row = row
         yield cell

@@ -12,16 +12,18 @@ has an ``ON CONFLICT`` clause — into a temporary staging table that one
 ``INSERT … SELECT … ON CONFLICT`` merges, in the caller's transaction, in the
 rows' order (ids ascend as they would have) — unless the rows are all new, which
 a COPY straight into the table under a savepoint finds out first. Same rows, same
-count returned.
+count returned. An UPDATE of many rows goes as one statement over arrays, one per
+placeholder (``UPDATE … FROM unnest(…)``), instead of a statement per row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from psycopg.errors import UniqueViolation
-from sqlalchemy import ARRAY, Column, ColumnElement, Connection, Integer, Table, any_, literal
+from sqlalchemy import ARRAY, Column, ColumnElement, Connection, Table, any_, literal
 
 
 COPY_ROWS = 200  # below this a pipelined executemany is as quick as setting up a COPY
@@ -40,6 +42,7 @@ class Bulk:
         self.params = tuple(params)
         self.copy_clause = copy_clause if dialect.name == "postgresql" else None
         self.sql = sql if dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+        self.arrays = _over_arrays(sql, table, params, dialect) if dialect.name == "postgresql" else None
         processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in params]
         variable = len(params) - len(constants)
         self.constants = tuple(f(v) if f is not None and v is not None else v
@@ -67,6 +70,8 @@ class Bulk:
             return 0
         if self.copy_clause is not None and len(params) >= COPY_ROWS:
             return self._copy(params)
+        if self.arrays is not None and len(params) >= COPY_ROWS:
+            return self.conn.exec_driver_sql(self.arrays, tuple(map(list, zip(*params)))).rowcount
         return self.conn.exec_driver_sql(self.sql, params).rowcount
 
     def _copy(self, params: list[tuple]) -> int:
@@ -105,6 +110,21 @@ class Bulk:
         return len(params)
 
 
+def _over_arrays(sql: str, table: Table, params: Sequence[str], dialect) -> str | None:
+    """``UPDATE t SET a = ? … WHERE b = ? …`` as one statement for many rows on PostgreSQL: each placeholder becomes
+    a column of ``unnest`` over one array parameter of its column's type (None: not an UPDATE of that shape). The
+    rows must name distinct target rows (each is updated once), as every caller's do."""
+    head, found, where = sql.partition(" WHERE ")
+    if not sql.startswith("UPDATE ") or not found:
+        return None
+    slots = iter(range(len(params)))
+    head, where = (re.sub(r"\?", lambda _: f"v.p{next(slots)}", part) for part in (head, where))
+    types = [table.c[name].type.compile(dialect=dialect) for name in params]
+    arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+    names = ", ".join(f"p{i}" for i in range(len(params)))
+    return f"{head} FROM unnest({arrays}) AS v({names}) WHERE {where}"
+
+
 def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], constants: dict[str, Any] | None = None,
                 *, on_conflict: str = "") -> Bulk:
     """INSERT of ``columns`` per row, plus ``constants`` (column → value) the same in every row;
@@ -115,9 +135,20 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], constant
     return Bulk(conn, sql.rstrip(), table, names, tuple(constants.values()), copy_clause=on_conflict)
 
 
-def among(conn: Connection, column: Column, ids: Sequence[int]) -> ColumnElement[bool]:
-    """``column`` is one of ``ids``: on PostgreSQL as one array parameter (one statement to parse however many ids:
-    a sweep claims and a digest marks tens of thousands), elsewhere as an ``IN`` list (keep it to 500 or so)."""
+def among(conn: Connection, column: Column, ids: Sequence) -> ColumnElement[bool]:
+    """``column`` is one of ``ids``: on PostgreSQL as one array parameter of the column's type (one statement to
+    parse however many: a sweep claims and a digest marks tens of thousands), elsewhere as an ``IN`` list (keep it to
+    ``PART`` or so: ``parts``)."""
     if conn.dialect.name == "postgresql":
-        return column == any_(literal(list(ids), ARRAY(Integer)))
+        return column == any_(literal(list(ids), ARRAY(column.type)))
     return column.in_(ids)
+
+
+PART = 900  # SQLite's bound parameters per statement stay well under its limit
+
+
+def parts(conn: Connection, values: Sequence) -> Iterator[list]:
+    """``values`` in the pieces an ``among`` takes: all at once on PostgreSQL, ``PART`` at a time elsewhere."""
+    size = len(values) or 1 if conn.dialect.name == "postgresql" else PART
+    for start in range(0, len(values), size):
+        yield list(values[start:start + size])

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, func, select
 
 from workflow.campaign_file import Sampling
+from workflow.persistence.bulk import among, parts
 from workflow.persistence.queries import count_of, eligible_enterprises
 from workflow.persistence.orm import Department, Enterprise, InspectionItem, InspectionItemContent, Officer, \
     OfficerConflict
@@ -107,9 +108,16 @@ class DirectoryReader:
     def enterprises(self, usccs: Sequence[str]) -> dict[str, object]:
         """The enterprises' rows by USCC (name, address, legal representative, phone …)."""
         found = {}
-        for start in range(0, len(usccs), 900):
-            part = list(usccs[start:start + 900])
-            found.update({r.uscc: r for r in self.conn.execute(select(e.__table__).where(e.uscc.in_(part)))})
+        for part in parts(self.conn, usccs):
+            found.update({r.uscc: r for r in self.conn.execute(select(e.__table__).where(among(self.conn, e.uscc, part)))})
+        return found
+
+    def names_and_addresses(self, usccs: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """(name, address) by USCC: what a list of enterprises shows (a sweep's lists name tens of thousands)."""
+        found = {}
+        for part in parts(self.conn, usccs):
+            found.update({uscc: (name, address or "") for uscc, name, address in self.conn.execute(
+                select(e.uscc, e.name, e.address).where(among(self.conn, e.uscc, part)))})
         return found
 
     def items(self) -> dict[str, object]:

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from workflow.errors import UserError
 from workflow.inspection import SAMPLED, STATES, DepartmentAnswer, Inspection, TeamMember, Visit
 from workflow.persistence import orm
-from workflow.persistence.bulk import Bulk, bulk_insert
+from workflow.persistence.bulk import Bulk, among, bulk_insert, parts
 from workflow.results import ItemResult
 
 _i = orm.InspectionRow.__table__
@@ -110,10 +110,10 @@ class InspectionRepository:
     def enterprise_names(self, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
         """Per inspection id: the enterprise's USCC and name."""
         out: dict[int, tuple[str, str]] = {}
-        for part in _chunks(ids):
+        for part in parts(self.conn, ids):
             out.update({iid: (uscc, name) for iid, uscc, name in self.conn.execute(
                 select(_i.c.id, _i.c.uscc, _enterprises.c.name).join(_enterprises, _enterprises.c.uscc == _i.c.uscc)
-                .where(_i.c.id.in_(part)))})
+                .where(among(self.conn, _i.c.id, part)))})
         return out
 
     def any_in(self, campaign_code: str, state: str) -> bool:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
-from workflow.persistence.bulk import Bulk, among, bulk_insert
+from workflow.persistence.bulk import Bulk, among, bulk_insert, parts
 from workflow.persistence.orm import InspectionRow, TaskRow
 from workflow.tasks import DONE, NewTask
 
@@ -109,9 +109,9 @@ class TaskRepository:
     def open_due(self, ids: Sequence[int]) -> dict[int, datetime]:
         """The open ones among tasks ``ids``: their due instants (a digest lists only what is still to do)."""
         found = {}
-        for i in range(0, len(ids), 500):
+        for part in parts(self.conn, ids):
             found.update(self.conn.execute(select(_t.c.id, _t.c.due_at).where(
-                _t.c.id.in_(ids[i:i + 500]), _t.c.done_at.is_(None))).all())
+                among(self.conn, _t.c.id, part), _t.c.done_at.is_(None))).all())
         return found
 
     def plan_notices(self, planned: Sequence[tuple[datetime | None, int, int]]) -> int:

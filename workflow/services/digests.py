@@ -92,14 +92,12 @@ def _list_to_answer(uow, stage: str, rows: list[dict], digest: str):
         return None
     plan, (code,) = uow.plan, departments
     usccs = sorted({i["uscc"] for i in items})
-    enterprises = uow.directory.enterprises(usccs)
+    enterprises = uow.directory.names_and_addresses(usccs)
     names = {c: row.name for c, row in uow.directory.items().items()}
     planned = next((d for d in plan.departments if d.code == code), None)
     what = "；".join(f"{c} {names.get(c, '')}".strip() for c in (planned.items if planned else ()))
     path = (uow.files_dir / "派发" / f"{code}-比对确认-未答复-{uow.now.astimezone(plan.tz):%Y%m%d}-{digest[:8]}.xlsx")
-    write_department_list(path.resolve(), [(plan.code, code, u, enterprises[u].name if u in enterprises else "",
-                                            (enterprises[u].address or "") if u in enterprises else "", what)
-                                           for u in usccs],
+    write_department_list(path.resolve(), [(plan.code, code, u, *enterprises.get(u, ("", "")), what) for u in usccs],
                           sign(uow.settings.reply_secret(), plan.code, CONFIRM_LIST, code))
     return path.resolve()
 

@@ -35,10 +35,11 @@ def _mailbox(email: str) -> str:
 class People:
     """Looked up once per batch (teams: the batch's inspections when given, else the campaign's)."""
 
-    def __init__(self, uow, inspection_ids: list[int] | None = None):
+    def __init__(self, uow, inspection_ids: list[int] | None = None, directory: tuple[dict, dict] | None = None):
+        """``directory``: the departments and officers by code, when the caller has read them already (a sweep
+        reads them once, not for each of its batches)."""
         self.plan = uow.plan
-        self.departments = uow.directory.departments()
-        self.officers = uow.directory.officers()
+        self.departments, self.officers = directory or (uow.directory.departments(), uow.directory.officers())
         counted = uow.teams.counted(campaign_code=self.plan.code, inspection_ids=inspection_ids)
         self.teams = {iid: [cert for cert, _ in members] for iid, members in counted.items()}
         self.office = self.plan.office_mailboxes

@@ -77,13 +77,20 @@ def sweep(uow, *, batch: int = 1000) -> SweepReport:
 
 class _DueSet:
     """The ids of the due set still to claim (read once, then again when they run out), and how many of the last
-    read were claimed: a read none of whose tasks could be claimed ends the pass."""
+    read were claimed: a read none of whose tasks could be claimed ends the pass. Also the departments and
+    officers, read by the pass's first batch for all of them."""
 
     def __init__(self):
         self.ids: list[int] = []
         self.at = 0
         self.claimed = 0
         self.read = False
+        self.directory: tuple[dict, dict] | None = None
+
+    def people(self, uow, inspection_ids: list[int]) -> People:
+        if self.directory is None:
+            self.directory = uow.directory.departments(), uow.directory.officers()
+        return People(uow, inspection_ids, self.directory)
 
     def claim(self, uow, top: int, batch: int) -> list:
         """Up to ``batch`` due tasks, locked for this transaction (empty: nothing left to claim)."""
@@ -115,7 +122,7 @@ def _claim_and_sweep(uow, batch: int, due: _DueSet) -> SweepReport | None:
         part = SweepReport()
         try:
             with uow:  # a savepoint: a lost race undoes this batch's writes only
-                _sweep_batch(uow, tasks, part)
+                _sweep_batch(uow, tasks, part, due)
         except _LostRace:
             return SweepReport()  # another sweep moved these tasks first and sends their notices
     return part
@@ -125,10 +132,10 @@ class _LostRace(Exception):
     pass
 
 
-def _sweep_batch(uow, tasks, report: SweepReport) -> None:
+def _sweep_batch(uow, tasks, report: SweepReport, due: _DueSet) -> None:
     plan, now, calendar = uow.plan, uow.now, uow.calendar
     ids = [t.inspection_id for t in tasks if t.inspection_id]
-    people = People(uow, ids)
+    people = due.people(uow, ids)
     enterprises = uow.inspections.enterprise_names(ids)
     planned, moved, held, decided, waiting = [], [], [], [], []
     opens = plan.office_hours.opens
