@@ -182,7 +182,8 @@ class StyledRows:
         self.sheet = sheet
         self.plain = [self._cell(style, column) for column, style in enumerate(styles, start=1)]
         self.quoted = [self._cell(style, column, quoted=True) for column, style in enumerate(styles, start=1)]
-        self.letters = [get_column_letter(column) for column in range(1, len(styles) + 1)]
+        self.columns = [(get_column_letter(column), plain.style_id, quoted.style_id)  # what each cell's XML names
+                        for column, plain, quoted in zip(range(1, len(styles) + 1), self.plain, self.quoted)]
         self.dimensions: dict[float, RowDimension] = {}
         self.row = 0
         sheet._values_to_row = _as_given
@@ -232,20 +233,20 @@ class _RowXml(tuple):
         rows, values, dimension = self
         height = dimension.xml if dimension is not None else ""
         parts = [f'<row r="{number}"{height}>']
-        for letter, plain, quoted, value in zip(rows.letters, rows.plain, rows.quoted, values):
+        for (letter, plain, quoted), value in zip(rows.columns, values):
             if value is None or value == "":
-                parts.append(f'<c r="{letter}{number}" s="{plain.style_id}"/>')
+                parts.append(f'<c r="{letter}{number}" s="{plain}"/>')
             elif type(value) is str:
-                style = quoted if value.startswith(FORMULA_STARTS) else plain
-                space = ' xml:space="preserve"' if value != value.strip() else ""
-                parts.append(f'<c r="{letter}{number}" s="{style.style_id}" t="inlineStr"><is><t{space}>'
-                             f'{_escaped(value)}</t></is></c>')
+                space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""  # as strip()
+                parts.append(f'<c r="{letter}{number}" s="{quoted if value.startswith(FORMULA_STARTS) else plain}" '
+                             f't="inlineStr"><is><t{space}>{_escaped(value)}</t></is></c>')
             else:
-                parts.append(f'<c r="{letter}{number}" s="{plain.style_id}" t="n"><v>{safe_string(value)}</v></c>')
+                parts.append(f'<c r="{letter}{number}" s="{plain}" t="n"><v>{safe_string(value)}</v></c>')
         parts.append("</row>")
         return "".join(parts).encode()
 
 
+@lru_cache(maxsize=65536)
 def _escaped(text: str) -> str:
     if ILLEGAL_CHARACTERS_RE.search(text):
         raise IllegalCharacterError(f"{text} cannot be used in worksheets.")  # openpyxl's own refusal

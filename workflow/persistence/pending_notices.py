@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select, update
 
 from workflow.audit import canonical_json
-from workflow.persistence.bulk import among, bulk_insert
+from workflow.persistence.bulk import among, bulk_insert, parts
 from workflow.persistence.orm import PendingNotice
 
 _p = PendingNotice.__table__
@@ -35,14 +35,14 @@ class PendingNotices:
         """Every held notice not in a digest yet, in the order decided; ``item`` read back from JSON."""
         c = _p.c
         rows = self.conn.execute(select(c.id, c.task_id, c.level, c.stage, c.step, c.recipient, c.cc, c.item)
-                                 .where(c.campaign_code == campaign_code, c.digest_key.is_(None)).order_by(c.id)).all()
-        return [{**r._mapping, "item": json.loads(r.item), "cc": tuple(r.cc.split("; ")) if r.cc else ()}
-                for r in rows]
+                                 .where(c.campaign_code == campaign_code, c.digest_key.is_(None)).order_by(c.id))
+        return [{"id": i, "task_id": task, "level": level, "stage": stage, "step": step, "recipient": recipient,
+                 "cc": tuple(cc.split("; ")) if cc else (), "item": json.loads(item)}
+                for i, task, level, stage, step, recipient, cc, item in rows]
 
     def digested(self, ids: list[int], key: str) -> None:
         """The held notices ``ids`` take the digest's key. On PostgreSQL in one statement with the ids as one array
         (a wave's digest lists tens of thousands; an ``IN`` list per 500 was a new statement to parse each time)."""
-        step = max(1, len(ids)) if self.conn.dialect.name == "postgresql" else 500
-        for i in range(0, len(ids), step):
-            self.conn.execute(update(_p).where(among(self.conn, _p.c.id, ids[i:i + step]), _p.c.digest_key.is_(None))
+        for part in parts(self.conn, ids):
+            self.conn.execute(update(_p).where(among(self.conn, _p.c.id, part), _p.c.digest_key.is_(None))
                               .values(digest_key=key))

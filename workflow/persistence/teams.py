@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, insert, select, update
 
 from workflow.inspection import WITHDRAWN
-from workflow.persistence.inspections import CHUNK
+from workflow.persistence.bulk import among, parts
 from workflow.persistence.orm import InspectionRow, Officer, TeamMemberRow
 
 _team = TeamMemberRow.__table__
@@ -66,13 +66,13 @@ class TeamRepository:
         query = select(t.inspection_id, t.certificate_no, t.department_code).where(
             t.released_at.is_(None), t.specialist.is_(False))
         if inspection_ids is None:
-            parts = [query.join(i, i.id == t.inspection_id).where(i.campaign_code == campaign_code)]
+            queries = [query.join(i, i.id == t.inspection_id).where(i.campaign_code == campaign_code)]
         else:
-            ids = list(inspection_ids)
-            parts = [query.where(t.inspection_id.in_(ids[n:n + CHUNK])) for n in range(0, len(ids), CHUNK)]
+            queries = [query.where(among(self.conn, t.inspection_id, ids))
+                       for ids in parts(self.conn, list(inspection_ids))]
         out: dict[int, list[tuple[str, str]]] = defaultdict(list)
-        for part in parts:
-            for iid, cert, dept in self.conn.execute(part):
+        for one in queries:
+            for iid, cert, dept in self.conn.execute(one):
                 out[iid].append((cert, dept))
         return out
 
