@@ -76,7 +76,8 @@ def test_a_compare_and_set_update_writes_the_rows_still_as_read_and_counts_them(
     moved = [(-n, None if n % 5 == 0 else at + timedelta(minutes=n), ids[n], n if n % 3 else n + 1)
              for n in range(ROWS)]
     with engine.begin() as conn:
-        statement = Bulk(conn, "UPDATE bulk_probe SET n = ?, at = ? WHERE id = ? AND n = ?", PROBE, ("n", "at", "id", "n"))
+        statement = Bulk(conn, "UPDATE bulk_probe SET n = ?, at = ? WHERE id = ? AND n = ?", PROBE,
+                         ("n", "at", "id", "n"))
         assert statement.arrays is not None or engine.dialect.name != "postgresql", "one statement over arrays"
         assert statement.run(moved) == sum(1 for n in range(ROWS) if n % 3)
     with engine.connect() as conn:

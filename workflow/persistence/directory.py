@@ -109,7 +109,8 @@ class DirectoryReader:
         """The enterprises' rows by USCC (name, address, legal representative, phone …)."""
         found = {}
         for part in parts(self.conn, usccs):
-            found.update({r.uscc: r for r in self.conn.execute(select(e.__table__).where(among(self.conn, e.uscc, part)))})
+            found.update({r.uscc: r for r in self.conn.execute(select(e.__table__)
+                                                                .where(among(self.conn, e.uscc, part)))})
         return found
 
     def names_and_addresses(self, usccs: Sequence[str]) -> dict[str, tuple[str, str]]:
