@@ -40,6 +40,9 @@ from aiosmtpd.controller import Controller
 class Keep:
     def __init__(self, out):
         self.out = out
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname  # offers PIPELINING, as Postfix and the mail providers do
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
     async def handle_DATA(self, server, session, envelope):
         pickle.dump((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content),
                     self.out)

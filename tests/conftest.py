@@ -540,10 +540,18 @@ def prefect_api():
 
 
 class Inbox:
-    """What a loopback SMTP server (aiosmtpd) received, parsed as people's mail clients would."""
+    """What a loopback SMTP server (aiosmtpd) received, parsed as people's mail clients would. It offers PIPELINING
+    as the servers offices use do (Postfix, Exim, the big mail providers); ``pipelining=False`` for one that does
+    not (aiosmtpd reads pipelined commands in order either way)."""
+
+    pipelining = True
 
     def __init__(self):
         self.messages = []  # (envelope recipients, EmailMessage)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
     async def handle_DATA(self, server, session, envelope):
         from email import message_from_bytes, policy

@@ -48,7 +48,8 @@ def consistent(ssj, db_url) -> None:
     verified = ssj("audit", "verify", "--json")  # in this process: a new ``ssj`` process costs a second each time
     assert verified.code == 0 and json.loads(verified.out)["ok"] is True, verified.out
     reached: dict[str, int] = {}
-    for (payload,) in rows(db_url, select(orm.AuditEvent.payload).where(orm.AuditEvent.action == "notices")):
+    a = orm.AuditEvent  # in the order written (a table's rows come back in no promised order)
+    for (payload,) in rows(db_url, select(a.payload).where(a.action == "notices").order_by(a.chain, a.seq)):
         for key, _, _, _, level, _ in json.loads(payload)["notices"]:
             assert key not in reached or reached[key] < level, f"{key}: the same notice audited twice"
             reached[key] = level

@@ -66,9 +66,11 @@ class Server(Inbox):
         return [m for rcpts, m in self.messages if address in rcpts]
 
 
-@pytest.fixture
-def server(monkeypatch):
+@pytest.fixture(params=["pipelining", "one command at a time"])
+def server(monkeypatch, request):
+    """The server, offering PIPELINING or not: every fault means the same either way."""
     handler = Server()
+    handler.pipelining = request.param == "pipelining"
     with serve_smtp(handler, monkeypatch):
         yield handler
 

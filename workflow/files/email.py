@@ -289,6 +289,7 @@ def build_message(*, sender: str, recipient: str, subject: str, body: str, messa
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 _PLAIN_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]{1,400}>")
 _MAX_LINE = 78
+_ASCII = bytes(range(127))  # the bytes quoted-printable may keep as they are (less, in fact: = and controls)
 
 
 def message_bytes(*, sender: str, recipient: str, subject: str, body: str, message_id: str, date,
@@ -346,7 +347,11 @@ def _text(body: str) -> tuple[str, bytes]:
         return ("7bit" if all(x.isascii() for x in lines) else "8bit"), b"".join(x + b"\r\n" for x in lines)
     data = b"\n".join(lines) + b"\n"
     sniff = b"\n".join(lines[:10]) + b"\n"
-    if len(quoprimime.body_encode(sniff.decode("latin-1"), _MAX_LINE)) > len(binascii.b2a_base64(sniff)):
+    base64_length = len(binascii.b2a_base64(sniff))
+    # Each byte above 126 takes three characters in quoted-printable: where that alone outgrows base64 (Chinese
+    # text, most letters), the full encoding need not be written to be compared.
+    if len(sniff) + 2 * len(sniff.translate(None, _ASCII)) > base64_length \
+            or len(quoprimime.body_encode(sniff.decode("latin-1"), _MAX_LINE)) > base64_length:
         step = _MAX_LINE // 4 * 3
         return "base64", b"".join(binascii.b2a_base64(data[i:i + step]).replace(b"\n", b"\r\n")
                                   for i in range(0, len(data), step))

@@ -123,6 +123,12 @@ def _wire(message: EmailMessage | bytes) -> bytes:
 
 
 _DOTS = re.compile(rb"(?m)^\.")
+_PLAIN = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
+
+
+def _address(address: str) -> str:
+    """An envelope address as ``smtplib`` writes it (``<a@b>``), without its parser for the plain ones."""
+    return f"<{address}>" if _PLAIN.fullmatch(address) else smtplib.quoteaddr(address)
 
 
 class SmtpSession:
@@ -150,11 +156,14 @@ class SmtpSession:
         server = self.server
         try:
             server.ehlo_or_helo_if_needed()
-            self._expect(server.mail(sender), (250,), sender=sender)
-            self._expect(server.rcpt(recipient), (250, 251))
-            for copy in copies:
-                server.rcpt(copy)
-            self._expect(server.docmd("DATA"), (354,))
+            if server.has_extn("pipelining"):
+                self._envelope_pipelined(server, sender, recipient, copies)
+            else:
+                self._expect(server.mail(sender), (250,), sender=sender)
+                self._expect(server.rcpt(recipient), (250, 251))
+                for copy in copies:
+                    server.rcpt(copy)
+                self._expect(server.docmd("DATA"), (354,))
         except LOST as exc:
             self.close()
             raise Temporary(f"与邮件服务器的连接中断，邮件未送出：{reason(exc)}") from exc
@@ -179,15 +188,31 @@ class SmtpSession:
             raise self._unclear(exc) from exc
         self._expect(answer, (250,))
 
+    def _envelope_pipelined(self, server: smtplib.SMTP, sender: str, recipient: str, copies: Sequence[str]) -> None:
+        """MAIL, RCPT and DATA in one write, their answers read in order (RFC 2920, for a server that offers
+        PIPELINING): one round trip instead of three. Each answer means what it means unpipelined; where the
+        server took DATA although the sender or the recipient was refused (a copy was taken), the connection is
+        dropped, so nothing goes to the copies alone."""
+        commands = [f"MAIL FROM:{_address(sender)}", f"RCPT TO:{_address(recipient)}",
+                    *(f"RCPT TO:{_address(copy)}" for copy in copies), "DATA"]
+        server.send("\r\n".join(commands) + "\r\n")
+        mail, rcpt, *_, data = [server.getreply() for _ in commands]
+        refused = next((answer for answer in (mail, rcpt) if answer[0] not in (250, 251)), None)
+        if refused is not None and data[0] == 354:
+            self.abort()
+            raise self._refusal(refused, sender if refused is mail else "")
+        self._expect(mail, (250,), sender=sender)
+        self._expect(rcpt, (250, 251))
+        self._expect(data, (354,))
+
     def _unclear(self, exc: BaseException) -> Unclear:
         self.close()
         return Unclear(f"邮件内容已发出后与邮件服务器的连接中断（{reason(exc)}），不确定是否送达")
 
     def _expect(self, answer: tuple[int, bytes], ok: tuple[int, ...], sender: str = "") -> None:
-        code, reply = answer
+        code, _ = answer
         if code in ok:
             return
-        said = f"{code} {reply.decode('utf-8', 'replace')}".strip()
         if code == 421 or code == -1:
             self.close()
         else:
@@ -195,12 +220,19 @@ class SmtpSession:
                 self.server.rset()
             except (*LOST, smtplib.SMTPException):
                 self.close()
+        raise self._refusal(answer, sender)
+
+    @staticmethod
+    def _refusal(answer: tuple[int, bytes], sender: str = "") -> Exception:
+        """What a refusing answer means for the message (``sender``: it answered the MAIL FROM of ``sender``)."""
+        code, reply = answer
+        said = f"{code} {reply.decode('utf-8', 'replace')}".strip()
         if 500 <= code < 600 and (sender or code == 530):
-            raise Temporary(f"邮件服务器不接受发件人{sender and f' {sender} '}或要求登录（请检查 SSJ_SMTP_USER、SSJ_SMTP_PASSWORD"
-                            f" 和抽查任务的发件地址），改正后自动发送：{said}")
+            return Temporary(f"邮件服务器不接受发件人{sender and f' {sender} '}或要求登录（请检查 SSJ_SMTP_USER、SSJ_SMTP_PASSWORD"
+                             f" 和抽查任务的发件地址），改正后自动发送：{said}")
         if 500 <= code < 600:
-            raise Refused(said)
-        raise Temporary(said)
+            return Refused(said)
+        return Temporary(said)
 
     def abort(self) -> None:
         """Drop the connection without QUIT: in the middle of a message's data, a QUIT would be read as one more
