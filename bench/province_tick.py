@@ -110,6 +110,7 @@ def run() -> None:
     database = f"{PREFIX}_tick"
     try:
         fresh(database, name)
+        ssj(database, "init", "--simulation")  # a starting point built before this checkout's migrations: upgraded
         _compiled()
         with psycopg.connect(url(database)) as conn:
             open_tasks, due = conn.execute(
