@@ -17,18 +17,12 @@ from pathlib import Path
 
 import click
 
-from calendars import CalendarCoverageError
 from ssj import zh_click
 
 zh_click.install()
 
 from ssj.commands import cli, close_calls, current_call, err  # noqa: E402  (Click speaks Chinese before commands are declared)
 from ssj.commands import answers, audit, campaign, directories, draws, mailbox, reports, staff, timeline  # noqa: E402,F401
-from workflow.errors import CannotComplete, UserError  # noqa: E402
-from workflow.importing import ImportRejected  # noqa: E402
-from workflow.persistence.contention import connection_lost, contended  # noqa: E402
-from workflow.persistence.database import CONNECTION_LOST, DatabaseNotReady, first_line  # noqa: E402
-from workflow.persistence.database import internal_failure  # noqa: E402
 
 __all__ = ["cli", "main", "run"]
 
@@ -57,34 +51,47 @@ def run(args: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except ImportRejected as exc:
-        for line in exc.lines():
-            err(line)
-        return 2
-    except UserError as exc:
-        for line in exc.lines:
-            err(line)
-        return exc.exit_code
-    except DatabaseNotReady as exc:
-        err(str(exc))
-        return 1
-    except CONNECTION_LOST as exc:  # contention after the retries, the server gone mid-command, another refusal
-        err(database_failure(exc))
-        return 1
-    except CalendarCoverageError as exc:  # a year no calendar covers: the office adds the year's file (exit 1)
-        err(f"无法完成：{exc}（格式见 README“Adding next year's file”）")
-        return 1
-    except CannotComplete as exc:  # a full disk …: nothing half-done; run again once it is fixed
-        err(str(exc))
-        return exc.exit_code
-    except Exception as exc:  # an internal failure: say so in Chinese, keep the trace for engineers
-        err(f"内部错误：{internal_failure(exc)}")
-        if os.environ.get("SSJ_DEBUG"):
-            traceback.print_exc()
-        return 1
+    except Exception as exc:
+        return failure(exc)
     finally:
         close_calls()
         os.umask(umask)
+
+
+def failure(exc: Exception) -> int:
+    """What a failed command tells whoever ran it (on stderr), and its exit code.
+
+    The error classes are imported here, once something failed: ``ssj --help`` and a command that succeeds
+    load only what they use (the database layer, the calendars, the import's rules)."""
+    from calendars import CalendarCoverageError
+    from workflow.errors import CannotComplete, UserError
+    from workflow.importing import ImportRejected
+    from workflow.persistence.database import CONNECTION_LOST, DatabaseNotReady, internal_failure
+
+    if isinstance(exc, ImportRejected):
+        for line in exc.lines():
+            err(line)
+        return 2
+    if isinstance(exc, UserError):
+        for line in exc.lines:
+            err(line)
+        return exc.exit_code
+    if isinstance(exc, DatabaseNotReady):
+        err(str(exc))
+        return 1
+    if isinstance(exc, CONNECTION_LOST):  # contention after the retries, the server gone mid-command, another refusal
+        err(database_failure(exc))
+        return 1
+    if isinstance(exc, CalendarCoverageError):  # a year no calendar covers: the office adds the year's file (exit 1)
+        err(f"无法完成：{exc}（格式见 README“Adding next year's file”）")
+        return 1
+    if isinstance(exc, CannotComplete):  # a full disk …: nothing half-done; run again once it is fixed
+        err(str(exc))
+        return exc.exit_code
+    err(f"内部错误：{internal_failure(exc)}")  # an internal failure: say so in Chinese, keep the trace for engineers
+    if os.environ.get("SSJ_DEBUG"):
+        traceback.print_exc()
+    return 1
 
 
 def database_failure(exc: Exception) -> str:
@@ -93,6 +100,9 @@ def database_failure(exc: Exception) -> str:
     Only the timeline's own step (``ssj tick``) is done again by the next tick; any
     other command's work (an import, a draw, a publication) is the user's to run again.
     """
+    from workflow.persistence.contention import connection_lost, contended
+    from workflow.persistence.database import first_line
+
     call = current_call()
     tick = call is not None and call.scheduled
     partly = call is not None and call.committed()

@@ -17,18 +17,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from calendars import BEIJING
 from workflow.email_address import address_problem
 from workflow.errors import UserError
-from workflow.identity import SYSTEM
-from workflow.persistence.contention import retried
-from workflow.persistence.database import DatabaseReadOnly, database_url, is_read_only, ready_engine
-from workflow.services.uow import UnitOfWork, refusals_audited
 from workflow.text_rules import control_character
+
+if TYPE_CHECKING:
+    from workflow.services.uow import UnitOfWork
+# The database layer, the calendars and the services are imported by the command that runs, when it runs:
+# ``ssj --help`` loads none of them, and each command only what it uses (``lazy``).
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # The arguments and options many commands share, declared once.
@@ -45,6 +45,8 @@ def parse_now(text: str | None, environ: dict[str, str] | None = None) -> dateti
     text = text or env.get("SSJ_NOW") or None
     if text is None:
         return None
+    from calendars import BEIJING
+
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -57,6 +59,8 @@ def parse_now(text: str | None, environ: dict[str, str] | None = None) -> dateti
 
 def resolve_user(user: str | None) -> str:
     """The simulated actor (a simulation database): ``--user``, else ``$SSJ_USER``, else the login name."""
+    from workflow.identity import SYSTEM
+
     who = (user or os.environ.get("SSJ_USER") or getpass.getuser()).strip()
     if who.lower() == SYSTEM:
         raise click.BadParameter(f"“{who}”是系统自身（定时推进）使用的身份，不能作为操作人", param_hint="--user")
@@ -144,6 +148,8 @@ class Call:
 
     def engine(self):
         if not self._engines:
+            from workflow.persistence.database import DatabaseReadOnly, is_read_only, ready_engine
+
             self._engines.append(ready_engine(self.url))
             if self.changes and is_read_only(self._engines[0]):  # an auditor's copy: refused before anything
                 raise DatabaseReadOnly(self.url)
@@ -152,6 +158,7 @@ class Call:
 
     def _settle(self, engine) -> None:
         """The instant and the actor, by the database's kind (refused on a real one when claimed by a change)."""
+        from calendars import BEIJING
         from workflow.persistence.identities import database_kind, person_of
         from workflow.simulation import acting_instant, refuse_claimed_actor
 
@@ -189,6 +196,8 @@ class Call:
     def uow(self, code: str | None = None, *, actor: str | None = None, files_dir: Path | None = None,
             changes: bool = True) -> UnitOfWork:
         """A unit of work on the database, acting as the command's user (or ``actor``) at its instant."""
+        from workflow.services.uow import UnitOfWork
+
         uow = UnitOfWork(self.engine(), now=self.now, actor=actor or self.user, campaign=code, files_dir=files_dir,
                          changes=changes, on_behalf=self.on_behalf if actor is None else None)
         self._uows.append(uow)
@@ -225,6 +234,9 @@ def command(group: click.Group, name: str, *, changes: bool = False, json_output
         @functools.wraps(fn)
         def wrapper(now: str | None, user: str | None = None, as_json: bool = False, on_behalf_of: str | None = None,
                     evidence: str | None = None, on_behalf_reason: str | None = None, **params):
+            from workflow.persistence.contention import retried
+            from workflow.persistence.database import database_url
+
             _refuse_control_characters(params)
             if on_behalf_of is not None or on_behalf_reason is not None:
                 _refuse_control_characters({"on_behalf_of": on_behalf_of, "on_behalf_reason": on_behalf_reason})
@@ -276,6 +288,8 @@ def close_calls() -> None:
 def act(call: Call, code: str | None, what: str, handler: Callable[[UnitOfWork], Any], *, uscc: str | None = None,
         files_dir: Path | None = None) -> Any:
     """A change by the command's user: ``handler(uow)``; a refusal is rolled back, audited on its own, re-raised."""
+    from workflow.services.uow import refusals_audited
+
     uow = call.uow(code, files_dir=files_dir)
     with refusals_audited(uow, what, uscc):
         return handler(uow)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from calendars import BEIJING
 from ssj.commands import Call, cli, command, emit_json, err, group, out, read
 
 
@@ -73,6 +72,7 @@ def audit_verify_cmd(call: Call, anchor_files: tuple[str, ...]) -> None:
               "可用 ssj audit verify --anchors 文件 证明此前的记录此后未被改写。")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), metavar="文件", help="同时写入此文件")
 def audit_anchor_cmd(call: Call, out_file: str | None) -> None:
+    from calendars import BEIJING
     from workflow.services.audit_trail import chain_heads, head_line
 
     heads = read(call, None, chain_heads)

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from calendars import BEIJING
 from ssj.commands import (CERT, CODE, Call, act, cli, command, emit_json, err, group, out, read, report_checks,
                           team_member)
 from workflow.errors import UserError
@@ -47,6 +46,7 @@ def draw_secret_cmd(call: Call) -> None:
 @click.option("--redraw", is_flag=True, help="重新抽取：开启新一轮（须 --reason；公开抽取后不允许）")
 @click.option("--reason", metavar="理由", help="重新抽取的理由")
 def draw_commit_cmd(call: Call, code: str, commitments: tuple[str, ...], redraw: bool, reason: str | None) -> None:
+    from calendars import BEIJING
     from workflow.services.draws import commit_draw, commitments_given
 
     if redraw and reason is None:

@@ -35,16 +35,18 @@ def tick_cmd(call: Call, code: str, no_mail: bool) -> None:
     is failing (错误：…邮件发送失败 N 封…; --json: ``mail_failed``, ``mail_message``), or a step waits for a year's
     calendar file — what cron or a systemd timer must notice; 2: no SMTP settings and no --no-mail (nothing done)."""
     from workflow.identity import SYSTEM
+    from workflow.services.imap import mailbox_named
     from workflow.services.mail_health import MAIL_OFF, judge_mail
     from workflow.services.outbox import SendReport, mail_problems, problem_summary, send_outbox
     from workflow.services.tick import advance
 
-    from workflow.services.mailbox import configured_pass
-
     smtp = mail_config(no_mail)  # before anything: without it, nothing is done (exit 2)
-    read = configured_pass(call.engine(), os.environ, now=call.now, codes=[code])  # replies, before the deadlines
-    if read is not None:
-        err(read.words())
+    if mailbox_named(os.environ):  # replies, before the deadlines
+        from workflow.services.mailbox import configured_pass
+
+        read = configured_pass(call.engine(), os.environ, now=call.now, codes=[code])
+        if read is not None:
+            err(read.words())
     advanced = advance(call.uow(code, actor=SYSTEM))
     for _, note in advanced.notes():
         err(note)

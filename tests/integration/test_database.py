@@ -42,3 +42,16 @@ def test_commands_refuse_a_database_behind_the_product(ssj, db_url, district):
     engine.dispose()
     result = ssj("import", "departments", district["departments"])
     assert (result.code, result.err.strip()) == (1, NOT_READY)
+
+
+def test_the_schema_check_knows_the_newest_migration():
+    """Every command compares the database with ``head_revision`` (read from the migration files' names, not
+    from Alembic): a migration whose name and revision disagree would let a command run on a schema behind it."""
+    from alembic.script import ScriptDirectory
+
+    from workflow.persistence.database import _alembic_config, head_revision
+
+    scripts = ScriptDirectory.from_config(_alembic_config(None))
+    assert head_revision() == scripts.get_current_head()
+    for script in scripts.walk_revisions():
+        assert script.path.rsplit("/", 1)[-1].startswith(f"{script.revision}_")

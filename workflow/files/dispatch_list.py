@@ -8,20 +8,14 @@ The first columns are FORMATS.md's confirmation answers (抽查任务编号, 部
 from __future__ import annotations
 
 from pathlib import Path
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
+from typing import TYPE_CHECKING
 
 from workflow.file_tokens import FileToken
 from workflow.files.atomic import write_atomically
-from workflow.files.token_sheet import hidden_sheet, write_token
-from workflow.files.spreadsheet import StyledRows, print_on_a4, widths_of, wrapped_height
 
-_SIDE = Side(style="thin")
-_BOX = Border(left=_SIDE, right=_SIDE, top=_SIDE, bottom=_SIDE)
+if TYPE_CHECKING:  # openpyxl loads when a list is written, not with every tick that imports the digests
+    from openpyxl import Workbook
+
 HEADERS = ("抽查任务编号", "部门代码", "统一社会信用代码", "是否检查", "不检查理由", "企业名称", "住所", "检查事项")
 
 
@@ -38,6 +32,15 @@ def write_department_list(path: Path, rows: list[tuple], token: FileToken | None
 
 
 def _book(rows: list[tuple], token: FileToken | None, measured: dict) -> Workbook:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from workflow.files.spreadsheet import StyledRows, print_on_a4, widths_of, wrapped_height
+    from workflow.files.token_sheet import hidden_sheet, write_token
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet("比对确认")
     shown = [(code, dept, uscc, None, None, name, address, items) for code, dept, uscc, name, address, items in rows]
@@ -52,7 +55,8 @@ def _book(rows: list[tuple], token: FileToken | None, measured: dict) -> Workboo
     header, box = WriteOnlyCell(sheet), WriteOnlyCell(sheet)
     header.font, header.alignment = Font(bold=True), Alignment(horizontal="center", vertical="center", wrap_text=True)
     box.alignment = Alignment(vertical="top", wrap_text=True)
-    header.border = box.border = _BOX
+    side = Side(style="thin")
+    header.border = box.border = Border(left=side, right=side, top=side, bottom=side)
     StyledRows(sheet, [header] * len(HEADERS)).append(HEADERS, wrapped_height(HEADERS, widths))
     boxed = StyledRows(sheet, [box] * len(HEADERS))
     boxed.row = 1

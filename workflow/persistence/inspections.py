@@ -117,13 +117,9 @@ class InspectionRepository:
         return out
 
     def any_in(self, campaign_code: str, state: str) -> bool:
+        """Whether one of the campaign's inspections is in ``state``: a single row of ix_inspections_campaign_state."""
         return self.conn.execute(select(_i.c.id).where(_i.c.campaign_code == campaign_code, _i.c.state == state)
                                  .limit(1)).first() is not None
-
-    def states(self, campaign_code: str) -> set[str]:
-        """The states the campaign's inspections are in now."""
-        return set(self.conn.execute(select(_i.c.state).where(_i.c.campaign_code == campaign_code).distinct())
-                   .scalars())
 
     def usccs_of_draw(self, campaign_code: str, draw_id: int) -> set[str]:
         return set(self.conn.execute(select(_i.c.uscc).where(_i.c.campaign_code == campaign_code,

@@ -377,9 +377,10 @@ class TaskRow(Base):
         Index("ix_tasks_open_due", "due_at", sqlite_where=text("done_at IS NULL"),
               postgresql_where=text("done_at IS NULL")),
         Index("ix_tasks_campaign_kind", "campaign_code", "kind"),
-        # The sweep's due set and the next notice instant, per campaign (an idle tick reads only this index).
-        Index("ix_tasks_open_notice", "campaign_code", "next_notice_at", sqlite_where=text("done_at IS NULL"),
-              postgresql_where=text("done_at IS NULL")),
+        # The sweep's due set and the next notice instant, per campaign (an idle tick reads only this index); the
+        # level keeps the tasks whose ladder is exhausted (no next notice, at the top) out of the due set's range.
+        Index("ix_tasks_open_notice", "campaign_code", "next_notice_at", "escalation_level",
+              sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -16,11 +16,11 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workflow.file_tokens import FORM, sign
 from workflow.deadline_words import day_words
 from workflow.errors import UserError
-from workflow.files.forms import Form, FormItem, FormMember, write_form_docx, write_form_xlsx, write_schedule_xlsx
 from workflow.identity import require_office
 from workflow.services.permissions import officer_actor
 from workflow.inspection import ASSIGNED, CONFIRMED
@@ -30,6 +30,9 @@ from workflow.services.facts import form_items
 from workflow.services.inspections import BatchReport, move_all
 from workflow.services.reactions import dispatch_to_officers
 from workflow.tasks import is_overdue, task_key
+
+if TYPE_CHECKING:  # the writers (openpyxl, python-docx) load when forms are made, not with every tick
+    from workflow.files.forms import Form
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ def _plan(uow) -> tuple[list[Form], list]:
 
 
 def _forms(uow, inspections, teams, slots) -> list[Form]:
+    from workflow.files.forms import Form, FormItem, FormMember
+
     plan = uow.plan
     names = uow.directory.department_names()
     items = uow.directory.items()
@@ -119,6 +124,8 @@ def _forms(uow, inspections, teams, slots) -> list[Form]:
 
 def _write_files(folder: Path, forms: list[Form], title: str) -> tuple[dict[str, str], Path]:
     """Every form as XLSX and DOCX, and the schedule; returns the files' SHA-256 and the schedule's path."""
+    from workflow.files.forms import write_form_docx, write_form_xlsx, write_schedule_xlsx
+
     (folder / "一企一表").mkdir(parents=True, exist_ok=True)
     digests = {}
     for form in forms:

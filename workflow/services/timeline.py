@@ -66,8 +66,8 @@ def request_officer_commitments(uow) -> int:
         plan = uow.plan
         if not uow.draws.was_run(plan.code, ENTERPRISES) or uow.draws.current(plan.code, OFFICERS) is not None:
             return 0
-        states = uow.inspections.states(plan.code)
-        if SAMPLED in states or CONFIRMED not in states:
+        waiting = uow.inspections.any_in(plan.code, SAMPLED)  # one indexed row each, however many inspections
+        if waiting or not uow.inspections.any_in(plan.code, CONFIRMED):
             return 0
         return uow.queue(mails(f"match-commitments|{plan.code}", plan.office_mailboxes, kind="match_commitments",
                                template="match_commitments",
