@@ -7,17 +7,21 @@ the rows themselves (``widths_of``, ``wrapped_height``) — the same numbers the
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from math import ceil
 from collections.abc import Sequence
 from typing import Any
 from unicodedata import east_asian_width
 
 from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.compat import safe_string
+from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.xml.functions import XML_NS, Element, SubElement
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -167,61 +171,126 @@ def wrapped_height(values, widths: list[float], *, size: float = BODY_PT, least_
 class StyledRows:
     """Rows appended to a write-only sheet, each cell taking its column's style and each row its height.
 
-    ``put``'s rule holds: a string a spreadsheet would evaluate is stored as text (quotePrefix). One cell per
-    column is kept and refilled for every row (openpyxl writes a row as it is appended), and one row dimension
-    per height is shared. openpyxl's own loop would take a fresh cell after every styled one and tell a cell
-    from a value by catching an exception: most of the time of a list of 100,000 boxed cells. The sheet takes
-    the cells as given instead (``_values_to_row``, the one step of openpyxl's write-only sheet replaced)."""
+    ``put``'s rule holds: a string a spreadsheet would evaluate (=, +, -, @ …) is stored as text (quotePrefix).
+    A row of text, numbers and empty cells — every row of the lists and reports — is written as one XML element
+    built directly (``_write_plain``): the same ``<c>`` elements openpyxl writes for a styled cell, without a
+    ``Cell`` bound, type-checked and serialised one context manager at a time (most of the time of a list of
+    100,000 boxed rows). A row with any other value (a date, a boolean) takes openpyxl's own path, cell by cell.
+    The sheet's ``_values_to_row`` (the one step of openpyxl's write-only sheet replaced) passes both on as given."""
 
     def __init__(self, sheet, styles: Sequence[WriteOnlyCell]):
         """``styles``: a cell per column whose style (font, alignment, border …) that column's cells take."""
         self.sheet = sheet
-        self.plain = [self._cell(style, column) for column, style in enumerate(styles, start=1)]
-        self.quoted = [self._cell(style, column, quoted=True) for column, style in enumerate(styles, start=1)]
+        self.styles = [StyleArray(style._style) if style._style is not None else StyleArray() for style in styles]
+        cell_styles = sheet.parent._cell_styles
+        self.columns = [(get_column_letter(n), str(cell_styles.add(array)), str(cell_styles.add(_quoted(array))))
+                        for n, array in enumerate(self.styles, start=1)]
         self.dimensions: dict[float, RowDimension] = {}
         self.row = 0
-        sheet._values_to_row = _as_given
-
-    def _cell(self, style: WriteOnlyCell, column: int, quoted: bool = False) -> Cell:
-        array = StyleArray(style._style) if style._style is not None else StyleArray()
-        if quoted:
-            array.quotePrefix = 1
-        return _Refilled(self.sheet, column, array)
+        if not isinstance(sheet._values_to_row, _AsGiven):
+            sheet._values_to_row = _AsGiven(sheet)
 
     def append(self, values: Sequence[Any], height: float | None = None) -> None:
         """One row (None: an empty cell that still takes its column's style), ``height`` points high."""
         self.row += 1
-        row = []
-        for plain, quoted, value in zip(self.plain, self.quoted, values):
-            if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-                quoted.value = value
-                quoted.data_type = "s"
-                row.append(quoted)
-            else:
-                plain.value = value
-                row.append(plain)
         if height is not None:
             dimension = self.dimensions.get(height)
             if dimension is None:
                 dimension = self.dimensions[height] = _Height(self.sheet, height)
             self.sheet.row_dimensions[self.row] = dimension
+        if all(type(value) in _PLAIN for value in values):
+            self.sheet.append(_Plain(self.columns, values))
+            return
+        row = []
+        for column, (array, value) in enumerate(zip(self.styles, values), start=1):
+            quoted = isinstance(value, str) and value.startswith(FORMULA_STARTS)
+            cell = Cell(self.sheet, column=column, value=value, style_array=_quoted(array) if quoted else
+                        StyleArray(array))  # its own style: a date takes a date's number format
+            if quoted:
+                cell.data_type = "s"
+            row.append(cell)
         self.sheet.append(row)
 
 
-class _Refilled(Cell):
-    """A cell written again and again with new values and the same style: its style's index found once."""
+def _quoted(array: StyleArray) -> StyleArray:
+    quoted = StyleArray(array)
+    quoted.quotePrefix = 1
+    return quoted
 
-    def __init__(self, sheet, column: int, style):
-        super().__init__(sheet, column=column, style_array=style)
-        self._style_id = sheet.parent._cell_styles.add(style)
 
-    @property
-    def style_id(self) -> int:
-        return self._style_id
+_PLAIN = {str, int, float, type(None)}
 
-    @property
-    def has_style(self) -> bool:
-        return True
+
+class _Plain(tuple):
+    """A row of text, numbers and empty cells with its columns' (letter, style id, quoted style id)."""
+
+    def __new__(cls, columns, values):
+        row = super().__new__(cls, values)
+        row.columns = columns
+        return row
+
+
+class _AsGiven:
+    """The write-only sheet's step from appended values to cells: cells are taken as given, and a plain row is
+    passed on whole to the sheet's writer, taught (on its first row) to write it in one element."""
+
+    def __init__(self, sheet):
+        self.sheet = sheet
+        self.taught = False
+
+    def __call__(self, cells, row: int):
+        if not self.taught:
+            writer = self.sheet._writer
+            writer.write_row = partial(_write_row, writer, writer.write_row)
+            self.taught = True
+        if type(cells) is _Plain:
+            return cells
+        return _rowed(cells, row)
+
+
+def _rowed(cells, row: int):
+    for cell in cells:
+        cell.row = row
+        yield cell
+
+
+def _write_row(writer, openpyxls, xf, row, row_idx: int) -> None:
+    if type(row) is _Plain:
+        _write_plain(writer.ws, xf, row, row_idx)
+    else:
+        openpyxls(xf, row, row_idx)
+
+
+def _write_plain(ws, xf, values: _Plain, row_idx: int) -> None:
+    """The row as openpyxl writes styled cells (``cell/_writer.py``): text inline, numbers as values, an empty
+    cell with its style only; a text a spreadsheet would evaluate takes the quoted style; openpyxl's rules for
+    text hold (illegal characters refused, at most 32,767 characters, an error code is an error)."""
+    n = str(row_idx)
+    attrs = {"r": n}
+    attrs.update(ws.row_dimensions.get(row_idx, {}))
+    element = Element("row", attrs)
+    for (letter, style, quoted), value in zip(values.columns, values):
+        if value is None:
+            SubElement(element, "c", {"r": letter + n, "s": style, "t": "n"})
+        elif type(value) is str:
+            if ILLEGAL_CHARACTERS_RE.search(value):
+                raise IllegalCharacterError(f"{value} cannot be used in worksheets.")
+            value = value[:32767]
+            if value in ERROR_CODES:
+                SubElement(SubElement(element, "c", {"r": letter + n, "s": style, "t": "e"}), "v").text = value
+                continue
+            cell = SubElement(element, "c", {"r": letter + n, "s": quoted if value.startswith(FORMULA_STARTS)
+                                             else style, "t": "inlineStr"})
+            if value:
+                text = SubElement(SubElement(cell, "is"), "t", _PRESERVE if value != value.strip() else {})
+                text.text = value
+        else:
+            SubElement(SubElement(element, "c", {"r": letter + n, "s": style, "t": "n"}), "v").text = \
+                safe_string(value)
+    xf.write(element)
+
+
+_PRESERVE = {f"{{{XML_NS}}}space": "preserve"}
 
 
 class _Height(RowDimension):
@@ -233,12 +302,6 @@ class _Height(RowDimension):
 
     def __iter__(self):
         return iter(self._attributes)
-
-
-def _as_given(cells, row: int):
-    for cell in cells:
-        cell.row = row
-        yield cell
 
 
 def set_row_heights(sheet, first: int, last: int, *, least_lines: int = 1) -> None:
