@@ -6,7 +6,8 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Select, and_, exists, func, select, text
+from sqlalchemy import (Connection, Select, and_, case, distinct, exists, func, literal, null, or_, select, text,
+                        union_all)
 
 from workflow.campaign_file import CampaignPlan, Sampling
 from workflow.persistence import orm
@@ -89,12 +90,13 @@ class ReportQueries:
             i.campaign_code == code).order_by(i.uscc)
         return self.conn.execute(query if state is None else query.where(i.state == state)).all()
 
-    def overdue(self, code: str, now: datetime) -> list:
-        """Every open task past its due instant, with its enterprise: the overdue report's rows."""
-        return self.open_tasks(code, due_until=now)
+    def overdue(self, code: str, now: datetime, first: int | None = None) -> list:
+        """Every open task past its due instant (the ``first`` by due instant), with its enterprise: the overdue
+        report's rows."""
+        return self.open_tasks(code, due_until=now, first=first)
 
     def open_tasks(self, code: str, *, due_until: datetime | None = None, due_after: datetime | None = None,
-                   level_at_least: int | None = None) -> list:
+                   level_at_least: int | None = None, first: int | None = None) -> list:
         """Open tasks of the campaign with their enterprise, by due instant: past due (``due_until=now``), falling due
         in a window (``due_after`` exclusive), or whose notices climbed to a level (``level_at_least``)."""
         t, i, e = orm.TaskRow, orm.InspectionRow, orm.Enterprise
@@ -108,7 +110,56 @@ class ReportQueries:
             query = query.where(t.due_at > due_after)
         if level_at_least is not None:
             query = query.where(t.escalation_level >= level_at_least)
-        return self.conn.execute(query.order_by(t.due_at, t.id)).all()
+        return self.conn.execute(query.order_by(t.due_at, t.id).limit(first)).all()
+
+    def _owed(self, code: str, now: datetime):
+        """Each overdue task once per owing department: (id, due, USCC, branch, department, certificate). Branch
+        'dept': a department's task; 'officer': an officer's (his department); 'team': a joint back-fill, once
+        per department of its counted team members (with each member); 'office': anything else."""
+        t, i, o, tm = orm.TaskRow, orm.InspectionRow, orm.Officer, orm.TeamMemberRow
+        team = select(tm.inspection_id, tm.department_code, tm.certificate_no).where(
+            tm.released_at.is_(None), tm.specialist.is_(False)).subquery()
+        open_ = and_(t.campaign_code == code, t.done_at.is_(None), t.due_at <= now)
+        nobody = and_(t.department_code.is_(None), t.certificate_no.is_(None))
+
+        def part(branch: str, dept, cert):
+            return select(t.id.label("id"), t.due_at.label("due"), i.uscc.label("uscc"),
+                          literal(branch).label("branch"), dept.label("code"), cert.label("cert")) \
+                .outerjoin(i, i.id == t.inspection_id)
+        on_team = exists().where(team.c.inspection_id == t.inspection_id)
+        return union_all(
+            part("dept", t.department_code, null()).where(open_, t.department_code.isnot(None)),
+            part("officer", o.department_code, t.certificate_no).outerjoin(o, o.certificate_no == t.certificate_no)
+            .where(open_, t.department_code.is_(None), t.certificate_no.isnot(None)),
+            part("team", team.c.department_code, team.c.certificate_no)
+            .join(team, team.c.inspection_id == t.inspection_id).where(open_, nobody, t.kind == "backfill"),
+            part("office", null(), null()).where(open_, nobody, or_(t.kind != "backfill", ~on_team)),
+        ).subquery()
+
+    def overdue_by_owner(self, code: str, now: datetime, known: list[str]) -> list[tuple]:
+        """Per owing department (None: the office — for a department not in ``known`` too): (department, overdue
+        tasks, enterprises concerned, earliest due instant); a joint task counts once in each department."""
+        owed = self._owed(code, now)
+        pairs = select(owed.c.id, owed.c.due, owed.c.uscc, owed.c.code).distinct().subquery()
+        owner = case((pairs.c.code.in_(known), pairs.c.code), else_=null()) if known else null()
+        return self.conn.execute(select(owner.label("owner"), func.count(), func.count(distinct(pairs.c.uscc)),
+                                        func.min(pairs.c.due)).group_by(owner)).all()
+
+    def overdue_people(self, code: str, now: datetime) -> list[tuple]:
+        """Who is responsible for overdue tasks: distinct (branch, department, certificate) of ``_owed``."""
+        owed = self._owed(code, now)
+        return self.conn.execute(select(owed.c.branch, owed.c.code, owed.c.cert).distinct()).all()
+
+    def overdue_counts(self, code: str, now: datetime) -> tuple[int, int]:
+        """(overdue tasks, of them joint back-fills owed by more than one department)."""
+        owed = self._owed(code, now)
+        per = select(owed.c.id, func.count(distinct(owed.c.code)).label("n")).where(owed.c.branch == "team") \
+            .group_by(owed.c.id).subquery()
+        t = orm.TaskRow
+        total = self.conn.execute(select(func.count()).where(t.campaign_code == code, t.done_at.is_(None),
+                                                             t.due_at <= now)).scalar() or 0
+        joint = self.conn.execute(select(func.count()).select_from(per).where(per.c.n > 1)).scalar() or 0
+        return total, joint
 
     def answers(self, code: str) -> list:
         """Every department's 比对确认 of every enterprise, by department and USCC."""
