@@ -54,16 +54,24 @@ class ReportQueries:
         self.conn = conn
 
     def inspecting_department_names(self, plan: CampaignPlan) -> dict[int, list[str]]:
-        """Per inspection of the campaign: the names of the departments that inspect it, in the plan's order."""
+        """Per inspection of the campaign: the names of the departments that inspect it, in the plan's order — the
+        codes gathered per inspection by SQL, each combination of departments named once (lists shared: read only)."""
         i, a, d = orm.InspectionRow, orm.InspectionDepartment, orm.Department
         order = {dept.code: n for n, dept in enumerate(plan.departments)}
-        found: dict[int, list[tuple[int, str]]] = {}
-        for iid, code, name in self.conn.execute(select(a.inspection_id, a.department_code, d.name)
-                                                 .join(d, d.code == a.department_code)
-                                                 .join(i, i.id == a.inspection_id)
-                                                 .where(i.campaign_code == plan.code, a.inspects.is_(True))):
-            found.setdefault(iid, []).append((order.get(code, len(order)), name))
-        return {iid: [name for _, name in sorted(names)] for iid, names in found.items()}
+        names = dict(self.conn.execute(select(d.code, d.name)).all())
+        gathered = (func.string_agg(a.department_code, literal(",")) if self.conn.dialect.name == "postgresql"
+                    else func.group_concat(a.department_code, ","))
+        named: dict[str, list[str]] = {}
+        found: dict[int, list[str]] = {}
+        for iid, codes in self.conn.execute(select(a.inspection_id, gathered).join(i, i.id == a.inspection_id)
+                                            .where(i.campaign_code == plan.code, a.inspects.is_(True))
+                                            .group_by(a.inspection_id)):
+            if codes not in named:
+                known = [c for c in codes.split(",") if c in names]  # the join on departments this replaces
+                named[codes] = [names[c] for c in sorted(known, key=lambda c: (order.get(c, len(order)), names[c]))]
+            if named[codes]:
+                found[iid] = named[codes]
+        return found
 
     def item_codes(self, code: str) -> dict[int, dict[str, set[str]]]:
         """Per inspection of the campaign: each item's set of result codes."""
@@ -74,12 +82,26 @@ class ReportQueries:
             found.setdefault(iid, {}).setdefault(item, set()).add(result)
         return found
 
+    def result_summary(self, code: str, problem_codes: frozenset[str]) -> dict[int, tuple[set[str], int]]:
+        """Per inspection with results: every code its items were given, and how many of its items have one of
+        ``problem_codes`` — distinct pairs and a GROUP BY, never each item's codes read one by one."""
+        i, rc = orm.InspectionRow, orm.ResultCode
+        found: dict[int, set[str]] = {}
+        for iid, result in self.conn.execute(select(rc.inspection_id, rc.code).join(i, i.id == rc.inspection_id)
+                                             .where(i.campaign_code == code).distinct()):
+            found.setdefault(iid, set()).add(result)
+        problems = dict(self.conn.execute(select(rc.inspection_id, func.count(distinct(rc.item_code)))
+                                          .join(i, i.id == rc.inspection_id)
+                                          .where(i.campaign_code == code, rc.code.in_(sorted(problem_codes)))
+                                          .group_by(rc.inspection_id)).all())
+        return {iid: (codes, problems.get(iid, 0)) for iid, codes in found.items()}
+
     def handling(self, code: str) -> dict[int, set[int]]:
         """Per inspection of the campaign: every follow-up handling of its items."""
         i, rh = orm.InspectionRow, orm.ResultHandling
         found: dict[int, set[int]] = {}
         for iid, h in self.conn.execute(select(rh.inspection_id, rh.handling).join(i, i.id == rh.inspection_id)
-                                        .where(i.campaign_code == code)):
+                                        .where(i.campaign_code == code).distinct()):
             found.setdefault(iid, set()).add(h)
         return found
 
