@@ -21,7 +21,9 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.xml.functions import XML_NS, Element, SubElement
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import xmlfile
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -172,11 +174,11 @@ class StyledRows:
     """Rows appended to a write-only sheet, each cell taking its column's style and each row its height.
 
     ``put``'s rule holds: a string a spreadsheet would evaluate (=, +, -, @ …) is stored as text (quotePrefix).
-    A row of text, numbers and empty cells — every row of the lists and reports — is written as one XML element
-    built directly (``_write_plain``): the same ``<c>`` elements openpyxl writes for a styled cell, without a
-    ``Cell`` bound, type-checked and serialised one context manager at a time (most of the time of a list of
-    100,000 boxed rows). A row with any other value (a date, a boolean) takes openpyxl's own path, cell by cell.
-    The sheet's ``_values_to_row`` (the one step of openpyxl's write-only sheet replaced) passes both on as given."""
+    A row of text, numbers and empty cells — every row of the lists and reports — is written as XML text
+    (``_RawRows``): the same ``<c>`` elements openpyxl writes for a styled cell, without a ``Cell`` bound,
+    type-checked and serialised one at a time (most of the time of a list of 100,000 boxed rows). A row with any
+    other value (a date, a boolean) takes openpyxl's own path, cell by cell. The sheet's ``_values_to_row`` (the
+    one step of openpyxl's write-only sheet replaced) passes both on as given."""
 
     def __init__(self, sheet, styles: Sequence[WriteOnlyCell]):
         """``styles``: a cell per column whose style (font, alignment, border …) that column's cells take."""
@@ -188,7 +190,10 @@ class StyledRows:
         self.dimensions: dict[float, RowDimension] = {}
         self.row = 0
         if not isinstance(sheet._values_to_row, _AsGiven):
+            if sheet._writer is not None:
+                raise ValueError("StyledRows writes a sheet from its first row")
             sheet._values_to_row = _AsGiven(sheet)
+            sheet._get_writer = partial(_get_writer, sheet)
 
     def append(self, values: Sequence[Any], height: float | None = None) -> None:
         """One row (None: an empty cell that still takes its column's style), ``height`` points high."""
@@ -212,6 +217,13 @@ class StyledRows:
         self.sheet.append(row)
 
 
+def _get_writer(sheet) -> None:
+    """openpyxl's ``WriteOnlyWorksheet._get_writer`` with ``_RawRows`` for its writer."""
+    if sheet._writer is None:
+        sheet._writer = _RawRows(sheet)
+        sheet._writer.write_top()
+
+
 def _quoted(array: StyleArray) -> StyleArray:
     quoted = StyleArray(array)
     quoted.quotePrefix = 1
@@ -232,17 +244,12 @@ class _Plain(tuple):
 
 class _AsGiven:
     """The write-only sheet's step from appended values to cells: cells are taken as given, and a plain row is
-    passed on whole to the sheet's writer, taught (on its first row) to write it in one element."""
+    passed on whole to the sheet's writer (``_RawRows``), which writes it as text."""
 
     def __init__(self, sheet):
         self.sheet = sheet
-        self.taught = False
 
     def __call__(self, cells, row: int):
-        if not self.taught:
-            writer = self.sheet._writer
-            writer.write_row = partial(_write_row, writer, writer.write_row)
-            self.taught = True
         if type(cells) is _Plain:
             return cells
         return _rowed(cells, row)
@@ -254,43 +261,71 @@ def _rowed(cells, row: int):
         yield cell
 
 
-def _write_row(writer, openpyxls, xf, row, row_idx: int) -> None:
-    if type(row) is _Plain:
-        _write_plain(writer.ws, xf, row, row_idx)
-    else:
-        openpyxls(xf, row, row_idx)
+class _RawRows(WorksheetWriter):
+    """openpyxl's writer of a write-only sheet, but a plain row goes to the file as XML text made here: building
+    lxml elements cell by cell took most of the time of a list of 100,000 rows. The text is what openpyxl writes
+    for styled cells (``cell/_writer.py``) — inline text, numbers as values, an empty cell with its style only —
+    in UTF-8 where lxml writes character references (the same document)."""
+
+    def get_stream(self):  # openpyxl's, but the file opened here: lxml's buffer is flushed before each raw row
+        with open(self.out, "wb") as self.handle, xmlfile(self.handle) as xf:
+            with xf.element("worksheet", xmlns=SHEET_MAIN_NS):
+                try:
+                    while True:
+                        element = (yield)
+                        if element is True:
+                            yield xf
+                        elif element is not None:
+                            xf.write(element)
+                except GeneratorExit:
+                    pass
+
+    def write_row(self, xf, row, row_idx: int) -> None:
+        if type(row) is not _Plain:
+            return super().write_row(xf, row, row_idx)
+        xf.flush()
+        self.handle.write(_row_xml(row, row_idx, self.ws.row_dimensions.get(row_idx, ())).encode())
 
 
-def _write_plain(ws, xf, values: _Plain, row_idx: int) -> None:
-    """The row as openpyxl writes styled cells (``cell/_writer.py``): text inline, numbers as values, an empty
-    cell with its style only; a text a spreadsheet would evaluate takes the quoted style; openpyxl's rules for
-    text hold (illegal characters refused, at most 32,767 characters, an error code is an error)."""
+def _row_xml(values: _Plain, row_idx: int, dimension) -> str:
+    """A plain row as openpyxl would write it; openpyxl's rules for text hold (illegal characters refused, at most
+    32,767 characters, an error code is an error, a text a spreadsheet would evaluate takes the quoted style)."""
     n = str(row_idx)
-    attrs = {"r": n}
-    attrs.update(ws.row_dimensions.get(row_idx, {}))
-    element = Element("row", attrs)
+    parts = [f'<row r="{n}"', *(f' {k}="{_escape(v)}"' for k, v in dimension), ">"]
     for (letter, style, quoted), value in zip(values.columns, values):
         if value is None:
-            SubElement(element, "c", {"r": letter + n, "s": style, "t": "n"})
+            parts.append(f'<c r="{letter}{n}" s="{style}" t="n"/>')
         elif type(value) is str:
             if ILLEGAL_CHARACTERS_RE.search(value):
                 raise IllegalCharacterError(f"{value} cannot be used in worksheets.")
             value = value[:32767]
             if value in ERROR_CODES:
-                SubElement(SubElement(element, "c", {"r": letter + n, "s": style, "t": "e"}), "v").text = value
-                continue
-            cell = SubElement(element, "c", {"r": letter + n, "s": quoted if value.startswith(FORMULA_STARTS)
-                                             else style, "t": "inlineStr"})
-            if value:
-                text = SubElement(SubElement(cell, "is"), "t", _PRESERVE if value != value.strip() else {})
-                text.text = value
+                parts.append(f'<c r="{letter}{n}" s="{style}" t="e"><v>{value}</v></c>')
+            elif not value:
+                parts.append(f'<c r="{letter}{n}" s="{style}" t="inlineStr"/>')
+            else:
+                space = ' xml:space="preserve"' if value != value.strip() else ""
+                parts.append(f'<c r="{letter}{n}" s="{quoted if value.startswith(FORMULA_STARTS) else style}" '
+                             f't="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>')
         else:
-            SubElement(SubElement(element, "c", {"r": letter + n, "s": style, "t": "n"}), "v").text = \
-                safe_string(value)
-    xf.write(element)
+            parts.append(f'<c r="{letter}{n}" s="{style}" t="n"><v>{safe_string(value)}</v></c>')
+    parts.append("</row>")
+    return "".join(parts)
 
 
-_PRESERVE = {f"{{{XML_NS}}}space": "preserve"}
+def _escape(text: str) -> str:
+    """Text as lxml escapes it in an element (a carriage return kept as a reference: a parser would drop it)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    return text
 
 
 class _Height(RowDimension):
