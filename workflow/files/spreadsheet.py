@@ -138,15 +138,18 @@ def widths_of(headers: list[str], rows, orientation: str, *, most: float = 40,
     wanted = [max(4.0, text_width(header) if text_width(header) <= 12 else
                   max(text_width(part) for part in header.replace("（", "\n（").split("\n"))) + 2
               for header in headers]
-    for row in rows:
-        for c, value in enumerate(row[:len(wanted)]):
+    for c in range(len(wanted)):  # each column's distinct values measured once (lists repeat names, dates, words)
+        widest = 0
+        for value in {row[c] for row in rows if len(row) > c}:
             if type(value) is str:
                 width = measured.get(value)
                 if width is None:
                     width = measured[value] = text_width(value)
             else:
                 width = text_width(value)
-            wanted[c] = max(wanted[c], min(most, width + 2))
+            widest = max(widest, width)
+        if rows:
+            wanted[c] = max(wanted[c], min(most, widest + 2))
     return fit_widths(wanted, orientation)
 
 
@@ -267,6 +270,10 @@ class _RawRows(WorksheetWriter):
     for styled cells (``cell/_writer.py``) — inline text, numbers as values, an empty cell with its style only —
     in UTF-8 where lxml writes character references (the same document)."""
 
+    def __init__(self, ws):
+        self.tails: dict[tuple[str, str], str] = {}
+        super().__init__(ws)
+
     def get_stream(self):  # openpyxl's, but the file opened here: lxml's buffer is flushed before each raw row
         with open(self.out, "wb") as self.handle, xmlfile(self.handle) as xf:
             with xf.element("worksheet", xmlns=SHEET_MAIN_NS):
@@ -284,33 +291,44 @@ class _RawRows(WorksheetWriter):
         if type(row) is not _Plain:
             return super().write_row(xf, row, row_idx)
         xf.flush()
-        self.handle.write(_row_xml(row, row_idx, self.ws.row_dimensions.get(row_idx, ())).encode())
+        self.handle.write(_row_xml(row, row_idx, self.ws.row_dimensions.get(row_idx, ()), self.tails).encode())
 
 
-def _row_xml(values: _Plain, row_idx: int, dimension) -> str:
+def _row_xml(values: _Plain, row_idx: int, dimension, tails: dict[tuple[str, str], str]) -> str:
     """A plain row as openpyxl would write it; openpyxl's rules for text hold (illegal characters refused, at most
-    32,767 characters, an error code is an error, a text a spreadsheet would evaluate takes the quoted style)."""
+    32,767 characters, an error code is an error, a text a spreadsheet would evaluate takes the quoted style).
+    ``tails``: the sheet's (style id, text) → the cell's XML after its reference."""
     n = str(row_idx)
     parts = [f'<row r="{n}"', *(f' {k}="{_escape(v)}"' for k, v in dimension), ">"]
     for (letter, style, quoted), value in zip(values.columns, values):
         if value is None:
             parts.append(f'<c r="{letter}{n}" s="{style}" t="n"/>')
         elif type(value) is str:
-            if ILLEGAL_CHARACTERS_RE.search(value):
-                raise IllegalCharacterError(f"{value} cannot be used in worksheets.")
-            value = value[:32767]
-            if value in ERROR_CODES:
-                parts.append(f'<c r="{letter}{n}" s="{style}" t="e"><v>{value}</v></c>')
-            elif not value:
-                parts.append(f'<c r="{letter}{n}" s="{style}" t="inlineStr"/>')
+            if len(value) < 64:  # the short texts a list repeats: each cell's XML after its reference made once
+                tail = tails.get((style, value))
+                if tail is None:
+                    tail = tails[style, value] = _text_tail(value, style, quoted)
             else:
-                space = ' xml:space="preserve"' if value != value.strip() else ""
-                parts.append(f'<c r="{letter}{n}" s="{quoted if value.startswith(FORMULA_STARTS) else style}" '
-                             f't="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>')
+                tail = _text_tail(value, style, quoted)
+            parts.append(f'<c r="{letter}{n}"{tail}')
         else:
             parts.append(f'<c r="{letter}{n}" s="{style}" t="n"><v>{safe_string(value)}</v></c>')
     parts.append("</row>")
     return "".join(parts)
+
+
+def _text_tail(value: str, style: str, quoted: str) -> str:
+    """A text cell's XML after its reference (``<c r="A2"`` …)."""
+    if ILLEGAL_CHARACTERS_RE.search(value):
+        raise IllegalCharacterError(f"{value} cannot be used in worksheets.")
+    value = value[:32767]
+    if value in ERROR_CODES:
+        return f' s="{style}" t="e"><v>{value}</v></c>'
+    if not value:
+        return f' s="{style}" t="inlineStr"/>'
+    space = ' xml:space="preserve"' if value != value.strip() else ""
+    return (f' s="{quoted if value.startswith(FORMULA_STARTS) else style}" t="inlineStr"><is><t{space}>'
+            f'{_escape(value)}</t></is></c>')
 
 
 def _escape(text: str) -> str:
