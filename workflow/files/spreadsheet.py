@@ -162,7 +162,9 @@ def wrapped_height(values, widths: list[float], *, size: float = BODY_PT, least_
         if value is None or value == "":
             continue
         room = width * BODY_PT / size
-        if memo is not None and type(value) is str:
+        if type(value) is str and 2 * len(value) <= room - 1.5 and "\n" not in value:
+            lines = 1  # fits even if every character is wide: nothing to measure
+        elif memo is not None and type(value) is str:
             key = (room, value)
             lines = memo.get(key)
             if lines is None:

@@ -80,6 +80,7 @@ class Owners:
         self.officers = uow.directory.officers()
         self.teams: dict[int, list[tuple[str, str]]] = {}  # the joint back-fills' teams, loaded as rows need them
         self.whole = False
+        self.by_key: dict[tuple, tuple[Owner, ...]] = {}
 
     def load(self, rows) -> None:
         """The counted teams of the rows' joint back-fills: a few by their inspections (the board's first rows),
@@ -110,6 +111,14 @@ class Owners:
         return person(officer.name, officer.mobile) if officer else "（执法人员不在名录中）"
 
     def of(self, row) -> tuple[Owner, ...]:
+        if row.kind == "backfill" and not row.department_code and not row.certificate_no:
+            return self._of(row)
+        key = (row.department_code, row.certificate_no)  # a department's or an officer's: the same owners each time
+        if key not in self.by_key:
+            self.by_key[key] = self._of(row)
+        return self.by_key[key]
+
+    def _of(self, row) -> tuple[Owner, ...]:
         if row.department_code:
             return (Owner(self.name(row.department_code), self._contact(row.department_code), row.department_code),)
         if row.certificate_no:
