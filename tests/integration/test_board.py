@@ -109,6 +109,9 @@ def test_the_summary_counts_each_overdue_task_once_and_names_whom_to_ring(visite
     backfill = [r for r in detail if r[1] == "回填检查结果"]
     assert len(backfill) == len(joint) and all("、" in r[0] for r in backfill), "both departments on the one row"
     notes = [c for row in book["逾期部门"].iter_rows(max_row=4, values_only=True) for c in row if c]
+    reported = [row for row in book["逾期部门"].iter_rows(min_row=5, max_col=5, values_only=True) if row[0]]
+    assert reported == [tuple(r.values()) for r in board.overdue_table], \
+        "the board's departments (counted by SQL) say what the report's (every task) say"
     assert any(f"逾期事项共 {distinct} 项" in str(n) for n in notes)
 
     elsewhere = tmp_path / "cwd"

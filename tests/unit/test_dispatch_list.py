@@ -33,3 +33,26 @@ def test_the_list_reads_back_as_written(tmp_path):
     assert sheet.freeze_panes == "A2"
     assert [str(v.sqref) for v in sheet.data_validations.dataValidation] == ["D2:D3"]
     assert read_token(path) == TOKEN
+
+
+ODD = '甲 & <乙> "丙"\r\n丁'  # what XML escapes, and a line break a parser would turn into another
+
+
+def test_a_report_row_reads_back_as_written_whatever_its_values(tmp_path):
+    """Text, numbers, empty cells and a date (the one value written by openpyxl's own path) read back as written,
+    every cell boxed: an office's report keeps its figures and its odd texts (an error code, edge spaces)."""
+    from datetime import date
+
+    from workflow.files.report_books import ReportBook
+
+    book = ReportBook()
+    book.sheet("明细", "标题", ("a", "b", "c", "d", "e", "f"),
+               [("#N/A", " 前后空格 ", 3, 2.5, None, "+86 139"), ("", ODD, 0, -1, date(2019, 12, 20), "=1+1")])
+    book.save(tmp_path / "r.xlsx")
+
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["明细"]
+    first, second = ([c.value for c in row] for row in sheet.iter_rows(min_row=4, max_row=5))
+    assert first == ["#N/A", " 前后空格 ", 3, 2.5, None, "+86 139"]
+    assert second[1:4] == [ODD, 0, -1] and second[4].date() == date(2019, 12, 20) and second[5] == "=1+1"
+    assert sheet["F4"].quotePrefix and sheet["F5"].data_type == "s", "text a spreadsheet would evaluate stays text"
+    assert all(c.border.left.style == "thin" for row in sheet.iter_rows(min_row=4, max_row=5) for c in row)

@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
 from workflow.files.atomic import write_atomically
-from workflow.files.spreadsheet import (PAGE_UNITS, UNIT_PT, column_widths, print_on_a4, put, set_row_heights,
-                                        wide_header)
+from workflow.files.spreadsheet import (PAGE_UNITS, UNIT_PT, StyledRows, print_on_a4, wide_header, widths_of,
+                                        wrapped_height)
 
 _SIDE = Side(style="thin")
 _BOX = Border(left=_SIDE, right=_SIDE, top=_SIDE, bottom=_SIDE)
@@ -37,43 +38,57 @@ class Table:
     count: int
     width: float  # the columns' total width, in Excel's units
     page: float  # the page's width at a legible scale, in the same units
+    heights: tuple[float, ...] = ()  # each row's height in points, from row 1 (a chart below finds its page)
 
 
 class ReportBook:
+    """Written in openpyxl's write-only mode (a report's detail sheet has a row per task or answer, tens of thousands
+    at province scale): each sheet's rows stream to the file as they are made, with the cells, styles, widths,
+    heights and print settings the sheet-based helpers would give them."""
+
     def __init__(self) -> None:
-        self.book = Workbook()
-        self._first = True
+        self.book = Workbook(write_only=True)
 
     def sheet(self, name: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
               notes: Sequence[str] = (), *, landscape: bool = False, most: float = 40):
         """A sheet printed on A4: the title and note lines across the table, then a bordered table whose header
         repeats on every page; columns as wide as their widest text (at most ``most``), wrapped to fit the page."""
-        sheet = self.book.active if self._first else self.book.create_sheet()
-        self._first = False
-        sheet.title = name
+        sheet = self.book.create_sheet(name)
         orientation = "landscape" if landscape else "portrait"
-        widths = column_widths(sheet, list(headers), rows, orientation, most=most)
+        widths = widths_of(list(headers), rows, orientation, most=most)
+        for c, width in enumerate(widths, start=1):  # before the first row: write-only writes the columns first
+            sheet.column_dimensions[get_column_letter(c)].width = width
         last = get_column_letter(len(headers))
-        put(sheet, 1, 1, title).font = Font(bold=True, size=14)
-        for n, note in enumerate(notes, start=2):
-            put(sheet, n, 1, note)
         top = 2 + len(notes) + 1
         for n in range(1, top - 1):
-            sheet.merge_cells(f"A{n}:{last}{n}")
-            sheet.cell(n, 1).alignment = _WRAP
-        for c, header in enumerate(headers, start=1):
-            cell = sheet.cell(top, c, wide_header(header, widths[c - 1]))
-            cell.font, cell.border = Font(bold=True), _BOX
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        for r, row in enumerate(rows, start=top + 1):
-            for c, value in enumerate(row, start=1):
-                cell = put(sheet, r, c, value)
-                cell.border = _BOX
-                cell.alignment = _WRAP
-        set_row_heights(sheet, 1, top + len(rows))
-        sheet.freeze_panes = sheet.cell(top + 1, 1)
+            sheet.merged_cells.add(f"A{n}:{last}{n}")
+        sheet.freeze_panes = f"A{top + 1}"
         print_on_a4(sheet, orientation, title_rows=f"{top}:{top}")
-        return Table(sheet, top, len(rows), sum(widths), PAGE_UNITS[orientation])
+        across = [sum(widths)]
+        heights = []
+
+        def add(rows_of: StyledRows, values: Sequence[Any], height: float) -> None:
+            rows_of.row = len(heights)
+            heights.append(height)
+            rows_of.append(values, height)
+
+        title_cell, note_cell = WriteOnlyCell(sheet), WriteOnlyCell(sheet)
+        title_cell.font, title_cell.alignment, note_cell.alignment = Font(bold=True, size=14), _WRAP, _WRAP
+        add(StyledRows(sheet, [title_cell]), [title], wrapped_height([title], across, size=14))
+        lines = StyledRows(sheet, [note_cell])
+        for note in notes:
+            add(lines, [note], wrapped_height([note], across))
+        add(lines, [], wrapped_height([], widths))
+        header, box = WriteOnlyCell(sheet), WriteOnlyCell(sheet)
+        header.font, header.border = Font(bold=True), _BOX
+        header.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        box.border, box.alignment = _BOX, _WRAP
+        labels = [wide_header(h, widths[c]) for c, h in enumerate(headers)]
+        add(StyledRows(sheet, [header] * len(headers)), labels, wrapped_height(labels, widths))
+        boxed, memo = StyledRows(sheet, [box] * len(headers)), {}
+        for values in rows:
+            add(boxed, values, wrapped_height(values, widths, memo=memo))
+        return Table(sheet, top, len(rows), sum(widths), PAGE_UNITS[orientation], tuple(heights))
 
     def bar_chart(self, table: Table, title: str, value_columns: Sequence[int], y_title: str = "") -> None:
         """Bars per table row (categories: column A), one series per value column, below the table."""
@@ -96,8 +111,7 @@ class ReportBook:
         units = min(table.page, max(table.width, 70)) - 2
         chart.height, chart.width = 9, units * UNIT_PT * 2.54 / 72
         table.sheet.add_chart(chart, f"A{last + 2}")
-        rows = table.sheet.row_dimensions
-        above = sum(rows[r].height or 15 for r in range(1, last + 2))
+        above = sum(table.heights[:last]) + 15  # the table's rows and the empty one under it
         landscape = table.page == PAGE_UNITS["landscape"]
         scale = min(1.0, _PAGE_WIDTH_PT[landscape] / UNIT_PT / max(table.width, units))
         page = _PAGE_HEIGHT_PT[landscape] / scale

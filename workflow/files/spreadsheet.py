@@ -7,20 +7,23 @@ the rows themselves (``widths_of``, ``wrapped_height``) — the same numbers the
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from math import ceil
 from collections.abc import Sequence
 from typing import Any
 from unicodedata import east_asian_width
 
-from lxml import etree
 from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, IllegalCharacterError
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.compat import safe_string
+from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import xmlfile
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -135,15 +138,18 @@ def widths_of(headers: list[str], rows, orientation: str, *, most: float = 40,
     wanted = [max(4.0, text_width(header) if text_width(header) <= 12 else
                   max(text_width(part) for part in header.replace("（", "\n（").split("\n"))) + 2
               for header in headers]
-    for row in rows:
-        for c, value in enumerate(row[:len(wanted)]):
+    for c in range(len(wanted)):  # each column's distinct values measured once (lists repeat names, dates, words)
+        widest = 0
+        for value in {row[c] for row in rows if len(row) > c}:
             if type(value) is str:
                 width = measured.get(value)
                 if width is None:
                     width = measured[value] = text_width(value)
             else:
                 width = text_width(value)
-            wanted[c] = max(wanted[c], min(most, width + 2))
+            widest = max(widest, width)
+        if rows:
+            wanted[c] = max(wanted[c], min(most, widest + 2))
     return fit_widths(wanted, orientation)
 
 
@@ -156,7 +162,9 @@ def wrapped_height(values, widths: list[float], *, size: float = BODY_PT, least_
         if value is None or value == "":
             continue
         room = width * BODY_PT / size
-        if memo is not None and type(value) is str:
+        if type(value) is str and 2 * len(value) <= room - 1.5 and "\n" not in value:
+            lines = 1  # fits even if every character is wide: nothing to measure
+        elif memo is not None and type(value) is str:
             key = (room, value)
             lines = memo.get(key)
             if lines is None:
@@ -170,120 +178,174 @@ def wrapped_height(values, widths: list[float], *, size: float = BODY_PT, least_
 class StyledRows:
     """Rows appended to a write-only sheet, each cell taking its column's style and each row its height.
 
-    ``put``'s rule holds: a string a spreadsheet would evaluate is stored as text (quotePrefix). A row of text,
-    numbers and empty cells — every row of a list — is written as one piece of XML (``_RowXml``): the same
-    ``<row>``/``<c>`` elements openpyxl writes (inline strings, the column's style index, the row's height), but
-    without a cell object, a type check and an element per cell (most of the time of a list of 100,000 boxed
-    rows). A row holding anything else (a date, a rich text …) goes through openpyxl's own cells, filled again for
-    every row, one per column; the sheet takes them as given (``_values_to_row`` replaced)."""
+    ``put``'s rule holds: a string a spreadsheet would evaluate (=, +, -, @ …) is stored as text (quotePrefix).
+    A row of text, numbers and empty cells — every row of the lists and reports — is written as XML text
+    (``_RawRows``): the same ``<c>`` elements openpyxl writes for a styled cell, without a ``Cell`` bound,
+    type-checked and serialised one at a time (most of the time of a list of 100,000 boxed rows). A row with any
+    other value (a date, a boolean) takes openpyxl's own path, cell by cell. The sheet's ``_values_to_row`` (the
+    one step of openpyxl's write-only sheet replaced) passes both on as given."""
 
     def __init__(self, sheet, styles: Sequence[WriteOnlyCell]):
         """``styles``: a cell per column whose style (font, alignment, border …) that column's cells take."""
         self.sheet = sheet
-        self.plain = [self._cell(style, column) for column, style in enumerate(styles, start=1)]
-        self.quoted = [self._cell(style, column, quoted=True) for column, style in enumerate(styles, start=1)]
-        self.columns = [(get_column_letter(column), plain.style_id, quoted.style_id)  # what each cell's XML names
-                        for column, plain, quoted in zip(range(1, len(styles) + 1), self.plain, self.quoted)]
+        self.styles = [StyleArray(style._style) if style._style is not None else StyleArray() for style in styles]
+        cell_styles = sheet.parent._cell_styles
+        self.columns = [(get_column_letter(n), str(cell_styles.add(array)), str(cell_styles.add(_quoted(array))))
+                        for n, array in enumerate(self.styles, start=1)]
         self.dimensions: dict[float, RowDimension] = {}
         self.row = 0
-        sheet._values_to_row = _as_given
-
-    def _cell(self, style: WriteOnlyCell, column: int, quoted: bool = False) -> Cell:
-        array = StyleArray(style._style) if style._style is not None else StyleArray()
-        if quoted:
-            array.quotePrefix = 1
-        return _Refilled(self.sheet, column, array)
+        if not isinstance(sheet._values_to_row, _AsGiven):
+            if sheet._writer is not None:
+                raise ValueError("StyledRows writes a sheet from its first row")
+            sheet._values_to_row = _AsGiven(sheet)
+            sheet._get_writer = partial(_get_writer, sheet)
 
     def append(self, values: Sequence[Any], height: float | None = None) -> None:
         """One row (None: an empty cell that still takes its column's style), ``height`` points high."""
         self.row += 1
-        dimension = None
         if height is not None:
             dimension = self.dimensions.get(height)
             if dimension is None:
                 dimension = self.dimensions[height] = _Height(self.sheet, height)
-        if all(type(value) in _AS_XML for value in values):
-            _written_as_xml(self.sheet)
-            self.sheet.append(_RowXml(self, values, dimension))
+            self.sheet.row_dimensions[self.row] = dimension
+        if all(type(value) in _PLAIN for value in values):
+            self.sheet.append(_Plain(self.columns, values))
             return
         row = []
-        for plain, quoted, value in zip(self.plain, self.quoted, values):
-            if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-                quoted.value = value
-                quoted.data_type = "s"
-                row.append(quoted)
-            else:
-                plain.value = value
-                row.append(plain)
-        if dimension is not None:
-            self.sheet.row_dimensions[self.row] = dimension
+        for column, (array, value) in enumerate(zip(self.styles, values), start=1):
+            quoted = isinstance(value, str) and value.startswith(FORMULA_STARTS)
+            cell = Cell(self.sheet, column=column, value=value, style_array=_quoted(array) if quoted else
+                        StyleArray(array))  # its own style: a date takes a date's number format
+            if quoted:
+                cell.data_type = "s"
+            row.append(cell)
         self.sheet.append(row)
 
 
-_AS_XML = {str, int, float, type(None)}  # bool is not int here: openpyxl writes it as t="b"
+def _get_writer(sheet) -> None:
+    """openpyxl's ``WriteOnlyWorksheet._get_writer`` with ``_RawRows`` for its writer."""
+    if sheet._writer is None:
+        sheet._writer = _RawRows(sheet)
+        sheet._writer.write_top()
 
 
-class _RowXml(tuple):
-    """A row ``StyledRows`` writes as XML: (rows, values, height)."""
+def _quoted(array: StyleArray) -> StyleArray:
+    quoted = StyleArray(array)
+    quoted.quotePrefix = 1
+    return quoted
 
-    def __new__(cls, rows: StyledRows, values: Sequence[Any], dimension: RowDimension | None):
-        return super().__new__(cls, (rows, values, dimension))
 
-    def xml(self, number: int) -> bytes:
-        rows, values, dimension = self
-        height = dimension.xml if dimension is not None else ""
-        parts = [f'<row r="{number}"{height}>']
-        for (letter, plain, quoted), value in zip(rows.columns, values):
-            if value is None or value == "":
-                parts.append(f'<c r="{letter}{number}" s="{plain}"/>')
-            elif type(value) is str:
-                space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""  # as strip()
-                parts.append(f'<c r="{letter}{number}" s="{quoted if value.startswith(FORMULA_STARTS) else plain}" '
-                             f't="inlineStr"><is><t{space}>{_escaped(value)}</t></is></c>')
+_PLAIN = {str, int, float, type(None)}
+
+
+class _Plain(tuple):
+    """A row of text, numbers and empty cells with its columns' (letter, style id, quoted style id)."""
+
+    def __new__(cls, columns, values):
+        row = super().__new__(cls, values)
+        row.columns = columns
+        return row
+
+
+class _AsGiven:
+    """The write-only sheet's step from appended values to cells: cells are taken as given, and a plain row is
+    passed on whole to the sheet's writer (``_RawRows``), which writes it as text."""
+
+    def __init__(self, sheet):
+        self.sheet = sheet
+
+    def __call__(self, cells, row: int):
+        if type(cells) is _Plain:
+            return cells
+        return _rowed(cells, row)
+
+
+def _rowed(cells, row: int):
+    for cell in cells:
+        cell.row = row
+        yield cell
+
+
+class _RawRows(WorksheetWriter):
+    """openpyxl's writer of a write-only sheet, but a plain row goes to the file as XML text made here: building
+    lxml elements cell by cell took most of the time of a list of 100,000 rows. The text is what openpyxl writes
+    for styled cells (``cell/_writer.py``) — inline text, numbers as values, an empty cell with its style only —
+    in UTF-8 where lxml writes character references (the same document)."""
+
+    def __init__(self, ws):
+        self.tails: dict[tuple[str, str], str] = {}
+        super().__init__(ws)
+
+    def get_stream(self):  # openpyxl's, but the file opened here: lxml's buffer is flushed before each raw row
+        with open(self.out, "wb") as self.handle, xmlfile(self.handle) as xf:
+            with xf.element("worksheet", xmlns=SHEET_MAIN_NS):
+                try:
+                    while True:
+                        element = (yield)
+                        if element is True:
+                            yield xf
+                        elif element is not None:
+                            xf.write(element)
+                except GeneratorExit:
+                    pass
+
+    def write_row(self, xf, row, row_idx: int) -> None:
+        if type(row) is not _Plain:
+            return super().write_row(xf, row, row_idx)
+        xf.flush()
+        self.handle.write(_row_xml(row, row_idx, self.ws.row_dimensions.get(row_idx, ()), self.tails).encode())
+
+
+def _row_xml(values: _Plain, row_idx: int, dimension, tails: dict[tuple[str, str], str]) -> str:
+    """A plain row as openpyxl would write it; openpyxl's rules for text hold (illegal characters refused, at most
+    32,767 characters, an error code is an error, a text a spreadsheet would evaluate takes the quoted style).
+    ``tails``: the sheet's (style id, text) → the cell's XML after its reference."""
+    n = str(row_idx)
+    parts = [f'<row r="{n}"', *(f' {k}="{_escape(v)}"' for k, v in dimension), ">"]
+    for (letter, style, quoted), value in zip(values.columns, values):
+        if value is None:
+            parts.append(f'<c r="{letter}{n}" s="{style}" t="n"/>')
+        elif type(value) is str:
+            if len(value) < 64:  # the short texts a list repeats: each cell's XML after its reference made once
+                tail = tails.get((style, value))
+                if tail is None:
+                    tail = tails[style, value] = _text_tail(value, style, quoted)
             else:
-                parts.append(f'<c r="{letter}{number}" s="{plain}" t="n"><v>{safe_string(value)}</v></c>')
-        parts.append("</row>")
-        return "".join(parts).encode()
-
-
-@lru_cache(maxsize=65536)
-def _escaped(text: str) -> str:
-    if ILLEGAL_CHARACTERS_RE.search(text):
-        raise IllegalCharacterError(f"{text} cannot be used in worksheets.")  # openpyxl's own refusal
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _written_as_xml(sheet) -> None:
-    """The sheet's writer takes a ``_RowXml`` as its XML and any other row as openpyxl writes it (once per sheet)."""
-    sheet._get_writer()
-    writer = sheet._writer
-    if getattr(writer, "ssj_rows_as_xml", False):
-        return
-    cells = writer.write_row
-
-    def write_row(xf, row, number):
-        if type(row) is _RowXml:
-            xf.write(etree.fromstring(row.xml(number)))
+                tail = _text_tail(value, style, quoted)
+            parts.append(f'<c r="{letter}{n}"{tail}')
         else:
-            cells(xf, row, number)
-    writer.write_row = write_row
-    writer.ssj_rows_as_xml = True
+            parts.append(f'<c r="{letter}{n}" s="{style}" t="n"><v>{safe_string(value)}</v></c>')
+    parts.append("</row>")
+    return "".join(parts)
 
 
-class _Refilled(Cell):
-    """A cell written again and again with new values and the same style: its style's index found once."""
+def _text_tail(value: str, style: str, quoted: str) -> str:
+    """A text cell's XML after its reference (``<c r="A2"`` …)."""
+    if ILLEGAL_CHARACTERS_RE.search(value):
+        raise IllegalCharacterError(f"{value} cannot be used in worksheets.")
+    value = value[:32767]
+    if value in ERROR_CODES:
+        return f' s="{style}" t="e"><v>{value}</v></c>'
+    if not value:
+        return f' s="{style}" t="inlineStr"/>'
+    space = ' xml:space="preserve"' if value != value.strip() else ""
+    return (f' s="{quoted if value.startswith(FORMULA_STARTS) else style}" t="inlineStr"><is><t{space}>'
+            f'{_escape(value)}</t></is></c>')
 
-    def __init__(self, sheet, column: int, style):
-        super().__init__(sheet, column=column, style_array=style)
-        self._style_id = sheet.parent._cell_styles.add(style)
 
-    @property
-    def style_id(self) -> int:
-        return self._style_id
-
-    @property
-    def has_style(self) -> bool:
-        return True
+def _escape(text: str) -> str:
+    """Text as lxml escapes it in an element (a carriage return kept as a reference: a parser would drop it)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    return text
 
 
 class _Height(RowDimension):
@@ -292,22 +354,9 @@ class _Height(RowDimension):
     def __init__(self, sheet, height: float):
         super().__init__(sheet, ht=height)
         self._attributes = tuple(super().__iter__())
-        self.xml = "".join(f' {name}="{value}"' for name, value in self._attributes)
 
     def __iter__(self):
         return iter(self._attributes)
-
-
-def _as_given(cells, row: int):
-    if type(cells) is _RowXml:
-        return cells
-    return _numbered(cells, row)
-
-
-def _numbered(cells, row: int):
-    for cell in cells:
-        cell.row = row
-        yield cell
 
 
 def set_row_heights(sheet, first: int, last: int, *, least_lines: int = 1) -> None:

@@ -6,7 +6,8 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Select, and_, exists, func, select, text
+from sqlalchemy import (Connection, Select, and_, case, distinct, exists, func, literal, null, or_, select, text,
+                        union_all)
 
 from workflow.campaign_file import CampaignPlan, Sampling
 from workflow.persistence import orm
@@ -53,16 +54,24 @@ class ReportQueries:
         self.conn = conn
 
     def inspecting_department_names(self, plan: CampaignPlan) -> dict[int, list[str]]:
-        """Per inspection of the campaign: the names of the departments that inspect it, in the plan's order."""
+        """Per inspection of the campaign: the names of the departments that inspect it, in the plan's order — the
+        codes gathered per inspection by SQL, each combination of departments named once (lists shared: read only)."""
         i, a, d = orm.InspectionRow, orm.InspectionDepartment, orm.Department
         order = {dept.code: n for n, dept in enumerate(plan.departments)}
-        found: dict[int, list[tuple[int, str]]] = {}
-        for iid, code, name in self.conn.execute(select(a.inspection_id, a.department_code, d.name)
-                                                 .join(d, d.code == a.department_code)
-                                                 .join(i, i.id == a.inspection_id)
-                                                 .where(i.campaign_code == plan.code, a.inspects.is_(True))):
-            found.setdefault(iid, []).append((order.get(code, len(order)), name))
-        return {iid: [name for _, name in sorted(names)] for iid, names in found.items()}
+        names = dict(self.conn.execute(select(d.code, d.name)).all())
+        gathered = (func.string_agg(a.department_code, literal(",")) if self.conn.dialect.name == "postgresql"
+                    else func.group_concat(a.department_code, ","))
+        named: dict[str, list[str]] = {}
+        found: dict[int, list[str]] = {}
+        for iid, codes in self.conn.execute(select(a.inspection_id, gathered).join(i, i.id == a.inspection_id)
+                                            .where(i.campaign_code == plan.code, a.inspects.is_(True))
+                                            .group_by(a.inspection_id)):
+            if codes not in named:
+                known = [c for c in codes.split(",") if c in names]  # the join on departments this replaces
+                named[codes] = [names[c] for c in sorted(known, key=lambda c: (order.get(c, len(order)), names[c]))]
+            if named[codes]:
+                found[iid] = named[codes]
+        return found
 
     def item_codes(self, code: str) -> dict[int, dict[str, set[str]]]:
         """Per inspection of the campaign: each item's set of result codes."""
@@ -73,12 +82,26 @@ class ReportQueries:
             found.setdefault(iid, {}).setdefault(item, set()).add(result)
         return found
 
+    def result_summary(self, code: str, problem_codes: frozenset[str]) -> dict[int, tuple[set[str], int]]:
+        """Per inspection with results: every code its items were given, and how many of its items have one of
+        ``problem_codes`` — distinct pairs and a GROUP BY, never each item's codes read one by one."""
+        i, rc = orm.InspectionRow, orm.ResultCode
+        found: dict[int, set[str]] = {}
+        for iid, result in self.conn.execute(select(rc.inspection_id, rc.code).join(i, i.id == rc.inspection_id)
+                                             .where(i.campaign_code == code).distinct()):
+            found.setdefault(iid, set()).add(result)
+        problems = dict(self.conn.execute(select(rc.inspection_id, func.count(distinct(rc.item_code)))
+                                          .join(i, i.id == rc.inspection_id)
+                                          .where(i.campaign_code == code, rc.code.in_(sorted(problem_codes)))
+                                          .group_by(rc.inspection_id)).all())
+        return {iid: (codes, problems.get(iid, 0)) for iid, codes in found.items()}
+
     def handling(self, code: str) -> dict[int, set[int]]:
         """Per inspection of the campaign: every follow-up handling of its items."""
         i, rh = orm.InspectionRow, orm.ResultHandling
         found: dict[int, set[int]] = {}
         for iid, h in self.conn.execute(select(rh.inspection_id, rh.handling).join(i, i.id == rh.inspection_id)
-                                        .where(i.campaign_code == code)):
+                                        .where(i.campaign_code == code).distinct()):
             found.setdefault(iid, set()).add(h)
         return found
 
@@ -89,12 +112,13 @@ class ReportQueries:
             i.campaign_code == code).order_by(i.uscc)
         return self.conn.execute(query if state is None else query.where(i.state == state)).all()
 
-    def overdue(self, code: str, now: datetime) -> list:
-        """Every open task past its due instant, with its enterprise: the overdue report's rows."""
-        return self.open_tasks(code, due_until=now)
+    def overdue(self, code: str, now: datetime, first: int | None = None) -> list:
+        """Every open task past its due instant (the ``first`` by due instant), with its enterprise: the overdue
+        report's rows."""
+        return self.open_tasks(code, due_until=now, first=first)
 
     def open_tasks(self, code: str, *, due_until: datetime | None = None, due_after: datetime | None = None,
-                   level_at_least: int | None = None) -> list:
+                   level_at_least: int | None = None, first: int | None = None) -> list:
         """Open tasks of the campaign with their enterprise, by due instant: past due (``due_until=now``), falling due
         in a window (``due_after`` exclusive), or whose notices climbed to a level (``level_at_least``)."""
         t, i, e = orm.TaskRow, orm.InspectionRow, orm.Enterprise
@@ -108,7 +132,56 @@ class ReportQueries:
             query = query.where(t.due_at > due_after)
         if level_at_least is not None:
             query = query.where(t.escalation_level >= level_at_least)
-        return self.conn.execute(query.order_by(t.due_at, t.id)).all()
+        return self.conn.execute(query.order_by(t.due_at, t.id).limit(first)).all()
+
+    def _owed(self, code: str, now: datetime):
+        """Each overdue task once per owing department: (id, due, USCC, branch, department, certificate). Branch
+        'dept': a department's task; 'officer': an officer's (his department); 'team': a joint back-fill, once
+        per department of its counted team members (with each member); 'office': anything else."""
+        t, i, o, tm = orm.TaskRow, orm.InspectionRow, orm.Officer, orm.TeamMemberRow
+        team = select(tm.inspection_id, tm.department_code, tm.certificate_no).where(
+            tm.released_at.is_(None), tm.specialist.is_(False)).subquery()
+        open_ = and_(t.campaign_code == code, t.done_at.is_(None), t.due_at <= now)
+        nobody = and_(t.department_code.is_(None), t.certificate_no.is_(None))
+
+        def part(branch: str, dept, cert):
+            return select(t.id.label("id"), t.due_at.label("due"), i.uscc.label("uscc"),
+                          literal(branch).label("branch"), dept.label("code"), cert.label("cert")) \
+                .outerjoin(i, i.id == t.inspection_id)
+        on_team = exists().where(team.c.inspection_id == t.inspection_id)
+        return union_all(
+            part("dept", t.department_code, null()).where(open_, t.department_code.isnot(None)),
+            part("officer", o.department_code, t.certificate_no).outerjoin(o, o.certificate_no == t.certificate_no)
+            .where(open_, t.department_code.is_(None), t.certificate_no.isnot(None)),
+            part("team", team.c.department_code, team.c.certificate_no)
+            .join(team, team.c.inspection_id == t.inspection_id).where(open_, nobody, t.kind == "backfill"),
+            part("office", null(), null()).where(open_, nobody, or_(t.kind != "backfill", ~on_team)),
+        ).subquery()
+
+    def overdue_by_owner(self, code: str, now: datetime, known: list[str]) -> list[tuple]:
+        """Per owing department (None: the office — for a department not in ``known`` too): (department, overdue
+        tasks, enterprises concerned, earliest due instant); a joint task counts once in each department."""
+        owed = self._owed(code, now)
+        pairs = select(owed.c.id, owed.c.due, owed.c.uscc, owed.c.code).distinct().subquery()
+        owner = case((pairs.c.code.in_(known), pairs.c.code), else_=null()) if known else null()
+        return self.conn.execute(select(owner.label("owner"), func.count(), func.count(distinct(pairs.c.uscc)),
+                                        func.min(pairs.c.due)).group_by(owner)).all()
+
+    def overdue_people(self, code: str, now: datetime) -> list[tuple]:
+        """Who is responsible for overdue tasks: distinct (branch, department, certificate) of ``_owed``."""
+        owed = self._owed(code, now)
+        return self.conn.execute(select(owed.c.branch, owed.c.code, owed.c.cert).distinct()).all()
+
+    def overdue_counts(self, code: str, now: datetime) -> tuple[int, int]:
+        """(overdue tasks, of them joint back-fills owed by more than one department)."""
+        owed = self._owed(code, now)
+        per = select(owed.c.id, func.count(distinct(owed.c.code)).label("n")).where(owed.c.branch == "team") \
+            .group_by(owed.c.id).subquery()
+        t = orm.TaskRow
+        total = self.conn.execute(select(func.count()).where(t.campaign_code == code, t.done_at.is_(None),
+                                                             t.due_at <= now)).scalar() or 0
+        joint = self.conn.execute(select(func.count()).select_from(per).where(per.c.n > 1)).scalar() or 0
+        return total, joint
 
     def answers(self, code: str) -> list:
         """Every department's 比对确认 of every enterprise, by department and USCC."""

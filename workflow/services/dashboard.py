@@ -16,8 +16,7 @@ from workflow.services.campaigns import report_note
 from workflow.services.mail_health import MAIL_OFF, mail_health
 from workflow.services.mailbox_board import mailbox_lines
 from workflow.services.outbox import problem_summary
-from workflow.services.overdue import (Owners, by_department, due_soon, escalated_to_office, joint_note,
-                                       overdue_tasks)
+from workflow.services.overdue import Owners, due_soon, escalated_to_office, joint_words, overdue_summary
 from workflow.tasks import TASK_LABELS
 
 NO_MAIL = MAIL_OFF
@@ -99,7 +98,7 @@ def dashboard(uow, *, mail: bool = True) -> Board:
         per = uow.reports.department_states(plan.code)
         totals = uow.campaigns.state_counts(plan.code)
         owners = Owners(uow)  # who owes what: looked up once for the three lists
-        overdue = overdue_tasks(uow, owners)
+        overdue = overdue_summary(uow, owners, shown=LISTED)
         escalated = escalated_to_office(uow, owners)
         period, soon, soon_total = due_soon(uow, owners=owners)
         note = report_note(uow)
@@ -113,7 +112,7 @@ def dashboard(uow, *, mail: bool = True) -> Board:
     progress_table = [{"部门": names.get(dep.code, dep.code),
                        **{STATE_LABELS[s]: counts.get(dep.code, {}).get(s, 0) for s in STATES}}
                       for dep in plan.departments]
-    departments = by_department(overdue)
+    departments = overdue.departments
     overdue_table = [{"部门": r["name"], "逾期事项（项）": r["tasks"], "涉及企业": r["enterprises"],
                       "最长逾期（工作日）": r["worst"], "责任人及联系电话": r["people"]} for r in departments]
     live = sum(n for s, n in totals.items() if s != WITHDRAWN)
@@ -125,23 +124,23 @@ def dashboard(uow, *, mail: bool = True) -> Board:
     if note:
         lines += [f"**{note}**", ""]
     lines += [f"`{text_bar(progress)}` **{progress:g}%**　已回填或已公示 {done} 户 / 应检查 {live} 户", ""]
-    lines += [f"逾期事项 **{len(overdue)}** 项 · 已督办至领导小组办公室 **{len(escalated)}** 项 · "
+    lines += [f"逾期事项 **{overdue.total}** 项 · 已督办至领导小组办公室 **{len(escalated)}** 项 · "
               f"{period}到期 **{soon_total}** 项", ""]
 
     lines += ["## 检查对象", "", "| 状态 | 户数 |", "|---|---:|"]
     lines += [f"| {STATE_LABELS[s]} | {totals.get(s, 0)} |" for s in STATES]
 
-    lines += ["", f"## 逾期事项：{len(overdue)} 项", ""]
-    if overdue:
-        lines += [joint_note(overdue), ""]
+    lines += ["", f"## 逾期事项：{overdue.total} 项", ""]
+    if overdue.total:
+        lines += [joint_words(overdue.total, overdue.joint), ""]
         lines += [f"- {r['name']}：{r['tasks']} 项，涉及企业 {r['enterprises']} 户，最长逾期 {r['worst']} 个工作日"
                   for r in departments]
         lines += ["", "逐项（逾期最久的在前）：", ""]
-        rows = sorted(overdue, key=lambda x: (-x.workdays, x.due, x.task_id))
+        rows = sorted(overdue.first, key=lambda x: (-x.workdays, x.due, x.task_id))
         lines += _more([f"- **{x.enterprise or '本抽查任务'}** · {TASK_LABELS.get(x.kind, x.kind)} · 期限 "
                         f"{deadline_words(x.due, tz, provisional=x.provisional)} · 逾期 **{x.workdays}** 个工作日\n"
                         f"  - 负责：{_owners(x)}" for x in rows[:LISTED]],
-                       len(rows), "逾期部门报告（ssj report overdue）")
+                       overdue.total, "逾期部门报告（ssj report overdue）")
     else:
         lines += ["无逾期事项。"]
 
@@ -169,4 +168,4 @@ def dashboard(uow, *, mail: bool = True) -> Board:
         lines += ["", "## 办公室邮箱", "", *box]
     lines += ["", "## 方案检查", ""] + ([_finding(f) for f in findings] or ["- 未发现问题"])
     return Board(plan.name, progress_table, overdue_table, progress, "\n".join(lines) + "\n", mail_line,
-                 len(overdue), len(escalated), soon_total, mail)
+                 overdue.total, len(escalated), soon_total, mail)

@@ -74,10 +74,25 @@ class Owners:
     """Who owes each task: looked up once per report (departments, officers, teams, the office's contact)."""
 
     def __init__(self, uow):
+        self.uow = uow
         self.plan = uow.plan
         self.departments = uow.directory.departments()
         self.officers = uow.directory.officers()
-        self.teams = uow.teams.counted(campaign_code=self.plan.code)
+        self.teams: dict[int, list[tuple[str, str]]] = {}  # the joint back-fills' teams, loaded as rows need them
+        self.whole = False
+        self.by_key: dict[tuple, tuple[Owner, ...]] = {}
+
+    def load(self, rows) -> None:
+        """The counted teams of the rows' joint back-fills: a few by their inspections (the board's first rows),
+        many at once for the whole campaign (a report's every row)."""
+        if self.whole:
+            return
+        ids = {r.inspection_id for r in rows if r.kind == "backfill" and not r.department_code
+               and not r.certificate_no and r.inspection_id and r.inspection_id not in self.teams}
+        if len(ids) > 1000:
+            self.teams, self.whole = self.uow.teams.counted(campaign_code=self.plan.code), True
+        elif ids:
+            self.teams.update(self.uow.teams.counted(inspection_ids=sorted(ids)))
 
     def order(self, code: str) -> tuple[int, str]:
         """The plan's order of departments (the office last)."""
@@ -96,6 +111,14 @@ class Owners:
         return person(officer.name, officer.mobile) if officer else "（执法人员不在名录中）"
 
     def of(self, row) -> tuple[Owner, ...]:
+        if row.kind == "backfill" and not row.department_code and not row.certificate_no:
+            return self._of(row)
+        key = (row.department_code, row.certificate_no)  # a department's or an officer's: the same owners each time
+        if key not in self.by_key:
+            self.by_key[key] = self._of(row)
+        return self.by_key[key]
+
+    def _of(self, row) -> tuple[Owner, ...]:
         if row.department_code:
             return (Owner(self.name(row.department_code), self._contact(row.department_code), row.department_code),)
         if row.certificate_no:
@@ -116,6 +139,7 @@ class Owners:
 def _items(uow, rows, owners: Owners, *, late: bool) -> list[Overdue]:
     plan, calendar = uow.plan, uow.calendar
     lateness: dict[datetime, int] = {}  # a campaign's tasks share a few due instants: each counted once
+    owners.load(rows)
 
     def workdays(due: datetime) -> int:
         if due not in lateness:
@@ -151,9 +175,47 @@ def by_department(items: list[Overdue]) -> list[dict]:
 
 def joint_note(items: list[Overdue]) -> str:
     """Said under every per-department count: why the departments' numbers may add up to more than the total."""
-    joint = sum(len(x.owners) > 1 for x in items)
-    return (f"逾期事项共 {len(items)} 项；其中 {joint} 项由多个部门共同负责（联合检查的回填），在每个负责部门各计一次。"
-            if joint else f"逾期事项共 {len(items)} 项。")
+    return joint_words(len(items), sum(len(x.owners) > 1 for x in items))
+
+
+def joint_words(total: int, joint: int) -> str:
+    return (f"逾期事项共 {total} 项；其中 {joint} 项由多个部门共同负责（联合检查的回填），在每个负责部门各计一次。"
+            if joint else f"逾期事项共 {total} 项。")
+
+
+@dataclass(frozen=True)
+class OverdueSummary:
+    """What a screen shows of the overdue work: the counts, ``by_department``'s rows, and the first tasks only."""
+
+    total: int  # distinct overdue tasks
+    joint: int  # of them owed by more than one department
+    departments: list[dict]  # as ``by_department`` gives them
+    first: list[Overdue]  # the most overdue first (by due instant), at most ``shown``
+
+
+def overdue_summary(uow, owners: Owners | None = None, shown: int = 50) -> OverdueSummary:
+    """``by_department`` of every overdue task, from aggregates by SQL (never the tasks one by one), and the
+    ``shown`` most overdue tasks: what the board shows at any size of campaign."""
+    plan, reports, owners = uow.plan, uow.reports, owners or Owners(uow)
+    per: dict[str, dict] = {}
+    for code, tasks, enterprises, first_due in reports.overdue_by_owner(plan.code, uow.now, list(owners.departments)):
+        name = owners.name(code or "")
+        row = per.setdefault(name, {"name": name, "tasks": 0, "enterprises": 0, "worst": 0, "people": set()})
+        row["tasks"] += tasks
+        row["enterprises"] += enterprises
+        row["worst"] = max(row["worst"], workdays_overdue(first_due, uow.now, uow.calendar, plan.tz))
+    contact = plan.contact
+    for branch, code, cert in reports.overdue_people(plan.code, uow.now):
+        people = (owners._contact(code) if branch == "dept" else owners._officer(cert) if cert else
+                  person(contact.name, contact.phone, "电话") if contact.name else "")
+        name = owners.name(code or "")
+        if people and name in per:
+            per[name]["people"].update(people.split("、"))
+    departments = [{**row, "people": "、".join(sorted(row["people"]))}
+                   for row in sorted(per.values(), key=lambda r: (-r["tasks"], -r["worst"], r["name"]))]
+    total, joint = reports.overdue_counts(plan.code, uow.now)
+    first = _items(uow, reports.overdue(plan.code, uow.now, first=shown), owners, late=True)
+    return OverdueSummary(total, joint, departments, first)
 
 
 @dataclass(frozen=True)

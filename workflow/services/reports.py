@@ -29,15 +29,15 @@ def enterprise_results(uow) -> list[tuple]:
     """One row per drawn enterprise: state, inspecting departments, visit date, results, handling."""
     plan = uow.plan
     departments = uow.reports.inspecting_department_names(plan)
-    codes = uow.reports.item_codes(plan.code)
+    results = uow.reports.result_summary(plan.code, PROBLEM_CODES)
     handling = uow.reports.handling(plan.code)
     rows = []
     for iid, uscc, name, state, visit in uow.reports.enterprises(plan.code):
-        items = codes.get(iid, {})
-        union = enterprise_codes(list(items.values()))
+        codes, problems = results.get(iid, (set(), 0))
+        union = enterprise_codes([codes])
         rows.append((uscc, name, STATE_LABELS[state], "、".join(departments.get(iid, [])),
                      visit.isoformat() if visit else "", "；".join(wording(union)),
-                     sum(1 for s in items.values() if s & PROBLEM_CODES), "是" if union & ABNORMAL_CODES else "",
+                     problems, "是" if union & ABNORMAL_CODES else "",
                      "；".join(HANDLING[h] for h in sorted(handling.get(iid, ())))))
     return rows
 
