@@ -27,6 +27,7 @@ _WRAP = Alignment(vertical="top", wrap_text=True)
 # A4's printable height (0.75-inch top and bottom margins): portrait, landscape.
 _PAGE_HEIGHT_PT = {False: 841.9 - 108, True: 595.3 - 108}
 _PAGE_WIDTH_PT = {False: 595.3 - 72, True: 841.9 - 72}  # 0.5-inch margins left and right
+SHEET_ROWS = 1_048_576  # Excel's and WPS's rows per sheet: a longer table goes on in the next sheet
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,22 @@ class ReportBook:
     def sheet(self, name: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
               notes: Sequence[str] = (), *, landscape: bool = False, most: float = 40):
         """A sheet printed on A4: the title and note lines across the table, then a bordered table whose header
-        repeats on every page; columns as wide as their widest text (at most ``most``), wrapped to fit the page."""
+        repeats on every page; columns as wide as their widest text (at most ``most``), wrapped to fit the page.
+        A table longer than a sheet holds (a province's answers) goes on in sheets named ``name（续2）`` …, each
+        with the title, notes and header again; the first sheet's table is returned (for its charts)."""
+        room = SHEET_ROWS - (3 + len(notes))  # the title, the notes, the blank row and the header take the rest
+        if len(rows) <= room:
+            return self._sheet(name, title, headers, rows, notes, landscape=landscape, most=most)
+        first = None
+        for part, start in enumerate(range(0, len(rows), room), start=1):
+            written = self._sheet(name if part == 1 else f"{name[:26]}（续{part}）",
+                                  title if part == 1 else f"{title}（续{part}）", headers, rows[start:start + room],
+                                  notes, landscape=landscape, most=most)
+            first = first or written
+        return first
+
+    def _sheet(self, name: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
+               notes: Sequence[str], *, landscape: bool, most: float):
         sheet = self.book.create_sheet(name)
         orientation = "landscape" if landscape else "portrait"
         widths = widths_of(list(headers), rows, orientation, most=most)
