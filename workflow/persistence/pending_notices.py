@@ -31,14 +31,24 @@ class PendingNotices:
             (task_id, level, stage, step, recipient, "; ".join(cc) or None, canonical_json(item))
             for task_id, level, stage, step, recipient, cc, item in rows)
 
-    def undigested(self, campaign_code: str) -> list:
-        """Every held notice not in a digest yet, in the order decided; ``item`` read back from JSON."""
+    def undigested_groups(self, campaign_code: str) -> list[tuple[str, str]]:
+        """The (recipient, stage) of every digest still to make, in order (a wave's digest reads one at a time)."""
         c = _p.c
-        rows = self.conn.execute(select(c.id, c.task_id, c.level, c.stage, c.step, c.recipient, c.cc, c.item)
-                                 .where(c.campaign_code == campaign_code, c.digest_key.is_(None)).order_by(c.id))
+        return sorted(tuple(r) for r in self.conn.execute(  # in Python's order: the same on every engine
+            select(c.recipient, c.stage).where(c.campaign_code == campaign_code, c.digest_key.is_(None))
+            .group_by(c.recipient, c.stage)))
+
+    def undigested(self, campaign_code: str, recipient: str | None = None, stage: str | None = None) -> list:
+        """Every held notice not in a digest yet (``recipient`` and ``stage``: of that digest), in the order
+        decided; ``item`` read back from JSON."""
+        c = _p.c
+        query = select(c.id, c.task_id, c.level, c.stage, c.step, c.recipient, c.cc, c.item).where(
+            c.campaign_code == campaign_code, c.digest_key.is_(None))
+        if recipient is not None:
+            query = query.where(c.recipient == recipient, c.stage == stage)
         return [{"id": i, "task_id": task, "level": level, "stage": stage, "step": step, "recipient": recipient,
                  "cc": tuple(cc.split("; ")) if cc else (), "item": json.loads(item)}
-                for i, task, level, stage, step, recipient, cc, item in rows]
+                for i, task, level, stage, step, recipient, cc, item in self.conn.execute(query.order_by(c.id))]
 
     def digested(self, ids: list[int], key: str) -> None:
         """The held notices ``ids`` take the digest's key. On PostgreSQL in one statement with the ids as one array

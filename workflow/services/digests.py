@@ -52,34 +52,38 @@ INTRO = {
 
 def digest_notices(uow) -> int:
     """Every held notice into one message per recipient and stage, in one transaction; returns the messages
-    queued. The key is the set's: re-run after a crash, it queues the same message (or nothing)."""
+    queued. The key is the set's: re-run after a crash, it queues the same message (or nothing). The held notices
+    are read one digest at a time (a province's wave holds 180,000)."""
     with uow:
         plan = uow.plan
-        groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-        held = uow.pending_notices.undigested(plan.code)
-        due = uow.tasks.open_due(sorted({r["task_id"] for r in held}))
-        stale = []  # held by a run that died before its digest; the task done or its deadline moved since
-        for row in held:
-            if due.get(row["task_id"]) != datetime.fromisoformat(row["item"]["due_at"]):
-                stale.append(row["id"])
-                continue
-            groups[(row["recipient"], row["stage"])].append(row)
-        if stale:
-            uow.pending_notices.digested(stale, DROPPED)
         queued = []
-        for (recipient, stage), rows in sorted(groups.items()):
-            listed = ",".join(sorted(f"{r['task_id']}:{r['level']}" for r in rows))
-            digest = hashlib.sha256(listed.encode()).hexdigest()[:24]
-            key = f"notices|{plan.code}|{stage}|{recipient}|{digest}"
-            cc = tuple(dict.fromkeys(c for r in rows for c in r["cc"]))
-            answer = _list_to_answer(uow, stage, rows, digest)
-            context = digest_context(plan, stage, rows, attached=answer.name if answer else "")
-            if answer:
-                context["attachments"] = [str(answer)]
-            queued.append(Mail(key, recipient, stage, "notice_digest", context,
-                               rows[0]["task_id"] if len(rows) == 1 else None, cc))
-            uow.pending_notices.digested([r["id"] for r in rows], key)
+        for recipient, stage in uow.pending_notices.undigested_groups(plan.code):
+            rows = uow.pending_notices.undigested(plan.code, recipient, stage)
+            due = uow.tasks.open_due(sorted({r["task_id"] for r in rows}))
+            # held by a run that died before its digest; the task done or its deadline moved since
+            stale = [r["id"] for r in rows if due.get(r["task_id"]) != datetime.fromisoformat(r["item"]["due_at"])]
+            if stale:
+                uow.pending_notices.digested(stale, DROPPED)
+                dropped = set(stale)
+                rows = [r for r in rows if r["id"] not in dropped]
+            if rows:
+                queued.append(_digest(uow, recipient, stage, rows))
         return uow.queue(queued)
+
+
+def _digest(uow, recipient: str, stage: str, rows: list[dict]) -> Mail:
+    """One recipient's digest of one stage, its held notices taking its key."""
+    plan = uow.plan
+    listed = ",".join(sorted(f"{r['task_id']}:{r['level']}" for r in rows))
+    digest = hashlib.sha256(listed.encode()).hexdigest()[:24]
+    key = f"notices|{plan.code}|{stage}|{recipient}|{digest}"
+    cc = tuple(dict.fromkeys(c for r in rows for c in r["cc"]))
+    answer = _list_to_answer(uow, stage, rows, digest)
+    context = digest_context(plan, stage, rows, attached=answer.name if answer else "")
+    if answer:
+        context["attachments"] = [str(answer)]
+    uow.pending_notices.digested([r["id"] for r in rows], key)
+    return Mail(key, recipient, stage, "notice_digest", context, rows[0]["task_id"] if len(rows) == 1 else None, cc)
 
 
 def _list_to_answer(uow, stage: str, rows: list[dict], digest: str):
