@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -75,24 +76,50 @@ def csv_directory() -> Path:
     return data
 
 
+class PeakWatch:
+    """A child process's own peak RSS (MB): its ``VmHWM``, read every 50 ms until it ends. Not ``wait4``'s
+    ``ru_maxrss``: Linux carries a parent's peak into a child it spawns (vfork, then exec), so a child of a
+    benchmark that had read 180,000 rows reported the parent's memory, not its own."""
+
+    def __init__(self, pid: int):
+        self.path, self.peak, self.done = f"/proc/{pid}/status", 0.0, threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.done.wait(0.05):
+            try:
+                with open(self.path) as status:
+                    kb = next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")), 0)
+            except (OSError, ValueError):
+                return
+            self.peak = max(self.peak, kb / 1024)
+
+    def stop(self) -> float:
+        """Called before the child is waited for (its status is readable until then): its peak."""
+        self.done.set()
+        self.thread.join()
+        return self.peak
+
+
 def ssj(database: str, *args: str, now: datetime | None = None, user: str = CLERK,
         env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """``ssj ARGS`` in its own process on ``database``: (wall seconds, its peak RSS in MB from ``wait4``, stdout).
-
-    Call it from a small parent: a child's peak RSS includes its parent's at fork time."""
+    """``ssj ARGS`` in its own process on ``database``: (wall seconds, its own peak RSS in MB, stdout)."""
     environment = {**os.environ, "SSJ_DATABASE_URL": url(database, "postgresql+psycopg"), "SSJ_USER": user,
                    **({"SSJ_NOW": now.isoformat()} if now else {}), **(env or {})}
     err_path = OUT / f"province-{args[0]}.err"
     with open(err_path, "w+b") as err:
         start = time.perf_counter()
         proc = subprocess.Popen([SSJ, *args], env=environment, stdout=subprocess.PIPE, stderr=err)
+        watch = PeakWatch(proc.pid)
         out = proc.stdout.read().decode()
-        _, status, usage = os.wait4(proc.pid, 0)
+        peak = watch.stop()
+        status = proc.wait()
         elapsed = time.perf_counter() - start
         err.seek(0)
-        if os.waitstatus_to_exitcode(status) != 0:
+        if status != 0:
             raise SystemExit(f"ssj {' '.join(args)} failed: {err.read().decode()}{out}")
-    return elapsed, usage.ru_maxrss / 1024, out.strip()
+    return elapsed, peak, out.strip()
 
 
 def initialised(database: str) -> None:

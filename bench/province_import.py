@@ -2,7 +2,7 @@
 
 Product: the installed ``ssj import enterprises`` in its own process on a fresh, initialised database (every
 check, all-or-nothing, the import record and its audit row, the ANALYZE it runs after committing): wall time
-and that process's peak RSS (``wait4``). Floor, in the same run and database: psycopg's ``COPY … FROM STDIN
+and that process's own peak RSS (``PeakWatch``). Floor, in the same run and database: psycopg's ``COPY … FROM STDIN
 (FORMAT csv)`` of the same file into a table of the same columns and types with the same unique index on the
 USCC, committed.
 """

@@ -26,7 +26,7 @@ from pathlib import Path
 import psycopg
 
 from bench.bench_import import OUT
-from bench.province_common import CODE, PREFIX, drawn, drop, fresh, line, ssj, template, url
+from bench.province_common import CODE, PREFIX, PeakWatch, drawn, drop, fresh, line, ssj, template, url
 from calendars import BEIJING
 
 SWEEP_AT = datetime(2019, 12, 2, 9, 30, tzinfo=BEIJING)  # Monday: the confirmations due 2019-11-29 are overdue
@@ -149,11 +149,12 @@ def _product(database: str, port: int) -> tuple[dict, float]:
     proc = subprocess.Popen([sys.executable, "-c", f"from bench.province_send import _send_child; "
                                                    f"_send_child({url(database, 'postgresql+psycopg')!r}, {port})"],
                             cwd=ROOT, env=environment, stdout=subprocess.PIPE)
+    watch = PeakWatch(proc.pid)
     out = proc.stdout.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
+    peak = watch.stop()
+    if proc.wait() != 0:
         raise SystemExit(f"the sender failed: {out}")
-    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+    return json.loads(out.strip().splitlines()[-1]), peak
 
 
 def _floor(messages: list, port: int, database_url: str) -> float:

@@ -9,7 +9,7 @@ confirmation still open gets its 【逾期】 notice then.
 
 Product: ``workflow.services.sweep.sweep`` — the service ``ssj tick`` and the Prefect tick call — in 1 or 2
 worker processes of their own, started together once their imports are loaded, timed from GO to the last one
-done; peak RSS the largest worker's (``wait4``). Nothing is sent (sending is the ``send`` section).
+done; peak RSS the largest worker's own (``PeakWatch``). Nothing is sent (sending is the ``send`` section).
 Floor, in the same run, on another copy of the starting point: psycopg alone selecting the due tasks (the
 sweep's condition) and ``COPY``-ing the rows the product's run wrote — its held notices (``pending_notices``),
 its outbox rows and their attachments, read back from that run — into same-shaped scratch tables, and one
@@ -20,7 +20,6 @@ plus the lists attached to the digests (what is still unanswered, to fill in and
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from datetime import datetime
 import psycopg
 
 from bench.bench_import import OUT
-from bench.province_common import (CODE, PREFIX, RUN_AT, copy_into_floor_tables, drawn, drop, fresh, line, lists_again,
+from bench.province_common import (CODE, PREFIX, RUN_AT, PeakWatch, copy_into_floor_tables, drawn, drop, fresh, line, lists_again,
                                    template, url)
 from bench.rounds import ROOT
 
@@ -79,18 +78,19 @@ def _sweep(database: str, now: datetime, workers: int = 1) -> tuple[float, float
             raise SystemExit("a sweep worker did not start")
         global TOP
         TOP = int(ready[1])
+    watches = [PeakWatch(p.pid) for p in procs]
     start = time.perf_counter()
     for p in procs:
         p.stdin.write("GO\n")
         p.stdin.flush()
     totals, peak = [0, 0, 0], 0.0
-    for p in procs:
+    for p, watch in zip(procs, watches):
         words = p.stdout.readline().split()
-        _, status, usage = os.wait4(p.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0 or not words:
-            raise SystemExit(f"a sweep worker failed (exit {os.waitstatus_to_exitcode(status)})")
+        peak = max(peak, watch.stop())
+        status = p.wait()
+        if status != 0 or not words:
+            raise SystemExit(f"a sweep worker failed (exit {status})")
         totals = [a + int(b) for a, b in zip(totals, words[1:])]
-        peak = max(peak, usage.ru_maxrss / 1024)
     return time.perf_counter() - start, peak, totals
 
 
