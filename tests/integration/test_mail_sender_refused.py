@@ -14,13 +14,15 @@ from tests.integration.test_mail_faults import engine, serve_smtp  # noqa: F401
 
 
 class RefusesTheSender(Server):
+    answer = "530 5.7.0 Authentication required"  # what it says to MAIL FROM while ``refusing``
+
     def __init__(self):
         super().__init__()
         self.refusing = True
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.refusing:
-            return "530 5.7.0 Authentication required"
+            return self.answer
         envelope.mail_from = address
         return "250 OK"
 

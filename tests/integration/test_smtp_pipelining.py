@@ -9,33 +9,24 @@ from datetime import datetime
 import pytest
 
 from calendars import BEIJING
-from tests.conftest import Inbox, serve_smtp
+from tests.conftest import serve_smtp
+from tests.integration.test_mail_sender_refused import RefusesTheSender
 from workflow.files.email import message_bytes
 from workflow.services.smtp import Refused, SmtpSession, Temporary
 
 SENDER = "office@luquan.example"
 
 
-class Picky(Inbox):
-    """Refuses some recipients (550) and, while ``closed_to_sender``, the sender (550 relay denied)."""
+class Picky(RefusesTheSender):
+    """Refuses gone@dept.example (550) and, while ``refusing``, the sender (550 relay denied)."""
+
+    answer = "550 5.7.1 Relay access denied"
 
     def __init__(self, pipelining: bool):
         super().__init__()
         self.pipelining = pipelining
         self.refuse = {"gone@dept.example"}
-        self.closed_to_sender = False
-
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):
-        if self.closed_to_sender:
-            return "550 5.7.1 Relay access denied"
-        envelope.mail_from = address
-        return "250 OK"
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
+        self.refusing = False
 
 
 @pytest.fixture(params=[True, False], ids=["pipelining", "one command at a time"])
@@ -81,10 +72,10 @@ def test_a_refused_copy_is_left_out_and_the_message_goes_to_its_recipient(picky)
 
 def test_a_refused_sender_waits_and_is_not_the_recipients_fault(picky):
     handler, session = picky
-    handler.closed_to_sender = True
+    handler.refusing = True
     with pytest.raises(Temporary, match="不接受发件人"):
         session.deliver(_message("admin@dept.example", 1), SENDER, "admin@dept.example")
-    handler.closed_to_sender = False
+    handler.refusing = False
     session.deliver(_message("admin@dept.example", 1), SENDER, "admin@dept.example")
     session.close()
     assert [m["Message-ID"] for _, m in handler.messages] == ["<m1@luquan.example>"], "once, after the fix"
