@@ -29,8 +29,8 @@ from datetime import datetime
 import psycopg
 
 from bench.bench_import import OUT
-from bench.province_common import (CODE, PREFIX, RUN_AT, PeakWatch, copy_into_floor_tables, drawn, drop, fresh, line, lists_again,
-                                   template, url)
+from bench.province_common import (CODE, PREFIX, RUN_AT, PeakWatch, copy_into_floor_tables, drawn, drop, fresh, line,
+                                   lists_again, template, url)
 from bench.rounds import ROOT
 
 RATIO = "10%"
