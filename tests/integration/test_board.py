@@ -134,6 +134,12 @@ def test_what_falls_due_in_the_next_five_working_days_as_dates_and_when_mail_is_
     assert "2019年12月17日（星期二）前" in soon and "部门报送检查表、总结和统计表" in soon
     assert "工作日内" not in board.markdown and "派发后" not in board.markdown, "dates, not rules"
     assert board.due_soon >= 2 and board.markdown.startswith("# ")
+    t = orm.TaskRow  # counted by GROUP BY: as many as the open tasks due in the window, one by one
+    with engine.connect() as conn:
+        due = conn.execute(select(func.count()).select_from(t).where(
+            t.campaign_code == CODE, t.done_at.is_(None), t.due_at > at("2019-12-11T10:00"),
+            t.due_at < at("2019-12-19T00:00"))).scalar()
+    assert board.due_soon == due
     quiet = board_at(engine, "2019-12-11T10:00", mail=False)
     assert quiet.markdown.startswith("> **未发信（--no-mail）"), "served with --no-mail: said first"
     assert quiet.described("逾期").startswith("逾期 · ") and quiet.described("逾期").endswith("未发信（--no-mail）")

@@ -134,6 +134,19 @@ class ReportQueries:
             query = query.where(t.escalation_level >= level_at_least)
         return self.conn.execute(query.order_by(t.due_at, t.id).limit(first)).all()
 
+    def open_task_groups(self, code: str, *, due_after: datetime, due_until: datetime) -> list:
+        """Open tasks falling due in a window (``due_after`` exclusive), counted (``n``) per due instant, kind,
+        department and officer — and, for a joint back-fill (owed by its team), per inspection: the board's
+        "due soon" from one GROUP BY, not a row per task (a province's first week is a million confirmations)."""
+        t = orm.TaskRow
+        team = case((and_(t.kind == "backfill", t.department_code.is_(None), t.certificate_no.is_(None)),
+                     t.inspection_id), else_=null())
+        return self.conn.execute(
+            select(t.due_at, t.kind, t.department_code, t.certificate_no, team.label("inspection_id"),
+                   func.count().label("n"))
+            .where(t.campaign_code == code, t.done_at.is_(None), t.due_at > due_after, t.due_at <= due_until)
+            .group_by(t.due_at, t.kind, t.department_code, t.certificate_no, team)).all()
+
     def _owed(self, code: str, now: datetime):
         """Each overdue task once per owing department: (id, due, USCC, branch, department, certificate). Branch
         'dept': a department's task; 'officer': an officer's (his department); 'team': a joint back-fill, once

@@ -238,16 +238,16 @@ def due_soon(uow, workdays: int = SOON_WORKDAYS, owners: Owners | None = None) -
         horizon = today + timedelta(days=7)
         period = f"未来 7 天（至{day_words(horizon)}；该年工作日历尚未导入）"
     until = datetime.combine(horizon + timedelta(days=1), time(0), plan.tz)
-    rows = uow.reports.open_tasks(plan.code, due_after=uow.now, due_until=until)
+    groups = uow.reports.open_task_groups(plan.code, due_after=uow.now, due_until=until)
     owners = owners or Owners(uow)
+    owners.load(groups)
     counts: dict[tuple, int] = {}
-    items = _items(uow, rows, owners, late=False)
-    for item in items:
-        for owner in item.owners:
-            key = (item.due, owners.order(owner.code), owner.department, TASK_LABELS.get(item.kind, item.kind))
-            counts[key] = counts.get(key, 0) + 1
+    for group in groups:  # a joint task counts once in each department that owes it
+        for owner in owners.of(group):
+            key = (group.due_at, owners.order(owner.code), owner.department, TASK_LABELS.get(group.kind, group.kind))
+            counts[key] = counts.get(key, 0) + group.n
     rows = [DueSoon(deadline_words(due, plan.tz), dept, kind, n) for (due, _, dept, kind), n in sorted(counts.items())]
-    return period, rows, len(items)
+    return period, rows, sum(group.n for group in groups)
 
 
 def office_level(escalation) -> int | None:
