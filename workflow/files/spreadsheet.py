@@ -7,6 +7,8 @@ the rows themselves (``widths_of``, ``wrapped_height``) — the same numbers the
 
 from __future__ import annotations
 
+import re
+
 from functools import lru_cache, partial
 from math import ceil
 from collections.abc import Sequence
@@ -309,6 +311,8 @@ def _row_xml(values: _Plain, row_idx: int, dimension, tails: dict[tuple[str, str
             if len(value) < 64:  # the short texts a list repeats: each cell's XML after its reference made once
                 tail = tails.get((style, value))
                 if tail is None:
+                    if len(tails) >= _TAILS:  # a column of names or codes repeats nothing: keep the memo small
+                        tails.clear()
                     tail = tails[style, value] = _text_tail(value, style, quoted)
             else:
                 tail = _text_tail(value, style, quoted)
@@ -319,9 +323,13 @@ def _row_xml(values: _Plain, row_idx: int, dimension, tails: dict[tuple[str, str
     return "".join(parts)
 
 
+_TAILS = 50_000  # short texts' XML remembered per sheet
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")  # what lxml refused besides openpyxl's illegal characters
+
+
 def _text_tail(value: str, style: str, quoted: str) -> str:
     """A text cell's XML after its reference (``<c r="A2"`` …)."""
-    if ILLEGAL_CHARACTERS_RE.search(value):
+    if ILLEGAL_CHARACTERS_RE.search(value) or _NOT_XML.search(value):
         raise IllegalCharacterError(f"{value} cannot be used in worksheets.")
     value = value[:32767]
     if value in ERROR_CODES:

@@ -110,6 +110,9 @@ class Bulk:
         return len(params)
 
 
+_SIZE = re.compile(r"\(\s*\d+(\s*,\s*\d+)?\s*\)")  # VARCHAR(18), NUMERIC(18, 6): the size of a type
+
+
 def _over_arrays(sql: str, table: Table, params: Sequence[str], dialect) -> str | None:
     """``UPDATE t SET a = ? … WHERE b = ? …`` as one statement for many rows on PostgreSQL: each placeholder becomes
     a column of ``unnest`` over one array parameter of its column's type (None: not an UPDATE of that shape). The
@@ -119,7 +122,9 @@ def _over_arrays(sql: str, table: Table, params: Sequence[str], dialect) -> str 
         return None
     slots = iter(range(len(params)))
     head, where = (re.sub(r"\?", lambda _: f"v.p{next(slots)}", part) for part in (head, where))
-    types = [table.c[name].type.compile(dialect=dialect) for name in params]
+    # Each array of its column's base type: an explicit cast to VARCHAR(18)[] would cut a longer value short
+    # silently, where the row-by-row statement refused it.
+    types = [_SIZE.sub("", table.c[name].type.compile(dialect=dialect)) for name in params]
     arrays = ", ".join(f"%s::{kind}[]" for kind in types)
     names = ", ".join(f"p{i}" for i in range(len(params)))
     return f"{head} FROM unnest({arrays}) AS v({names}) WHERE {where}"

@@ -189,10 +189,17 @@ def _recorded_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:  # an unreachable server fails here
         try:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except DBAPIError as exc:  # no such table: an uninitialised database
-            if exc.connection_invalidated:  # the server went away: not a schema question
-                raise
-            return None
+        except DBAPIError as exc:
+            if _no_such_table(exc):  # an uninitialised database
+                return None
+            raise  # the server went away, a lock or statement timeout …: not a schema question
+
+
+def _no_such_table(exc: DBAPIError) -> bool:
+    """The error says the version table is not there (PostgreSQL's undefined_table, SQLite's "no such table")."""
+    if exc.connection_invalidated:
+        return False
+    return getattr(exc.orig, "sqlstate", None) == "42P01" or "no such table" in str(exc.orig)
 
 
 def _create_search_path_schema(engine: Engine) -> None:

@@ -67,8 +67,8 @@ class PendingNotice(Base):
     """
 
     __tablename__ = "pending_notices"
-    __table_args__ = (Index("ix_pending_notices_undigested", "campaign_code", sqlite_where=text("digest_key IS NULL"),
-                            postgresql_where=text("digest_key IS NULL")),
+    __table_args__ = (Index("ix_pending_notices_undigested", "campaign_code", "recipient", "stage",  # a digest's own
+                            sqlite_where=text("digest_key IS NULL"), postgresql_where=text("digest_key IS NULL")),
                       UniqueConstraint("task_id", "level", "recipient"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
