@@ -147,13 +147,15 @@ class ReportQueries:
             .where(t.campaign_code == code, t.done_at.is_(None), t.due_at > due_after, t.due_at <= due_until)
             .group_by(t.due_at, t.kind, t.department_code, t.certificate_no, team)).all()
 
-    def _owed(self, code: str, now: datetime):
+    def _owed(self, code: str, now: datetime, *, members: bool = True):
         """Each overdue task once per owing department: (id, due, USCC, branch, department, certificate). Branch
         'dept': a department's task; 'officer': an officer's (his department); 'team': a joint back-fill, once
-        per department of its counted team members (with each member); 'office': anything else."""
+        per department of its counted team members (with each member; ``members=False``: once per department, no
+        certificate — then no row repeats)."""
         t, i, o, tm = orm.TaskRow, orm.InspectionRow, orm.Officer, orm.TeamMemberRow
-        team = select(tm.inspection_id, tm.department_code, tm.certificate_no).where(
-            tm.released_at.is_(None), tm.specialist.is_(False)).subquery()
+        team = select(tm.inspection_id, tm.department_code, tm.certificate_no if members else null().label(
+            "certificate_no")).where(tm.released_at.is_(None), tm.specialist.is_(False))
+        team = (team if members else team.distinct()).subquery()
         open_ = and_(t.campaign_code == code, t.done_at.is_(None), t.due_at <= now)
         nobody = and_(t.department_code.is_(None), t.certificate_no.is_(None))
 
@@ -174,11 +176,10 @@ class ReportQueries:
     def overdue_by_owner(self, code: str, now: datetime, known: list[str]) -> list[tuple]:
         """Per owing department (None: the office — for a department not in ``known`` too): (department, overdue
         tasks, enterprises concerned, earliest due instant); a joint task counts once in each department."""
-        owed = self._owed(code, now)
-        pairs = select(owed.c.id, owed.c.due, owed.c.uscc, owed.c.code).distinct().subquery()
-        owner = case((pairs.c.code.in_(known), pairs.c.code), else_=null()) if known else null()
-        return self.conn.execute(select(owner.label("owner"), func.count(), func.count(distinct(pairs.c.uscc)),
-                                        func.min(pairs.c.due)).group_by(owner)).all()
+        owed = self._owed(code, now, members=False)  # a task once per owing department: nothing to de-duplicate
+        owner = case((owed.c.code.in_(known), owed.c.code), else_=null()) if known else null()
+        return self.conn.execute(select(owner.label("owner"), func.count(), func.count(distinct(owed.c.uscc)),
+                                        func.min(owed.c.due)).group_by(owner)).all()
 
     def overdue_people(self, code: str, now: datetime) -> list[tuple]:
         """Who is responsible for overdue tasks: distinct (branch, department, certificate) of ``_owed``."""
