@@ -10,7 +10,7 @@ lock, so the second waits and then sees the first one's state.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -33,17 +33,11 @@ _codes = orm.ResultCode.__table__
 _handlings = orm.ResultHandling.__table__
 
 _COLUMNS = [_i.c.id, _i.c.campaign_code, _i.c.uscc, _i.c.state, _i.c.version, _i.c.withdraw_reason]
-CHUNK = 900  # ids per IN (…) list, well inside every backend's parameter limit
 STATE_STAMPS = {state: f"{state}_at" for state in STATES}  # the instant each state was reached
 
 
 class ConcurrentChange(UserError):
     """Someone else moved the inspection between our read and our write."""
-
-
-def _chunks(values: Sequence) -> Iterator[list]:
-    for start in range(0, len(values), CHUNK):
-        yield list(values[start:start + CHUNK])
 
 
 class InspectionRepository:
@@ -81,7 +75,8 @@ class InspectionRepository:
             query = query.where(_i.c.state == state)
         if usccs is None:
             return [Inspection(*r) for r in self.conn.execute(query).all()]
-        return [Inspection(*r) for part in _chunks(usccs) for r in self.conn.execute(query.where(_i.c.uscc.in_(part)))]
+        return [Inspection(*r) for part in parts(self.conn, usccs)
+                for r in self.conn.execute(query.where(among(self.conn, _i.c.uscc, part)))]
 
     def save(self, inspections: Iterable[Inspection]) -> int:
         """Write every inspection that moved since it was loaded; returns how many.
@@ -165,11 +160,12 @@ class InspectionRepository:
     def answers(self, ids: Sequence[int]) -> dict[int, tuple[DepartmentAnswer, ...]]:
         names = dict(self.conn.execute(select(_departments.c.code, _departments.c.name)).all())
         out: dict[int, list[DepartmentAnswer]] = defaultdict(list)
-        for part in _chunks(ids):
+        for part in parts(self.conn, ids):
             rows = self.conn.execute(
                 select(_dept.c.inspection_id, _dept.c.department_code, _dept.c.inspects, _dept.c.decline_reason,
                        _dept.c.on_behalf)
-                .where(_dept.c.inspection_id.in_(part)).order_by(_dept.c.inspection_id, _dept.c.department_code)
+                .where(among(self.conn, _dept.c.inspection_id, part))
+                .order_by(_dept.c.inspection_id, _dept.c.department_code)
             ).all()
             for iid, dept, inspects, reason, on_behalf in rows:
                 out[iid].append(DepartmentAnswer(dept, names[dept], inspects, reason or "", bool(on_behalf)))
@@ -177,11 +173,12 @@ class InspectionRepository:
 
     def teams(self, ids: Sequence[int]) -> dict[int, tuple[TeamMember, ...]]:
         out: dict[int, list[TeamMember]] = defaultdict(list)
-        for part in _chunks(ids):
+        for part in parts(self.conn, ids):
             rows = self.conn.execute(select(_team.c.inspection_id, _team.c.certificate_no, _team.c.department_code,
                                             _team.c.specialist, _officers.c.name, _officers.c.certificate_valid_until)
                                      .join(_officers, _officers.c.certificate_no == _team.c.certificate_no)
-                                     .where(_team.c.inspection_id.in_(part), _team.c.released_at.is_(None)))
+                                     .where(among(self.conn, _team.c.inspection_id, part),
+                                            _team.c.released_at.is_(None)))
             for r in rows:
                 out[r.inspection_id].append(TeamMember(r.certificate_no, r.department_code, bool(r.specialist),
                                                        r.name, r.certificate_valid_until))
@@ -189,19 +186,19 @@ class InspectionRepository:
 
     def forms_generated(self, ids: Sequence[int]) -> set[int]:
         found: set[int] = set()
-        for part in _chunks(ids):
-            found |= set(self.conn.execute(select(_i.c.id).where(_i.c.id.in_(part),
+        for part in parts(self.conn, ids):
+            found |= set(self.conn.execute(select(_i.c.id).where(among(self.conn, _i.c.id, part),
                                                                  _i.c.forms_generated_at.is_not(None))).scalars())
         return found
 
     def visits(self, ids: Sequence[int]) -> dict[int, Visit]:
         present: dict[int, set[str]] = defaultdict(set)
         out: dict[int, Visit] = {}
-        for part in _chunks(ids):
-            for r in self.conn.execute(select(_present).where(_present.c.inspection_id.in_(part))):
+        for part in parts(self.conn, ids):
+            for r in self.conn.execute(select(_present).where(among(self.conn, _present.c.inspection_id, part))):
                 present[r.inspection_id].add(r.certificate_no)
             rows = self.conn.execute(select(_i.c.id, _i.c.visit_date, _i.c.visit_signature, _i.c.visit_note)
-                                     .where(_i.c.id.in_(part), _i.c.visit_date.is_not(None)))
+                                     .where(among(self.conn, _i.c.id, part), _i.c.visit_date.is_not(None)))
             for r in rows:
                 out[r.id] = Visit(r.visit_date, frozenset(present[r.id]), r.visit_signature or "", r.visit_note or "")
         return out
@@ -210,12 +207,12 @@ class InspectionRepository:
         codes: dict[tuple[int, str], set[str]] = defaultdict(set)
         handling: dict[tuple[int, str], set[int]] = defaultdict(set)
         out: dict[int, dict[str, ItemResult]] = defaultdict(dict)
-        for part in _chunks(ids):
-            for r in self.conn.execute(select(_codes).where(_codes.c.inspection_id.in_(part))):
+        for part in parts(self.conn, ids):
+            for r in self.conn.execute(select(_codes).where(among(self.conn, _codes.c.inspection_id, part))):
                 codes[(r.inspection_id, r.item_code)].add(r.code)
-            for r in self.conn.execute(select(_handlings).where(_handlings.c.inspection_id.in_(part))):
+            for r in self.conn.execute(select(_handlings).where(among(self.conn, _handlings.c.inspection_id, part))):
                 handling[(r.inspection_id, r.item_code)].add(r.handling)
-            for r in self.conn.execute(select(_results).where(_results.c.inspection_id.in_(part))):
+            for r in self.conn.execute(select(_results).where(among(self.conn, _results.c.inspection_id, part))):
                 key = (r.inspection_id, r.item_code)
                 out[r.inspection_id][r.item_code] = ItemResult(
                     r.item_code, frozenset(codes[key]), r.finding or "", r.method or "", frozenset(handling[key]),

@@ -51,8 +51,8 @@ class PendingNotices:
                 for i, task, level, stage, step, recipient, cc, item in self.conn.execute(query.order_by(c.id))]
 
     def digested(self, ids: list[int], key: str) -> None:
-        """The held notices ``ids`` take the digest's key. On PostgreSQL in one statement with the ids as one array
-        (a wave's digest lists tens of thousands; an ``IN`` list per 500 was a new statement to parse each time)."""
+        """The held notices ``ids`` take the digest's key: on PostgreSQL in one statement with the ids as one array
+        (a wave's digest lists tens of thousands), elsewhere in ``IN`` lists (``bulk.parts``)."""
         for part in parts(self.conn, ids):
             self.conn.execute(update(_p).where(among(self.conn, _p.c.id, part), _p.c.digest_key.is_(None))
                               .values(digest_key=key))
