@@ -82,18 +82,18 @@ class PeakWatch:
     benchmark that had read 180,000 rows reported the parent's memory, not its own."""
 
     def __init__(self, pid: int):
-        self.path, self.peak, self.done = f"/proc/{pid}/status", 0.0, threading.Event()
+        self.pid, self.peak, self.done = pid, 0.0, threading.Event()
         self.thread = threading.Thread(target=self._watch, daemon=True)
         self.thread.start()
 
     def _watch(self) -> None:
+        from bench.rounds import own_peak_mb
+
         while not self.done.wait(0.05):
             try:
-                with open(self.path) as status:
-                    kb = next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")), 0)
-            except (OSError, ValueError):
+                self.peak = max(self.peak, own_peak_mb(self.pid))
+            except (OSError, StopIteration, ValueError):  # gone, or a zombie (no memory left to report)
                 return
-            self.peak = max(self.peak, kb / 1024)
 
     def stop(self) -> float:
         """Called before the child is waited for (its status is readable until then): its peak."""

@@ -183,9 +183,9 @@ def run() -> None:
 # --- the child: one screen in a fresh interpreter --------------------------------------------------------------
 
 def _report(work: float) -> None:
-    """Its work time and own peak RSS (VmHWM: ``ru_maxrss`` would carry the benchmark's peak across the exec)."""
-    hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))
-    print(json.dumps({"work": work, "rss": int(hwm.split()[1]) / 1024}), file=sys.stderr)
+    from bench.rounds import own_peak_mb
+
+    print(json.dumps({"work": work, "rss": own_peak_mb()}), file=sys.stderr)
 
 
 def _uow(changes: bool):

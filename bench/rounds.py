@@ -26,12 +26,16 @@ def fresh_copy(source: Path, target: Path) -> Path:
     return target
 
 
-def report_work(seconds: float) -> None:
-    """A product process's last line: its work time and its own peak RSS (VmHWM, fresh at exec).
+def own_peak_mb(pid: int | str = "self") -> float:
+    """A process's own peak RSS in MB (VmHWM, fresh at exec). ``wait4``'s and ``getrusage``'s figures would also
+    count the memory of the parent it was spawned from."""
+    hwm = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("VmHWM"))
+    return int(hwm.split()[1]) / 1024
 
-    ``wait4``'s figure would also count the parent's memory at fork time."""
-    hwm = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM"))
-    print(f"WORK {seconds:.4f} {int(hwm.split()[1]) / 1024:.1f}")
+
+def report_work(seconds: float) -> None:
+    """A product process's last line: its work time and its own peak RSS."""
+    print(f"WORK {seconds:.4f} {own_peak_mb():.1f}")
 
 
 def read_work(stdout: str) -> tuple[float, float]:
