@@ -20,6 +20,7 @@ from calendars import BEIJING
 from bench import bare_sqlite
 from bench.bench_machine import CLERK, N, OUT, _setup as setup_inspections
 from bench.rounds import dispatch, setup_in_child, summarise
+from workflow.results import COUNTED, ItemResult, counted_as
 
 ROUNDS = 3
 CODE = "luquan-2019-h2"
@@ -44,27 +45,18 @@ def _setup(db: Path) -> None:
                     [(i, officers[d][i % 8], d, stamp) for i in ids for d in ("SJ", "SW")])
     con.execute("UPDATE inspections SET state = 'reported', visit_date = '2019-12-10'")
     results, codes, handling = [], [], []
+    kinds = {0: ("E", (2,)), 1: ("AB", (3,)), 2: ("A5", (4, 5)), 3: ("AD", (2,))}
     for n, i in enumerate(ids):
         for k, item in enumerate(ITEMS):
             kind = (n * 7 + k) % 20
             questions = 1 if kind == 3 else 0
-            results.append((i, item, "问题" if kind < 4 else None, questions, stamp, "bench"))
-            if kind == 0:
-                codes += [(i, item, "E")]
-                handling += [(i, item, 2)]
-            elif kind == 1:
-                codes += [(i, item, "A"), (i, item, "B")]
-                handling += [(i, item, 3)]
-            elif kind == 2:
-                codes += [(i, item, "A"), (i, item, "5")]
-                handling += [(i, item, 4), (i, item, 5)]
-            elif kind == 3:
-                codes += [(i, item, "A"), (i, item, "D")]
-                handling += [(i, item, 2)]
-            else:
-                codes += [(i, item, "1")]
-    con.executemany("INSERT INTO item_results (inspection_id, item_code, finding, questions, recorded_at, recorded_by) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", results)
+            its_codes, its_handling = kinds.get(kind, ("1", ()))
+            counted = counted_as(ItemResult(item, frozenset(its_codes), handling=frozenset(its_handling)))
+            results.append((i, item, "问题" if kind < 4 else None, questions, stamp, "bench", *counted))
+            codes += [(i, item, code) for code in its_codes]
+            handling += [(i, item, h) for h in its_handling]
+    con.executemany("INSERT INTO item_results (inspection_id, item_code, finding, questions, recorded_at, recorded_by, "
+                    f"{', '.join(COUNTED)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", results)
     con.executemany("INSERT INTO result_codes (inspection_id, item_code, code) VALUES (?, ?, ?)", codes)
     con.executemany("INSERT INTO result_handlings (inspection_id, item_code, handling) VALUES (?, ?, ?)", handling)
     con.execute("COMMIT")

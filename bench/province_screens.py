@@ -84,6 +84,16 @@ ADVANCE = [
     """INSERT INTO result_handlings (inspection_id, item_code, handling)
         SELECT inspection_id, item_code, CASE code WHEN '1' THEN 1 WHEN 'E' THEN 2 WHEN 'B' THEN 3 ELSE 4 END
         FROM result_codes WHERE code <> 'A'""",
+    # what the product stores with each result it records (``ItemResult``: GLOSSARY.md's rules), as migration 0014
+    """UPDATE item_results r SET problem = c.problem, orders_correction = c.e OR h.h2, abnormal = c.abnormal,
+          opens_case = h.h4
+        FROM (SELECT inspection_id, item_code, bool_or(code IN ('E', 'A', 'B', 'C', '6', 'D', '3', '4', '5', '8'))
+                     AS problem, bool_or(code = 'E') AS e, bool_or(code IN ('B', 'C', '6')) AS abnormal
+              FROM result_codes GROUP BY 1, 2) c,
+             (SELECT inspection_id, item_code, bool_or(handling = 2) AS h2, bool_or(handling = 4) AS h4
+              FROM result_handlings GROUP BY 1, 2) h
+        WHERE c.inspection_id = r.inspection_id AND c.item_code = r.item_code
+          AND h.inspection_id = r.inspection_id AND h.item_code = r.item_code""",
     "ANALYZE inspections, inspection_departments, tasks, team_members, item_results, result_codes, result_handlings",
 ]
 

@@ -22,6 +22,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from workflow.audit import BEIJING
+from workflow.results import COUNTED, ItemResult, counted_as
 
 SAMPLE, ANSWER, VISIT, RESULT, FORMS = "sampled", "answer", "visit", "result", "forms"
 MATCH_RUN, MATCH_REPLACE, SPECIALIST = "match_run", "match_replace", "specialist"
@@ -72,6 +73,7 @@ class Result:
     questions: int | Any
     method: str | None | Any = UNRECORDED
     handling_note: str | None | Any = UNRECORDED
+    counted: tuple[bool, ...] | Any = UNRECORDED  # what the statistics table counts it for (``results.COUNTED``)
 
 
 @dataclass
@@ -154,9 +156,10 @@ def replay(rows: Iterable[Row]) -> dict[str, Enterprise]:
             e.visit = Visit(date.fromisoformat(p["date"]), _text(p.get("signature")), _text(p.get("note")),
                             frozenset(p.get("officers", ())))
         elif row.action == RESULT:
-            e.results[p["item"]] = Result(frozenset(p.get("codes", ())), frozenset(int(h) for h in p.get("handling", ())),
-                                          _text(p.get("finding")), p.get("questions", UNRECORDED),
-                                          _text(p.get("method", UNRECORDED)), _text(p.get("handling_note", UNRECORDED)))
+            codes, handling = frozenset(p.get("codes", ())), frozenset(int(h) for h in p.get("handling", ()))
+            e.results[p["item"]] = Result(codes, handling, _text(p.get("finding")), p.get("questions", UNRECORDED),
+                                          _text(p.get("method", UNRECORDED)), _text(p.get("handling_note", UNRECORDED)),
+                                          counted_as(ItemResult(p["item"], codes, handling=handling)))
     return out
 
 
@@ -258,4 +261,7 @@ def _differences(uscc: str, r: Enterprise, s: Enterprise) -> Iterator[Difference
         yield from differ("item_results", "questions", a.questions, b.questions, item)
         yield from differ("item_results", "method", a.method, b.method, item)
         yield from differ("item_results", "handling_note", a.handling_note, b.handling_note, item)
+        if a.counted is not UNRECORDED and b.counted is not UNRECORDED:
+            for name, x, y in zip(COUNTED, a.counted, b.counted):
+                yield from differ("item_results", name, x, y, item)
     yield from missing  # a dispatch, a team member or an item result only one side holds

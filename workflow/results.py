@@ -30,6 +30,7 @@ FOLLOW_UP = "A"
 NEEDS_FOLLOW_UP = frozenset("BC6D345")  # each implies A, and A needs one of them
 PROBLEM_CODES = frozenset("EABC6D3458")
 ABNORMAL_CODES = frozenset("BC6")  # legal grounds for 列入经营异常名录
+ORDERED_TO_CORRECT = "E"  # 责令改正
 NOBODY_THERE = frozenset("679")  # nobody may be there to sign: 无人签字 with the reason
 
 HANDLING = {
@@ -42,6 +43,8 @@ HANDLING = {
     7: "其他（须填写说明）",
 }
 NO_HANDLING_NEEDED = 1
+CORRECTION_HANDLING = 2  # 责令改正
+CASE_HANDLING = 4  # 立案调查
 OTHER_HANDLING = 7
 
 
@@ -60,6 +63,31 @@ class ItemResult:
     @property
     def has_problem(self) -> bool:
         return bool(self.codes & PROBLEM_CODES)
+
+    # What the statistics table counts an enterprise for (GLOSSARY.md), decided here once and stored with the
+    # result, so the table is one pass over the results whatever the campaign's size.
+    @property
+    def orders_correction(self) -> bool:
+        """责令改正: code E, or handling 2."""
+        return ORDERED_TO_CORRECT in self.codes or CORRECTION_HANDLING in self.handling
+
+    @property
+    def is_abnormal(self) -> bool:
+        """应列入异常: code B, C or 6."""
+        return bool(self.codes & ABNORMAL_CODES)
+
+    @property
+    def opens_case(self) -> bool:
+        """涉嫌违法立案调查: handling 4."""
+        return CASE_HANDLING in self.handling
+
+
+COUNTED = ("problem", "orders_correction", "abnormal", "opens_case")  # as ``item_results`` stores them
+
+
+def counted_as(result: ItemResult) -> tuple[bool, bool, bool, bool]:
+    """What the statistics table counts this result for, in ``COUNTED``'s order."""
+    return result.has_problem, result.orders_correction, result.is_abnormal, result.opens_case
 
 
 def normalise_codes(codes: set[str] | frozenset[str]) -> frozenset[str]:

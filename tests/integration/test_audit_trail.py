@@ -115,6 +115,8 @@ def test_a_consistent_rewrite_after_an_anchor_is_named_by_chain_and_seq(reported
         sql(db_url, f"DELETE FROM {table} WHERE item_code = 'SJ-01' AND inspection_id = {iid}", u=e1, c=CODE)
     sql(db_url, f"INSERT INTO result_codes (inspection_id, item_code, code) VALUES ({iid}, 'SJ-01', '1')",
         u=e1, c=CODE)
+    sql(db_url, f"UPDATE item_results SET problem = :f, orders_correction = :f, abnormal = :f, opens_case = :f "
+                f"WHERE item_code = 'SJ-01' AND inspection_id = {iid}", u=e1, c=CODE, f=False)
     rewrite_consistently(db_url, seq, lambda p: canonical_json({**json.loads(p), "codes": ["1"], "handling": []}))
     alone = ssj("audit", "verify")
     assert alone.code == 0, "a consistent rewrite passes the chain and the tables: only an anchor catches it"
@@ -147,6 +149,13 @@ def _result_codes(db_url, uscc):
     return "result_codes", "code"
 
 
+def _counted_as_a_case(db_url, uscc):
+    """The statistics table's 立案调查 column moved by its stored flag alone, codes and handlings untouched."""
+    sql(db_url, "UPDATE item_results SET opens_case = NOT opens_case WHERE item_code = 'SJ-01' AND inspection_id = "
+                "(SELECT id FROM inspections WHERE uscc = :u AND campaign_code = :c)", u=uscc, c=CODE)
+    return "item_results", "opens_case"
+
+
 def _department_answer(db_url, uscc):
     sql(db_url, "UPDATE inspection_departments SET inspects = :f, decline_reason = '不涉及' WHERE department_code = "
                 "'SW' AND inspection_id = (SELECT id FROM inspections WHERE uscc = :u AND campaign_code = :c)",
@@ -154,7 +163,7 @@ def _department_answer(db_url, uscc):
     return "inspection_departments", "inspects"
 
 
-@pytest.mark.parametrize("edit", [_result_codes, _inspection_state, _department_answer])
+@pytest.mark.parametrize("edit", [_result_codes, _counted_as_a_case, _inspection_state, _department_answer])
 def test_an_edit_in_sql_is_named_by_enterprise_table_and_field(reported, db_url, edit):
     ssj, sampled, teams, (e0, e1, e2) = reported
     table, field = edit(db_url, e2)

@@ -55,3 +55,31 @@ def test_the_schema_check_knows_the_newest_migration():
     assert head_revision() == scripts.get_current_head()
     for script in scripts.walk_revisions():
         assert script.path.rsplit("/", 1)[-1].startswith(f"{script.revision}_")
+
+
+def test_the_upgrade_to_0014_counts_the_results_stored_before_it_as_the_product_does(reported, db_url):
+    """Results stored before ``item_results`` kept what the statistics table counts get it from their codes and
+    handlings: the migration's rules give what ``ItemResult`` gave when the stage's results were recorded."""
+    from alembic import command
+
+    from workflow.persistence.database import _alembic_config
+
+    flags = ("SELECT inspection_id, item_code, problem, orders_correction, abnormal, opens_case FROM item_results "
+             "ORDER BY inspection_id, item_code")
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        stored = [tuple(row) for row in conn.exec_driver_sql(flags)]
+    for column in range(2, 6):  # the stage records a result counted and one not counted for each
+        assert {bool(row[column]) for row in stored} == {True, False}, column
+    config = _alembic_config(engine)
+    kept = "SELECT (SELECT count(*) FROM result_codes), (SELECT count(*) FROM result_handlings)"
+    with engine.connect() as conn:
+        before = tuple(conn.exec_driver_sql(kept).one())
+    command.downgrade(config, "0013")
+    with engine.connect() as conn:
+        assert "problem" not in {c for c in conn.exec_driver_sql("SELECT * FROM item_results").keys()}
+    command.upgrade(config, "head")
+    with engine.connect() as conn:  # on SQLite a copy of item_results dropping the old one took every code with it
+        assert tuple(conn.exec_driver_sql(kept).one()) == before
+        assert [tuple(row) for row in conn.exec_driver_sql(flags)] == stored
+    engine.dispose()

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select
 
 from workflow.persistence import orm
 from workflow.replay import STAMPS, Answer, Enterprise, Member, Result, Row, Visit, replayed_actions
+from workflow.results import COUNTED
 
 _i = orm.InspectionRow.__table__
 _e = orm.Enterprise.__table__
@@ -94,14 +95,15 @@ class ReplayTables:
             handlings.setdefault((iid, item), set()).add(int(h))
         x = _results.c
         for r in of_campaign(_results, x.inspection_id, x.item_code, x.finding, x.method, x.handling_note,
-                             x.questions):
+                             x.questions, *(x[name] for name in COUNTED)):
             key = (r.inspection_id, r.item_code)
             by_id[r.inspection_id].results[r.item_code] = Result(
                 frozenset(codes.pop(key, ())), frozenset(handlings.pop(key, ())), _text(r.finding), r.questions,
-                _text(r.method), _text(r.handling_note))
+                _text(r.method), _text(r.handling_note), tuple(bool(getattr(r, name)) for name in COUNTED))
+        nothing = (False,) * len(COUNTED)  # an item with no result row is counted for nothing
         for (iid, item), orphan in codes.items():  # codes of an item with no result row
             by_id[iid].results.setdefault(item, Result(frozenset(orphan), frozenset(handlings.pop((iid, item), ())),
-                                                       None, None, None, None))
+                                                       None, None, None, None, nothing))
         for (iid, item), orphan in handlings.items():
-            by_id[iid].results.setdefault(item, Result(frozenset(), frozenset(orphan), None, None, None, None))
+            by_id[iid].results.setdefault(item, Result(frozenset(), frozenset(orphan), None, None, None, None, nothing))
         return {usccs[iid]: e for iid, e in by_id.items()}, names

@@ -150,7 +150,9 @@ class InspectionRepository:
                                                   table.c.item_code == result.item_code))
         self.conn.execute(insert(_results).values(
             **key, finding=result.finding or None, method=result.method or None,
-            handling_note=result.handling_note or None, questions=result.questions, recorded_at=now, recorded_by=actor))
+            handling_note=result.handling_note or None, questions=result.questions, recorded_at=now, recorded_by=actor,
+            problem=result.has_problem, orders_correction=result.orders_correction, abnormal=result.is_abnormal,
+            opens_case=result.opens_case))
         self.conn.execute(insert(_codes), [{**key, "code": code} for code in sorted(result.codes)])
         if result.handling:
             self.conn.execute(insert(_handlings), [{**key, "handling": h} for h in sorted(result.handling)])

@@ -334,6 +334,12 @@ class ItemResultRow(Base):
     questions: Mapped[int] = mapped_column(Integer, default=0)
     recorded_at: Mapped[Instant]
     recorded_by: Mapped[Who]
+    # What the statistics table counts, as ``ItemResult`` decides it from the codes and handlings below; stored so
+    # the table is one pass over this table, not a join of three (issue 19).
+    problem: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    orders_correction: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    abnormal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    opens_case: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class _MemberOfAnItemResult:
