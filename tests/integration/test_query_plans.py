@@ -242,6 +242,18 @@ def test_a_digest_reads_its_own_held_notices_by_index(analysed):
     assert _rows_read(analysed, statement, parameters) <= 100
 
 
+def test_the_most_overdue_first_reads_only_the_tasks_it_shows(analysed):
+    """The board and the morning report list the 50 most overdue tasks: read in order from the campaign's open tasks
+    by due instant, not 100,000 overdue tasks sorted to keep 50."""
+    from workflow.persistence.queries import ReportQueries
+
+    with analysed.connect() as conn, Captured(analysed) as captured:
+        first = ReportQueries(conn).overdue(CODE, NOW, first=50)
+    assert len(first) == 50 and [r.due_at for r in first] == sorted(r.due_at for r in first)
+    [(statement, parameters)] = captured.statements
+    assert _rows_read(analysed, statement, parameters) <= 100
+
+
 def test_campaign_status_counts_by_index(analysed):
     from workflow.services.campaigns import campaign_status
 

@@ -69,6 +69,13 @@ class DrawRepository:
         return [_record(r) for r in self.conn.execute(select(_d).where(_d.c.campaign_code == campaign_code,
                                                                        _d.c.kind == kind).order_by(_d.c.round))]
 
+    def redraws(self, campaign_code: str, kind: str = ENTERPRISES) -> list[tuple[int, str | None]]:
+        """(round, reason) of every round after the first: what every report says of a re-drawn campaign, read
+        without the rounds' results (a province's draw result holds 250,000 enterprises)."""
+        return [tuple(r) for r in self.conn.execute(
+            select(_d.c.round, _d.c.redraw_reason).where(_d.c.campaign_code == campaign_code, _d.c.kind == kind,
+                                                         _d.c.round > 1).order_by(_d.c.round))]
+
     def was_run(self, campaign_code: str, kind: str) -> bool:
         """Whether the public draw of ``kind`` has been held for the campaign."""
         return self.conn.execute(select(_d.c.id).where(_d.c.campaign_code == campaign_code, _d.c.kind == kind,

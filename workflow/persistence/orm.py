@@ -380,7 +380,8 @@ class TaskRow(Base):
 
     __tablename__ = "tasks"
     __table_args__ = (
-        Index("ix_tasks_open_due", "due_at", sqlite_where=text("done_at IS NULL"),
+        # A campaign's open tasks by due instant (the most overdue first, the overdue count, what falls due soon).
+        Index("ix_tasks_open_due", "campaign_code", "due_at", "id", sqlite_where=text("done_at IS NULL"),
               postgresql_where=text("done_at IS NULL")),
         Index("ix_tasks_campaign_kind", "campaign_code", "kind"),
         # The sweep's due set and the next notice instant, per campaign (an idle tick reads only this index); the

@@ -148,37 +148,33 @@ class ReportQueries:
             .group_by(t.due_at, t.kind, t.department_code, t.certificate_no, team)).all()
 
     def _owed(self, code: str, now: datetime, *, members: bool = True):
-        """Each overdue task once per owing department: (id, due, USCC, branch, department, certificate). Branch
+        """Each overdue task once per owing department: (id, due, inspection, branch, department, certificate). Branch
         'dept': a department's task; 'officer': an officer's (his department); 'team': a joint back-fill, once
         per department of its counted team members (with each member; ``members=False``: once per department, no
-        certificate — then no row repeats)."""
-        t, i, o, tm = orm.TaskRow, orm.InspectionRow, orm.Officer, orm.TeamMemberRow
+        certificate — then no row repeats); 'office': nobody else's. One pass over the overdue tasks: a province's
+        first overdue wave is 350,000 of them."""
+        t, o, tm = orm.TaskRow, orm.Officer, orm.TeamMemberRow
         team = select(tm.inspection_id, tm.department_code, tm.certificate_no if members else null().label(
             "certificate_no")).where(tm.released_at.is_(None), tm.specialist.is_(False))
         team = (team if members else team.distinct()).subquery()
-        open_ = and_(t.campaign_code == code, t.done_at.is_(None), t.due_at <= now)
-        nobody = and_(t.department_code.is_(None), t.certificate_no.is_(None))
-
-        def part(branch: str, dept, cert):
-            return select(t.id.label("id"), t.due_at.label("due"), i.uscc.label("uscc"),
-                          literal(branch).label("branch"), dept.label("code"), cert.label("cert")) \
-                .outerjoin(i, i.id == t.inspection_id)
-        on_team = exists().where(team.c.inspection_id == t.inspection_id)
-        return union_all(
-            part("dept", t.department_code, null()).where(open_, t.department_code.isnot(None)),
-            part("officer", o.department_code, t.certificate_no).outerjoin(o, o.certificate_no == t.certificate_no)
-            .where(open_, t.department_code.is_(None), t.certificate_no.isnot(None)),
-            part("team", team.c.department_code, team.c.certificate_no)
-            .join(team, team.c.inspection_id == t.inspection_id).where(open_, nobody, t.kind == "backfill"),
-            part("office", null(), null()).where(open_, nobody, or_(t.kind != "backfill", ~on_team)),
-        ).subquery()
+        joint = and_(t.kind == "backfill", t.department_code.is_(None), t.certificate_no.is_(None))
+        branch = case((t.department_code.isnot(None), "dept"), (t.certificate_no.isnot(None), "officer"),
+                      (team.c.department_code.isnot(None), "team"), else_="office")
+        return select(t.id.label("id"), t.due_at.label("due"), t.inspection_id.label("enterprise"),  # 1 per USCC
+                      branch.label("branch"),
+                      func.coalesce(t.department_code, o.department_code, team.c.department_code).label("code"),
+                      case((t.department_code.isnot(None), null()),
+                           else_=func.coalesce(t.certificate_no, team.c.certificate_no)).label("cert")) \
+            .outerjoin(o, and_(t.department_code.is_(None), o.certificate_no == t.certificate_no)) \
+            .outerjoin(team, and_(joint, team.c.inspection_id == t.inspection_id)) \
+            .where(t.campaign_code == code, t.done_at.is_(None), t.due_at <= now).subquery()
 
     def overdue_by_owner(self, code: str, now: datetime, known: list[str]) -> list[tuple]:
         """Per owing department (None: the office — for a department not in ``known`` too): (department, overdue
         tasks, enterprises concerned, earliest due instant); a joint task counts once in each department."""
         owed = self._owed(code, now, members=False)  # a task once per owing department: nothing to de-duplicate
         owner = case((owed.c.code.in_(known), owed.c.code), else_=null()) if known else null()
-        return self.conn.execute(select(owner.label("owner"), func.count(), func.count(distinct(owed.c.uscc)),
+        return self.conn.execute(select(owner.label("owner"), func.count(), func.count(distinct(owed.c.enterprise)),
                                         func.min(owed.c.due)).group_by(owner)).all()
 
     def overdue_people(self, code: str, now: datetime) -> list[tuple]:
@@ -188,12 +184,13 @@ class ReportQueries:
 
     def overdue_counts(self, code: str, now: datetime) -> tuple[int, int]:
         """(overdue tasks, of them joint back-fills owed by more than one department)."""
-        owed = self._owed(code, now)
-        per = select(owed.c.id, func.count(distinct(owed.c.code)).label("n")).where(owed.c.branch == "team") \
-            .group_by(owed.c.id).subquery()
-        t = orm.TaskRow
-        total = self.conn.execute(select(func.count()).where(t.campaign_code == code, t.done_at.is_(None),
-                                                             t.due_at <= now)).scalar() or 0
+        t, tm = orm.TaskRow, orm.TeamMemberRow
+        overdue = (t.campaign_code == code, t.done_at.is_(None), t.due_at <= now)
+        per = select(t.id, func.count(distinct(tm.department_code)).label("n")) \
+            .join(tm, and_(tm.inspection_id == t.inspection_id, tm.released_at.is_(None), tm.specialist.is_(False))) \
+            .where(*overdue, t.kind == "backfill", t.department_code.is_(None), t.certificate_no.is_(None)) \
+            .group_by(t.id).subquery()  # the 'team' branch of ``_owed``
+        total = self.conn.execute(select(func.count()).where(*overdue)).scalar() or 0
         joint = self.conn.execute(select(func.count()).select_from(per).where(per.c.n > 1)).scalar() or 0
         return total, joint
 

@@ -166,10 +166,10 @@ def eligible_numbers(uow, plan: CampaignPlan) -> tuple[int, int]:
 
 def redraw_note(uow) -> str:
     """How every report marks a re-drawn campaign ("" when it was drawn once)."""
-    rounds = [r for r in uow.draws.rounds(uow.plan.code) if r.round > 1]
+    rounds = uow.draws.redraws(uow.plan.code)
     if not rounds:
         return ""
-    return "本任务经重新抽取（" + "；".join(f"第 {r.round} 轮：{r.redraw_reason}" for r in rounds) + "）"
+    return "本任务经重新抽取（" + "；".join(f"第 {n} 轮：{reason}" for n, reason in rounds) + "）"
 
 
 def report_note(uow) -> str:
