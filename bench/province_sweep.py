@@ -50,6 +50,8 @@ def worker(database_url: str, now: str, files_dir: str) -> None:
     from workflow.services.sweep import sweep
     from workflow.services.uow import UnitOfWork
 
+    import openpyxl  # noqa: F401 — what the run loads for its lists, loaded before the start as the floor's is
+
     engine = make_engine(database_url)
     uow = UnitOfWork(engine, now=datetime.fromisoformat(now), actor=SYSTEM, campaign=CODE, files_dir=Path(files_dir))
     with uow:

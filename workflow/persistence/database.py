@@ -119,6 +119,14 @@ def _refuse_writes(engine: Engine, where: str) -> None:
     event.listen(engine, "handle_error", on_error)
 
 
+def _binary_lists(dbapi_connection, _record) -> None:
+    """Lists go to PostgreSQL as binary arrays: a sweep's claims, levels and marks pass tens of thousands of ids
+    each, and psycopg's text array dumper quotes-checks every element with a regular expression (6× slower)."""
+    from psycopg.types.array import ListBinaryDumper
+
+    dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     where = make_url(url).render_as_string(hide_password=True)
@@ -130,6 +138,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin if read_only else _sqlite_begin_immediate)
     else:
         engine = create_engine(url, pool_pre_ping=True)
+        event.listen(engine, "connect", _binary_lists)
     _refuse_writes(engine, where)
     return engine
 

@@ -72,8 +72,10 @@ class PendingNotice(Base):
                       UniqueConstraint("task_id", "level", "recipient"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaigns.code"))
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    # No foreign keys: the sweep writes these from the task it holds claimed, and a wave's checks cost more than
+    # its rows (migration 0016); the digest drops a notice whose task is done or gone.
+    campaign_code: Mapped[str] = mapped_column(String(64))
+    task_id: Mapped[int] = mapped_column(Integer)
     level: Mapped[int] = mapped_column(Integer)
     stage: Mapped[str] = mapped_column(String(16))  # remind | overdue | escalate
     step: Mapped[str] = mapped_column(String(32))  # the ladder step it reached
