@@ -25,6 +25,7 @@ MAILBOX_UNREADABLE = "ssj.mailbox.unreadable"  # a tick could not read the offic
 TICK_RAN = "ssj.tick.ran"  # a campaign's tick did its work (mail or not): its absence means nothing runs
 
 DEADLINE_MOVED = "ssj.task.deadline-moved"
+NOTICE_EVENTS = 500  # a tick's notices announced one by one up to this many, then per group (``_notice_groups``)
 BEIJING_MINUTE = "%Y-%m-%d %H:%M"
 ACTION_LABELS = {"sampled": "抽取并派发", **TRIGGER_LABELS}
 
@@ -87,6 +88,8 @@ def sweep_events(code: str, now: datetime, transitions: list[dict], moved, decid
                        "payload": {"事项": TASK_LABELS.get(change.kind, change.kind), "原截止": _when(change.before, tz),
                                    "新截止": _when(change.after, tz), "暂定期限": "是" if change.provisional else "否",
                                    **({"说明": "暂定期限不提前，保持原期限"} if change.kept else {})}})
+    if len(decided) > NOTICE_EVENTS:
+        return events + _notice_groups(code, name, campaign, now, decided, tz)
     for notice in decided:
         names = notice.get("department_names") or {}
         departments = [department_related(d, names.get(d, d)) for d in notice["departments"]]
@@ -113,6 +116,39 @@ def sweep_events(code: str, now: datetime, transitions: list[dict], moved, decid
             events.append({"event": ESCALATED_TO_OFFICE, "resource": about,
                            "related": [campaign, *departments] if notice["uscc"] else departments,
                            "occurred": now, "payload": {**payload, "阶段": "督办至领导小组办公室"}})
+    return events
+
+
+def _notice_groups(code: str, name: str, campaign: dict, now: datetime, decided: list[dict], tz) -> list[dict]:
+    """A wave's notices announced one event per stage, step, kind and owing departments (项数: how many), and one
+    more per group that reached the office: a province's first overdue wave decides 180,000 notices in one tick,
+    which one event each would take the Prefect server minutes to store, for a board nobody could read."""
+    groups: dict[tuple, list[dict]] = {}
+    for notice in decided:
+        groups.setdefault((notice["stage"], notice["step"], notice["kind"], tuple(notice["departments"])),
+                          []).append(notice)
+    events = []
+    for (stage, step, kind, codes), notices in groups.items():
+        names = {d: n for x in notices for d, n in (x.get("department_names") or {}).items()}
+        departments = [department_related(d, names.get(d, d)) for d in codes]
+        if len(codes) == 1:
+            resource, related = department_resource(codes[0], names.get(codes[0], "")), [campaign]
+        else:
+            resource, related = campaign_resource(code, name), departments
+        payload = {"事项": TASK_LABELS.get(kind, kind), "阶段": STAGE_LABELS.get(stage, stage),
+                   "通知对象": LADDER_LABELS.get(step, step), "部门": "、".join(names.get(d, d) for d in codes),
+                   "抽查任务": name, "项数": len(notices),
+                   "企业": f"{len({x['uscc'] for x in notices if x['uscc']})} 户",
+                   "说明": f"本次共 {len(decided)} 项通知，按部门和事项汇总；逐项见 ssj report overdue"}
+        first = min((x for x in notices if x.get("due") is not None), key=lambda x: x["due"], default=None)
+        if first is not None:
+            payload["截止"] = deadline_words(first["due"], tz, provisional=bool(first.get("provisional")))
+        events.append({"event": f"ssj.task.{stage}", "resource": resource, "related": related, "occurred": now,
+                       "payload": payload})
+        if step == "office":
+            events.append({"event": ESCALATED_TO_OFFICE, "resource": campaign_resource(code, name),
+                           "related": departments, "occurred": now,
+                           "payload": {**payload, "阶段": "督办至领导小组办公室"}})
     return events
 
 
