@@ -9,7 +9,8 @@ confirmation still open gets its 【逾期】 notice then.
 
 Product: ``workflow.services.sweep.sweep`` — the service ``ssj tick`` and the Prefect tick call — in 1 or 2
 worker processes of their own, started together once their imports are loaded, timed from GO to the last one
-done; peak RSS the largest worker's own (``PeakWatch``). Nothing is sent (sending is the ``send`` section).
+reporting its pass done (not to its process's exit); peak RSS the largest worker's own (``PeakWatch``). Nothing
+is sent (sending is the ``send`` section).
 Floor, in the same run, on another copy of the starting point: psycopg alone selecting the due tasks (the
 sweep's condition) and ``COPY``-ing the rows the product's run wrote — its held notices (``pending_notices``),
 its outbox rows and their attachments, read back from that run — into same-shaped scratch tables, and one
@@ -85,15 +86,16 @@ def _sweep(database: str, now: datetime, workers: int = 1) -> tuple[float, float
     for p in procs:
         p.stdin.write("GO\n")
         p.stdin.flush()
-    totals, peak = [0, 0, 0], 0.0
+    totals, peak, done = [0, 0, 0], 0.0, start
     for p, watch in zip(procs, watches):
         words = p.stdout.readline().split()
+        done = time.perf_counter()  # the pass reported: the process's exit (freeing its objects) is not the pass
         peak = max(peak, watch.stop())
         status = p.wait()
         if status != 0 or not words:
             raise SystemExit(f"a sweep worker failed (exit {status})")
         totals = [a + int(b) for a, b in zip(totals, words[1:])]
-    return time.perf_counter() - start, peak, totals
+    return done - start, peak, totals
 
 
 def _instants(database: str) -> tuple[datetime | None, datetime]:

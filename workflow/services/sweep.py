@@ -25,6 +25,7 @@ from workflow.deadline_words import deadline_words, last_day
 from workflow.files.email import one_line
 from workflow.notices import due_notice, workdays_overdue
 from workflow.persistence.statistics_refresh import SWEEP_ROWS, SWEEP_TABLES, refresh_statistics
+from workflow.services.collector import fewer_collections
 from workflow.services.digests import digest_notices
 from workflow.services.people import People, Person
 
@@ -63,13 +64,14 @@ def sweep(uow, *, batch: int = 1000) -> SweepReport:
     """
     report = SweepReport()
     due = _DueSet()
-    while True:
-        part = uow.retried(lambda u: _claim_and_sweep(u, batch, due))
-        if part is None:
-            break
-        report.add(part)
-    uow.seam("sweep:held")
-    report.queued += uow.retried(digest_notices)
+    with fewer_collections():  # a wave's notices live until the pass ends (services/collector.py)
+        while True:
+            part = uow.retried(lambda u: _claim_and_sweep(u, batch, due))
+            if part is None:
+                break
+            report.add(part)
+        uow.seam("sweep:held")
+        report.queued += uow.retried(digest_notices)
     if report.planned + report.notices > SWEEP_ROWS:  # a wave: the next claims and counts plan on its rows
         refresh_statistics(uow.engine, SWEEP_TABLES)
     return report
@@ -179,7 +181,7 @@ def _sweep_batch(uow, tasks, report: SweepReport, due: _DueSet) -> None:
     if waiting:  # out of the due set until the next sweep, which asks again
         uow.tasks.plan_notices(waiting)
     if moved:
-        if uow.tasks.raise_levels(moved) != len(moved):  # another sweep got there first: let it send, this one backs off
+        if uow.tasks.raise_levels(moved) != len(moved):  # another sweep got there first: it sends, this one backs off
             raise _LostRace()
         report.notices += len(decided)
         report.decided += decided
