@@ -306,6 +306,12 @@ def test_the_reminders_list_of_unanswered_enterprises_comes_back_and_imports_as_
     sheet = book.active
     listed = [sheet.cell(r, 3).value for r in range(2, sheet.max_row + 1)]
     assert answered not in listed and len(listed) == len(tasks) - 1, "only what is still to answer"
+    with engine.connect() as conn:  # each enterprise's name and 住所 as the directory has them (held by the sweep)
+        e = orm.Enterprise
+        directory = {u: (n, a or "") for u, n, a in conn.execute(select(e.uscc, e.name, e.address))}
+    shown = {sheet.cell(r, 3).value: (sheet.cell(r, 6).value, sheet.cell(r, 7).value or "")
+             for r in range(2, sheet.max_row + 1)}
+    assert shown == {u: directory[u] for u in listed} and any(a for _, a in shown.values())
     for r in range(2, sheet.max_row + 1):
         sheet.cell(r, 4, "否")
         sheet.cell(r, 5, "本部门本期无此类检查任务")

@@ -102,12 +102,13 @@ class InspectionRepository:
             i.events.clear()
         return len(moved)
 
-    def enterprise_names(self, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
-        """Per inspection id: the enterprise's USCC and name."""
-        out: dict[int, tuple[str, str]] = {}
+    def enterprises(self, ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+        """Per inspection id: the enterprise's USCC, name and address ("" when the directory has none)."""
+        out: dict[int, tuple[str, str, str]] = {}
+        e = _enterprises.c
         for part in parts(self.conn, ids):
-            out.update({iid: (uscc, name) for iid, uscc, name in self.conn.execute(
-                select(_i.c.id, _i.c.uscc, _enterprises.c.name).join(_enterprises, _enterprises.c.uscc == _i.c.uscc)
+            out.update({iid: (uscc, name, address or "") for iid, uscc, name, address in self.conn.execute(
+                select(_i.c.id, _i.c.uscc, e.name, e.address).join(_enterprises, e.uscc == _i.c.uscc)
                 .where(among(self.conn, _i.c.id, part)))})
         return out
 

@@ -96,7 +96,9 @@ def _list_to_answer(uow, stage: str, rows: list[dict], digest: str):
         return None
     plan, (code,) = uow.plan, departments
     usccs = sorted({i["uscc"] for i in items})
-    enterprises = uow.directory.names_and_addresses(usccs)
+    # name and address as the sweep held them; a notice held before it kept the address is looked up
+    enterprises = {i["uscc"]: (i["enterprise"], i["address"]) for i in items if "address" in i}
+    enterprises.update(uow.directory.names_and_addresses([u for u in usccs if u not in enterprises]))
     names = {c: row.name for c, row in uow.directory.items().items()}
     planned = next((d for d in plan.departments if d.code == code), None)
     what = "；".join(f"{c} {names.get(c, '')}".strip() for c in (planned.items if planned else ()))

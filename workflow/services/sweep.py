@@ -138,7 +138,7 @@ def _sweep_batch(uow, tasks, report: SweepReport, due: _DueSet) -> None:
     plan, now, calendar = uow.plan, uow.now, uow.calendar
     ids = [t.inspection_id for t in tasks if t.inspection_id]
     people = due.people(uow, ids)
-    enterprises = uow.inspections.enterprise_names(ids)
+    enterprises = uow.inspections.enterprises(ids)
     planned, moved, held, decided, waiting = [], [], [], [], []
     opens = plan.office_hours.opens
     top = len(plan.escalation.ladder) + 1  # the steps a task's people skip count as passed: nothing left, the top
@@ -164,9 +164,11 @@ def _sweep_batch(uow, tasks, report: SweepReport, due: _DueSet) -> None:
                 planned.append((next_at, task.id, task.escalation_level))
             continue
         moved.append((notice.level if next_at else top, next_at, task.id, task.escalation_level))
-        uscc, name = enterprises.get(task.inspection_id, ("", ""))
+        uscc, name, address = enterprises.get(task.inspection_id, ("", "", ""))
         departments = people.departments_of(task)
         item = _item(plan, people, task, departments, uscc, name, late, left)
+        if uscc:
+            item["address"] = address  # for the list of what is unanswered (digests.py), not looked up again
         recipients = people.at_step(notice.step, task)
         held += [(task.id, notice.level, notice.stage, notice.step, p.email, (), {**item, "to": _addressed(p)})
                  for p in recipients]
