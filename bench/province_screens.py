@@ -7,7 +7,9 @@ enterprises, proportionally fewer at smaller sizes), then moved on **by SQL in t
 template): by inspection id, a fifth stays 已抽取, a fifth is 已确认, a fifth 已分派 (one officer per inspecting
 department), a fifth 已检查 and three twentieths 已回填 (a result per item, some with problems and handling), one in
 twenty 已撤出; the confirmation tasks of the confirmed ones are done. The setup then analyses the tables it wrote,
-standing in for the analysis the product runs after its own bulk writes; the benchmark itself never analyses.
+standing in for the analysis the product runs after its own bulk writes, and vacuums them, standing in for
+autovacuum: the setup's UPDATEs leave 1,400,000 dead task rows in the open-task indexes, which autovacuum clears
+within minutes and an office reads its screens weeks later. The benchmark itself never analyses.
 The screens are read at 2019-12-20 10:00 (Beijing), when the open confirmations are overdue.
 
 ``SSJ_BENCH_SCREENS=status,summary`` times only the screens whose label contains one of the words.
@@ -94,7 +96,8 @@ ADVANCE = [
               FROM result_handlings GROUP BY 1, 2) h
         WHERE c.inspection_id = r.inspection_id AND c.item_code = r.item_code
           AND h.inspection_id = r.inspection_id AND h.item_code = r.item_code""",
-    "ANALYZE inspections, inspection_departments, tasks, team_members, item_results, result_codes, result_handlings",
+    "VACUUM ANALYZE inspections, inspection_departments, tasks, team_members, item_results, result_codes, "
+    "result_handlings",
 ]
 
 # (label, argv of the child, floor query or None). The floors are bare aggregates of the same facts.
