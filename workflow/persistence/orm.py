@@ -16,7 +16,6 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
-    ForeignKeyConstraint,
     Integer,
     LargeBinary,
     MetaData,
@@ -28,7 +27,7 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from workflow.persistence.types import Money, UTCDateTime
 
@@ -52,6 +51,7 @@ Digest = Annotated[str, mapped_column(String(64))]  # a SHA-256, hex
 PersonName = Annotated[str, mapped_column(String(50))]
 Email = Annotated[str, mapped_column(String(254))]
 Phone = Annotated[str, mapped_column(String(40))]
+Counted = Annotated[bool, mapped_column(Boolean, default=False, server_default=false())]  # a statistics flag
 
 
 class _DirectoryRow:
@@ -321,66 +321,18 @@ class VisitOfficer(Base):
     certificate_no: Mapped[str] = mapped_column(ForeignKey("officers.certificate_no"), primary_key=True)
 
 
-class ItemResultRow(Base):
-    """The back-filled result of one item of one enterprise's 一企一表."""
-
-    __tablename__ = "item_results"
-
-    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
-    item_code: Mapped[str] = mapped_column(ForeignKey("inspection_items.code"), primary_key=True)
-    finding: Mapped[str | None] = mapped_column(Text)
-    method: Mapped[str | None] = mapped_column(String(200))
-    handling_note: Mapped[str | None] = mapped_column(Text)
-    questions: Mapped[int] = mapped_column(Integer, default=0)
-    recorded_at: Mapped[Instant]
-    recorded_by: Mapped[Who]
-    # What the statistics table counts, as ``ItemResult`` decides it from the codes and handlings below; stored so
-    # the table is one pass over this table, not a join of three (issue 19).
-    problem: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    orders_correction: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    abnormal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    opens_case: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-
-
-class _MemberOfAnItemResult:
-    """A row of a set kept per item result: one row per member, never a comma string."""
-
-    @declared_attr.directive
-    def __table_args__(cls) -> tuple:
-        return (ForeignKeyConstraint(["inspection_id", "item_code"],
-                                     ["item_results.inspection_id", "item_results.item_code"], ondelete="CASCADE"),)
-
-    inspection_id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-2)
-    item_code: Mapped[str] = mapped_column(String(64), primary_key=True, sort_order=-1)
-
-
-class ResultCode(_MemberOfAnItemResult, Base):
-    """One result code of an item."""
-
-    __tablename__ = "result_codes"
-    code: Mapped[str] = mapped_column(String(1), primary_key=True)
-
-
-class ResultHandling(_MemberOfAnItemResult, Base):
-    """One follow-up handling (后续处置, 1–7) of an item."""
-
-    __tablename__ = "result_handlings"
-    handling: Mapped[int] = mapped_column(Integer, primary_key=True)
-
-
 # --- tasks: parallel work with its own clock ----------------------------------
 
 
 class TaskRow(Base):
     """Work with its own deadline (a department's confirmation, an officer's acknowledgement …).
 
-    ``key`` makes creating a task idempotent; the partial index serves "what is due
-    or overdue now" without touching finished tasks.
+    ``key`` makes creating a task idempotent; ``ix_tasks_open_due`` serves a campaign's "what is due or
+    overdue now" (the most overdue first) without touching finished tasks.
     """
 
     __tablename__ = "tasks"
     __table_args__ = (
-        # A campaign's open tasks by due instant (the most overdue first, the overdue count, what falls due soon).
         Index("ix_tasks_open_due", "campaign_code", "due_at", "id", sqlite_where=text("done_at IS NULL"),
               postgresql_where=text("done_at IS NULL")),
         Index("ix_tasks_campaign_kind", "campaign_code", "kind"),
@@ -501,7 +453,8 @@ class EventCursor(Base):
     last_seq: Mapped[int] = mapped_column(Integer)
 
 
-# The outbox lives in its own module (its messages and their attachments); imported here so that
+# The outbox, the mailbox and the results live in modules of their own; imported here so that
 # Base.metadata, and so Alembic and the tests, know every table.
 from workflow.persistence.orm_outbox import OutboxAttachment, OutboxMessage, PendingNotice  # noqa: E402,F401
 from workflow.persistence.orm_mailbox import InboundMessage, MailboxPass  # noqa: E402,F401
+from workflow.persistence.orm_results import ItemResultRow, ResultCode, ResultHandling  # noqa: E402,F401
