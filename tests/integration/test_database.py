@@ -79,7 +79,9 @@ def test_the_upgrade_to_0014_counts_the_results_stored_before_it_as_the_product_
     with engine.connect() as conn:
         assert "problem" not in {c for c in conn.exec_driver_sql("SELECT * FROM item_results").keys()}
     command.upgrade(config, "head")
-    with engine.connect() as conn:  # on SQLite a copy of item_results dropping the old one took every code with it
+    with engine.connect() as conn:  # SQLite's downgrade copies item_results: with foreign keys on (not in env.py's
+        # migrations) dropping the old table took every code and handling with it
         assert tuple(conn.exec_driver_sql(kept).one()) == before
         assert [tuple(row) for row in conn.exec_driver_sql(flags)] == stored
     engine.dispose()
+

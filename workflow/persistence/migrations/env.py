@@ -1,4 +1,9 @@
-"""Alembic environment: run with the engine the product hands over."""
+"""Alembic environment: run with the engine the product hands over.
+
+On SQLite, foreign keys are off while the migrations run: batch mode changes a table by copying it and dropping
+the old one, and with foreign keys on, dropping ``inspections`` or ``item_results`` deletes every row that refers
+to them (``ON DELETE CASCADE``). Every reference is checked (``PRAGMA foreign_key_check``) before the upgrade
+commits, and foreign keys are on again after it."""
 
 from alembic import context
 
@@ -6,6 +11,18 @@ from workflow.persistence.orm import Base
 
 engine = context.config.attributes["engine"]
 
-with engine.begin() as connection:
-    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
-    context.run_migrations()
+with engine.connect() as connection:
+    sqlite = connection.dialect.name == "sqlite"
+    raw = connection.connection.driver_connection  # outside any transaction: the pragma is a no-op inside one
+    if sqlite:
+        raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with connection.begin():
+            context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+            context.run_migrations()
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all() if sqlite else []
+            if broken:
+                raise RuntimeError(f"migration left rows referring to nothing: {broken[:5]}")
+    finally:
+        if sqlite:
+            raw.execute("PRAGMA foreign_keys=ON")

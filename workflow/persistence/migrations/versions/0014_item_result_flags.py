@@ -28,11 +28,7 @@ def _has(table: str, condition: str) -> str:
             f"AND x.item_code = item_results.item_code AND {condition})")
 
 
-# Never a copy of the table on SQLite (batch mode's "move and copy"): dropping the old table would cascade to
-# every result's codes and handlings. SQLite adds and (3.35 and later) drops these columns in place.
-
-
-def upgrade() -> None:
+def upgrade() -> None:  # SQLite adds these columns in place (no copy of a table with a million rows)
     with op.batch_alter_table('item_results', schema=None, recreate='never') as batch_op:
         for flag in FLAGS:
             batch_op.add_column(sa.Column(flag, sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -43,7 +39,7 @@ def upgrade() -> None:
         opens_case = {_has('result_handlings', 'x.handling = 4')}""")
 
 
-def downgrade() -> None:
-    with op.batch_alter_table('item_results', schema=None, recreate='never') as batch_op:
+def downgrade() -> None:  # a copy of the table on SQLite: foreign keys are off while migrations run (env.py)
+    with op.batch_alter_table('item_results', schema=None) as batch_op:
         for flag in FLAGS:
             batch_op.drop_column(flag)
