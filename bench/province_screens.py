@@ -34,10 +34,16 @@ import psycopg
 from bench.bench_import import OUT
 from bench.province_common import CLERK, CODE, PREFIX, drawn, drop, fresh, line, template, url
 from calendars import BEIJING
+from workflow.results import (ABNORMAL_CODES, CASE_HANDLING, CORRECTION_HANDLING, ORDERED_TO_CORRECT,
+                              PROBLEM_CODES)
 
 RATIO = "97%"
 NOW = datetime(2019, 12, 20, 10, 0, tzinfo=BEIJING)
 TARGET = 1.0
+
+def _sql_list(codes) -> str:
+    return ", ".join(f"'{code}'" for code in sorted(codes))
+
 
 ADVANCE = [
     # states by id: 0-3 sampled, 4-7 confirmed, 8-11 assigned, 12-15 inspected, 16-18 reported, 19 withdrawn
@@ -86,13 +92,15 @@ ADVANCE = [
     """INSERT INTO result_handlings (inspection_id, item_code, handling)
         SELECT inspection_id, item_code, CASE code WHEN '1' THEN 1 WHEN 'E' THEN 2 WHEN 'B' THEN 3 ELSE 4 END
         FROM result_codes WHERE code <> 'A'""",
-    # what the product stores with each result it records (``ItemResult``: GLOSSARY.md's rules), as migration 0014
-    """UPDATE item_results r SET problem = c.problem, orders_correction = c.e OR h.h2, abnormal = c.abnormal,
+    # what the product stores with each result it records, by ``workflow.results``' own codes and handlings
+    f"""UPDATE item_results r SET problem = c.problem, orders_correction = c.e OR h.h2, abnormal = c.abnormal,
           opens_case = h.h4
-        FROM (SELECT inspection_id, item_code, bool_or(code IN ('E', 'A', 'B', 'C', '6', 'D', '3', '4', '5', '8'))
-                     AS problem, bool_or(code = 'E') AS e, bool_or(code IN ('B', 'C', '6')) AS abnormal
+        FROM (SELECT inspection_id, item_code, bool_or(code IN ({_sql_list(PROBLEM_CODES)})) AS problem,
+                     bool_or(code = '{ORDERED_TO_CORRECT}') AS e, bool_or(code IN ({_sql_list(ABNORMAL_CODES)}))
+                     AS abnormal
               FROM result_codes GROUP BY 1, 2) c,
-             (SELECT inspection_id, item_code, bool_or(handling = 2) AS h2, bool_or(handling = 4) AS h4
+             (SELECT inspection_id, item_code, bool_or(handling = {CORRECTION_HANDLING}) AS h2,
+                     bool_or(handling = {CASE_HANDLING}) AS h4
               FROM result_handlings GROUP BY 1, 2) h
         WHERE c.inspection_id = r.inspection_id AND c.item_code = r.item_code
           AND h.inspection_id = r.inspection_id AND h.item_code = r.item_code""",

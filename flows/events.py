@@ -63,7 +63,7 @@ def _when(at: datetime, tz) -> str:
 def sweep_events(code: str, now: datetime, transitions: list[dict], moved, decided: list[dict], tz=None,
                  campaign_name: str | None = None) -> list[dict]:
     """The events a tick's sweep announces (``emit_event``'s arguments): one per transition, moved deadline and
-    notice, and one more per notice that reached the office. Names come with the dicts (``new_transitions``,
+    notice (per group of notices above ``NOTICE_EVENTS``), and one more per notice that reached the office. Names come with the dicts (``new_transitions``,
     the sweep's ``decided``); nothing is decided here."""
     tz = tz or BEIJING
     name = campaign_name or next((d.get("campaign_name") for d in [*decided, *transitions] if d.get("campaign_name")),
@@ -88,67 +88,54 @@ def sweep_events(code: str, now: datetime, transitions: list[dict], moved, decid
                        "payload": {"事项": TASK_LABELS.get(change.kind, change.kind), "原截止": _when(change.before, tz),
                                    "新截止": _when(change.after, tz), "暂定期限": "是" if change.provisional else "否",
                                    **({"说明": "暂定期限不提前，保持原期限"} if change.kept else {})}})
-    if len(decided) > NOTICE_EVENTS:
-        return events + _notice_groups(code, name, campaign, now, decided, tz)
-    for notice in decided:
-        names = notice.get("department_names") or {}
-        departments = [department_related(d, names.get(d, d)) for d in notice["departments"]]
-        if notice["uscc"]:
-            resource = inspection_resource(code, notice["uscc"], notice.get("enterprise", ""))
-            related = [campaign, *departments]
-        elif len(departments) == 1:
-            resource = department_resource(notice["departments"][0], names.get(notice["departments"][0], ""))
-            related = [campaign]
-        else:
-            resource, related = campaign_resource(code, name), departments
-        payload = {"事项": TASK_LABELS.get(notice["kind"], notice["kind"]),
-                   "阶段": STAGE_LABELS.get(notice["stage"], notice["stage"]),
-                   "通知对象": LADDER_LABELS.get(notice["step"], notice["step"]),
-                   "部门": "、".join(names.get(d, d) for d in notice["departments"]), "抽查任务": name}
-        if notice.get("due") is not None:
-            payload["截止"] = deadline_words(notice["due"], tz, provisional=bool(notice.get("provisional")))
-        if notice["uscc"]:
-            payload.update({"企业": notice.get("enterprise") or notice["uscc"], "统一社会信用代码": notice["uscc"]})
-        events.append({"event": f"ssj.task.{notice['stage']}", "resource": resource, "related": related,
-                       "occurred": now, "payload": payload})
-        if notice["step"] == "office":  # about the enterprise, or the campaign; the departments that owe it related
-            about = resource if notice["uscc"] else campaign_resource(code, name)
-            events.append({"event": ESCALATED_TO_OFFICE, "resource": about,
-                           "related": [campaign, *departments] if notice["uscc"] else departments,
-                           "occurred": now, "payload": {**payload, "阶段": "督办至领导小组办公室"}})
+
+    def key(notice: dict) -> tuple:
+        return notice["stage"], notice["step"], notice["kind"], tuple(notice["departments"])
+    if len(decided) > NOTICE_EVENTS:  # a wave: one event per group (项数: how many), not one per notice
+        groups: dict[tuple, list[dict]] = {}
+        for notice in decided:
+            groups.setdefault(key(notice), []).append(notice)
+    else:
+        groups = {(n, *key(notice)): [notice] for n, notice in enumerate(decided)}
+    for notices in groups.values():
+        events += _notice_events(code, name, campaign, now, tz, notices, len(decided))
     return events
 
 
-def _notice_groups(code: str, name: str, campaign: dict, now: datetime, decided: list[dict], tz) -> list[dict]:
-    """A wave's notices announced one event per stage, step, kind and owing departments (项数: how many), and one
-    more per group that reached the office: a province's first overdue wave decides 180,000 notices in one tick,
-    which one event each would take the Prefect server minutes to store, for a board nobody could read."""
-    groups: dict[tuple, list[dict]] = {}
-    for notice in decided:
-        groups.setdefault((notice["stage"], notice["step"], notice["kind"], tuple(notice["departments"])),
-                          []).append(notice)
-    events = []
-    for (stage, step, kind, codes), notices in groups.items():
-        names = {d: n for x in notices for d, n in (x.get("department_names") or {}).items()}
-        departments = [department_related(d, names.get(d, d)) for d in codes]
-        if len(codes) == 1:
-            resource, related = department_resource(codes[0], names.get(codes[0], "")), [campaign]
-        else:
-            resource, related = campaign_resource(code, name), departments
-        payload = {"事项": TASK_LABELS.get(kind, kind), "阶段": STAGE_LABELS.get(stage, stage),
-                   "通知对象": LADDER_LABELS.get(step, step), "部门": "、".join(names.get(d, d) for d in codes),
-                   "抽查任务": name, "项数": len(notices),
-                   "企业": f"{len({x['uscc'] for x in notices if x['uscc']})} 户",
-                   "说明": f"本次共 {len(decided)} 项通知，按部门和事项汇总；逐项见 ssj report overdue"}
-        first = min((x for x in notices if x.get("due") is not None), key=lambda x: x["due"], default=None)
-        if first is not None:
-            payload["截止"] = deadline_words(first["due"], tz, provisional=bool(first.get("provisional")))
-        events.append({"event": f"ssj.task.{stage}", "resource": resource, "related": related, "occurred": now,
-                       "payload": payload})
-        if step == "office":
-            events.append({"event": ESCALATED_TO_OFFICE, "resource": campaign_resource(code, name),
-                           "related": departments, "occurred": now,
-                           "payload": {**payload, "阶段": "督办至领导小组办公室"}})
+def _notice_events(code: str, name: str, campaign: dict, now: datetime, tz, notices: list[dict],
+                   total: int) -> list[dict]:
+    """The event for one notice — or for a group of notices of one stage, step, kind and owing departments (a
+    province's first overdue wave decides 180,000 in one tick, which one event each would take the Prefect server
+    minutes to store, for a board nobody could read) — and one more if it reached the office."""
+    first = notices[0]
+    stage, step, kind, codes = first["stage"], first["step"], first["kind"], first["departments"]
+    names = {d: n for x in notices for d, n in (x.get("department_names") or {}).items()}
+    departments = [department_related(d, names.get(d, d)) for d in codes]
+    one = first if len(notices) == 1 and first["uscc"] else None  # a single enterprise's notice
+    if one:
+        resource, related = inspection_resource(code, one["uscc"], one.get("enterprise", "")), [campaign, *departments]
+    elif len(codes) == 1:
+        resource, related = department_resource(codes[0], names.get(codes[0], "")), [campaign]
+    else:
+        resource, related = campaign_resource(code, name), departments
+    payload = {"事项": TASK_LABELS.get(kind, kind), "阶段": STAGE_LABELS.get(stage, stage),
+               "通知对象": LADDER_LABELS.get(step, step), "部门": "、".join(names.get(d, d) for d in codes),
+               "抽查任务": name}
+    earliest = min((x for x in notices if x.get("due") is not None), key=lambda x: x["due"], default=None)
+    if earliest is not None:
+        payload["截止"] = deadline_words(earliest["due"], tz, provisional=bool(earliest.get("provisional")))
+    if one:
+        payload.update({"企业": one.get("enterprise") or one["uscc"], "统一社会信用代码": one["uscc"]})
+    elif len(notices) > 1:
+        payload.update({"项数": len(notices), "企业": f"{len({x['uscc'] for x in notices if x['uscc']})} 户",
+                        "说明": f"本次共 {total} 项通知，按部门和事项汇总；逐项见 ssj report overdue"})
+    events = [{"event": f"ssj.task.{stage}", "resource": resource, "related": related, "occurred": now,
+               "payload": payload}]
+    if step == "office":  # about the enterprise, or the campaign; the departments that owe it related
+        about = resource if one else campaign_resource(code, name)
+        events.append({"event": ESCALATED_TO_OFFICE, "resource": about,
+                       "related": [campaign, *departments] if one else departments, "occurred": now,
+                       "payload": {**payload, "阶段": "督办至领导小组办公室"}})
     return events
 
 

@@ -85,3 +85,29 @@ def test_the_upgrade_to_0014_counts_the_results_stored_before_it_as_the_product_
         assert [tuple(row) for row in conn.exec_driver_sql(flags)] == stored
     engine.dispose()
 
+
+
+def test_an_upgrade_that_would_leave_a_row_referring_to_nothing_changes_nothing_and_says_so(ready, db_url):
+    """SQLite migrates with foreign keys off (env.py), so every reference is checked before the upgrade commits:
+    a result code whose item result is gone stops it whole, in Chinese, with the table named."""
+    import sqlite3
+
+    import pytest
+
+    if not db_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL keeps its foreign keys on while it migrates")
+    from alembic import command
+
+    from workflow.persistence.database import _alembic_config
+
+    engine = make_engine(db_url)
+    command.downgrade(_alembic_config(engine), "0015")  # one migration left to run
+    engine.dispose()
+    path = db_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:  # foreign keys off, as a hand edit would have them
+        conn.execute("INSERT INTO result_codes (inspection_id, item_code, code) VALUES (999, 'SJ-01', 'B')")
+    result = ready("init", "--simulation")
+    assert result.code == 1
+    assert "数据库升级未完成，未作任何更改：表 result_codes 有 1 行引用了表 item_results 中不存在的记录" in result.err
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0015",)

@@ -19,7 +19,7 @@ from workflow.errors import UserError
 from workflow.inspection import SAMPLED, STATES, DepartmentAnswer, Inspection, TeamMember, Visit
 from workflow.persistence import orm
 from workflow.persistence.bulk import Bulk, among, bulk_insert, parts
-from workflow.results import ItemResult
+from workflow.results import COUNTED, ItemResult, counted_as
 
 _i = orm.InspectionRow.__table__
 _dept = orm.InspectionDepartment.__table__
@@ -152,8 +152,7 @@ class InspectionRepository:
         self.conn.execute(insert(_results).values(
             **key, finding=result.finding or None, method=result.method or None,
             handling_note=result.handling_note or None, questions=result.questions, recorded_at=now, recorded_by=actor,
-            problem=result.has_problem, orders_correction=result.orders_correction, abnormal=result.is_abnormal,
-            opens_case=result.opens_case))
+            **dict(zip(COUNTED, counted_as(result)))))
         self.conn.execute(insert(_codes), [{**key, "code": code} for code in sorted(result.codes)])
         if result.handling:
             self.conn.execute(insert(_handlings), [{**key, "handling": h} for h in sorted(result.handling)])

@@ -47,6 +47,18 @@ def count_of(query: Select) -> Select:
     return select(func.count()).select_from(query.subquery())
 
 
+def _joint_backfill():
+    """A back-fill owed by its team (no department, no officer of its own): a joint inspection's."""
+    t = orm.TaskRow
+    return and_(t.kind == "backfill", t.department_code.is_(None), t.certificate_no.is_(None))
+
+
+def _counted_member():
+    """A team member who owes the team's back-fill: on the team (not replaced), not a specialist helper."""
+    tm = orm.TeamMemberRow
+    return and_(tm.released_at.is_(None), tm.specialist.is_(False))
+
+
 class ReportQueries:
     """What the reports, the dashboard and the publication read: aggregates and joins, by SQL."""
 
@@ -139,8 +151,7 @@ class ReportQueries:
         department and officer — and, for a joint back-fill (owed by its team), per inspection: the board's
         "due soon" from one GROUP BY, not a row per task (a province's first week is a million confirmations)."""
         t = orm.TaskRow
-        team = case((and_(t.kind == "backfill", t.department_code.is_(None), t.certificate_no.is_(None)),
-                     t.inspection_id), else_=null())
+        team = case((_joint_backfill(), t.inspection_id), else_=null())
         return self.conn.execute(
             select(t.due_at, t.kind, t.department_code, t.certificate_no, team.label("inspection_id"),
                    func.count().label("n"))
@@ -155,9 +166,8 @@ class ReportQueries:
         first overdue wave is 350,000 of them."""
         t, o, tm = orm.TaskRow, orm.Officer, orm.TeamMemberRow
         team = select(tm.inspection_id, tm.department_code, tm.certificate_no if members else null().label(
-            "certificate_no")).where(tm.released_at.is_(None), tm.specialist.is_(False))
+            "certificate_no")).where(_counted_member())
         team = (team if members else team.distinct()).subquery()
-        joint = and_(t.kind == "backfill", t.department_code.is_(None), t.certificate_no.is_(None))
         branch = case((t.department_code.isnot(None), "dept"), (t.certificate_no.isnot(None), "officer"),
                       (team.c.department_code.isnot(None), "team"), else_="office")
         return select(t.id.label("id"), t.due_at.label("due"), t.inspection_id.label("enterprise"),  # 1 per USCC
@@ -166,7 +176,7 @@ class ReportQueries:
                       case((t.department_code.isnot(None), null()),
                            else_=func.coalesce(t.certificate_no, team.c.certificate_no)).label("cert")) \
             .outerjoin(o, and_(t.department_code.is_(None), o.certificate_no == t.certificate_no)) \
-            .outerjoin(team, and_(joint, team.c.inspection_id == t.inspection_id)) \
+            .outerjoin(team, and_(_joint_backfill(), team.c.inspection_id == t.inspection_id)) \
             .where(t.campaign_code == code, t.done_at.is_(None), t.due_at <= now).subquery()
 
     def overdue_by_owner(self, code: str, now: datetime, known: list[str]) -> list[tuple]:
@@ -187,8 +197,8 @@ class ReportQueries:
         t, tm = orm.TaskRow, orm.TeamMemberRow
         overdue = (t.campaign_code == code, t.done_at.is_(None), t.due_at <= now)
         per = select(t.id, func.count(distinct(tm.department_code)).label("n")) \
-            .join(tm, and_(tm.inspection_id == t.inspection_id, tm.released_at.is_(None), tm.specialist.is_(False))) \
-            .where(*overdue, t.kind == "backfill", t.department_code.is_(None), t.certificate_no.is_(None)) \
+            .join(tm, and_(tm.inspection_id == t.inspection_id, _counted_member())) \
+            .where(*overdue, _joint_backfill()) \
             .group_by(t.id).subquery()  # the 'team' branch of ``_owed``
         total = self.conn.execute(select(func.count()).where(*overdue)).scalar() or 0
         joint = self.conn.execute(select(func.count()).select_from(per).where(per.c.n > 1)).scalar() or 0
