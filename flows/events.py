@@ -63,8 +63,8 @@ def _when(at: datetime, tz) -> str:
 def sweep_events(code: str, now: datetime, transitions: list[dict], moved, decided: list[dict], tz=None,
                  campaign_name: str | None = None) -> list[dict]:
     """The events a tick's sweep announces (``emit_event``'s arguments): one per transition, moved deadline and
-    notice (per group of notices above ``NOTICE_EVENTS``), and one more per notice that reached the office. Names come with the dicts (``new_transitions``,
-    the sweep's ``decided``); nothing is decided here."""
+    notice (per group of notices above ``NOTICE_EVENTS``), and one more per notice that reached the office.
+    Names come with the dicts (``new_transitions``, the sweep's ``decided``); nothing is decided here."""
     tz = tz or BEIJING
     name = campaign_name or next((d.get("campaign_name") for d in [*decided, *transitions] if d.get("campaign_name")),
                                  "") or code
