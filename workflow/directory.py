@@ -88,6 +88,17 @@ def uscc(value: Any) -> str:
     return code
 
 
+def _usccs(texts: list[str]) -> list[str] | None:
+    """``uscc`` of each of a column's stripped texts when every one is a valid code; else None (each is then
+    parsed alone, and a bad one says why)."""
+    if not "".join(texts).isascii():
+        return None
+    codes = list(map(str.upper, texts))
+    return codes if uscc_rules.all_valid(codes) else None
+
+
+uscc.many = _usccs  # see ``column_checks``
+
 def code(value: Any) -> str:
     s = unicodedata.normalize("NFKC", _as_text(value)).strip()
     if len(s) > 64:
@@ -203,6 +214,18 @@ def phone(value: Any) -> str:
     return s
 
 
+def _phones(texts: list[str]) -> list[str] | None:
+    """``phone`` of each of a column's stripped texts when every one is ASCII and valid, else None. ``\\s`` is
+    among the pattern's characters, so the texts joined by line breaks match if and only if each one does."""
+    joined = "\n".join(texts)
+    if joined.isascii() and max(map(len, texts)) <= 40 and _PHONE.fullmatch(joined):
+        return texts
+    return None
+
+
+phone.many = _phones
+
+
 _LIST_SPLIT = re.compile(r"[；;\n\r]+")
 
 
@@ -280,6 +303,17 @@ def _capital_unless_individual(record: dict[str, Any]) -> tuple[str, str] | None
     if record.get("registered_capital") is None and record.get("category") not in (None, "个体工商户"):
         return "registered_capital", "必填（个体工商户以外的主体须填写注册资本）"
     return None
+
+
+def _rows_without_capital(columns: dict[str, list[Any]], rows: int) -> list[int] | range:
+    """The rows of a batch (given by column) ``_capital_unless_individual`` may refuse: those with no capital."""
+    capital = columns.get("registered_capital")
+    if capital is None:
+        return range(rows)
+    return [i for i, value in enumerate(capital) if value is None] if None in capital else []
+
+
+_capital_unless_individual.suspects = _rows_without_capital  # see ``importing.parse_batch``
 
 
 ENTERPRISES = Directory("enterprises", "企业", "uscc", columns=(

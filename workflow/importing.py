@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from itertools import repeat
 from typing import Any
 
+from workflow.column_checks import MEMO_LIMIT, SHAREABLE, check_columns
 from workflow.directory import Column, Directory, Invalid, normalise_header, too_long
 from workflow.text_rules import any_control_character, control_character, visible
 
@@ -160,11 +160,6 @@ def read_header(directory: Directory, cells: list[str], path: str, problems: Pro
     return plan
 
 
-# A parsed value reused for an equal cell further down (see ``_Cells``): only types nobody can change in place.
-_SHAREABLE = frozenset({str, int, float, bool, Decimal, date, datetime, type(None)})
-MEMO_LIMIT = 16_384  # distinct cells remembered per column: a status or a date repeats, a phone number rarely
-
-
 class _Cells:
     """A plan's columns compiled for ``parse_row``, which runs once a row (millions for a province).
 
@@ -185,14 +180,18 @@ class _Cells:
         self.aliases = tuple(col.alias for _, col, _ in plan.columns)
 
 
+def _compiled(plan: HeaderPlan) -> _Cells:
+    if plan.cells is None:
+        plan.cells = _Cells(plan)
+    return plan.cells
+
+
 def parse_row(plan: HeaderPlan, number: int, values: list[Any], problems: Problems) -> dict[str, Any] | None:
     """The record of one row, or None after adding its problems.
 
     Text is checked for control characters before anything else (``workflow.text_rules``): a refused
     character is never stripped away, parsed, nor quoted back in another message."""
-    cells = plan.cells
-    if cells is None:
-        cells = plan.cells = _Cells(plan)
+    cells = _compiled(plan)
     record: dict[str, Any] = dict(plan.absent_defaults) if plan.absent_defaults else {}
     ok = True
     width = len(values)
@@ -229,7 +228,7 @@ def parse_row(plan: HeaderPlan, number: int, values: list[Any], problems: Proble
                         problems.add(Problem(number, idx, written, str(exc)))
                         ok = False
                         continue
-                    if len(memo) < MEMO_LIMIT and parsed.__class__ in _SHAREABLE:
+                    if len(memo) < MEMO_LIMIT and parsed.__class__ in SHAREABLE:
                         memo[value] = parsed
                 record[alias] = parsed
                 continue
@@ -259,11 +258,63 @@ def parse_row(plan: HeaderPlan, number: int, values: list[Any], problems: Proble
     return record
 
 
+@dataclass
+class Parsed:
+    """A batch's valid rows: their numbers and, by alias, each file column's values (in row order); what a
+    COPY writes without a record per row (``DirectoryWriter``'s lines take the columns as they are)."""
+
+    numbers: list[int]
+    columns: dict[str, list[Any]]
+    defaults: dict[str, Any]  # the plan's values for columns the file lacks
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def records(self) -> list[dict[str, Any]]:
+        aliases = list(self.columns)
+        records = list(map(dict, map(zip, repeat(aliases), zip(*self.columns.values()))))
+        return [{**self.defaults, **record} for record in records] if self.defaults else records
+
+
+def parse_batch(plan: HeaderPlan, batch: list[tuple[int, list[Any]]], problems: Problems) -> Parsed:
+    """``parse_row`` over a batch of rows: the valid ones, in order, each problem added.
+
+    The batch is checked a column at a time first (``column_checks``), and a row rule reads only the rows its
+    ``suspects`` names (all of them for a rule without it); the rows that check doubts are taken one by one,
+    in row order, with those a rule refuses, so problems arrive as ``parse_row`` adds them."""
+    cells = _compiled(plan)
+    if not batch:
+        return Parsed([], {alias: [] for alias in cells.aliases}, plan.absent_defaults)
+    values, doubtful = check_columns(cells.entries, cells.width, [row for _, row in batch])
+    columns = dict(zip(cells.aliases, values))
+    defaults = plan.absent_defaults
+    refused: dict[int, tuple[str, str]] = {}
+    for rule in plan.directory.row_rules:
+        suspects = rule.suspects(columns, len(batch)) if hasattr(rule, "suspects") else range(len(batch))
+        for i in suspects:
+            if i not in doubtful and i not in refused:
+                broken = rule({**defaults, **{alias: column[i] for alias, column in columns.items()}})
+                if broken:
+                    refused[i] = broken
+    if not doubtful and not refused:
+        return Parsed([number for number, _ in batch], columns, defaults)
+    kept: list[tuple[int, int | dict]] = []  # (row number, the row's index in the batch, or its record)
+    for i, (number, row) in enumerate(batch):
+        if i in doubtful:
+            record = parse_row(plan, number, row, problems)
+            if record is not None:
+                kept.append((number, record))
+        elif i in refused:
+            alias, message = refused[i]
+            problems.add(Problem(number, plan.index_of(alias), plan.header_of(alias), message))
+        else:
+            kept.append((number, i))
+    return Parsed([number for number, _ in kept],
+                  {alias: [column[at] if at.__class__ is int else at[alias] for _, at in kept]
+                   for alias, column in columns.items()}, defaults)
+
+
 def parse_rows(plan: HeaderPlan, batch: list[tuple[int, list[Any]]], problems: Problems) -> list[tuple[int, dict]]:
-    """``parse_row`` over a batch of rows: (row number, record) of the valid ones, in order, each problem added."""
-    out = []
-    for number, values in batch:
-        record = parse_row(plan, number, values, problems)
-        if record is not None:
-            out.append((number, record))
-    return out
+    """``parse_batch`` as (row number, record) pairs."""
+    parsed = parse_batch(plan, batch, problems)
+    return list(zip(parsed.numbers, parsed.records()))

@@ -70,3 +70,35 @@ def test_wrong_check_character_names_the_right_one():
 def test_generated_codes_are_valid_and_in_the_division():
     code = uscc.make("91", "130110", "MA0ABCDE")
     assert code[2:8] == "130110" and uscc.is_valid(code)
+
+
+def test_a_whole_column_is_valid_exactly_when_every_code_is():
+    """``all_valid`` (one pass over a column, for the import) must agree with ``problem`` code by code: one bad
+    code anywhere in a column — a wrong check character, a symbol outside the alphabet, a short code beside a
+    long one, a line break — makes the column doubtful."""
+    rng = random.Random(7)
+    good = []
+    for _ in range(400):
+        body = "".join(rng.choice(REF_ALPHABET) for _ in range(17))
+        good.append(body + reference_check(body))
+    assert uscc.all_valid(good) and uscc.all_valid(good[:1]) and uscc.all_valid([])
+    code = good[123]
+    bad_codes = [
+        code[:17] + REF_ALPHABET[(REF_ALPHABET.index(code[17]) + 1) % 31],
+        code[:5] + "I" + code[6:],  # I, O, Z, S, V are not symbols
+        code[:5] + "\n" + code[6:],
+        code.lower(),
+        code[:17],
+        code + "0",
+    ]
+    for bad in bad_codes:
+        column = [*good[:123], bad, *good[124:]]
+        assert not uscc.all_valid(column), bad
+        assert any(uscc.problem(c) for c in column)
+    shifted = [*good[:10], good[10][:17], good[11] + "0", *good[12:]]  # lengths 17 and 19: the total is right
+    assert not uscc.all_valid(shifted)
+    for _ in range(300):  # a column with one random change agrees with code-by-code checking
+        column = list(good[:50])
+        at, position = rng.randrange(50), rng.randrange(18)
+        column[at] = column[at][:position] + rng.choice(REF_ALPHABET + "IOZ-") + column[at][position + 1:]
+        assert uscc.all_valid(column) == all(uscc.problem(c) is None for c in column)

@@ -162,8 +162,8 @@ class DirectoryWriter:
     @contextmanager
     def stage(self) -> Iterator[_CopyLines]:
         """A temporary table shaped like the target's columns plus the file row number, dropped at commit or
-        rollback; yields the lines (``_CopyLines.add``/``add_many``) that stream records into it with ``COPY``. No other
-        statement may run on the connection until the block ends."""
+        rollback; yields the lines (``_CopyLines.add``/``add_columns``) that stream records into it with
+        ``COPY``. No other statement may run on the connection until the block ends."""
         t = self.target.table
         columns = [self.target.columns[a] for a in self.aliases]
         self.stage_name = f"ssj_stage_{t.name}"
@@ -335,34 +335,39 @@ class _CopyLines:
         if len(pending) >= self._LINES_PER_WRITE:
             self.flush()
 
-    def add_many(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
-        """``add`` for each (row number, record), a column at a time with C loops; a batch with a value to
-        escape (or a list) is written row by row by ``add``."""
-        n = len(batch)
-        records = [record for _, record in batch]
-        columns, nulls = [], 0
+    def add_columns(self, numbers: list[int], columns: dict[str, list[Any]]) -> None:
+        """The rows given by column (``importing.Parsed``: their file row numbers, each file column's values
+        by alias), a column at a time with C loops; a batch with a value to escape (or a list) is written row
+        by row by ``add``."""
+        n = len(numbers)
+        if not n:
+            return
+        texts_by_column, nulls = [], 0
         for alias, typed in self.plan:
-            values = list(map(dict.get, records, repeat(alias, n)))
+            values = columns.get(alias)
+            if values is None:  # a column the file lacks
+                values = [None] * n
             if None in values:
                 nulls += values.count(None)
             if typed is None:
-                columns.append([_NULL if v is None else v for v in values] if None in values else values)
+                texts_by_column.append([_NULL if v is None else v for v in values] if None in values else values)
                 continue
             process, memo = typed
             texts = list(map(memo.get, values))
             if None in texts:
                 texts = [t if t is not None else _NULL if v is None else _formatted(v, process, memo)
                          for t, v in zip(texts, values)]
-            columns.append(texts)
-        columns.append(repeat(self.tail, n) if self.tail else map(str, [number for number, _ in batch]))
+            texts_by_column.append(texts)
+        texts_by_column.append(repeat(self.tail, n) if self.tail else map(str, numbers))
         try:
-            chunk = "\n".join(map("\t".join, zip(*columns)))
+            chunk = "\n".join(map("\t".join, zip(*texts_by_column)))
         except TypeError:  # a list kept in one column (专长)
             chunk = None
         if chunk is None or chunk.count("\\") != nulls + n * self.backslashes \
                 or chunk.count("\t") != n * self.separators or chunk.count("\n") != n - 1 or "\r" in chunk:
-            for number, record in batch:
-                self.add(number, record)
+            aliases = list(columns)
+            for number, values in zip(numbers, zip(*columns.values())):
+                self.add(number, dict(zip(aliases, values)))
             return
         self.flush()
         self.write(chunk + "\n")

@@ -22,8 +22,8 @@ from typing import Any
 from workflow.audit import DIRECTORY_CHAIN, Entry
 from workflow.directory import DIRECTORIES
 from workflow.files.tabular import FileProblem, open_table
-from workflow.importing import (MAX_PROBLEM_LINES, HeaderPlan, ImportRejected, Problem, Problems, parse_row, parse_rows,
-                                read_header)
+from workflow.importing import (MAX_PROBLEM_LINES, HeaderPlan, ImportRejected, Problem, Problems, parse_batch,
+                                parse_row, read_header)
 from workflow.persistence.directory_writer import DirectoryWriter, KeyRepeated
 from workflow.persistence.statistics_refresh import DIRECTORY_TABLES, refresh_statistics
 from workflow.services.identities import require_staff
@@ -111,11 +111,11 @@ def _load_direct(writer: DirectoryWriter, plan: HeaderPlan, table, report: Impor
     try:
         with writer.direct() as lines:
             for batch in _batches(table.rows):
-                records = parse_rows(plan, batch, scratch)
+                parsed = parse_batch(plan, batch, scratch)
                 if scratch:
                     raise _Refused
-                lines.add_many(records)
-                report.rows += len(records)
+                lines.add_columns(parsed.numbers, parsed.columns)
+                report.rows += len(parsed)
     except (_Refused, KeyRepeated):
         report.rows = 0
         return False
@@ -132,9 +132,9 @@ def _load_staged(writer: DirectoryWriter, plan: HeaderPlan, table, problems: Pro
     empty_at_start = writer.is_empty()
     with writer.stage() as lines:
         for batch in _batches(table.rows):
-            records = parse_rows(plan, batch, problems)
-            lines.add_many(records)
-            report.rows += len(records)
+            parsed = parse_batch(plan, batch, problems)
+            lines.add_columns(parsed.numbers, parsed.columns)
+            report.rows += len(parsed)
     if not report.rows:
         if not problems:
             problems.add(Problem(None, 0, None, "文件没有数据行"))
