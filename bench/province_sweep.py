@@ -61,7 +61,7 @@ def worker(database_url: str, now: str, files_dir: str) -> None:
     print(f"READY {top}", flush=True)
     sys.stdin.readline()
     report = sweep(uow)
-    print(f"SWEPT {report.planned} {report.notices} {report.queued}", flush=True)
+    print(f"SWEPT {report.planned} {report.notices} {report.queued} {int(report.busy)}", flush=True)
 
 
 FILES = OUT / "province-sweep-files"
@@ -69,7 +69,8 @@ FILES = OUT / "province-sweep-files"
 
 def _sweep(database: str, now: datetime, workers: int = 1) -> tuple[float, float, list[int]]:
     """The product's sweep at ``now`` by ``workers`` processes: (seconds, largest peak RSS MB, [planned, notices,
-    queued] summed). Its files (the lists attached to the digests) go to ``FILES``, emptied first."""
+    queued, workers that found the pass taken] summed). Its files (the lists attached to the digests) go to
+    ``FILES``, emptied first."""
     files = FILES
     shutil.rmtree(files, ignore_errors=True)
     procs = [subprocess.Popen([sys.executable, "-m", "bench.province_sweep", "--worker",
@@ -86,7 +87,7 @@ def _sweep(database: str, now: datetime, workers: int = 1) -> tuple[float, float
     for p in procs:
         p.stdin.write("GO\n")
         p.stdin.flush()
-    totals, peak, done = [0, 0, 0], 0.0, start
+    totals, peak, done = [0, 0, 0, 0], 0.0, start
     for p, watch in zip(procs, watches):
         words = p.stdout.readline().split()
         done = time.perf_counter()  # the pass reported: the process's exit (freeing its objects) is not the pass
@@ -171,7 +172,7 @@ def run() -> None:
     finally:
         drop(database)
     floor = selected + lists
-    (_, _, (planned, notices, queued)) = figures[1]
+    (_, _, (planned, notices, queued, _)) = figures[1]
     print(f"  at {wave_at.isoformat()}: {due:,} due tasks; {notices:,} notices held in "
           f"{len(written['pending_notices'][1]):,} rows, {queued:,} digests queued "
           f"({len(written['outbox_attachments'][1]):,} attachments), {planned:,} planned")
@@ -183,6 +184,8 @@ def run() -> None:
         print(line(f"sweep, {workers} worker{'s' if workers > 1 else ''}", seconds, floor, rss=rss))
         if totals[1] != notices:
             print(f"  ({workers} workers decided {totals[1]:,} notices, 1 worker {notices:,})")
+        if totals[3]:
+            print(f"  ({totals[3]} of the {workers} workers found the campaign's pass taken and left it to the other)")
     for workers, (seconds, _, _) in figures.items():
         print(f"  ratio: {seconds / floor:.2f}x with {workers} worker{'s' if workers > 1 else ''} (target ≤ 2x)")
 

@@ -336,3 +336,20 @@ def test_an_overdue_list_whose_work_was_done_before_the_office_opened_is_not_sen
     [row] = [r for r in outbox(engine) if r.kind == "overdue" and r.recipient == "admin@rs.luquan.example"]
     assert row.state == "无需发送" and row.sent_at is None
     assert row.last_error == "所列事项在2019年12月2日（星期一）08:30发送前均已办结，未发送", "when, in Beijing time"
+
+
+def test_a_tick_that_finds_the_sweep_taken_leaves_the_pass_to_its_holder(campaign):
+    """Two ticks on one campaign: the one that finds the campaign's sweep taken (a process holding it, released
+    if that process dies) does not sweep beside it, and says so; once the holder is done the pass is free."""
+    from workflow.persistence.locks import try_exclusive
+    from workflow.services.tick import advance
+
+    _, engine, plan = campaign
+    with try_exclusive(engine, f"sweep|{plan.code}") as held:
+        assert held
+        advanced = advance(UnitOfWork(engine, now=at("2019-11-28T09:30"), actor=SYSTEM, campaign=plan.code))
+        assert advanced.swept.busy and advanced.swept.notices == 0
+        assert ("info", "另一个定时推进正在检查本项目的期限和提醒，本次不重复检查（由它发出到期的通知）") in advanced.notes()
+        assert [r for r in outbox(engine) if r.kind != "dispatch"] == []
+    report = run_sweep(engine, plan, "2019-11-28T09:30")
+    assert not report.busy and report.notices == len(open_confirm_tasks(engine)) > 0

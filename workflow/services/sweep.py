@@ -37,6 +37,7 @@ class SweepReport:
     queued: int = 0  # digests queued (one per recipient and stage)
     decided: list[dict] = field(default_factory=list)  # one per notice: task, stage, step, level, USCC, names (events)
     uncovered: dict[int, int] = field(default_factory=dict)  # missing calendar year -> tasks whose notice waits on it
+    busy: bool = False  # another process was sweeping the campaign: this one left the pass to it
 
     def add(self, other: SweepReport) -> None:
         self.planned += other.planned
@@ -50,18 +51,27 @@ class SweepReport:
 def sweep(uow, *, batch: int = 1000) -> SweepReport:
     """One pass: every open task of the campaign whose next notice has come (or is not planned yet).
 
-    The due set is read once (its ids, in id order) and claimed a batch at a time by
-    primary key, one transaction per batch: no batch reads or sorts the whole due set
-    again. The transaction holds the campaign's chain head first (the lock order,
-    ``services/uow.py``), so on PostgreSQL several workers on one campaign take its
-    batches in turn and never handle the same task (the claim's ``FOR UPDATE SKIP
-    LOCKED``, its re-check that the task is still due, and the level's compare-and-set
-    are the backstops); on SQLite the write transaction serialises them. When the ids
-    read run out the due set is read again (what fell due meanwhile, what a batch rolled
-    back left); the pass ends when a fresh read yields nothing to claim. A batch that lost
-    a deadlock is rolled back whole and claimed again. Then the run's notices (and any a
-    crashed run left held) go out as digests.
+    One process sweeps a campaign at a time (``uow.exclusive``, released if it dies): a second tick that finds
+    the pass taken leaves it to the holder (``SweepReport.busy``), which claims every due task until none is
+    left — two workers on one campaign share one audit chain head, so they could only take its batches in
+    turn, each re-reading what the other had just claimed.
+
+    The due set is read once (its ids, in id order) and claimed a batch at a time by primary key, one
+    transaction per batch: no batch reads or sorts the whole due set again. The transaction holds the
+    campaign's chain head first (the lock order, ``services/uow.py``); the claim's ``FOR UPDATE SKIP LOCKED``,
+    its re-check that the task is still due, and the level's compare-and-set keep a task from being handled
+    twice even so. When the ids read run out the due set is read again (what fell due meanwhile, what a batch
+    rolled back left); the pass ends when a fresh read yields nothing to claim. A batch that lost a deadlock is
+    rolled back whole and claimed again. Then the run's notices (and any a crashed run left held) go out as
+    digests.
     """
+    with uow.exclusive(f"sweep|{uow.code}") as mine:
+        if not mine:
+            return SweepReport(busy=True)
+        return _pass(uow, batch)
+
+
+def _pass(uow, batch: int) -> SweepReport:
     report = SweepReport()
     due = _DueSet()
     with fewer_collections():  # a wave's notices live until the pass ends (services/collector.py)

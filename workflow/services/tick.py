@@ -45,6 +45,8 @@ class Advanced:
             notes.append((INFO, "比对确认已全部完成，已请领导小组办公室收集各参与方的执法人员抽取承诺值（ssj match commit）"))
         if self.forms:
             notes.append((INFO, f"已生成一企一表 {self.forms.forms} 份并派发给执法人员：{self.forms.schedule.parent.resolve() / '一企一表'}"))
+        if self.swept.busy:
+            notes.append((INFO, "另一个定时推进正在检查本项目的期限和提醒，本次不重复检查（由它发出到期的通知）"))
         notes += [(WARNING, problem) for problem in self.problems]
         for change in self.moved:
             if change.before != change.after or change.kept:
