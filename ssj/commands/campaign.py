@@ -134,8 +134,9 @@ def campaign_status_cmd(call: Call, code: str) -> None:
         for line in status["mailbox"]:
             out(f"    {line}")
     s = status["sampling"]
-    out(f"  当前名录中符合抽取条件的企业 {s['eligible_now']} 户，按 {s['ratio']}（{s['rounding']}）应抽取 "
-        f"{s['expected_sample_size']} 户。")
+    if s["eligible_now"] is not None:  # before the draw (after it, the draw's line above has its numbers)
+        out(f"  当前名录中符合抽取条件的企业 {s['eligible_now']} 户，按 {s['ratio']}（{s['rounding']}）应抽取 "
+            f"{s['expected_sample_size']} 户。")
 
 
 @command(cli, "withdraw", changes=True, help="撤出一个抽中的企业（已抽取、已确认或已分派时），须说明理由。")

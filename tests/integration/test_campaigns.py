@@ -18,8 +18,9 @@ def test_create_and_status(loaded):
     assert doc["created_at"] == "2019-11-26T02:00:00+00:00", "stored in UTC"
     assert [d["code"] for d in doc["departments"]] == ["SJ", "SW", "RS", "HB", "YJ", "XF", "TJ"]
     assert doc["departments"][0]["name"] == "鹿泉区市场监督管理局"
-    assert doc["sampling"]["eligible_now"] > 0
+    assert doc["sampling"]["eligible_now"] > 0 and doc["sampling"]["expected_sample_size"] > 0, "before the draw"
     text = loaded("campaign", "status", "luquan-2019-h2")
+    assert f"当前名录中符合抽取条件的企业 {doc['sampling']['eligible_now']} 户" in text.out
     assert "SJ 鹿泉区市场监督管理局（牵头）" in text.out
     assert "部门比对确认（confirm）：派发后2个工作日内" in text.out, "the office's name for it, the file's key after"
 

@@ -169,6 +169,10 @@ def test_the_public_draw_prints_exactly_the_documented_keys_and_dispatches(commi
     assert witness == STORED_WITNESS and json.loads(stored) == doc["parties"], "the revealed secrets kept after the run"
     status = json.loads(ssj("campaign", "status", CODE, "--json").out)
     assert status["inspections"]["sampled"] == doc["sample_size"]
+    assert status["draw"]["eligible"] > doc["sample_size"] and status["sampling"]["eligible_now"] is None, \
+        "once drawn, the status shows the draw's own numbers and does not count the directory again"
+    text = ssj("campaign", "status", CODE).out
+    assert f"符合条件 {status['draw']['eligible']} 户" in text and "当前名录中符合抽取条件" not in text
 
 
 def test_the_text_output_prints_the_campaign_chain_head(committed, db_url, tmp_path):

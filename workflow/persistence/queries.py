@@ -230,11 +230,12 @@ class ReportQueries:
             found.update((n, at.astimezone(tz).date()) for n, at in enumerate(row) if at is not None)
         return dict(found)
 
-    def statistics(self, code: str, departments: list[tuple[str, str]]):
-        """The seed's statistics table: the total row, then one per department ((code, name), in order)."""
+    def statistics(self, code: str, departments: list[tuple[str, str]], beside=None):
+        """The seed's statistics table: the total row, then one per department ((code, name), in order);
+        ``beside`` runs its largest aggregate on another connection (``persistence.statistics``)."""
         from workflow.persistence.statistics import campaign_statistics
 
-        return campaign_statistics(self.conn, code, departments)
+        return campaign_statistics(self.conn, code, departments, beside)
 
     def department_states(self, code: str) -> list[tuple[str, str, int]]:
         """(department, state, enterprises) over the enterprises each department was dispatched and did not decline."""

@@ -6,6 +6,8 @@ table: once per department and item, and once more — only the rows counted for
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future
 
 from sqlalchemy import Connection, and_, case, func, literal, or_, select, union_all
 
@@ -55,8 +57,13 @@ def _enterprises_counted(conn: Connection, code: str) -> dict[str | None, dict[s
     return {row[0]: dict(zip(_ENTERPRISE_COLUMNS, (int(n or 0) for n in row[1:]))) for row in conn.execute(query)}
 
 
-def _columns(conn: Connection, code: str) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-    """(the total row's values, per department the values of its row)."""
+Beside = Callable[[Callable[[Connection], dict]], Future]  # runs a read on another connection, same snapshot
+
+
+def _columns(conn: Connection, code: str, beside: Beside | None) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """(the total row's values, per department the values of its row). The enterprises counted per flag — the
+    largest aggregate — are read ``beside`` the others when the caller can (``UnitOfWork.aside``)."""
+    counted = beside(lambda other: _enterprises_counted(other, code)) if beside is not None else None
     live = _live(code)
     per: dict[str, Counter] = {}
 
@@ -77,7 +84,7 @@ def _columns(conn: Connection, code: str) -> tuple[dict[str, int], dict[str, dic
     add("contents", [(dept, contents.get(item_code, 0)) for dept, item_code, *_ in used])
     add("problem_items", [(dept, problems) for dept, _, problems, _ in used])
     add("questions", [(dept, questions) for dept, *_, questions in used])
-    enterprises = _enterprises_counted(conn, code)
+    enterprises = counted.result() if counted is not None else _enterprises_counted(conn, code)
     for dept, values in enterprises.items():
         if dept is not None:
             per.setdefault(dept, Counter()).update(values)
@@ -92,9 +99,10 @@ def _columns(conn: Connection, code: str) -> tuple[dict[str, int], dict[str, dic
         "questions": sum(questions for *_, questions in used),
     }
     return total, {dept: dict(c) for dept, c in per.items()}
-def campaign_statistics(conn: Connection, code: str, departments: list[tuple[str, str]]) -> list[StatsRow]:
+def campaign_statistics(conn: Connection, code: str, departments: list[tuple[str, str]],
+                        beside: Beside | None = None) -> list[StatsRow]:
     """The total row, then one row per participating department ((code, name), in the plan's order)."""
-    total, per = _columns(conn, code)
+    total, per = _columns(conn, code, beside)
     rows = [StatsRow(TOTAL, total)]
     keys = [key for key, _ in COLUMNS]
     for dept, name in departments:

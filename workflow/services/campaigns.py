@@ -208,8 +208,10 @@ def campaign_status(uow) -> dict[str, Any]:
         plan = uow.plan
         row = uow.campaigns.row(plan.code)
         departments = uow.directory.department_names()
-        eligible, expected = eligible_numbers(uow, plan)
         draw = draw_summary(uow)
+        # Planning numbers until the draw is committed; then the draw's own (``draw.eligible``): the sample is
+        # fixed, and counting a province's directory again would be most of the screen's time.
+        eligible, expected = eligible_numbers(uow, plan) if draw is None else (None, None)
         counts = uow.campaigns.state_counts(plan.code)
         simulation = uow.simulation
     mail = mail_problems(uow)

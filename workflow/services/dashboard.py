@@ -95,7 +95,7 @@ def dashboard(uow, *, mail: bool = True) -> Board:
     with uow:
         plan = uow.plan
         names = uow.directory.department_names()
-        per = uow.reports.department_states(plan.code)
+        per = uow.aside(lambda side: side.reports.department_states(plan.code))  # beside the overdue lists
         totals = uow.campaigns.state_counts(plan.code)
         owners = Owners(uow)  # who owes what: looked up once for the three lists
         overdue = overdue_summary(uow, owners, shown=LISTED)
@@ -103,6 +103,7 @@ def dashboard(uow, *, mail: bool = True) -> Board:
         period, soon, soon_total = due_soon(uow, owners=owners)
         note = report_note(uow)
         findings = check_plan(plan, uow.calendar)
+        per = per.result()
     health = mail_health(uow, enabled=mail)
     mail_line = problem_summary({"counts": health.problems})
     tz = plan.tz

@@ -22,7 +22,8 @@ from workflow.statistics import COLUMNS, StatsRow
 
 def statistics(uow) -> list[StatsRow]:
     names = uow.directory.department_names()
-    return uow.reports.statistics(uow.plan.code, [(d.code, names.get(d.code, d.code)) for d in uow.plan.departments])
+    return uow.reports.statistics(uow.plan.code, [(d.code, names.get(d.code, d.code)) for d in uow.plan.departments],
+                                  beside=lambda read: uow.aside(lambda side: read(side.conn)))
 
 
 def enterprise_results(uow) -> list[tuple]:
@@ -180,8 +181,9 @@ def write_summary_report(uow, path: Path) -> None:
     """``ssj report summary``: the numbers, progress over time, the departments' summaries, the plan's findings."""
     with uow:
         plan = uow.plan
+        progress = uow.aside(progress_by_day)  # beside the statistics: the two take both cores
         rows = statistics(uow)
-        progress = progress_by_day(uow)
+        progress = progress.result()
         counts = uow.campaigns.state_counts(plan.code)
         names = uow.directory.department_names()
         latest = uow.documents.latest(plan.code, "summary")
