@@ -77,7 +77,7 @@ def sweep_deadlines(url: str, code: str, now: datetime, files_dir: str | None) -
         (logger.warning if level == WARNING else logger.info)("%s", note)
     report = advanced.swept
     announce_sweep(code, now, transitions, advanced.moved, report.decided)
-    return {"planned": report.planned, "notices": report.notices, "queued": report.queued,
+    return {"planned": report.planned, "notices": report.notices, "queued": report.queued, "busy": report.busy,
             "transitions": len(transitions), "stages": dict(Counter(n["stage"] for n in report.decided)),
             "to_office": sum(n["step"] == "office" for n in report.decided),
             "forms": advanced.forms.forms if advanced.forms else 0,

@@ -342,7 +342,9 @@ def test_a_tick_that_finds_the_sweep_taken_leaves_the_pass_to_its_holder(campaig
     """Two ticks on one campaign: the one that finds the campaign's sweep taken (a process holding it, released
     if that process dies) does not sweep beside it, and says so; once the holder is done the pass is free."""
     from workflow.persistence.locks import try_exclusive
+    from workflow.services.mail_health import MailHealth, MailVerdict
     from workflow.services.tick import advance
+    from workflow.services.tick_summary import tick_summary
 
     _, engine, plan = campaign
     with try_exclusive(engine, f"sweep|{plan.code}") as held:
@@ -351,5 +353,9 @@ def test_a_tick_that_finds_the_sweep_taken_leaves_the_pass_to_its_holder(campaig
         assert advanced.swept.busy and advanced.swept.notices == 0
         assert ("info", "另一个定时推进正在检查本项目的期限和提醒，本次不重复检查（由它发出到期的通知）") in advanced.notes()
         assert [r for r in outbox(engine) if r.kind != "dispatch"] == []
+        verdict = MailVerdict(plan.code, plan.name, False, 0, "", MailHealth(False, 0, 0, 0, None, None), {})
+        line = tick_summary(UnitOfWork(engine, now=at("2019-11-28T09:30"), actor=SYSTEM, campaign=plan.code),
+                            {"busy": True}, None, verdict)
+        assert line == f"期限检查 {plan.code} 11-28 09:30：到期通知由另一个定时推进发出", "the board's line says who sends"
     report = run_sweep(engine, plan, "2019-11-28T09:30")
     assert not report.busy and report.notices == len(open_confirm_tasks(engine)) > 0

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from tests.integration.conftest import CODE
 from workflow.persistence import orm
 from workflow.persistence.database import make_engine
+from workflow.statistics import COLUMNS
 
 ITEMS_CSV = Path(__file__).resolve().parents[2] / "examples" / "district" / "items.csv"
 NOW = "2019-12-16T10:00"
@@ -49,6 +50,11 @@ def test_every_number_of_the_statistics_table(reported, tmp_path):
     with open(tmp_path / "stats.csv", encoding="utf-8-sig") as fh:
         table = list(csv.reader(fh))
     assert table[1][0] == "合计" and [int(x) for x in table[1][1:]] == rows["合计"]
+    summary = ssj("report", "summary", CODE, "--out", tmp_path / "summary.xlsx", "--now", NOW)
+    assert summary.code == 0, summary.err
+    figures = dict(openpyxl.load_workbook(tmp_path / "summary.xlsx")["概况"].iter_rows(min_row=5, values_only=True))
+    assert [figures[label] for _, label in COLUMNS] == rows["合计"], \
+        "the summary counts its total row alone (no department rows) and gets the table's numbers"
 
 
 def test_publication_files_and_no_personal_data(reported, db_url, tmp_path):

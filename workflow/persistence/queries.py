@@ -237,6 +237,12 @@ class ReportQueries:
 
         return campaign_statistics(self.conn, code, departments, beside)
 
+    def statistics_total(self, code: str, departments: list[str], beside=None):
+        """The statistics table's total row alone (``persistence.statistics.campaign_total``)."""
+        from workflow.persistence.statistics import campaign_total
+
+        return campaign_total(self.conn, code, departments, beside)
+
     def department_states(self, code: str) -> list[tuple[str, str, int]]:
         """(department, state, enterprises) over the enterprises each department was dispatched and did not decline."""
         i, a = orm.InspectionRow, orm.InspectionDepartment

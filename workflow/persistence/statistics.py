@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from sqlalchemy import Connection, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Connection, and_, case, exists, func, literal, or_, select, union_all
 
 from workflow.inspection import WITHDRAWN
 from workflow.persistence import orm
@@ -57,6 +57,28 @@ def _enterprises_counted(conn: Connection, code: str) -> dict[str | None, dict[s
     return {row[0]: dict(zip(_ENTERPRISE_COLUMNS, (int(n or 0) for n in row[1:]))) for row in conn.execute(query)}
 
 
+def _counted_in_total(conn: Connection, code: str) -> dict[str, int]:
+    """The total row's part of ``_enterprises_counted``: each enterprise once, whatever its departments."""
+    flags = list(_ENTERPRISE_COLUMNS.values())
+    per_enterprise = select(*(func.max(_one(f)).label(f.key) for f in flags)).join(i, i.id == ir.inspection_id) \
+        .where(_live(code), or_(*flags)).group_by(ir.inspection_id).subquery()
+    row = conn.execute(select(*(func.sum(per_enterprise.c[f.key]) for f in flags))).one()
+    return dict(zip(_ENTERPRISE_COLUMNS, (int(n or 0) for n in row)))
+
+
+def _item_totals(used: list[tuple[str, str, int, int]], contents: dict[str, int]) -> dict[str, int]:
+    """The total row's item columns from ``_per_item`` (an item is one department's)."""
+    return {"items": len({item_code for _, item_code, *_ in used}),
+            "contents": sum(contents.get(item_code, 0) for _, item_code, *_ in used),
+            "problem_items": sum(problems for *_, problems, _ in used),
+            "questions": sum(questions for *_, questions in used)}
+
+
+def _contents(conn: Connection, used: list) -> dict[str, int]:
+    return dict(conn.execute(select(content.item_code, func.count()).group_by(content.item_code)).all()) \
+        if used else {}
+
+
 Beside = Callable[[Callable[[Connection], dict]], Future]  # runs a read on another connection, same snapshot
 
 
@@ -78,8 +100,7 @@ def _columns(conn: Connection, code: str, beside: Beside | None) -> tuple[dict[s
                                       .where(live, tm.specialist.is_(False), tm.released_at.is_(None))
                                       .group_by(tm.department_code)))
     used = _per_item(conn, code)
-    contents = dict(conn.execute(select(content.item_code, func.count()).group_by(content.item_code)).all()) \
-        if used else {}
+    contents = _contents(conn, used)
     add("items", Counter(dept for dept, *_ in used).items())
     add("contents", [(dept, contents.get(item_code, 0)) for dept, item_code, *_ in used])
     add("problem_items", [(dept, problems) for dept, _, problems, _ in used])
@@ -92,13 +113,33 @@ def _columns(conn: Connection, code: str, beside: Beside | None) -> tuple[dict[s
         "enterprises": conn.execute(select(func.count()).where(live)).scalar() or 0,
         "officer_pairs": sum(c["officer_pairs"] for c in per.values()),
         "departments": sum(1 for c in per.values() if c["enterprises"]),
-        "items": len({item_code for _, item_code, *_ in used}),
-        "contents": sum(contents.get(item_code, 0) for _, item_code, *_ in used),  # an item is one department's
-        "problem_items": sum(problems for *_, problems, _ in used),
+        **_item_totals(used, contents),
         **{key: enterprises.get(None, {}).get(key, 0) for key in _ENTERPRISE_COLUMNS},
-        "questions": sum(questions for *_, questions in used),
     }
     return total, {dept: dict(c) for dept, c in per.items()}
+
+
+def campaign_total(conn: Connection, code: str, departments: list[str], beside: Beside | None = None) -> StatsRow:
+    """The total row alone (``report summary`` shows no other): ``campaign_statistics``' first row without the
+    per-department counts behind the other rows — those read every department's answer for every enterprise.
+    A department counts in 涉及检查部门 when it inspects a live enterprise: one EXISTS each, which stops at the
+    first it finds."""
+    counted = beside(lambda other: _counted_in_total(other, code)) if beside is not None else None
+    live = _live(code)
+    used = _per_item(conn, code)
+    inspecting = [exists(select(a.inspection_id).join(i, i.id == a.inspection_id)
+                         .where(live, a.department_code == dept, a.inspects.is_(True))) for dept in departments]
+    values = {
+        "enterprises": conn.execute(select(func.count()).where(live)).scalar() or 0,
+        "officer_pairs": conn.execute(select(func.count()).select_from(tm).join(i, i.id == tm.inspection_id)
+                                      .where(live, tm.specialist.is_(False), tm.released_at.is_(None))).scalar() or 0,
+        "departments": sum(conn.execute(select(*inspecting)).one()) if inspecting else 0,
+        **_item_totals(used, _contents(conn, used)),
+        **(counted.result() if counted is not None else _counted_in_total(conn, code)),
+    }
+    return StatsRow(TOTAL, values)
+
+
 def campaign_statistics(conn: Connection, code: str, departments: list[tuple[str, str]],
                         beside: Beside | None = None) -> list[StatsRow]:
     """The total row, then one row per participating department ((code, name), in the plan's order)."""

@@ -23,7 +23,12 @@ from workflow.statistics import COLUMNS, StatsRow
 def statistics(uow) -> list[StatsRow]:
     names = uow.directory.department_names()
     return uow.reports.statistics(uow.plan.code, [(d.code, names.get(d.code, d.code)) for d in uow.plan.departments],
-                                  beside=lambda read: uow.aside(lambda side: read(side.conn)))
+                                  beside=_beside(uow))
+
+
+def _beside(uow):
+    """A statistics read on another connection of the same snapshot (``UnitOfWork.aside``)."""
+    return lambda read: uow.aside(lambda side: read(side.conn))
 
 
 def enterprise_results(uow) -> list[tuple]:
@@ -182,7 +187,7 @@ def write_summary_report(uow, path: Path) -> None:
     with uow:
         plan = uow.plan
         progress = uow.aside(progress_by_day)  # beside the statistics: the two take both cores
-        rows = statistics(uow)
+        total = uow.reports.statistics_total(plan.code, [d.code for d in plan.departments], beside=_beside(uow))
         progress = progress.result()
         counts = uow.campaigns.state_counts(plan.code)
         names = uow.directory.department_names()
@@ -190,7 +195,7 @@ def write_summary_report(uow, path: Path) -> None:
         notes = _notes(uow, redraw_note(uow), head=f"{plan.office}  {plan.document_no}  ")
         findings = check_plan(plan, uow.calendar)
     book = ReportBook()
-    figures = [(label, value) for (_, label), value in zip(COLUMNS, rows[0].cells())]
+    figures = [(label, value) for (_, label), value in zip(COLUMNS, total.cells())]
     figures += [(f"检查对象：{STATE_LABELS[state]}（户）", n) for state, n in counts.items()]
     book.sheet("概况", f"{plan.name} 工作总结", ("指标", "数值"), figures, notes=notes)
     table = book.sheet("进度", f"{plan.name} 进度（各状态累计户数）", ("日期", *(STATE_LABELS[s] for s in STATES)),
