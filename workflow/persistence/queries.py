@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Select, and_, case, distinct, exists, func, literal, null, select, text
+from sqlalchemy import Connection, Select, and_, case, distinct, exists, func, literal, null, select, text, union_all
 
 from workflow.campaign_file import CampaignPlan, Sampling
 from workflow.persistence import orm
@@ -149,14 +149,17 @@ class ReportQueries:
     def open_task_groups(self, code: str, *, due_after: datetime, due_until: datetime) -> list:
         """Open tasks falling due in a window (``due_after`` exclusive), counted (``n``) per due instant, kind,
         department and officer — and, for a joint back-fill (owed by its team), per inspection: the board's
-        "due soon" from one GROUP BY, not a row per task (a province's first week is a million confirmations)."""
+        "due soon" from two GROUP BYs, not a row per task (a province's first week is a million confirmations).
+        The joint back-fills are counted on their own: grouped with the rest by a key holding their inspection,
+        the planner expects a group per task and sorts a million rows instead of hashing a dozen groups."""
         t = orm.TaskRow
-        team = case((_joint_backfill(), t.inspection_id), else_=null())
-        return self.conn.execute(
-            select(t.due_at, t.kind, t.department_code, t.certificate_no, team.label("inspection_id"),
-                   func.count().label("n"))
-            .where(t.campaign_code == code, t.done_at.is_(None), t.due_at > due_after, t.due_at <= due_until)
-            .group_by(t.due_at, t.kind, t.department_code, t.certificate_no, team)).all()
+        window = (t.campaign_code == code, t.done_at.is_(None), t.due_at > due_after, t.due_at <= due_until)
+        owned = select(t.due_at, t.kind, t.department_code, t.certificate_no, null().label("inspection_id"),
+                       func.count().label("n")).where(*window, ~_joint_backfill()) \
+            .group_by(t.due_at, t.kind, t.department_code, t.certificate_no)
+        joint = select(t.due_at, t.kind, null(), null(), t.inspection_id, func.count()) \
+            .where(*window, _joint_backfill()).group_by(t.due_at, t.kind, t.inspection_id)
+        return self.conn.execute(union_all(owned, joint)).all()
 
     def _owed(self, code: str, now: datetime, *, members: bool = True):
         """Each overdue task once per owing department: (id, due, inspection, branch, department, certificate). Branch
