@@ -273,18 +273,23 @@ def escalated_to_office(uow, owners: Owners | None = None) -> list[Escalated]:
         return []
     rows = uow.reports.open_tasks(plan.code, level_at_least=level)
     people = People(uow, [r.inspection_id for r in rows if r.inspection_id])  # the steps each task skipped
+    reached_at: dict[tuple, datetime | None] = {}  # a wave's tasks share a few (deadline, steps skipped)
+
+    def since(due: datetime, skip: frozenset[str]) -> datetime | None:
+        if (due, skip) not in reached_at:
+            try:
+                reached_at[due, skip] = next((n.at for n in schedule(due, plan.escalation, uow.calendar, plan.tz,
+                                                                     opens=plan.office_hours.opens, skip=skip)
+                                              if n.level == level), None)
+            except CalendarCoverageError:
+                reached_at[due, skip] = None
+        return reached_at[due, skip]
     out = []
     for row, item in zip(rows, _items(uow, rows, owners or Owners(uow), late=True)):
         skip = people.skipped(row)
         if "office" in skip:  # the office is who does it (a publication): at the top, never escalated to it
             continue
-        try:
-            since = next((n.at for n in schedule(item.due, plan.escalation, uow.calendar, plan.tz,
-                                                 opens=plan.office_hours.opens, skip=skip)
-                          if n.level == level), None)
-        except CalendarCoverageError:
-            since = None
-        out.append(Escalated(item, since))
+        out.append(Escalated(item, since(item.due, skip)))
     return out
 
 
