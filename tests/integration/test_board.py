@@ -100,6 +100,17 @@ def test_the_summary_counts_each_overdue_task_once_and_names_whom_to_ring(visite
     [backfill] = [line for line in escalated.splitlines() if "回填检查结果" in line]
     assert backfill.startswith("- 2019年12月23日（星期一）08:30起 · ") and f" · {len(joint)} 项：" in backfill, "since when, how many"
     assert all(enterprises[u] in backfill for u in joint), "the enterprises the office now chases"
+    assert backfill.endswith("：" + "、".join(sorted(enterprises[u] for u in joint))), "by name"
+    [acknowledge] = [line for line in escalated.splitlines() if "执法人员确认一企一表" in line]
+    total, per = acknowledge.rsplit(" · ", 1)[1].split(" 项：", 1)
+    with engine.connect() as conn:  # the officers' tasks, counted per officer by SQL, told per department
+        owed = dict(conn.execute(select(orm.Department.name, func.count()).select_from(orm.TaskRow)
+                                 .join(orm.Officer, orm.Officer.certificate_no == orm.TaskRow.certificate_no)
+                                 .join(orm.Department, orm.Department.code == orm.Officer.department_code)
+                                 .where(orm.TaskRow.kind == "acknowledge", orm.TaskRow.done_at.is_(None))
+                                 .group_by(orm.Department.name)).all())
+    assert set(per.split("、")) == {f"{name} {n} 项" for name, n in owed.items()} and \
+        int(total) == sum(owed.values()) > len(owed), "how many each department's officers owe"
 
     report = ssj("report", "overdue", CODE, "--out", tmp_path / "overdue.xlsx", "--now", "2019-12-23T10:00")
     assert report.code == 0 and f"逾期事项 {distinct} 项" in report.out

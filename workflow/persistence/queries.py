@@ -7,10 +7,12 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Select, and_, case, distinct, exists, func, literal, null, select, text, union_all
+from sqlalchemy import (Connection, Select, and_, case, distinct, exists, func, literal, null, or_, select, text,
+                        union_all)
 
 from workflow.campaign_file import CampaignPlan, Sampling
 from workflow.persistence import orm
+from workflow.persistence.bulk import among
 
 # The instant an inspection reached each state, in ``workflow.inspection.STATES`` order.
 _STAMPS = ("sampled_at", "confirmed_at", "assigned_at", "inspected_at", "reported_at", "published_at", "withdrawn_at")
@@ -160,6 +162,44 @@ class ReportQueries:
         joint = select(t.due_at, t.kind, null(), null(), t.inspection_id, func.count()) \
             .where(*window, _joint_backfill()).group_by(t.due_at, t.kind, t.inspection_id)
         return self.conn.execute(union_all(owned, joint)).all()
+
+    def escalated_groups(self, code: str, level: int) -> list:
+        """Open tasks whose notices reached ``level``, counted (``n``, the first task's id ``first_id``) per due
+        instant, kind, department and officer — and, for a back-fill (whose people are its team's), per
+        inspection: the board's escalated card from two GROUP BYs, not a row per task."""
+        t = orm.TaskRow
+        escalated = (t.campaign_code == code, t.done_at.is_(None), t.escalation_level >= level)
+        owned = select(t.due_at, t.kind, t.department_code, t.certificate_no, null().label("inspection_id"),
+                       func.count().label("n"), func.min(t.id).label("first_id")) \
+            .where(*escalated, t.kind != "backfill").group_by(t.due_at, t.kind, t.department_code, t.certificate_no)
+        backfills = select(t.due_at, t.kind, t.department_code, t.certificate_no, t.inspection_id, func.count(),
+                           func.min(t.id)).where(*escalated, t.kind == "backfill") \
+            .group_by(t.due_at, t.kind, t.department_code, t.certificate_no, t.inspection_id)
+        return self.conn.execute(union_all(owned, backfills)).all()
+
+    def escalated_enterprises(self, code: str, level: int, kind: str, due: datetime, owners: list | None,
+                              shown: int) -> tuple[list[str], int]:
+        """The enterprises of the open tasks of ``kind`` due at ``due`` whose notices reached ``level`` — of those
+        ``owners`` owe (``escalated_groups`` rows; None: all of them): the first ``shown`` names (the USCC where
+        there is none), in code-point order, and how many there are."""
+        t, i, e = orm.TaskRow, orm.InspectionRow, orm.Enterprise
+        label = func.coalesce(func.nullif(e.name, ""), i.uscc)
+        if owners is None:
+            owned = literal(True)
+        elif kind == "backfill":
+            owned = among(self.conn, t.inspection_id, sorted({o.inspection_id for o in owners}))
+        else:
+            owned = or_(*(and_(t.department_code.is_(None) if o.department_code is None else
+                               t.department_code == o.department_code,
+                               t.certificate_no.is_(None) if o.certificate_no is None else
+                               t.certificate_no == o.certificate_no) for o in owners))
+        found = select(label.label("label")).select_from(t).join(i, i.id == t.inspection_id) \
+            .outerjoin(e, e.uscc == i.uscc) \
+            .where(t.campaign_code == code, t.done_at.is_(None), t.escalation_level >= level, t.kind == kind,
+                   t.due_at == due, owned).distinct().subquery()
+        in_order = found.c.label.collate("C" if self.conn.dialect.name == "postgresql" else "BINARY")
+        first = self.conn.execute(select(found.c.label, func.count().over()).order_by(in_order).limit(shown)).all()
+        return [name for name, _ in first], first[0][1] if first else 0
 
     def _owed(self, code: str, now: datetime, *, members: bool = True):
         """Each overdue task once per owing department: (id, due, inspection, branch, department, certificate). Branch

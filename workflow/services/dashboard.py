@@ -65,28 +65,16 @@ def _more(lines: list[str], total: int, where: str) -> list[str]:
     return lines + (["", f"另有 {total - LISTED} 项未列出，见{where}。"] if total > LISTED else [])
 
 
-def _names(names: list[str], shown: int = 8) -> str:
-    return "、".join(names[:shown]) + (f" 等 {len(names)} 户" if len(names) > shown else "")
-
-
 def _escalation_groups(escalated, tz) -> list[tuple[str, str, str, str, int]]:
     """The escalated tasks by (since, what, due): the enterprises concerned, or the departments and their counts."""
-    groups: dict[tuple, list] = {}
-    for e in escalated:
-        groups.setdefault((e.since is None, e.since, e.item.kind, e.item.due), []).append(e.item)
     out = []
-    for (_, since, kind, due), items in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or kv[0][3],
-                                                                              kv[0][2], kv[0][3]), reverse=False):
-        enterprises = sorted({x.enterprise or x.uscc for x in items if x.uscc})
-        if enterprises:
-            who = _names(enterprises)
+    for e in sorted(escalated, key=lambda e: (e.since is None, e.since or e.due, e.kind, e.due)):
+        if e.enterprises:
+            who = "、".join(e.names) + (f" 等 {e.enterprises} 户" if e.enterprises > len(e.names) else "")
         else:
-            per: dict[str, int] = {}
-            for x in items:
-                per[x.department] = per.get(x.department, 0) + 1
-            who = "、".join(d if set(per.values()) == {1} else f"{d} {n} 项" for d, n in per.items())
-        out.append((f"{instant_words(since, tz)}起" if since else "—", TASK_LABELS.get(kind, kind),
-                    deadline_words(due, tz), who, len(items)))
+            who = "、".join(d if {n for _, n in e.departments} == {1} else f"{d} {n} 项" for d, n in e.departments)
+        out.append((f"{instant_words(e.since, tz)}起" if e.since else "—", TASK_LABELS.get(e.kind, e.kind),
+                    deadline_words(e.due, tz), who, e.tasks))
     return out
 
 
@@ -99,7 +87,7 @@ def dashboard(uow, *, mail: bool = True) -> Board:
         totals = uow.campaigns.state_counts(plan.code)
         owners = Owners(uow)  # who owes what: looked up once for the three lists
         overdue = overdue_summary(uow, owners, shown=LISTED)
-        escalated = escalated_to_office(uow, owners)
+        escalated_total, escalated = escalated_to_office(uow, owners)
         period, soon, soon_total = due_soon(uow, owners=owners)
         note = report_note(uow)
         findings = check_plan(plan, uow.calendar)
@@ -125,7 +113,7 @@ def dashboard(uow, *, mail: bool = True) -> Board:
     if note:
         lines += [f"**{note}**", ""]
     lines += [f"`{text_bar(progress)}` **{progress:g}%**　已回填或已公示 {done} 户 / 应检查 {live} 户", ""]
-    lines += [f"逾期事项 **{overdue.total}** 项 · 已督办至领导小组办公室 **{len(escalated)}** 项 · "
+    lines += [f"逾期事项 **{overdue.total}** 项 · 已督办至领导小组办公室 **{escalated_total}** 项 · "
               f"{period}到期 **{soon_total}** 项", ""]
 
     lines += ["## 检查对象", "", "| 状态 | 户数 |", "|---|---:|"]
@@ -145,7 +133,7 @@ def dashboard(uow, *, mail: bool = True) -> Board:
     else:
         lines += ["无逾期事项。"]
 
-    lines += ["", f"## 已督办至领导小组办公室：{len(escalated)} 项", ""]
+    lines += ["", f"## 已督办至领导小组办公室：{escalated_total} 项", ""]
     if escalated:
         lines += ["通知已逐级发到领导小组办公室、仍未完成的事项（办公室直接督办）：", ""]
         groups = _escalation_groups(escalated, tz)
@@ -169,4 +157,4 @@ def dashboard(uow, *, mail: bool = True) -> Board:
         lines += ["", "## 办公室邮箱", "", *box]
     lines += ["", "## 方案检查", ""] + ([_finding(f) for f in findings] or ["- 未发现问题"])
     return Board(plan.name, progress_table, overdue_table, progress, "\n".join(lines) + "\n", mail_line,
-                 overdue.total, len(escalated), soon_total, mail)
+                 overdue.total, escalated_total, soon_total, mail)

@@ -261,19 +261,31 @@ def office_level(escalation) -> int | None:
 
 @dataclass(frozen=True)
 class Escalated:
-    item: Overdue
+    """Open tasks whose notices have reached the office, alike in when the notice did, kind and deadline."""
+
     since: datetime | None  # when the notice to the office fell due (None: the calendar cannot place it)
+    kind: str
+    due: datetime
+    tasks: int
+    enterprises: int  # how many enterprises they concern (0: tasks of no enterprise)
+    names: tuple[str, ...]  # the first ``shown`` of those, by name
+    departments: tuple[tuple[str, int], ...]  # for tasks of no enterprise: who owes them (and how many)
 
 
-def escalated_to_office(uow, owners: Owners | None = None) -> list[Escalated]:
-    """Open tasks whose notices have reached the office: the office now chases them itself."""
+def escalated_to_office(uow, owners: Owners | None = None, shown: int = 8) -> tuple[int, list[Escalated]]:
+    """Open tasks whose notices have reached the office (the office now chases them itself): how many, and
+    grouped by when the notice did, kind and deadline. Counted by SQL per deadline, kind and owner, so a wave
+    a week unanswered (a province's: hundreds of thousands) is a few dozen rows here; the enterprises are
+    named from one more query per group."""
     plan = uow.plan
     level = office_level(plan.escalation)
     if level is None:
-        return []
-    rows = uow.reports.open_tasks(plan.code, level_at_least=level)
+        return 0, []
+    rows = uow.reports.escalated_groups(plan.code, level)
     people = People(uow, [r.inspection_id for r in rows if r.inspection_id])  # the steps each task skipped
-    reached_at: dict[tuple, datetime | None] = {}  # a wave's tasks share a few (deadline, steps skipped)
+    owners = owners or Owners(uow)
+    owners.load(rows)
+    reached_at: dict[tuple, datetime | None] = {}  # the groups share a few (deadline, steps skipped)
 
     def since(due: datetime, skip: frozenset[str]) -> datetime | None:
         if (due, skip) not in reached_at:
@@ -284,13 +296,25 @@ def escalated_to_office(uow, owners: Owners | None = None) -> list[Escalated]:
             except CalendarCoverageError:
                 reached_at[due, skip] = None
         return reached_at[due, skip]
-    out = []
-    for row, item in zip(rows, _items(uow, rows, owners or Owners(uow), late=True)):
+    alike: dict[tuple, list] = {}
+    for row in sorted(rows, key=lambda r: r.first_id):
         skip = people.skipped(row)
-        if "office" in skip:  # the office is who does it (a publication): at the top, never escalated to it
-            continue
-        out.append(Escalated(item, since(item.due, skip)))
-    return out
+        if "office" not in skip:  # the office is who does it (a publication): at the top, never escalated to it
+            alike.setdefault((since(row.due_at, skip), row.kind, row.due_at), []).append(row)
+    whole = {}  # (kind, due) -> how many groups of rows: one means its names need no owner to tell them apart
+    for _, kind, due in alike:
+        whole[kind, due] = whole.get((kind, due), 0) + 1
+    out = []
+    for (at, kind, due), members in alike.items():
+        names, enterprises = uow.reports.escalated_enterprises(
+            plan.code, level, kind, due, None if whole[kind, due] == 1 else members, shown)
+        per: dict[str, int] = {}
+        for row in members:
+            who = "、".join(o.department for o in owners.of(row))
+            per[who] = per.get(who, 0) + row.n
+        out.append(Escalated(at, kind, due, sum(r.n for r in members), enterprises, tuple(names),
+                             () if enterprises else tuple(per.items())))
+    return sum(e.tasks for e in out), out
 
 
 def reached(level: int, escalation) -> str:
