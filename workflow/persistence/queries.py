@@ -129,24 +129,13 @@ class ReportQueries:
     def overdue(self, code: str, now: datetime, first: int | None = None) -> list:
         """Every open task past its due instant (the ``first`` by due instant), with its enterprise: the overdue
         report's rows."""
-        return self.open_tasks(code, due_until=now, first=first)
-
-    def open_tasks(self, code: str, *, due_until: datetime | None = None, due_after: datetime | None = None,
-                   level_at_least: int | None = None, first: int | None = None) -> list:
-        """Open tasks of the campaign with their enterprise, by due instant: past due (``due_until=now``), falling due
-        in a window (``due_after`` exclusive), or whose notices climbed to a level (``level_at_least``)."""
         t, i, e = orm.TaskRow, orm.InspectionRow, orm.Enterprise
-        query = (select(t.id, t.kind, t.inspection_id, t.department_code, t.certificate_no, t.due_at, t.provisional,
-                        t.escalation_level, i.uscc, e.name)
-                 .outerjoin(i, i.id == t.inspection_id).outerjoin(e, e.uscc == i.uscc)
-                 .where(t.campaign_code == code, t.done_at.is_(None)))
-        if due_until is not None:
-            query = query.where(t.due_at <= due_until)
-        if due_after is not None:
-            query = query.where(t.due_at > due_after)
-        if level_at_least is not None:
-            query = query.where(t.escalation_level >= level_at_least)
-        return self.conn.execute(query.order_by(t.due_at, t.id).limit(first)).all()
+        return self.conn.execute(
+            select(t.id, t.kind, t.inspection_id, t.department_code, t.certificate_no, t.due_at, t.provisional,
+                   t.escalation_level, i.uscc, e.name)
+            .outerjoin(i, i.id == t.inspection_id).outerjoin(e, e.uscc == i.uscc)
+            .where(t.campaign_code == code, t.done_at.is_(None), t.due_at <= now)
+            .order_by(t.due_at, t.id).limit(first)).all()
 
     def open_task_groups(self, code: str, *, due_after: datetime, due_until: datetime) -> list:
         """Open tasks falling due in a window (``due_after`` exclusive), counted (``n``) per due instant, kind,

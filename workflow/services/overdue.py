@@ -198,7 +198,7 @@ def overdue_summary(uow, owners: Owners | None = None, shown: int = 50) -> Overd
     ``shown`` most overdue tasks: what the board shows at any size of campaign."""
     plan, reports, owners = uow.plan, uow.reports, owners or Owners(uow)
     # Read beside the largest (``UnitOfWork.aside``): who owes the overdue work, and how many tasks in all.
-    people = uow.aside(lambda side: side.reports.overdue_people(plan.code, side.now))
+    responsible = uow.aside(lambda side: side.reports.overdue_people(plan.code, side.now))
     counts = uow.aside(lambda side: side.reports.overdue_counts(plan.code, side.now))
     per: dict[str, dict] = {}
     for code, tasks, enterprises, first_due in reports.overdue_by_owner(plan.code, uow.now, list(owners.departments)):
@@ -208,7 +208,7 @@ def overdue_summary(uow, owners: Owners | None = None, shown: int = 50) -> Overd
         row["enterprises"] += enterprises
         row["worst"] = max(row["worst"], workdays_overdue(first_due, uow.now, uow.calendar, plan.tz))
     contact = plan.contact
-    for branch, code, cert in people.result():
+    for branch, code, cert in responsible.result():
         people = (owners._contact(code) if branch == "dept" else owners._officer(cert) if cert else
                   person(contact.name, contact.phone, "电话") if contact.name else "")
         name = owners.name(code or "")
