@@ -70,3 +70,21 @@ def test_an_aside_reads_only_and_its_error_reaches_whoever_asks(loaded, db_url):
                 assert conn.exec_driver_sql(COUNT).scalar() > 0
     finally:
         engine.dispose()
+
+
+def test_asides_of_asides_run_in_their_reader_and_never_wait_on_each_other(loaded, db_url):
+    """Two reads beside the caller, each asking for a read beside itself: with two threads for asides, a nested
+    read queued behind its waiting parents would never run; it runs in its parent's transaction instead."""
+    engine = make_engine(db_url)
+    uow = UnitOfWork(engine, now=NOW, actor=SYSTEM, changes=False)
+
+    def parent(side):
+        return side.aside(lambda inner: inner.conn.exec_driver_sql(COUNT).scalar()).result(timeout=20)
+
+    try:
+        with uow:
+            expected = uow.conn.exec_driver_sql(COUNT).scalar()
+            first, second = uow.aside(parent), uow.aside(parent)
+            assert first.result(timeout=30) == second.result(timeout=30) == expected
+    finally:
+        engine.dispose()

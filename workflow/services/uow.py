@@ -269,8 +269,9 @@ class UnitOfWork:
         snapshot), run beside it: on PostgreSQL on its own connection (``persistence.snapshots``) while this
         one goes on, so a screen's independent aggregates take both cores; elsewhere (SQLite) at once, in this
         transaction. Its value or error comes from the future's ``result()``; this transaction does not end
-        before it has run."""
-        if not shares_snapshots(self.conn):
+        before it has run. An aside's own asides run at once in it (the threads are few: two reads each waiting
+        for a read queued behind them would wait for ever)."""
+        if not shares_snapshots(self.conn) or self._snapshot is not None:
             done: Future[T] = Future()
             try:
                 done.set_result(read(self))
