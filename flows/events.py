@@ -25,7 +25,7 @@ MAILBOX_UNREADABLE = "ssj.mailbox.unreadable"  # a tick could not read the offic
 TICK_RAN = "ssj.tick.ran"  # a campaign's tick did its work (mail or not): its absence means nothing runs
 
 DEADLINE_MOVED = "ssj.task.deadline-moved"
-NOTICE_EVENTS = 500  # a tick's notices announced one by one up to this many, then per group (``_notice_groups``)
+NOTICE_EVENTS = 500  # a tick's notices announced one by one up to this many, then per group (``_notice_events``)
 BEIJING_MINUTE = "%Y-%m-%d %H:%M"
 ACTION_LABELS = {"sampled": "抽取并派发", **TRIGGER_LABELS}
 

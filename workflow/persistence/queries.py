@@ -55,6 +55,12 @@ def _joint_backfill():
     return and_(t.kind == "backfill", t.department_code.is_(None), t.certificate_no.is_(None))
 
 
+def _escalated(code: str, level: int) -> tuple:
+    """The campaign's open tasks whose notices reached ``level``."""
+    t = orm.TaskRow
+    return t.campaign_code == code, t.done_at.is_(None), t.escalation_level >= level
+
+
 def _counted_member():
     """A team member who owes the team's back-fill: on the team (not replaced), not a specialist helper."""
     tm = orm.TeamMemberRow
@@ -157,7 +163,7 @@ class ReportQueries:
         instant, kind, department and officer — and, for a back-fill (whose people are its team's), per
         inspection: the board's escalated card from two GROUP BYs, not a row per task."""
         t = orm.TaskRow
-        escalated = (t.campaign_code == code, t.done_at.is_(None), t.escalation_level >= level)
+        escalated = _escalated(code, level)
         owned = select(t.due_at, t.kind, t.department_code, t.certificate_no, null().label("inspection_id"),
                        func.count().label("n"), func.min(t.id).label("first_id")) \
             .where(*escalated, t.kind != "backfill").group_by(t.due_at, t.kind, t.department_code, t.certificate_no)
@@ -184,8 +190,7 @@ class ReportQueries:
                                t.certificate_no == o.certificate_no) for o in owners))
         found = select(label.label("label")).select_from(t).join(i, i.id == t.inspection_id) \
             .outerjoin(e, e.uscc == i.uscc) \
-            .where(t.campaign_code == code, t.done_at.is_(None), t.escalation_level >= level, t.kind == kind,
-                   t.due_at == due, owned).distinct().subquery()
+            .where(*_escalated(code, level), t.kind == kind, t.due_at == due, owned).distinct().subquery()
         in_order = found.c.label.collate("C" if self.conn.dialect.name == "postgresql" else "BINARY")
         first = self.conn.execute(select(found.c.label, func.count().over()).order_by(in_order).limit(shown)).all()
         return [name for name, _ in first], first[0][1] if first else 0

@@ -10,17 +10,31 @@ still collects — cycles are freed, only less often; the thresholds are put bac
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 BULK_THRESHOLD = 50_000  # new objects between two collections of the youngest generation (Python's default: 700)
 
+_lock = threading.Lock()
+_passes = 0  # bulk passes under way in this process (a Prefect worker may run two campaigns' ticks in threads)
+_before: tuple[int, ...] = ()
+
 
 @contextmanager
 def fewer_collections() -> Iterator[None]:
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], BULK_THRESHOLD), *before[1:])
+    """The thresholds raised while any pass is under way, put back when the last one ends — not when the first
+    does, nor to what another pass had raised them to."""
+    global _passes, _before
+    with _lock:
+        if _passes == 0:
+            _before = gc.get_threshold()
+            gc.set_threshold(max(_before[0], BULK_THRESHOLD), *_before[1:])
+        _passes += 1
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        with _lock:
+            _passes -= 1
+            if _passes == 0:
+                gc.set_threshold(*_before)
