@@ -78,6 +78,7 @@ def sweep_deadlines(url: str, code: str, now: datetime, files_dir: str | None) -
     report = advanced.swept
     announce_sweep(code, now, transitions, advanced.moved, report.decided)
     return {"planned": report.planned, "notices": report.notices, "queued": report.queued, "busy": report.busy,
+            "busy_stuck": advanced.sweep_stuck,
             "transitions": len(transitions), "stages": dict(Counter(n["stage"] for n in report.decided)),
             "to_office": sum(n["step"] == "office" for n in report.decided),
             "forms": advanced.forms.forms if advanced.forms else 0,

@@ -340,22 +340,40 @@ def test_an_overdue_list_whose_work_was_done_before_the_office_opened_is_not_sen
 
 def test_a_tick_that_finds_the_sweep_taken_leaves_the_pass_to_its_holder(campaign):
     """Two ticks on one campaign: the one that finds the campaign's sweep taken (a process holding it, released
-    if that process dies) does not sweep beside it, and says so; once the holder is done the pass is free."""
+    if that process dies) does not sweep beside it, and says so with since when; a holder that has not ended
+    after half an hour is called out as a problem, not trusted; once the holder is done the pass is free."""
+    from datetime import timezone
+
+    from workflow.deadline_words import instant_words
     from workflow.persistence.locks import try_exclusive
     from workflow.services.mail_health import MailHealth, MailVerdict
     from workflow.services.tick import advance
     from workflow.services.tick_summary import tick_summary
 
     _, engine, plan = campaign
+    verdict = MailVerdict(plan.code, plan.name, False, 0, "", MailHealth(False, 0, 0, 0, None, None), {})
+    taken = datetime.now(timezone.utc)
     with try_exclusive(engine, f"sweep|{plan.code}") as held:
         assert held
         advanced = advance(UnitOfWork(engine, now=at("2019-11-28T09:30"), actor=SYSTEM, campaign=plan.code))
-        assert advanced.swept.busy and advanced.swept.notices == 0
-        assert ("info", "另一个定时推进正在检查本项目的期限和提醒，本次不重复检查（由它发出到期的通知）") in advanced.notes()
+        assert advanced.swept.busy and advanced.swept.notices == 0 and not advanced.sweep_stuck
+        since = advanced.swept.busy_since
+        assert since is not None and abs((since - taken).total_seconds()) < 5, "when the holder took the pass"
+        assert ("info", f"另一个定时推进正在检查本项目的期限和提醒（自{instant_words(since, plan.tz)}起），本次不重复检查"
+                        "（由它发出到期的通知）") in advanced.notes()
         assert [r for r in outbox(engine) if r.kind != "dispatch"] == []
-        verdict = MailVerdict(plan.code, plan.name, False, 0, "", MailHealth(False, 0, 0, 0, None, None), {})
         line = tick_summary(UnitOfWork(engine, now=at("2019-11-28T09:30"), actor=SYSTEM, campaign=plan.code),
                             {"busy": True}, None, verdict)
         assert line == f"期限检查 {plan.code} 11-28 09:30：到期通知由另一个定时推进发出", "the board's line says who sends"
+
+        later = advance(UnitOfWork(engine, now=at("2019-11-28T09:30"), actor=SYSTEM, campaign=plan.code,
+                                   clock=lambda: taken + timedelta(minutes=31)))  # the holder hangs
+        assert later.sweep_stuck and not any("本次不重复检查" in note for _, note in later.notes())
+        assert ("warning", f"另一个定时推进自{instant_words(later.swept.busy_since, plan.tz)}起一直在检查本项目的期限和提醒，"
+                           "超过 30 分钟仍未结束，到期的通知在它结束前不会发出；若该进程已无响应，请结束它（下一次定时推进会接着检查）") \
+            in later.notes()
+        line = tick_summary(UnitOfWork(engine, now=at("2019-11-28T09:30"), actor=SYSTEM, campaign=plan.code),
+                            {"busy": True, "busy_stuck": True}, None, verdict)
+        assert line.endswith("：检查期限的另一个定时推进超过 30 分钟未结束，到期通知暂未发出（见警告）"), line
     report = run_sweep(engine, plan, "2019-11-28T09:30")
     assert not report.busy and report.notices == len(open_confirm_tasks(engine)) > 0

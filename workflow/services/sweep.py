@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from calendars import CalendarCoverageError
 from workflow.deadline_words import deadline_words, last_day
@@ -38,6 +38,7 @@ class SweepReport:
     decided: list[dict] = field(default_factory=list)  # one per notice: task, stage, step, level, USCC, names (events)
     uncovered: dict[int, int] = field(default_factory=dict)  # missing calendar year -> tasks whose notice waits on it
     busy: bool = False  # another process was sweeping the campaign: this one left the pass to it
+    busy_since: datetime | None = None  # when that process took the pass (None: it cannot be told)
 
     def add(self, other: SweepReport) -> None:
         self.planned += other.planned
@@ -65,9 +66,10 @@ def sweep(uow, *, batch: int = 1000) -> SweepReport:
     rolled back whole and claimed again. Then the run's notices (and any a crashed run left held) go out as
     digests.
     """
-    with uow.exclusive(f"sweep|{uow.code}") as mine:
+    name = f"sweep|{uow.code}"
+    with uow.exclusive(name) as mine:
         if not mine:
-            return SweepReport(busy=True)
+            return SweepReport(busy=True, busy_since=uow.held_since(name))
         return _pass(uow, batch)
 
 

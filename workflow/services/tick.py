@@ -12,10 +12,11 @@ is taken again at once (``uow.retried``; the sweep does that per batch).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from calendars import CalendarCoverageError
-from workflow.deadline_words import deadline_words
+from workflow.deadline_words import deadline_words, instant_words
 from workflow.errors import CannotComplete, UserError
 from workflow.services.calendar_files import calendar_problem
 from workflow.services.deadline_changes import MovedDeadline, follow_calendar
@@ -25,6 +26,9 @@ from workflow.services.timeline import dispatch_forms, remind_pending_draw, requ
 from workflow.tasks import TASK_LABELS
 
 INFO, WARNING = "info", "warning"
+# A sweep held by another process longer than this is called out: a province's first wave takes under a minute,
+# so a pass this old is hung (its lock outlives it only while its process lives; ended, the next tick sweeps).
+SWEEP_STUCK = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Advanced:
     forms: FormsReport | None = None
     problems: list[str] = field(default_factory=list)
     missing_years: list[int] = field(default_factory=list)  # calendar years a step waits for (ssj tick exits 1)
+    sweep_stuck: bool = False  # the campaign's sweep is held by a process that has not ended for SWEEP_STUCK
 
     def notes(self) -> list[tuple[str, str]]:
         """What the tick did that the office should read, in Chinese, with its level (the log, or stderr)."""
@@ -45,8 +50,9 @@ class Advanced:
             notes.append((INFO, "比对确认已全部完成，已请领导小组办公室收集各参与方的执法人员抽取承诺值（ssj match commit）"))
         if self.forms:
             notes.append((INFO, f"已生成一企一表 {self.forms.forms} 份并派发给执法人员：{self.forms.schedule.parent.resolve() / '一企一表'}"))
-        if self.swept.busy:
-            notes.append((INFO, "另一个定时推进正在检查本项目的期限和提醒，本次不重复检查（由它发出到期的通知）"))
+        if self.swept.busy and not self.sweep_stuck:  # a stuck one is among the problems
+            since = f"（自{instant_words(self.swept.busy_since, tz)}起）" if self.swept.busy_since else ""
+            notes.append((INFO, f"另一个定时推进正在检查本项目的期限和提醒{since}，本次不重复检查（由它发出到期的通知）"))
         notes += [(WARNING, problem) for problem in self.problems]
         for change in self.moved:
             if change.before != change.after or change.kept:
@@ -90,6 +96,12 @@ def advance(uow) -> Advanced:
                 problems.append(f"一企一表未派发：{refused}（下一次定时推进会自动重试）")
     uow.seam("tick:stepped")
     swept = _covered(problems, missing, "检查期限", lambda: sweep(uow), SweepReport())  # retried batch by batch
+    stuck = swept.busy_since is not None and uow.clock() - swept.busy_since > SWEEP_STUCK
+    if stuck:
+        problems.append(f"另一个定时推进自{instant_words(swept.busy_since, plan.tz)}起一直在检查本项目的期限和提醒，"
+                        f"超过 {SWEEP_STUCK.seconds // 60} 分钟仍未结束，到期的通知在它结束前不会发出；若该进程已无响应，"
+                        "请结束它（下一次定时推进会接着检查）")
     for year, count in sorted(swept.uncovered.items()):
         problems.append(f"{count} 项事项的提醒或督办无法确定：{CalendarCoverageError(year)}（添加后下一次定时推进会自动补上）")
-    return Advanced(plan.tz, moved, reminders, swept, requested, forms, problems, sorted(missing | set(swept.uncovered)))
+    return Advanced(plan.tz, moved, reminders, swept, requested, forms, problems,
+                    sorted(missing | set(swept.uncovered)), sweep_stuck=stuck)

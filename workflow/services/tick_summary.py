@@ -13,6 +13,7 @@ from collections import Counter
 from workflow.notices import STAGE_LABELS
 from workflow.services.mail_health import MailVerdict
 from workflow.services.outbox import KINDS, CampaignSend
+from workflow.services.tick import SWEEP_STUCK
 
 OFFICE = "领导小组办公室"
 OTHER = "其他"
@@ -51,7 +52,10 @@ def tick_summary(uow, swept: dict, run: CampaignSend | None, verdict: MailVerdic
     parts = [swept["mailbox"]] if swept.get("mailbox") else []  # the replies read first (办公室邮箱：读取 3 封 …)
     stages = swept.get("stages") or {}
     notices = "、".join(f"{label} {stages[stage]} 项" for stage, label in STAGE_LABELS.items() if stages.get(stage))
-    parts.append(f"通知：{notices}" if notices else "到期通知由另一个定时推进发出" if swept.get("busy") else "无到期通知")
+    parts.append(f"通知：{notices}" if notices else
+                 f"检查期限的另一个定时推进超过 {SWEEP_STUCK.seconds // 60} 分钟未结束，到期通知暂未发出（见警告）"
+                 if swept.get("busy_stuck") else
+                 "到期通知由另一个定时推进发出" if swept.get("busy") else "无到期通知")
     if swept.get("to_office"):
         where = Counter(swept.get("office_departments") or {})
         parts.append(f"督办到{OFFICE} {swept['to_office']} 项" + (f"（{_counted(where, names)}）" if where else ""))

@@ -57,7 +57,7 @@ from workflow.persistence.documents import DocumentRepository
 from workflow.persistence.draws import DrawRepository
 from workflow.persistence.identities import DatabaseSettings, StaffDirectory
 from workflow.persistence.inspections import InspectionRepository
-from workflow.persistence.locks import try_exclusive
+from workflow.persistence.locks import held_since, try_exclusive
 from workflow.persistence.mailbox import MailboxRepository
 from workflow.persistence.outbox import OutboxRepository
 from workflow.persistence.pending_notices import PendingNotices
@@ -290,6 +290,10 @@ class UnitOfWork:
         """A named lock one process holds at a time (released if it dies); yields whether this one got it."""
         with try_exclusive(self.engine, name) as mine:
             yield mine
+
+    def held_since(self, name: str) -> datetime | None:
+        """When the process holding ``exclusive(name)`` took it (None: nobody, or it cannot be told)."""
+        return held_since(self.engine, name)
 
     # --- what happens ----------------------------------------------------------
 
