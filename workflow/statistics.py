@@ -2,8 +2,8 @@
 
 One total row and one row per department — a department's row counts over its
 items, its officers and the enterprises it inspected, so department rows need
-not add up to the total. The numbers come from SQL aggregates
-(``workflow.persistence.statistics``); this module only names them.
+not add up to the total. The numbers are the campaign's counts, kept as its
+rows change (``workflow.campaign_counts``); this module only names them.
 """
 
 from __future__ import annotations

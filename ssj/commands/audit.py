@@ -36,7 +36,7 @@ def audit_verify_cmd(call: Call, anchor_files: tuple[str, ...]) -> None:
                    "chains": [{"chain": r.chain, "rows": r.rows, "ok": r.ok, "head": r.head_hash,
                                "problem": r.problem, "problems": list(r.problems)} for r in reports],
                    "tables": [{"campaign": t.code, "enterprises": t.enterprises, "ok": t.ok,
-                               "differences": t.differences} for t in tables]})
+                               "differences": t.differences, "counts": t.counts} for t in tables]})
     else:
         if not reports:
             out("没有审计记录。")
@@ -50,19 +50,24 @@ def audit_verify_cmd(call: Call, anchor_files: tuple[str, ...]) -> None:
             out(f"锚定：核对 {len(anchors)} 个已公布的链头，" + (f"{wrong} 个不符。" if wrong else "均仍在链中。"))
         for t in tables:
             if t.ok:
-                out(f"抽查任务 {t.code}：{t.enterprises} 户企业的数据表与审计记录一致")
+                out(f"抽查任务 {t.code}：{t.enterprises} 户企业的数据表与审计记录一致，统计数字与数据表一致")
                 continue
-            out(f"抽查任务 {t.code}：数据表与审计记录不符 {len(t.differences)} 处：")
-            for line in t.differences[:SHOWN_DIFFERENCES]:
-                out(f"  {line}")
-            if len(t.differences) > SHOWN_DIFFERENCES:
-                out(f"  …… 另有 {len(t.differences) - SHOWN_DIFFERENCES} 处（--json 列出全部）")
+            for lines, what in ((t.differences, "数据表与审计记录不符"), (t.counts, "统计数字与按数据表重算不符")):
+                if lines:
+                    out(f"抽查任务 {t.code}：{what} {len(lines)} 处：")
+                for line in lines[:SHOWN_DIFFERENCES]:
+                    out(f"  {line}")
+                if len(lines) > SHOWN_DIFFERENCES:
+                    out(f"  …… 另有 {len(lines) - SHOWN_DIFFERENCES} 处（--json 列出全部）")
         if reports and not broken and not differing:
             out(f"全部 {len(reports)} 条审计链完整，共 {sum(r.rows for r in reports)} 条记录；"
-                "数据表与审计记录一致。")
+                "数据表与审计记录一致，统计数字与数据表一致。")
     if broken or differing:
         parts = ([f"{len(broken)} 条审计链被改动"] if broken else []) + (
-            [f"{len(differing)} 个抽查任务的数据表与审计记录不符"] if differing else [])
+            [f"{sum(1 for t in differing if t.differences)} 个抽查任务的数据表与审计记录不符"]
+            if any(t.differences for t in differing) else []) + (
+            [f"{sum(1 for t in differing if t.counts)} 个抽查任务的统计数字与数据表不符"]
+            if any(t.counts for t in differing) else [])
         err("；".join(parts) + "。")
         raise click.exceptions.Exit(1)
 

@@ -31,6 +31,17 @@ def sql(db_url: str, statement: str, **params) -> list:
         engine.dispose()
 
 
+def recount_campaign(db_url: str) -> None:
+    from workflow.persistence.counts import recount
+
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            recount(conn, CODE)
+    finally:
+        engine.dispose()
+
+
 def rewrite_consistently(db_url: str, seq: int, change) -> None:
     """What a database administrator can do: change row ``seq``'s payload, then recompute that row's hash, every
     later row's (and its prev_hash) and the head, so every link holds again."""
@@ -118,6 +129,9 @@ def test_a_consistent_rewrite_after_an_anchor_is_named_by_chain_and_seq(reported
     sql(db_url, f"UPDATE item_results SET problem = :f, orders_correction = :f, abnormal = :f, opens_case = :f "
                 f"WHERE item_code = 'SJ-01' AND inspection_id = {iid}", u=e1, c=CODE, f=False)
     rewrite_consistently(db_url, seq, lambda p: canonical_json({**json.loads(p), "codes": ["1"], "handling": []}))
+    counted = ssj("audit", "verify")
+    assert counted.code == 1 and "统计数字与数据表不符" in counted.err, "the kept counts still say 应列入异常"
+    recount_campaign(db_url)  # and the counts recounted from the forged rows, as an insider who read the code would
     alone = ssj("audit", "verify")
     assert alone.code == 0, "a consistent rewrite passes the chain and the tables: only an anchor catches it"
     caught = ssj("audit", "verify", "--anchors", tmp_path / "anchors.txt")

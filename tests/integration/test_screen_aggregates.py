@@ -1,5 +1,7 @@
 """The screens' aggregates (issue 19) say the same on PostgreSQL, where the per-day progress is one GROUP BY in
-the campaign's time zone, as on SQLite, where the instants are read and counted — on a campaign with results."""
+the campaign's time zone, as on SQLite, where the instants are read and counted — on a campaign with results; and
+the counts the statistics and the board read, kept by every write the campaign went through (the draw, the
+answers, the officer draw, the forms, a withdrawal, visits and results), equal a recount of its rows."""
 
 from __future__ import annotations
 
@@ -11,16 +13,20 @@ from tests.integration.conftest import CODE
 
 
 def _figures(url: str):
+    from workflow.campaign_counts import statistics_rows
+    from workflow.persistence.counts import contents, stored, tally
     from workflow.persistence.database import make_engine
     from workflow.persistence.queries import ReportQueries
 
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            queries = ReportQueries(conn)
+            kept = stored(conn, CODE)
+            assert kept is not None, "the campaign's writers kept its counts"
+            assert kept == tally(conn, code=CODE)[CODE], "kept as the rows changed: equal to a recount"
             departments = [(code, code) for code in ("SJ", "SW", "RS", "HB", "YJ", "XF", "TJ")]
-            return (queries.state_days(CODE, BEIJING),
-                    [(row.label, row.cells()) for row in queries.statistics(CODE, departments)])
+            return (ReportQueries(conn).state_days(CODE, BEIJING),
+                    [(row.label, row.cells()) for row in statistics_rows(kept, departments, contents(conn))])
     finally:
         engine.dispose()
 
@@ -38,4 +44,5 @@ def test_progress_by_day_and_statistics_agree_on_both_engines(templates, tmp_pat
     days, table = on_sqlite
     assert days  # every drawn enterprise was sampled on some day
     assert table[0][1][0] > 0  # the total row counts the drawn enterprises
+    assert table[0][1][5] > 0 and table[0][1][6] > 0, "the back-filled problems are counted"
     assert on_postgres == on_sqlite

@@ -19,6 +19,7 @@ from workflow.errors import UserError
 from workflow.inspection import SAMPLED, STATES, DepartmentAnswer, Inspection, TeamMember, Visit
 from workflow.persistence import orm
 from workflow.persistence.bulk import Bulk, among, bulk_insert, parts
+from workflow.persistence.counts import CountKeeper, Unkept
 from workflow.results import COUNTED, ItemResult, counted_as
 
 _i = orm.InspectionRow.__table__
@@ -41,8 +42,9 @@ class ConcurrentChange(UserError):
 
 
 class InspectionRepository:
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, counts: CountKeeper | Unkept | None = None):
         self.conn = conn
+        self.counts = counts or Unkept(conn)  # told before every write the campaign's counts depend on
 
     # --- inspections ---------------------------------------------------------
 
@@ -59,6 +61,7 @@ class InspectionRepository:
                 _i.c.campaign_code == campaign_code, _i.c.draw_id == draw_id).order_by(_i.c.id))]
         else:
             added = self.in_campaign(campaign_code, usccs=usccs)
+        self.counts.added(i.id for i in added)
         bulk_insert(self.conn, _dept, ("inspection_id", "department_code"),
                     {"dispatched_at": now, "on_behalf": False}).run((i.id, d) for i in added for d in departments)
         return added
@@ -85,6 +88,7 @@ class InspectionRepository:
         processes moving the same inspection, the second to commit is refused."""
         by_dest: dict[str, list[tuple]] = defaultdict(list)
         moved = [i for i in inspections if i.events]
+        self.counts.touch(i.id for i in moved)
         for i in moved:
             by_dest[i.state].append((i.state, i.events[-1].at, i.withdraw_reason, i.id, i.version))
         for dest, rows in by_dest.items():
@@ -146,6 +150,7 @@ class InspectionRepository:
     def store_result(self, inspection_id: int, result: ItemResult, *, now: datetime, actor: str) -> None:
         """One item's result, replacing what was stored for that item."""
         key = {"inspection_id": inspection_id, "item_code": result.item_code}
+        self.counts.touch([inspection_id])
         for table in (_codes, _handlings, _results):
             self.conn.execute(delete(table).where(table.c.inspection_id == inspection_id,
                                                   table.c.item_code == result.item_code))
@@ -226,6 +231,7 @@ class InspectionRepository:
     def record_answer(self, inspection_id: int, department: str, inspects: bool, reason: str, *, now: datetime,
                       actor: str, on_behalf: bool) -> bool:
         """Store a department's answer; False when the enterprise was not dispatched to it."""
+        self.counts.touch([inspection_id])
         result = self.conn.execute(
             update(_dept).where(_dept.c.inspection_id == inspection_id, _dept.c.department_code == department)
             .values(inspects=inspects, decline_reason=None if inspects else reason, answered_at=now,

@@ -453,6 +453,19 @@ class EventCursor(Base):
     last_seq: Mapped[int] = mapped_column(Integer)
 
 
+class CampaignCount(Base):
+    """One of a campaign's counts (``workflow.campaign_counts``), kept by ``persistence.counts`` in the transaction
+    that changes what it counts: the statistics table and the board read a few of these, not the inspections."""
+
+    __tablename__ = "campaign_counts"
+
+    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaigns.code"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    department_code: Mapped[str] = mapped_column(String(64), primary_key=True)  # "": the campaign as a whole
+    detail: Mapped[str] = mapped_column(String(64), primary_key=True)  # a state, an item code, or ""
+    n: Mapped[int] = mapped_column(Integer)
+
+
 # The outbox, the mailbox and the results live in modules of their own; imported here so that
 # Base.metadata, and so Alembic and the tests, know every table.
 from workflow.persistence.orm_outbox import OutboxAttachment, OutboxMessage, PendingNotice  # noqa: E402,F401

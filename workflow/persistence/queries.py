@@ -13,6 +13,7 @@ from sqlalchemy import (Connection, Select, and_, case, distinct, exists, func, 
 from workflow.campaign_file import CampaignPlan, Sampling
 from workflow.persistence import orm
 from workflow.persistence.bulk import among
+from workflow.persistence.counts import contents, counts_of
 
 # The instant an inspection reached each state, in ``workflow.inspection.STATES`` order.
 _STAMPS = ("sampled_at", "confirmed_at", "assigned_at", "inspected_at", "reported_at", "published_at", "withdrawn_at")
@@ -267,22 +268,12 @@ class ReportQueries:
             found.update((n, at.astimezone(tz).date()) for n, at in enumerate(row) if at is not None)
         return dict(found)
 
-    def statistics(self, code: str, departments: list[tuple[str, str]], beside=None):
-        """The seed's statistics table: the total row, then one per department ((code, name), in order);
-        ``beside`` runs its largest aggregate on another connection (``persistence.statistics``)."""
-        from workflow.persistence.statistics import campaign_statistics
+    def counts(self, code: str):
+        """The campaign's counts (``workflow.campaign_counts``): the few rows kept of them, or a recount when those
+        are not current (``persistence.counts``)."""
+        return counts_of(self.conn, code)
 
-        return campaign_statistics(self.conn, code, departments, beside)
+    def item_contents(self) -> dict[str, int]:
+        """How many contents (检查内容) each item has."""
+        return contents(self.conn)
 
-    def statistics_total(self, code: str, departments: list[str], beside=None):
-        """The statistics table's total row alone (``persistence.statistics.campaign_total``)."""
-        from workflow.persistence.statistics import campaign_total
-
-        return campaign_total(self.conn, code, departments, beside)
-
-    def department_states(self, code: str) -> list[tuple[str, str, int]]:
-        """(department, state, enterprises) over the enterprises each department was dispatched and did not decline."""
-        i, a = orm.InspectionRow, orm.InspectionDepartment
-        return self.conn.execute(select(a.department_code, i.state, func.count()).join(i, i.id == a.inspection_id)
-                                 .where(i.campaign_code == code, a.inspects.isnot(False))
-                                 .group_by(a.department_code, i.state)).all()

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from workflow.inspection import WITHDRAWN
 from workflow.persistence.bulk import among, parts
+from workflow.persistence.counts import CountKeeper, Unkept
 from workflow.persistence.orm import InspectionRow, Officer, TeamMemberRow
 
 _team = TeamMemberRow.__table__
@@ -21,16 +22,19 @@ t, i, o = TeamMemberRow, InspectionRow, Officer
 
 
 class TeamRepository:
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, counts: CountKeeper | Unkept | None = None):
         self.conn = conn
+        self.counts = counts or Unkept(conn)  # the campaign's counts include its officers
 
     def add(self, members: Sequence[dict], now: datetime) -> None:
         """Rows of (inspection_id, certificate_no, department_code, specialist, eligibility[, substitute_for])."""
         if members:
+            self.counts.touch(m["inspection_id"] for m in members)
             self.conn.execute(insert(_team), [{"specialist": False, "substitute_for": None, **m, "matched_at": now}
                                               for m in members])
 
     def release(self, inspection_id: int, certificate_no: str, *, now: datetime, reason: str) -> None:
+        self.counts.touch([inspection_id])
         self.conn.execute(update(_team).where(_team.c.inspection_id == inspection_id,
                                               _team.c.certificate_no == certificate_no)
                           .values(released_at=now, release_reason=reason))

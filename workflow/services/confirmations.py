@@ -89,6 +89,11 @@ def import_answers(uow, path: str) -> ImportedAnswers:
     recorded = on_behalf = inspects = 0
     with uow:
         uow.lock_campaigns(record["campaign"] for _, record in rows)
+        by_campaign: dict[str, list[str]] = {}
+        for _, record in rows:
+            by_campaign.setdefault(record["campaign"], []).append(record["uscc"])
+        for code, usccs in by_campaign.items():  # the counts of the file's enterprises tallied in one go, not per row
+            uow.counts.touch(i.id for i in uow.inspections.in_campaign(code, usccs=usccs))
         for number, record in rows:
             column = "campaign"
             try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workflow.campaign_counts import department_states, state_counts
 from workflow.deadline_words import deadline_words, instant_words
 from workflow.inspection import PUBLISHED, REPORTED, STATE_LABELS, STATES, WITHDRAWN
 from workflow.plan_checker import check_plan
@@ -83,23 +84,22 @@ def dashboard(uow, *, mail: bool = True) -> Board:
     with uow:
         plan = uow.plan
         names = uow.directory.department_names()
-        per = uow.aside(lambda side: side.reports.department_states(plan.code))  # beside the overdue lists
-        totals = uow.campaigns.state_counts(plan.code)
+        counts = uow.reports.counts(plan.code)
         owners = Owners(uow)  # who owes what: looked up once for the three lists
         overdue = overdue_summary(uow, owners, shown=LISTED)
         escalated_total, escalated = escalated_to_office(uow, owners)
         period, soon, soon_total = due_soon(uow, owners=owners)
         note = report_note(uow)
         findings = check_plan(plan, uow.calendar)
-        per = per.result()
     health = mail_health(uow, enabled=mail)
     mail_line = problem_summary({"counts": health.problems})
     tz = plan.tz
-    counts: dict[str, dict[str, int]] = {}
-    for dept, state, n in per:
-        counts.setdefault(dept, {})[state] = n
+    totals = state_counts(counts)
+    per: dict[str, dict[str, int]] = {}
+    for dept, state, n in department_states(counts):
+        per.setdefault(dept, {})[state] = n
     progress_table = [{"部门": names.get(dep.code, dep.code),
-                       **{STATE_LABELS[s]: counts.get(dep.code, {}).get(s, 0) for s in STATES}}
+                       **{STATE_LABELS[s]: per.get(dep.code, {}).get(s, 0) for s in STATES}}
                       for dep in plan.departments]
     departments = overdue.departments
     overdue_table = [{"部门": r["name"], "逾期事项（项）": r["tasks"], "涉及企业": r["enterprises"],

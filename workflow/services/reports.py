@@ -17,18 +17,16 @@ from workflow.inspection import STATE_LABELS, STATES
 from workflow.plan_checker import check_plan
 from workflow.results import ABNORMAL_CODES, HANDLING, PROBLEM_CODES, enterprise_codes, wording
 from workflow.services.campaigns import redraw_note, simulation_mark
+from workflow.campaign_counts import state_counts, statistics_rows, total_row
 from workflow.statistics import COLUMNS, StatsRow
 
 
 def statistics(uow) -> list[StatsRow]:
+    """The seed's statistics table, from the campaign's counts (``workflow.campaign_counts``)."""
     names = uow.directory.department_names()
-    return uow.reports.statistics(uow.plan.code, [(d.code, names.get(d.code, d.code)) for d in uow.plan.departments],
-                                  beside=_beside(uow))
-
-
-def _beside(uow):
-    """A statistics read on another connection of the same snapshot (``UnitOfWork.aside``)."""
-    return lambda read: uow.aside(lambda side: read(side.conn))
+    return statistics_rows(uow.reports.counts(uow.plan.code),
+                           [(d.code, names.get(d.code, d.code)) for d in uow.plan.departments],
+                           uow.reports.item_contents())
 
 
 def enterprise_results(uow) -> list[tuple]:
@@ -186,10 +184,10 @@ def write_summary_report(uow, path: Path) -> None:
     """``ssj report summary``: the numbers, progress over time, the departments' summaries, the plan's findings."""
     with uow:
         plan = uow.plan
-        progress = uow.aside(progress_by_day)  # beside the statistics: the two take both cores
-        total = uow.reports.statistics_total(plan.code, [d.code for d in plan.departments], beside=_beside(uow))
-        progress = progress.result()
-        counts = uow.campaigns.state_counts(plan.code)
+        progress = progress_by_day(uow)
+        counted = uow.reports.counts(plan.code)
+        total = total_row(counted, uow.reports.item_contents())
+        counts = state_counts(counted)
         names = uow.directory.department_names()
         latest = uow.documents.latest(plan.code, "summary")
         notes = _notes(uow, redraw_note(uow), head=f"{plan.office}  {plan.document_no}  ")

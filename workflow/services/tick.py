@@ -73,6 +73,13 @@ def _covered(problems: list[str], missing: set[int], step: str, run, default=Non
         return default
 
 
+def _counts_current(uow) -> bool:
+    """The campaign's counts recounted if they are not current (a database from before them, rows written without
+    a unit of work): ``persistence.counts``; one indexed read when they are."""
+    with uow:
+        return uow.counts.ensure(uow.plan.code)
+
+
 def advance(uow) -> Advanced:
     """Every due step of the campaign's timeline, then the sweep; each in its own transaction."""
     with uow:
@@ -84,6 +91,7 @@ def advance(uow) -> Advanced:
     def step(name: str, handler, default=None):  # one transaction, retried on contention; a missing year named
         return _covered(problems, missing, name, lambda: uow.retried(handler), default)
 
+    step("统计数字重算", _counts_current)
     moved = step("期限重新计算", follow_calendar, [])
     reminders = step("公开抽取提醒", remind_pending_draw, 0)
     requested, forms = 0, None

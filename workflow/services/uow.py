@@ -53,6 +53,7 @@ from workflow.persistence.audit_log import AuditLog
 from workflow.persistence.campaigns import CampaignRepository
 from workflow.persistence.directory import DirectoryReader
 from workflow.persistence.contention import retried
+from workflow.persistence.counts import CountKeeper
 from workflow.persistence.documents import DocumentRepository
 from workflow.persistence.draws import DrawRepository
 from workflow.persistence.identities import DatabaseSettings, StaffDirectory
@@ -153,10 +154,11 @@ class UnitOfWork:
             raise
 
     def _repositories(self, conn) -> None:
-        self.inspections = InspectionRepository(conn)
+        self.counts = CountKeeper(conn)  # brought up to date when the transaction commits
+        self.inspections = InspectionRepository(conn, self.counts)
         self.tasks = TaskRepository(conn)
         self.draws = DrawRepository(conn)
-        self.teams = TeamRepository(conn)
+        self.teams = TeamRepository(conn, self.counts)
         self.outbox = OutboxRepository(conn)
         self.pending_notices = PendingNotices(conn)
         self.mailbox = MailboxRepository(conn)
@@ -180,6 +182,7 @@ class UnitOfWork:
             self._asides.clear()
         try:
             if commit:
+                self.counts.flush()
                 self._transaction.commit()
                 self.commits += 1
             else:

@@ -1,0 +1,243 @@
+"""``campaign_counts``: each campaign's counts (``workflow.campaign_counts``), kept equal to a recount of its rows.
+
+The recount (``tally``) is a handful of aggregates — over a campaign, or over some of its inspections by id —
+and is the definition: GLOSSARY.md's counts in SQL, never the inspections one by one. What a result is counted
+for (a problem, 责令改正, 应列入异常, 立案调查) is stored on its row when it is recorded (``ItemResult`` decides).
+
+Keeping them (``CountKeeper``): the repositories that write an inspection, its answers, its team or its results
+tell the keeper first (``touch``); it tallies what those inspections contribute before the write, and when the
+unit of work commits, what they contribute after, and adds the difference — in the same transaction, so the
+counts move exactly when the rows do. The writers of one campaign take turns at its chain head (``UnitOfWork``),
+so no two add to its counts at once. A transaction that touches more than ``LARGE`` inspections (a draw, a
+publication) recounts its campaigns instead: a few aggregates over the campaign cost less than two reads of
+thousands of inspections by id.
+
+Counts without the current ``VERSION`` marker — a database from before this table, rows written by a
+repository without a keeper, or by hand — are recounted by the next changing transaction of the campaign (the
+tick is one: ``ensure``), and read meanwhile by a recount (``counts_of``): slower, never wrong.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection, case, delete, func, insert, literal, or_, select, union_all
+
+from workflow.campaign_counts import (COUNTED, FLAGS, INSPECTS, OFFICERS, PROBLEM_ITEMS, QUESTIONS, RESULTS, STATE,
+                                      VERSION, Key, difference)
+from workflow.inspection import WITHDRAWN
+from workflow.persistence import orm
+from workflow.persistence.bulk import among, parts
+
+i, a, tm = orm.InspectionRow, orm.InspectionDepartment, orm.TeamMemberRow
+ir, item, content = orm.ItemResultRow, orm.InspectionItem, orm.InspectionItemContent
+_counts = orm.CampaignCount.__table__
+
+LARGE = 5_000  # inspections touched in one transaction beyond which it recounts their campaigns
+
+# The enterprise counts and the item result flag each counts.
+_FLAG_COLUMNS = dict(zip(FLAGS, (ir.problem, ir.orders_correction, ir.abnormal, ir.opens_case)))
+
+
+def _one(flag):
+    return case((flag, 1), else_=0)
+
+
+def _tally_where(conn: Connection, where) -> dict[str, Counter]:
+    """Per campaign, the counts of the inspections ``where`` selects."""
+    out: dict[str, Counter] = {}
+
+    def add(code: str, key: Key, n) -> None:
+        if n:
+            out.setdefault(code, Counter())[key] += int(n)
+
+    live = i.state != WITHDRAWN
+    for code, state, n in conn.execute(select(i.campaign_code, i.state, func.count()).where(where)
+                                       .group_by(i.campaign_code, i.state)):
+        add(code, (STATE, "", state), n)
+    for code, dept, state, inspects, n in conn.execute(
+            select(i.campaign_code, a.department_code, i.state, a.inspects, func.count())
+            .join(i, i.id == a.inspection_id).where(where).group_by(i.campaign_code, a.department_code, i.state,
+                                                                    a.inspects)):
+        if inspects is not False:
+            add(code, (STATE, dept, state), n)
+        if inspects and state != WITHDRAWN:
+            add(code, (INSPECTS, dept, ""), n)
+    for code, dept, n in conn.execute(
+            select(i.campaign_code, tm.department_code, func.count()).join(i, i.id == tm.inspection_id)
+            .where(where, live, tm.specialist.is_(False), tm.released_at.is_(None))
+            .group_by(i.campaign_code, tm.department_code)):
+        add(code, (OFFICERS, dept, ""), n)
+    for code, dept, item_code, n, problems, questions in conn.execute(
+            select(i.campaign_code, item.department_code, ir.item_code, func.count(), func.sum(_one(ir.problem)),
+                   func.sum(ir.questions)).join(item, item.code == ir.item_code).join(i, i.id == ir.inspection_id)
+            .where(where, live).group_by(i.campaign_code, item.department_code, ir.item_code)):
+        add(code, (RESULTS, dept, item_code), n)
+        add(code, (PROBLEM_ITEMS, dept, item_code), problems)
+        add(code, (QUESTIONS, dept, item_code), questions)
+    for code, dept, *flags in conn.execute(_flags_query(where, live)):
+        for flag, n in zip(FLAGS, flags):
+            add(code, (flag, dept or "", ""), n)
+    return out
+
+
+def _flags_query(where, live):
+    """Per campaign and department, and per campaign (department NULL): the enterprises with a result counted for
+    each flag — an enterprise once per department and once in the campaign, however many of its items say so."""
+    flags = list(_FLAG_COLUMNS.values())
+    per_department = select(i.campaign_code.label("code"), ir.inspection_id.label("iid"),
+                            item.department_code.label("dept"), *(func.max(_one(f)).label(f.key) for f in flags)) \
+        .join(item, item.code == ir.item_code).join(i, i.id == ir.inspection_id) \
+        .where(where, live, or_(*flags)).group_by(i.campaign_code, ir.inspection_id, item.department_code) \
+        .cte("counted")
+    c = per_department.c
+    per_enterprise = select(c.code, *(func.max(c[f.key]).label(f.key) for f in flags)) \
+        .group_by(c.code, c.iid).subquery()
+    return union_all(select(c.code, c.dept, *(func.sum(c[f.key]) for f in flags)).group_by(c.code, c.dept),
+                     select(per_enterprise.c.code, literal(None),
+                            *(func.sum(per_enterprise.c[f.key]) for f in flags)).group_by(per_enterprise.c.code))
+
+
+def tally(conn: Connection, *, code: str | None = None, ids: Sequence[int] | None = None) -> dict[str, Counter]:
+    """The recount, per campaign: of campaign ``code``, or of the inspections ``ids``."""
+    if ids is None:
+        return _tally_where(conn, i.campaign_code == code)
+    out: dict[str, Counter] = {}
+    for part in parts(conn, list(ids)):
+        for found, counts in _tally_where(conn, among(conn, i.id, part)).items():
+            out.setdefault(found, Counter()).update(counts)
+    return out
+
+
+def contents(conn: Connection) -> dict[str, int]:
+    """How many contents (检查内容) each item has."""
+    return dict(conn.execute(select(content.item_code, func.count()).group_by(content.item_code)).all())
+
+
+# --- stored ----------------------------------------------------------------------------------------------------
+
+
+def stored(conn: Connection, code: str) -> Counter | None:
+    """The campaign's stored counts, or None when they are not of the current ``VERSION``."""
+    rows = conn.execute(select(_counts.c.name, _counts.c.department_code, _counts.c.detail, _counts.c.n)
+                        .where(_counts.c.campaign_code == code)).all()
+    if (COUNTED, "", VERSION) not in {(name, dept, detail) for name, dept, detail, _ in rows}:
+        return None
+    return Counter({(name, dept, detail): n for name, dept, detail, n in rows if name != COUNTED and n})
+
+
+def counts_of(conn: Connection, code: str) -> Counter:
+    """The campaign's counts: as stored, or recounted now when they are not (see the module's docstring)."""
+    found = stored(conn, code)
+    return found if found is not None else tally(conn, code=code).get(code, Counter())
+
+
+def _marked(conn: Connection, codes: Iterable[str]) -> set[str]:
+    codes = sorted(set(codes))
+    if not codes:
+        return set()
+    return set(conn.execute(select(_counts.c.campaign_code).where(
+        _counts.c.campaign_code.in_(codes), _counts.c.name == COUNTED, _counts.c.detail == VERSION)).scalars())
+
+
+def recount(conn: Connection, code: str) -> None:
+    """Replace the campaign's stored counts with a recount."""
+    counts = tally(conn, code=code).get(code, Counter())
+    conn.execute(delete(_counts).where(_counts.c.campaign_code == code))
+    rows = [{"campaign_code": code, "name": name, "department_code": dept, "detail": detail, "n": n}
+            for (name, dept, detail), n in sorted(counts.items()) if n]
+    conn.execute(insert(_counts), [*rows, {"campaign_code": code, "name": COUNTED, "department_code": "",
+                                           "detail": VERSION, "n": 1}])
+
+
+def _add(conn: Connection, code: str, delta: Counter) -> None:
+    """Add ``delta`` to the stored counts (a count not stored yet starts at 0)."""
+    c = _counts.c
+    for (name, dept, detail), n in sorted(delta.items()):
+        key = (c.campaign_code == code, c.name == name, c.department_code == dept, c.detail == detail)
+        if conn.execute(_counts.update().where(*key).values(n=c.n + n)).rowcount == 0:
+            conn.execute(insert(_counts).values(campaign_code=code, name=name, department_code=dept, detail=detail,
+                                                n=n))
+
+
+def _campaigns_of(conn: Connection, ids: Sequence[int]) -> set[str]:
+    return {code for part in parts(conn, list(ids))
+            for code in conn.execute(select(i.campaign_code).where(among(conn, i.id, part)).distinct()).scalars()}
+
+
+class CountKeeper:
+    """One transaction's part in keeping the counts (see the module's docstring)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self._ids: set[int] = set()
+        self._before: dict[str, Counter] = {}
+        self._recount = False  # touched more than LARGE: recount the campaigns instead
+
+    def touch(self, ids: Iterable[int]) -> None:
+        """Before a write to these inspections, their answers, teams or results (a service about to write many may
+        name them all first: one tally instead of one per write)."""
+        fresh = sorted(set(ids) - self._ids)
+        if not fresh:
+            return
+        self._ids.update(fresh)
+        if self._recount or self._over():
+            return
+        for code, counts in tally(self.conn, ids=fresh).items():
+            self._before.setdefault(code, Counter()).update(counts)
+
+    def added(self, ids: Iterable[int]) -> None:
+        """After inserting these inspections: they counted nothing before."""
+        self._ids.update(ids)
+        self._over()
+
+    def _over(self) -> bool:
+        if len(self._ids) > LARGE:
+            self._recount = True
+            self._before.clear()
+        return self._recount
+
+    def flush(self) -> None:
+        """Before the commit: the counts of the campaigns touched brought up to date."""
+        if not self._ids:
+            return
+        ids = sorted(self._ids)
+        if self._recount:
+            for code in sorted(_campaigns_of(self.conn, ids)):
+                recount(self.conn, code)
+        else:
+            after = tally(self.conn, ids=ids)
+            codes = set(after) | set(self._before)
+            marked = _marked(self.conn, codes)
+            for code in sorted(codes):
+                if code in marked:
+                    _add(self.conn, code, difference(after.get(code, Counter()), self._before.get(code, Counter())))
+                else:
+                    recount(self.conn, code)
+        self._ids.clear()
+        self._before.clear()
+        self._recount = False
+
+    def ensure(self, code: str) -> bool:
+        """Recount the campaign if its stored counts are not current; whether it did."""
+        if code in _marked(self.conn, [code]):
+            return False
+        recount(self.conn, code)
+        return True
+
+
+class Unkept:
+    """For a repository used without a unit of work: a write marks its campaigns' counts as not current (they are
+    recounted by the next unit of work that changes the campaign), never leaves them wrong."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def touch(self, ids: Iterable[int]) -> None:
+        codes = _campaigns_of(self.conn, sorted(set(ids)))
+        if codes:
+            self.conn.execute(delete(_counts).where(_counts.c.campaign_code.in_(sorted(codes)),
+                                                    _counts.c.name == COUNTED))
+
+    added = touch
