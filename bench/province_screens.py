@@ -34,7 +34,7 @@ from pathlib import Path
 import psycopg
 
 from bench.bench_import import OUT
-from bench.province_common import CLERK, CODE, PREFIX, drawn, drop, fresh, line, template, url
+from bench.province_common import CLERK, CODE, PREFIX, drawn, drop, fresh, line, recounted, template, url
 from calendars import BEIJING
 from workflow.results import (ABNORMAL_CODES, CASE_HANDLING, CORRECTION_HANDLING, ORDERED_TO_CORRECT,
                               PROBLEM_CODES)
@@ -147,21 +147,6 @@ def advanced() -> str:
                 conn.execute(statement)
         recounted(database)
     return template(f"screens {RATIO} counted", build)
-
-
-def recounted(database: str) -> None:
-    """The schema brought to the checkout's (a starting point drawn by an earlier one), and the campaign's counts
-    recounted from the rows the SQL above moved: what the product's own writes keep as they go."""
-    from workflow.persistence.counts import recount
-    from workflow.persistence.database import make_engine, upgrade
-
-    engine = make_engine(url(database, "postgresql+psycopg"))
-    try:
-        upgrade(engine)
-        with engine.begin() as conn:
-            recount(conn, CODE)
-    finally:
-        engine.dispose()
 
 
 def _floor(database: str, query: str) -> float:

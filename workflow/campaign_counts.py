@@ -9,14 +9,16 @@ size. What is not a sum — how many items or departments have any — is derive
 here from the sums, when the table is read.
 
 A count is keyed ``(name, department, detail)``: ``department`` is "" for the
-campaign as a whole; ``detail`` is the state (``STATE``) or the item code
-(``RESULTS``, ``PROBLEM_ITEMS``, ``QUESTIONS``), "" otherwise.
+campaign as a whole; ``detail`` is the state (``STATE``), the item code
+(``RESULTS``, ``PROBLEM_ITEMS``, ``QUESTIONS``), the state and the day
+(``REACHED``), "" otherwise.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 from workflow.inspection import STATE_LABELS, STATES, WITHDRAWN
 from workflow.statistics import COLUMNS, TOTAL, StatsRow
@@ -35,6 +37,8 @@ QUESTIONS = "questions"  # questions answered on the spot, per item
 # Enterprises with at least one result counted for each (per department over its items, and in the campaign).
 FLAGS = ("problem_enterprises", "ordered_to_correct", "abnormal", "case_opened")
 ITEM_NAMES = (RESULTS, PROBLEM_ITEMS, QUESTIONS)
+# Inspections that reached each state on each day (the campaign's time zone): detail "state YYYY-MM-DD".
+REACHED = "reached"
 # Stored with a campaign's counts: which definitions they were counted by. Counts of another version (or none) are
 # recounted from the rows; a change to what a count means changes this.
 COUNTED = "counted"
@@ -51,6 +55,20 @@ def difference(after: Counts, before: Counts) -> Counter:
 def state_counts(counts: Counts) -> dict[str, int]:
     """How many of the campaign's inspections are in each state (every state listed)."""
     return {state: counts.get((STATE, "", state), 0) for state in STATES}
+
+
+def reached_key(state: str, day: date) -> Key:
+    return (REACHED, "", f"{state} {day.isoformat()}")
+
+
+def reached_by_day(counts: Counts) -> dict[tuple[int, date], int]:
+    """How many inspections reached each state (its index in ``STATES``) on each day: the summary's progress."""
+    out = {}
+    for (name, _, detail), n in counts.items():
+        if name == REACHED and n:
+            state, _, day = detail.partition(" ")
+            out[(STATES.index(state), date.fromisoformat(day))] = n
+    return out
 
 
 def department_states(counts: Counts) -> list[tuple[str, str, int]]:

@@ -1,22 +1,20 @@
-"""The screens' aggregates (issue 19) say the same on PostgreSQL, where the per-day progress is one GROUP BY in
-the campaign's time zone, as on SQLite, where the instants are read and counted — on a campaign with results; and
-the counts the statistics and the board read, kept by every write the campaign went through (the draw, the
-answers, the officer draw, the forms, a withdrawal, visits and results), equal a recount of its rows."""
+"""The counts the statistics, the summary and the board read, kept by every write the campaign went through (the
+draw, the answers, the officer draw, the forms, a withdrawal, visits and results), equal a recount of its rows,
+and say the same on PostgreSQL, where the per-day progress is one GROUP BY in the campaign's time zone, as on
+SQLite, where the instants are read and counted (issue 19)."""
 
 from __future__ import annotations
 
 import pytest
 
-from calendars import BEIJING
 from tests.conftest import _pg_available, _pg_database_url
 from tests.integration.conftest import CODE
 
 
 def _figures(url: str):
-    from workflow.campaign_counts import statistics_rows
+    from workflow.campaign_counts import reached_by_day, statistics_rows
     from workflow.persistence.counts import contents, stored, tally
     from workflow.persistence.database import make_engine
-    from workflow.persistence.queries import ReportQueries
 
     engine = make_engine(url)
     try:
@@ -25,7 +23,7 @@ def _figures(url: str):
             assert kept is not None, "the campaign's writers kept its counts"
             assert kept == tally(conn, code=CODE)[CODE], "kept as the rows changed: equal to a recount"
             departments = [(code, code) for code in ("SJ", "SW", "RS", "HB", "YJ", "XF", "TJ")]
-            return (ReportQueries(conn).state_days(CODE, BEIJING),
+            return (reached_by_day(kept),
                     [(row.label, row.cells()) for row in statistics_rows(kept, departments, contents(conn))])
     finally:
         engine.dispose()

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import (Connection, Select, and_, case, distinct, exists, func, literal, null, or_, select, text,
-                        union_all)
+from sqlalchemy import Connection, Select, and_, case, distinct, exists, func, literal, null, or_, select, union_all
 
 from workflow.campaign_file import CampaignPlan, Sampling
 from workflow.persistence import orm
 from workflow.persistence.bulk import among
 from workflow.persistence.counts import contents, counts_of
 
-# The instant an inspection reached each state, in ``workflow.inspection.STATES`` order.
-_STAMPS = ("sampled_at", "confirmed_at", "assigned_at", "inspected_at", "reported_at", "published_at", "withdrawn_at")
 
 
 def eligible_enterprises(sampling: Sampling, draw_at: datetime, *, with_credit_risk: bool = False) -> Select:
@@ -196,12 +191,12 @@ class ReportQueries:
         first = self.conn.execute(select(found.c.label, func.count().over()).order_by(in_order).limit(shown)).all()
         return [name for name, _ in first], first[0][1] if first else 0
 
-    def _owed(self, code: str, now: datetime, *, members: bool = True):
+    def _owed(self, code: str, now: datetime, *, members: bool = True, own: bool = True):
         """Each overdue task once per owing department: (id, due, inspection, branch, department, certificate). Branch
         'dept': a department's task; 'officer': an officer's (his department); 'team': a joint back-fill, once
         per department of its counted team members (with each member; ``members=False``: once per department, no
         certificate — then no row repeats); 'office': nobody else's. One pass over the overdue tasks: a province's
-        first overdue wave is 350,000 of them."""
+        first overdue wave is 350,000 of them. ``own=False``: without the departments' own tasks (branch 'dept')."""
         t, o, tm = orm.TaskRow, orm.Officer, orm.TeamMemberRow
         team = select(tm.inspection_id, tm.department_code, tm.certificate_no if members else null().label(
             "certificate_no")).where(_counted_member())
@@ -215,19 +210,25 @@ class ReportQueries:
                            else_=func.coalesce(t.certificate_no, team.c.certificate_no)).label("cert")) \
             .outerjoin(o, and_(t.department_code.is_(None), o.certificate_no == t.certificate_no)) \
             .outerjoin(team, and_(_joint_backfill(), team.c.inspection_id == t.inspection_id)) \
-            .where(t.campaign_code == code, t.done_at.is_(None), t.due_at <= now).subquery()
+            .where(t.campaign_code == code, t.done_at.is_(None), t.due_at <= now,
+                   *(() if own else (t.department_code.is_(None),))).subquery()
 
     def overdue_by_owner(self, code: str, now: datetime, known: list[str]) -> list[tuple]:
         """Per owing department (None: the office — for a department not in ``known`` too): (department, overdue
-        tasks, enterprises concerned, earliest due instant); a joint task counts once in each department."""
+        tasks, enterprises concerned, earliest due instant, whether any is the department's own task — its
+        contacts answer for those); a joint task counts once in each department."""
         owed = self._owed(code, now, members=False)  # a task once per owing department: nothing to de-duplicate
         owner = case((owed.c.code.in_(known), owed.c.code), else_=null()) if known else null()
         return self.conn.execute(select(owner.label("owner"), func.count(), func.count(distinct(owed.c.enterprise)),
-                                        func.min(owed.c.due)).group_by(owner)).all()
+                                        func.min(owed.c.due), func.max(case((owed.c.branch == "dept", 1), else_=0)))
+                                 .group_by(owner)).all()
 
     def overdue_people(self, code: str, now: datetime) -> list[tuple]:
-        """Who is responsible for overdue tasks: distinct (branch, department, certificate) of ``_owed``."""
-        owed = self._owed(code, now)
+        """Who answers for the overdue tasks that are not a department's own (an officer's, a team's, the office's):
+        distinct (branch, department, certificate) of ``_owed``. A department's own are its contacts'
+        (``overdue_by_owner`` says which departments have any): at a province's first wave they are 350,000 rows
+        this need not sort to find seven departments."""
+        owed = self._owed(code, now, own=False)
         return self.conn.execute(select(owed.c.branch, owed.c.code, owed.c.cert).distinct()).all()
 
     def overdue_counts(self, code: str, now: datetime) -> tuple[int, int]:
@@ -252,21 +253,6 @@ class ReportQueries:
             select(a.department_code, i.uscc, e.name, a.inspects, a.decline_reason, a.answered_at, a.answered_by,
                    a.on_behalf).join(i, i.id == a.inspection_id).join(e, e.uscc == i.uscc)
             .where(i.campaign_code == code).order_by(rank, a.department_code, i.uscc))
-
-    def state_days(self, code: str, tz: ZoneInfo) -> dict[tuple[int, date], int]:
-        """How many of the campaign's inspections reached each state (its index in ``STATES``) on each day of
-        ``tz``: one GROUP BY on PostgreSQL (which knows the zone's rules); SQLite counts the instants it reads."""
-        i = orm.InspectionRow
-        if self.conn.dialect.name == "postgresql":
-            stamps = ", ".join(f"({n}, i.{column})" for n, column in enumerate(_STAMPS))
-            return {(n, day): count for n, day, count in self.conn.execute(text(
-                f"SELECT s.n, CAST(s.at AT TIME ZONE :tz AS date) AS day, count(*) FROM inspections i "
-                f"CROSS JOIN LATERAL (VALUES {stamps}) AS s(n, at) WHERE i.campaign_code = :code AND s.at IS NOT NULL "
-                f"GROUP BY s.n, day"), {"tz": tz.key, "code": code})}
-        found: Counter = Counter()
-        for row in self.conn.execute(select(*(getattr(i, c) for c in _STAMPS)).where(i.campaign_code == code)):
-            found.update((n, at.astimezone(tz).date()) for n, at in enumerate(row) if at is not None)
-        return dict(found)
 
     def counts(self, code: str):
         """The campaign's counts (``workflow.campaign_counts``): the few rows kept of them, or a recount when those

@@ -201,12 +201,15 @@ def overdue_summary(uow, owners: Owners | None = None, shown: int = 50) -> Overd
     responsible = uow.aside(lambda side: side.reports.overdue_people(plan.code, side.now))
     counts = uow.aside(lambda side: side.reports.overdue_counts(plan.code, side.now))
     per: dict[str, dict] = {}
-    for code, tasks, enterprises, first_due in reports.overdue_by_owner(plan.code, uow.now, list(owners.departments)):
+    for code, tasks, enterprises, first_due, own in reports.overdue_by_owner(plan.code, uow.now,
+                                                                             list(owners.departments)):
         name = owners.name(code or "")
         row = per.setdefault(name, {"name": name, "tasks": 0, "enterprises": 0, "worst": 0, "people": set()})
         row["tasks"] += tasks
         row["enterprises"] += enterprises
         row["worst"] = max(row["worst"], workdays_overdue(first_due, uow.now, uow.calendar, plan.tz))
+        if own and code and (people := owners._contact(code)):  # its own tasks: its contacts answer for them
+            row["people"].update(people.split("、"))
     contact = plan.contact
     for branch, code, cert in responsible.result():
         people = (owners._contact(code) if branch == "dept" else owners._officer(cert) if cert else

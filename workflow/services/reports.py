@@ -17,7 +17,7 @@ from workflow.inspection import STATE_LABELS, STATES
 from workflow.plan_checker import check_plan
 from workflow.results import ABNORMAL_CODES, HANDLING, PROBLEM_CODES, enterprise_codes, wording
 from workflow.services.campaigns import redraw_note, simulation_mark
-from workflow.campaign_counts import state_counts, statistics_rows, total_row
+from workflow.campaign_counts import reached_by_day, state_counts, statistics_rows, total_row
 from workflow.statistics import COLUMNS, StatsRow
 
 
@@ -141,11 +141,11 @@ def _answers(uow, names: dict[str, str], people_named: dict[str, str]) -> tuple[
     return summary, detail
 
 
-def progress_by_day(uow) -> list[tuple]:
+def progress_by_day(uow, counts=None) -> list[tuple]:
     """Per day: how many enterprises had reached each state by its end (for the progress chart), summed up from the
-    count of each state reached on each day (an aggregate, never the inspections one by one)."""
+    kept count of each state reached on each day (``campaign_counts``)."""
     plan = uow.plan
-    reached = uow.reports.state_days(plan.code, plan.tz)
+    reached = reached_by_day(counts if counts is not None else uow.reports.counts(plan.code))
     if not reached:
         return []
     days = sorted({day for _, day in reached})
@@ -184,8 +184,8 @@ def write_summary_report(uow, path: Path) -> None:
     """``ssj report summary``: the numbers, progress over time, the departments' summaries, the plan's findings."""
     with uow:
         plan = uow.plan
-        progress = progress_by_day(uow)
         counted = uow.reports.counts(plan.code)
+        progress = progress_by_day(uow, counted)
         total = total_row(counted, uow.reports.item_contents())
         counts = state_counts(counted)
         names = uow.directory.department_names()

@@ -54,6 +54,7 @@ from workflow.persistence.campaigns import CampaignRepository
 from workflow.persistence.directory import DirectoryReader
 from workflow.persistence.contention import retried
 from workflow.persistence.counts import CountKeeper
+from workflow.persistence.database import without_jit
 from workflow.persistence.documents import DocumentRepository
 from workflow.persistence.draws import DrawRepository
 from workflow.persistence.identities import DatabaseSettings, StaffDirectory
@@ -143,6 +144,8 @@ class UnitOfWork:
             self._transaction = conn.begin()
             if self._snapshot is not None:
                 import_snapshot(conn, self._snapshot)
+            if not self.changes:
+                without_jit(conn)  # a read's aggregates are short: compiling them costs more than it saves
             self._repositories(conn)
             self._held = set()
             self.conn = conn
