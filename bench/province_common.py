@@ -63,16 +63,26 @@ def fresh(database: str, template: str | None = None) -> str:
     return url(database)
 
 
-def recounted(database: str) -> None:
-    """The schema brought to the checkout's (a starting point built by an earlier one), and the campaign's counts
-    recounted from its rows: what the product's own writes keep as they go, where a starting point's rows were moved
-    by SQL or written before the counts were kept (not timed)."""
-    from workflow.persistence.counts import recount
+def upgraded(database: str) -> None:
+    """The schema brought to the checkout's (a starting point built by an earlier one; not timed)."""
     from workflow.persistence.database import make_engine, upgrade
 
     engine = make_engine(url(database, "postgresql+psycopg"))
     try:
         upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def recounted(database: str) -> None:
+    """``upgraded``, and the campaign's counts recounted from its rows: what the product's own writes keep as they
+    go, where a starting point's rows were moved by SQL or written before the counts were kept (not timed)."""
+    from workflow.persistence.counts import recount
+    from workflow.persistence.database import make_engine
+
+    upgraded(database)
+    engine = make_engine(url(database, "postgresql+psycopg"))
+    try:
         with engine.begin() as conn:
             recount(conn, CODE)
     finally:

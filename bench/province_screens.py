@@ -34,7 +34,8 @@ from pathlib import Path
 import psycopg
 
 from bench.bench_import import OUT
-from bench.province_common import CLERK, CODE, PREFIX, drawn, drop, fresh, line, recounted, template, url
+from bench.province_common import (CLERK, CODE, PREFIX, drawn, drop, fresh, line, recounted, template, upgraded,
+                                   url)
 from calendars import BEIJING
 from workflow.results import (ABNORMAL_CODES, CASE_HANDLING, CORRECTION_HANDLING, ORDERED_TO_CORRECT,
                               PROBLEM_CODES)
@@ -180,6 +181,7 @@ def run() -> None:
     base = advanced()
     database = f"{PREFIX}_screens"
     fresh(database, base)
+    upgraded(database)  # a starting point kept from an earlier checkout: its schema brought up to this one's
     out = OUT / "province-screens"
     out.mkdir(parents=True, exist_ok=True)
     try:

@@ -233,3 +233,39 @@ def test_a_notice_reaching_the_office_is_an_event_the_office_can_automate_on(pre
     assert related[f"ssj.campaign.{CODE}"].endswith("联合抽查")
     assert related["ssj.department.SJ"] == "鹿泉区市场监督管理局" and "ssj.department.SW" in related
     assert event["payload"]["企业"] == enterprise and event["payload"]["截止"] == "2019年12月17日（星期二）前"
+
+
+def test_an_enterprise_a_department_owes_twice_is_one_enterprise_concerned(visited, engine, tmp_path):
+    """The board counts a department's own tasks over an index and the rest apart: an enterprise whose joint
+    back-fill SJ owes and whose SJ confirmation is open again is one enterprise concerned for SJ, not two, as the
+    report that reads every task says."""
+    from sqlalchemy import update
+
+    from workflow.persistence.queries import ReportQueries
+
+    ssj, joint, teams = visited
+    t, i = orm.TaskRow, orm.InspectionRow
+    with engine.connect() as conn:
+        sj = conn.execute(select(orm.Department.name).where(orm.Department.code == "SJ")).scalar_one()
+    [before] = [r for r in board_at(engine, "2019-12-23T10:00").overdue_table if r["部门"] == sj]
+    with engine.begin() as conn:
+        iid = conn.execute(select(i.id).where(i.campaign_code == CODE, i.uscc == joint[0])).scalar_one()
+        reopened = conn.execute(update(t).where(t.kind == "confirm", t.department_code == "SJ", t.inspection_id == iid)
+                                .values(done_at=None, outcome=None)).rowcount
+    assert reopened == 1
+    board = board_at(engine, "2019-12-23T10:00")
+    report = ssj("report", "overdue", CODE, "--out", tmp_path / "overdue.xlsx", "--now", "2019-12-23T10:00")
+    assert report.code == 0, report.err
+    book = openpyxl.load_workbook(tmp_path / "overdue.xlsx")
+    reported = [row for row in book["逾期部门"].iter_rows(min_row=5, max_col=5, values_only=True) if row[0]]
+    assert reported == [tuple(r.values()) for r in board.overdue_table]
+    with engine.connect() as conn:
+        queries = ReportQueries(conn)
+        known = [d for d, in conn.execute(select(orm.Department.code))]
+        split = sorted(queries.overdue_by_owner(CODE, at("2019-12-23T10:00"), known), key=str)
+        one_pass = sorted((tuple(r) for r in queries._overdue_by_owner(CODE, at("2019-12-23T10:00"), known)), key=str)
+    [after] = [r for r in board.overdue_table if r["部门"] == sj]
+    assert after["逾期事项（项）"] == before["逾期事项（项）"] + 1, "one more task"
+    assert after["涉及企业"] == before["涉及企业"], "of an enterprise SJ was already concerned with"
+    assert [r[:4] for r in split] == [r[:4] for r in one_pass], "the split count says what one pass says"
+    assert [bool(r[4]) for r in split] == [bool(r[4]) for r in one_pass]

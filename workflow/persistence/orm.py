@@ -340,6 +340,10 @@ class TaskRow(Base):
         # level keeps the tasks whose ladder is exhausted (no next notice, at the top) out of the due set's range.
         Index("ix_tasks_open_notice", "campaign_code", "next_notice_at", "escalation_level",
               sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),
+        # The board's overdue work per department: a department's own open tasks in (department, enterprise) order,
+        # with their due instants — counted from the index alone, the enterprises without a sort.
+        Index("ix_tasks_open_owner", "campaign_code", "department_code", "inspection_id", "due_at",
+              sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

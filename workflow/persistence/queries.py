@@ -216,7 +216,36 @@ class ReportQueries:
     def overdue_by_owner(self, code: str, now: datetime, known: list[str]) -> list[tuple]:
         """Per owing department (None: the office — for a department not in ``known`` too): (department, overdue
         tasks, enterprises concerned, earliest due instant, whether any is the department's own task — its
-        contacts answer for those); a joint task counts once in each department."""
+        contacts answer for those); a joint task counts once in each department.
+
+        A department's own tasks (most of a wave: 350,000 confirmations) are counted over ``ix_tasks_open_owner``
+        alone, in (department, enterprise) order; the others (officers', teams', the office's) by ``_owed``, with
+        the enterprises a department also has an own task for counted once. Own tasks of a department not in
+        ``known`` go to the office with the others: then all are counted in one pass (``_overdue_by_owner``)."""
+        t = orm.TaskRow
+        overdue = (t.campaign_code == code, t.done_at.is_(None), t.due_at <= now)
+        own = self.conn.execute(select(t.department_code, func.count(), func.count(distinct(t.inspection_id)),
+                                       func.min(t.due_at)).where(*overdue, t.department_code.isnot(None))
+                                .group_by(t.department_code)).all()
+        if any(dept not in known for dept, *_ in own):
+            return self._overdue_by_owner(code, now, known)
+        owed = self._owed(code, now, members=False, own=False)
+        owner = case((owed.c.code.in_(known), owed.c.code), else_=null()) if known else null()
+        mine = orm.TaskRow.__table__.alias("mine")
+        also_own = exists().where(mine.c.campaign_code == code, mine.c.done_at.is_(None), mine.c.due_at <= now,
+                                  mine.c.department_code == owed.c.code, mine.c.inspection_id == owed.c.enterprise)
+        per = {dept: [tasks, enterprises, due, 1] for dept, tasks, enterprises, due in own}
+        for who, tasks, enterprises, due, counted in self.conn.execute(
+                select(owner, func.count(), func.count(distinct(owed.c.enterprise)), func.min(owed.c.due),
+                       func.count(distinct(case((also_own, owed.c.enterprise))))).group_by(owner)):
+            row = per.setdefault(who, [0, 0, due, 0])
+            row[0] += tasks
+            row[1] += enterprises - counted
+            row[2] = min(row[2], due)
+        return [(who, *row) for who, row in per.items()]
+
+    def _overdue_by_owner(self, code: str, now: datetime, known: list[str]) -> list[tuple]:
+        """``overdue_by_owner`` in one pass over every overdue task."""
         owed = self._owed(code, now, members=False)  # a task once per owing department: nothing to de-duplicate
         owner = case((owed.c.code.in_(known), owed.c.code), else_=null()) if known else null()
         return self.conn.execute(select(owner.label("owner"), func.count(), func.count(distinct(owed.c.enterprise)),

@@ -197,9 +197,6 @@ def overdue_summary(uow, owners: Owners | None = None, shown: int = 50) -> Overd
     """``by_department`` of every overdue task, from aggregates by SQL (never the tasks one by one), and the
     ``shown`` most overdue tasks: what the board shows at any size of campaign."""
     plan, reports, owners = uow.plan, uow.reports, owners or Owners(uow)
-    # Read beside the largest (``UnitOfWork.aside``): who owes the overdue work, and how many tasks in all.
-    responsible = uow.aside(lambda side: side.reports.overdue_people(plan.code, side.now))
-    counts = uow.aside(lambda side: side.reports.overdue_counts(plan.code, side.now))
     per: dict[str, dict] = {}
     for code, tasks, enterprises, first_due, own in reports.overdue_by_owner(plan.code, uow.now,
                                                                              list(owners.departments)):
@@ -211,7 +208,7 @@ def overdue_summary(uow, owners: Owners | None = None, shown: int = 50) -> Overd
         if own and code and (people := owners._contact(code)):  # its own tasks: its contacts answer for them
             row["people"].update(people.split("、"))
     contact = plan.contact
-    for branch, code, cert in responsible.result():
+    for branch, code, cert in reports.overdue_people(plan.code, uow.now):
         people = (owners._contact(code) if branch == "dept" else owners._officer(cert) if cert else
                   person(contact.name, contact.phone, "电话") if contact.name else "")
         name = owners.name(code or "")
@@ -219,7 +216,7 @@ def overdue_summary(uow, owners: Owners | None = None, shown: int = 50) -> Overd
             per[name]["people"].update(people.split("、"))
     departments = [{**row, "people": "、".join(sorted(row["people"]))}
                    for row in sorted(per.values(), key=lambda r: (-r["tasks"], -r["worst"], r["name"]))]
-    total, joint = counts.result()
+    total, joint = reports.overdue_counts(plan.code, uow.now)
     first = _items(uow, reports.overdue(plan.code, uow.now, first=shown), owners, late=True)
     return OverdueSummary(total, joint, departments, first)
 
