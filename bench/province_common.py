@@ -248,6 +248,7 @@ def drawn(ratio: str) -> str:
 
     def build(database: str) -> None:
         fresh(database, base)
+        upgraded(database)  # a directory kept from an earlier checkout
         campaign(database, ratio)
         draw(database)
     return template(f"drawn {ratio}", build)

@@ -35,7 +35,7 @@ import psycopg
 
 from bench.bench_import import OUT
 from bench.province_common import (CLERK, CODE, COMMIT_AT, PREFIX, RUN_AT, campaign, copy_into_floor_tables,
-                                   directory, drop, fresh, line, lists_again, party_items, ssj, url)
+                                   directory, drop, fresh, line, lists_again, party_items, ssj, upgraded, url)
 
 RATIO = "10%"
 WITNESS = "见证人 2019-11-27"
@@ -174,6 +174,7 @@ def run() -> None:
     shutil.rmtree(files, ignore_errors=True)
     fresh(base, directory())
     try:
+        upgraded(base)  # a directory kept from an earlier checkout: its schema brought up to this one's
         campaign(base, RATIO)
         address = fresh(work, base)
         with psycopg.connect(address) as conn:

@@ -31,7 +31,6 @@ transaction is already serial (``BEGIN IMMEDIATE``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -64,7 +63,6 @@ from workflow.persistence.mailbox import MailboxRepository
 from workflow.persistence.outbox import OutboxRepository
 from workflow.persistence.pending_notices import PendingNotices
 from workflow.persistence.queries import ReportQueries
-from workflow.persistence.snapshots import export_snapshot, import_snapshot, shares_snapshots
 from workflow.persistence.tasks import TaskRepository
 from workflow.persistence.teams import TeamRepository
 from workflow.services.audit_trail import with_anchor
@@ -75,9 +73,6 @@ from workflow.services.reactions import react
 
 
 T = TypeVar("T")
-
-# The threads that run ``UnitOfWork.aside`` reads: two, for a machine with two cores beside the caller's own.
-_ASIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ssj-aside")
 
 
 def unknown_campaign(code: str) -> NotFound:
@@ -104,8 +99,6 @@ class UnitOfWork:
         self._calendars: dict[str, WorkdayCalendar] = {}
         self._depth = 0
         self._nested: list = []  # the savepoints of the blocks entered inside the transaction
-        self._snapshot: str | None = None  # an aside's: the snapshot its transaction imports (see ``aside``)
-        self._asides: list[Future] = []  # the reads this transaction's snapshot was lent to
         self.conn = None
 
     # --- the transaction -------------------------------------------------------
@@ -142,8 +135,6 @@ class UnitOfWork:
         conn = self.engine.connect()
         try:
             self._transaction = conn.begin()
-            if self._snapshot is not None:
-                import_snapshot(conn, self._snapshot)
             if not self.changes:
                 without_jit(conn)  # a read's aggregates are short: compiling them costs more than it saves
             self._repositories(conn)
@@ -180,9 +171,6 @@ class UnitOfWork:
             self.audit.lock_head(campaign_chain(code))
 
     def _end(self, *, commit: bool) -> None:
-        if self._asides:
-            wait(self._asides)  # they import this transaction's snapshot: it stays open until they have
-            self._asides.clear()
         try:
             if commit:
                 self.counts.flush()
@@ -270,27 +258,6 @@ class UnitOfWork:
         if self.on_seam is not None:
             self.on_seam(name)
 
-    def aside(self, read: Callable[[UnitOfWork], T]) -> Future[T]:
-        """``read`` of a read-only unit of work that sees the database as this transaction sees it now (its
-        snapshot), run beside it: on PostgreSQL on its own connection (``persistence.snapshots``) while this
-        one goes on, so a screen's independent aggregates take both cores; elsewhere (SQLite) at once, in this
-        transaction. Its value or error comes from the future's ``result()``; this transaction does not end
-        before it has run. An aside's own asides run at once in it (the threads are few: two reads each waiting
-        for a read queued behind them would wait for ever)."""
-        if not shares_snapshots(self.conn) or self._snapshot is not None:
-            done: Future[T] = Future()
-            try:
-                done.set_result(read(self))
-            except Exception as exc:  # noqa: BLE001 - handed to whoever asks for the result
-                done.set_exception(exc)
-            return done
-        side = UnitOfWork(self.engine, now=self.now, actor=self.actor, campaign=self.code, changes=False,
-                          files_dir=self._files_dir, clock=self.clock)
-        side._snapshot = export_snapshot(self.conn)
-        future = _ASIDE.submit(_read_aside, side, read)
-        self._asides.append(future)
-        return future
-
     @contextmanager
     def exclusive(self, name: str) -> Iterator[bool]:
         """A named lock one process holds at a time (released if it dies); yields whether this one got it."""
@@ -359,11 +326,6 @@ class UnitOfWork:
         self.audit.append(campaign_chain(self.plan.code), (
             Entry(m.trigger, m.actor, m.at, self.plan.code, i.uscc, m.source, m.dest, self._stated(m.payload))
             for i, m in moved))
-
-
-def _read_aside(side: UnitOfWork, read: Callable[[UnitOfWork], T]) -> T:
-    with side:
-        return read(side)
 
 
 @contextmanager
