@@ -13,7 +13,6 @@ from workflow.persistence.bulk import among
 from workflow.persistence.counts import contents, counts_of
 
 
-
 def eligible_enterprises(sampling: Sampling, draw_at: datetime, *, with_credit_risk: bool = False) -> Select:
     """USCCs (and credit risks) matching a campaign's sampling criteria at the draw instant.
 
@@ -291,4 +290,3 @@ class ReportQueries:
     def item_contents(self) -> dict[str, int]:
         """How many contents (检查内容) each item has."""
         return contents(self.conn)
-

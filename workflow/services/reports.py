@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
+from workflow.campaign_counts import reached_by_day, state_counts, statistics_rows, total_row
 from workflow.campaign_plan import DEADLINE_LABELS
 from workflow.deadline_words import day_words, deadline_words
 from workflow.files.report_books import ReportBook
@@ -17,7 +18,6 @@ from workflow.inspection import STATE_LABELS, STATES
 from workflow.plan_checker import check_plan
 from workflow.results import ABNORMAL_CODES, HANDLING, PROBLEM_CODES, enterprise_codes, wording
 from workflow.services.campaigns import redraw_note, simulation_mark
-from workflow.campaign_counts import reached_by_day, state_counts, statistics_rows, total_row
 from workflow.statistics import COLUMNS, StatsRow
 
 
