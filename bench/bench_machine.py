@@ -3,15 +3,16 @@
 Setup (not timed): a fresh, migrated SQLite database with 100,000 enterprises
 drawn into the seed campaign (``start_inspections``: inspections, 700,000
 department dispatches and confirmation tasks, 100,000 audit rows), then set to
-``reported`` by SQL. It is copied before the product runs, so both sides start
-from the same file.
+``reported`` by SQL and the campaign's counts recounted (what the product's own
+moves would have kept). It is copied before the product runs, so both sides
+start from the same file.
 
 Product (its own process, for its peak RSS): ``services.inspections.move_all`` in
 one unit of work — what ``ssj publish`` does for a campaign: load every ``reported``
 inspection (100,000 objects held at once), then, in one transaction: fire ``publish``
 through the shared machine (its guard: the office only), write the moves
-(version-checked UPDATE), run their reaction (the disclosure task closes) and
-append the hash-chained audit rows.
+(version-checked UPDATE), run their reaction (the disclosure task closes),
+append the hash-chained audit rows and keep the campaign's counts.
 
 Baseline: on a copy, the very same UPDATEs and INSERTs (the rows the product
 wrote, read back) through ``sqlite3``'s bare ``executemany``, in one transaction
@@ -48,6 +49,7 @@ def _setup(db: Path) -> None:
     from ssj.demo import seed_campaign_source
     from ssj.demo import simulation_database
     from workflow.campaign_file import parse_campaign
+    from workflow.persistence.counts import recount
     from workflow.persistence.database import make_engine
     from workflow.services.campaigns import create_campaign
     from workflow.services.directory_import import import_directory
@@ -76,6 +78,7 @@ def _setup(db: Path) -> None:
     with engine.begin() as conn:
         conn.execute(text("UPDATE inspections SET state = 'reported', version = 5, "
                           "reported_at = '2019-12-12 02:00:00.000000'"))
+        recount(conn, CODE)  # what the product's own moves would have kept
     engine.dispose()
 
 

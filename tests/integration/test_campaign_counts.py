@@ -100,3 +100,18 @@ def test_a_large_transaction_recounts_and_a_small_one_adds(reported, db_url, mon
     kept, recounted = _counts(db_url)
     assert kept == recounted and kept[("state", "", "withdrawn")] == 3
     assert kept[("enterprises", "SJ", "")] == len(sampled) - 3, "SJ inspects every enterprise not withdrawn"
+
+
+def test_moves_are_added_as_state_counts_and_a_publication_without_a_read(reported, db_url, tmp_path):
+    """A move forward changes the state counts only: added from the moves themselves — the departments' share read
+    for a few, taken from the kept counts for a publication of every 已回填 enterprise — and equal to a recount."""
+    ssj, sampled, teams, done = reported
+    kept, _ = _counts(db_url)
+    published = ssj("publish", CODE, "--out", tmp_path / "公示", "--now", "2019-12-16T10:00")
+    assert published.code == 0, published.err
+    after, recounted = _counts(db_url)
+    assert after == recounted
+    assert after[("state", "", "published")] == kept[("state", "", "reported")] == len(done)
+    assert after[("state", "SJ", "published")] == kept[("state", "SJ", "reported")]
+    assert after[("reached", "", "published 2019-12-16")] == len(done), "the day it was reached, in Beijing"
+    assert ("state", "SJ", "reported") not in after, "nothing left 已回填"

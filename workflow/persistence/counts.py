@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from functools import cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (ARRAY, Connection, Date, Integer, String, any_, bindparam, case, cast, delete, func, insert,
@@ -32,7 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from workflow.campaign_counts import (COUNTED, FLAGS, INSPECTS, OFFICERS, PROBLEM_ITEMS, QUESTIONS, RESULTS, STATE,
                                       VERSION, Key, difference, reached_key)
-from workflow.inspection import STATES, WITHDRAWN
+from workflow.inspection import STATES, WITHDRAWN, Inspection
 from workflow.persistence import orm
 from workflow.persistence.bulk import among, parts
 
@@ -233,6 +234,8 @@ class CountKeeper:
         self._ids: set[int] = set()
         self._before: dict[str, Counter] = {}
         self._recount = False  # touched more than LARGE: recount the campaigns instead
+        self._moves: dict[int, _Move] = {}  # moved, and not otherwise touched when they moved
+        self._zones: dict[str, ZoneInfo] = {}
 
     def touch(self, ids: Iterable[int]) -> None:
         """Before a write to these inspections, their answers, teams or results (a service about to write many may
@@ -251,6 +254,24 @@ class CountKeeper:
         self._ids.update(ids)
         self._over()
 
+    def moved(self, inspections: Iterable[Inspection]) -> None:
+        """Before writing these inspections' moves. A move forward changes only the state counts — the campaign's,
+        its departments', the day the state was reached — so it is added as such, without a tally (a publication
+        moves a province's 250,000 at once); a withdrawal takes away all the enterprise counted: tallied, as any
+        write. An inspection already tallied in this transaction has its move in that difference."""
+        withdrawn = []
+        for i in inspections:
+            if i.id in self._ids or not i.events:
+                continue
+            if WITHDRAWN in (i.events[0].source, i.state):
+                withdrawn.append(i.id)
+                continue
+            known = self._moves.get(i.id)
+            reached = [(e.dest, e.at) for e in i.events]
+            self._moves[i.id] = _Move(i.campaign_code, known.source if known else i.events[0].source, i.state,
+                                      (known.reached if known else []) + reached)
+        self.touch(withdrawn)
+
     def _over(self) -> bool:
         if len(self._ids) > LARGE:
             self._recount = True
@@ -259,24 +280,66 @@ class CountKeeper:
 
     def flush(self) -> None:
         """Before the commit: the counts of the campaigns touched brought up to date."""
-        if not self._ids:
+        if not self._ids and not self._moves:
             return
         ids = sorted(self._ids)
+        recounted: set[str] = set()
+        deltas: dict[str, Counter] = {}
         if self._recount:
-            for code in sorted(_campaigns_of(self.conn, ids)):
-                recount(self.conn, code)
-        else:
+            recounted = _campaigns_of(self.conn, ids)
+        elif ids:
             after = tally(self.conn, ids=ids)
-            codes = set(after) | set(self._before)
-            marked = _marked(self.conn, codes)
-            for code in sorted(codes):
-                if code in marked:
-                    _add(self.conn, code, difference(after.get(code, Counter()), self._before.get(code, Counter())))
-                else:
-                    recount(self.conn, code)
+            for code in set(after) | set(self._before):
+                deltas[code] = difference(after.get(code, Counter()), self._before.get(code, Counter()))
+        moves = self._move_deltas(deltas)
+        for code, delta in moves.items():
+            deltas.setdefault(code, Counter()).update(delta)
+        marked = _marked(self.conn, set(deltas) - recounted)
+        for code in sorted(recounted | set(deltas)):
+            if code in marked:
+                _add(self.conn, code, Counter({key: n for key, n in deltas[code].items() if n}))
+            else:
+                recount(self.conn, code)
         self._ids.clear()
         self._before.clear()
+        self._moves.clear()
         self._recount = False
+
+    def _move_deltas(self, tallied: dict[str, Counter]) -> dict[str, Counter]:
+        """The moves' changes to the state counts. A department's share of a group of moves (from one state to
+        another) is the departments' own count of the state moved from when the group is every inspection the
+        campaign had in it (a publication): no read; else one count of the group's departments."""
+        out: dict[str, Counter] = {}
+        groups: dict[tuple[str, str, str], list[int]] = {}
+        days: dict[tuple[str, datetime], date] = {}
+        for iid, (code, source, dest, reached) in self._moves.items():
+            c = out.setdefault(code, Counter())
+            c[(STATE, "", source)] -= 1
+            c[(STATE, "", dest)] += 1
+            for state, at in reached:
+                day = days.get((code, at))
+                if day is None:
+                    day = days[(code, at)] = at.astimezone(self._zone(code)).date()
+                c[reached_key(state, day)] += 1
+            groups.setdefault((code, source, dest), []).append(iid)
+        kept = {code: stored(self.conn, code) for code in out}
+        for (code, source, dest), moved in groups.items():
+            had = kept[code]
+            if had is not None and not tallied.get(code) and had.get((STATE, "", source), 0) == len(moved):
+                shares = {dept: n for (name, dept, state), n in had.items()
+                          if name == STATE and dept and state == source}
+            else:
+                shares = _undeclined(self.conn, moved)
+            for dept, n in shares.items():
+                out[code][(STATE, dept, source)] -= n
+                out[code][(STATE, dept, dest)] += n
+        return out
+
+    def _zone(self, code: str) -> ZoneInfo:
+        if code not in self._zones:
+            name = self.conn.execute(select(orm.Campaign.timezone).where(orm.Campaign.code == code)).scalar_one()
+            self._zones[code] = ZoneInfo(name)
+        return self._zones[code]
 
     def ensure(self, code: str) -> bool:
         """Recount the campaign if its stored counts are not current; whether it did."""
@@ -284,6 +347,22 @@ class CountKeeper:
             return False
         recount(self.conn, code)
         return True
+
+
+class _Move(NamedTuple):
+    code: str
+    source: str  # the state when loaded
+    dest: str  # the state written
+    reached: list[tuple[str, datetime]]  # each state reached, and when
+
+
+def _undeclined(conn: Connection, ids: Sequence[int]) -> Counter:
+    """Per department, how many of these inspections it was dispatched and has not declined."""
+    out: Counter = Counter()
+    for part in parts(conn, sorted(ids)):
+        out.update(dict(conn.execute(select(a.department_code, func.count()).where(
+            among(conn, a.inspection_id, part), a.inspects.isnot(False)).group_by(a.department_code)).all()))
+    return out
 
 
 class Unkept:
@@ -300,3 +379,6 @@ class Unkept:
                                                     _counts.c.name == COUNTED))
 
     added = touch
+
+    def moved(self, inspections: Iterable[Inspection]) -> None:
+        self.touch(i.id for i in inspections)

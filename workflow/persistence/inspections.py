@@ -88,7 +88,7 @@ class InspectionRepository:
         processes moving the same inspection, the second to commit is refused."""
         by_dest: dict[str, list[tuple]] = defaultdict(list)
         moved = [i for i in inspections if i.events]
-        self.counts.touch(i.id for i in moved)
+        self.counts.moved(moved)
         for i in moved:
             by_dest[i.state].append((i.state, i.events[-1].at, i.withdraw_reason, i.id, i.version))
         for dest, rows in by_dest.items():
