@@ -235,6 +235,7 @@ class CountKeeper:
         self._before: dict[str, Counter] = {}
         self._recount = False  # touched more than LARGE: recount the campaigns instead
         self._moves: dict[int, _Move] = {}  # moved, and not otherwise touched when they moved
+        self._shared: dict = {}  # one object for each (state, instant) reached, and each run of them
         self._zones: dict[str, ZoneInfo] = {}
 
     def touch(self, ids: Iterable[int]) -> None:
@@ -267,9 +268,10 @@ class CountKeeper:
                 withdrawn.append(i.id)
                 continue
             known = self._moves.get(i.id)
-            reached = [(e.dest, e.at) for e in i.events]
+            reached = tuple(self._shared.setdefault((e.dest, e.at), (e.dest, e.at)) for e in i.events)
+            reached = self._shared.setdefault(reached, reached)  # a publication's 250,000 share one
             self._moves[i.id] = _Move(i.campaign_code, known.source if known else i.events[0].source, i.state,
-                                      (known.reached if known else []) + reached)
+                                      known.reached + reached if known else reached)
         self.touch(withdrawn)
 
     def _over(self) -> bool:
@@ -303,6 +305,7 @@ class CountKeeper:
         self._ids.clear()
         self._before.clear()
         self._moves.clear()
+        self._shared.clear()
         self._recount = False
 
     def _move_deltas(self, tallied: dict[str, Counter]) -> dict[str, Counter]:
@@ -353,7 +356,7 @@ class _Move(NamedTuple):
     code: str
     source: str  # the state when loaded
     dest: str  # the state written
-    reached: list[tuple[str, datetime]]  # each state reached, and when
+    reached: tuple[tuple[str, datetime], ...]  # each state reached, and when
 
 
 def _undeclined(conn: Connection, ids: Sequence[int]) -> Counter:
