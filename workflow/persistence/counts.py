@@ -293,7 +293,7 @@ class CountKeeper:
             after = tally(self.conn, ids=ids)
             for code in set(after) | set(self._before):
                 deltas[code] = difference(after.get(code, Counter()), self._before.get(code, Counter()))
-        moves = self._move_deltas(deltas)
+        moves = self._move_deltas(deltas, recounted)
         for code, delta in moves.items():
             deltas.setdefault(code, Counter()).update(delta)
         marked = _marked(self.conn, set(deltas) - recounted)
@@ -308,14 +308,17 @@ class CountKeeper:
         self._shared.clear()
         self._recount = False
 
-    def _move_deltas(self, tallied: dict[str, Counter]) -> dict[str, Counter]:
-        """The moves' changes to the state counts. A department's share of a group of moves (from one state to
-        another) is the departments' own count of the state moved from when the group is every inspection the
-        campaign had in it (a publication): no read; else one count of the group's departments."""
+    def _move_deltas(self, tallied: dict[str, Counter], recounted: set[str]) -> dict[str, Counter]:
+        """The moves' changes to the state counts (but of the campaigns ``recounted``: the recount has them). A
+        department's share of a group of moves (from one state to another) is the departments' own count of the
+        state moved from when the group is every inspection the campaign had in it (a publication): no read; else
+        one count of the group's departments."""
         out: dict[str, Counter] = {}
         groups: dict[tuple[str, str, str], list[int]] = {}
         days: dict[tuple[str, datetime], date] = {}
         for iid, (code, source, dest, reached) in self._moves.items():
+            if code in recounted:
+                continue
             c = out.setdefault(code, Counter())
             c[(STATE, "", source)] -= 1
             c[(STATE, "", dest)] += 1
