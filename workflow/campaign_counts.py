@@ -36,7 +36,6 @@ PROBLEM_ITEMS = "problem_items"  # … of which found a problem
 QUESTIONS = "questions"  # questions answered on the spot, per item
 # Enterprises with at least one result counted for each (per department over its items, and in the campaign).
 FLAGS = ("problem_enterprises", "ordered_to_correct", "abnormal", "case_opened")
-ITEM_NAMES = (RESULTS, PROBLEM_ITEMS, QUESTIONS)
 # Inspections that reached each state on each day (the campaign's time zone): detail "state YYYY-MM-DD".
 REACHED = "reached"
 # Stored with a campaign's counts: which definitions they were counted by. Counts of another version (or none) are
@@ -122,6 +121,9 @@ def described(key: Key, names: Mapping[str, str]) -> str:
     whose = f"{names.get(dept, dept)} " if dept else "全部 "
     if name == STATE:
         return f"{whose}检查对象：{STATE_LABELS.get(detail, detail)}（户）"
+    if name == REACHED:
+        state, _, day = detail.partition(" ")
+        return f"{whose}检查对象：{day} 成为“{STATE_LABELS.get(state, state)}”（户）"
     return f"{whose}{'检查项目 ' + detail + ' ' if detail else ''}{_LABELS.get(name, name)}"
 
 

@@ -70,3 +70,5 @@ def test_a_kept_count_unlike_its_recount_is_worded_for_the_office():
     assert lines == ["统计数字 税务局 应列入异常（户）：保存为 1，按数据表重算为 0",
                      "统计数字 市场监管局 检查项目 SJ-03 已回填（户）：保存为 0，按数据表重算为 1"]
     assert discrepancies(COUNTS, Counter(COUNTS), {}) == []
+    late = Counter({("reached", "", "published 2019-12-16"): 3})
+    assert discrepancies(late, Counter(), {}) == ["统计数字 全部 检查对象：2019-12-16 成为“已公示”（户）：保存为 3，按数据表重算为 0"]
