@@ -357,7 +357,8 @@ def _run_campaign(url: str, plan, seed: int, sampled: list[str], out: Path, echo
     echo(f"\n10. 审计链：{'全部完整' if all(c.ok for c in chains) else '有被改动的记录'}，"
          f"{sum(c.rows for c in chains)} 条记录；数据表与审计记录"
          f"{_agree(sum(len(t.differences) for t in tables))}，统计数字与数据表"
-         f"{_agree(sum(len(t.counts) for t in tables))}（ssj audit verify）。")  # no head here: it hashes the machine's clock, and two runs print the same
+         f"{_agree(sum(len(t.counts) for t in tables))}（ssj audit verify）。")
+    # no chain head above: it hashes the machine's clock, and two runs print the same
     return {"ticks": ticks, "daily_reports": reports, "emails": len(subjects), "forms": forms_out,
             "recorded_by_mail": {label: n for label, n, _ in mailed["recorded"]},
             "escalated_to_office": tally["to_office"], "reports": sorted(p.name for p in reports_dir.iterdir()),
