@@ -115,3 +115,33 @@ def test_moves_are_added_as_state_counts_and_a_publication_without_a_read(report
     assert after[("state", "SJ", "published")] == kept[("state", "SJ", "reported")]
     assert after[("reached", "", "published 2019-12-16")] == len(done), "the day it was reached, in Beijing"
     assert ("state", "SJ", "reported") not in after, "nothing left 已回填"
+
+
+def test_a_move_in_a_block_that_failed_is_not_counted(reported, db_url):
+    """A handler's inner block (a savepoint) that moved an enterprise and then failed is undone in the database;
+    its move is not added to the counts either, while the outer transaction commits the rest."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.conftest import CLERK
+    from workflow.machine import PUBLISH
+    from workflow.services.uow import UnitOfWork
+
+    ssj, sampled, teams, done = reported
+    kept, _ = _counts(db_url)
+    engine = make_engine(db_url)
+    uow = UnitOfWork(engine, now=datetime(2019, 12, 16, 10, tzinfo=ZoneInfo("Asia/Shanghai")), actor=CLERK,
+                     campaign=CODE)
+    with uow:
+        first, second = (uow.inspections.get(CODE, uscc) for uscc in done[:2])
+        try:
+            with uow:
+                uow.move(first, PUBLISH)
+                raise RuntimeError("the block's next step failed")
+        except RuntimeError:
+            pass
+        uow.move(second, PUBLISH)
+    engine.dispose()
+    after, recounted = _counts(db_url)
+    assert after == recounted, "the failed block's move is not counted"
+    assert after[("state", "", "published")] == 1 and after[("state", "", "reported")] == kept[("state", "", "reported")] - 1

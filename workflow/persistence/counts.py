@@ -236,6 +236,7 @@ class CountKeeper:
         self._recount = False  # touched more than LARGE: recount the campaigns instead
         self._moves: dict[int, _Move] = {}  # moved, and not otherwise touched when they moved
         self._shared: dict = {}  # one object for each (state, instant) reached, and each run of them
+        self._journal: list[tuple[int, _Move | None]] = []  # each move recorded, and what it replaced
         self._zones: dict[str, ZoneInfo] = {}
 
     def touch(self, ids: Iterable[int]) -> None:
@@ -270,9 +271,24 @@ class CountKeeper:
             known = self._moves.get(i.id)
             reached = tuple(self._shared.setdefault((e.dest, e.at), (e.dest, e.at)) for e in i.events)
             reached = self._shared.setdefault(reached, reached)  # a publication's 250,000 share one
+            self._journal.append((i.id, known))
             self._moves[i.id] = _Move(i.campaign_code, known.source if known else i.events[0].source, i.state,
                                       known.reached + reached if known else reached)
         self.touch(withdrawn)
+
+    def savepoint(self) -> int:
+        """Where a block inside the transaction begins (``rollback_to`` it if the block's writes are undone)."""
+        return len(self._journal)
+
+    def rollback_to(self, mark: int) -> None:
+        """The block's writes were undone: so are the moves it recorded. (What it tallied needs nothing: the tally
+        before still holds, and the one after reads the rows as they are.)"""
+        while len(self._journal) > mark:
+            iid, replaced = self._journal.pop()
+            if replaced is None:
+                del self._moves[iid]
+            else:
+                self._moves[iid] = replaced
 
     def _over(self) -> bool:
         if len(self._ids) > LARGE:
@@ -306,6 +322,7 @@ class CountKeeper:
         self._before.clear()
         self._moves.clear()
         self._shared.clear()
+        self._journal.clear()
         self._recount = False
 
     def _move_deltas(self, tallied: dict[str, Counter], recounted: set[str]) -> dict[str, Counter]:

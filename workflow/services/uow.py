@@ -121,14 +121,17 @@ class UnitOfWork:
         return False
 
     def _savepoint(self):
-        """A block inside the transaction: on an error only the block's own writes are undone."""
-        return self.conn.begin_nested()
+        """A block inside the transaction: on an error only the block's own writes are undone (and the moves it
+        told the count keeper of)."""
+        return self.conn.begin_nested(), self.counts.savepoint()
 
     def _release(self, savepoint, *, commit: bool) -> None:
+        nested, mark = savepoint
         if commit:
-            savepoint.commit()
+            nested.commit()
         else:
-            savepoint.rollback()
+            nested.rollback()
+            self.counts.rollback_to(mark)
 
     def _begin(self) -> None:
         """A transaction on the database, and the repositories over it (nothing left open if it cannot start)."""
