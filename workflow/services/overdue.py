@@ -208,8 +208,8 @@ def overdue_summary(uow, owners: Owners | None = None, shown: int = 50) -> Overd
         if own and code and (people := owners._contact(code)):  # its own tasks: its contacts answer for them
             row["people"].update(people.split("、"))
     contact = plan.contact
-    for branch, code, cert in reports.overdue_people(plan.code, uow.now):
-        people = (owners._contact(code) if branch == "dept" else owners._officer(cert) if cert else
+    for _, code, cert in reports.overdue_people(plan.code, uow.now):  # an officer's, a team's, the office's
+        people = (owners._officer(cert) if cert else
                   person(contact.name, contact.phone, "电话") if contact.name else "")
         name = owners.name(code or "")
         if people and name in per:
