@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from calendars import Deadline, WorkdayCalendar
-from workflow.campaign_file import DeadlineSpec
+from workflow.campaign_plan import DeadlineSpec
 
 
 def resolve_deadline(spec: DeadlineSpec, calendar: WorkdayCalendar, event_at: datetime | None) -> Deadline:

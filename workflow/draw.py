@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from workflow.campaign_file import UNCLASSIFIED, Sampling
+from workflow.campaign_plan import UNCLASSIFIED, Sampling
 
 ALGORITHM = "ssj-draw-v1"
 SECRET_BYTES = 32

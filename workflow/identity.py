@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workflow.campaign_file import CampaignPlan
+from workflow.campaign_plan import CampaignPlan
 from workflow.errors import UserError
 
 SYSTEM = "ssj"

@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from calendars import CalendarCoverageError, WorkdayCalendar
-from workflow.campaign_file import Escalation, Rule
+from workflow.campaign_plan import Escalation, Rule
 from workflow.deadline_words import last_day
 from workflow.office_hours import OPENS
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from datetime import datetime, timedelta
 
 from calendars import CalendarCoverageError, CalendarFileError, Deadline, WorkdayCalendar
-from workflow.campaign_file import DEADLINE_LABELS, CampaignFileError, CampaignPlan, DeadlineSpec, parse_campaign
+from workflow.campaign_plan import DEADLINE_LABELS, CampaignPlan, DeadlineSpec
 from workflow.errors import UserError
 from workflow.deadline_words import day_words, deadline_words
 from workflow.deadlines import resolve_deadline, visit_instant
@@ -234,6 +234,8 @@ def check_file(source: str, path: str) -> CheckedPlan:
     """``ssj campaign check``: the file read, its calendar (files relative to the file), every deadline and finding.
 
     A file that is not a campaign, or names a broken calendar file, is refused (UserError) with its place."""
+    from workflow.campaign_file import CampaignFileError, parse_campaign  # the reader: what a tick never needs
+
     try:
         plan = parse_campaign(source)
     except CampaignFileError as exc:

@@ -6,7 +6,7 @@ certificate number, nor the legal representative's name or phone.
 
 from __future__ import annotations
 
-from workflow.campaign_file import CampaignPlan
+from workflow.campaign_plan import CampaignPlan
 
 EXCHANGE_KEYS = ("抽查计划编号", "抽查计划名称", "抽查任务编号", "抽查任务名称", "抽查类型", "检查机关", "企业名称",
                  "统一社会信用代码", "检查完成日期", "检查结果", "备注")

@@ -35,7 +35,7 @@ def tick_cmd(call: Call, code: str, no_mail: bool) -> None:
     is failing (错误：…邮件发送失败 N 封…; --json: ``mail_failed``, ``mail_message``), or a step waits for a year's
     calendar file — what cron or a systemd timer must notice; 2: no SMTP settings and no --no-mail (nothing done)."""
     from workflow.identity import SYSTEM
-    from workflow.services.imap import mailbox_named
+    from workflow.services.server_settings import mailbox_named
     from workflow.services.mail_health import MAIL_OFF, judge_mail
     from workflow.services.outbox import SendReport, mail_problems, problem_summary, send_outbox
     from workflow.services.tick import advance

@@ -39,7 +39,7 @@ def write_csv(path, header, rows, encoding="utf-8"):
 def rows_of(db_url, model):
     engine = make_engine(db_url)
     with engine.connect() as conn:
-        key = model.__mapper__.primary_key[0].name
+        key = model.__table__.primary_key.columns[0].name
         result = {getattr(r, key): r for r in conn.execute(select(model.__table__))}
     engine.dispose()
     return result

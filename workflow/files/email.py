@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import io
@@ -19,8 +20,6 @@ from email import quoprimime
 from email.generator import BytesGenerator
 from email.message import EmailMessage
 from email.utils import format_datetime
-
-from jinja2 import DictLoader, Environment, StrictUndefined
 
 from workflow.files.legacy_templates import LEGACY_TEMPLATES
 from workflow.mail import Mail
@@ -197,17 +196,20 @@ _TEMPLATES = {
 {{ signature }}
 """,
 }
-_ENV = Environment(loader=DictLoader(_TEMPLATES), undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-_LEGACY = Environment(loader=DictLoader(LEGACY_TEMPLATES), undefined=StrictUndefined, autoescape=False,
-                      keep_trailing_newline=True)
+@functools.cache
+def _environment(legacy: bool):
+    """Built on the first render: most commands (an idle tick among them) never render a message, and importing
+    jinja2 would lengthen each one's start-up by some 20 ms."""
+    from jinja2 import DictLoader, Environment, StrictUndefined
+
+    return Environment(loader=DictLoader(LEGACY_TEMPLATES if legacy else _TEMPLATES), undefined=StrictUndefined,
+                       autoescape=False, keep_trailing_newline=True)
 
 
-def _templates(template: str, context: dict) -> Environment:
+def _templates(template: str, context: dict):
     """A message queued before schema 0008 (its context has no signature block) keeps the wording it was queued
     for (``legacy_templates``); everything else is a letter with a greeting and the office's signature."""
-    if "signature" not in context and f"{template}.body" in LEGACY_TEMPLATES:
-        return _LEGACY
-    return _ENV
+    return _environment("signature" not in context and f"{template}.body" in LEGACY_TEMPLATES)
 
 
 def message_id(key: str, sender: str, secret: str) -> str:

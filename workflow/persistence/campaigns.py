@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from workflow.campaign_file import CampaignPlan
+from workflow.campaign_plan import CampaignPlan
 from workflow.completion import FINISHED, CompletionFacts
 from workflow.inspection import STATES
 from workflow.mail import WAITING

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, func, select
 
-from workflow.campaign_file import Sampling
+from workflow.campaign_plan import Sampling
 from workflow.persistence.bulk import among, parts
 from workflow.persistence.queries import count_of, eligible_enterprises
 from workflow.persistence.orm import Department, Enterprise, InspectionItem, InspectionItemContent, Officer, \

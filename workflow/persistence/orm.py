@@ -3,17 +3,19 @@
 Instants are stored in UTC (``types.UTCDateTime``); dates are plain calendar dates.
 Every directory row keeps ``in_latest_directory``: an import never deletes, a
 ``--full`` import marks what the latest export no longer lists (不在最新名录).
+
+Plain SQLAlchemy Core, declared as classes (``Base``): nothing is ever loaded as an object — the repositories read
+and write rows — and the ORM's declarative mapping cost every command a fifth of its start-up (an idle tick's most).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Annotated
+from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
     ForeignKey,
     Integer,
@@ -21,13 +23,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Index,
+    Table,
     Text,
     UniqueConstraint,
     false,
     text,
     true,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from workflow.persistence.types import Money, UTCDateTime
 
@@ -40,56 +42,87 @@ NAMING = {
 }
 
 
-class Base(DeclarativeBase):
+class Base:
+    """A table declared as a class: its ``Column`` attributes are the table's columns (the class's own in order,
+    then each mixin's), ``__table_args__`` its constraints and indexes. The class then holds the table's columns
+    (``Campaign.code`` is the column) and the table (``__table__``), and stands for the table in a statement
+    (``select(Campaign)`` reads every column, ``insert(TaskRow)`` writes one)."""
+
     metadata = MetaData(naming_convention=NAMING)
+    __tablename__: ClassVar[str]
+    __table__: ClassVar[Table]
+    __table_args__: ClassVar[tuple] = ()
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__tablename__" not in vars(cls):
+            return  # a mixin: its columns are copied into each table declared with it
+        columns: dict[str, Column] = {}
+        for owner in cls.__mro__:
+            for name, value in vars(owner).items():
+                if isinstance(value, Column) and name not in columns:
+                    column = columns[name] = value if owner is cls else value._copy()  # a column has one table
+                    column.name = column.key = name
+        cls.__table__ = Table(cls.__tablename__, cls.metadata, *columns.values(), *cls.__table_args__)
+        for column in cls.__table__.columns:
+            setattr(cls, column.key, column)
+
+    @classmethod
+    def __clause_element__(cls) -> Table:
+        """What SQLAlchemy reads when the class stands for its table in a statement."""
+        return cls.__table__
 
 
 # The kinds of value many tables keep, each declared once.
-Instant = Annotated[datetime, mapped_column(UTCDateTime)]  # aware in, aware UTC out
-Who = Annotated[str, mapped_column(String(254))]  # an identity: an email or a certificate number (FORMATS.md)
-Digest = Annotated[str, mapped_column(String(64))]  # a SHA-256, hex
-PersonName = Annotated[str, mapped_column(String(50))]
-Email = Annotated[str, mapped_column(String(254))]
-Phone = Annotated[str, mapped_column(String(40))]
-Counted = Annotated[bool, mapped_column(Boolean, default=False, server_default=false())]  # a statistics flag
+INSTANT = UTCDateTime()  # aware in, aware UTC out
+WHO = String(254)  # an identity: an email or a certificate number (FORMATS.md)
+DIGEST = String(64)  # a SHA-256, hex
+PERSON_NAME = String(50)
+EMAIL = String(254)
+PHONE = String(40)
+
+
+def counted() -> Column:
+    """A statistics flag (``item_results``): what a result counts for, false unless set."""
+    return Column(Boolean, nullable=False, default=False, server_default=false())
 
 
 class _DirectoryRow:
-    in_latest_directory: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    last_import_id: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[Instant]
-    updated_at: Mapped[Instant]
+    in_latest_directory = Column(Boolean, default=True, server_default=true(), nullable=False)
+    last_import_id = Column(Integer)
+    created_at = Column(INSTANT, nullable=False)
+    updated_at = Column(INSTANT, nullable=False)
 
 
 class Department(_DirectoryRow, Base):
     __tablename__ = "departments"
 
-    code: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    admin_name: Mapped[PersonName | None]
-    admin_email: Mapped[Email | None]
+    code = Column(String(64), primary_key=True)
+    name = Column(String(100), nullable=False)
+    admin_name = Column(PERSON_NAME)
+    admin_email = Column(EMAIL)
     """管理员: does the department's 比对确认 (seed: 由各单位（部门）的管理员在两个工作日内完成比对和确认)."""
-    leader_name: Mapped[PersonName | None]
-    leader_email: Mapped[Email | None]
+    leader_name = Column(PERSON_NAME)
+    leader_email = Column(EMAIL)
     """分管领导: the escalation ladder's ``department_leader`` step."""
-    responsible_section: Mapped[str | None] = mapped_column(String(100))
-    contact_name: Mapped[PersonName | None]
-    contact_phone: Mapped[Phone | None]
-    contact_email: Mapped[Email | None]
+    responsible_section = Column(String(100))
+    contact_name = Column(PERSON_NAME)
+    contact_phone = Column(PHONE)
+    contact_email = Column(EMAIL)
     """联络人: receives the dispatch lists and the notices (the ladder's ``department_contact`` step)."""
 
 
 class Officer(_DirectoryRow, Base):
     __tablename__ = "officers"
 
-    certificate_no: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(50))
-    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
-    mobile: Mapped[str | None] = mapped_column(String(11))
-    email: Mapped[str | None] = mapped_column(String(254))
-    certificate_valid_until: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(8), default="在岗")
-    specialties: Mapped[str | None] = mapped_column(Text)
+    certificate_no = Column(String(64), primary_key=True)
+    name = Column(String(50), nullable=False)
+    department_code = Column(ForeignKey("departments.code"), index=True, nullable=False)
+    mobile = Column(String(11))
+    email = Column(String(254))
+    certificate_valid_until = Column(Date, nullable=False)
+    status = Column(String(8), default="在岗", nullable=False)
+    specialties = Column(Text)
 
 
 class OfficerConflict(Base):
@@ -97,41 +130,39 @@ class OfficerConflict(Base):
 
     __tablename__ = "officer_conflicts"
 
-    certificate_no: Mapped[str] = mapped_column(
-        ForeignKey("officers.certificate_no", ondelete="CASCADE"), primary_key=True
-    )
-    uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+    certificate_no = Column(ForeignKey("officers.certificate_no", ondelete="CASCADE"), primary_key=True)
+    uscc = Column(String(18), primary_key=True)
 
 
 class Enterprise(_DirectoryRow, Base):
     __tablename__ = "enterprises"
 
-    uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    category: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str | None] = mapped_column(String(100))
-    registered_capital: Mapped[Decimal | None] = mapped_column(Money)
-    established_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(8))
-    district: Mapped[str | None] = mapped_column(String(100))
-    address: Mapped[str | None] = mapped_column(String(500))
-    legal_representative: Mapped[str | None] = mapped_column(String(100))
-    phone: Mapped[str | None] = mapped_column(String(40))
-    industry: Mapped[str | None] = mapped_column(String(200))
-    credit_risk: Mapped[str | None] = mapped_column(String(1))
+    uscc = Column(String(18), primary_key=True)
+    name = Column(String(200), nullable=False)
+    category = Column(String(16), nullable=False)
+    kind = Column(String(100))
+    registered_capital = Column(Money)
+    established_on = Column(Date, nullable=False)
+    status = Column(String(8), nullable=False)
+    district = Column(String(100))
+    address = Column(String(500))
+    legal_representative = Column(String(100))
+    phone = Column(String(40))
+    industry = Column(String(200))
+    credit_risk = Column(String(1))
 
 
 class InspectionItem(_DirectoryRow, Base):
     __tablename__ = "inspection_items"
 
-    code: Mapped[str] = mapped_column(String(64), primary_key=True)
-    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
-    category: Mapped[str | None] = mapped_column(String(100))
-    name: Mapped[str] = mapped_column(String(200))
-    target: Mapped[str | None] = mapped_column(String(200))
-    level: Mapped[str | None] = mapped_column(String(16))
-    method: Mapped[str | None] = mapped_column(String(200))
-    basis: Mapped[str | None] = mapped_column(Text)
+    code = Column(String(64), primary_key=True)
+    department_code = Column(ForeignKey("departments.code"), index=True, nullable=False)
+    category = Column(String(100))
+    name = Column(String(200), nullable=False)
+    target = Column(String(200))
+    level = Column(String(16))
+    method = Column(String(200))
+    basis = Column(Text)
 
 
 class InspectionItemContent(Base):
@@ -139,11 +170,9 @@ class InspectionItemContent(Base):
 
     __tablename__ = "inspection_item_contents"
 
-    item_code: Mapped[str] = mapped_column(
-        ForeignKey("inspection_items.code", ondelete="CASCADE"), primary_key=True
-    )
-    position: Mapped[int] = mapped_column(Integer, primary_key=True)
-    text: Mapped[str] = mapped_column(Text)
+    item_code = Column(ForeignKey("inspection_items.code", ondelete="CASCADE"), primary_key=True)
+    position = Column(Integer, primary_key=True)
+    text = Column(Text, nullable=False)
 
 
 class DirectoryImport(Base):
@@ -151,17 +180,17 @@ class DirectoryImport(Base):
 
     __tablename__ = "directory_imports"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    path: Mapped[str] = mapped_column(Text)
-    file_sha256: Mapped[Digest]
-    full: Mapped[bool] = mapped_column(Boolean)
-    rows: Mapped[int] = mapped_column(Integer)
-    inserted: Mapped[int] = mapped_column(Integer)
-    updated: Mapped[int] = mapped_column(Integer)
-    marked_not_latest: Mapped[int] = mapped_column(Integer)
-    imported_by: Mapped[Who]
-    imported_at: Mapped[Instant]
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    kind = Column(String(16), nullable=False)
+    path = Column(Text, nullable=False)
+    file_sha256 = Column(DIGEST, nullable=False)
+    full = Column(Boolean, nullable=False)
+    rows = Column(Integer, nullable=False)
+    inserted = Column(Integer, nullable=False)
+    updated = Column(Integer, nullable=False)
+    marked_not_latest = Column(Integer, nullable=False)
+    imported_by = Column(WHO, nullable=False)
+    imported_at = Column(INSTANT, nullable=False)
 
 
 class Campaign(Base):
@@ -169,42 +198,38 @@ class Campaign(Base):
 
     __tablename__ = "campaigns"
 
-    code: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    document_no: Mapped[str] = mapped_column(String(100))
-    office: Mapped[str] = mapped_column(String(200))
-    lead_department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
-    timezone: Mapped[str] = mapped_column(String(64))
-    window_from: Mapped[date] = mapped_column(Date)
-    window_to: Mapped[date] = mapped_column(Date)
-    draw_at: Mapped[Instant]
-    plan: Mapped[dict] = mapped_column(JSON)
-    source_toml: Mapped[str] = mapped_column(Text)
-    source_sha256: Mapped[Digest]
-    created_at: Mapped[Instant]
-    created_by: Mapped[Who]
-    calendar_sha256: Mapped[Digest | None]  # the override files its deadlines were computed with
-    calendar_files: Mapped[str | None] = mapped_column(Text)  # their content (JSON [[name, text], …]): kept in force
+    code = Column(String(64), primary_key=True)
+    name = Column(String(200), nullable=False)
+    document_no = Column(String(100), nullable=False)
+    office = Column(String(200), nullable=False)
+    lead_department_code = Column(ForeignKey("departments.code"), nullable=False)
+    timezone = Column(String(64), nullable=False)
+    window_from = Column(Date, nullable=False)
+    window_to = Column(Date, nullable=False)
+    draw_at = Column(INSTANT, nullable=False)
+    plan = Column(JSON, nullable=False)
+    source_toml = Column(Text, nullable=False)
+    source_sha256 = Column(DIGEST, nullable=False)
+    created_at = Column(INSTANT, nullable=False)
+    created_by = Column(WHO, nullable=False)
+    calendar_sha256 = Column(DIGEST)  # the override files its deadlines were computed with
+    calendar_files = Column(Text)  # their content (JSON [[name, text], …]): kept in force
 
 
 class CampaignDepartment(Base):
     __tablename__ = "campaign_departments"
 
-    campaign_code: Mapped[str] = mapped_column(
-        ForeignKey("campaigns.code", ondelete="CASCADE"), primary_key=True
-    )
-    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), primary_key=True)
-    is_lead: Mapped[bool] = mapped_column(Boolean, default=False)
+    campaign_code = Column(ForeignKey("campaigns.code", ondelete="CASCADE"), primary_key=True)
+    department_code = Column(ForeignKey("departments.code"), primary_key=True)
+    is_lead = Column(Boolean, default=False, nullable=False)
 
 
 class CampaignItem(Base):
     __tablename__ = "campaign_items"
 
-    campaign_code: Mapped[str] = mapped_column(
-        ForeignKey("campaigns.code", ondelete="CASCADE"), primary_key=True
-    )
-    item_code: Mapped[str] = mapped_column(ForeignKey("inspection_items.code"), primary_key=True)
-    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    campaign_code = Column(ForeignKey("campaigns.code", ondelete="CASCADE"), primary_key=True)
+    item_code = Column(ForeignKey("inspection_items.code"), primary_key=True)
+    department_code = Column(ForeignKey("departments.code"), nullable=False)
 
 
 
@@ -221,25 +246,25 @@ class DrawRow(Base):
     __tablename__ = "draws"
     __table_args__ = (UniqueConstraint("campaign_code", "kind", "round"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaigns.code"))
-    kind: Mapped[str] = mapped_column(String(16))  # enterprises | officers
-    round: Mapped[int] = mapped_column(Integer)
-    algorithm: Mapped[str] = mapped_column(String(32))
-    redraw_reason: Mapped[str | None] = mapped_column(Text)
-    secret_hex: Mapped[str | None] = mapped_column(String(64))  # ssj-*-v1 only: the office's secret
-    commitment: Mapped[str | None] = mapped_column(String(64))  # ssj-*-v1 only
-    parties: Mapped[str | None] = mapped_column(Text)  # ssj-*-v2: canonical JSON [{party, commitment, secret}]
-    snapshot: Mapped[str] = mapped_column(Text)
-    snapshot_sha256: Mapped[Digest]
-    eligible: Mapped[int] = mapped_column(Integer)
-    committed_at: Mapped[Instant]
-    committed_by: Mapped[Who]
-    witness: Mapped[str | None] = mapped_column(Text)
-    seed: Mapped[str | None] = mapped_column(String(64))
-    result: Mapped[str | None] = mapped_column(Text)  # canonical JSON: sample size, sampled in rank order, strata
-    run_at: Mapped[Instant | None]
-    run_by: Mapped[Who | None]
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    campaign_code = Column(ForeignKey("campaigns.code"), nullable=False)
+    kind = Column(String(16), nullable=False)  # enterprises | officers
+    round = Column(Integer, nullable=False)
+    algorithm = Column(String(32), nullable=False)
+    redraw_reason = Column(Text)
+    secret_hex = Column(String(64))  # ssj-*-v1 only: the office's secret
+    commitment = Column(String(64))  # ssj-*-v1 only
+    parties = Column(Text)  # ssj-*-v2: canonical JSON [{party, commitment, secret}]
+    snapshot = Column(Text, nullable=False)
+    snapshot_sha256 = Column(DIGEST, nullable=False)
+    eligible = Column(Integer, nullable=False)
+    committed_at = Column(INSTANT, nullable=False)
+    committed_by = Column(WHO, nullable=False)
+    witness = Column(Text)
+    seed = Column(String(64))
+    result = Column(Text)  # canonical JSON: sample size, sampled in rank order, strata
+    run_at = Column(INSTANT)
+    run_by = Column(WHO)
 
 
 # --- inspections and what their moves depend on ------------------------------
@@ -257,28 +282,28 @@ class InspectionRow(Base):
               postgresql_where=text("inspected_at IS NOT NULL")),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaigns.code"))
-    uscc: Mapped[str] = mapped_column(ForeignKey("enterprises.uscc"))
-    state: Mapped[str] = mapped_column(String(16))
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    sampled_at: Mapped[Instant]
-    confirmed_at: Mapped[Instant | None]
-    assigned_at: Mapped[Instant | None]
-    inspected_at: Mapped[Instant | None]
-    reported_at: Mapped[Instant | None]
-    published_at: Mapped[Instant | None]
-    withdrawn_at: Mapped[Instant | None]
-    withdraw_reason: Mapped[str | None] = mapped_column(Text)
-    forms_generated_at: Mapped[Instant | None]
-    visit_date: Mapped[date | None] = mapped_column(Date)
-    visit_signature: Mapped[str | None] = mapped_column(String(8))
-    visit_note: Mapped[str | None] = mapped_column(Text)
-    visit_recorded_at: Mapped[Instant | None]
-    visit_recorded_by: Mapped[Who | None]
-    draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
-    planned_visit_on: Mapped[date | None] = mapped_column(Date)  # the visit schedule (ssj forms)
-    visit_group: Mapped[int | None] = mapped_column(Integer)  # the day's group (vehicle) number
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    campaign_code = Column(ForeignKey("campaigns.code"), nullable=False)
+    uscc = Column(ForeignKey("enterprises.uscc"), nullable=False)
+    state = Column(String(16), nullable=False)
+    version = Column(Integer, default=1, nullable=False)
+    sampled_at = Column(INSTANT, nullable=False)
+    confirmed_at = Column(INSTANT)
+    assigned_at = Column(INSTANT)
+    inspected_at = Column(INSTANT)
+    reported_at = Column(INSTANT)
+    published_at = Column(INSTANT)
+    withdrawn_at = Column(INSTANT)
+    withdraw_reason = Column(Text)
+    forms_generated_at = Column(INSTANT)
+    visit_date = Column(Date)
+    visit_signature = Column(String(8))
+    visit_note = Column(Text)
+    visit_recorded_at = Column(INSTANT)
+    visit_recorded_by = Column(WHO)
+    draw_id = Column(ForeignKey("draws.id"))
+    planned_visit_on = Column(Date)  # the visit schedule (ssj forms)
+    visit_group = Column(Integer)  # the day's group (vehicle) number
 
 
 class InspectionDepartment(Base):
@@ -286,14 +311,14 @@ class InspectionDepartment(Base):
 
     __tablename__ = "inspection_departments"
 
-    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
-    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), primary_key=True)
-    dispatched_at: Mapped[Instant]
-    inspects: Mapped[bool | None] = mapped_column(Boolean)
-    decline_reason: Mapped[str | None] = mapped_column(Text)
-    answered_at: Mapped[Instant | None]
-    answered_by: Mapped[Who | None]
-    on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
+    inspection_id = Column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
+    department_code = Column(ForeignKey("departments.code"), primary_key=True)
+    dispatched_at = Column(INSTANT, nullable=False)
+    inspects = Column(Boolean)
+    decline_reason = Column(Text)
+    answered_at = Column(INSTANT)
+    answered_by = Column(WHO)
+    on_behalf = Column(Boolean, default=False, nullable=False)
 
 
 class TeamMemberRow(Base):
@@ -301,15 +326,15 @@ class TeamMemberRow(Base):
 
     __tablename__ = "team_members"
 
-    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
-    certificate_no: Mapped[str] = mapped_column(ForeignKey("officers.certificate_no"), primary_key=True)
-    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
-    specialist: Mapped[bool] = mapped_column(Boolean, default=False)
-    matched_at: Mapped[Instant]
-    eligibility: Mapped[str | None] = mapped_column(Text)  # why this officer could be drawn for this enterprise
-    substitute_for: Mapped[str | None] = mapped_column(String(64))
-    released_at: Mapped[Instant | None]  # replaced: no longer on the team
-    release_reason: Mapped[str | None] = mapped_column(Text)
+    inspection_id = Column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
+    certificate_no = Column(ForeignKey("officers.certificate_no"), primary_key=True)
+    department_code = Column(ForeignKey("departments.code"), nullable=False)
+    specialist = Column(Boolean, default=False, nullable=False)
+    matched_at = Column(INSTANT, nullable=False)
+    eligibility = Column(Text)  # why this officer could be drawn for this enterprise
+    substitute_for = Column(String(64))
+    released_at = Column(INSTANT)  # replaced: no longer on the team
+    release_reason = Column(Text)
 
 
 class VisitOfficer(Base):
@@ -317,8 +342,8 @@ class VisitOfficer(Base):
 
     __tablename__ = "visit_officers"
 
-    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
-    certificate_no: Mapped[str] = mapped_column(ForeignKey("officers.certificate_no"), primary_key=True)
+    inspection_id = Column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
+    certificate_no = Column(ForeignKey("officers.certificate_no"), primary_key=True)
 
 
 # --- tasks: parallel work with its own clock ----------------------------------
@@ -346,22 +371,22 @@ class TaskRow(Base):
               sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaigns.code"))
-    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
-    certificate_no: Mapped[str | None] = mapped_column(ForeignKey("officers.certificate_no"))
-    due_at: Mapped[Instant]
-    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[Instant]
-    done_at: Mapped[Instant | None]
-    outcome: Mapped[str | None] = mapped_column(String(16))
-    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
-    next_notice_at: Mapped[Instant | None]  # None: not planned yet (the sweep plans it)
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    key = Column(String(200), unique=True, nullable=False)
+    campaign_code = Column(ForeignKey("campaigns.code"), nullable=False)
+    inspection_id = Column(ForeignKey("inspections.id"), index=True)
+    kind = Column(String(32), nullable=False)
+    department_code = Column(ForeignKey("departments.code"))
+    certificate_no = Column(ForeignKey("officers.certificate_no"))
+    due_at = Column(INSTANT, nullable=False)
+    provisional = Column(Boolean, default=False, nullable=False)
+    created_at = Column(INSTANT, nullable=False)
+    done_at = Column(INSTANT)
+    outcome = Column(String(16))
+    escalation_level = Column(Integer, default=0, nullable=False)
+    next_notice_at = Column(INSTANT)  # None: not planned yet (the sweep plans it)
     # Announced while provisional, and kept when the year's file would have brought it forward: never earlier.
-    no_earlier: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    no_earlier = Column(Boolean, default=False, server_default=false(), nullable=False)
 
 
 # --- the database itself and who may run ssj on it -------------------------------
@@ -373,8 +398,8 @@ class DatabaseSetting(Base):
 
     __tablename__ = "database_settings"
 
-    key: Mapped[str] = mapped_column(String(40), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
+    key = Column(String(40), primary_key=True)
+    value = Column(Text, nullable=False)
 
 
 class StaffMember(Base):
@@ -384,11 +409,11 @@ class StaffMember(Base):
 
     __tablename__ = "staff"
 
-    email: Mapped[Email] = mapped_column(primary_key=True)
-    name: Mapped[PersonName]
-    os_account: Mapped[str | None] = mapped_column(String(64), unique=True)
-    added_at: Mapped[Instant]
-    added_by: Mapped[str] = mapped_column(String(254))
+    email = Column(EMAIL, primary_key=True)
+    name = Column(PERSON_NAME, nullable=False)
+    os_account = Column(String(64), unique=True)
+    added_at = Column(INSTANT, nullable=False)
+    added_by = Column(String(254), nullable=False)
 
 
 # --- the audit trail ------------------------------------------------------------
@@ -399,9 +424,9 @@ class AuditChainHead(Base):
 
     __tablename__ = "audit_chains"
 
-    chain: Mapped[str] = mapped_column(String(100), primary_key=True)
-    last_seq: Mapped[int] = mapped_column(Integer)
-    last_hash: Mapped[Digest]
+    chain = Column(String(100), primary_key=True)
+    last_seq = Column(Integer, nullable=False)
+    last_hash = Column(DIGEST, nullable=False)
 
 
 class AuditEvent(Base):
@@ -410,20 +435,20 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (UniqueConstraint("chain", "seq"), Index("ix_audit_events_campaign_uscc", "campaign_code", "uscc"))
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    chain: Mapped[str] = mapped_column(String(100))
-    seq: Mapped[int] = mapped_column(Integer)
-    occurred_at: Mapped[Instant]  # the instant the act claims
-    written_at: Mapped[Instant | None]  # the machine's clock when the row was written (None before migration 0007)
-    actor: Mapped[Who]
-    action: Mapped[str] = mapped_column(String(40))
-    campaign_code: Mapped[str | None] = mapped_column(String(64))
-    uscc: Mapped[str | None] = mapped_column(String(18))
-    from_state: Mapped[str | None] = mapped_column(String(16))
-    to_state: Mapped[str | None] = mapped_column(String(16))
-    payload: Mapped[str] = mapped_column(Text)
-    prev_hash: Mapped[Digest]
-    hash: Mapped[Digest]
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    chain = Column(String(100), nullable=False)
+    seq = Column(Integer, nullable=False)
+    occurred_at = Column(INSTANT, nullable=False)  # the instant the act claims
+    written_at = Column(INSTANT)  # the machine's clock when the row was written (None before migration 0007)
+    actor = Column(WHO, nullable=False)
+    action = Column(String(40), nullable=False)
+    campaign_code = Column(String(64))
+    uscc = Column(String(18))
+    from_state = Column(String(16))
+    to_state = Column(String(16))
+    payload = Column(Text, nullable=False)
+    prev_hash = Column(DIGEST, nullable=False)
+    hash = Column(DIGEST, nullable=False)
 
 
 # --- email that is never lost ----------------------------------------------------
@@ -434,18 +459,18 @@ class SubmittedDocument(Base):
 
     __tablename__ = "documents"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaigns.code"))
-    kind: Mapped[str] = mapped_column(String(32))  # confirmation_report | summary
-    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
-    filename: Mapped[str] = mapped_column(String(255))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    sha256: Mapped[Digest]
-    highlights: Mapped[str | None] = mapped_column(Text)  # 亮点
-    practices: Mapped[str | None] = mapped_column(Text)  # 经验做法
-    problems: Mapped[str | None] = mapped_column(Text)  # 存在问题
-    submitted_at: Mapped[Instant]
-    submitted_by: Mapped[Who]
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    campaign_code = Column(ForeignKey("campaigns.code"), nullable=False)
+    kind = Column(String(32), nullable=False)  # confirmation_report | summary
+    department_code = Column(ForeignKey("departments.code"), nullable=False)
+    filename = Column(String(255), nullable=False)
+    content = Column(LargeBinary, nullable=False)
+    sha256 = Column(DIGEST, nullable=False)
+    highlights = Column(Text)  # 亮点
+    practices = Column(Text)  # 经验做法
+    problems = Column(Text)  # 存在问题
+    submitted_at = Column(INSTANT, nullable=False)
+    submitted_by = Column(WHO, nullable=False)
 
 
 class EventCursor(Base):
@@ -453,8 +478,8 @@ class EventCursor(Base):
 
     __tablename__ = "event_cursors"
 
-    chain: Mapped[str] = mapped_column(String(100), primary_key=True)
-    last_seq: Mapped[int] = mapped_column(Integer)
+    chain = Column(String(100), primary_key=True)
+    last_seq = Column(Integer, nullable=False)
 
 
 class CampaignCount(Base):
@@ -463,11 +488,11 @@ class CampaignCount(Base):
 
     __tablename__ = "campaign_counts"
 
-    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaigns.code"), primary_key=True)
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    department_code: Mapped[str] = mapped_column(String(64), primary_key=True)  # "": the campaign as a whole
-    detail: Mapped[str] = mapped_column(String(64), primary_key=True)  # a state, an item code, or ""
-    n: Mapped[int] = mapped_column(Integer)
+    campaign_code = Column(ForeignKey("campaigns.code"), primary_key=True)
+    name = Column(String(40), primary_key=True)
+    department_code = Column(String(64), primary_key=True)  # "": the campaign as a whole
+    detail = Column(String(64), primary_key=True)  # a state, an item code, or ""
+    n = Column(Integer, nullable=False)
 
 
 # The outbox, the mailbox and the results live in modules of their own; imported here so that

@@ -8,10 +8,9 @@ Message-ID is recorded is only moved (a duplicate delivery, or a move that did n
 
 from __future__ import annotations
 
-from sqlalchemy import Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Column, Index, Integer, String, Text
 
-from workflow.persistence.orm import Base, Instant
+from workflow.persistence.orm import INSTANT, Base
 
 
 class InboundMessage(Base):
@@ -21,19 +20,19 @@ class InboundMessage(Base):
     __tablename__ = "inbound_messages"
     __table_args__ = (Index("ix_inbound_messages_campaign", "campaign_code", "outcome"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    message_id: Mapped[str] = mapped_column(String(400), unique=True)  # its Message-ID, else "sha256:" of the bytes
-    handled_at: Mapped[Instant]
-    sender: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(Text)
-    campaign_code: Mapped[str | None] = mapped_column(String(64))
-    kind: Mapped[str | None] = mapped_column(String(32))  # confirm_list | confirmation_report | summary | forms | acknowledge
-    party: Mapped[str | None] = mapped_column(String(64))  # the department's code or the officer's certificate number
-    outcome: Mapped[str] = mapped_column(String(16))
-    folder: Mapped[str] = mapped_column(String(16))  # 已处理 | 需人工处理
-    detail: Mapped[str] = mapped_column(Text)  # in Chinese: what was recorded, every problem, or why it waits
-    files: Mapped[str] = mapped_column(Text)  # canonical JSON: [{"name", "sha256", "size"}]
-    reply_key: Mapped[str | None] = mapped_column(String(400))  # the outbox key of our answer
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    message_id = Column(String(400), unique=True, nullable=False)  # its Message-ID, else "sha256:" of the bytes
+    handled_at = Column(INSTANT, nullable=False)
+    sender = Column(String(254), nullable=False)
+    subject = Column(Text, nullable=False)
+    campaign_code = Column(String(64))
+    kind = Column(String(32))  # confirm_list | confirmation_report | summary | forms | acknowledge
+    party = Column(String(64))  # the department's code or the officer's certificate number
+    outcome = Column(String(16), nullable=False)
+    folder = Column(String(16), nullable=False)  # 已处理 | 需人工处理
+    detail = Column(Text, nullable=False)  # in Chinese: what was recorded, every problem, or why it waits
+    files = Column(Text, nullable=False)  # canonical JSON: [{"name", "sha256", "size"}]
+    reply_key = Column(String(400))  # the outbox key of our answer
 
 
 class MailboxPass(Base):
@@ -41,12 +40,12 @@ class MailboxPass(Base):
 
     __tablename__ = "mailbox_passes"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    started_at: Mapped[Instant]
-    source: Mapped[str] = mapped_column(String(300))  # imap://user@host:port/INBOX, or the local Maildir
-    scope: Mapped[str] = mapped_column(Text)  # the campaigns asked for, "; "-separated ("" for all)
-    read: Mapped[int] = mapped_column(Integer)
-    recorded: Mapped[int] = mapped_column(Integer)
-    refused: Mapped[int] = mapped_column(Integer)
-    manual: Mapped[int] = mapped_column(Integer)
-    error: Mapped[str | None] = mapped_column(Text)  # the server could not be reached, in Chinese
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    started_at = Column(INSTANT, nullable=False)
+    source = Column(String(300), nullable=False)  # imap://user@host:port/INBOX, or the local Maildir
+    scope = Column(Text, nullable=False)  # the campaigns asked for, "; "-separated ("" for all)
+    read = Column(Integer, nullable=False)
+    recorded = Column(Integer, nullable=False)
+    refused = Column(Integer, nullable=False)
+    manual = Column(Integer, nullable=False)
+    error = Column(Text)  # the server could not be reached, in Chinese

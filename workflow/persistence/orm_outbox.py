@@ -6,11 +6,10 @@ can send it, whatever became of the folder the file was first written to.
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 
 from workflow.mail import WAITING
-from workflow.persistence.orm import Base, Digest, Instant
+from workflow.persistence.orm import DIGEST, INSTANT, Base
 
 
 class OutboxMessage(Base):
@@ -33,27 +32,27 @@ class OutboxMessage(Base):
                       Index("ix_outbox_campaign_sent", "campaign_code", "sent_at",
                             sqlite_where=text("sent_at IS NOT NULL"), postgresql_where=text("sent_at IS NOT NULL")))
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(400), unique=True)
-    message_id: Mapped[str] = mapped_column(String(200), unique=True)
-    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaigns.code"))
-    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
-    kind: Mapped[str] = mapped_column(String(32))  # remind | overdue | escalate | report …
-    recipient: Mapped[str] = mapped_column(String(254))
-    cc: Mapped[str | None] = mapped_column(Text)  # addresses in copy, "; "-separated (the department's contact …)
-    template: Mapped[str] = mapped_column(String(64))
-    context: Mapped[str] = mapped_column(Text)  # canonical JSON
-    created_at: Mapped[Instant]
-    not_before: Mapped[Instant]
-    claimed_at: Mapped[Instant | None]
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)  # the reason, or the server's reply
-    sent_at: Mapped[Instant | None]
-    state: Mapped[str] = mapped_column(String(16), default=WAITING, server_default=WAITING)
-    rejections: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 5xx answers
-    unclear: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # connection lost after DATA
-    inputs_sha256: Mapped[Digest | None]
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    key = Column(String(400), unique=True, nullable=False)
+    message_id = Column(String(200), unique=True, nullable=False)
+    campaign_code = Column(ForeignKey("campaigns.code"), nullable=False)
+    task_id = Column(ForeignKey("tasks.id"))
+    kind = Column(String(32), nullable=False)  # remind | overdue | escalate | report …
+    recipient = Column(String(254), nullable=False)
+    cc = Column(Text)  # addresses in copy, "; "-separated (the department's contact …)
+    template = Column(String(64), nullable=False)
+    context = Column(Text, nullable=False)  # canonical JSON
+    created_at = Column(INSTANT, nullable=False)
+    not_before = Column(INSTANT, nullable=False)
+    claimed_at = Column(INSTANT)
+    claimed_by = Column(String(64))
+    attempts = Column(Integer, default=0, nullable=False)
+    last_error = Column(Text)  # the reason, or the server's reply
+    sent_at = Column(INSTANT)
+    state = Column(String(16), default=WAITING, server_default=WAITING, nullable=False)
+    rejections = Column(Integer, default=0, server_default="0", nullable=False)  # 5xx answers
+    unclear = Column(Integer, default=0, server_default="0", nullable=False)  # connection lost after DATA
+    inputs_sha256 = Column(DIGEST)
 
 
 class PendingNotice(Base):
@@ -71,19 +70,19 @@ class PendingNotice(Base):
                             sqlite_where=text("digest_key IS NULL"), postgresql_where=text("digest_key IS NULL")),
                       UniqueConstraint("task_id", "level", "recipient"))
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id = Column(Integer, primary_key=True, autoincrement=True)
     # No foreign keys: the sweep writes these from the task it holds claimed, and a wave's checks cost more than
     # its rows (migration 0016); the digest drops a notice whose task is done or gone.
-    campaign_code: Mapped[str] = mapped_column(String(64))
-    task_id: Mapped[int] = mapped_column(Integer)
-    level: Mapped[int] = mapped_column(Integer)
-    stage: Mapped[str] = mapped_column(String(16))  # remind | overdue | escalate
-    step: Mapped[str] = mapped_column(String(32))  # the ladder step it reached
-    recipient: Mapped[str] = mapped_column(String(254))
-    cc: Mapped[str | None] = mapped_column(Text)
-    item: Mapped[str] = mapped_column(Text)  # canonical JSON: what the digest's line about this task says
-    decided_at: Mapped[Instant]
-    digest_key: Mapped[str | None] = mapped_column(String(400))
+    campaign_code = Column(String(64), nullable=False)
+    task_id = Column(Integer, nullable=False)
+    level = Column(Integer, nullable=False)
+    stage = Column(String(16), nullable=False)  # remind | overdue | escalate
+    step = Column(String(32), nullable=False)  # the ladder step it reached
+    recipient = Column(String(254), nullable=False)
+    cc = Column(Text)
+    item = Column(Text, nullable=False)  # canonical JSON: what the digest's line about this task says
+    decided_at = Column(INSTANT, nullable=False)
+    digest_key = Column(String(400))
 
 
 class OutboxAttachment(Base):
@@ -91,7 +90,7 @@ class OutboxAttachment(Base):
 
     __tablename__ = "outbox_attachments"
 
-    message_key: Mapped[str] = mapped_column(ForeignKey("outbox.key"), primary_key=True)
-    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    filename: Mapped[str] = mapped_column(String(255))
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    message_key = Column(ForeignKey("outbox.key"), primary_key=True)
+    position = Column(Integer, primary_key=True, autoincrement=False)
+    filename = Column(String(255), nullable=False)
+    content = Column(LargeBinary)

@@ -3,10 +3,9 @@ rows (never a comma string). Part of ``orm``'s metadata (imported at its end).""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, Integer, String, Text
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy import Column, ForeignKey, ForeignKeyConstraint, Integer, String, Text
 
-from workflow.persistence.orm import Base, Counted, Instant, Who
+from workflow.persistence.orm import INSTANT, WHO, Base, counted
 
 
 class ItemResultRow(Base):
@@ -14,42 +13,45 @@ class ItemResultRow(Base):
 
     __tablename__ = "item_results"
 
-    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
-    item_code: Mapped[str] = mapped_column(ForeignKey("inspection_items.code"), primary_key=True)
-    finding: Mapped[str | None] = mapped_column(Text)
-    method: Mapped[str | None] = mapped_column(String(200))
-    handling_note: Mapped[str | None] = mapped_column(Text)
-    questions: Mapped[int] = mapped_column(Integer, default=0)
-    recorded_at: Mapped[Instant]
-    recorded_by: Mapped[Who]
+    inspection_id = Column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
+    item_code = Column(ForeignKey("inspection_items.code"), primary_key=True)
+    finding = Column(Text)
+    method = Column(String(200))
+    handling_note = Column(Text)
+    questions = Column(Integer, default=0, nullable=False)
+    recorded_at = Column(INSTANT, nullable=False)
+    recorded_by = Column(WHO, nullable=False)
     # What the statistics count it for, as ``ItemResult`` decides from its codes and handlings (migration 0014).
-    problem: Mapped[Counted]
-    orders_correction: Mapped[Counted]
-    abnormal: Mapped[Counted]
-    opens_case: Mapped[Counted]
+    problem = counted()
+    orders_correction = counted()
+    abnormal = counted()
+    opens_case = counted()
 
 
-class _MemberOfAnItemResult:
-    """A row of a set kept per item result: one row per member, never a comma string."""
-
-    @declared_attr.directive
-    def __table_args__(cls) -> tuple:
-        return (ForeignKeyConstraint(["inspection_id", "item_code"],
-                                     ["item_results.inspection_id", "item_results.item_code"], ondelete="CASCADE"),)
-
-    inspection_id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-2)
-    item_code: Mapped[str] = mapped_column(String(64), primary_key=True, sort_order=-1)
+def _of_an_item_result() -> tuple:
+    """The key of a row of a set kept per item result (one row per member, never a comma string): its item
+    result's, deleted with it."""
+    return (ForeignKeyConstraint(["inspection_id", "item_code"],
+                                 ["item_results.inspection_id", "item_results.item_code"], ondelete="CASCADE"),)
 
 
-class ResultCode(_MemberOfAnItemResult, Base):
+class ResultCode(Base):
     """One result code of an item."""
 
     __tablename__ = "result_codes"
-    code: Mapped[str] = mapped_column(String(1), primary_key=True)
+    __table_args__ = _of_an_item_result()
+
+    inspection_id = Column(Integer, primary_key=True)
+    item_code = Column(String(64), primary_key=True)
+    code = Column(String(1), primary_key=True)
 
 
-class ResultHandling(_MemberOfAnItemResult, Base):
+class ResultHandling(Base):
     """One follow-up handling (后续处置, 1–7) of an item."""
 
     __tablename__ = "result_handlings"
-    handling: Mapped[int] = mapped_column(Integer, primary_key=True)
+    __table_args__ = _of_an_item_result()
+
+    inspection_id = Column(Integer, primary_key=True)
+    item_code = Column(String(64), primary_key=True)
+    handling = Column(Integer, primary_key=True)

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, Select, and_, case, distinct, exists, func, literal, null, or_, select, union_all
 
-from workflow.campaign_file import CampaignPlan, Sampling
+from workflow.campaign_plan import CampaignPlan, Sampling
 from workflow.persistence import orm
 from workflow.persistence.bulk import among
 from workflow.persistence.counts import contents, counts_of

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from calendars import CalendarFileError, WorkdayCalendar
 from calendars.workday_calendar import bundled_files, environment_files
-from workflow.campaign_file import CampaignPlan
+from workflow.campaign_plan import CampaignPlan
 from workflow.plan_checker import plan_calendar
 
 

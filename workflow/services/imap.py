@@ -351,12 +351,6 @@ class ImapMailbox:
         return str(uid)
 
 
-def mailbox_named(environ: Mapping[str, str]) -> bool:
-    """Whether a mailbox is named at all (``SSJ_IMAP_HOST`` or ``SSJ_MAILDIR``; ``open_mailbox`` judges the rest):
-    without one, a tick loads none of the mail reader."""
-    return bool(environ.get("SSJ_IMAP_HOST", "").strip() or environ.get("SSJ_MAILDIR", "").strip())
-
-
 def open_mailbox(environ: Mapping[str, str]) -> "ImapMailbox | MaildirMailbox | None":
     """IMAP when SSJ_IMAP_HOST is set, else the Maildir at SSJ_MAILDIR (the demo's local mailbox), else None."""
     config = ImapConfig.from_env(environ)

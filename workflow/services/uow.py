@@ -40,7 +40,7 @@ from sqlalchemy import Engine
 
 from calendars import WorkdayCalendar
 from workflow.audit import Entry, campaign_chain
-from workflow.campaign_file import CampaignPlan
+from workflow.campaign_plan import CampaignPlan
 from workflow.errors import NotFound, UserError
 from workflow.files.email import stored_files
 from workflow.files.location import campaign_folder
