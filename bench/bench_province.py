@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from bench.province_common import ADMIN, ENTERPRISES, drop_templates
 
-SECTIONS = ("import", "draw", "screens", "sweep", "send", "tick")
+SECTIONS = ("import", "draw", "screens", "sweep", "send", "tick", "escalated")
 
 
 def main() -> None:

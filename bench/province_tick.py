@@ -28,7 +28,7 @@ import pstats
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import psycopg
 
@@ -55,8 +55,9 @@ def planned() -> str:
     return template(f"planned {RATIO}", build)
 
 
-def board(database_url: str) -> None:
-    """Its own process: ``python -m bench.province_tick --board URL``; the dashboard of the Prefect tick."""
+def board(database_url: str, now: datetime = IDLE_AT) -> None:
+    """Its own process: ``python -m bench.province_tick --board URL [NOW]``; the dashboard of the Prefect tick at
+    ``now`` (default the idle tick's instant)."""
     from bench.rounds import report_work
     from workflow.identity import SYSTEM
     from workflow.persistence.database import make_engine
@@ -65,7 +66,7 @@ def board(database_url: str) -> None:
 
     engine = make_engine(database_url)
     start = time.perf_counter()
-    dashboard(UnitOfWork(engine, now=IDLE_AT, actor=SYSTEM, campaign=CODE, changes=False))
+    dashboard(UnitOfWork(engine, now=now, actor=SYSTEM, campaign=CODE, changes=False))
     report_work(time.perf_counter() - start)
 
 
@@ -159,7 +160,7 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--board":
-        board(sys.argv[2])
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "--board":
+        board(sys.argv[2], *(datetime.fromisoformat(a) for a in sys.argv[3:]))
     else:
         run()
