@@ -69,7 +69,8 @@ def run() -> None:
             runs.append(read_work(proc.stdout))
     finally:
         drop(database)
-    print("  open tasks by level (level, tasks, enterprises): " + ", ".join(f"{a}: {b:,} / {c:,}" for a, b, c in levels))
+    print("  open tasks by level (level: tasks / enterprises): "
+          + ", ".join(f"{level}: {tasks:,} / {enterprises:,}" for level, tasks, enterprises in levels))
     for n, (seconds, rss) in enumerate(runs, start=1):
         print(line(f"board: dashboard() at {end.isoformat()}, run {n} (work)", seconds, rss=rss))
     print(f"  target: under 1 s (issue 19, point 3); best {min(s for s, _ in runs):.2f} s")
