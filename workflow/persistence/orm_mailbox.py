@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, String, Text
 
-from workflow.persistence.orm import INSTANT, Base
+from workflow.persistence.declared import INSTANT, Base
 
 
 class InboundMessage(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 
 from workflow.mail import WAITING
-from workflow.persistence.orm import DIGEST, INSTANT, Base
+from workflow.persistence.declared import DIGEST, INSTANT, Base
 
 
 class OutboxMessage(Base):

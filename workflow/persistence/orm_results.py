@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, ForeignKey, ForeignKeyConstraint, Integer, String, Text
 
-from workflow.persistence.orm import INSTANT, WHO, Base, counted
+from workflow.persistence.declared import INSTANT, WHO, Base, counted
 
 
 class ItemResultRow(Base):
