@@ -22,14 +22,10 @@ import psycopg
 
 from bench.province_common import CODE, PREFIX, drop, fresh, line, ssj, template, url
 from bench.province_send import _wave
+from bench.province_sweep import _instants
 from bench.rounds import ROOT, read_work
 
 WEEK = timedelta(days=7)
-
-
-def _deadline(database: str):
-    with psycopg.connect(url(database)) as conn:
-        return conn.execute("SELECT min(due_at) FROM tasks WHERE kind = 'confirm'").fetchone()[0]
 
 
 def unanswered() -> str:
@@ -40,11 +36,9 @@ def unanswered() -> str:
         fresh(database, base)
         with psycopg.connect(url(database)) as conn:
             conn.execute("UPDATE outbox SET state = '已发', sent_at = not_before WHERE sent_at IS NULL")
-        end = _deadline(database) + WEEK
+        end = _instants(database)[1] + WEEK
         while True:
-            with psycopg.connect(url(database)) as conn:
-                at = conn.execute("SELECT min(next_notice_at) FROM tasks WHERE done_at IS NULL AND campaign_code = %s",
-                                  (CODE,)).fetchone()[0]
+            at = _instants(database)[0]
             if at is None or at > end:
                 return
             ssj(database, "tick", CODE, "--no-mail", now=at)
@@ -57,7 +51,7 @@ def run() -> None:
     database = f"{PREFIX}_escalated"
     try:
         fresh(database, name)
-        end = _deadline(database) + WEEK
+        end = _instants(database)[1] + WEEK
         with psycopg.connect(url(database)) as conn:
             levels = conn.execute("SELECT escalation_level, count(*), count(DISTINCT inspection_id) FROM tasks "
                                   "WHERE done_at IS NULL GROUP BY 1 ORDER BY 1").fetchall()

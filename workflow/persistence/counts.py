@@ -155,10 +155,15 @@ def _reached(conn: Connection, query, params: dict) -> list[tuple[str, str, date
     return [(*key, n) for key, n in found.items()]
 
 
+def _timezone(conn: Connection, code: str) -> str | None:
+    """The campaign's time zone (its days are counted in it); None: no such campaign."""
+    return conn.execute(select(orm.Campaign.timezone).where(orm.Campaign.code == code)).scalar()
+
+
 def tally(conn: Connection, *, code: str | None = None, ids: Sequence[int] | None = None) -> dict[str, Counter]:
     """The recount, per campaign: of campaign ``code``, or of the inspections ``ids``."""
     if ids is None:
-        zone = conn.execute(select(orm.Campaign.timezone).where(orm.Campaign.code == code)).scalar()
+        zone = _timezone(conn, code)
         return _tally(conn, {"code": code, "zone": zone}, by_ids=False, zone=zone is not None)
     out: dict[str, Counter] = {}
     for part in parts(conn, list(ids)):
@@ -360,8 +365,7 @@ class CountKeeper:
 
     def _zone(self, code: str) -> ZoneInfo:
         if code not in self._zones:
-            name = self.conn.execute(select(orm.Campaign.timezone).where(orm.Campaign.code == code)).scalar_one()
-            self._zones[code] = ZoneInfo(name)
+            self._zones[code] = ZoneInfo(_timezone(self.conn, code))
         return self._zones[code]
 
     def ensure(self, code: str) -> bool:
